@@ -1,0 +1,115 @@
+# Makefile - build, run, test and benchmark the child-care SMS gateway.
+#
+#   make            build bin/gateway
+#   make run        install what is missing, build, serve the demo on 127.0.0.1:8080
+#   make test       install what is missing, build, run every test
+#   make SAN=1 test the same, built with AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      benchmark the gateway against a bare libmicrohttpd responder
+
+DEBS = gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev \
+       libevent-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev sqlite3 tzdata \
+       ca-certificates curl
+PKGS = libmicrohttpd sqlite3 libcurl libevent libevent_pthreads jansson libcrypto inih
+
+CC ?= cc
+OPT ?= -O2
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+              -Wformat=2 -Wno-format-nonliteral -pthread
+ifeq ($(SAN),1)
+BUILD = build-san
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT = -O1
+else
+BUILD = build
+SANFLAGS =
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(CFLAGS_BASE) $(OPT) $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+LIBS = $(PKG_LIBS) -lm -pthread
+
+LIB_SRC = $(filter-out gateway/main.c,$(wildcard gateway/*.c providers/*.c handlers/*.c db/*.c))
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+E2E_SRC = $(wildcard tests/e2e/test_*.c)
+E2E_BIN = $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
+E2E_LIB = $(BUILD)/tests/e2e/harness.o
+GATEWAY = $(BUILD)/gateway
+
+.PHONY: all deps run test test-unit test-e2e test-san bench clean demo fuzz
+.DEFAULT_GOAL := all
+
+all: $(GATEWAY) bin/gateway
+
+bin/gateway: $(GATEWAY)
+	@mkdir -p bin
+	@if [ "$(SAN)" != 1 ]; then cp $(GATEWAY) bin/gateway; fi
+
+$(BUILD)/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libgw.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(GATEWAY): $(BUILD)/gateway/main.o $(BUILD)/libgw.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libgw.a $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libgw.a $(LIBS) -lcmocka
+
+$(BUILD)/tests/e2e/%: tests/e2e/%.c $(E2E_LIB) $(BUILD)/libgw.a $(wildcard tests/e2e/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(E2E_LIB) $(BUILD)/libgw.a $(LIBS) -lcmocka
+
+$(BUILD)/tests/e2e/harness.o: tests/e2e/harness.c tests/e2e/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Installs the Debian packages the build needs when they are missing.
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing Debian packages; run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+# The demo: a fictional county loaded into var/demo.db, served on 127.0.0.1:8080.
+demo: all
+	@mkdir -p var
+	@if [ ! -f var/demo.db ]; then \
+	  bin/gateway migrate -c examples/gateway.ini && \
+	  for k in regions staff children guardians; do \
+	    bin/gateway import -c examples/gateway.ini $$k examples/roster/$$k.csv || exit 1; \
+	  done; \
+	fi
+
+run: deps
+	@$(MAKE) --no-print-directory demo
+	bin/gateway serve -c examples/gateway.ini
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(E2E_BIN)
+	@GATEWAY_BIN=$(CURDIR)/$(GATEWAY) tests/run.sh $(UNIT_BIN) $(E2E_BIN)
+
+test-san:
+	@$(MAKE) --no-print-directory SAN=1 test
+
+bench: deps all
+	@$(MAKE) --no-print-directory $(BUILD)/bench/bare $(BUILD)/bench/load
+	@tests/bench/run.sh $(CURDIR)/$(GATEWAY) $(CURDIR)/$(BUILD)/bench
+
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libgw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libgw.a $(LIBS)
+
+clean:
+	rm -rf build build-san bin

@@ -1,0 +1,276 @@
+/* db/sqlite_core.c - SQLite implementation of the store core: opening,
+ * pragmas, migrations, transactions, the statement cache, inbox and outbox.
+ *
+ * One struct store is one sqlite3 connection used by one thread. Statements
+ * are prepared once (SQLITE_PREPARE_PERSISTENT) and cached by the identity
+ * of their static SQL string, so the hot path (inbox insert, outbox insert)
+ * never re-parses SQL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../gateway/util.h"
+#include "schema.h"
+#include "store_int.h"
+
+int store_open(const char *path, int sync_full, struct store **out, char *err, size_t errlen)
+{
+    struct store *st = gw_calloc(1, sizeof *st);
+    st->path = gw_strdup(path);
+    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        gw_err(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_extended_result_codes(st->db, 1);
+    if (store_exec(st, "PRAGMA journal_mode=WAL") != 0 || store_exec(st, "PRAGMA foreign_keys=ON") != 0 ||
+        store_exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") != 0) {
+        gw_err(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+        goto fail;
+    }
+    *out = st;
+    return 0;
+fail:
+    store_close(st);
+    return -1;
+}
+
+void store_close(struct store *st)
+{
+    if (!st) return;
+    for (int i = 0; i < st->ncache; i++) sqlite3_finalize(st->cache[i].st);
+    if (st->db) sqlite3_close(st->db);
+    free(st->path);
+    free(st);
+}
+
+const char *store_errmsg(struct store *st) { return st && st->db ? sqlite3_errmsg(st->db) : "no database"; }
+
+int store_exec(struct store *st, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+    sqlite3_free(msg);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+sqlite3_stmt *store_stmt(struct store *st, const char *sql)
+{
+    for (int i = 0; i < st->ncache; i++)
+        if (st->cache[i].sql == sql) {
+            sqlite3_stmt *s = st->cache[i].st;
+            sqlite3_reset(s);
+            sqlite3_clear_bindings(s);
+            return s;
+        }
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) return NULL;
+    if (st->ncache < STORE_STMT_CACHE) {
+        st->cache[st->ncache].sql = sql;
+        st->cache[st->ncache].st = s;
+        st->ncache++;
+    } else {
+        /* The cache is sized for every statement in db/; outgrowing it is a
+         * programming error, caught in tests. */
+        fprintf(stderr, "fatal: store statement cache full\n");
+        abort();
+    }
+    return s;
+}
+
+int store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+}
+
+void store_col_text(sqlite3_stmt *s, int i, char *out, size_t outlen)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    gw_strlcpy(out, t ? (const char *)t : "", outlen);
+}
+
+/* ---- migrations ---------------------------------------------------------- */
+
+int store_schema_latest(void) { return schema_count(); }
+
+int store_schema_version(struct store *st)
+{
+    sqlite3_stmt *s = NULL;
+    int v = 0;
+    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master WHERE name='schema_version'", -1, &s,
+                           NULL) != SQLITE_OK)
+        return -1;
+    int has = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+    sqlite3_finalize(s);
+    if (!has) return 0;
+    if (sqlite3_prepare_v2(st->db, "SELECT max(version) FROM schema_version", -1, &s, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+int store_migrate(struct store *st, int *from, int *to, char *err, size_t errlen)
+{
+    if (store_exec(st, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at "
+                       "INTEGER NOT NULL DEFAULT (strftime('%s','now')))") != 0)
+        goto fail;
+    int v = store_schema_version(st);
+    if (v < 0) goto fail;
+    if (from) *from = v;
+    if (v > schema_count()) {
+        gw_err(err, errlen, "database schema version %d is newer than this gateway (%d)", v, schema_count());
+        return -1;
+    }
+    for (; v < schema_count(); v++) {
+        if (store_begin(st) != 0) goto fail;
+        if (store_exec(st, schema_migration(v)) != 0) {
+            gw_err(err, errlen, "migration %d: %s", v + 1, sqlite3_errmsg(st->db));
+            store_rollback(st);
+            return -1;
+        }
+        sqlite3_stmt *s = store_stmt(st, "INSERT INTO schema_version(version) VALUES (?)");
+        if (!s) goto fail_tx;
+        sqlite3_bind_int(s, 1, v + 1);
+        if (sqlite3_step(s) != SQLITE_DONE) goto fail_tx;
+        if (store_commit(st) != 0) goto fail;
+    }
+    if (to) *to = v;
+    return 0;
+fail_tx:
+    gw_err(err, errlen, "migration %d: %s", v + 1, sqlite3_errmsg(st->db));
+    store_rollback(st);
+    return -1;
+fail:
+    gw_err(err, errlen, "migrate: %s", sqlite3_errmsg(st->db));
+    return -1;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+int store_begin(struct store *st) { return store_exec(st, "BEGIN IMMEDIATE"); }
+int store_commit(struct store *st) { return store_exec(st, "COMMIT"); }
+int store_rollback(struct store *st)
+{
+    if (sqlite3_get_autocommit(st->db)) return 0;
+    return store_exec(st, "ROLLBACK");
+}
+
+static int savepoint_exec(struct store *st, const char *verb, const char *name)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "%s %s", verb, name);
+    return store_exec(st, sql);
+}
+
+int store_savepoint(struct store *st, const char *name) { return savepoint_exec(st, "SAVEPOINT", name); }
+int store_release(struct store *st, const char *name) { return savepoint_exec(st, "RELEASE", name); }
+int store_rollback_to(struct store *st, const char *name)
+{
+    if (savepoint_exec(st, "ROLLBACK TO", name) != 0) return -1;
+    return savepoint_exec(st, "RELEASE", name);
+}
+
+int store_health(struct store *st)
+{
+    /* A write lock we can take and give back proves the file is writable. */
+    if (store_exec(st, "BEGIN IMMEDIATE") != 0) return -1;
+    return store_exec(st, "ROLLBACK");
+}
+
+/* ---- inbox --------------------------------------------------------------- */
+
+int store_inbox_insert(struct store *st, const struct gw_msg *m, const char *norm_text, int64_t now, int64_t *id)
+{
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO inbox(channel, provider_id, sender, recipient, raw_text, "
+                                     "norm_text, received_at, stored_at) VALUES (?,?,?,?,?,?,?,?) "
+                                     "ON CONFLICT(channel, provider_id) DO NOTHING");
+    if (!s) return -1;
+    store_bind_text(s, 1, m->channel);
+    store_bind_text(s, 2, m->provider_id);
+    store_bind_text(s, 3, m->from);
+    store_bind_text(s, 4, m->to);
+    store_bind_text(s, 5, m->text ? m->text : "");
+    store_bind_text(s, 6, norm_text ? norm_text : "");
+    sqlite3_bind_int64(s, 7, m->received_at);
+    sqlite3_bind_int64(s, 8, now);
+    if (sqlite3_step(s) != SQLITE_DONE) return -1;
+    if (sqlite3_changes(st->db) == 1) {
+        *id = sqlite3_last_insert_rowid(st->db);
+        return 0;
+    }
+    s = store_stmt(st, "SELECT id FROM inbox WHERE channel = ? AND provider_id = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, m->channel);
+    store_bind_text(s, 2, m->provider_id);
+    if (sqlite3_step(s) != SQLITE_ROW) return -1;
+    *id = sqlite3_column_int64(s, 0);
+    return 1;
+}
+
+int store_inbox_set_result(struct store *st, int64_t id, const char *intent, const char *result, const char *detail)
+{
+    sqlite3_stmt *s = store_stmt(st, "UPDATE inbox SET intent = ?, result = ?, detail = ? WHERE id = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, intent);
+    store_bind_text(s, 2, result);
+    store_bind_text(s, 3, detail && *detail ? detail : NULL);
+    sqlite3_bind_int64(s, 4, id);
+    return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t store_inbox_count(struct store *st)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT count(*) FROM inbox");
+    if (!s || sqlite3_step(s) != SQLITE_ROW) return -1;
+    return sqlite3_column_int64(s, 0);
+}
+
+/* ---- outbox -------------------------------------------------------------- */
+
+int store_outbox_insert(struct store *st, const struct store_outbox_row *r, int64_t now, int64_t *id)
+{
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO outbox(channel, recipient, template, vars, body, kind, "
+                                     "priority, inbox_id, case_id, dedupe_key, created_at, updated_at) "
+                                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(dedupe_key) DO NOTHING");
+    if (!s) return -1;
+    store_bind_text(s, 1, r->channel);
+    store_bind_text(s, 2, r->recipient);
+    store_bind_text(s, 3, r->tmpl);
+    store_bind_text(s, 4, r->vars_json ? r->vars_json : "{}");
+    store_bind_text(s, 5, r->body);
+    store_bind_text(s, 6, r->kind);
+    sqlite3_bind_int(s, 7, r->priority);
+    if (r->inbox_id) sqlite3_bind_int64(s, 8, r->inbox_id);
+    if (r->case_id) sqlite3_bind_int64(s, 9, r->case_id);
+    store_bind_text(s, 10, r->dedupe_key);
+    sqlite3_bind_int64(s, 11, now);
+    sqlite3_bind_int64(s, 12, now);
+    if (sqlite3_step(s) != SQLITE_DONE) return -1;
+    if (sqlite3_changes(st->db) == 1) {
+        if (id) *id = sqlite3_last_insert_rowid(st->db);
+        return 0;
+    }
+    s = store_stmt(st, "SELECT id FROM outbox WHERE dedupe_key = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, r->dedupe_key);
+    if (sqlite3_step(s) != SQLITE_ROW) return -1;
+    if (id) *id = sqlite3_column_int64(s, 0);
+    return 1;
+}
+
+int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
+                           int (*fn)(void *arg, const char *recipient, const char *body), void *arg)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT recipient, body FROM outbox WHERE inbox_id = ? ORDER BY id");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, inbox_id);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (fn(arg, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1))) break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}

@@ -1,0 +1,86 @@
+/* db/store.h - the store interface: every read and write the gateway makes.
+ *
+ * All SQL lives below db/. Callers see an opaque `struct store` and
+ * domain-level functions; values travel only through bind calls. One store
+ * handle belongs to one thread (the store writer, or a CLI command); other
+ * threads open their own read handles.
+ *
+ * Return convention unless stated: 0 success, 1 "not found" or "duplicate"
+ * where the function says so, -1 database error (store_errmsg tells).
+ * Functions that return rows copy them into caller-provided structs; no
+ * pointer into SQLite memory escapes.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../gateway/message.h"
+
+struct store;
+
+/* Opens (creating if needed) the SQLite database at path in WAL mode with
+ * synchronous FULL (sync_full=1) or NORMAL, foreign keys on and a busy
+ * timeout. Does not migrate. Returns 0 and *out, or -1 with err. */
+int store_open(const char *path, int sync_full, struct store **out, char *err, size_t errlen);
+void store_close(struct store *st); /* NULL is a no-op */
+const char *store_errmsg(struct store *st);
+
+/* Brings the schema to the newest version, each step in its own
+ * transaction. from and to (may be NULL) get the versions before and after. */
+int store_migrate(struct store *st, int *from, int *to, char *err, size_t errlen);
+int store_schema_version(struct store *st); /* -1 on error, 0 when empty */
+int store_schema_latest(void);
+
+/* Transactions. store_begin takes the write lock at once (BEGIN IMMEDIATE).
+ * Savepoints nest inside a transaction; name must be a static identifier. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+int store_savepoint(struct store *st, const char *name);
+int store_release(struct store *st, const char *name);
+int store_rollback_to(struct store *st, const char *name);
+
+/* 0 when the database answers and is writable. */
+int store_health(struct store *st);
+
+/* ---- inbox --------------------------------------------------------------- */
+
+/* Stores an inbound message (sender already E.164). Returns 0 with *id of
+ * the new row, 1 when (channel, provider_id) is already stored (*id = the
+ * earlier row), -1 on error. */
+int store_inbox_insert(struct store *st, const struct gw_msg *m, const char *norm_text, int64_t now,
+                       int64_t *id);
+/* Records the parse result of an inbox row. intent/result are short codes;
+ * detail may be NULL. */
+int store_inbox_set_result(struct store *st, int64_t id, const char *intent, const char *result,
+                           const char *detail);
+/* Number of inbox rows (for tests and metrics). */
+int64_t store_inbox_count(struct store *st);
+
+/* ---- outbox -------------------------------------------------------------- */
+
+struct store_outbox_row {
+    const char *channel;    /* channel to send through; NULL = chosen by route at send time */
+    const char *recipient;  /* E.164 */
+    const char *tmpl;       /* template name */
+    const char *vars_json;  /* template variables as a JSON object */
+    const char *body;       /* rendered text */
+    const char *kind;       /* "reply" | "alert" | "notice" | "reminder" */
+    int priority;           /* 0 = most urgent */
+    int64_t inbox_id;       /* cause, 0 = none */
+    int64_t case_id;        /* related case, 0 = none */
+    const char *dedupe_key; /* NULL = none; a second row with the same key is not written */
+};
+/* Returns 0 with *id, 1 when dedupe_key already exists (*id = that row), -1. */
+int store_outbox_insert(struct store *st, const struct store_outbox_row *r, int64_t now, int64_t *id);
+
+/* Calls fn for every outbox row caused by inbox row inbox_id, oldest first,
+ * with the recipient and rendered body. Stops when fn returns non-zero. */
+int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
+                           int (*fn)(void *arg, const char *recipient, const char *body), void *arg);
+
+#include "store_domain.h"
+
+#endif

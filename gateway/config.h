@@ -1,0 +1,83 @@
+/* gateway/config.h - the INI configuration (DESIGN §4), loaded once and frozen.
+ *
+ * gw_config_load reads the file with inih, resolves "env:NAME" values,
+ * checks every section, key and value, and refuses unknown ones with
+ * "file:line: reason". After loading, the config is read-only and shared
+ * by every thread.
+ */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stddef.h>
+
+struct provider_ops;
+
+struct gw_kv {
+    char *key;   /* owned */
+    char *value; /* owned; env: already resolved */
+};
+
+struct gw_channel {
+    char *name;                      /* section name after "channel " */
+    char *provider;                  /* provider name */
+    const struct provider_ops *ops;  /* never NULL after a successful load */
+    char *url;                       /* send-API base URL override; may be NULL */
+    int tps;                         /* outbound rate limit, > 0 */
+    char *route;                     /* outbound prefix ("+86"); may be NULL */
+    int is_default;                  /* default outbound channel */
+    struct gw_kv *keys;              /* provider-specific keys (secret, auth_token...) */
+    size_t nkeys;
+};
+
+struct gw_template {
+    char *name;        /* template name */
+    char *text;        /* zh-CN text with ${var}; may be NULL (built-in kept) */
+    char *aliyun_code; /* may be NULL */
+    char *tencent_id;  /* may be NULL */
+};
+
+struct gw_policy {
+    char *timezone;              /* IANA name, e.g. Asia/Shanghai */
+    int visit_days;              /* normal cadence */
+    int visit_days_high;         /* flagged children */
+    int checkin_days;            /* parent silent -> reminder */
+    int checkin_escalate_days;   /* -> tell the director */
+    int ack_minutes_p0;
+    int ack_minutes_p1;
+    char *default_region;        /* region path for reports that name no child/known sender; may be NULL */
+    char *country_code;          /* digits, e.g. "86" */
+};
+
+struct gw_config {
+    char *path;               /* the file it was loaded from */
+    /* [server] */
+    char *listen_host;        /* "127.0.0.1" */
+    int listen_port;          /* 0 = pick a free port */
+    char *public_url;         /* base URL providers call, without trailing '/' */
+    size_t max_body;          /* bytes; bodies above get 413 */
+    int threads;              /* HTTP worker threads, >= 1 */
+    char *log_level;          /* debug|info|warn|error */
+    /* [store] */
+    char *store_path;
+    int sync_full;            /* 1: synchronous=FULL, 0: NORMAL */
+    int batch_max;            /* most messages one store transaction takes */
+    /* [policy] */
+    struct gw_policy policy;
+    struct gw_channel *channels;
+    size_t nchannels;
+    struct gw_template *templates;
+    size_t ntemplates;
+};
+
+/* Loads and validates path. Returns 0 and a new config in *out, or -1 with
+ * "path:line: reason" (or "path: reason") in err. The caller frees *out
+ * with gw_config_free. */
+int gw_config_load(const char *path, struct gw_config **out, char *err, size_t errlen);
+void gw_config_free(struct gw_config *cfg); /* NULL is a no-op */
+
+/* Lookups; NULL when absent. Borrowed pointers, valid while cfg lives. */
+const struct gw_channel *gw_config_channel(const struct gw_config *cfg, const char *name);
+const char *gw_channel_key(const struct gw_channel *ch, const char *key);
+const struct gw_template *gw_config_template(const struct gw_config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,42 @@
+/* gateway/message.h - the normalised inbound message every provider produces.
+ *
+ * A provider turns its webhook into one or more gw_msg; the pipeline
+ * normalises the sender to E.164 and hands the message to the store writer.
+ * All strings are owned by the message and freed by gw_msg_clear.
+ */
+#ifndef GW_MESSAGE_H
+#define GW_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gw_msg {
+    char *channel;       /* channel name from the config (or "cli") */
+    char *provider_id;   /* provider's message id: dedupe key within channel; never NULL/empty */
+    char *from;          /* sender as the provider wrote it; E.164 after gw_phone_e164 */
+    char *to;            /* our number or short code; may be NULL */
+    char *text;          /* UTF-8 body as received; never NULL (may be "") */
+    int64_t received_at; /* unix seconds when the gateway received it */
+};
+
+/* A small vector of messages (a webhook may carry several). */
+struct gw_msgv {
+    struct gw_msg *v; /* owned array of n messages */
+    size_t n;
+    size_t cap;
+};
+
+void gw_msg_clear(struct gw_msg *m);             /* frees the strings, zeroes m */
+struct gw_msg *gw_msgv_push(struct gw_msgv *mv); /* appends a zeroed message and returns it */
+void gw_msgv_free(struct gw_msgv *mv);           /* clears every message and the array */
+
+/* Normalises a phone number to E.164 into out (size outlen): strips spaces,
+ * dashes and parentheses; "+CC..." stays; "00CC..." becomes "+CC..."; a
+ * number starting with the country code and long enough gets '+'; a bare
+ * national number (11 digits for 86, or leading 0 trunk prefix removed)
+ * gets "+"+country_code. Returns 0, or -1 when the value holds no digits
+ * or characters other than digits and the separators above (then out is
+ * a copy of the input, truncated). */
+int gw_phone_e164(const char *raw, const char *country_code, char *out, size_t outlen);
+
+#endif

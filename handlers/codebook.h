@@ -1,0 +1,134 @@
+/* handlers/codebook.h - the SMS code book (DESIGN §5): normalisation, Damm
+ * check digits, dates, and the parser that turns a message into a command.
+ *
+ * Everything here is pure: no store, no clock (callers pass `now`), no I/O.
+ * Dates are interpreted in the process time zone (TZ is set from
+ * [policy] timezone at start-up), via localtime_r/mktime.
+ */
+#ifndef CODEBOOK_H
+#define CODEBOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- normalisation ----------------------------------------------------
+ * Full-width ASCII U+FF01..U+FF5E -> ASCII; U+3000 and every whitespace run
+ * -> one ' '; the separators ，。、；：,;:#*+ (and their full-width forms) ->
+ * ' '; leading/trailing spaces trimmed; ASCII letters upper-cased; a space
+ * inserted wherever an ASCII digit meets a letter or a CJK character (either
+ * order). Invalid UTF-8 bytes are replaced by U+FFFD. Returns an owned,
+ * NUL-terminated string (never NULL). */
+char *cb_normalize(const char *text, size_t len);
+
+/* ---- tokens -------------------------------------------------------------
+ * Splits text as cb_normalize does, but keeps for every token the byte
+ * offset in the original text where it starts, so the free-text note can be
+ * taken "as it was typed". tok[i] is owned by the list. */
+struct cb_token {
+    char *text;       /* normalised token (upper-case ASCII), owned */
+    size_t raw_start; /* byte offset of the token's first byte in the original text */
+};
+struct cb_tokens {
+    struct cb_token *v;
+    size_t n;
+};
+void cb_tokenize(const char *text, size_t len, struct cb_tokens *out);
+void cb_tokens_free(struct cb_tokens *t);
+
+/* ---- Damm check digits -------------------------------------------------- */
+/* Returns the check digit ('0'..'9') for a string of ASCII digits of length n. */
+char cb_damm_digit(const char *digits, size_t n);
+/* Returns 1 when s is exactly 7 ASCII digits whose Damm check is valid, else 0. */
+int cb_child_code_valid(const char *s);
+
+/* ---- dates -------------------------------------------------------------- */
+enum cb_date_pref {
+    CB_DATE_PAST,   /* a date without a year is the nearest such day not after today */
+    CB_DATE_FUTURE, /* ... the nearest such day not before today (return home dates) */
+};
+/* Parses one date token: YYYYMMDD, MMDD, M月D日 (also "M月D号"), 今天, 昨天,
+ * 前天. Returns 0 and *y,*m,*d, or -1 when tok is not a valid date. */
+int cb_parse_date(const char *tok, int64_t now, enum cb_date_pref pref, int *y, int *m, int *d);
+/* Days between the local calendar day of `now` and y-m-d (positive when the
+ * date is in the past). */
+int cb_days_ago(int64_t now, int y, int m, int d);
+
+/* ---- commands ------------------------------------------------------------ */
+enum cb_intent {
+    CB_UNKNOWN = 0, /* matches no command */
+    CB_VISIT,
+    CB_CHECKIN,
+    CB_REPORT,
+    CB_ACK,
+    CB_CLOSE,
+    CB_STATUS,
+    CB_HELP,
+    CB_OPTOUT,
+    CB_OPTIN,
+};
+
+/* Why a recognised command is malformed (CB_OK when it is well-formed). */
+enum cb_error {
+    CB_OK = 0,
+    CB_E_CHILD_MISSING,     /* visit without a child code */
+    CB_E_CHILD_FORMAT,      /* digits that are not 7 long where a child code belongs */
+    CB_E_CHILD_CHECK,       /* 7 digits whose check digit is wrong */
+    CB_E_DATE_FORMAT,       /* something date-like that is not a valid date (e.g. 20241332, 2月30日) */
+    CB_E_DATE_FUTURE,       /* visit date after today */
+    CB_E_DATE_OLD,          /* visit date more than 60 days ago */
+    CB_E_RESULT_MISSING,    /* visit without a result */
+    CB_E_RESULT_BAD,        /* visit result not 1-4 */
+    CB_E_PROBLEMS_MISSING,  /* result 2 without a problem code */
+    CB_E_STATUS_BAD,        /* check-in status not 1-4 */
+    CB_E_CATEGORY_BAD,      /* report category digit not 1-9 */
+    CB_E_DESC_MISSING,      /* report without any description */
+    CB_E_CASE_MISSING,      /* QR/JA/CX without a case number */
+    CB_E_CASE_FORMAT,       /* case number not 10 digits */
+    CB_E_OUTCOME_MISSING,   /* JA without an outcome */
+    CB_E_OUTCOME_BAD,       /* outcome not 1-4 */
+};
+
+/* Problem code bits (visit result 2). */
+enum {
+    CB_P_JH = 1 << 0, /* care/guardianship lacking   监护 */
+    CB_P_XL = 1 << 1, /* psychological/behavioural   心理 */
+    CB_P_XX = 1 << 2, /* schooling/dropout risk      上学 辍学 */
+    CB_P_JK = 1 << 3, /* health/disability           健康 */
+    CB_P_SH = 1 << 4, /* living hardship             生活 */
+    CB_P_AQ = 1 << 5, /* safety hazard               安全 */
+    CB_P_QG = 1 << 6, /* no contact with parents     亲情 */
+};
+
+struct cb_cmd {
+    enum cb_intent intent;
+    enum cb_error error;  /* CB_OK when well-formed */
+    char child[8];        /* 7-digit child code with a valid check digit, or "" */
+    char bad_child[24];   /* the offending token for CB_E_CHILD_FORMAT/CHECK, else "" */
+    int year, month, day; /* visit date (default: today) or return date; 0 when none */
+    int date_given;       /* 1 when the message named a date */
+    int value;            /* visit result 1-4, check-in status 1-4 (default 1), report category 1-9
+                             (default 9), case outcome 1-4; 0 when none */
+    int category_given;   /* report: 1 when a category was named */
+    unsigned problems;    /* CB_P_* bits */
+    char case_no[11];     /* 10-digit case number or "" */
+    char *note;           /* owned: the rest of the message from the first token the grammar
+                             does not take, exactly as typed (trimmed); NULL when none */
+};
+
+/* Parses raw message text (any bytes) at time `now`. Fills *out (which the
+ * caller frees with cb_cmd_free) and returns out->intent. Never fails:
+ * text that matches no keyword is CB_UNKNOWN; a recognised keyword with bad
+ * arguments has out->error set. Opt-out/opt-in match only as the whole
+ * message. The keyword must be the first token. */
+enum cb_intent cb_parse(const char *text, size_t len, int64_t now, struct cb_cmd *out);
+void cb_cmd_free(struct cb_cmd *cmd);
+
+/* Names for storage and logs: "visit", "checkin", "report", "ack", "close",
+ * "status", "help", "optout", "optin", "unknown"; and the error as a short
+ * snake_case code ("child_check", ...; "ok" for CB_OK). */
+const char *cb_intent_name(enum cb_intent i);
+const char *cb_error_name(enum cb_error e);
+/* Problem bits as "JH|XL" (out must hold 32 bytes). */
+const char *cb_problems_str(unsigned bits, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,74 @@
+/* handlers/handler.h - the domain entry point: one inbound message in, its
+ * effects written through the store, its replies out.
+ *
+ * handlers_run is pure domain logic over an open transaction: it reads and
+ * writes only through db/store.h, never touches HTTP, curl or SQL text, and
+ * returns the replies as template names plus variables. The caller (the
+ * pipeline) renders them and writes them as outbox rows in the same
+ * transaction.
+ */
+#ifndef HANDLER_H
+#define HANDLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../db/store.h"
+#include "../gateway/config.h"
+#include "codebook.h"
+
+#define H_MAX_REPLIES 8
+#define H_MAX_VARS 8
+
+struct h_var {
+    const char *name; /* static variable name, e.g. "code" */
+    char value[96];   /* UTF-8 value; never a child's name, a category name or a reporter's identity */
+};
+
+enum h_kind { H_REPLY = 0, H_ALERT, H_NOTICE, H_REMINDER };
+
+struct h_reply {
+    const char *tmpl;    /* template name (static string) */
+    char to[24];         /* recipient, E.164 */
+    enum h_kind kind;    /* reply to the sender, alert, notice to staff, reminder */
+    int64_t case_id;     /* related case or 0 */
+    struct h_var vars[H_MAX_VARS];
+    int nvars;
+};
+
+/* The message as the handlers see it. */
+struct h_msg {
+    int64_t inbox_id;    /* the stored inbox row */
+    const char *channel; /* channel it came in on */
+    const char *from;    /* sender, E.164 */
+    const char *text;    /* raw UTF-8 text */
+    size_t len;
+    int64_t now;         /* unix seconds: the message's receipt time */
+};
+
+struct h_result {
+    enum cb_intent intent;
+    const char *result;      /* "ok" | "refused" | "invalid" | "unknown" (static) */
+    char detail[128];        /* short machine-readable reason, stored on the inbox row */
+    struct h_reply replies[H_MAX_REPLIES];
+    int nreplies;
+};
+
+struct h_env {
+    struct store *st;           /* open, inside a transaction */
+    const struct gw_policy *pol;
+};
+
+/* Parses m, applies its effect, fills *out. Returns 0 (including refusals
+ * and invalid input, which are replies, not errors) or -1 when the store
+ * failed (err says why); the caller then rolls the message's effects back
+ * and keeps only its inbox row. */
+int handlers_run(const struct h_env *env, const struct h_msg *m, struct h_result *out, char *err,
+                 size_t errlen);
+
+/* Helper for handlers: appends a reply; silently ignores beyond H_MAX_REPLIES.
+ * Variables are added with h_var_set. Returns the reply or NULL when full. */
+struct h_reply *h_reply_add(struct h_result *out, const char *tmpl, const char *to, enum h_kind kind);
+void h_var_set(struct h_reply *r, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif
