@@ -7,7 +7,7 @@
 #   make bench      benchmark the gateway against a bare libmicrohttpd responder
 
 DEBS = gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev \
-       libevent-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev sqlite3 tzdata \
+       libevent-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev libcsv-dev sqlite3 tzdata \
        ca-certificates curl
 PKGS = libmicrohttpd sqlite3 libcurl libevent libevent_pthreads jansson libcrypto inih
 
@@ -27,7 +27,7 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS_BASE) $(OPT) $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
-LIBS = $(PKG_LIBS) -lm -pthread
+LIBS = $(PKG_LIBS) -lcsv -lm -pthread
 
 LIB_SRC = $(filter-out gateway/main.c,$(wildcard gateway/*.c providers/*.c handlers/*.c db/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -35,7 +35,8 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 E2E_SRC = $(wildcard tests/e2e/test_*.c)
 E2E_BIN = $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
-E2E_LIB = $(BUILD)/tests/e2e/harness.o
+TEST_COMMON_SRC = $(wildcard tests/common/*.c)
+TEST_COMMON = $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
 GATEWAY = $(BUILD)/gateway
 
 .PHONY: all deps run test test-unit test-e2e test-san bench clean demo fuzz
@@ -58,17 +59,13 @@ $(BUILD)/libgw.a: $(LIB_OBJ)
 $(GATEWAY): $(BUILD)/gateway/main.o $(BUILD)/libgw.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/libgw.a $(wildcard tests/unit/*.h)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_COMMON) $(BUILD)/libgw.a $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libgw.a $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(TEST_COMMON) $(BUILD)/libgw.a $(LIBS) -lcmocka
 
-$(BUILD)/tests/e2e/%: tests/e2e/%.c $(E2E_LIB) $(BUILD)/libgw.a $(wildcard tests/e2e/*.h)
+$(BUILD)/tests/e2e/%: tests/e2e/%.c $(TEST_COMMON) $(BUILD)/libgw.a $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(E2E_LIB) $(BUILD)/libgw.a $(LIBS) -lcmocka
-
-$(BUILD)/tests/e2e/harness.o: tests/e2e/harness.c tests/e2e/harness.h
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(TEST_COMMON) $(BUILD)/libgw.a $(LIBS) -lcmocka
 
 # Installs the Debian packages the build needs when they are missing.
 deps:

@@ -1,0 +1,451 @@
+/* gateway/config.c - load and validate the INI configuration (DESIGN §4).
+ *
+ * inih calls back once per key; a reader wrapper counts lines so every
+ * error names file:line. Values "env:NAME" are read from the environment.
+ * Every section and key is checked here, once, at start-up: nothing later
+ * in the process has to cope with a bad value.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../handlers/templates.h"
+#include "../providers/provider.h"
+#include "util.h"
+
+#define MAX_CHANNELS 64
+#define MAX_TEMPLATES 128
+#define MAX_LINE 199 /* inih's line buffer is 200 bytes including the NUL */
+
+struct loader {
+    struct gw_config *cfg;
+    const char *path;
+    FILE *fp;
+    int line;          /* line being parsed (1-based) */
+    char err[256];     /* first error, "path:line: reason" */
+    int chan_line[MAX_CHANNELS];
+};
+
+static char *reader(char *str, int num, void *stream)
+{
+    struct loader *l = stream;
+    char *r = fgets(str, num, l->fp);
+    if (r) {
+        size_t n = strlen(r);
+        if (n == (size_t)num - 1 && r[n - 1] != '\n' && !l->err[0])
+            snprintf(l->err, sizeof l->err, "%s:%d: line too long (at most %d bytes); continue a long value on an "
+                     "indented next line", l->path, l->line + 1, MAX_LINE - 1);
+        if (n && r[n - 1] == '\n') l->line++;
+        else if (feof(l->fp)) l->line++;
+    }
+    return r;
+}
+
+static int fail(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct loader *l, const char *fmt, ...)
+{
+    if (l->err[0]) return 0;
+    int n = snprintf(l->err, sizeof l->err, "%s:%d: ", l->path, l->line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->err + n, sizeof l->err - (size_t)n, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+/* Resolves env:NAME. Returns an owned string or NULL (error recorded). */
+static char *resolve(struct loader *l, const char *name, const char *value)
+{
+    if (strncmp(value, "env:", 4) != 0) return gw_strdup(value);
+    const char *v = getenv(value + 4);
+    if (!v || !*v) {
+        fail(l, "%s = %s: environment variable %s is not set", name, value, value + 4);
+        return NULL;
+    }
+    return gw_strdup(v);
+}
+
+static int parse_int(struct loader *l, const char *name, const char *value, long min, long max, int *out)
+{
+    long v;
+    if (gw_parse_long(value, min, max, &v) != 0)
+        return fail(l, "%s = %s: expected a whole number from %ld to %ld", name, value, min, max);
+    *out = (int)v;
+    return 1;
+}
+
+static int parse_bool(struct loader *l, const char *name, const char *value, int *out)
+{
+    if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1")) *out = 1;
+    else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0")) *out = 0;
+    else return fail(l, "%s = %s: expected yes or no", name, value);
+    return 1;
+}
+
+static void set_str(char **slot, char *v)
+{
+    free(*slot);
+    *slot = v;
+}
+
+static int server_key(struct loader *l, const char *name, const char *value)
+{
+    struct gw_config *c = l->cfg;
+    if (!strcmp(name, "listen")) {
+        const char *colon = strrchr(value, ':');
+        if (!colon || colon == value) return fail(l, "listen = %s: expected HOST:PORT", value);
+        int port;
+        if (!parse_int(l, "listen port", colon + 1, 0, 65535, &port)) return 0;
+        set_str(&c->listen_host, gw_strndup(value, (size_t)(colon - value)));
+        c->listen_port = port;
+        return 1;
+    }
+    if (!strcmp(name, "public_url")) {
+        if (strncmp(value, "https://", 8) && strncmp(value, "http://", 7))
+            return fail(l, "public_url = %s: expected an http:// or https:// URL", value);
+        char *v = gw_strdup(value);
+        size_t n = strlen(v);
+        while (n > 0 && v[n - 1] == '/') v[--n] = '\0';
+        set_str(&c->public_url, v);
+        return 1;
+    }
+    if (!strcmp(name, "max_body")) {
+        int v;
+        if (!parse_int(l, name, value, 256, 16 * 1024 * 1024, &v)) return 0;
+        c->max_body = (size_t)v;
+        return 1;
+    }
+    if (!strcmp(name, "threads")) return parse_int(l, name, value, 1, 64, &c->threads);
+    if (!strcmp(name, "log_level")) {
+        if (strcmp(value, "debug") && strcmp(value, "info") && strcmp(value, "warn") && strcmp(value, "error"))
+            return fail(l, "log_level = %s: expected debug, info, warn or error", value);
+        set_str(&c->log_level, gw_strdup(value));
+        return 1;
+    }
+    return fail(l, "unknown key '%s' in [server]", name);
+}
+
+static int store_key(struct loader *l, const char *name, const char *value)
+{
+    struct gw_config *c = l->cfg;
+    if (!strcmp(name, "path")) {
+        if (!*value) return fail(l, "path: must not be empty");
+        set_str(&c->store_path, gw_strdup(value));
+        return 1;
+    }
+    if (!strcmp(name, "synchronous")) {
+        if (!strcmp(value, "full")) c->sync_full = 1;
+        else if (!strcmp(value, "normal")) c->sync_full = 0;
+        else return fail(l, "synchronous = %s: expected full or normal", value);
+        return 1;
+    }
+    if (!strcmp(name, "batch_max")) return parse_int(l, name, value, 1, 10000, &c->batch_max);
+    return fail(l, "unknown key '%s' in [store]", name);
+}
+
+static int policy_key(struct loader *l, const char *name, const char *value)
+{
+    struct gw_policy *p = &l->cfg->policy;
+    static const struct {
+        const char *name;
+        size_t off;
+        long min, max;
+    } ints[] = {
+        {"visit_days", offsetof(struct gw_policy, visit_days), 1, 366},
+        {"visit_days_high", offsetof(struct gw_policy, visit_days_high), 1, 366},
+        {"checkin_days", offsetof(struct gw_policy, checkin_days), 1, 366},
+        {"checkin_escalate_days", offsetof(struct gw_policy, checkin_escalate_days), 1, 366},
+        {"ack_minutes_p0", offsetof(struct gw_policy, ack_minutes_p0), 1, 1440},
+        {"ack_minutes_p1", offsetof(struct gw_policy, ack_minutes_p1), 1, 1440},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        if (!strcmp(name, ints[i].name))
+            return parse_int(l, name, value, ints[i].min, ints[i].max, (int *)((char *)p + ints[i].off));
+    if (!strcmp(name, "timezone")) {
+        char zpath[512];
+        struct stat sb;
+        snprintf(zpath, sizeof zpath, "/usr/share/zoneinfo/%s", value);
+        if (!*value || strstr(value, "..") || stat(zpath, &sb) != 0 || !S_ISREG(sb.st_mode))
+            return fail(l, "timezone = %s: unknown time zone (install tzdata; e.g. Asia/Shanghai)", value);
+        set_str(&p->timezone, gw_strdup(value));
+        return 1;
+    }
+    if (!strcmp(name, "default_region")) {
+        set_str(&p->default_region, *value ? gw_strdup(value) : NULL);
+        return 1;
+    }
+    if (!strcmp(name, "country_code")) {
+        size_t n = strlen(value);
+        if (n < 1 || n > 3 || strspn(value, "0123456789") != n || value[0] == '0')
+            return fail(l, "country_code = %s: expected 1 to 3 digits, e.g. 86", value);
+        set_str(&p->country_code, gw_strdup(value));
+        return 1;
+    }
+    return fail(l, "unknown key '%s' in [policy]", name);
+}
+
+static int in_list(const char *const *list, const char *name)
+{
+    for (; list && *list; list++)
+        if (!strcmp(*list, name)) return 1;
+    return 0;
+}
+
+static struct gw_channel *channel_for(struct loader *l, const char *cname)
+{
+    struct gw_config *c = l->cfg;
+    for (size_t i = 0; i < c->nchannels; i++)
+        if (!strcmp(c->channels[i].name, cname)) return &c->channels[i];
+    if (c->nchannels >= MAX_CHANNELS) {
+        fail(l, "too many channels (at most %d)", MAX_CHANNELS);
+        return NULL;
+    }
+    for (const char *p = cname; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-') {
+            fail(l, "[channel %s]: a channel name may hold only letters, digits, '-' and '_'", cname);
+            return NULL;
+        }
+    if (!*cname || !strcmp(cname, "cli")) {
+        fail(l, "[channel %s]: invalid channel name", cname);
+        return NULL;
+    }
+    c->channels = gw_realloc(c->channels, (c->nchannels + 1) * sizeof *c->channels);
+    struct gw_channel *ch = &c->channels[c->nchannels];
+    memset(ch, 0, sizeof *ch);
+    ch->name = gw_strdup(cname);
+    ch->tps = 10;
+    l->chan_line[c->nchannels] = l->line;
+    c->nchannels++;
+    return ch;
+}
+
+static int channel_key(struct loader *l, const char *cname, const char *name, const char *value)
+{
+    struct gw_channel *ch = channel_for(l, cname);
+    if (!ch) return 0;
+    if (!strcmp(name, "provider")) {
+        const struct provider_ops *ops = prov_find(value);
+        if (!ops) return fail(l, "provider = %s: unknown provider", value);
+        if (ch->ops) return fail(l, "[channel %s]: provider given twice", cname);
+        ch->ops = ops;
+        ch->provider = gw_strdup(value);
+        return 1;
+    }
+    if (!strcmp(name, "url")) {
+        if (strncmp(value, "https://", 8) && strncmp(value, "http://", 7))
+            return fail(l, "url = %s: expected an http:// or https:// URL", value);
+        set_str(&ch->url, gw_strdup(value));
+        return 1;
+    }
+    if (!strcmp(name, "tps")) return parse_int(l, name, value, 1, 100000, &ch->tps);
+    if (!strcmp(name, "route")) {
+        if (value[0] != '+' || strspn(value + 1, "0123456789") != strlen(value + 1))
+            return fail(l, "route = %s: expected a '+' and digits, e.g. +86", value);
+        set_str(&ch->route, gw_strdup(value));
+        return 1;
+    }
+    if (!strcmp(name, "default")) return parse_bool(l, name, value, &ch->is_default);
+    if (!ch->ops) return fail(l, "[channel %s]: set provider before the provider's keys", cname);
+    if (!in_list(ch->ops->required_keys, name) && !in_list(ch->ops->optional_keys, name))
+        return fail(l, "unknown key '%s' for provider %s", name, ch->provider);
+    for (size_t i = 0; i < ch->nkeys; i++)
+        if (!strcmp(ch->keys[i].key, name)) return fail(l, "[channel %s]: %s given twice", cname, name);
+    char *v = resolve(l, name, value);
+    if (!v) return 0;
+    ch->keys = gw_realloc(ch->keys, (ch->nkeys + 1) * sizeof *ch->keys);
+    ch->keys[ch->nkeys].key = gw_strdup(name);
+    ch->keys[ch->nkeys].value = v;
+    ch->nkeys++;
+    return 1;
+}
+
+static int template_key(struct loader *l, const char *tname, const char *name, const char *value)
+{
+    struct gw_config *c = l->cfg;
+    if (!tmpl_find(tname)) return fail(l, "[template %s]: no such template (see 'gateway templates')", tname);
+    struct gw_template *t = NULL;
+    for (size_t i = 0; i < c->ntemplates; i++)
+        if (!strcmp(c->templates[i].name, tname)) t = &c->templates[i];
+    if (!t) {
+        if (c->ntemplates >= MAX_TEMPLATES) return fail(l, "too many templates");
+        c->templates = gw_realloc(c->templates, (c->ntemplates + 1) * sizeof *c->templates);
+        t = &c->templates[c->ntemplates++];
+        memset(t, 0, sizeof *t);
+        t->name = gw_strdup(tname);
+    }
+    if (!strcmp(name, "text")) {
+        /* inih hands continuation lines over as the same key again: append. */
+        if (t->text) {
+            size_t a = strlen(t->text), b = strlen(value);
+            t->text = gw_realloc(t->text, a + b + 1);
+            memcpy(t->text + a, value, b + 1);
+        } else {
+            t->text = gw_strdup(value);
+        }
+        return 1;
+    }
+    if (!strcmp(name, "aliyun_code")) {
+        set_str(&t->aliyun_code, gw_strdup(value));
+        return 1;
+    }
+    if (!strcmp(name, "tencent_id")) {
+        set_str(&t->tencent_id, gw_strdup(value));
+        return 1;
+    }
+    return fail(l, "unknown key '%s' in [template %s]", name, tname);
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+    struct loader *l = user;
+    if (l->err[0]) return 0;
+    if (!name) return 1; /* a section header alone */
+    if (!strcmp(section, "server")) return server_key(l, name, value);
+    if (!strcmp(section, "store")) return store_key(l, name, value);
+    if (!strcmp(section, "policy")) return policy_key(l, name, value);
+    if (!strncmp(section, "channel ", 8)) return channel_key(l, section + 8, name, value);
+    if (!strncmp(section, "template ", 9)) return template_key(l, section + 9, name, value);
+    if (!*section) return fail(l, "key '%s' outside any section", name);
+    return fail(l, "unknown section [%s]", section);
+}
+
+static void defaults(struct gw_config *c)
+{
+    c->listen_host = gw_strdup("127.0.0.1");
+    c->listen_port = 8080;
+    c->public_url = gw_strdup("http://127.0.0.1:8080");
+    c->max_body = 65536;
+    c->threads = 2;
+    c->log_level = gw_strdup("info");
+    c->store_path = gw_strdup("var/gateway.db");
+    c->sync_full = 1;
+    c->batch_max = 256;
+    c->policy.timezone = gw_strdup("Asia/Shanghai");
+    c->policy.visit_days = 30;
+    c->policy.visit_days_high = 14;
+    c->policy.checkin_days = 7;
+    c->policy.checkin_escalate_days = 14;
+    c->policy.ack_minutes_p0 = 15;
+    c->policy.ack_minutes_p1 = 30;
+    c->policy.country_code = gw_strdup("86");
+}
+
+/* Checks that need the whole file: required provider keys, one default. */
+static int finish(struct loader *l)
+{
+    struct gw_config *c = l->cfg;
+    int ndefault = 0;
+    for (size_t i = 0; i < c->nchannels; i++) {
+        struct gw_channel *ch = &c->channels[i];
+        l->line = l->chan_line[i];
+        if (!ch->ops) return fail(l, "[channel %s]: provider is required", ch->name);
+        for (const char *const *k = ch->ops->required_keys; k && *k; k++)
+            if (!gw_channel_key(ch, *k)) return fail(l, "[channel %s]: %s is required for provider %s", ch->name, *k,
+                                                    ch->provider);
+        ndefault += ch->is_default;
+    }
+    if (ndefault > 1) {
+        l->line = 0;
+        return fail(l, "more than one channel has default = yes");
+    }
+    if (c->policy.checkin_escalate_days < c->policy.checkin_days) {
+        l->line = 0;
+        return fail(l, "checkin_escalate_days must not be less than checkin_days");
+    }
+    return 1;
+}
+
+int gw_config_load(const char *path, struct gw_config **out, char *err, size_t errlen)
+{
+    struct loader l = {0};
+    l.path = path;
+    l.cfg = gw_calloc(1, sizeof *l.cfg);
+    l.cfg->path = gw_strdup(path);
+    defaults(l.cfg);
+    l.fp = fopen(path, "r");
+    if (!l.fp) {
+        gw_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        goto fail;
+    }
+    int rc = ini_parse_stream(reader, &l, on_key, &l);
+    fclose(l.fp);
+    if (!l.err[0] && rc > 0) snprintf(l.err, sizeof l.err, "%s:%d: syntax error", path, rc);
+    if (!l.err[0] && rc < 0) snprintf(l.err, sizeof l.err, "%s: cannot read", path);
+    if (!l.err[0]) finish(&l);
+    if (l.err[0]) {
+        /* A whole-file check has no line: drop the ":0". */
+        char *z = strstr(l.err, ":0: ");
+        if (z) memmove(z, z + 2, strlen(z + 2) + 1);
+        gw_err(err, errlen, "%s", l.err);
+        goto fail;
+    }
+    *out = l.cfg;
+    return 0;
+fail:
+    gw_config_free(l.cfg);
+    return -1;
+}
+
+void gw_config_free(struct gw_config *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->nchannels; i++) {
+        struct gw_channel *ch = &c->channels[i];
+        free(ch->name);
+        free(ch->provider);
+        free(ch->url);
+        free(ch->route);
+        for (size_t k = 0; k < ch->nkeys; k++) {
+            free(ch->keys[k].key);
+            free(ch->keys[k].value);
+        }
+        free(ch->keys);
+    }
+    free(c->channels);
+    for (size_t i = 0; i < c->ntemplates; i++) {
+        free(c->templates[i].name);
+        free(c->templates[i].text);
+        free(c->templates[i].aliyun_code);
+        free(c->templates[i].tencent_id);
+    }
+    free(c->templates);
+    free(c->path);
+    free(c->listen_host);
+    free(c->public_url);
+    free(c->log_level);
+    free(c->store_path);
+    free(c->policy.timezone);
+    free(c->policy.default_region);
+    free(c->policy.country_code);
+    free(c);
+}
+
+const struct gw_channel *gw_config_channel(const struct gw_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nchannels; i++)
+        if (!strcmp(cfg->channels[i].name, name)) return &cfg->channels[i];
+    return NULL;
+}
+
+const char *gw_channel_key(const struct gw_channel *ch, const char *key)
+{
+    for (size_t i = 0; i < ch->nkeys; i++)
+        if (!strcmp(ch->keys[i].key, key)) return ch->keys[i].value;
+    return NULL;
+}
+
+const struct gw_template *gw_config_template(const struct gw_config *cfg, const char *name)
+{
+    if (!cfg) return NULL;
+    for (size_t i = 0; i < cfg->ntemplates; i++)
+        if (!strcmp(cfg->templates[i].name, name)) return &cfg->templates[i];
+    return NULL;
+}

@@ -1,0 +1,28 @@
+/* gateway/http.h - the HTTP server: webhooks, health and metrics on
+ * libmicrohttpd. The server parses and routes; providers translate; the
+ * store writer stores. A webhook is answered only after its messages are
+ * committed (its connection is suspended meanwhile, so no HTTP thread
+ * waits on a disk). */
+#ifndef GW_HTTP_H
+#define GW_HTTP_H
+
+#include "config.h"
+#include "metrics.h"
+#include "writer.h"
+
+struct http_server;
+
+/* Starts listening on cfg->listen_host:listen_port (port 0 picks a free
+ * port). Returns 0 and *out, or -1 with err. */
+int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m, struct http_server **out,
+               char *err, size_t errlen);
+int http_port(const struct http_server *s);
+/* Stops accepting new connections; requests in progress go on. */
+void http_quiesce(struct http_server *s);
+/* Requests received and not yet answered. */
+int http_active(struct http_server *s);
+/* Stops the server and frees it. Every suspended request must have been
+ * resumed (stop the writer's intake and drain it first). NULL is a no-op. */
+void http_stop(struct http_server *s);
+
+#endif

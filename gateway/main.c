@@ -1,0 +1,292 @@
+/* gateway/main.c - the gateway's command line: serve, migrate, import,
+ * export, sms, templates (DESIGN §4). One binary, one subcommand per run. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../db/store.h"
+#include "../handlers/templates.h"
+#include "clock.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "pipeline.h"
+#include "roster.h"
+#include "util.h"
+#include "writer.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage:\n"
+          "  gateway serve     -c gateway.ini                       run the service\n"
+          "  gateway migrate   -c gateway.ini                       create or upgrade the database\n"
+          "  gateway import    -c gateway.ini KIND file.csv         KIND: regions|staff|children|guardians\n"
+          "  gateway export    -c gateway.ini WHAT [--from D --to D] WHAT: visits|checkins|cases (CSV on stdout)\n"
+          "  gateway sms       -c gateway.ini --from PHONE TEXT     inject one message, print its replies\n"
+          "  gateway templates -c gateway.ini                       list every outbound template\n",
+          out);
+}
+
+/* Parsed command line: -c FILE, --from X, --to X, --id X, positional args. */
+struct args {
+    const char *config;
+    const char *from;
+    const char *to;
+    const char *id;
+    const char *pos[8];
+    int npos;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 2; i < argc; i++) {
+        const char **slot = NULL;
+        if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) slot = &a->config;
+        else if (!strcmp(argv[i], "--from")) slot = &a->from;
+        else if (!strcmp(argv[i], "--to")) slot = &a->to;
+        else if (!strcmp(argv[i], "--id")) slot = &a->id;
+        if (slot) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "gateway: %s needs a value\n", argv[i]);
+                return -1;
+            }
+            *slot = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2]) {
+            fprintf(stderr, "gateway: unknown option %s\n", argv[i]);
+            return -1;
+        } else {
+            if (a->npos >= 8) {
+                fprintf(stderr, "gateway: too many arguments\n");
+                return -1;
+            }
+            a->pos[a->npos++] = argv[i];
+        }
+    }
+    if (!a->config) {
+        fprintf(stderr, "gateway: -c gateway.ini is required\n");
+        return -1;
+    }
+    return 0;
+}
+
+static struct gw_config *load_config(const char *path)
+{
+    struct gw_config *cfg;
+    char err[320];
+    if (gw_config_load(path, &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "gateway: %s\n", err);
+        return NULL;
+    }
+    enum gw_log_level lvl = GW_LOG_INFO;
+    gw_log_parse_level(cfg->log_level, &lvl);
+    gw_log_set_level(lvl);
+    setenv("TZ", cfg->policy.timezone, 1);
+    tzset();
+    return cfg;
+}
+
+/* Opens the store and brings its schema up to date. */
+static struct store *open_store(const struct gw_config *cfg)
+{
+    struct store *st;
+    char err[320];
+    if (store_open(cfg->store_path, cfg->sync_full, &st, err, sizeof err) != 0) {
+        fprintf(stderr, "gateway: %s\n", err);
+        return NULL;
+    }
+    int from, to;
+    if (store_migrate(st, &from, &to, err, sizeof err) != 0) {
+        fprintf(stderr, "gateway: %s\n", err);
+        store_close(st);
+        return NULL;
+    }
+    if (from != to) gw_info("store %s: schema version %d -> %d", cfg->store_path, from, to);
+    return st;
+}
+
+static int cmd_serve(struct gw_config *cfg)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    /* Block before any thread starts so only sigwait below sees them. */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct store *st = open_store(cfg);
+    if (!st) return 1;
+    struct metrics *m = metrics_new(cfg);
+    struct writer *w = NULL;
+    struct http_server *http = NULL;
+    char err[320];
+    if (writer_start(cfg, st, m, &w) != 0) {
+        fprintf(stderr, "gateway: cannot start the store writer\n");
+        store_close(st);
+        metrics_free(m);
+        return 1;
+    }
+    if (http_start(cfg, w, m, &http, err, sizeof err) != 0) {
+        fprintf(stderr, "gateway: %s\n", err);
+        writer_stop(w);
+        metrics_free(m);
+        return 1;
+    }
+    gw_info("listening on %s:%d (store %s, synchronous=%s, %d threads)", cfg->listen_host, http_port(http),
+            cfg->store_path, cfg->sync_full ? "full" : "normal", cfg->threads);
+
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) continue;
+    gw_info("signal %d: finishing accepted requests", sig);
+    http_quiesce(http);
+    /* Let every request already received be stored and answered. */
+    double deadline = gw_clock_mono() + 10.0;
+    while ((http_active(http) > 0 || writer_pending(w) > 0) && gw_clock_mono() < deadline) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    http_stop(http);
+    writer_stop(w);
+    metrics_free(m);
+    gw_info("stopped");
+    return 0;
+}
+
+static int cmd_migrate(struct gw_config *cfg)
+{
+    struct store *st;
+    char err[320];
+    if (store_open(cfg->store_path, cfg->sync_full, &st, err, sizeof err) != 0) {
+        fprintf(stderr, "gateway: %s\n", err);
+        return 1;
+    }
+    int from, to;
+    int rc = store_migrate(st, &from, &to, err, sizeof err);
+    if (rc != 0) fprintf(stderr, "gateway: %s\n", err);
+    else if (from == to) printf("%s: schema is up to date (version %d)\n", cfg->store_path, to);
+    else printf("%s: schema version %d -> %d\n", cfg->store_path, from, to);
+    store_close(st);
+    return rc ? 1 : 0;
+}
+
+struct print_ctx {
+    const char *to;
+    int n;
+};
+
+static int print_reply(void *arg, const char *recipient, const char *body)
+{
+    struct print_ctx *p = arg;
+    if (strcmp(recipient, p->to) == 0) {
+        printf("%s\n", body);
+        p->n++;
+    }
+    return 0;
+}
+
+static int cmd_sms(struct gw_config *cfg, struct args *a)
+{
+    if (!a->from || a->npos < 1) {
+        fprintf(stderr, "gateway: usage: gateway sms -c gateway.ini --from PHONE TEXT\n");
+        return 2;
+    }
+    struct gw_buf text = {0};
+    for (int i = 0; i < a->npos; i++) {
+        if (i) gw_buf_putc(&text, ' ');
+        gw_buf_puts(&text, a->pos[i]);
+    }
+    struct store *st = open_store(cfg);
+    if (!st) {
+        gw_buf_free(&text);
+        return 1;
+    }
+    struct pipeline_job job = {0};
+    struct gw_msg *m = gw_msgv_push(&job.msgs);
+    char id[64];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(id, sizeof id, "cli-%lld.%09ld-%d", (long long)ts.tv_sec, ts.tv_nsec, (int)getpid());
+    m->channel = gw_strdup("cli");
+    m->provider_id = gw_strdup(a->id ? a->id : id);
+    m->from = gw_strdup(a->from);
+    m->text = gw_buf_steal(&text);
+    m->received_at = gw_clock_now();
+    struct pipeline_job *jobs[1] = {&job};
+    int rc = pipeline_batch(st, cfg, jobs, 1, gw_clock_now());
+    if (rc != 0 || !job.ok) {
+        fprintf(stderr, "gateway: the message was not stored: %s\n", store_errmsg(st));
+        rc = 1;
+    } else {
+        struct print_ctx p = {.to = m->from};
+        store_outbox_for_inbox(st, job.inbox_ids[0], print_reply, &p);
+        if (job.duplicate[0]) fprintf(stderr, "gateway: message %s was already stored\n", m->provider_id);
+        rc = 0;
+    }
+    pipeline_job_clear(&job);
+    store_close(st);
+    return rc;
+}
+
+static int cmd_templates(struct gw_config *cfg)
+{
+    size_t n;
+    const struct tmpl_def *defs = tmpl_builtin(&n);
+    for (size_t i = 0; i < n; i++) {
+        const struct gw_template *o = gw_config_template(cfg, defs[i].name);
+        const char *text = o && o->text ? o->text : defs[i].text;
+        printf("%s\t%s\t%s\n", defs[i].name, defs[i].vars, text);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    static const char *const known[] = {"serve", "migrate", "import", "export", "sms", "templates", NULL};
+    int ok = 0;
+    for (int i = 0; known[i]; i++) ok |= !strcmp(cmd, known[i]);
+    if (!ok) {
+        fprintf(stderr, "gateway: unknown command '%s'\n", cmd);
+        usage(stderr);
+        return 2;
+    }
+    struct args a;
+    if (parse_args(argc, argv, &a) != 0) return 2;
+    struct gw_config *cfg = load_config(a.config);
+    if (!cfg) return 1;
+    int rc = 0;
+    if (!strcmp(cmd, "serve")) {
+        rc = cmd_serve(cfg);
+    } else if (!strcmp(cmd, "migrate")) {
+        rc = cmd_migrate(cfg);
+    } else if (!strcmp(cmd, "sms")) {
+        rc = cmd_sms(cfg, &a);
+    } else if (!strcmp(cmd, "templates")) {
+        rc = cmd_templates(cfg);
+    } else if (!strcmp(cmd, "import") || !strcmp(cmd, "export")) {
+        int is_import = !strcmp(cmd, "import");
+        if ((is_import && a.npos != 2) || (!is_import && a.npos != 1)) {
+            usage(stderr);
+            rc = 2;
+        } else {
+            struct store *st = open_store(cfg);
+            if (!st) rc = 1;
+            else if (is_import) rc = roster_import_cmd(st, cfg, a.pos[0], a.pos[1], stdout, stderr);
+            else rc = roster_export_cmd(st, cfg, a.pos[0], a.from, a.to, stdout, stderr);
+            store_close(st);
+        }
+    }
+    gw_config_free(cfg);
+    return rc;
+}

@@ -1,0 +1,25 @@
+/* gateway/metrics.h - process counters and histograms, exported in the
+ * Prometheus text format on /metrics. Updated lock-free (relaxed atomics)
+ * from any thread. */
+#ifndef GW_METRICS_H
+#define GW_METRICS_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "util.h"
+
+struct metrics;
+
+struct metrics *metrics_new(const struct gw_config *cfg); /* channels are fixed at creation */
+void metrics_free(struct metrics *m);
+
+/* An HTTP answer: channel may be NULL (not a hook). */
+void metrics_request(struct metrics *m, const char *channel, int status);
+/* A store transaction: messages newly stored, duplicates, batch size (jobs),
+ * commit latency in seconds, and whether it committed. */
+void metrics_batch(struct metrics *m, size_t stored, size_t duplicates, size_t batch, double seconds, int ok);
+/* Appends the exposition text. */
+void metrics_render(struct metrics *m, struct gw_buf *out);
+
+#endif

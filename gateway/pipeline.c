@@ -1,0 +1,166 @@
+/* gateway/pipeline.c - dedupe, store, handle and queue replies for a batch
+ * of inbound messages inside one store transaction.
+ *
+ * Each message runs inside its own savepoint, so a message whose handling
+ * hits a store error costs only its own effects: the inbox row is kept
+ * (re-inserted) with result "error" and the rest of the batch commits.
+ */
+#include "pipeline.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../handlers/codebook.h"
+#include "../handlers/handler.h"
+#include "../handlers/templates.h"
+#include "log.h"
+#include "util.h"
+
+static const char *kind_name(enum h_kind k)
+{
+    switch (k) {
+    case H_ALERT: return "alert";
+    case H_NOTICE: return "notice";
+    case H_REMINDER: return "reminder";
+    default: return "reply";
+    }
+}
+
+/* Priority: case alerts before replies before notices before reminders. */
+static int kind_priority(enum h_kind k)
+{
+    switch (k) {
+    case H_ALERT: return 0;
+    case H_NOTICE: return 2;
+    case H_REMINDER: return 3;
+    default: return 1;
+    }
+}
+
+static int write_reply(struct store *st, const struct gw_config *cfg, const struct gw_msg *m, int64_t inbox_id,
+                       const struct h_reply *r, int64_t now)
+{
+    char err[160];
+    struct gw_buf body = {0};
+    int rc = -1;
+    if (tmpl_render(cfg, r->tmpl, r->vars, r->nvars, &body, err, sizeof err) != 0) {
+        gw_error("template %s: %s", r->tmpl, err);
+        goto end;
+    }
+    json_t *vars = json_object();
+    for (int i = 0; i < r->nvars; i++) json_object_set_new(vars, r->vars[i].name, json_string(r->vars[i].value));
+    char *vars_json = json_dumps(vars, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(vars);
+    struct store_outbox_row row = {
+        /* A reply goes back through the channel it came in on; the sender
+         * chooses a channel by route for everything else. */
+        .channel = r->kind == H_REPLY && strcmp(m->channel, "cli") != 0 ? m->channel : NULL,
+        .recipient = r->to,
+        .tmpl = r->tmpl,
+        .vars_json = vars_json,
+        .body = gw_buf_cstr(&body),
+        .kind = kind_name(r->kind),
+        .priority = kind_priority(r->kind),
+        .inbox_id = inbox_id,
+        .case_id = r->case_id,
+    };
+    rc = store_outbox_insert(st, &row, now, NULL) < 0 ? -1 : 0;
+    free(vars_json);
+end:
+    gw_buf_free(&body);
+    return rc;
+}
+
+/* Stores one message and runs its handlers. Returns 0 stored, 1 duplicate,
+ * -1 store failure (the savepoint is rolled back: nothing of it remains). */
+static int process_one(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now,
+                       int64_t *inbox_id)
+{
+    char e164[40];
+    if (gw_phone_e164(m->from, cfg->policy.country_code, e164, sizeof e164) == 0) {
+        free(m->from);
+        m->from = gw_strdup(e164);
+    }
+    if (store_savepoint(st, "msg") != 0) return -1;
+    char *norm = cb_normalize(m->text, strlen(m->text));
+    int rc = store_inbox_insert(st, m, norm, now, inbox_id);
+    free(norm);
+    if (rc != 0) {
+        if (rc < 0) gw_error("inbox insert: %s", store_errmsg(st));
+        if (rc < 0) store_rollback_to(st, "msg");
+        else store_release(st, "msg");
+        return rc;
+    }
+    if (store_savepoint(st, "handle") != 0) goto fail;
+
+    struct h_env env = {.st = st, .pol = &cfg->policy};
+    struct h_msg hm = {
+        .inbox_id = *inbox_id, .channel = m->channel, .from = m->from, .text = m->text,
+        .len = strlen(m->text), .now = m->received_at ? m->received_at : now,
+    };
+    struct h_result res;
+    char err[160] = "";
+    memset(&res, 0, sizeof res);
+    int hrc = handlers_run(&env, &hm, &res, err, sizeof err);
+    for (int i = 0; hrc == 0 && i < res.nreplies; i++)
+        if (write_reply(st, cfg, m, *inbox_id, &res.replies[i], now) != 0) hrc = -1;
+    if (hrc == 0) {
+        if (store_release(st, "handle") != 0) goto fail;
+        if (store_inbox_set_result(st, *inbox_id, cb_intent_name(res.intent), res.result ? res.result : "ok",
+                                   res.detail) != 0)
+            goto fail;
+    } else {
+        /* Keep the message; drop its half-done effects. */
+        gw_error("handling inbox %lld failed: %s", (long long)*inbox_id, err[0] ? err : store_errmsg(st));
+        if (store_rollback_to(st, "handle") != 0) goto fail;
+        if (store_inbox_set_result(st, *inbox_id, cb_intent_name(res.intent), "error", err) != 0) goto fail;
+    }
+    if (store_release(st, "msg") != 0) goto fail;
+    return 0;
+fail:
+    gw_error("store: %s", store_errmsg(st));
+    store_rollback_to(st, "msg");
+    return -1;
+}
+
+int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipeline_job **jobs, size_t n, int64_t now)
+{
+    if (store_begin(st) != 0) {
+        gw_error("begin: %s", store_errmsg(st));
+        for (size_t j = 0; j < n; j++) jobs[j]->ok = 0;
+        return -1;
+    }
+    for (size_t j = 0; j < n; j++) {
+        struct pipeline_job *job = jobs[j];
+        size_t cnt = job->msgs.n;
+        free(job->inbox_ids);
+        free(job->duplicate);
+        job->inbox_ids = gw_calloc(cnt, sizeof *job->inbox_ids);
+        job->duplicate = gw_calloc(cnt, sizeof *job->duplicate);
+        job->ok = 1;
+        job->stored = 0;
+        for (size_t i = 0; i < cnt; i++) {
+            int rc = process_one(st, cfg, &job->msgs.v[i], now, &job->inbox_ids[i]);
+            if (rc < 0) job->ok = 0;
+            else if (rc == 1) job->duplicate[i] = 1;
+            else job->stored++;
+        }
+    }
+    if (store_commit(st) != 0) {
+        gw_error("commit: %s", store_errmsg(st));
+        store_rollback(st);
+        for (size_t j = 0; j < n; j++) jobs[j]->ok = 0;
+        return -1;
+    }
+    return 0;
+}
+
+void pipeline_job_clear(struct pipeline_job *job)
+{
+    gw_msgv_free(&job->msgs);
+    free(job->inbox_ids);
+    free(job->duplicate);
+    job->inbox_ids = NULL;
+    job->duplicate = NULL;
+}

@@ -1,0 +1,44 @@
+/* gateway/pipeline.h - what happens to a message between the provider and
+ * the disk: sender normalised to E.164, deduplicated, stored in the inbox,
+ * run through the handlers, replies rendered into outbox rows; a whole
+ * batch of messages in one transaction.
+ *
+ * Both the store writer (webhooks) and `gateway sms` (the command line)
+ * call pipeline_batch, so a message injected from the shell takes exactly
+ * the webhook's path.
+ */
+#ifndef GW_PIPELINE_H
+#define GW_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../db/store.h"
+#include "config.h"
+#include "message.h"
+
+/* One request's worth of work for the store: its messages and, after the
+ * batch, its outcome. */
+struct pipeline_job {
+    struct gw_msgv msgs;   /* owned by whoever created the job */
+    int64_t *inbox_ids;    /* out: one per message (allocated by pipeline_batch, owned by the job) */
+    int *duplicate;        /* out: 1 when that message was already stored */
+    int ok;                /* out: 1 when every message of the job is committed */
+    size_t stored;         /* out: messages newly stored */
+    /* Called on the writer's thread after the transaction ended (committed
+     * or not). May free the job. NULL for synchronous callers. */
+    void (*done)(struct pipeline_job *job);
+    struct pipeline_job *next; /* queue link, owned by the writer */
+};
+
+/* Stores and handles every message of every job in one transaction, then
+ * commits (fsync). Fills each job's results; jobs whose messages failed
+ * have ok = 0 (and nothing of theirs is committed). Returns 0 when the
+ * transaction committed, -1 when it did not (then every job has ok = 0).
+ * Does not call job->done. */
+int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipeline_job **jobs, size_t n,
+                   int64_t now);
+
+void pipeline_job_clear(struct pipeline_job *job); /* frees msgs and results */
+
+#endif

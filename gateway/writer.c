@@ -1,0 +1,126 @@
+/* gateway/writer.c - the store writer thread and its queue.
+ *
+ * Threads: any thread calls writer_submit; only the writer thread touches
+ * the store. The queue is a linked list under one mutex with a condition
+ * variable as the wake-up. The queue is bounded (WRITER_MAX_QUEUE jobs) so
+ * a disk that stalls turns into 503s, not unbounded memory.
+ */
+#include "writer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "log.h"
+#include "util.h"
+
+#define WRITER_MAX_QUEUE 100000
+
+struct writer {
+    const struct gw_config *cfg;   /* borrowed, frozen */
+    struct store *st;              /* owned; used only by the thread */
+    struct metrics *metrics;       /* borrowed */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct pipeline_job *head, *tail; /* queue under lock */
+    size_t queued;                 /* jobs in the queue, under lock */
+    int stopping;                  /* under lock: no new jobs; drain and exit */
+};
+
+static void *run(void *arg)
+{
+    struct writer *w = arg;
+    size_t cap = (size_t)w->cfg->batch_max;
+    struct pipeline_job **batch = gw_calloc(cap, sizeof *batch);
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        while (!w->head && !w->stopping) pthread_cond_wait(&w->wake, &w->lock);
+        if (!w->head && w->stopping) {
+            pthread_mutex_unlock(&w->lock);
+            break;
+        }
+        size_t n = 0;
+        size_t nmsg = 0;
+        while (w->head && n < cap && nmsg < cap) {
+            struct pipeline_job *j = w->head;
+            w->head = j->next;
+            j->next = NULL;
+            batch[n++] = j;
+            nmsg += j->msgs.n;
+        }
+        if (!w->head) w->tail = NULL;
+        w->queued -= n;
+        pthread_mutex_unlock(&w->lock);
+
+        double t0 = gw_clock_mono();
+        int rc = pipeline_batch(w->st, w->cfg, batch, n, gw_clock_now());
+        double dt = gw_clock_mono() - t0;
+        size_t stored = 0, dups = 0;
+        for (size_t i = 0; i < n; i++) {
+            stored += batch[i]->stored;
+            for (size_t k = 0; batch[i]->duplicate && k < batch[i]->msgs.n; k++) dups += batch[i]->duplicate[k];
+        }
+        metrics_batch(w->metrics, rc == 0 ? stored : 0, rc == 0 ? dups : 0, n, dt, rc == 0);
+        for (size_t i = 0; i < n; i++) batch[i]->done(batch[i]);
+    }
+    free(batch);
+    return NULL;
+}
+
+int writer_start(const struct gw_config *cfg, struct store *st, struct metrics *metrics, struct writer **out)
+{
+    struct writer *w = gw_calloc(1, sizeof *w);
+    w->cfg = cfg;
+    w->st = st;
+    w->metrics = metrics;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    if (pthread_create(&w->thread, NULL, run, w) != 0) {
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->wake);
+        free(w);
+        return -1;
+    }
+    *out = w;
+    return 0;
+}
+
+int writer_submit(struct writer *w, struct pipeline_job *job)
+{
+    pthread_mutex_lock(&w->lock);
+    if (w->stopping || w->queued >= WRITER_MAX_QUEUE) {
+        pthread_mutex_unlock(&w->lock);
+        return -1;
+    }
+    job->next = NULL;
+    if (w->tail) w->tail->next = job;
+    else w->head = job;
+    w->tail = job;
+    w->queued++;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    return 0;
+}
+
+size_t writer_pending(struct writer *w)
+{
+    pthread_mutex_lock(&w->lock);
+    size_t n = w->queued;
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
+void writer_stop(struct writer *w)
+{
+    if (!w) return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = 1;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    store_close(w->st);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    free(w);
+}
