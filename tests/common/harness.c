@@ -1,0 +1,339 @@
+/* tests/common/harness.c - run the real gateway binary for end-to-end tests. */
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *gwp_bin(void)
+{
+    const char *b = getenv("GATEWAY_BIN");
+    return b && *b ? b : "bin/gateway";
+}
+
+char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t r;
+    while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (cap - n < 2) buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int gwp_run(const char *const *args, char **out, char **err)
+{
+    char outp[] = "/tmp/gwrun-out-XXXXXX", errp[] = "/tmp/gwrun-err-XXXXXX";
+    int fo = mkstemp(outp), fe = mkstemp(errp);
+    if (fo < 0 || fe < 0) return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fo, 1);
+        dup2(fe, 2);
+        const char *argv[32];
+        int n = 0;
+        argv[n++] = gwp_bin();
+        for (int i = 0; args[i] && n < 31; i++) argv[n++] = args[i];
+        argv[n] = NULL;
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fo);
+    close(fe);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (out) *out = read_file(outp, NULL);
+    if (err) *err = read_file(errp, NULL);
+    unlink(outp);
+    unlink(errp);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int gwp_init(struct gw_proc *g, const char *extra_ini, int roster)
+{
+    memset(g, 0, sizeof *g);
+    snprintf(g->dir, sizeof g->dir, "/tmp/gw-e2e-XXXXXX");
+    if (!mkdtemp(g->dir)) return -1;
+    snprintf(g->cfg, sizeof g->cfg, "%s/gateway.ini", g->dir);
+    snprintf(g->db, sizeof g->db, "%s/gateway.db", g->dir);
+    snprintf(g->log, sizeof g->log, "%s/gateway.log", g->dir);
+    FILE *f = fopen(g->cfg, "w");
+    if (!f) return -1;
+    fprintf(f,
+            "[server]\nlisten = 127.0.0.1:0\npublic_url = " PUBLIC_URL "\nmax_body = 4096\nthreads = 2\n"
+            "log_level = info\n"
+            "[store]\npath = %s\nsynchronous = full\n"
+            "[policy]\ntimezone = Asia/Shanghai\ndefault_region = 示例县\ncountry_code = 86\n"
+            "[channel generic]\nprovider = generic\nsecret = " GENERIC_SECRET "\ndefault = yes\n"
+            "[channel twilio]\nprovider = twilio\naccount_sid = AC00000000000000000000000000000001\n"
+            "auth_token = " TWILIO_TOKEN "\nnumber = +12025550100\n%s\n",
+            g->db, extra_ini ? extra_ini : "");
+    fclose(f);
+    if (!roster) return 0;
+    static const char *const kinds[] = {"regions", "staff", "children", "guardians"};
+    for (int i = 0; i < 4; i++) {
+        char csv[256];
+        snprintf(csv, sizeof csv, "examples/roster/%s.csv", kinds[i]);
+        const char *args[] = {"import", "-c", g->cfg, kinds[i], csv, NULL};
+        char *err = NULL;
+        int rc = gwp_run(args, NULL, &err);
+        if (rc != 0) {
+            fprintf(stderr, "import %s failed (%d): %s\n", kinds[i], rc, err ? err : "");
+            free(err);
+            return -1;
+        }
+        free(err);
+    }
+    return 0;
+}
+
+static int read_port(const char *log)
+{
+    char *text = read_file(log, NULL);
+    if (!text) return 0;
+    int port = 0;
+    const char *p = strstr(text, "listening on ");
+    if (p) {
+        const char *colon = strchr(p + 13, ':');
+        if (colon) port = atoi(colon + 1);
+    }
+    free(text);
+    return port;
+}
+
+int gwp_start(struct gw_proc *g)
+{
+    int fd = open(g->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fd, 2);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        execl(gwp_bin(), gwp_bin(), "serve", "-c", g->cfg, (char *)NULL);
+        _exit(127);
+    }
+    close(fd);
+    g->pid = pid;
+    g->port = 0;
+    /* Poll for the port in the log, then for a healthy store. */
+    for (int i = 0; i < 1000; i++) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            g->pid = 0;
+            break;
+        }
+        if (!g->port) g->port = read_port(g->log);
+        if (g->port) {
+            struct http_resp r;
+            if (http_req(g->port, "GET", "/healthz", NULL, NULL, 0, &r) == 0 && r.status == 200) {
+                http_resp_free(&r);
+                return 0;
+            }
+            http_resp_free(&r);
+        }
+        sleep_ms(10);
+    }
+    char *text = read_file(g->log, NULL);
+    fprintf(stderr, "gateway did not become ready; log:\n%s\n", text ? text : "");
+    free(text);
+    return -1;
+}
+
+int gwp_stop(struct gw_proc *g, int sig)
+{
+    if (!g->pid) return -1;
+    kill(g->pid, sig);
+    int status = 0;
+    if (waitpid(g->pid, &status, 0) != g->pid) return -1;
+    g->pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void gwp_cleanup(struct gw_proc *g)
+{
+    if (g->pid) gwp_stop(g, SIGKILL);
+    if (g->dir[0] && !getenv("KEEP_TEST_DIRS")) {
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g->dir);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g->dir);
+    }
+}
+
+/* ---- HTTP ---------------------------------------------------------------- */
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct http_resp *r = arg;
+    size_t n = size * nmemb;
+    r->body = realloc(r->body, r->len + n + 1);
+    memcpy(r->body + r->len, ptr, n);
+    r->len += n;
+    r->body[r->len] = '\0';
+    return n;
+}
+
+int http_req(int port, const char *method, const char *target, const char *const *headers, const char *body,
+             size_t len, struct http_resp *out)
+{
+    memset(out, 0, sizeof *out);
+    out->body = calloc(1, 1);
+    CURL *c = curl_easy_init();
+    if (!c) return -1;
+    char url[2048];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, target);
+    struct curl_slist *hl = NULL;
+    for (int i = 0; headers && headers[i]; i++) hl = curl_slist_append(hl, headers[i]);
+    hl = curl_slist_append(hl, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    if (!strcmp(method, "HEAD")) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+        char *ct = NULL;
+        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+        if (ct) snprintf(out->ctype, sizeof out->ctype, "%s", ct);
+    }
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+void http_resp_free(struct http_resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+void hmac_sha256_hex(const char *key, const char *data, size_t len, char *out)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)data, len, mac, &n);
+    static const char hx[] = "0123456789abcdef";
+    for (unsigned i = 0; i < n; i++) {
+        out[2 * i] = hx[mac[i] >> 4];
+        out[2 * i + 1] = hx[mac[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+char *form_escape(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(3 * n + 1);
+    size_t o = 0;
+    static const char hx[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+            *p == '_' || *p == '.' || *p == '~') {
+            out[o++] = (char)*p;
+        } else if (*p == ' ') {
+            out[o++] = '+';
+        } else {
+            out[o++] = '%';
+            out[o++] = hx[*p >> 4];
+            out[o++] = hx[*p & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+int post_generic(int port, const char *id, const char *from, const char *text, struct http_resp *out)
+{
+    char *eid = form_escape(id), *efrom = form_escape(from), *etext = form_escape(text);
+    size_t cap = strlen(eid) + strlen(efrom) + strlen(etext) + 64;
+    char *body = malloc(cap);
+    int n = snprintf(body, cap, "id=%s&from=%s&to=10690000&text=%s", eid, efrom, etext);
+    char sig[65], sighdr[90];
+    hmac_sha256_hex(GENERIC_SECRET, body, (size_t)n, sig);
+    snprintf(sighdr, sizeof sighdr, "X-Signature: %s", sig);
+    const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded", sighdr, NULL};
+    int rc = http_req(port, "POST", "/hooks/generic/sms", hdrs, body, (size_t)n, out);
+    free(body);
+    free(eid);
+    free(efrom);
+    free(etext);
+    return rc;
+}
+
+/* ---- database -------------------------------------------------------------- */
+
+static sqlite3_stmt *query(const char *db, sqlite3 **h, const char *fmt, va_list ap)
+{
+    char *sql = sqlite3_vmprintf(fmt, ap);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_open_v2(db, h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(*h, sql, -1, &s, NULL) != SQLITE_OK) {
+        fprintf(stderr, "query failed: %s: %s\n", sql, *h ? sqlite3_errmsg(*h) : "open");
+        s = NULL;
+    }
+    sqlite3_busy_timeout(*h, 5000);
+    sqlite3_free(sql);
+    return s;
+}
+
+int64_t db_int(const char *db, const char *fmt, ...)
+{
+    sqlite3 *h = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    sqlite3_stmt *s = query(db, &h, fmt, ap);
+    va_end(ap);
+    int64_t v = -1;
+    if (s && sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+    return v;
+}
+
+char *db_text(const char *db, const char *fmt, ...)
+{
+    sqlite3 *h = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    sqlite3_stmt *s = query(db, &h, fmt, ap);
+    va_end(ap);
+    char *v = NULL;
+    if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+        v = strdup((const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+    return v;
+}

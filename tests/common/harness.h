@@ -1,0 +1,72 @@
+/* tests/common/harness.h - end-to-end test harness: runs the real
+ * bin/gateway on a free port with a temporary database, talks HTTP to it
+ * with libcurl, and reads the SQLite file it writes. */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define GENERIC_SECRET "e2e-generic-secret"
+#define TWILIO_TOKEN "fake_auth_token_0123456789abcdef"
+#define PUBLIC_URL "https://gw.example.com"
+
+struct gw_proc {
+    pid_t pid;         /* 0 when not running */
+    int port;          /* bound port */
+    char dir[256];     /* temporary folder holding the config, database and log */
+    char cfg[300];     /* config path */
+    char db[300];      /* database path */
+    char log[300];     /* the process's stderr */
+};
+
+/* Creates a temporary folder with a config (listen port 0, both demo
+ * channels, max_body 4096, synchronous full, extra_ini appended) and, when
+ * roster is non-zero, imports examples/roster/ into a migrated database.
+ * Returns 0 or -1. */
+int gwp_init(struct gw_proc *g, const char *extra_ini, int roster);
+/* Starts `gateway serve` and waits (polling) until /healthz answers 200.
+ * Returns 0 or -1 (the log is printed to stderr on failure). */
+int gwp_start(struct gw_proc *g);
+/* Sends sig, waits for the exit; returns the exit status (128+signal for a
+ * signal death), -1 on error. */
+int gwp_stop(struct gw_proc *g, int sig);
+/* Stops it if running and removes the temporary folder. */
+void gwp_cleanup(struct gw_proc *g);
+
+/* Runs the gateway binary with args (NULL-terminated, without the binary)
+ * capturing stdout into out (owned, may be NULL) and returns its exit status. */
+int gwp_run(const char *const *args, char **out, char **err);
+
+/* The binary under test: $GATEWAY_BIN or ./bin/gateway. */
+const char *gwp_bin(void);
+
+struct http_resp {
+    long status;   /* 0 when the request failed at the transport */
+    char *body;    /* owned, NUL-terminated */
+    size_t len;
+    char ctype[128];
+};
+/* One HTTP request to the gateway. headers is NULL-terminated "Name: value"
+ * lines (may be NULL). Returns 0 when an HTTP answer came back. */
+int http_req(int port, const char *method, const char *target, const char *const *headers, const char *body,
+             size_t len, struct http_resp *out);
+void http_resp_free(struct http_resp *r);
+
+/* POSTs a generic-channel SMS as a form, signed with GENERIC_SECRET. */
+int post_generic(int port, const char *id, const char *from, const char *text, struct http_resp *out);
+/* Hex HMAC-SHA256 of data with key; out holds 65 bytes. */
+void hmac_sha256_hex(const char *key, const char *data, size_t len, char *out);
+/* Form-urlencodes s into out (owned). */
+char *form_escape(const char *s);
+
+/* Runs a query returning one integer on the database (read-only). -1 on error. */
+int64_t db_int(const char *db, const char *sql, ...);
+/* Runs a query returning one text value; owned result or NULL. */
+char *db_text(const char *db, const char *sql, ...);
+
+/* Reads a whole file; owned result or NULL. */
+char *read_file(const char *path, size_t *len);
+
+#endif

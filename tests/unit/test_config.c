@@ -1,0 +1,178 @@
+/* tests/unit/test_config.c - the configuration loader: defaults, env:
+ * values, and every kind of bad input refused with file:line. Also phone
+ * normalisation and log masking, which the config's country code drives. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../gateway/config.h"
+#include "../../gateway/log.h"
+#include "../../gateway/message.h"
+
+static char path[64];
+
+static const char *write_ini(const char *text)
+{
+    snprintf(path, sizeof path, "/tmp/gw-config-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static const char *GOOD = "[server]\n"
+                          "listen = 127.0.0.1:0   ; a free port\n"
+                          "public_url = https://gw.example.org/\n"
+                          "max_body = 8192\n"
+                          "[store]\npath = /tmp/x.db\nsynchronous = normal\n"
+                          "[policy]\ntimezone = Asia/Shanghai\nvisit_days = 28\ncountry_code = 86\n"
+                          "default_region = 示例县\n"
+                          "[channel gen]\nprovider = generic\nsecret = env:GW_TEST_SECRET\ndefault = yes\n"
+                          "[channel tw]\nprovider = twilio\naccount_sid = AC1\nauth_token = t\nnumber = +1202\n"
+                          "route = +1\ntps = 5\n";
+
+static void loads_a_good_file(void **state)
+{
+    setenv("GW_TEST_SECRET", "s3cret", 1);
+    struct gw_config *c;
+    char err[256] = "";
+    assert_int_equal(gw_config_load(write_ini(GOOD), &c, err, sizeof err), 0);
+    assert_string_equal(c->listen_host, "127.0.0.1");
+    assert_int_equal(c->listen_port, 0);
+    assert_string_equal(c->public_url, "https://gw.example.org");
+    assert_int_equal(c->max_body, 8192);
+    assert_int_equal(c->sync_full, 0);
+    assert_int_equal(c->policy.visit_days, 28);
+    assert_int_equal(c->policy.visit_days_high, 14); /* default */
+    assert_string_equal(c->policy.default_region, "示例县");
+    assert_int_equal(c->nchannels, 2);
+    const struct gw_channel *g = gw_config_channel(c, "gen");
+    assert_non_null(g);
+    assert_string_equal(gw_channel_key(g, "secret"), "s3cret");
+    assert_true(g->is_default);
+    const struct gw_channel *t = gw_config_channel(c, "tw");
+    assert_int_equal(t->tps, 5);
+    assert_string_equal(t->route, "+1");
+    assert_null(gw_config_channel(c, "none"));
+    gw_config_free(c);
+    unlink(path);
+}
+
+struct bad_case {
+    const char *ini;
+    const char *expect; /* substring of the error, including file line */
+};
+
+static void refuses_bad_files(void **state)
+{
+    unsetenv("GW_MISSING_VAR");
+    static const struct bad_case cases[] = {
+        {"[server]\nlisten = 127.0.0.1:8080\nbogus = 1\n", ":3: unknown key 'bogus' in [server]"},
+        {"[nonsense]\na = b\n", ":2: unknown section [nonsense]"},
+        {"[server]\nlisten = 127.0.0.1:99999\n", ":2: listen port = 99999"},
+        {"[server]\nlisten = nohost\n", ":2: listen = nohost: expected HOST:PORT"},
+        {"[server]\nmax_body = lots\n", ":2: max_body = lots"},
+        {"[server]\npublic_url = ftp://x\n", ":2: public_url"},
+        {"[store]\nsynchronous = sometimes\n", ":2: synchronous = sometimes: expected full or normal"},
+        {"[policy]\ntimezone = Mars/Olympus\n", ":2: timezone = Mars/Olympus: unknown time zone"},
+        {"[policy]\nvisit_days = 0\n", ":2: visit_days = 0"},
+        {"[policy]\ncountry_code = +86\n", ":2: country_code = +86"},
+        {"[channel a]\nprovider = carrierpigeon\n", ":2: provider = carrierpigeon: unknown provider"},
+        {"[channel a]\nprovider = generic\nsecret = env:GW_MISSING_VAR\n", ":3: secret = env:GW_MISSING_VAR"},
+        {"[channel a]\nprovider = generic\nauth_token = x\n", ":3: unknown key 'auth_token' for provider generic"},
+        {"[channel a]\nprovider = twilio\naccount_sid = AC1\n", ":1: [channel a]: auth_token is required"},
+        {"[channel a]\nsecret = x\n", ":2: [channel a]: set provider before"},
+        {"[channel a]\nprovider = generic\nsecret = x\nroute = 86\n", ":4: route = 86"},
+        {"[channel a]\nprovider = generic\nsecret = x\ndefault = maybe\n", ":4: default = maybe"},
+        {"[channel a]\nprovider = generic\nsecret = x\ndefault = yes\n[channel b]\nprovider = generic\nsecret = y\n"
+         "default = yes\n",
+         "more than one channel has default = yes"},
+        {"[channel cli]\nprovider = generic\nsecret = x\n", "invalid channel name"},
+        {"[template nosuch]\ntext = hi\n", ":2: [template nosuch]: no such template"},
+        {"key = value\n", ":1: key 'key' outside any section"},
+        {"[server\n", ":1: syntax error"},
+        {"[policy]\ncheckin_days = 20\ncheckin_escalate_days = 10\n", "checkin_escalate_days must not be less"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct gw_config *c = NULL;
+        char err[256] = "";
+        const char *p = write_ini(cases[i].ini);
+        int rc = gw_config_load(p, &c, err, sizeof err);
+        if (rc == 0 || !strstr(err, cases[i].expect) || strncmp(err, p, strlen(p)) != 0)
+            fail_msg("case %zu: rc=%d err='%s', expected '%s'", i, rc, err, cases[i].expect);
+        assert_null(c);
+        unlink(p);
+    }
+}
+
+static void long_lines_are_refused_with_advice(void **state)
+{
+    char ini[600];
+    char longv[400];
+    memset(longv, 'x', sizeof longv - 1);
+    longv[sizeof longv - 1] = '\0';
+    snprintf(ini, sizeof ini, "[server]\npublic_url = https://%s\n", longv);
+    struct gw_config *c = NULL;
+    char err[256] = "";
+    assert_int_equal(gw_config_load(write_ini(ini), &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":2: line too long"));
+    unlink(path);
+}
+
+static void missing_file(void **state)
+{
+    struct gw_config *c = NULL;
+    char err[256] = "";
+    assert_int_equal(gw_config_load("/nonexistent/gw.ini", &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/nonexistent/gw.ini: cannot open"));
+}
+
+static void phone_numbers_become_e164(void **state)
+{
+    static const struct {
+        const char *in, *out;
+        int rc;
+    } cases[] = {
+        {"+8613800000001", "+8613800000001", 0}, {"8613800000001", "+8613800000001", 0},
+        {"13800000001", "+8613800000001", 0},    {"138 0000 0001", "+8613800000001", 0},
+        {"0086-138-0000-0001", "+8613800000001", 0}, {"+254711000001", "+254711000001", 0},
+        {"010 12345678", "+861012345678", 0},    {"Twilio", "Twilio", -1},
+        {"", "", -1},                            {"12", "12", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[40];
+        int rc = gw_phone_e164(cases[i].in, "86", out, sizeof out);
+        if (rc != cases[i].rc || strcmp(out, cases[i].out) != 0)
+            fail_msg("'%s' -> '%s' (%d), expected '%s' (%d)", cases[i].in, out, rc, cases[i].out, cases[i].rc);
+    }
+}
+
+static void log_masks_phone_numbers(void **state)
+{
+    char m[GW_MASK_LEN];
+    assert_string_equal(gw_mask_phone("13800000001", m), "138****0001");
+    assert_string_equal(gw_mask_phone("+8613800000001", m), "+86138****0001");
+    assert_string_equal(gw_mask_phone("12345", m), "***45");
+    assert_string_equal(gw_mask_phone(NULL, m), "-");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(loads_a_good_file),
+        cmocka_unit_test(refuses_bad_files),
+        cmocka_unit_test(long_lines_are_refused_with_advice),
+        cmocka_unit_test(missing_file),
+        cmocka_unit_test(phone_numbers_become_e164),
+        cmocka_unit_test(log_masks_phone_numbers),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
