@@ -37,9 +37,9 @@ E2E_SRC = $(wildcard tests/e2e/test_*.c)
 E2E_BIN = $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 TEST_COMMON_SRC = $(wildcard tests/common/*.c)
 TEST_COMMON = $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
-GATEWAY = $(BUILD)/gateway
+GATEWAY = $(BUILD)/bin/gateway
 
-.PHONY: all deps run test test-unit test-e2e test-san bench clean demo fuzz
+.PHONY: all deps print-debs run test test-san bench clean demo
 .DEFAULT_GOAL := all
 
 all: $(GATEWAY) bin/gateway
@@ -57,6 +57,7 @@ $(BUILD)/libgw.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(GATEWAY): $(BUILD)/gateway/main.o $(BUILD)/libgw.a
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_COMMON) $(BUILD)/libgw.a $(wildcard tests/common/*.h)
@@ -66,6 +67,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_COMMON) $(BUILD)/libgw.a $(wildcard
 $(BUILD)/tests/e2e/%: tests/e2e/%.c $(TEST_COMMON) $(BUILD)/libgw.a $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(TEST_COMMON) $(BUILD)/libgw.a $(LIBS) -lcmocka
+
+print-debs:
+	@echo $(DEBS)
 
 # Installs the Debian packages the build needs when they are missing.
 deps:

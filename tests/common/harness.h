@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define GENERIC_SECRET "e2e-generic-secret"
+#define GENERIC_SECRET "demo-generic-secret"
 #define TWILIO_TOKEN "fake_auth_token_0123456789abcdef"
 #define PUBLIC_URL "https://gw.example.com"
 

@@ -88,7 +88,7 @@ static void refuses_bad_files(void **state)
         {"[channel a]\nprovider = carrierpigeon\n", ":2: provider = carrierpigeon: unknown provider"},
         {"[channel a]\nprovider = generic\nsecret = env:GW_MISSING_VAR\n", ":3: secret = env:GW_MISSING_VAR"},
         {"[channel a]\nprovider = generic\nauth_token = x\n", ":3: unknown key 'auth_token' for provider generic"},
-        {"[channel a]\nprovider = twilio\naccount_sid = AC1\n", ":1: [channel a]: auth_token is required"},
+        {"[channel a]\nprovider = twilio\naccount_sid = AC1\n", ":2: [channel a]: auth_token is required"},
         {"[channel a]\nsecret = x\n", ":2: [channel a]: set provider before"},
         {"[channel a]\nprovider = generic\nsecret = x\nroute = 86\n", ":4: route = 86"},
         {"[channel a]\nprovider = generic\nsecret = x\ndefault = maybe\n", ":4: default = maybe"},
