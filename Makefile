@@ -41,6 +41,7 @@ GATEWAY = $(BUILD)/bin/gateway
 
 .PHONY: all deps print-debs run test test-san bench clean demo
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(GATEWAY) bin/gateway
 

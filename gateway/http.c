@@ -159,7 +159,9 @@ static enum MHD_Result hook_sms(struct req *r, const char *method)
     enum MHD_Result rc;
     int v = ops->verify ? ops->verify(r->ch, &pr, err, sizeof err) : PROV_OK;
     if (v != PROV_OK) {
-        rc = respond_error(r, 403, err[0] ? err : "bad signature");
+        /* A body that cannot be decoded cannot be checked either: 400. */
+        rc = v == PROV_EBADREQ ? respond_error(r, 400, err[0] ? err : "malformed request")
+                               : respond_error(r, 403, err[0] ? err : "bad signature");
         goto end;
     }
     int p = ops->parse_sms(r->ch, &pr, &r->job.msgs, err, sizeof err);

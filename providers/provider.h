@@ -51,7 +51,8 @@ struct provider_ops {
     const char *const *optional_keys;   /* NULL-terminated keys that may be set */
 
     /* Checks the request's signature against the channel's secret.
-     * Returns PROV_OK or PROV_EFORBIDDEN (err says why, without secrets). */
+     * Returns PROV_OK, PROV_EFORBIDDEN (err says why, without secrets), or
+     * PROV_EBADREQ when the body is too malformed to compute a signature. */
     int (*verify)(const struct gw_channel *ch, const struct prov_request *req, char *err, size_t errlen);
 
     /* Parses an inbound SMS webhook into out (appending one message per SMS;

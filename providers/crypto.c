@@ -1,0 +1,79 @@
+/* providers/crypto.c - libcrypto wrappers for webhook signatures (see crypto.h). */
+#include "crypto.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+/* HMAC() treats a NULL key as "reuse the previous key" on some versions;
+ * always hand it a real pointer. */
+static const unsigned char empty[1];
+
+static int hmac(const EVP_MD *md, const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char *out,
+                unsigned int outlen)
+{
+    unsigned int len = 0;
+    if (keylen > (size_t)0x7fffffff) goto fail; /* HMAC() takes an int key length */
+    if (!HMAC(md, key ? key : empty, (int)keylen, msg ? msg : empty, msglen, out, &len) || len != outlen) goto fail;
+    return 0;
+fail:
+    memset(out, 0, outlen);
+    return -1;
+}
+
+int pc_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[PC_SHA1_LEN])
+{
+    return hmac(EVP_sha1(), key, keylen, msg, msglen, out, PC_SHA1_LEN);
+}
+
+int pc_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[PC_SHA256_LEN])
+{
+    return hmac(EVP_sha256(), key, keylen, msg, msglen, out, PC_SHA256_LEN);
+}
+
+int pc_sha256(const void *msg, size_t msglen, unsigned char out[PC_SHA256_LEN])
+{
+    unsigned int len = 0;
+    if (!EVP_Digest(msg ? msg : empty, msglen, out, &len, EVP_sha256(), NULL) || len != PC_SHA256_LEN) {
+        memset(out, 0, PC_SHA256_LEN);
+        return -1;
+    }
+    return 0;
+}
+
+int pc_base64(const unsigned char *in, size_t n, char *out, size_t outlen)
+{
+    /* EVP_EncodeBlock takes an int length; our inputs are digests. */
+    if (n > 3 * (size_t)0x1fffffff || outlen < PC_BASE64_LEN(n) + 1) {
+        if (outlen) out[0] = '\0';
+        return -1;
+    }
+    int w = EVP_EncodeBlock((unsigned char *)out, in ? in : empty, (int)n);
+    out[w] = '\0';
+    return w;
+}
+
+int pc_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+    if (alen != blen) return 0;
+    if (alen == 0) return 1;
+    return CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+int pc_hex_equal(const char *expected_lower, const char *given, size_t given_len)
+{
+    size_t n = strlen(expected_lower);
+    if (n == 0 || n != given_len || n > 128) return 0; /* digests only: SHA-512 is 128 hex characters */
+    char folded[128];
+    for (size_t i = 0; i < n; i++) {
+        char c = given[i];
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+        folded[i] = c;
+    }
+    return CRYPTO_memcmp(expected_lower, folded, n) == 0;
+}
