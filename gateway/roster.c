@@ -1,0 +1,101 @@
+/* gateway/roster.c - the `import` and `export` subcommands: open the file,
+ * call the store, and print what the operator needs: every bad row as
+ * "path:LINE: reason" (the form editors and grep understand) and one summary
+ * line. Runs on the main thread of a CLI invocation, which owns the store.
+ */
+#include "roster.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "../db/store.h"
+#include "clock.h"
+#include "config.h"
+
+struct err_ctx {
+    FILE *errout;
+    const char *path; /* as the operator wrote it */
+};
+
+static void print_bad_row(void *arg, long line, const char *reason)
+{
+    struct err_ctx *e = arg;
+    fprintf(e->errout, "%s:%ld: %s\n", e->path, line, reason);
+}
+
+int roster_import_cmd(struct store *st, const struct gw_config *cfg, const char *kind, const char *path, FILE *out,
+                      FILE *errout)
+{
+    enum store_roster_kind k;
+    if (!kind || store_roster_kind_parse(kind, &k) != 0) {
+        fprintf(errout, "import: unknown kind '%s' (regions|staff|children|guardians)\n", kind ? kind : "");
+        return 2;
+    }
+    if (!path || !*path) {
+        fprintf(errout, "import %s: no file given\n", kind);
+        return 2;
+    }
+    int use_stdin = strcmp(path, "-") == 0;
+    FILE *in = use_stdin ? stdin : fopen(path, "rb");
+    if (!in) {
+        fprintf(errout, "%s: %s; nothing imported\n", path, strerror(errno));
+        return 1;
+    }
+    struct err_ctx ectx = {errout, use_stdin ? "<stdin>" : path};
+    struct store_import_opts opts = {
+        .country_code = cfg && cfg->policy.country_code ? cfg->policy.country_code : "86",
+        .now = gw_clock_now(),
+        .on_error = print_bad_row,
+        .arg = &ectx,
+    };
+    struct store_import_result res;
+    char err[256] = "";
+    int rc = store_import(st, k, in, &opts, &res, err, sizeof err);
+    if (!use_stdin) fclose(in);
+    if (rc == 0) {
+        fprintf(out, "%s: %ld rows: %ld inserted, %ld updated, %ld unchanged\n", kind, res.rows, res.inserted,
+                res.updated, res.unchanged);
+        return 0;
+    }
+    if (rc == 1) {
+        if (res.bad_header)
+            fprintf(errout, "%s: bad header; nothing imported\n", ectx.path);
+        else
+            fprintf(errout, "%s: %ld bad row%s; nothing imported\n", ectx.path, res.bad_rows,
+                    res.bad_rows == 1 ? "" : "s");
+        return 1;
+    }
+    fprintf(errout, "%s: %s; nothing imported\n", ectx.path, err);
+    return 1;
+}
+
+int roster_export_cmd(struct store *st, const struct gw_config *cfg, const char *what, const char *from,
+                      const char *to, FILE *out, FILE *errout)
+{
+    (void)cfg;
+    enum store_export_what w;
+    if (!what || store_export_what_parse(what, &w) != 0) {
+        fprintf(errout, "export: unknown export '%s' (visits|checkins|cases)\n", what ? what : "");
+        return 2;
+    }
+    if (from && store_date_valid(from) != 0) {
+        fprintf(errout, "export: --from '%s' is not a date written YYYY-MM-DD\n", from);
+        return 2;
+    }
+    if (to && store_date_valid(to) != 0) {
+        fprintf(errout, "export: --to '%s' is not a date written YYYY-MM-DD\n", to);
+        return 2;
+    }
+    if (from && to && strcmp(from, to) > 0) {
+        fprintf(errout, "export: --from %s is after --to %s\n", from, to);
+        return 2;
+    }
+    long rows = 0;
+    char err[256] = "";
+    if (store_export(st, w, from, to, out, &rows, err, sizeof err) != 0) {
+        fprintf(errout, "export %s: %s\n", what, err);
+        return 1;
+    }
+    fprintf(errout, "export %s: %ld rows\n", what, rows);
+    return 0;
+}

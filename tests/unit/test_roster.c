@@ -1,0 +1,860 @@
+/* tests/unit/test_roster.c - roster import and CSV export: good files, the
+ * upsert on re-import, a table of bad files (each must change nothing and
+ * name the line), exact export lines with date filters, the CLI wrappers,
+ * and the demo roster in examples/roster/.
+ *
+ * Every test gets a fresh migrated database in a temporary file; a second
+ * plain sqlite3 connection to the same file seeds rows and checks results.
+ * The clock is fixed at 2025-06-15T12:00:00+08:00 and TZ is Asia/Shanghai.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "../../db/store.h"
+#include "../../gateway/roster.h"
+#include "../../gateway/util.h"
+
+#define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
+
+struct ctx {
+    char path[64];    /* the database file */
+    struct store *st; /* the store under test */
+    sqlite3 *db;      /* a second connection for seeding and checks */
+};
+
+static int setup(void **state)
+{
+    struct ctx *c = gw_calloc(1, sizeof *c);
+    char err[256] = "";
+    snprintf(c->path, sizeof c->path, "/tmp/gw-roster-XXXXXX");
+    int fd = mkstemp(c->path);
+    if (fd < 0) return -1;
+    close(fd);
+    if (store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
+    if (store_migrate(c->st, NULL, NULL, err, sizeof err) != 0) return -1;
+    if (sqlite3_open(c->path, &c->db) != SQLITE_OK) return -1;
+    sqlite3_busy_timeout(c->db, 5000);
+    *state = c;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct ctx *c = *state;
+    char p[80];
+    sqlite3_close(c->db);
+    store_close(c->st);
+    unlink(c->path);
+    snprintf(p, sizeof p, "%s-wal", c->path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", c->path);
+    unlink(p);
+    free(c);
+    return 0;
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static void collect(void *arg, long line, const char *reason)
+{
+    gw_buf_printf(arg, "%ld: %s\n", line, reason);
+}
+
+/* Writes text to a temporary file; returns its path (static buffer). */
+static const char *write_tmp(const char *text, size_t len)
+{
+    static char p[64];
+    snprintf(p, sizeof p, "/tmp/gw-roster-csv-XXXXXX");
+    int fd = mkstemp(p);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return p;
+}
+
+/* Imports text as a file of the given kind; errors go to errs (may be NULL). */
+static int imp_n(struct ctx *c, enum store_roster_kind kind, const char *text, size_t len,
+                 struct store_import_result *res, struct gw_buf *errs)
+{
+    const char *p = write_tmp(text, len);
+    FILE *f = fopen(p, "rb");
+    assert_non_null(f);
+    struct gw_buf local = {0};
+    struct store_import_opts o = {.country_code = "86", .now = NOW, .on_error = collect, .arg = errs ? errs : &local};
+    char err[256] = "";
+    int rc = store_import(c->st, kind, f, &o, res, err, sizeof err);
+    fclose(f);
+    unlink(p);
+    if (rc < 0) print_error("store_import: %s\n", err);
+    if (!errs && local.len) print_error("unexpected errors:\n%s", gw_buf_cstr(&local));
+    gw_buf_free(&local);
+    return rc;
+}
+
+static int imp(struct ctx *c, enum store_roster_kind kind, const char *text, struct store_import_result *res,
+               struct gw_buf *errs)
+{
+    return imp_n(c, kind, text, strlen(text), res, errs);
+}
+
+/* First column of the first row of sql, as an owned string ("NULL" for NULL). */
+static char *q1(struct ctx *c, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(c->db, sql, -1, &s, NULL), SQLITE_OK);
+    char *out = NULL;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 0);
+        out = gw_strdup(t ? (const char *)t : "NULL");
+    } else {
+        out = gw_strdup("<no row>");
+    }
+    sqlite3_finalize(s);
+    return out;
+}
+
+static void expect_q(struct ctx *c, const char *sql, const char *want)
+{
+    char *got = q1(c, sql);
+    if (strcmp(got, want) != 0) print_error("%s\n  got  %s\n  want %s\n", sql, got, want);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void exec(struct ctx *c, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) print_error("%s: %s\n", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+/* Every row of the roster tables, as text: equal snapshots = nothing changed. */
+static char *snapshot(struct ctx *c)
+{
+    static const char *const tables[] = {"region", "staff", "child", "guardian", "guardian_child"};
+    struct gw_buf b = {0};
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY rowid", tables[t]);
+        sqlite3_stmt *s = NULL;
+        assert_int_equal(sqlite3_prepare_v2(c->db, sql, -1, &s, NULL), SQLITE_OK);
+        gw_buf_printf(&b, "[%s]\n", tables[t]);
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            for (int i = 0; i < sqlite3_column_count(s); i++) {
+                const unsigned char *v = sqlite3_column_text(s, i);
+                gw_buf_printf(&b, "%s|", v ? (const char *)v : "NULL");
+            }
+            gw_buf_putc(&b, '\n');
+        }
+        sqlite3_finalize(s);
+    }
+    return gw_buf_steal(&b);
+}
+
+static const char *REGIONS = "path\n"
+                             "示例县/东镇/甲村\n"
+                             "示例县/东镇/乙村\n"
+                             "示例县/西镇/丙村\n";
+static const char *STAFF = "phone,name,role,region,department\n"
+                           "13800000001,甲村主任,director,示例县/东镇/甲村,\n"
+                           "13800000101,东镇督导,supervisor,示例县/东镇,民政\n"
+                           "+86 138-0000-0201,值班民警,responder,示例县,公安\n"
+                           "13800000202,民政干部,responder,示例县,civil_affairs\n"
+                           "13800000301,管理员,admin,示例县,\n";
+static const char *CHILDREN = "code,name,sex,birth_date,region,categories,flags\n"
+                              "1000015,小明,M,2015-03-01,示例县/东镇/甲村,left_behind,\n"
+                              "1000028,小红,女,2018-07-20,示例县/东镇/甲村,difficulty|left_behind,psych\n"
+                              "2000012,小刚,男,2012-12-31,示例县/西镇/丙村,orphan,\n";
+static const char *GUARDIANS = "phone,name,relation,child_code,away\n"
+                               "13900000001,明爸,父亲,1000015,yes\n"
+                               "13900000001,明爸,父亲,1000028,是\n"
+                               "13900000002,奶奶,祖母,1000015,no\n"
+                               "13900000003,刚叔,叔叔,2000012,0\n";
+
+static void seed(struct ctx *c)
+{
+    struct store_import_result r;
+    assert_int_equal(imp(c, STORE_ROSTER_REGIONS, REGIONS, &r, NULL), 0);
+    assert_int_equal(imp(c, STORE_ROSTER_STAFF, STAFF, &r, NULL), 0);
+    assert_int_equal(imp(c, STORE_ROSTER_CHILDREN, CHILDREN, &r, NULL), 0);
+    assert_int_equal(imp(c, STORE_ROSTER_GUARDIANS, GUARDIANS, &r, NULL), 0);
+}
+
+/* ---- good files ------------------------------------------------------------- */
+
+static void imports_a_small_roster(void **state)
+{
+    struct ctx *c = *state;
+    struct store_import_result r;
+    assert_int_equal(imp(c, STORE_ROSTER_REGIONS, REGIONS, &r, NULL), 0);
+    assert_int_equal(r.rows, 3);
+    assert_int_equal(r.inserted, 6); /* 3 villages, 2 towns and the county they imply */
+    expect_q(c, "SELECT level || ' ' || name FROM region WHERE path = '示例县/东镇'", "2 东镇");
+    expect_q(c, "SELECT p.path FROM region r JOIN region p ON p.id = r.parent_id WHERE r.path = '示例县/西镇/丙村'",
+             "示例县/西镇");
+
+    assert_int_equal(imp(c, STORE_ROSTER_STAFF, STAFF, &r, NULL), 0);
+    assert_int_equal(r.rows, 5);
+    assert_int_equal(r.inserted, 5);
+    expect_q(c, "SELECT role || ' ' || department FROM staff WHERE phone = '+8613800000201'", "responder police");
+    expect_q(c, "SELECT department FROM staff WHERE phone = '+8613800000202'", "civil_affairs");
+    expect_q(c, "SELECT department FROM staff WHERE phone = '+8613800000001'", "NULL");
+    expect_q(c, "SELECT r.path FROM staff s JOIN region r ON r.id = s.region_id WHERE s.phone = '+8613800000101'",
+             "示例县/东镇");
+
+    assert_int_equal(imp(c, STORE_ROSTER_CHILDREN, CHILDREN, &r, NULL), 0);
+    assert_int_equal(r.inserted, 3);
+    expect_q(c, "SELECT sex || ' ' || categories || ' ' || flags || ' ' || high_cadence FROM child "
+                "WHERE code = '1000028'",
+             "F left_behind|difficulty psych 1");
+    expect_q(c, "SELECT sex || ' ' || birth_date || ' [' || flags || '] ' || high_cadence FROM child "
+                "WHERE code = '2000012'",
+             "M 2012-12-31 [] 0");
+
+    assert_int_equal(imp(c, STORE_ROSTER_GUARDIANS, GUARDIANS, &r, NULL), 0);
+    assert_int_equal(r.rows, 4);
+    assert_int_equal(r.inserted, 4);
+    expect_q(c, "SELECT count(*) FROM guardian", "3");
+    expect_q(c, "SELECT group_concat(c.code || ':' || gc.away, ' ') FROM guardian g "
+                "JOIN guardian_child gc ON gc.guardian_id = g.id JOIN child c ON c.id = gc.child_id "
+                "WHERE g.phone = '+8613900000001'",
+             "1000015:1 1000028:1");
+    expect_q(c, "SELECT gc.relation || ' ' || gc.away FROM guardian g JOIN guardian_child gc "
+                "ON gc.guardian_id = g.id WHERE g.phone = '+8613900000003'",
+             "叔叔 0");
+}
+
+static void reimport_is_an_idempotent_upsert(void **state)
+{
+    struct ctx *c = *state;
+    struct store_import_result r;
+    seed(c);
+    char *before = snapshot(c);
+    assert_int_equal(imp(c, STORE_ROSTER_REGIONS, REGIONS, &r, NULL), 0);
+    assert_int_equal(r.inserted + r.updated, 0);
+    assert_int_equal(r.unchanged, 3);
+    assert_int_equal(imp(c, STORE_ROSTER_STAFF, STAFF, &r, NULL), 0);
+    assert_int_equal(r.unchanged, 5);
+    assert_int_equal(imp(c, STORE_ROSTER_CHILDREN, CHILDREN, &r, NULL), 0);
+    assert_int_equal(r.unchanged, 3);
+    assert_int_equal(imp(c, STORE_ROSTER_GUARDIANS, GUARDIANS, &r, NULL), 0);
+    assert_int_equal(r.unchanged, 4);
+    char *after = snapshot(c);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+
+    /* A moved director, a renamed child, a parent who came home, a new link. */
+    assert_int_equal(imp(c, STORE_ROSTER_STAFF,
+                         "phone,name,role,region,department\n"
+                         "13800000001,甲村主任,director,示例县/东镇/乙村,\n"
+                         "13800000009,乙村主任,director,示例县/东镇/乙村,\n",
+                         &r, NULL),
+                     0);
+    assert_int_equal(r.inserted, 1);
+    assert_int_equal(r.updated, 1);
+    expect_q(c, "SELECT r.path FROM staff s JOIN region r ON r.id = s.region_id WHERE s.phone = '+8613800000001'",
+             "示例县/东镇/乙村");
+    expect_q(c, "SELECT count(*) FROM staff", "6");
+
+    assert_int_equal(imp(c, STORE_ROSTER_CHILDREN,
+                         "code,name,sex,birth_date,region,categories,flags\n"
+                         "1000015,王小明,M,2015-03-01,示例县/东镇/甲村,left_behind,\n",
+                         &r, NULL),
+                     0);
+    assert_int_equal(r.updated, 1);
+    expect_q(c, "SELECT name FROM child WHERE code = '1000015'", "王小明");
+
+    assert_int_equal(imp(c, STORE_ROSTER_GUARDIANS,
+                         "phone,name,relation,child_code,away\n"
+                         "13900000001,明爸,父亲,1000015,no\n"
+                         "13900000002,奶奶,祖母,1000028,no\n",
+                         &r, NULL),
+                     0);
+    assert_int_equal(r.updated, 1);
+    assert_int_equal(r.inserted, 1);
+    expect_q(c, "SELECT gc.away FROM guardian g JOIN guardian_child gc ON gc.guardian_id = g.id "
+                "JOIN child k ON k.id = gc.child_id WHERE g.phone = '+8613900000001' AND k.code = '1000015'",
+             "0");
+    expect_q(c, "SELECT count(*) FROM guardian_child", "5");
+}
+
+static void xl_visit_keeps_the_high_cadence(void **state)
+{
+    struct ctx *c = *state;
+    struct store_import_result r;
+    seed(c);
+    exec(c, "INSERT INTO visit(child_id, staff_id, visit_date, result, problems, created_at) "
+            "SELECT c.id, s.id, '2025-06-01', 2, 'JH|XL', 1748736000 FROM child c, staff s "
+            "WHERE c.code = '1000015' AND s.phone = '+8613800000001'");
+    exec(c, "UPDATE child SET high_cadence = 1 WHERE code = '1000015'");
+    /* Flags dropped for both: the XL child stays raised, the other comes down. */
+    assert_int_equal(imp(c, STORE_ROSTER_CHILDREN,
+                         "code,name,sex,birth_date,region,categories,flags\n"
+                         "1000015,小明,M,2015-03-01,示例县/东镇/甲村,left_behind,\n"
+                         "1000028,小红,女,2018-07-20,示例县/东镇/甲村,difficulty|left_behind,\n",
+                         &r, NULL),
+                     0);
+    assert_int_equal(r.unchanged, 1);
+    assert_int_equal(r.updated, 1);
+    expect_q(c, "SELECT group_concat(code || ':' || high_cadence, ' ') FROM child ORDER BY code",
+             "1000015:1 1000028:0 2000012:0");
+}
+
+static void bom_crlf_quotes_and_spaces_are_fine(void **state)
+{
+    struct ctx *c = *state;
+    struct store_import_result r;
+    assert_int_equal(imp(c, STORE_ROSTER_REGIONS, REGIONS, &r, NULL), 0);
+    const char *text = "\xEF\xBB\xBF"
+                       " department , Phone,name,role , region\r\n"
+                       "\r\n"
+                       ", 13800000009 , \"新 主任\" ,director, 示例县 / 东镇 / 乙村 \r\n"
+                       "   \r\n"
+                       "公安,\"008613800000208\",\"民警, 二\",RESPONDER,示例县\r\n"
+                       ",,,,\r\n";
+    assert_int_equal(imp(c, STORE_ROSTER_STAFF, text, &r, NULL), 0);
+    assert_int_equal(r.rows, 2);
+    assert_int_equal(r.inserted, 2);
+    expect_q(c, "SELECT s.name || '|' || r.path FROM staff s JOIN region r ON r.id = s.region_id "
+                "WHERE s.phone = '+8613800000009'",
+             "新 主任|示例县/东镇/乙村");
+    expect_q(c, "SELECT name || '|' || role || '|' || department FROM staff WHERE phone = '+8613800000208'",
+             "民警, 二|responder|police");
+}
+
+static void birth_date_today_is_accepted(void **state)
+{
+    struct ctx *c = *state;
+    struct store_import_result r;
+    assert_int_equal(imp(c, STORE_ROSTER_REGIONS, REGIONS, &r, NULL), 0);
+    assert_int_equal(imp(c, STORE_ROSTER_CHILDREN,
+                         "code,name,sex,birth_date,region,categories,flags\n"
+                         "1000044,新生儿,F,2025-06-15,示例县/东镇/乙村,unsupported|orphan|orphan,child_disabled\n",
+                         &r, NULL),
+                     0);
+    expect_q(c, "SELECT categories || ' ' || high_cadence FROM child WHERE code = '1000044'", "orphan|unsupported 1");
+}
+
+static void a_header_only_file_imports_nothing(void **state)
+{
+    struct ctx *c = *state;
+    struct store_import_result r;
+    assert_int_equal(imp(c, STORE_ROSTER_REGIONS, "path\n", &r, NULL), 0);
+    assert_int_equal(r.rows, 0);
+    expect_q(c, "SELECT count(*) FROM region", "0");
+}
+
+/* ---- bad files -------------------------------------------------------------- */
+
+#define STAFF_H "phone,name,role,region,department\n"
+#define CHILD_H "code,name,sex,birth_date,region,categories,flags\n"
+#define GUARD_H "phone,name,relation,child_code,away\n"
+#define NEW_STAFF "13800000009,新主任,director,示例县/东镇/乙村,\n" /* a good row before the bad one */
+#define NEW_CHILD "1000044,新孩子,F,2016-01-01,示例县/东镇/乙村,left_behind,\n"
+
+struct bad_case {
+    const char *name;
+    enum store_roster_kind kind;
+    const char *csv;
+    const char *expect[3]; /* substrings of the "LINE: reason" lines, NULL-terminated */
+};
+
+static const struct bad_case bad_cases[] = {
+    {"phone too short", STORE_ROSTER_STAFF, STAFF_H NEW_STAFF "12345,坏号码,director,示例县/东镇/乙村,\n",
+     {"3: phone '12345' is not a valid phone number"}},
+    {"phone with letters", STORE_ROSTER_STAFF, STAFF_H "138abc00001,坏号码,director,示例县/东镇/乙村,\n",
+     {"2: phone '138abc00001' is not a phone number"}},
+    {"not a mobile", STORE_ROSTER_STAFF, STAFF_H "1380000000,坏号码,director,示例县/东镇/乙村,\n",
+     {"2: phone '1380000000' is not a mobile number"}},
+    {"unknown role", STORE_ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某人,boss,示例县,\n",
+     {"3: role 'boss' is not one of director|supervisor|responder|admin"}},
+    {"unknown region", STORE_ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某人,director,示例县/北镇/丁村,\n",
+     {"3: unknown region '示例县/北镇/丁村'"}},
+    {"director not at a village", STORE_ROSTER_STAFF, STAFF_H "13800000010,某人,director,示例县/东镇,\n",
+     {"2: a director belongs to a village, but region '示例县/东镇' is a town"}},
+    {"supervisor at a village", STORE_ROSTER_STAFF, STAFF_H "13800000010,某人,supervisor,示例县/东镇/甲村,\n",
+     {"2: a supervisor belongs to a town or a county, but region '示例县/东镇/甲村' is a village"}},
+    {"bad department", STORE_ROSTER_STAFF, STAFF_H "13800000010,某人,responder,示例县,外交\n",
+     {"2: department '外交' is not one of 公安|民政"}},
+    {"responder without department", STORE_ROSTER_STAFF, STAFF_H "13800000010,某人,responder,示例县,\n",
+     {"2: department is required for a responder"}},
+    {"bad check digit", STORE_ROSTER_CHILDREN, CHILD_H NEW_CHILD "1000016,某童,M,2016-01-01,示例县/东镇/乙村,left_behind,\n",
+     {"3: code '1000016' has a wrong check digit"}},
+    {"code not 7 digits", STORE_ROSTER_CHILDREN, CHILD_H "100001,某童,M,2016-01-01,示例县/东镇/乙村,left_behind,\n",
+     {"2: code '100001' must be 7 digits"}},
+    {"bad sex", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,X,2016-01-01,示例县/东镇/乙村,left_behind,\n",
+     {"2: sex 'X' is not one of M|F|男|女"}},
+    {"impossible birth date", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2019-02-29,示例县/东镇/乙村,left_behind,\n",
+     {"2: birth_date '2019-02-29' is not a real date written YYYY-MM-DD"}},
+    {"birth date in another format", STORE_ROSTER_CHILDREN,
+     CHILD_H "1000044,某童,M,2019/02/01,示例县/东镇/乙村,left_behind,\n", {"2: birth_date '2019/02/01' is not a real date"}},
+    {"future birth date", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2025-06-16,示例县/东镇/乙村,left_behind,\n",
+     {"2: birth_date 2025-06-16 is in the future"}},
+    {"unknown category", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2016-01-01,示例县/东镇/乙村,left_behind|poor,\n",
+     {"2: category 'poor' is not one of left_behind|difficulty|orphan|unsupported"}},
+    {"no category", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2016-01-01,示例县/东镇/乙村,,\n",
+     {"2: categories is empty"}},
+    {"unknown flag", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2016-01-01,示例县/东镇/乙村,orphan,psych|sick\n",
+     {"2: flag 'sick' is not one of parent_disabled|child_disabled|psych"}},
+    {"child not at a village", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2016-01-01,示例县/东镇,orphan,\n",
+     {"2: a child belongs to a village, but region '示例县/东镇' is a town"}},
+    {"unknown child for a guardian", STORE_ROSTER_GUARDIANS,
+     GUARD_H "13900000009,某家长,母亲,1000015,yes\n13900000009,某家长,母亲,9999990,yes\n",
+     {"3: unknown child_code 9999990 (import the children first)"}},
+    {"guardian child code with a bad check digit", STORE_ROSTER_GUARDIANS,
+     GUARD_H "13900000009,某家长,母亲,1000016,yes\n", {"2: child_code '1000016' has a wrong check digit"}},
+    {"bad away", STORE_ROSTER_GUARDIANS, GUARD_H "13900000009,某家长,母亲,1000015,maybe\n",
+     {"2: away 'maybe' is not one of yes|no|是|否|1|0"}},
+    {"staff phone twice, written two ways", STORE_ROSTER_STAFF,
+     STAFF_H NEW_STAFF "13800000010,某人,admin,示例县,\n+86 13800000009,新主任,director,示例县/东镇/乙村,\n",
+     {"4: phone +8613800000009 repeats line 2"}},
+    {"child code twice", STORE_ROSTER_CHILDREN, CHILD_H NEW_CHILD NEW_CHILD, {"3: code 1000044 repeats line 2"}},
+    {"guardian and child twice", STORE_ROSTER_GUARDIANS,
+     GUARD_H "13900000009,某家长,母亲,1000015,yes\n13900000009,某家长,母亲,1000028,yes\n"
+             "013900000009,某家长,母亲,1000015,no\n",
+     {"4: phone +8613900000009 with child_code 1000015 repeats line 2"}},
+    {"one guardian phone, two names", STORE_ROSTER_GUARDIANS,
+     GUARD_H "13900000009,张三,父亲,1000015,yes\n13900000009,李四,父亲,1000028,yes\n",
+     {"3: phone +8613900000009 is named '李四' here but '张三' on line 2"}},
+    {"region path twice", STORE_ROSTER_REGIONS, "path\n示例县/南镇\n 示例县 / 南镇 \n",
+     {"3: path '示例县/南镇' repeats line 2"}},
+    {"region four levels deep", STORE_ROSTER_REGIONS, "path\n示例县/南镇/丁村/一组\n",
+     {"2: path '示例县/南镇/丁村/一组' has more than 3 levels"}},
+    {"region with an empty level", STORE_ROSTER_REGIONS, "path\n示例县//丁村\n", {"2: path '示例县//丁村' has an empty level"}},
+    {"missing column", STORE_ROSTER_STAFF, "phone,name,role,region\n13800000010,某人,admin,示例县\n",
+     {"1: missing column 'department' in the header"}},
+    {"wrong header", STORE_ROSTER_STAFF, "telephone,name,role,region,department\n13800000010,某人,admin,示例县,\n",
+     {"1: unknown column 'telephone' in the header\n1: missing column 'phone' in the header\n"
+      "1: a staff file starts with the header phone,name,role,region,department (any order)\n"}},
+    {"column twice", STORE_ROSTER_REGIONS, "path,path\n示例县,示例县\n", {"1: column 'path' appears twice"}},
+    {"no header at all", STORE_ROSTER_REGIONS, "示例县/南镇\n", {"1: unknown column '示例县/南镇' in the header"}},
+    {"empty file", STORE_ROSTER_REGIONS, "", {"1: the file is empty; a regions file starts with the header path"}},
+    {"too few values", STORE_ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某人,admin\n", {"3: expected 5 values, found 3"}},
+    {"an extra value", STORE_ROSTER_STAFF, STAFF_H "13800000010,某人,admin,示例县,,多余\n",
+     {"2: expected 5 values, found 6"}},
+    {"value too long", STORE_ROSTER_REGIONS,
+     "path\n示例县/"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+     {"2: path is longer than 200 bytes"}},
+    {"misplaced quote", STORE_ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某\"人,admin,示例县,\n" NEW_STAFF,
+     {"3: misplaced quote", "4: phone +8613800000009 repeats line 2"}},
+    {"quote never closed", STORE_ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,\"某人,admin,示例县,\n",
+     {"3: a quoted value is never closed"}},
+    {"line break inside a value; lines still counted", STORE_ROSTER_STAFF,
+     STAFF_H "13800000010,\"某\n人\",admin,示例县,\n13800000011,某人,boss,示例县,\n",
+     {"2: name holds control characters or a line break", "4: role 'boss'"}},
+    {"GBK bytes in a value", STORE_ROSTER_STAFF, STAFF_H "13800000010,\xd6\xf7\xc8\xce,admin,示例县,\n",
+     {"2: name is not valid UTF-8"}},
+    {"GBK header", STORE_ROSTER_STAFF, "\xb5\xe7\xbb\xb0,name,role,region,department\n", {"1: the file is not UTF-8"}},
+    {"blank lines and CRLF counted", STORE_ROSTER_STAFF,
+     "phone,name,role,region,department\r\n\r\n" NEW_STAFF "  \r\n12345,某人,admin,示例县,\r\n",
+     {"5: phone '12345'"}},
+    {"every bad row reported", STORE_ROSTER_CHILDREN,
+     CHILD_H "1000016,某童,M,2016-01-01,示例县/东镇/乙村,left_behind,\n" NEW_CHILD
+             "1000053,某童,M,2016-01-01,示例县/东镇/乙村,left_behind,\n"
+             "1000066,,Q,2016-13-01,示例县/东镇/乙村,left_behind,\n",
+     {"2: code '1000016'", "5: name is empty", "5: birth_date '2016-13-01'"}},
+};
+
+static void every_bad_file_changes_nothing_and_names_the_line(void **state)
+{
+    struct ctx *c = *state;
+    seed(c);
+    char *before = snapshot(c);
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const struct bad_case *bc = &bad_cases[i];
+        struct gw_buf errs = {0};
+        struct store_import_result r;
+        int rc = imp(c, bc->kind, bc->csv, &r, &errs);
+        int ok = rc == 1 && r.bad_rows > 0;
+        for (int k = 0; ok && k < 3 && bc->expect[k]; k++)
+            if (!strstr(gw_buf_cstr(&errs), bc->expect[k])) ok = 0;
+        char *after = snapshot(c);
+        if (strcmp(before, after) != 0) ok = 0;
+        if (!ok)
+            print_error("case '%s': rc %d, bad_rows %ld, errors:\n%s(expected '%s')\n", bc->name, rc, r.bad_rows,
+                        gw_buf_cstr(&errs), bc->expect[0]);
+        free(after);
+        gw_buf_free(&errs);
+        assert_true(ok);
+    }
+    free(before);
+}
+
+static void multiple_bad_rows_are_all_counted(void **state)
+{
+    struct ctx *c = *state;
+    seed(c);
+    struct gw_buf errs = {0};
+    struct store_import_result r;
+    const char *text = STAFF_H "12345,某人,admin,示例县,\n" NEW_STAFF "13800000010,某人,boss,北县,\n"
+                               "13800000011,某人,admin,示例县,\n" "13800000012,,admin,示例县,\n";
+    assert_int_equal(imp(c, STORE_ROSTER_STAFF, text, &r, &errs), 1);
+    assert_int_equal(r.rows, 5);
+    assert_int_equal(r.bad_rows, 3);
+    /* row 4 has two problems: both are reported */
+    assert_string_equal(gw_buf_cstr(&errs),
+                        "2: phone '12345' is not a valid phone number (8 to 15 digits with the country code)\n"
+                        "4: role 'boss' is not one of director|supervisor|responder|admin\n"
+                        "4: unknown region '北县' (import it with the regions first)\n"
+                        "6: name is empty\n");
+    gw_buf_free(&errs);
+}
+
+static void an_oversized_row_stops_the_import(void **state)
+{
+    struct ctx *c = *state;
+    struct gw_buf big = {0}, errs = {0};
+    gw_buf_puts(&big, "path\n\"");
+    for (int i = 0; i < 2000; i++) gw_buf_puts(&big, "示例县/");
+    gw_buf_puts(&big, "\n");
+    struct store_import_result r;
+    assert_int_equal(imp_n(c, STORE_ROSTER_REGIONS, big.p, big.len, &r, &errs), 1);
+    assert_non_null(strstr(gw_buf_cstr(&errs), "2: row longer than 8192 bytes"));
+    expect_q(c, "SELECT count(*) FROM region", "0");
+    gw_buf_free(&big);
+    gw_buf_free(&errs);
+}
+
+/* ---- export ------------------------------------------------------------------ */
+
+static void seed_activity(struct ctx *c)
+{
+    seed(c);
+    exec(c, "INSERT INTO visit(id, child_id, staff_id, visit_date, result, problems, note, created_at) "
+            "SELECT 1, c.id, s.id, '2024-05-01', 1, '', 'all well', 1714527000 FROM child c, staff s "
+            "WHERE c.code = '1000015' AND s.phone = '+8613800000001'");
+    exec(c, "INSERT INTO visit(id, child_id, staff_id, visit_date, result, problems, note, created_at) "
+            "SELECT 2, c.id, s.id, '2024-05-03', 2, 'XL|QG', 'cries, \"misses mum\"', 1714702500 "
+            "FROM child c, staff s WHERE c.code = '1000028' AND s.phone = '+8613800000001'");
+    exec(c, "INSERT INTO visit(id, child_id, staff_id, visit_date, result, problems, note, created_at) "
+            "SELECT 3, c.id, s.id, '2024-05-04', 3, '', '=1+2', 1714816800 FROM child c, staff s "
+            "WHERE c.code = '2000012' AND s.phone = '+8613800000101'");
+    /* 23:30 and 00:10 local: the same UTC day, two local days */
+    exec(c, "INSERT INTO checkin(id, guardian_id, child_id, status, created_at) "
+            "SELECT 1, g.id, c.id, 1, 1714577400 FROM guardian g, child c "
+            "WHERE g.phone = '+8613900000001' AND c.code = '1000015'");
+    exec(c, "INSERT INTO checkin(id, guardian_id, child_id, status, return_date, created_at) "
+            "SELECT 2, g.id, c.id, 3, '2024-05-20', 1714579800 FROM guardian g, child c "
+            "WHERE g.phone = '+8613900000001' AND c.code = '1000028'");
+    exec(c, "INSERT INTO checkin(id, guardian_id, child_id, status, note, created_at) "
+            "SELECT 3, g.id, c.id, 2, 'needs help', 1714694400 FROM guardian g, child c "
+            "WHERE g.phone = '+8613900000003' AND c.code = '2000012'");
+    exec(c, "INSERT INTO reporter(id, phone, created_at) VALUES (1, '+8613912345678', 1714527000)");
+    exec(c, "INSERT INTO cases(id, number, category, classified, priority, status, child_id, county_id, region_id, "
+            "description, reporter_id, opened_at, acked_at) "
+            "SELECT 1, '2405010001', 2, 1, 1, 'acknowledged', c.id, k.id, r.id, 'secret details', 1, "
+            "1714527000, 1714528800 FROM child c, region k, region r "
+            "WHERE c.code = '1000015' AND k.path = '示例县' AND r.path = '示例县/东镇/甲村'");
+    exec(c, "INSERT INTO case_dept(case_id, department) VALUES (1, 'police'), (1, 'civil_affairs')");
+    /* free text from an unknown number: no child, no region, no county yet */
+    exec(c, "INSERT INTO cases(id, number, category, classified, priority, status, reporter_id, opened_at, "
+            "acked_at, closed_at, outcome, outcome_note) VALUES (2, '2405030001', 9, 0, 3, 'closed', 1, "
+            "1714694400, 1714698000, 1714816800, 3, 'nothing found')");
+    exec(c, "INSERT INTO case_dept(case_id, department) VALUES (2, 'civil_affairs')");
+}
+
+static char *export(struct ctx *c, enum store_export_what what, const char *from, const char *to, long *rows)
+{
+    char *p = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&p, &n);
+    char err[256] = "";
+    int rc = store_export(c->st, what, from, to, f, rows, err, sizeof err);
+    fclose(f);
+    if (rc != 0) print_error("export: %s\n", err);
+    assert_int_equal(rc, 0);
+    return p;
+}
+
+#define VISITS_H "id,visit_date,child_code,region,result,problems,note,recorded_by,recorded_at\n"
+#define VISIT_1 "1,2024-05-01,1000015,示例县/东镇/甲村,1,,all well,+86138****0001,2024-05-01T09:30:00+08:00\n"
+#define VISIT_2                                                                                                    \
+    "2,2024-05-03,1000028,示例县/东镇/甲村,2,XL|QG,\"cries, \"\"misses mum\"\"\",+86138****0001,"                 \
+    "2024-05-03T10:15:00+08:00\n"
+#define VISIT_3 "3,2024-05-04,2000012,示例县/西镇/丙村,3,,\"'=1+2\",+86138****0101,2024-05-04T18:00:00+08:00\n"
+
+#define CHECKINS_H "id,checkin_date,child_code,region,status,return_date,note,guardian,relation,recorded_at\n"
+#define CHECKIN_1 "1,2024-05-01,1000015,示例县/东镇/甲村,1,,,+86139****0001,父亲,2024-05-01T23:30:00+08:00\n"
+#define CHECKIN_2                                                                                                  \
+    "2,2024-05-02,1000028,示例县/东镇/甲村,3,2024-05-20,,+86139****0001,父亲,2024-05-02T00:10:00+08:00\n"
+#define CHECKIN_3                                                                                                  \
+    "3,2024-05-03,2000012,示例县/西镇/丙村,2,,needs help,+86139****0003,叔叔,2024-05-03T08:00:00+08:00\n"
+
+#define CASES_H                                                                                                    \
+    "case_number,opened_at,category,classified,priority,status,departments,child_code,region,county,"             \
+    "acknowledged_at,closed_at,outcome\n"
+#define CASE_1                                                                                                     \
+    "2405010001,2024-05-01T09:30:00+08:00,2,1,P1,acknowledged,police|civil_affairs,1000015,示例县/东镇/甲村,"      \
+    "示例县,2024-05-01T10:00:00+08:00,,\n"
+#define CASE_2                                                                                                     \
+    "2405030001,2024-05-03T08:00:00+08:00,9,0,P3,closed,civil_affairs,,,,2024-05-03T09:00:00+08:00,"               \
+    "2024-05-04T18:00:00+08:00,3\n"
+
+static void exports_visits_with_date_filters(void **state)
+{
+    struct ctx *c = *state;
+    seed_activity(c);
+    long rows = -1;
+    char *out = export(c, STORE_EXPORT_VISITS, NULL, NULL, &rows);
+    assert_string_equal(out, VISITS_H VISIT_1 VISIT_2 VISIT_3);
+    assert_int_equal(rows, 3);
+    free(out);
+    out = export(c, STORE_EXPORT_VISITS, "2024-05-02", "2024-05-03", &rows);
+    assert_string_equal(out, VISITS_H VISIT_2);
+    free(out);
+    out = export(c, STORE_EXPORT_VISITS, "2024-05-03", NULL, &rows);
+    assert_string_equal(out, VISITS_H VISIT_2 VISIT_3);
+    free(out);
+    out = export(c, STORE_EXPORT_VISITS, NULL, "2024-04-30", &rows);
+    assert_string_equal(out, VISITS_H);
+    assert_int_equal(rows, 0);
+    free(out);
+}
+
+static void exports_checkins_by_local_day(void **state)
+{
+    struct ctx *c = *state;
+    seed_activity(c);
+    long rows = -1;
+    char *out = export(c, STORE_EXPORT_CHECKINS, NULL, NULL, &rows);
+    assert_string_equal(out, CHECKINS_H CHECKIN_1 CHECKIN_2 CHECKIN_3);
+    free(out);
+    out = export(c, STORE_EXPORT_CHECKINS, "2024-05-02", "2024-05-02", &rows);
+    assert_string_equal(out, CHECKINS_H CHECKIN_2);
+    assert_int_equal(rows, 1);
+    free(out);
+    out = export(c, STORE_EXPORT_CHECKINS, NULL, "2024-05-01", &rows);
+    assert_string_equal(out, CHECKINS_H CHECKIN_1);
+    free(out);
+}
+
+static void exports_cases_without_the_reporter(void **state)
+{
+    struct ctx *c = *state;
+    seed_activity(c);
+    long rows = -1;
+    char *out = export(c, STORE_EXPORT_CASES, NULL, NULL, &rows);
+    assert_string_equal(out, CASES_H CASE_1 CASE_2);
+    assert_null(strstr(out, "5678"));
+    assert_null(strstr(out, "+86139"));
+    assert_null(strstr(out, "secret details"));
+    assert_null(strstr(out, "nothing found"));
+    free(out);
+    out = export(c, STORE_EXPORT_CASES, "2024-05-02", "2024-05-31", &rows);
+    assert_string_equal(out, CASES_H CASE_2);
+    free(out);
+    out = export(c, STORE_EXPORT_CASES, "2024-05-01", "2024-05-01", &rows);
+    assert_string_equal(out, CASES_H CASE_1);
+    free(out);
+}
+
+static void export_refuses_bad_dates(void **state)
+{
+    struct ctx *c = *state;
+    char err[256];
+    long rows;
+    FILE *f = fopen("/dev/null", "w");
+    assert_int_equal(store_export(c->st, STORE_EXPORT_VISITS, "2024-02-30", NULL, f, &rows, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--from '2024-02-30'"));
+    assert_int_equal(store_export(c->st, STORE_EXPORT_VISITS, NULL, "20240201", f, &rows, err, sizeof err), -1);
+    assert_int_equal(store_export(c->st, STORE_EXPORT_CASES, "2024-05-02", "2024-05-01", f, &rows, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "after"));
+    fclose(f);
+}
+
+/* ---- CLI wrappers ---------------------------------------------------------------- */
+
+struct streams {
+    char *out, *err;
+    size_t outn, errn;
+    FILE *o, *e;
+};
+
+static void streams_open(struct streams *s)
+{
+    memset(s, 0, sizeof *s);
+    s->o = open_memstream(&s->out, &s->outn);
+    s->e = open_memstream(&s->err, &s->errn);
+}
+
+static void streams_close(struct streams *s)
+{
+    fclose(s->o);
+    fclose(s->e);
+}
+
+static void streams_free(struct streams *s)
+{
+    free(s->out);
+    free(s->err);
+}
+
+static void import_cmd_prints_path_line_reason(void **state)
+{
+    struct ctx *c = *state;
+    struct streams s;
+    char path[64], want[320];
+    seed(c);
+
+    const char *text = STAFF_H NEW_STAFF "13800000010,某人,boss,示例县,\n";
+    const char *p = write_tmp(text, strlen(text));
+    gw_strlcpy(path, p, sizeof path);
+    streams_open(&s);
+    assert_int_equal(roster_import_cmd(c->st, NULL, "staff", path, s.o, s.e), 1);
+    streams_close(&s);
+    snprintf(want, sizeof want,
+             "%s:3: role 'boss' is not one of director|supervisor|responder|admin\n"
+             "%s: 1 bad row; nothing imported\n",
+             path, path);
+    assert_string_equal(s.err, want);
+    assert_string_equal(s.out, "");
+    streams_free(&s);
+    unlink(path);
+
+    p = write_tmp(STAFF_H NEW_STAFF, strlen(STAFF_H NEW_STAFF));
+    gw_strlcpy(path, p, sizeof path);
+    streams_open(&s);
+    assert_int_equal(roster_import_cmd(c->st, NULL, "staff", path, s.o, s.e), 0);
+    streams_close(&s);
+    assert_string_equal(s.out, "staff: 1 rows: 1 inserted, 0 updated, 0 unchanged\n");
+    assert_string_equal(s.err, "");
+    streams_free(&s);
+    unlink(path);
+
+    p = write_tmp("phone,name\n", 11);
+    gw_strlcpy(path, p, sizeof path);
+    streams_open(&s);
+    assert_int_equal(roster_import_cmd(c->st, NULL, "guardians", path, s.o, s.e), 1);
+    streams_close(&s);
+    snprintf(want, sizeof want, "%s: bad header; nothing imported\n", path);
+    assert_non_null(strstr(s.err, want));
+    assert_non_null(strstr(s.err, ":1: missing column 'child_code' in the header\n"));
+    streams_free(&s);
+    unlink(path);
+
+    streams_open(&s);
+    assert_int_equal(roster_import_cmd(c->st, NULL, "teachers", path, s.o, s.e), 2);
+    assert_int_equal(roster_import_cmd(c->st, NULL, "staff", "/nonexistent/staff.csv", s.o, s.e), 1);
+    streams_close(&s);
+    assert_non_null(strstr(s.err, "unknown kind 'teachers'"));
+    assert_non_null(strstr(s.err, "/nonexistent/staff.csv: No such file or directory; nothing imported"));
+    streams_free(&s);
+}
+
+static void export_cmd_checks_its_arguments(void **state)
+{
+    struct ctx *c = *state;
+    struct streams s;
+    seed_activity(c);
+    streams_open(&s);
+    assert_int_equal(roster_export_cmd(c->st, NULL, "children_names", NULL, NULL, s.o, s.e), 2);
+    assert_int_equal(roster_export_cmd(c->st, NULL, "visits", "yesterday", NULL, s.o, s.e), 2);
+    assert_int_equal(roster_export_cmd(c->st, NULL, "visits", NULL, "2024-13-01", s.o, s.e), 2);
+    assert_int_equal(roster_export_cmd(c->st, NULL, "visits", "2024-05-04", "2024-05-01", s.o, s.e), 2);
+    streams_close(&s);
+    assert_string_equal(s.out, "");
+    assert_non_null(strstr(s.err, "unknown export 'children_names'"));
+    assert_non_null(strstr(s.err, "--from 'yesterday'"));
+    assert_non_null(strstr(s.err, "--to '2024-13-01'"));
+    assert_non_null(strstr(s.err, "--from 2024-05-04 is after --to 2024-05-01"));
+    streams_free(&s);
+
+    streams_open(&s);
+    assert_int_equal(roster_export_cmd(c->st, NULL, "visits", "2024-05-02", "2024-05-03", s.o, s.e), 0);
+    streams_close(&s);
+    assert_string_equal(s.out, VISITS_H VISIT_2);
+    assert_string_equal(s.err, "export visits: 1 rows\n");
+    streams_free(&s);
+}
+
+/* ---- the demo roster ------------------------------------------------------------- */
+
+static void demo_roster_imports_cleanly(void **state)
+{
+    struct ctx *c = *state;
+    static const char *const kinds[] = {"regions", "staff", "children", "guardians"};
+    for (int i = 0; i < 4; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "examples/roster/%s.csv", kinds[i]);
+        FILE *f = fopen(path, "rb");
+        if (!f) print_error("%s: run the tests from the repository root\n", path);
+        assert_non_null(f);
+        enum store_roster_kind k;
+        assert_int_equal(store_roster_kind_parse(kinds[i], &k), 0);
+        struct gw_buf errs = {0};
+        struct store_import_opts o = {.country_code = "86", .now = NOW, .on_error = collect, .arg = &errs};
+        struct store_import_result r;
+        char err[256] = "";
+        int rc = store_import(c->st, k, f, &o, &r, err, sizeof err);
+        fclose(f);
+        if (rc != 0) print_error("%s: rc %d %s\n%s", path, rc, err, gw_buf_cstr(&errs));
+        assert_int_equal(rc, 0);
+        if (k == STORE_ROSTER_CHILDREN) assert_int_equal(r.inserted, 200);
+        gw_buf_free(&errs);
+    }
+    expect_q(c, "SELECT count(*) FROM child", "200");
+    expect_q(c, "SELECT count(*) FROM region WHERE level = 2", "3");
+    expect_q(c, "SELECT count(*) >= 10 FROM region WHERE level = 3", "1");
+    /* a director in every village */
+    expect_q(c, "SELECT count(*) FROM region r WHERE level = 3 AND NOT EXISTS "
+                "(SELECT 1 FROM staff s WHERE s.region_id = r.id AND s.role = 'director')",
+             "0");
+    /* a supervisor in every town */
+    expect_q(c, "SELECT count(*) FROM region r WHERE level = 2 AND NOT EXISTS "
+                "(SELECT 1 FROM staff s WHERE s.region_id = r.id AND s.role = 'supervisor')",
+             "0");
+    expect_q(c, "SELECT group_concat(department || ':' || n, ' ') FROM (SELECT department, count(*) AS n FROM staff "
+                "WHERE role = 'responder' GROUP BY department ORDER BY department)",
+             "civil_affairs:2 education:2 health:1 police:2");
+    expect_q(c, "SELECT count(*) FROM staff WHERE role = 'admin'", "1");
+    expect_q(c, "SELECT max(n) > 30 FROM (SELECT count(*) AS n FROM child GROUP BY region_id)", "1");
+    /* every child has a guardian; some guardians have two children */
+    expect_q(c, "SELECT count(*) FROM child c WHERE NOT EXISTS "
+                "(SELECT 1 FROM guardian_child gc WHERE gc.child_id = c.id)",
+             "0");
+    expect_q(c, "SELECT count(*) > 10 FROM (SELECT guardian_id FROM guardian_child GROUP BY guardian_id "
+                "HAVING count(*) = 2)",
+             "1");
+    expect_q(c, "SELECT sum(away) > count(*) / 2 FROM guardian_child", "1");
+}
+
+int main(void)
+{
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(imports_a_small_roster, setup, teardown),
+        cmocka_unit_test_setup_teardown(reimport_is_an_idempotent_upsert, setup, teardown),
+        cmocka_unit_test_setup_teardown(xl_visit_keeps_the_high_cadence, setup, teardown),
+        cmocka_unit_test_setup_teardown(bom_crlf_quotes_and_spaces_are_fine, setup, teardown),
+        cmocka_unit_test_setup_teardown(birth_date_today_is_accepted, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_header_only_file_imports_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(every_bad_file_changes_nothing_and_names_the_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(multiple_bad_rows_are_all_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_oversized_row_stops_the_import, setup, teardown),
+        cmocka_unit_test_setup_teardown(exports_visits_with_date_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(exports_checkins_by_local_day, setup, teardown),
+        cmocka_unit_test_setup_teardown(exports_cases_without_the_reporter, setup, teardown),
+        cmocka_unit_test_setup_teardown(export_refuses_bad_dates, setup, teardown),
+        cmocka_unit_test_setup_teardown(import_cmd_prints_path_line_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(export_cmd_checks_its_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(demo_roster_imports_cleanly, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
