@@ -38,7 +38,7 @@ static void *send_loop(void *arg)
     for (int i = 0; i < PER_THREAD; i++) {
         char id[32], from[32], text[96];
         msg_id(s->idx, i, id, sizeof id);
-        snprintf(from, sizeof from, "+86139%02d%06d", s->idx, i);
+        snprintf(from, sizeof from, "+86137%02d%06d", s->idx, i);
         /* A mix: reports that open cases, and free text. */
         if (i % 2) snprintf(text, sizeof text, "BG %d 第%d号测试报告", 1 + i % 9, i);
         else snprintf(text, sizeof text, "孩子一个人在家 %d", i);
