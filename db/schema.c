@@ -106,12 +106,12 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY,"
     "  number TEXT NOT NULL UNIQUE,"      /* YYMMDD + 4-digit daily sequence */
     "  category INTEGER NOT NULL CHECK (category BETWEEN 1 AND 9),"
-    "  classified INTEGER NOT NULL DEFAULT 1," /* 0: free text from an unregistered number */
+    "  classified INTEGER NOT NULL DEFAULT 1," /* 0: no category named (free text, BG without one) */
     "  priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 3),"
     "  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','acknowledged','closed')),"
     "  child_id INTEGER REFERENCES child(id),"
-    "  county_id INTEGER NOT NULL REFERENCES region(id),"
-    "  region_id INTEGER NOT NULL REFERENCES region(id)," /* most precise region known */
+    "  county_id INTEGER REFERENCES region(id),"          /* NULL: no county known yet; an admin routes it */
+    "  region_id INTEGER REFERENCES region(id),"          /* most precise region known, or NULL */
     "  description TEXT,"
     "  reporter_id INTEGER REFERENCES reporter(id),"
     "  inbox_id INTEGER REFERENCES inbox(id),"
@@ -125,6 +125,8 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX cases_status ON cases(status, priority);"
     "CREATE INDEX cases_child ON cases(child_id);"
+    "CREATE INDEX cases_county ON cases(county_id, status);"
+    "CREATE INDEX cases_reporter ON cases(reporter_id);"
     "CREATE TABLE case_dept ("
     "  case_id INTEGER NOT NULL REFERENCES cases(id),"
     "  department TEXT NOT NULL,"

@@ -102,7 +102,7 @@ static int server_key(struct loader *l, const char *name, const char *value)
     if (!strcmp(name, "listen")) {
         const char *colon = strrchr(value, ':');
         if (!colon || colon == value) return fail(l, "listen = %s: expected HOST:PORT", value);
-        int port;
+        int port = 0;
         if (!parse_int(l, "listen port", colon + 1, 0, 65535, &port)) return 0;
         set_str(&c->listen_host, gw_strndup(value, (size_t)(colon - value)));
         c->listen_port = port;
@@ -118,7 +118,7 @@ static int server_key(struct loader *l, const char *name, const char *value)
         return 1;
     }
     if (!strcmp(name, "max_body")) {
-        int v;
+        int v = 0;
         if (!parse_int(l, name, value, 256, 16 * 1024 * 1024, &v)) return 0;
         c->max_body = (size_t)v;
         return 1;

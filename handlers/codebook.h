@@ -16,8 +16,10 @@
  * -> one ' '; the separators ，。、；：,;:#*+ (and their full-width forms) ->
  * ' '; leading/trailing spaces trimmed; ASCII letters upper-cased; a space
  * inserted wherever an ASCII digit meets a letter or a CJK character (either
- * order). Invalid UTF-8 bytes are replaced by U+FFFD. Returns an owned,
- * NUL-terminated string (never NULL). */
+ * order), except inside a date written M月D日, YYYY年M月D日 or D日 (日 or 号),
+ * which stays one token and is split from what follows it. Invalid UTF-8
+ * bytes are replaced by U+FFFD. Returns an owned, NUL-terminated string
+ * (never NULL). */
 char *cb_normalize(const char *text, size_t len);
 
 /* ---- tokens -------------------------------------------------------------
@@ -27,6 +29,8 @@ char *cb_normalize(const char *text, size_t len);
 struct cb_token {
     char *text;       /* normalised token (upper-case ASCII), owned */
     size_t raw_start; /* byte offset of the token's first byte in the original text */
+    size_t raw_end;   /* byte offset just past the token's last byte (> raw_start); a token
+                         with raw_end == next->raw_start was split from it with no separator */
 };
 struct cb_tokens {
     struct cb_token *v;

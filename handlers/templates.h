@@ -19,7 +19,8 @@ struct tmpl_def {
 const struct tmpl_def *tmpl_builtin(size_t *n);
 const struct tmpl_def *tmpl_find(const char *name);
 
-/* Renders template `name` (config override first, else built-in) with vars
+/* Renders template `name` (config override first, else built-in; cfg may be
+ * NULL for built-ins only) with vars
  * into out. Returns 0, or -1 with err when the template is unknown or uses a
  * variable not given. */
 int tmpl_render(const struct gw_config *cfg, const char *name, const struct h_var *vars, int nvars,

@@ -1,0 +1,468 @@
+/* db/sqlite_domain.c - SQLite implementation of the domain store functions
+ * (store_domain.h): who a phone belongs to, children and their regions,
+ * visits, check-ins, reporters, cases and opt-outs.
+ *
+ * Runs on the thread that owns the store, inside the caller's transaction.
+ * Every statement is a static string prepared once through store_stmt;
+ * values travel only through bind calls. A region's county is found by
+ * path (the first component of "县/镇/村"), not by walking parent_id, so
+ * the answer depends only on the path column the roster guarantees.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../gateway/util.h"
+#include "store_int.h"
+
+/* The columns every region look-up returns, in this order: id, level,
+ * path, county id. `R` is the region alias; the county is joined as C. */
+#define REGION_COLS "R.id, R.level, R.path, C.id"
+#define COUNTY_JOIN                                                                                              \
+    " LEFT JOIN region C ON C.level = 1 AND C.path = substr(R.path, 1, instr(R.path || '/', '/') - 1)"
+
+static void read_region(sqlite3_stmt *s, int col, struct db_region *out)
+{
+    out->id = sqlite3_column_int64(s, col);
+    out->level = sqlite3_column_int(s, col + 1);
+    store_col_text(s, col + 2, out->path, sizeof out->path);
+    out->county_id = sqlite3_column_int64(s, col + 3); /* 0 for NULL */
+}
+
+/* Steps a statement expected to yield at most one row: 0 row ready, 1 none, -1 error. */
+static int step_one(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return 0;
+    return rc == SQLITE_DONE ? 1 : -1;
+}
+
+/* Steps a statement with no result rows: 0 or -1. */
+static int step_done(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void bind_id_or_null(sqlite3_stmt *s, int i, int64_t v)
+{
+    if (v) sqlite3_bind_int64(s, i, v);
+    else sqlite3_bind_null(s, i);
+}
+
+/* ---- regions ------------------------------------------------------------- */
+
+int db_region_by_id(struct store *st, int64_t id, struct db_region *out)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT " REGION_COLS " FROM region R" COUNTY_JOIN " WHERE R.id = ?");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = step_one(s);
+    if (rc == 0) read_region(s, 0, out);
+    sqlite3_reset(s);
+    return rc;
+}
+
+int db_region_by_path(struct store *st, const char *path, struct db_region *out)
+{
+    if (!path || !*path) return 1;
+    sqlite3_stmt *s = store_stmt(st, "SELECT " REGION_COLS " FROM region R" COUNTY_JOIN " WHERE R.path = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, path);
+    int rc = step_one(s);
+    if (rc == 0) read_region(s, 0, out);
+    sqlite3_reset(s);
+    return rc;
+}
+
+int db_region_only_county(struct store *st, int64_t *county_id)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT id FROM region WHERE level = 1 LIMIT 2");
+    if (!s) return -1;
+    int n = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n++ == 0) *county_id = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return -1;
+    return n == 1 ? 0 : 1;
+}
+
+int db_path_under(const char *path, const char *ancestor)
+{
+    if (!path || !ancestor || !*ancestor) return 0;
+    size_t n = strlen(ancestor);
+    if (strncmp(path, ancestor, n) != 0) return 0;
+    return path[n] == '\0' || path[n] == '/';
+}
+
+int db_region_under(struct store *st, int64_t a, int64_t b)
+{
+    struct db_region ra, rb;
+    int rc = db_region_by_id(st, a, &ra);
+    if (rc != 0) return rc < 0 ? -1 : 0;
+    rc = db_region_by_id(st, b, &rb);
+    if (rc != 0) return rc < 0 ? -1 : 0;
+    return db_path_under(ra.path, rb.path);
+}
+
+/* ---- people ---------------------------------------------------------------- */
+
+int db_staff_by_phone(struct store *st, const char *phone, struct db_staff *out)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT S.id, S.role, coalesce(S.department, ''), " REGION_COLS
+                                     " FROM staff S JOIN region R ON R.id = S.region_id" COUNTY_JOIN
+                                     " WHERE S.phone = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, phone);
+    int rc = step_one(s);
+    if (rc == 0) {
+        memset(out, 0, sizeof *out);
+        out->id = sqlite3_column_int64(s, 0);
+        store_col_text(s, 1, out->role, sizeof out->role);
+        store_col_text(s, 2, out->department, sizeof out->department);
+        read_region(s, 3, &out->region);
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+int db_guardian_by_phone(struct store *st, const char *phone, int64_t *guardian_id)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT id FROM guardian WHERE phone = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, phone);
+    int rc = step_one(s);
+    if (rc == 0) *guardian_id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc;
+}
+
+#define CHILD_COLS "CH.id, CH.code, CH.flags, CH.high_cadence, " REGION_COLS
+
+static void read_child(sqlite3_stmt *s, struct db_child *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = sqlite3_column_int64(s, 0);
+    store_col_text(s, 1, out->code, sizeof out->code);
+    store_col_text(s, 2, out->flags, sizeof out->flags);
+    out->high_cadence = sqlite3_column_int(s, 3);
+    read_region(s, 4, &out->region);
+}
+
+int db_child_by_code(struct store *st, const char *code, struct db_child *out)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT " CHILD_COLS " FROM child CH JOIN region R ON R.id = CH.region_id"
+                                     COUNTY_JOIN " WHERE CH.code = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, code);
+    int rc = step_one(s);
+    if (rc == 0) read_child(s, out);
+    sqlite3_reset(s);
+    return rc;
+}
+
+int db_guardian_children(struct store *st, int64_t guardian_id, struct db_child *out, int max)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT " CHILD_COLS " FROM guardian_child GC"
+                                     " JOIN child CH ON CH.id = GC.child_id"
+                                     " JOIN region R ON R.id = CH.region_id" COUNTY_JOIN
+                                     " WHERE GC.guardian_id = ? ORDER BY CH.code");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, guardian_id);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n < max) read_child(s, &out[n]);
+        n++;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+int db_guardian_linked(struct store *st, int64_t guardian_id, int64_t child_id)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM guardian_child WHERE guardian_id = ? AND child_id = ?");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, guardian_id);
+    sqlite3_bind_int64(s, 2, child_id);
+    int rc = step_one(s);
+    sqlite3_reset(s);
+    return rc < 0 ? -1 : rc == 0;
+}
+
+/* ---- visits and check-ins ------------------------------------------------- */
+
+int db_visit_insert(struct store *st, const struct db_visit *v, int64_t now, int64_t *id)
+{
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO visit(child_id, staff_id, visit_date, result, problems, note, "
+                                     "inbox_id, created_at) VALUES (?,?,?,?,?,?,?,?)");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, v->child_id);
+    sqlite3_bind_int64(s, 2, v->staff_id);
+    store_bind_text(s, 3, v->visit_date);
+    sqlite3_bind_int(s, 4, v->result);
+    store_bind_text(s, 5, v->problems ? v->problems : "");
+    store_bind_text(s, 6, v->note);
+    bind_id_or_null(s, 7, v->inbox_id);
+    sqlite3_bind_int64(s, 8, now);
+    if (step_done(s) != 0) return -1;
+    if (id) *id = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+int db_child_set_high_cadence(struct store *st, int64_t child_id)
+{
+    sqlite3_stmt *s = store_stmt(st, "UPDATE child SET high_cadence = 1 WHERE id = ?");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, child_id);
+    if (step_done(s) != 0) return -1;
+    return sqlite3_changes(st->db) == 1 ? 0 : 1;
+}
+
+int db_checkin_insert(struct store *st, const struct db_checkin *c, int64_t now, int64_t *id)
+{
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO checkin(guardian_id, child_id, status, return_date, note, "
+                                     "inbox_id, created_at) VALUES (?,?,?,?,?,?,?)");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, c->guardian_id);
+    sqlite3_bind_int64(s, 2, c->child_id);
+    sqlite3_bind_int(s, 3, c->status);
+    store_bind_text(s, 4, c->return_date);
+    store_bind_text(s, 5, c->note);
+    bind_id_or_null(s, 6, c->inbox_id);
+    sqlite3_bind_int64(s, 7, now);
+    if (step_done(s) != 0) return -1;
+    if (id) *id = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+/* ---- reporters ---------------------------------------------------------------- */
+
+int db_reporter_by_phone(struct store *st, const char *phone, int64_t *id)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT id FROM reporter WHERE phone = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, phone);
+    int rc = step_one(s);
+    if (rc == 0) *id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc;
+}
+
+int db_reporter_phone(struct store *st, int64_t reporter_id, char *out, size_t outlen)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT phone FROM reporter WHERE id = ?");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, reporter_id);
+    int rc = step_one(s);
+    if (rc == 0) store_col_text(s, 0, out, outlen);
+    sqlite3_reset(s);
+    return rc;
+}
+
+int db_reporter_upsert(struct store *st, const char *phone, int64_t now, int64_t *id)
+{
+    int rc = db_reporter_by_phone(st, phone, id);
+    if (rc <= 0) return rc;
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO reporter(phone, created_at) VALUES (?, ?)");
+    if (!s) return -1;
+    store_bind_text(s, 1, phone);
+    sqlite3_bind_int64(s, 2, now);
+    if (step_done(s) != 0) return -1;
+    *id = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+/* ---- cases ------------------------------------------------------------------ */
+
+/* Takes the next number of the local day of `now`: "YYMMDD" + 4 digits. */
+static int next_case_number(struct store *st, int64_t now, char *number)
+{
+    time_t t = (time_t)now;
+    struct tm tm;
+    char day[16];
+    if (!localtime_r(&t, &tm)) return -1;
+    snprintf(day, sizeof day, "%02d%02d%02d", (tm.tm_year + 1900) % 100, (tm.tm_mon + 1) % 100, tm.tm_mday % 100);
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO case_seq(day, seq) VALUES (?, 1) "
+                                     "ON CONFLICT(day) DO UPDATE SET seq = seq + 1 RETURNING seq");
+    if (!s) return -1;
+    store_bind_text(s, 1, day);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return -1;
+    }
+    int64_t seq = sqlite3_column_int64(s, 0);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE || seq < 1 || seq > 9999) return -1;
+    snprintf(number, DB_CASE_NO_LEN + 1, "%.6s%04d", day, (int)seq % 10000);
+    return 0;
+}
+
+int db_case_open(struct store *st, const struct db_case_new *c, int64_t now, int64_t *id, char *number)
+{
+    char no[DB_CASE_NO_LEN + 1];
+    if (c->ndepts < 1 || c->ndepts > DB_CASE_MAX_DEPTS) return -1;
+    if (next_case_number(st, now, no) != 0) return -1;
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO cases(number, category, classified, priority, child_id, "
+                                     "county_id, region_id, description, reporter_id, inbox_id, opened_at) "
+                                     "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    if (!s) return -1;
+    store_bind_text(s, 1, no);
+    sqlite3_bind_int(s, 2, c->category);
+    sqlite3_bind_int(s, 3, c->classified ? 1 : 0);
+    sqlite3_bind_int(s, 4, c->priority);
+    bind_id_or_null(s, 5, c->child_id);
+    bind_id_or_null(s, 6, c->county_id);
+    bind_id_or_null(s, 7, c->region_id);
+    store_bind_text(s, 8, c->description);
+    bind_id_or_null(s, 9, c->reporter_id);
+    bind_id_or_null(s, 10, c->inbox_id);
+    sqlite3_bind_int64(s, 11, now);
+    if (step_done(s) != 0) return -1;
+    int64_t case_id = sqlite3_last_insert_rowid(st->db);
+    for (int i = 0; i < c->ndepts; i++) {
+        s = store_stmt(st, "INSERT OR IGNORE INTO case_dept(case_id, department) VALUES (?, ?)");
+        if (!s) return -1;
+        sqlite3_bind_int64(s, 1, case_id);
+        store_bind_text(s, 2, c->depts[i]);
+        if (step_done(s) != 0) return -1;
+    }
+    if (db_case_event(st, case_id, "opened", 0, c->event_detail, now) != 0) return -1;
+    *id = case_id;
+    memcpy(number, no, sizeof no);
+    return 0;
+}
+
+int db_case_by_number(struct store *st, const char *number, struct db_case *out)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT id, number, category, classified, priority, status, child_id, "
+                                     "county_id, region_id, reporter_id, opened_at, acked_at, closed_at, outcome "
+                                     "FROM cases WHERE number = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, number);
+    int rc = step_one(s);
+    if (rc == 0) {
+        memset(out, 0, sizeof *out);
+        out->id = sqlite3_column_int64(s, 0);
+        store_col_text(s, 1, out->number, sizeof out->number);
+        out->category = sqlite3_column_int(s, 2);
+        out->classified = sqlite3_column_int(s, 3);
+        out->priority = sqlite3_column_int(s, 4);
+        store_col_text(s, 5, out->status, sizeof out->status);
+        out->child_id = sqlite3_column_int64(s, 6);
+        out->county_id = sqlite3_column_int64(s, 7);
+        out->region_id = sqlite3_column_int64(s, 8);
+        out->reporter_id = sqlite3_column_int64(s, 9);
+        out->opened_at = sqlite3_column_int64(s, 10);
+        out->acked_at = sqlite3_column_int64(s, 11);
+        out->closed_at = sqlite3_column_int64(s, 12);
+        out->outcome = sqlite3_column_int(s, 13);
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+int db_case_depts(struct store *st, int64_t case_id, char (*out)[24], int max)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT department FROM case_dept WHERE case_id = ? ORDER BY rowid");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, case_id);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n < max) store_col_text(s, 0, out[n], sizeof out[n]);
+        n++;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+int db_case_has_dept(struct store *st, int64_t case_id, const char *dept)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM case_dept WHERE case_id = ? AND department = ?");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, case_id);
+    store_bind_text(s, 2, dept);
+    int rc = step_one(s);
+    sqlite3_reset(s);
+    return rc < 0 ? -1 : rc == 0;
+}
+
+int db_case_event(struct store *st, int64_t case_id, const char *kind, int64_t staff_id, const char *detail,
+                  int64_t now)
+{
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO case_event(case_id, at, kind, staff_id, detail) "
+                                     "VALUES (?,?,?,?,?)");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, case_id);
+    sqlite3_bind_int64(s, 2, now);
+    store_bind_text(s, 3, kind);
+    bind_id_or_null(s, 4, staff_id);
+    store_bind_text(s, 5, detail);
+    return step_done(s);
+}
+
+int db_case_ack(struct store *st, int64_t case_id, int64_t staff_id, int64_t now)
+{
+    sqlite3_stmt *s = store_stmt(st, "UPDATE cases SET status = 'acknowledged', acked_at = ?, acked_by = ? "
+                                     "WHERE id = ? AND status = 'open'");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, now);
+    bind_id_or_null(s, 2, staff_id);
+    sqlite3_bind_int64(s, 3, case_id);
+    if (step_done(s) != 0) return -1;
+    if (sqlite3_changes(st->db) != 1) return 1;
+    return db_case_event(st, case_id, "acknowledged", staff_id, NULL, now);
+}
+
+int db_case_close(struct store *st, int64_t case_id, int64_t staff_id, int outcome, const char *note,
+                  int64_t now)
+{
+    sqlite3_stmt *s = store_stmt(st, "UPDATE cases SET status = 'closed', closed_at = ?1, closed_by = ?2, "
+                                     "outcome = ?3, outcome_note = ?4, acked_at = coalesce(acked_at, ?1), "
+                                     "acked_by = coalesce(acked_by, ?2) WHERE id = ?5 AND status <> 'closed'");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, now);
+    bind_id_or_null(s, 2, staff_id);
+    sqlite3_bind_int(s, 3, outcome);
+    store_bind_text(s, 4, note);
+    sqlite3_bind_int64(s, 5, case_id);
+    if (step_done(s) != 0) return -1;
+    if (sqlite3_changes(st->db) != 1) return 1;
+    char detail[24];
+    snprintf(detail, sizeof detail, "outcome=%d", outcome);
+    return db_case_event(st, case_id, "closed", staff_id, detail, now);
+}
+
+/* ---- opt-out -------------------------------------------------------------- */
+
+int db_optout_set(struct store *st, const char *phone, const char *channel, int64_t now)
+{
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO opt_out(phone, at, channel) VALUES (?,?,?) "
+                                     "ON CONFLICT(phone) DO UPDATE SET at = excluded.at, channel = excluded.channel");
+    if (!s) return -1;
+    store_bind_text(s, 1, phone);
+    sqlite3_bind_int64(s, 2, now);
+    store_bind_text(s, 3, channel);
+    return step_done(s);
+}
+
+int db_optout_clear(struct store *st, const char *phone)
+{
+    sqlite3_stmt *s = store_stmt(st, "DELETE FROM opt_out WHERE phone = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, phone);
+    if (step_done(s) != 0) return -1;
+    return sqlite3_changes(st->db) > 0 ? 0 : 1;
+}
+
+int db_optout_check(struct store *st, const char *phone)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM opt_out WHERE phone = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, phone);
+    int rc = step_one(s);
+    sqlite3_reset(s);
+    return rc < 0 ? -1 : rc == 0;
+}

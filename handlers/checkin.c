@@ -1,0 +1,102 @@
+/* handlers/checkin.c - QD: a guardian (usually a migrant parent) checks in.
+ *
+ * Rules (DESIGN §5, §7): only a guardian linked to the child may check in;
+ * with no child code the check-in applies to every child linked to the
+ * phone. Status 1 all well (default), 2 the child needs help, 3 coming home
+ * (optional date, the nearest such day not before today), 4 the carer
+ * changed. Every status is recorded; telling the director about 2 and 4 is
+ * the scheduler's and alerting's job, which reads the stored status.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "intents.h"
+
+#define CHECKIN_FMT "QD 编号 状态"
+#define CHECKIN_DATE_FMT "QD 编号 3 日期"
+#define MAX_CHILDREN 16 /* children one phone may check in for at once */
+
+/* Confirmation template by status (index 1-4); status 3 without a date uses checkin_home_nodate. */
+static const char *const checkin_ok_tmpl[] = {NULL, "checkin_ok", "checkin_help", "checkin_home", "checkin_carer"};
+
+/* "1000015", "1000015、1000028" or "1000015、1000028等3名". */
+static void codes_var(const struct db_child *kids, int n, char *out, size_t outlen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && i < 2; i++) {
+        int w = snprintf(out + used, outlen - used, "%s%s", i ? "、" : "", kids[i].code);
+        if (w < 0 || (size_t)w >= outlen - used) return;
+        used += (size_t)w;
+    }
+    if (n > 2) snprintf(out + used, outlen - used, "等%d名", n);
+}
+
+int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd,
+              const struct h_sender *who, struct h_result *out)
+{
+    if (!who->is_guardian) {
+        h_answer(out, m, "refused", "not_guardian", "checkin_not_guardian");
+        return 0;
+    }
+    if (cmd->error != CB_OK) {
+        if (cmd->error == CB_E_DATE_FORMAT) {
+            struct h_reply *r = h_answer(out, m, "invalid", cb_error_name(cmd->error), "date_format");
+            h_var_set(r, "fmt", "%s", CHECKIN_DATE_FMT);
+            return 0;
+        }
+        if (h_common_error(out, m, cmd, CHECKIN_FMT)) return 0;
+        h_answer(out, m, "invalid", cb_error_name(cmd->error), "checkin_status_bad");
+        return 0;
+    }
+
+    struct db_child kids[MAX_CHILDREN];
+    int n;
+    if (cmd->child[0]) {
+        int rc = db_child_by_code(env->st, cmd->child, &kids[0]);
+        if (rc < 0) return -1;
+        int linked = rc == 0 ? db_guardian_linked(env->st, who->guardian_id, kids[0].id) : 0;
+        if (linked < 0) return -1;
+        if (!linked) {
+            /* Unknown and not-linked codes get the same answer: a phone
+             * learns nothing about children that are not its own. */
+            struct h_reply *r = h_answer(out, m, rc == 1 ? "invalid" : "refused",
+                                         rc == 1 ? "child_unknown" : "not_linked", "checkin_not_linked");
+            h_var_set(r, "code", "%s", cmd->child);
+            return 0;
+        }
+        n = 1;
+    } else {
+        n = db_guardian_children(env->st, who->guardian_id, kids, MAX_CHILDREN);
+        if (n < 0) return -1;
+        if (n > MAX_CHILDREN) n = MAX_CHILDREN;
+        if (n == 0) {
+            h_answer(out, m, "refused", "no_children", "checkin_no_children");
+            return 0;
+        }
+    }
+
+    int status = cmd->value >= 1 && cmd->value <= 4 ? cmd->value : 1;
+    char return_date[11] = "";
+    int has_date = status == 3 && cmd->date_given && cmd->year;
+    if (has_date) h_iso_date(cmd->year, cmd->month, cmd->day, return_date, sizeof return_date);
+    for (int i = 0; i < n; i++) {
+        struct db_checkin c = {.guardian_id = who->guardian_id, .child_id = kids[i].id, .status = status,
+                               .return_date = has_date ? return_date : NULL, .note = cmd->note,
+                               .inbox_id = m->inbox_id};
+        if (db_checkin_insert(env->st, &c, m->now, NULL) != 0) return -1;
+    }
+
+    char detail[48], codes[64];
+    snprintf(detail, sizeof detail, "checkin status=%d children=%d", status, n);
+    codes_var(kids, n, codes, sizeof codes);
+    const char *tmpl = status == 3 && !has_date ? "checkin_home_nodate" : checkin_ok_tmpl[status];
+    struct h_reply *r = h_answer(out, m, "ok", detail, tmpl);
+    h_var_set(r, "codes", "%s", codes);
+    if (has_date) {
+        char date[32];
+        h_fmt_date(cmd->year, cmd->month, cmd->day, date, sizeof date);
+        h_var_set(r, "date", "%s", date);
+    }
+    return 0;
+}

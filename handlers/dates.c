@@ -1,0 +1,248 @@
+/* handlers/dates.c - the dates people write in code-book messages (DESIGN §5).
+ *
+ * Forms, as one token (full-width digits and －／． are accepted too):
+ *   YYYYMMDD, YYYY-M-D, YYYY/M/D, YYYY.M.D, YYYY年M月D[日|号]   a full date
+ *   MMDD, M-D, M/D, M.D, M月D[日|号]                            no year
+ *   D日, D号                                                   day of a recent month
+ *   今天 今日 / 昨天 昨日 / 前天 前日 / 大前天 / 明天 明日 / 后天 後天 / 大后天
+ * Numbers are read digit by digit with their exact lengths (no atoi): M and D
+ * have 1 or 2 digits, a year 4. A date without a year (or month) is the
+ * nearest such day not after today (CB_DATE_PAST) or not before today
+ * (CB_DATE_FUTURE); 2月29日 without a year is the nearest leap day in that
+ * direction; a day that exists in no month (2月30日, 1332) is invalid.
+ *
+ * "Today" is the local calendar day of `now` in the process time zone
+ * (localtime_r); from there on, calendar arithmetic is done on day numbers
+ * (proleptic Gregorian), which has no DST or mktime normalisation surprises.
+ */
+#include "codebook.h"
+
+#include <string.h>
+#include <time.h>
+
+#define YEAR_MIN 1900
+#define YEAR_MAX 2199
+
+static const struct {
+    const char *word;
+    int offset; /* days after today */
+} day_words[] = {
+    {"今天", 0},   {"今日", 0},  {"昨天", -1}, {"昨日", -1}, {"前天", -2},
+    {"前日", -2},  {"大前天", -3}, {"明天", 1}, {"明日", 1},  {"后天", 2},
+    {"後天", 2},   {"大后天", 3}, {"大後天", 3},
+};
+
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : dim[m - 1];
+}
+
+/* Day number of a civil date (days since 1970-01-01); H. Hinnant's algorithm. */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    int64_t yy = (int64_t)y - (m <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* The local calendar day of now. Returns 0, or -1 when it cannot be had. */
+static int today(int64_t now, int *y, int *m, int *d)
+{
+    time_t t = (time_t)now;
+    struct tm tm;
+    if ((int64_t)t != now || !localtime_r(&t, &tm)) return -1;
+    *y = tm.tm_year + 1900;
+    *m = tm.tm_mon + 1;
+    *d = tm.tm_mday;
+    return 0;
+}
+
+int cb_days_ago(int64_t now, int y, int m, int d)
+{
+    int ty, tm_, td;
+    if (today(now, &ty, &tm_, &td) != 0) return 0;
+    int64_t diff = days_from_civil(ty, tm_, td) - days_from_civil(y, m, d);
+    if (diff > 1000000) return 1000000;
+    if (diff < -1000000) return -1000000;
+    return (int)diff;
+}
+
+/* One item of a date token: a number or a unit. */
+struct item {
+    int digits; /* 0 for a unit; else how many digits (capped at 9) */
+    int value;  /* the number (meaningful when digits <= 8) */
+    char unit;  /* '-', '/', '.', 'Y' 年, 'M' 月, 'D' 日 or 号 */
+};
+
+#define MAX_ITEMS 6
+
+/* Splits s into items. Returns their count, or -1 on anything else. */
+static int lex(const char *s, struct item *it)
+{
+    static const struct {
+        const char *bytes;
+        char c; /* digit or unit it stands for */
+    } alias[] = {
+        {"０", '0'}, {"１", '1'}, {"２", '2'}, {"３", '3'}, {"４", '4'}, {"５", '5'},
+        {"６", '6'}, {"７", '7'}, {"８", '8'}, {"９", '9'}, {"－", '-'}, {"／", '/'},
+        {"．", '.'}, {"-", '-'}, {"/", '/'},  {".", '.'},  {"年", 'Y'}, {"月", 'M'},
+        {"日", 'D'}, {"号", 'D'}, {"號", 'D'},
+    };
+    int n = 0;
+    while (*s == ' ') s++;
+    while (*s && *s != ' ') {
+        char c = 0;
+        if (*s >= '0' && *s <= '9') {
+            c = *s++;
+        } else {
+            for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++) {
+                size_t l = strlen(alias[i].bytes);
+                if (strncmp(s, alias[i].bytes, l) == 0) {
+                    c = alias[i].c;
+                    s += l;
+                    break;
+                }
+            }
+            if (!c) return -1;
+        }
+        if (c >= '0' && c <= '9') {
+            if (n > 0 && it[n - 1].digits) {
+                struct item *p = &it[n - 1];
+                if (p->digits < 9) p->digits++;
+                if (p->digits <= 8) p->value = p->value * 10 + (c - '0');
+                continue;
+            }
+            if (n == MAX_ITEMS) return -1;
+            it[n++] = (struct item){.digits = 1, .value = c - '0'};
+        } else {
+            if (n == MAX_ITEMS) return -1;
+            it[n++] = (struct item){.unit = c};
+        }
+    }
+    while (*s == ' ') s++;
+    return *s ? -1 : n;
+}
+
+static int num(const struct item *it, int lo_digits, int hi_digits)
+{
+    return it->digits >= lo_digits && it->digits <= hi_digits;
+}
+
+static int unit(const struct item *it, char u)
+{
+    return it->digits == 0 && it->unit == u;
+}
+
+static int is_sep(const struct item *it)
+{
+    return unit(it, '-') || unit(it, '/') || unit(it, '.');
+}
+
+/* Reads the shape of a date: returns 0 and sets y (-1 when absent), m (-1 when
+ * absent), d; or -1. The values are not checked here. */
+static int shape(const struct item *it, int n, int *y, int *m, int *d)
+{
+    *y = -1;
+    *m = -1;
+    if (n == 1 && num(&it[0], 8, 8)) {
+        *y = it[0].value / 10000;
+        *m = it[0].value / 100 % 100;
+        *d = it[0].value % 100;
+        return 0;
+    }
+    if (n == 1 && num(&it[0], 4, 4)) {
+        *m = it[0].value / 100;
+        *d = it[0].value % 100;
+        return 0;
+    }
+    if (n == 5 && num(&it[0], 4, 4) && is_sep(&it[1]) && num(&it[2], 1, 2) &&
+        unit(&it[3], it[1].unit) && num(&it[4], 1, 2)) {
+        *y = it[0].value, *m = it[2].value, *d = it[4].value;
+        return 0;
+    }
+    if (n == 3 && num(&it[0], 1, 2) && is_sep(&it[1]) && num(&it[2], 1, 2)) {
+        *m = it[0].value, *d = it[2].value;
+        return 0;
+    }
+    /* YYYY年M月D[日], M月D[日], D日 */
+    int i = 0;
+    if (n >= 2 && num(&it[0], 4, 4) && unit(&it[1], 'Y')) {
+        *y = it[0].value;
+        i = 2;
+    }
+    if (n - i >= 3 && num(&it[i], 1, 2) && unit(&it[i + 1], 'M') && num(&it[i + 2], 1, 2) &&
+        (n - i == 3 || (n - i == 4 && unit(&it[i + 3], 'D')))) {
+        *m = it[i].value, *d = it[i + 2].value;
+        return 0;
+    }
+    if (i == 0 && n == 2 && num(&it[0], 1, 2) && unit(&it[1], 'D')) {
+        *d = it[0].value;
+        return 0;
+    }
+    return -1;
+}
+
+int cb_parse_date(const char *tok, int64_t now, enum cb_date_pref pref, int *y, int *m, int *d)
+{
+    int ty, tm_, td;
+    if (!tok || today(now, &ty, &tm_, &td) != 0) return -1;
+    int64_t t0 = days_from_civil(ty, tm_, td);
+    int step = pref == CB_DATE_FUTURE ? 1 : -1;
+
+    for (size_t i = 0; i < sizeof day_words / sizeof day_words[0]; i++) {
+        if (strcmp(tok, day_words[i].word) == 0) {
+            civil_from_days(t0 + day_words[i].offset, y, m, d);
+            return 0;
+        }
+    }
+
+    struct item it[MAX_ITEMS];
+    int n = lex(tok, it);
+    int yy, mm, dd;
+    if (n <= 0 || shape(it, n, &yy, &mm, &dd) != 0) return -1;
+    if (dd < 1 || dd > 31 || mm == 0 || mm > 12) return -1;
+
+    if (yy >= 0) { /* a full date */
+        if (yy < YEAR_MIN || yy > YEAR_MAX || dd > days_in_month(yy, mm)) return -1;
+    } else if (mm > 0) { /* month and day: this year, else the year before/after */
+        if (dd > days_in_month(2000, mm)) return -1; /* 2000 is a leap year */
+        yy = ty;
+        if (step < 0 && (mm > tm_ || (mm == tm_ && dd > td))) yy--;
+        if (step > 0 && (mm < tm_ || (mm == tm_ && dd < td))) yy++;
+        while (dd > days_in_month(yy, mm)) yy += step; /* only 2月29日: at most 8 steps */
+    } else { /* day only: this month, else the nearest month before/after that has it */
+        yy = ty, mm = tm_;
+        int k = 0;
+        while ((step < 0 && yy == ty && mm == tm_ && dd > td) ||
+               (step > 0 && yy == ty && mm == tm_ && dd < td) || dd > days_in_month(yy, mm)) {
+            mm += step;
+            if (mm == 0) mm = 12, yy--;
+            if (mm == 13) mm = 1, yy++;
+            if (++k > 13) return -1; /* unreachable: every day 1-31 occurs in 13 months */
+        }
+    }
+    *y = yy, *m = mm, *d = dd;
+    return 0;
+}

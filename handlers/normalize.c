@@ -1,0 +1,313 @@
+/* handlers/normalize.c - text normalisation and tokenising for the SMS code book (DESIGN §5).
+ *
+ * One scanner serves both cb_normalize and cb_tokenize, so the normalised
+ * text stored with a message is always the parser's tokens joined by one
+ * space. The scanner decodes UTF-8 one code point at a time (an invalid or
+ * truncated sequence becomes one U+FFFD), maps it (full-width ASCII to
+ * ASCII, letters to upper case), classes it, and cuts tokens:
+ *
+ *   - at every space-class code point: ASCII whitespace and controls,
+ *     U+3000 and the Unicode spaces, and the separators ，。、；：,;:#*+ in
+ *     their ASCII, full-width, half-width, small and vertical forms;
+ *   - where an ASCII digit meets an ASCII letter or a non-ASCII character,
+ *     in either order (ZF1000015 -> ZF 1000015, 走访1000015正常 -> 走访
+ *     1000015 正常); ASCII punctuation does not split from digits, so
+ *     2024-11-05 and 1. stay whole and the parser decides;
+ *   - except inside a date written with Chinese units: a digit run that
+ *     starts YYYY年M月D[日号], M月D[日号] or D[日号] (1-2 digits for M and D)
+ *     stays one token, and a cut is forced after it (3月5日正常 -> 3月5日 正常),
+ *     so cb_parse_date sees the whole date.
+ *
+ * Every token remembers the byte range of the original text it came from,
+ * so the parser can cut the free-text note exactly as typed. Work is linear
+ * in the input; nothing here keeps state between calls.
+ */
+#include "codebook.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../gateway/util.h"
+
+enum cls {
+    C_SPACE,  /* whitespace, control or separator: ends a token */
+    C_DIGIT,  /* ASCII 0-9 (after mapping) */
+    C_LETTER, /* ASCII A-Z (after mapping and upper-casing) */
+    C_PUNCT,  /* other printable ASCII */
+    C_OTHER,  /* any other code point: CJK, emoji, U+FFFD... */
+};
+
+/* Non-ASCII code points that end a token: Unicode spaces, the ideographic
+ * separators, and the half-width/small/vertical forms of ，。、；：#*+. */
+static const uint32_t space_cps[] = {
+    0x0085, 0x00A0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006,
+    0x2007, 0x2008, 0x2009, 0x200A, 0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000,
+    0x3001, 0x3002, 0xFE10, 0xFE11, 0xFE12, 0xFE13, 0xFE14, 0xFE50, 0xFE51, 0xFE52,
+    0xFE54, 0xFE55, 0xFE5F, 0xFE61, 0xFE62, 0xFEFF, 0xFF61, 0xFF64,
+};
+
+#define CP_NIAN 0x5E74 /* 年 */
+#define CP_YUE 0x6708  /* 月 */
+#define CP_RI 0x65E5   /* 日 */
+#define CP_HAO 0x53F7  /* 号 */
+
+/* Decodes one code point at s[i] (i < len). Returns the bytes consumed (>= 1);
+ * an invalid sequence yields U+FFFD for its longest valid-looking prefix. */
+static size_t utf8_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
+{
+    unsigned char b = s[i];
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    }
+    size_t need;
+    uint32_t c;
+    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+    if (b >= 0xC2 && b <= 0xDF) {
+        need = 1;
+        c = b & 0x1F;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        need = 2;
+        c = b & 0x0F;
+        if (b == 0xE0) lo = 0xA0;
+        if (b == 0xED) hi = 0x9F; /* no surrogates */
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        need = 3;
+        c = b & 0x07;
+        if (b == 0xF0) lo = 0x90;
+        if (b == 0xF4) hi = 0x8F;
+    } else {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    size_t k;
+    for (k = 1; k <= need; k++) {
+        if (i + k >= len) break;
+        unsigned char cb = s[i + k];
+        if (k == 1 ? (cb < lo || cb > hi) : (cb < 0x80 || cb > 0xBF)) break;
+        c = (c << 6) | (cb & 0x3F);
+    }
+    if (k <= need) {
+        *cp = 0xFFFD;
+        return k;
+    }
+    *cp = c;
+    return need + 1;
+}
+
+static size_t utf8_put(uint32_t c, char *out)
+{
+    if (c < 0x80) {
+        out[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        out[0] = (char)(0xC0 | (c >> 6));
+        out[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        out[0] = (char)(0xE0 | (c >> 12));
+        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (c >> 18));
+    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* Maps a code point (full-width ASCII to ASCII, a-z to A-Z) and classes it. */
+static uint32_t map_cp(uint32_t c, enum cls *k)
+{
+    if (c >= 0xFF01 && c <= 0xFF5E) c -= 0xFEE0;
+    if (c < 0x80) {
+        if (c <= 0x20 || c == 0x7F || strchr(",;:#*+", (int)c)) *k = C_SPACE;
+        else if (c >= '0' && c <= '9') *k = C_DIGIT;
+        else if (c >= 'a' && c <= 'z') {
+            c -= 'a' - 'A';
+            *k = C_LETTER;
+        } else if (c >= 'A' && c <= 'Z') *k = C_LETTER;
+        else *k = C_PUNCT;
+        return c;
+    }
+    if (c < 0xA0) { /* C1 controls */
+        *k = C_SPACE;
+        return c;
+    }
+    for (size_t i = 0; i < sizeof space_cps / sizeof space_cps[0]; i++) {
+        if (space_cps[i] == c) {
+            *k = C_SPACE;
+            return c;
+        }
+    }
+    *k = C_OTHER;
+    return c;
+}
+
+/* Decodes and maps the code point at byte i; returns the bytes consumed. */
+static size_t next_mapped(const char *text, size_t len, size_t i, uint32_t *c, enum cls *k)
+{
+    size_t n = utf8_next((const unsigned char *)text, len, i, c);
+    *c = map_cp(*c, k);
+    return n;
+}
+
+/* Reads a run of digits at byte i: returns how many (stops counting past 5)
+ * and sets *end to the byte after the run. */
+static int digit_run(const char *text, size_t len, size_t i, size_t *end)
+{
+    int n = 0;
+    while (i < len) {
+        uint32_t c;
+        enum cls k;
+        size_t step = next_mapped(text, len, i, &c, &k);
+        if (k != C_DIGIT) break;
+        i += step;
+        if (n < 5) n++;
+    }
+    *end = i;
+    return n;
+}
+
+/* When the code point at byte i is `want`, returns the byte after it, else 0. */
+static size_t expect_cp(const char *text, size_t len, size_t i, uint32_t want)
+{
+    if (i >= len) return 0;
+    uint32_t c;
+    enum cls k;
+    size_t step = next_mapped(text, len, i, &c, &k);
+    return c == want ? i + step : 0;
+}
+
+/* A date written with Chinese units starting at byte i (the first digit of a
+ * run): returns the byte just past it, or 0 when there is none. */
+static size_t date_run(const char *text, size_t len, size_t i)
+{
+    size_t p, q;
+    int n = digit_run(text, len, i, &p);
+    if (n == 4 && (q = expect_cp(text, len, p, CP_NIAN))) { /* YYYY年M月D[日号] */
+        n = digit_run(text, len, q, &p);
+        if (n < 1 || n > 2 || !(q = expect_cp(text, len, p, CP_YUE))) return 0;
+        n = digit_run(text, len, q, &p);
+        if (n < 1 || n > 2) return 0;
+        if ((q = expect_cp(text, len, p, CP_RI)) || (q = expect_cp(text, len, p, CP_HAO))) return q;
+        return p;
+    }
+    if (n < 1 || n > 2) return 0;
+    if ((q = expect_cp(text, len, p, CP_RI)) || (q = expect_cp(text, len, p, CP_HAO))) return q; /* D日 */
+    if (!(q = expect_cp(text, len, p, CP_YUE))) return 0;                                      /* M月D[日号] */
+    n = digit_run(text, len, q, &p);
+    if (n < 1 || n > 2) return 0;
+    if ((q = expect_cp(text, len, p, CP_RI)) || (q = expect_cp(text, len, p, CP_HAO))) return q;
+    return p;
+}
+
+typedef void (*emit_fn)(void *arg, const char *tok, size_t n, size_t raw_start, size_t raw_end);
+
+/* The one scanner: calls emit for every token, in order. */
+static void scan(const char *text, size_t len, emit_fn emit, void *arg)
+{
+    struct gw_buf tok = {0};
+    size_t tok_raw = 0, tok_end = 0;
+    int in_tok = 0;
+    enum cls prev = C_SPACE;
+    size_t date_end = 0; /* no cut before this byte; a forced cut at it */
+    size_t i = 0;
+
+    if (!text) len = 0;
+    while (i < len) {
+        uint32_t c;
+        enum cls k;
+        size_t step = next_mapped(text, len, i, &c, &k);
+        int cut = 0;
+        if (k == C_SPACE) {
+            cut = 1;
+        } else if (in_tok) {
+            if (i == date_end) cut = 1;
+            else if (i < date_end) cut = 0;
+            else if (prev == C_DIGIT && (k == C_LETTER || k == C_OTHER)) cut = 1;
+            else if ((prev == C_LETTER || prev == C_OTHER) && k == C_DIGIT) cut = 1;
+        }
+        if (k == C_DIGIT && prev != C_DIGIT && i >= date_end) {
+            size_t e = date_run(text, len, i);
+            if (e) {
+                date_end = e;
+                if (in_tok) cut = 1;
+            }
+        }
+        if (cut && in_tok) {
+            emit(arg, gw_buf_cstr(&tok), tok.len, tok_raw, tok_end);
+            gw_buf_reset(&tok);
+            in_tok = 0;
+        }
+        if (k != C_SPACE) {
+            char u[4];
+            if (!in_tok) {
+                in_tok = 1;
+                tok_raw = i;
+            }
+            gw_buf_append(&tok, u, utf8_put(c, u));
+            tok_end = i + step;
+        }
+        prev = k;
+        i += step;
+    }
+    if (in_tok) emit(arg, gw_buf_cstr(&tok), tok.len, tok_raw, tok_end);
+    gw_buf_free(&tok);
+}
+
+static void emit_joined(void *arg, const char *tok, size_t n, size_t raw_start, size_t raw_end)
+{
+    struct gw_buf *b = arg;
+    (void)raw_start;
+    (void)raw_end;
+    if (b->len) gw_buf_putc(b, ' ');
+    gw_buf_append(b, tok, n);
+}
+
+char *cb_normalize(const char *text, size_t len)
+{
+    struct gw_buf b = {0};
+    scan(text, len, emit_joined, &b);
+    return gw_buf_steal(&b);
+}
+
+struct tok_list {
+    struct cb_tokens *t;
+    size_t cap; /* entries allocated in t->v */
+};
+
+static void emit_token(void *arg, const char *tok, size_t n, size_t raw_start, size_t raw_end)
+{
+    struct tok_list *l = arg;
+    struct cb_tokens *t = l->t;
+    if (t->n == l->cap) {
+        /* tokens are at most one per input byte, so this cannot overflow */
+        l->cap = l->cap ? l->cap * 2 : 8;
+        t->v = gw_realloc(t->v, l->cap * sizeof *t->v);
+    }
+    struct cb_token *v = &t->v[t->n++];
+    v->text = gw_strndup(tok, n);
+    v->raw_start = raw_start;
+    v->raw_end = raw_end;
+}
+
+void cb_tokenize(const char *text, size_t len, struct cb_tokens *out)
+{
+    struct tok_list l = {out, 0};
+    out->v = NULL;
+    out->n = 0;
+    scan(text, len, emit_token, &l);
+}
+
+void cb_tokens_free(struct cb_tokens *t)
+{
+    if (!t) return;
+    for (size_t i = 0; i < t->n; i++) free(t->v[i].text);
+    free(t->v);
+    t->v = NULL;
+    t->n = 0;
+}

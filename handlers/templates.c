@@ -1,0 +1,186 @@
+/* handlers/templates.c - the built-in zh-CN reply templates and their
+ * rendering.
+ *
+ * One template per distinct reply. Every text is written to fit one UCS-2
+ * SMS segment (70 units) with the longest realistic values of its variables
+ * (tests/unit/test_handlers.c checks it). Every error reply says what was
+ * wrong and how to write it right. No template, and no variable, ever names
+ * a child, a risk category, a diagnosis or a reporter: child codes and case
+ * numbers are the only identifiers.
+ *
+ * Variables used across templates:
+ *   code  a child code as typed (7 digits, or the offending token)
+ *   codes child codes of a check-in, "1000015、1000028等3名"
+ *   case  a 10-digit case number
+ *   date  a calendar date, "2024年3月15日"
+ *   days  the visit cadence in days
+ *   fmt   the command's format, e.g. "ZF 编号 [日期] 结果"
+ */
+#include "templates.h"
+
+#include <string.h>
+
+#include "../gateway/util.h"
+
+static const struct tmpl_def builtin[] = {
+    /* ---- visits ---- */
+    {"visit_ok", "code,date", "已记录儿童${code}在${date}的走访，谢谢！"},
+    {"visit_ok_problem", "code,date", "已记录儿童${code}在${date}的走访和发现的问题，请持续跟进。"},
+    {"visit_ok_high", "code,date,days", "已记录儿童${code}在${date}的走访。今后请每${days}天走访一次。"},
+    {"visit_ok_absent", "code,date", "已记录儿童${code}在${date}的走访（未见到儿童），请尽快再访见到本人。"},
+    {"visit_ok_phone", "code,date",
+     "已记录${date}与儿童${code}的电话或视频联系。电话联系不算走访，请按期上门。"},
+    {"visit_not_staff", "", "只有儿童主任和督导员可以记录走访。报告儿童情况请发：BG 情况描述"},
+    {"visit_not_allowed", "code", "儿童${code}不在您负责的村，不能记录走访，请核对编号后重发。"},
+    {"visit_result_missing", "", "缺少走访结果：1正常 2有问题 3未见到 4电话。格式：ZF 编号 结果"},
+    {"visit_result_bad", "", "走访结果应为1-4：1正常 2有问题 3未见到 4电话。格式：ZF 编号 结果"},
+    {"visit_problems_missing", "",
+     "结果2要写问题代码：JH监护 XL心理 XX上学 JK健康 SH生活 AQ安全 QG亲情。如：ZF 编号 2 XL"},
+    {"date_future", "date", "走访日期${date}晚于今天，请核对。不写日期即为今天。格式：ZF 编号 日期 结果"},
+    {"date_old", "date", "走访日期${date}已超过60天，不能补录，请核对日期或联系督导员。"},
+    {"date_format", "fmt", "日期写法不对，可写20240315、0315、3月15日、昨天。格式：${fmt}"},
+    /* ---- child codes (any command) ---- */
+    {"child_missing", "fmt", "缺少7位儿童编号，请补上后重发。格式：${fmt}"},
+    {"child_format", "code,fmt", "儿童编号${code}应为7位数字，请核对后重发。格式：${fmt}"},
+    {"child_check", "code,fmt", "儿童编号${code}校验位不对，请核对后重发。格式：${fmt}"},
+    {"child_unknown", "code,fmt", "没有编号为${code}的儿童，请核对后重发。格式：${fmt}"},
+    /* ---- parent check-ins ---- */
+    {"checkin_ok", "codes", "已收到签到（${codes}），谢谢！请每周至少联系孩子一次。"},
+    {"checkin_help", "codes", "已记录求助（${codes}），村儿童主任会尽快联系您。紧急请拨110。"},
+    {"checkin_home", "codes,date", "已记录您${date}回家（${codes}），谢谢！到家后请告诉村儿童主任。"},
+    {"checkin_home_nodate", "codes", "已记录您将回家（${codes}），谢谢！到家后请告诉村儿童主任。"},
+    {"checkin_carer", "codes", "已记录照护人变更（${codes}），村儿童主任会跟进，请把新照护人电话告诉他。"},
+    {"checkin_not_guardian", "", "此号码未登记为监护人，不能签到，请联系村儿童主任登记。报告儿童危险请发BG"},
+    {"checkin_no_children", "", "此号码下没有登记的儿童，不能签到，请联系村儿童主任登记。报告儿童危险请发BG"},
+    {"checkin_not_linked", "code", "儿童${code}未登记在此号码下，请核对编号。格式：QD 编号 状态"},
+    {"checkin_status_bad", "", "签到状态应为1-4：1平安 2求助 3回家 4换人。格式：QD 编号 状态"},
+    /* ---- risk reports ---- */
+    {"report_ok", "case", "已收到报告，案件号${case}，我们会尽快处理并告知结果。查询请发：CX ${case}"},
+    {"report_ok_p0", "case", "已收到报告，案件号${case}。情况紧急，请立即拨打110或120！"},
+    {"report_ok_child_bad", "case,code", "已收到报告，案件号${case}。儿童编号${code}有误，已按未写编号处理。"},
+    {"report_ok_category_bad", "case", "已收到报告，案件号${case}。类别应为1-9，已按待分类处理。"},
+    {"report_desc_missing", "", "请写明情况。格式：BG [类别1-9] [儿童编号] 情况描述。紧急请拨110"},
+    {"unknown_case_opened", "case",
+     "已收到您的信息，案件号${case}，会有专人处理。报告儿童情况可发：BG 情况描述；帮助发BZ"},
+    /* ---- case actions ---- */
+    {"case_missing", "fmt", "缺少10位案件号。格式：${fmt}"},
+    {"case_format", "fmt", "案件号应为10位数字，如2403150001。格式：${fmt}"},
+    {"case_unknown", "case,fmt", "没有案件号${case}，请核对后重发。格式：${fmt}"},
+    {"case_not_responder", "", "只有负责部门的值班人员可以确认或结案。报告请发BG，查询请发CX 案件号"},
+    {"case_not_allowed", "case", "案件${case}未派给您的部门或辖区，不能处理，请核对案件号。"},
+    {"ack_ok", "case", "已确认案件${case}。处理后请发：JA ${case} 结果（1已处置 2已转介 3不属实 4已立案）"},
+    {"ack_already", "case", "案件${case}已确认过，无需重复。处理后请发：JA ${case} 结果"},
+    {"ack_closed", "case", "案件${case}已结案，不能再确认。"},
+    {"close_ok", "case", "案件${case}已结案，谢谢！"},
+    {"close_already", "case", "案件${case}已结案，不能重复结案。"},
+    {"close_outcome_missing", "", "缺少结案结果：1已处置 2已转介 3不属实 4已立案。格式：JA 案件号 结果"},
+    {"close_outcome_bad", "", "结案结果应为1-4：1已处置 2已转介 3不属实 4已立案。格式：JA 案件号 结果"},
+    {"case_closed_reporter", "case", "您报告的案件${case}已处理完毕，感谢您对儿童的关心。"},
+    {"status_open", "case", "案件${case}已收到，正在安排处理。"},
+    {"status_acked", "case", "案件${case}正在处理中。"},
+    {"status_closed", "case", "案件${case}已处理完毕，感谢您对儿童的关心。"},
+    {"status_denied", "case", "查不到案件${case}，或您无权查询，请核对案件号。格式：CX 案件号"},
+    /* ---- help, by role ---- */
+    {"help_director", "", "走访:ZF 编号 [日期] 结果(1正常2有问题3未见4电话) [问题];报告:BG 描述;退订提醒:TD"},
+    {"help_supervisor", "", "走访:ZF 编号 [日期] 结果 [问题];报告:BG 描述;查询:CX 案件号;退订提醒:TD"},
+    {"help_responder", "", "确认:QR 案件号;结案:JA 案件号 结果(1已处置2已转介3不属实4已立案);查询:CX 案件号"},
+    {"help_admin", "", "走访:ZF 编号 结果;报告:BG 描述;确认:QR 案件号;结案:JA 案件号 结果;查询:CX 案件号"},
+    {"help_guardian", "", "报平安:QD [编号] [状态](1平安2求助3回家4换人);报告儿童危险:BG 描述;退订提醒:TD"},
+    {"help_public", "", "报告儿童受侵害或处境危险:BG [类别1-9] 情况描述;查询:CX 案件号。紧急请拨110/120"},
+    /* ---- unrecognised text from a registered number (no case) ---- */
+    {"unrecognised_director", "", "未能识别。走访:ZF 编号 结果(1正常2有问题3未见4电话);报告:BG 描述;帮助:BZ"},
+    {"unrecognised_supervisor", "", "未能识别。走访:ZF 编号 结果;报告:BG 描述;查询:CX 案件号;帮助:BZ"},
+    {"unrecognised_responder", "", "未能识别。确认:QR 案件号;结案:JA 案件号 结果;查询:CX 案件号;帮助:BZ"},
+    {"unrecognised_admin", "", "未能识别。走访:ZF 编号 结果;报告:BG 描述;确认:QR 案件号;帮助:BZ"},
+    {"unrecognised_guardian", "", "未能识别。报平安请发:QD;孩子需要帮助发:QD 2;报告儿童危险:BG 描述;帮助:BZ"},
+    /* ---- opt-out ---- */
+    {"optout_ok", "", "已退订提醒短信，案件相关短信照常发送。恢复请发DY。"},
+    {"optin_ok", "", "已恢复提醒短信。退订请发TD。"},
+};
+
+#define NBUILTIN (sizeof builtin / sizeof builtin[0])
+
+const struct tmpl_def *tmpl_builtin(size_t *n)
+{
+    if (n) *n = NBUILTIN;
+    return builtin;
+}
+
+const struct tmpl_def *tmpl_find(const char *name)
+{
+    if (!name) return NULL;
+    for (size_t i = 0; i < NBUILTIN; i++)
+        if (strcmp(builtin[i].name, name) == 0) return &builtin[i];
+    return NULL;
+}
+
+/* The text a template renders from: a config override with text, else the built-in. */
+static const char *template_text(const struct gw_config *cfg, const char *name)
+{
+    if (cfg)
+        for (size_t i = 0; i < cfg->ntemplates; i++) {
+            const struct gw_template *t = &cfg->templates[i];
+            if (t->name && t->text && strcmp(t->name, name) == 0) return t->text;
+        }
+    const struct tmpl_def *d = tmpl_find(name);
+    return d ? d->text : NULL;
+}
+
+static const char *var_value(const struct h_var *vars, int nvars, const char *name, size_t len)
+{
+    for (int i = 0; i < nvars; i++)
+        if (vars[i].name && strlen(vars[i].name) == len && memcmp(vars[i].name, name, len) == 0)
+            return vars[i].value;
+    return NULL;
+}
+
+int tmpl_render(const struct gw_config *cfg, const char *name, const struct h_var *vars, int nvars,
+                struct gw_buf *out, char *err, size_t errlen)
+{
+    const char *text = name ? template_text(cfg, name) : NULL;
+    if (!text) {
+        gw_err(err, errlen, "no template %s", name ? name : "(null)");
+        return -1;
+    }
+    gw_buf_reset(out);
+    const char *p = text;
+    while (*p) {
+        const char *dollar = strstr(p, "${");
+        if (!dollar) {
+            gw_buf_puts(out, p);
+            break;
+        }
+        gw_buf_append(out, p, (size_t)(dollar - p));
+        const char *vname = dollar + 2;
+        const char *close = strchr(vname, '}');
+        if (!close) {
+            gw_err(err, errlen, "template %s: unterminated ${", name);
+            return -1;
+        }
+        const char *v = var_value(vars, nvars, vname, (size_t)(close - vname));
+        if (!v) {
+            gw_err(err, errlen, "template %s: variable %.*s not given", name, (int)(close - vname), vname);
+            return -1;
+        }
+        gw_buf_puts(out, v);
+        p = close + 1;
+    }
+    if (!out->p) gw_buf_puts(out, ""); /* an empty template still yields a string */
+    return 0;
+}
+
+size_t tmpl_ucs2_len(const char *s)
+{
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        unsigned c = *p;
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+        size_t i = 1;
+        while (i < len && (p[i] & 0xC0) == 0x80) i++;
+        if (i < len) len = 1; /* truncated sequence: count the lead byte alone */
+        n += len == 4 ? 2 : 1; /* outside the BMP: a surrogate pair */
+        p += len;
+    }
+    return n;
+}

@@ -1,0 +1,953 @@
+/* tests/unit/test_handlers.c - the SMS code book as a table: message in ->
+ * intent, result, reply and effect on the store.
+ *
+ * A temporary SQLite file gets the schema and a small roster (one county
+ * 示例县 with two towns and three villages, a neighbouring county 邻县 for
+ * cross-county refusals, directors, a supervisor, county responders of
+ * 公安/民政/教育, an admin, eight children, guardians, and a few cases
+ * opened the day before). Each row runs through handlers_run exactly as the
+ * pipeline would (inbox row, handlers, one transaction) at a fixed clock,
+ * 2024-03-15 10:00 in Asia/Shanghai. Rows run in order and share the
+ * database, so later rows see earlier effects (ack, then ack again).
+ *
+ * Every row checks: the intent and result; the first reply's template and
+ * an optional substring of its rendered text; that every reply renders
+ * with the built-in templates, fits 70 UCS-2 units and names no child and
+ * no risk category; the change in rows of visit, checkin, cases, opt_out
+ * and case_event (zero unless stated); and an optional SQL probe.
+ * "@CASE" in a row's text or probe stands for the case number the most
+ * recent case-opening row got.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../db/store.h"
+#include "../../gateway/util.h"
+#include "../../handlers/codebook.h"
+#include "../../handlers/handler.h"
+#include "../../handlers/templates.h"
+
+#define NOW 1710468000LL /* 2024-03-15 10:00:00 +08:00 */
+
+/* ---- the roster ------------------------------------------------------------ */
+
+#define D1 "+8613800000001"   /* director, 示例县/东镇/桃村 */
+#define D2 "+8613800000002"   /* director, 示例县/东镇/李村 */
+#define D3 "+8613800000003"   /* director, 示例县/西镇/杏村 */
+#define D4 "+8613800000004"   /* director, 邻县/南镇/柳村 */
+#define SUP "+8613800000010"  /* supervisor, 示例县/东镇 */
+#define POL "+8613800000020"  /* responder police, 示例县 */
+#define CIV "+8613800000021"  /* responder civil_affairs, 示例县 */
+#define EDU "+8613800000022"  /* responder education, 示例县 */
+#define POL2 "+8613800000023" /* responder police, 邻县 */
+#define ADM "+8613800000030"  /* admin, 示例县 */
+#define G1 "+8613900000001"   /* guardian of 1000015 and 1000028 */
+#define G2 "+8613900000002"   /* guardian of 1000031 */
+#define G3 "+8613900000003"   /* guardian of 1000053 */
+#define G4 "+8613900000004"   /* guardian with no child linked */
+#define U1 "+8613700000001"   /* reporter of 2403140001 */
+#define U2 "+8613700000002"   /* reporter of 2403140002 */
+#define U3 "+8613700000003"   /* reporter of 2403140006 */
+#define U4 "+8613700000004"
+#define U5 "+8613700000005"
+
+static const char *const child_names[] = {"张小明", "李小红", "王小刚", "赵小丽",
+                                          "刘小军", "陈小芳", "杨小华", "周小玲"};
+
+/* Words that name a risk category; no reply may carry one. */
+static const char *const category_words[] = {"性侵", "家暴", "虐待", "遗弃", "拐卖",
+                                             "失踪", "自杀", "自伤", "溺水", "欺凌"};
+
+static const char seed_sql[] =
+    "INSERT INTO region(id, parent_id, name, path, level) VALUES"
+    " (1, NULL, '示例县', '示例县', 1),"
+    " (2, 1, '东镇', '示例县/东镇', 2),"
+    " (3, 1, '西镇', '示例县/西镇', 2),"
+    " (4, 2, '桃村', '示例县/东镇/桃村', 3),"
+    " (5, 2, '李村', '示例县/东镇/李村', 3),"
+    " (6, 3, '杏村', '示例县/西镇/杏村', 3),"
+    " (7, NULL, '邻县', '邻县', 1),"
+    " (8, 7, '南镇', '邻县/南镇', 2),"
+    " (9, 8, '柳村', '邻县/南镇/柳村', 3),"
+    " (10, NULL, '示例县东', '示例县东', 1);" /* a county whose name extends another's */
+    "INSERT INTO staff(id, phone, name, role, region_id, department, created_at) VALUES"
+    " (1, '" D1 "', '钱主任', 'director', 4, NULL, 0),"
+    " (2, '" D2 "', '孙主任', 'director', 5, NULL, 0),"
+    " (3, '" D3 "', '周主任', 'director', 6, NULL, 0),"
+    " (4, '" D4 "', '吴主任', 'director', 9, NULL, 0),"
+    " (10, '" SUP "', '郑督导', 'supervisor', 2, NULL, 0),"
+    " (20, '" POL "', '王警官', 'responder', 1, 'police', 0),"
+    " (21, '" CIV "', '冯科长', 'responder', 1, 'civil_affairs', 0),"
+    " (22, '" EDU "', '陈老师', 'responder', 1, 'education', 0),"
+    " (23, '" POL2 "', '褚警官', 'responder', 7, 'police', 0),"
+    " (30, '" ADM "', '卫管理', 'admin', 1, NULL, 0);"
+    "INSERT INTO child(id, code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES"
+    " (1, '1000015', '张小明', 'M', '2014-05-01', 4, 'left_behind', '', 0),"
+    " (2, '1000028', '李小红', 'F', '2015-06-02', 4, 'left_behind', '', 0),"
+    " (3, '1000031', '王小刚', 'M', '2013-07-03', 5, 'left_behind', '', 0),"
+    " (4, '1000044', '赵小丽', 'F', '2016-08-04', 5, 'difficulty', '', 0),"
+    " (5, '1000053', '刘小军', 'M', '2012-09-05', 6, 'left_behind', 'psych', 0),"
+    " (6, '1000066', '陈小芳', 'F', '2017-10-06', 6, 'orphan', '', 0),"
+    " (7, '1000077', '杨小华', 'M', '2011-11-07', 4, 'left_behind', '', 0),"
+    " (8, '1000089', '周小玲', 'F', '2014-12-08', 9, 'left_behind', '', 0);"
+    "INSERT INTO guardian(id, phone, name, created_at) VALUES"
+    " (1, '" G1 "', '张父', 0), (2, '" G2 "', '王母', 0), (3, '" G3 "', '刘父', 0), (4, '" G4 "', '赵姨', 0);"
+    "INSERT INTO guardian_child(guardian_id, child_id, relation, away) VALUES"
+    " (1, 1, 'father', 1), (1, 2, 'father', 1), (2, 3, 'mother', 1), (3, 5, 'father', 1);"
+    "INSERT INTO reporter(id, phone, created_at) VALUES"
+    " (1, '" U1 "', 0), (2, '" U2 "', 0), (3, '" U3 "', 0);"
+    "INSERT INTO cases(id, number, category, classified, priority, status, child_id, county_id, region_id,"
+    " description, reporter_id, opened_at, acked_at, closed_at, outcome) VALUES"
+    " (1, '2403140001', 2, 1, 1, 'open', 1, 1, 4, 'x', 1, 1710381600, NULL, NULL, NULL),"
+    " (2, '2403140002', 8, 1, 2, 'open', NULL, 1, 1, 'x', 2, 1710381600, NULL, NULL, NULL),"
+    " (3, '2403140003', 4, 1, 0, 'open', 8, 7, 9, 'x', NULL, 1710381600, NULL, NULL, NULL),"
+    " (4, '2403140004', 9, 1, 3, 'closed', NULL, 1, 1, 'x', NULL, 1710381600, 1710381700, 1710381800, 3),"
+    " (5, '2403140005', 7, 1, 2, 'acknowledged', NULL, 1, 1, 'x', NULL, 1710381600, 1710381700, NULL, NULL),"
+    " (6, '2403140006', 3, 1, 1, 'open', 2, 1, 4, 'x', 3, 1710381600, NULL, NULL, NULL),"
+    " (7, '2403140007', 9, 0, 3, 'open', NULL, NULL, NULL, 'x', NULL, 1710381600, NULL, NULL, NULL),"
+    " (8, '2403140008', 1, 1, 1, 'open', NULL, 10, 10, 'x', NULL, 1710381600, NULL, NULL, NULL);"
+    "INSERT INTO case_dept(case_id, department) VALUES"
+    " (1, 'police'), (1, 'civil_affairs'), (2, 'education'), (3, 'police'), (3, 'civil_affairs'),"
+    " (4, 'civil_affairs'), (5, 'education'), (5, 'police'), (6, 'civil_affairs'), (6, 'police'),"
+    " (7, 'civil_affairs'), (8, 'police'), (8, 'civil_affairs');"
+    "INSERT INTO case_seq(day, seq) VALUES ('240314', 8);";
+
+/* ---- the table ----------------------------------------------------------------- */
+
+struct row {
+    const char *from;
+    const char *text;
+    const char *intent;   /* cb_intent_name of the expected intent */
+    const char *result;   /* ok | refused | invalid | unknown */
+    const char *tmpl;     /* template of the first reply to the sender */
+    const char *has;      /* substring of that reply's rendered text, or NULL */
+    const char *tmpl2;    /* template of a second reply, or NULL when there is just one */
+    int visits, checkins, cases, optouts, events; /* expected change in row counts */
+    const char *sql;      /* probe returning one value, or NULL */
+    const char *want;     /* the probe's expected value as text */
+};
+
+#define LAST_VISIT "SELECT visit_date || '/' || result || '/' || problems FROM visit ORDER BY id DESC LIMIT 1"
+#define LAST_NOTE "SELECT note FROM visit ORDER BY id DESC LIMIT 1"
+#define LAST_CHECKIN "SELECT status || '/' || coalesce(return_date, '-') FROM checkin ORDER BY id DESC LIMIT 1"
+#define CASE_SHAPE(n) "SELECT category || '/P' || priority || '/' || classified || '/' || status FROM cases WHERE number = '" n "'"
+#define CASE_DEPTS(n)                                                                                       \
+    "SELECT group_concat(department, ',') FROM (SELECT department FROM case_dept JOIN cases ON cases.id = "  \
+    "case_id WHERE number = '" n "' ORDER BY case_dept.rowid)"
+#define CASE_COUNTY(n) "SELECT coalesce(r.path, '-') FROM cases LEFT JOIN region r ON r.id = county_id WHERE number = '" n "'"
+#define CASE_CHILD(n) "SELECT coalesce(c.code, '-') FROM cases LEFT JOIN child c ON c.id = child_id WHERE number = '" n "'"
+#define CASE_STATUS(n) "SELECT status || '/' || coalesce(outcome, '-') FROM cases WHERE number = '" n "'"
+
+#define R(f, t, i, r, tm, h, ...) \
+    {.from = f, .text = t, .intent = i, .result = r, .tmpl = tm, .has = h, __VA_ARGS__}
+
+static const struct row rows[] = {
+    /* ---- visits: the forms people type ---- */
+    R(D1, "ZF 1000015 1", "visit", "ok", "visit_ok", "1000015", .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/1/"),
+    R(D1, "ZF1000015 1", "visit", "ok", "visit_ok", "2024年3月15日", .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/1/"),
+    R(D1, "zf 1000015 1", "visit", "ok", "visit_ok", NULL, .visits = 1),
+    R(D1, "ＺＦ　１００００１５　１", "visit", "ok", "visit_ok", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/1/"),
+    R(D1, "走访1000015正常", "visit", "ok", "visit_ok", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/1/"),
+    R(D1, "V 1000015 1", "visit", "ok", "visit_ok", NULL, .visits = 1),
+    R(D1, "v1000015 1", "visit", "ok", "visit_ok", NULL, .visits = 1),
+    R(D1, "ZF，1000015，1。", "visit", "ok", "visit_ok", NULL, .visits = 1),
+    R(D1, "ZF:1000015;1", "visit", "ok", "visit_ok", NULL, .visits = 1),
+    R(D1, "  ZF   1000015   1  ", "visit", "ok", "visit_ok", NULL, .visits = 1),
+    R(D1, "ZF 1000015 1 孩子在写作业，奶奶身体好", "visit", "ok", "visit_ok", NULL, .visits = 1, .sql = LAST_NOTE, .want = "孩子在写作业，奶奶身体好"),
+    R(D1, "ZF 1000015 正常 张小明在家写作业", "visit", "ok", "visit_ok", NULL, .visits = 1, .sql = LAST_NOTE, .want = "张小明在家写作业"),
+    R(D1, "走访 1000028 有问题 心理 孩子最近不爱说话", "visit", "ok", "visit_ok_high", "14天", .visits = 1,
+     .sql = "SELECT high_cadence FROM child WHERE code = '1000028'", .want = "1"),
+    R(D1, "ZF 1000015 2 JH XX", "visit", "ok", "visit_ok_problem", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/2/JH|XX"),
+    R(D1, "ZF 1000015 2 xl jk", "visit", "ok", "visit_ok_high", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/2/XL|JK"),
+    R(D1, "ZF 1000015 有问题 安全 亲情", "visit", "ok", "visit_ok_problem", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/2/AQ|QG"),
+    R(D1, "zf1000077 2xl", "visit", "ok", "visit_ok_high", NULL, .visits = 1,
+     .sql = "SELECT high_cadence FROM child WHERE code = '1000077'", .want = "1"),
+    R(D1, "ZF 1000015 2 生活 健康 监护 上学", "visit", "ok", "visit_ok_problem", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/2/JH|XX|JK|SH"),
+    R(D1, "ZF 1000015 3", "visit", "ok", "visit_ok_absent", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/3/"),
+    R(D1, "ZF 1000015 未见", "visit", "ok", "visit_ok_absent", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/3/"),
+    R(D1, "ZF 1000015 不在家", "visit", "ok", "visit_ok_absent", NULL, .visits = 1),
+    R(D1, "ZF 1000015 4", "visit", "ok", "visit_ok_phone", "不算走访", .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/4/"),
+    R(D1, "ZF 1000015 电话", "visit", "ok", "visit_ok_phone", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/4/"),
+    R(D1, "ZF 1000077 视频", "visit", "ok", "visit_ok_phone", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/4/"),
+    /* ---- visits: dates ---- */
+    R(D1, "ZF 1000015 昨天 1", "visit", "ok", "visit_ok", "2024年3月14日", .visits = 1, .sql = LAST_VISIT, .want = "2024-03-14/1/"),
+    R(D1, "ZF 1000015 前天 正常", "visit", "ok", "visit_ok", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-13/1/"),
+    R(D1, "ZF 1000015 今天 1", "visit", "ok", "visit_ok", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-15/1/"),
+    R(D1, "ZF 1000015 0310 1", "visit", "ok", "visit_ok", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-10/1/"),
+    R(D1, "ZF 1000015 20240301 1", "visit", "ok", "visit_ok", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-01/1/"),
+    R(D1, "ZF 1000015 3月12日 1", "visit", "ok", "visit_ok", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-12/1/"),
+    R(D1, "ZF1000015 3月12日正常", "visit", "ok", "visit_ok", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-03-12/1/"),
+    R(D1, "ZF 1000015 20240116 1", "visit", "ok", "visit_ok", NULL, .visits = 1, .sql = LAST_VISIT, .want = "2024-01-16/1/"),
+    R(D1, "ZF 1000015 20240320 1", "visit", "invalid", "date_future", "晚于今天"),
+    R(D1, "ZF 1000015 明天 1", "visit", "invalid", "date_future", NULL),
+    R(D1, "ZF 1000015 20231201 1", "visit", "invalid", "date_old", "60天"),
+    R(D1, "ZF 1000015 0316 1", "visit", "invalid", "date_old", "2023年3月16日"),
+    R(D1, "ZF 1000015 20240114 1", "visit", "invalid", "date_old", NULL),
+    R(D1, "ZF 1000015 20240230 1", "visit", "invalid", "date_format", "3月15日"),
+    R(D1, "ZF 1000015 2月30日 1", "visit", "invalid", "date_format", NULL),
+    /* ---- visits: codes, results, problems ---- */
+    R(D1, "ZF 1000016 1", "visit", "invalid", "child_check", "儿童编号1000016校验位不对"),
+    R(D1, "ZF 1000051 1", "visit", "invalid", "child_check", "1000051"),
+    R(D1, "ZF 100001 1", "visit", "invalid", "child_format", "100001"),
+    R(D1, "ZF 10000150 1", "visit", "invalid", "child_format", "10000150"),
+    R(D1, "ZF", "visit", "invalid", "child_missing", "ZF 编号"),
+    R(D1, "走访", "visit", "invalid", "child_missing", NULL),
+    R(D1, "ZF 正常", "visit", "invalid", "child_missing", NULL),
+    R(D1, "ZF 1000015", "visit", "invalid", "visit_result_missing", "1正常"),
+    R(D1, "ZF 1000015 昨天", "visit", "invalid", "visit_result_missing", NULL),
+    R(D1, "ZF 1000015 2", "visit", "invalid", "visit_problems_missing", "XL心理"),
+    R(D1, "ZF 1000015 有问题", "visit", "invalid", "visit_problems_missing", NULL),
+    R(D1, "ZF 1000015 5", "visit", "invalid", "visit_result_bad", "1-4"),
+    R(D1, "ZF 2000012 1", "visit", "invalid", "child_unknown", "2000012"),
+    /* ---- visits: who may ---- */
+    R(D1, "ZF 1000031 1", "visit", "refused", "visit_not_allowed", "不在您负责的村"),
+    R(D1, "ZF 1000089 1", "visit", "refused", "visit_not_allowed", NULL),
+    R(D2, "ZF 1000031 1", "visit", "ok", "visit_ok", NULL, .visits = 1),
+    R(D2, "ZF 1000044 2 SH", "visit", "ok", "visit_ok_problem", NULL, .visits = 1),
+    R(D2, "ZF 1000015 1", "visit", "refused", "visit_not_allowed", NULL),
+    R(SUP, "ZF 1000031 1", "visit", "ok", "visit_ok", NULL, .visits = 1,
+     .sql = "SELECT staff_id FROM visit ORDER BY id DESC LIMIT 1", .want = "10"),
+    R(SUP, "ZF 1000015 3", "visit", "ok", "visit_ok_absent", NULL, .visits = 1),
+    R(SUP, "ZF 1000053 1", "visit", "refused", "visit_not_allowed", NULL),
+    R(ADM, "ZF 1000053 1", "visit", "ok", "visit_ok", NULL, .visits = 1),
+    R(ADM, "ZF 1000089 1", "visit", "refused", "visit_not_allowed", NULL),
+    R(D3, "ZF 1000053 2 XL", "visit", "ok", "visit_ok_high", NULL, .visits = 1),
+    R(D3, "ZF 1000066 1", "visit", "ok", "visit_ok", NULL, .visits = 1),
+    R(D4, "ZF 1000089 1", "visit", "ok", "visit_ok", NULL, .visits = 1),
+    R(D4, "ZF 1000015 1", "visit", "refused", "visit_not_allowed", NULL),
+    R(POL, "ZF 1000015 1", "visit", "refused", "visit_not_staff", NULL),
+    R(G1, "ZF 1000015 1", "visit", "refused", "visit_not_staff", NULL),
+    R(U1, "ZF 1000015 1", "visit", "refused", "visit_not_staff", NULL),
+    R(U1, "ZF 1000016 1", "visit", "refused", "visit_not_staff", NULL),
+
+    /* ---- check-ins ---- */
+    R(G1, "QD", "checkin", "ok", "checkin_ok", "1000015、1000028", .checkins = 2, .sql = LAST_CHECKIN, .want = "1/-"),
+    R(G1, "签到", "checkin", "ok", "checkin_ok", NULL, .checkins = 2),
+    R(G1, "报平安", "checkin", "ok", "checkin_ok", NULL, .checkins = 2),
+    R(G1, "qd", "checkin", "ok", "checkin_ok", NULL, .checkins = 2),
+    R(G1, "CI", "checkin", "ok", "checkin_ok", NULL, .checkins = 2),
+    R(G1, "QD 1000015", "checkin", "ok", "checkin_ok", "1000015", .checkins = 1),
+    R(G1, "QD1000015", "checkin", "ok", "checkin_ok", NULL, .checkins = 1),
+    R(G1, "qd 1000028 1 孩子很好", "checkin", "ok", "checkin_ok", NULL, .checkins = 1,
+     .sql = "SELECT note FROM checkin ORDER BY id DESC LIMIT 1", .want = "孩子很好"),
+    R(G1, "QD 平安", "checkin", "ok", "checkin_ok", NULL, .checkins = 2, .sql = LAST_CHECKIN, .want = "1/-"),
+    R(G1, "QD 1000015 2 孩子发烧了", "checkin", "ok", "checkin_help", "110", .checkins = 1, .sql = LAST_CHECKIN, .want = "2/-"),
+    R(G1, "QD 2", "checkin", "ok", "checkin_help", NULL, .checkins = 2, .sql = LAST_CHECKIN, .want = "2/-"),
+    R(G1, "QD 求助", "checkin", "ok", "checkin_help", NULL, .checkins = 2),
+    R(G1, "QD 1000015 3 0320", "checkin", "ok", "checkin_home", "2024年3月20日", .checkins = 1, .sql = LAST_CHECKIN, .want = "3/2024-03-20"),
+    R(G1, "QD 回家 3月20日", "checkin", "ok", "checkin_home", NULL, .checkins = 2, .sql = LAST_CHECKIN, .want = "3/2024-03-20"),
+    R(G1, "QD 3", "checkin", "ok", "checkin_home_nodate", NULL, .checkins = 2, .sql = LAST_CHECKIN, .want = "3/-"),
+    R(G1, "QD 1000015 4 奶奶住院，由姑姑照顾", "checkin", "ok", "checkin_carer", NULL, .checkins = 1, .sql = LAST_CHECKIN, .want = "4/-"),
+    R(G1, "QD 换人", "checkin", "ok", "checkin_carer", NULL, .checkins = 2),
+    R(G1, "QD 1000031", "checkin", "refused", "checkin_not_linked", "1000031"),
+    R(G1, "QD 1000016", "checkin", "invalid", "child_check", "QD 编号"),
+    R(G1, "QD 2000012", "checkin", "invalid", "checkin_not_linked", NULL),
+    R(G1, "QD 1000015 7", "checkin", "invalid", "checkin_status_bad", "1平安"),
+    R(G1, "QD 1000015 3 20240230", "checkin", "invalid", "date_format", "QD 编号 3 日期"),
+    R(G2, "QD", "checkin", "ok", "checkin_ok", "1000031", .checkins = 1),
+    R(G2, "CI 1000031 平安", "checkin", "ok", "checkin_ok", NULL, .checkins = 1),
+    R(G3, "签到 1000053 求助", "checkin", "ok", "checkin_help", NULL, .checkins = 1, .sql = LAST_CHECKIN, .want = "2/-"),
+    R(G3, "报平安 1000053", "checkin", "ok", "checkin_ok", NULL, .checkins = 1),
+    R(G4, "QD", "checkin", "refused", "checkin_no_children", NULL),
+    R(G2, "QD 0320 回家", "checkin", "ok", "checkin_home", "3月20日", .checkins = 1, .sql = LAST_CHECKIN, .want = "3/2024-03-20"),
+    R(G2, "QD 1000031 回家 明天", "checkin", "ok", "checkin_home", "3月16日", .checkins = 1, .sql = LAST_CHECKIN, .want = "3/2024-03-16"),
+    R(U1, "QD", "checkin", "refused", "checkin_not_guardian", NULL),
+    R(U1, "QD 1000015", "checkin", "refused", "checkin_not_guardian", NULL),
+    R(D1, "QD 1000015", "checkin", "refused", "checkin_not_guardian", NULL),
+
+    /* ---- reports ---- */
+    R(U1, "BG 2 邻居家孩子经常被打", "report", "ok", "report_ok", "CX ", .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
+    R(U1, "CX @CASE", "status", "ok", "status_open", NULL, .events = 1),
+    R(U2, "CX @CASE", "status", "refused", "status_denied", NULL),
+    R(POL, "CX @CASE", "status", "ok", "status_open", NULL, .events = 1),
+    R(EDU, "CX @CASE", "status", "refused", "status_denied", NULL),
+    R(U1, "QR @CASE", "ack", "refused", "case_not_responder", NULL),
+    R(POL, "JA @CASE 2", "close", "ok", "close_ok", NULL, .tmpl2 = "case_closed_reporter", .events = 1,
+     .sql = "SELECT status || '/' || outcome || '/' || (acked_at IS NOT NULL) || acked_by FROM cases WHERE number = '@CASE'", .want = "closed/2/120"),
+    R(U1, "CX @CASE", "status", "ok", "status_closed", "处理完毕", .events = 1),
+    R(U1, "BG 2 有人打孩子", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_DEPTS("@CASE"), .want = "police,civil_affairs"),
+    R(U1, "BG 4 1000015 孩子放学没回家", "report", "ok", "report_ok_p0", "110", .cases = 1, .events = 1, .sql = CASE_CHILD("@CASE"), .want = "1000015"),
+    R(U1, "BG 4 1000015 孩子放学没回家", "report", "ok", "report_ok_p0", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "4/P0/1/open"),
+    R(U2, "举报 有人在河边欺负小孩", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/0/open"),
+    R(U2, "举报 有人在河边欺负小孩", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
+    R(U2, "报告 6 有孩子掉进水库", "report", "ok", "report_ok_p0", "120", .cases = 1, .events = 1, .sql = CASE_DEPTS("@CASE"), .want = "police,civil_affairs"),
+    R(U2, "求助 孩子一个人在家三天了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+     .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "孩子一个人在家三天了"),
+    R(U2, "BG 家暴 邻居打孩子", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
+    R(U2, "BG 走失 1000031", "report", "ok", "report_ok_p0", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "4/P0/1/open"),
+    R(U2, "BG 1 1000053 有人对孩子不轨", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "1/P1/1/open"),
+    R(U2, "BG 3 1000053 父母外出，孩子无人照看", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_DEPTS("@CASE"), .want = "civil_affairs,police"),
+    R(U2, "BG 5 孩子说不想活了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_DEPTS("@CASE"), .want = "health,education,civil_affairs"),
+    R(U2, "BG 7 同学欺负", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "7/P2/1/open"),
+    R(U2, "BG 8 孩子不上学了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_DEPTS("@CASE"), .want = "education"),
+    R(U2, "BG 9 其他情况", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/1/open"),
+    R(U2, "BG 1000089 孩子被打", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_COUNTY("@CASE"), .want = "邻县"),
+    R(U2, "BG 1000016 孩子受伤", "report", "ok", "report_ok_child_bad", "1000016", .cases = 1, .events = 1, .sql = CASE_CHILD("@CASE"), .want = "-"),
+    R(U2, "BG 2000012 孩子受伤", "report", "ok", "report_ok_child_bad", "2000012", .cases = 1, .events = 1,
+     .sql = "SELECT detail FROM case_event ORDER BY id DESC LIMIT 1", .want = "child_unknown:2000012"),
+    R(U2, "BG 张小明被打了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+     .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "张小明被打了"),
+    R(U2, "BG 0 有情况", "report", "ok", "report_ok_category_bad", "1-9", .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/0/open"),
+    R(U2, "举报家暴", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
+    R(U2, "BG 家暴打孩子", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+      .sql = "SELECT category || '/' || description FROM cases WHERE number = '@CASE'", .want = "2/家暴打孩子"),
+    R(U2, "BG 3个孩子在河边玩水", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+      .sql = "SELECT category || '/' || description FROM cases WHERE number = '@CASE'", .want = "9/3个孩子在河边玩水"),
+    R(U2, "BG 1000016 孩子受伤", "report", "ok", "report_ok_child_bad", NULL, .cases = 1, .events = 1,
+      .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "孩子受伤"),
+    R(U2, "BG", "report", "invalid", "report_desc_missing", "BG"),
+    R(U2, "报告", "report", "invalid", "report_desc_missing", NULL),
+    R(U3, "bg2 有人打孩子", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
+    R(U3, "ＢＧ　６　孩子落水", "report", "ok", "report_ok_p0", NULL, .cases = 1, .events = 1),
+    R(U3, "BG 4", "report", "ok", "report_ok_p0", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "4/P0/1/open"),
+    R(U3, "BG 1000015", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_CHILD("@CASE"), .want = "1000015"),
+    R(D1, "BG 3 1000015 奶奶住院，孩子没人管", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+     .sql = "SELECT count(*) FROM reporter WHERE phone = '" D1 "'", .want = "1"),
+    R(D1, "BG 孩子辍学在家", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+     .sql = "SELECT coalesce(r.path, '-') FROM cases LEFT JOIN region r ON r.id = region_id WHERE number = '@CASE'", .want = "示例县/东镇/桃村"),
+    R(D4, "BG 9 情况", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_COUNTY("@CASE"), .want = "邻县"),
+    R(G1, "BG 7 同学欺负我家孩子", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
+    R(U4, "BG 2 有人打孩子", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+     .sql = "SELECT count(*) FROM cases c JOIN reporter r ON r.id = c.reporter_id WHERE r.phone = '" U4 "'", .want = "1"),
+    R(U4, "CX @CASE", "status", "ok", "status_open", NULL, .events = 1),
+
+    /* ---- acknowledge ---- */
+    R(POL, "QR 2403140001", "ack", "ok", "ack_ok", "JA 2403140001", .events = 1, .sql = CASE_STATUS("2403140001"), .want = "acknowledged/-"),
+    R(POL, "QR 2403140001", "ack", "refused", "ack_already", NULL),
+    R(CIV, "确认 2403140001", "ack", "refused", "ack_already", NULL),
+    R(EDU, "QR 2403140006", "ack", "refused", "case_not_allowed", "2403140006"),
+    R(POL2, "QR 2403140001", "ack", "refused", "case_not_allowed", NULL),
+    R(POL2, "QR 2403140003", "ack", "ok", "ack_ok", NULL, .events = 1),
+    R(POL, "QR 2403140008", "ack", "refused", "case_not_allowed", NULL), /* 示例县东 is not under 示例县 */
+    R(D1, "QR 2403140001", "ack", "refused", "case_not_responder", NULL),
+    R(SUP, "QR 2403140006", "ack", "refused", "case_not_responder", NULL),
+    R(U1, "QR 2403140001", "ack", "refused", "case_not_responder", NULL),
+    R(POL, "QR 2403149999", "ack", "invalid", "case_unknown", "2403149999"),
+    R(POL, "QR 24031400", "ack", "invalid", "case_format", "10位"),
+    R(POL, "QR", "ack", "invalid", "case_missing", "QR 案件号"),
+    R(CIV, "QR 2403140004", "ack", "refused", "ack_closed", NULL),
+    R(POL, "QR 2403140004", "ack", "refused", "case_not_allowed", NULL), /* closed, and not routed to police */
+    R(POL, "ack 2403140006", "ack", "ok", "ack_ok", NULL, .events = 1),
+    R(EDU, "ＱＲ２４０３１４０００２", "ack", "ok", "ack_ok", NULL, .events = 1, .sql = CASE_STATUS("2403140002"), .want = "acknowledged/-"),
+    R(ADM, "QR 2403140007", "ack", "ok", "ack_ok", NULL, .events = 1),
+    R(CIV, "QR 2403140007", "ack", "refused", "case_not_allowed", NULL),
+    R(ADM, "QR 2403140003", "ack", "refused", "case_not_allowed", NULL),
+
+    /* ---- close ---- */
+    R(CIV, "JA 2403140006 1 已安置到亲属家", "close", "ok", "close_ok", NULL, .tmpl2 = "case_closed_reporter", .events = 1,
+     .sql = "SELECT status || '/' || outcome || '/' || outcome_note FROM cases WHERE number = '2403140006'", .want = "closed/1/已安置到亲属家"),
+    R(CIV, "JA 2403140006 1", "close", "refused", "close_already", NULL),
+    R(POL, "QR 2403140006", "ack", "refused", "ack_closed", NULL),
+    R(POL, "JA 2403140001", "close", "invalid", "close_outcome_missing", "1已处置"),
+    R(POL, "JA 2403140001 5", "close", "invalid", "close_outcome_bad", NULL),
+    R(POL, "JA", "close", "invalid", "case_missing", "JA 案件号 结果"),
+    R(POL, "结案 2403140001 已立案 嫌疑人已控制", "close", "ok", "close_ok", NULL, .tmpl2 = "case_closed_reporter", .events = 1,
+     .sql = CASE_STATUS("2403140001"), .want = "closed/4"),
+    R(EDU, "JA 2403140002 已转介", "close", "ok", "close_ok", NULL, .tmpl2 = "case_closed_reporter", .events = 1, .sql = CASE_STATUS("2403140002"), .want = "closed/2"),
+    R(EDU, "ja 2403140005 3", "close", "ok", "close_ok", NULL, .events = 1, .sql = CASE_STATUS("2403140005"), .want = "closed/3"),
+    R(POL, "QR 2403140005", "ack", "refused", "ack_closed", NULL),
+    R(POL, "JA 2403140003 1", "close", "refused", "case_not_allowed", NULL),
+    R(ADM, "JA 2403140003 1", "close", "refused", "case_not_allowed", NULL),
+    R(D1, "JA 2403140003 1", "close", "refused", "case_not_responder", NULL),
+    R(U1, "JA 2403140001 1", "close", "refused", "case_not_responder", NULL),
+    R(ADM, "JA 2403140007 3", "close", "ok", "close_ok", NULL, .events = 1),
+    R(POL, "JA 2403149999 1", "close", "invalid", "case_unknown", NULL),
+
+    /* ---- status ---- */
+    R(U1, "CX 2403140001", "status", "ok", "status_closed", NULL, .events = 1),
+    R(U1, "cx2403140001", "status", "ok", "status_closed", NULL, .events = 1),
+    R(U1, "查询 2403140001", "status", "ok", "status_closed", NULL, .events = 1,
+     .sql = "SELECT kind || '/' || detail FROM case_event ORDER BY id DESC LIMIT 1", .want = "status_query/reporter"),
+    R(U2, "CX 2403140001", "status", "refused", "status_denied", NULL),
+    R(U5, "CX 2403140001", "status", "refused", "status_denied", NULL),
+    R(U5, "查询 2403149999", "status", "invalid", "status_denied", "2403149999"),
+    R(EDU, "CX 2403140001", "status", "refused", "status_denied", NULL),
+    R(CIV, "CX 2403140001", "status", "ok", "status_closed", NULL, .events = 1),
+    R(POL2, "CX 2403140003", "status", "ok", "status_acked", NULL, .events = 1),
+    R(D1, "CX 2403140001", "status", "refused", "status_denied", NULL),
+    R(ADM, "CX 2403140001", "status", "ok", "status_closed", NULL, .events = 1),
+    R(U1, "CX", "status", "invalid", "case_missing", "CX 案件号"),
+    R(U1, "CX 240314", "status", "invalid", "case_format", NULL),
+
+    /* ---- help ---- */
+    R(D1, "BZ", "help", "ok", "help_director", "ZF"),
+    R(SUP, "帮助", "help", "ok", "help_supervisor", NULL),
+    R(POL, "?", "help", "ok", "help_responder", "QR"),
+    R(ADM, "HELP", "help", "ok", "help_admin", NULL),
+    R(G1, "？", "help", "ok", "help_guardian", "QD"),
+    R(U1, "help", "help", "ok", "help_public", "BG"),
+    R(U5, "帮助", "help", "ok", "help_public", NULL),
+    R(U5, "bz", "help", "ok", "help_public", NULL),
+
+    /* ---- opt-out / opt-in ---- */
+    R(G1, "TD", "optout", "ok", "optout_ok", "DY", .optouts = 1),
+    R(G1, "退订", "optout", "ok", "optout_ok", NULL),
+    R(G1, "DY", "optin", "ok", "optin_ok", NULL, .optouts = -1),
+    R(G1, "订阅", "optin", "ok", "optin_ok", NULL),
+    R(U1, "STOP", "optout", "ok", "optout_ok", NULL, .optouts = 1),
+    R(U1, "start", "optin", "ok", "optin_ok", NULL, .optouts = -1),
+    R(G2, "T", "optout", "ok", "optout_ok", NULL, .optouts = 1),
+    R(G3, "R", "optout", "ok", "optout_ok", NULL, .optouts = 1),
+    R(G3, "N", "optout", "ok", "optout_ok", NULL),
+    R(U3, "td", "optout", "ok", "optout_ok", NULL, .optouts = 1,
+     .sql = "SELECT channel FROM opt_out WHERE phone = '" U3 "'", .want = "test"),
+    R(D1, "ＴＤ", "optout", "ok", "optout_ok", NULL, .optouts = 1),
+    R(G2, "TD 我不要短信了", "unknown", "unknown", "unrecognised_guardian", NULL),
+
+    /* ---- text that matches no command ---- */
+    R(U4, "你好，我们村有个孩子好几天没人管了", "unknown", "unknown", "unknown_case_opened", "BG", .cases = 1, .events = 1,
+     .sql = CASE_SHAPE("@CASE"), .want = "9/P3/0/open"),
+    R(U4, "你好，我们村有个孩子好几天没人管了", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 1,
+     .sql = CASE_DEPTS("@CASE"), .want = "civil_affairs"),
+    R(U5, "Hello there", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 1,
+     .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "Hello there"),
+    R(U5, "😀", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 1),
+    R(U5, "孩子 1000015 不见了", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 1, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
+    R(U5, "CX@CASE", "status", "ok", "status_open", NULL, .events = 1),
+    R(U5, "", "unknown", "unknown", "help_public", NULL),
+    R(U5, "   ", "unknown", "unknown", "help_public", NULL),
+    R(U5, "，。、", "unknown", "unknown", "help_public", NULL),
+    R(D1, "今天天气好", "unknown", "unknown", "unrecognised_director", NULL),
+    R(D1, "1000015 1", "unknown", "unknown", "unrecognised_director", "ZF"),
+    R(D1, "", "unknown", "unknown", "unrecognised_director", NULL),
+    R(SUP, "好的", "unknown", "unknown", "unrecognised_supervisor", NULL),
+    R(POL, "收到", "unknown", "unknown", "unrecognised_responder", NULL),
+    R(ADM, "test", "unknown", "unknown", "unrecognised_admin", NULL),
+    R(G1, "谢谢", "unknown", "unknown", "unrecognised_guardian", "QD"),
+    R(G4, "孩子还好吗", "unknown", "unknown", "unrecognised_guardian", NULL),
+};
+
+/* Templates allowed past 70 UCS-2 units, with the reason. None so far. */
+static const char *const long_ok[] = {NULL};
+
+/* ---- fixture ----------------------------------------------------------------- */
+
+struct world {
+    char path[64];
+    struct store *st;
+    sqlite3 *probe;          /* a second connection, for checking effects */
+    struct gw_policy pol;
+    int nmsg;                /* provider ids */
+    char last_case[16];      /* "@CASE" */
+};
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) fprintf(stderr, "sql: %s\n", msg ? msg : "?");
+    sqlite3_free(msg);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+static struct world *world_new(const char *seed)
+{
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    struct world *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    snprintf(w->path, sizeof w->path, "/tmp/gw_handlers_XXXXXX");
+    int fd = mkstemp(w->path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[256] = "";
+    assert_int_equal(store_open(w->path, 0, &w->st, err, sizeof err), 0);
+    assert_int_equal(store_migrate(w->st, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(sqlite3_open(w->path, &w->probe), SQLITE_OK);
+    sqlite3_busy_timeout(w->probe, 5000);
+    assert_int_equal(exec_sql(w->probe, seed), 0);
+    w->pol.timezone = "Asia/Shanghai";
+    w->pol.visit_days = 30;
+    w->pol.visit_days_high = 14;
+    w->pol.checkin_days = 7;
+    w->pol.checkin_escalate_days = 14;
+    w->pol.ack_minutes_p0 = 15;
+    w->pol.ack_minutes_p1 = 30;
+    w->pol.default_region = "示例县";
+    w->pol.country_code = "86";
+    return w;
+}
+
+static void world_free(struct world *w)
+{
+    if (!w) return;
+    sqlite3_close(w->probe);
+    store_close(w->st);
+    char side[96];
+    unlink(w->path);
+    snprintf(side, sizeof side, "%s-wal", w->path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", w->path);
+    unlink(side);
+    free(w);
+}
+
+/* One value from the probe connection as text ("" for no row, "NULL" for NULL). */
+static void probe(struct world *w, const char *sql, char *out, size_t outlen)
+{
+    sqlite3_stmt *s = NULL;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(w->probe, sql, -1, &s, NULL) != SQLITE_OK) {
+        snprintf(out, outlen, "SQL ERROR: %s", sqlite3_errmsg(w->probe));
+        return;
+    }
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 0);
+        snprintf(out, outlen, "%s", t ? (const char *)t : "NULL");
+    }
+    sqlite3_finalize(s);
+}
+
+static long count_rows(struct world *w, const char *table)
+{
+    char sql[64], v[32];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    probe(w, sql, v, sizeof v);
+    return strtol(v, NULL, 10);
+}
+
+/* Replaces "@CASE" in s by the last case number. */
+static void expand(const struct world *w, const char *s, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (const char *p = s; *p && o + 1 < outlen;) {
+        if (strncmp(p, "@CASE", 5) == 0) {
+            int n = snprintf(out + o, outlen - o, "%s", w->last_case);
+            o += n > 0 ? (size_t)n : 0;
+            p += 5;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o < outlen ? o : outlen - 1] = '\0';
+}
+
+/* Runs one message as the pipeline does: inbox row, handlers, commit. */
+static int run_msg(struct world *w, const char *from, const char *text, struct h_result *res, char *err,
+                   size_t errlen)
+{
+    char pid[32];
+    snprintf(pid, sizeof pid, "msg-%d", ++w->nmsg);
+    struct gw_msg gm = {.channel = "test", .provider_id = pid, .from = (char *)from, .to = "106",
+                        .text = (char *)text, .received_at = NOW};
+    char *norm = cb_normalize(text, strlen(text));
+    int64_t inbox_id = 0;
+    if (store_begin(w->st) != 0) {
+        free(norm);
+        return -1;
+    }
+    int rc = store_inbox_insert(w->st, &gm, norm, NOW, &inbox_id);
+    free(norm);
+    if (rc != 0) goto fail;
+    struct h_env env = {.st = w->st, .pol = &w->pol};
+    struct h_msg m = {.inbox_id = inbox_id, .channel = "test", .from = from, .text = text, .len = strlen(text),
+                      .now = NOW};
+    rc = handlers_run(&env, &m, res, err, errlen);
+    if (rc != 0) goto fail;
+    if (store_inbox_set_result(w->st, inbox_id, cb_intent_name(res->intent), res->result, res->detail) != 0)
+        goto fail;
+    return store_commit(w->st);
+fail:
+    store_rollback(w->st);
+    return -1;
+}
+
+static int is_long_ok(const char *tmpl)
+{
+    for (size_t i = 0; long_ok[i]; i++)
+        if (strcmp(long_ok[i], tmpl) == 0) return 1;
+    return 0;
+}
+
+/* Renders every reply and checks length and privacy; returns the first
+ * reply's text (owned) for the caller's substring check. */
+static char *check_replies(int line, const struct h_result *res, const char *from)
+{
+    char *first = NULL;
+    for (int i = 0; i < res->nreplies; i++) {
+        const struct h_reply *r = &res->replies[i];
+        struct gw_buf b = {0};
+        char err[128] = "";
+        if (tmpl_render(NULL, r->tmpl, r->vars, r->nvars, &b, err, sizeof err) != 0)
+            fail_msg("row %d: reply %s does not render: %s", line, r->tmpl, err);
+        const char *text = gw_buf_cstr(&b);
+        size_t units = tmpl_ucs2_len(text);
+        if (units > 70 && !is_long_ok(r->tmpl))
+            fail_msg("row %d: reply %s is %zu UCS-2 units: %s", line, r->tmpl, units, text);
+        for (size_t k = 0; k < sizeof child_names / sizeof child_names[0]; k++)
+            if (strstr(text, child_names[k])) fail_msg("row %d: reply names a child: %s", line, text);
+        for (size_t k = 0; k < sizeof category_words / sizeof category_words[0]; k++)
+            if (strstr(text, category_words[k])) fail_msg("row %d: reply names a category: %s", line, text);
+        if (i == 0) {
+            if (strcmp(r->to, from) != 0) fail_msg("row %d: first reply goes to %s", line, r->to);
+            if (r->kind != H_REPLY) fail_msg("row %d: first reply is not a reply", line);
+            first = gw_buf_steal(&b);
+        } else {
+            gw_buf_free(&b);
+        }
+    }
+    return first;
+}
+
+static const char *const counted[] = {"visit", "checkin", "cases", "opt_out", "case_event"};
+
+static void test_codebook_table(void **state)
+{
+    struct world *w = *state;
+    size_t n = sizeof rows / sizeof rows[0];
+    int failures = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct row *rw = &rows[i];
+        int line = (int)i + 1;
+        char text[512], sql[1024], err[256] = "";
+        expand(w, rw->text, text, sizeof text);
+        long before[5];
+        for (int k = 0; k < 5; k++) before[k] = count_rows(w, counted[k]);
+
+        struct h_result res;
+        if (run_msg(w, rw->from, text, &res, err, sizeof err) != 0)
+            fail_msg("row %d (%s): store error: %s", line, text, err);
+
+        char why[512] = "";
+        const char *intent = cb_intent_name(res.intent);
+        if (strcmp(intent, rw->intent) != 0)
+            snprintf(why, sizeof why, "intent %s, want %s", intent, rw->intent);
+        else if (!res.result || strcmp(res.result, rw->result) != 0)
+            snprintf(why, sizeof why, "result %s (%s), want %s", res.result ? res.result : "NULL", res.detail,
+                     rw->result);
+        else if (res.nreplies != (rw->tmpl2 ? 2 : 1))
+            snprintf(why, sizeof why, "%d replies, want %d", res.nreplies, rw->tmpl2 ? 2 : 1);
+        else if (strcmp(res.replies[0].tmpl, rw->tmpl) != 0)
+            snprintf(why, sizeof why, "reply %s, want %s", res.replies[0].tmpl, rw->tmpl);
+        else if (rw->tmpl2 && strcmp(res.replies[1].tmpl, rw->tmpl2) != 0)
+            snprintf(why, sizeof why, "second reply %s, want %s", res.replies[1].tmpl, rw->tmpl2);
+
+        char *first = check_replies(line, &res, rw->from);
+        if (!why[0] && rw->has && (!first || !strstr(first, rw->has)))
+            snprintf(why, sizeof why, "reply \"%s\" lacks \"%s\"", first ? first : "", rw->has);
+
+        const int want[5] = {rw->visits, rw->checkins, rw->cases, rw->optouts, rw->events};
+        for (int k = 0; k < 5 && !why[0]; k++) {
+            long d = count_rows(w, counted[k]) - before[k];
+            if (d != want[k]) snprintf(why, sizeof why, "%s changed by %ld, want %d", counted[k], d, want[k]);
+        }
+        if (rw->cases > 0) {
+            for (int k = 0; k < res.nreplies; k++)
+                for (int v = 0; v < res.replies[k].nvars; v++)
+                    if (strcmp(res.replies[k].vars[v].name, "case") == 0)
+                        snprintf(w->last_case, sizeof w->last_case, "%s", res.replies[k].vars[v].value);
+        }
+        if (!why[0] && rw->sql) {
+            char got[256];
+            expand(w, rw->sql, sql, sizeof sql);
+            probe(w, sql, got, sizeof got);
+            if (strcmp(got, rw->want) != 0) snprintf(why, sizeof why, "probe gave \"%s\", want \"%s\"", got, rw->want);
+        }
+        if (getenv("TEST_VERBOSE"))
+            fprintf(stderr, "%3d %s %-28s %-8s %-8s %s\n", line, rw->from + 10, text, res.result, res.detail,
+                    first ? first : "");
+        if (why[0]) {
+            fprintf(stderr, "row %d: %s %s: %s\n  -> %s\n", line, rw->from, text, why, first ? first : "(no reply)");
+            failures++;
+        }
+        free(first);
+    }
+    fprintf(stderr, "%zu code-book rows, %d failed\n", n, failures);
+    assert_int_equal(failures, 0);
+    assert_true(n >= 150);
+}
+
+/* ---- cases opened today get consecutive numbers; a new day starts at 1 ---- */
+
+static void test_case_numbers(void **state)
+{
+    struct world *w = *state;
+    static const char *const depts[] = {"civil_affairs"};
+    struct db_case_new c = {.category = 9, .priority = 3, .depts = depts, .ndepts = 1, .county_id = 1, .region_id = 1};
+    char a[16], b[16], d[16];
+    int64_t id = 0;
+    assert_int_equal(store_begin(w->st), 0);
+    assert_int_equal(db_case_open(w->st, &c, NOW, &id, a), 0);
+    assert_int_equal(db_case_open(w->st, &c, NOW + 60, &id, b), 0);
+    /* 14 hours after 10:00 local is midnight: the 16th begins a new sequence */
+    assert_int_equal(db_case_open(w->st, &c, NOW + 14 * 3600, &id, d), 0);
+    assert_int_equal(store_commit(w->st), 0);
+    assert_int_equal(strlen(a), 10);
+    assert_memory_equal(a, "240315", 6);
+    assert_int_equal(atoi(b + 6), atoi(a + 6) + 1);
+    assert_string_equal(d, "2403160001");
+    struct db_case got;
+    assert_int_equal(db_case_by_number(w->st, d, &got), 0);
+    assert_int_equal(got.county_id, 1);
+    assert_string_equal(got.status, "open");
+    assert_int_equal(db_case_by_number(w->st, "2403169999", &got), 1);
+}
+
+/* ---- region helpers ---- */
+
+static void test_regions(void **state)
+{
+    struct world *w = *state;
+    assert_true(db_path_under("示例县/东镇/桃村", "示例县"));
+    assert_true(db_path_under("示例县/东镇/桃村", "示例县/东镇"));
+    assert_true(db_path_under("示例县", "示例县"));
+    assert_false(db_path_under("示例县东", "示例县"));
+    assert_false(db_path_under("示例县", "示例县/东镇"));
+    assert_false(db_path_under("示例县/东镇", ""));
+    struct db_region r;
+    assert_int_equal(db_region_by_path(w->st, "示例县/西镇/杏村", &r), 0);
+    assert_int_equal(r.level, 3);
+    assert_int_equal(r.county_id, 1);
+    assert_int_equal(db_region_by_path(w->st, "示例县东", &r), 0);
+    assert_int_equal(r.county_id, 10);
+    assert_int_equal(db_region_by_path(w->st, "没有这个县", &r), 1);
+    assert_int_equal(db_region_under(w->st, 6, 1), 1);
+    assert_int_equal(db_region_under(w->st, 6, 2), 0);
+    assert_int_equal(db_region_under(w->st, 10, 1), 0);
+    assert_int_equal(db_region_under(w->st, 99, 1), 0);
+    int64_t county = 0;
+    assert_int_equal(db_region_only_county(w->st, &county), 1); /* three counties */
+    struct db_staff s;
+    assert_int_equal(db_staff_by_phone(w->st, D2, &s), 0);
+    assert_string_equal(s.role, "director");
+    assert_string_equal(s.region.path, "示例县/东镇/李村");
+    assert_int_equal(s.region.county_id, 1);
+    assert_int_equal(db_staff_by_phone(w->st, U1, &s), 1);
+    struct db_child kids[1];
+    int64_t g = 0;
+    assert_int_equal(db_guardian_by_phone(w->st, G1, &g), 0);
+    assert_int_equal(db_guardian_children(w->st, g, kids, 1), 2); /* counts all, copies one */
+    assert_string_equal(kids[0].code, "1000015");
+}
+
+/* ---- where a case lands without a child or a registered sender ---- */
+
+static void test_case_without_county(void **state)
+{
+    struct world *w = *state;
+    struct h_result res;
+    char err[256] = "", v[64];
+    /* A default_region that does not exist and several counties: no county. */
+    w->pol.default_region = "不存在县";
+    assert_int_equal(run_msg(w, "+8613711111111", "BG 9 有情况", &res, err, sizeof err), 0);
+    assert_string_equal(res.replies[0].tmpl, "report_ok");
+    probe(w, "SELECT coalesce(county_id, 'NULL') FROM cases ORDER BY id DESC LIMIT 1", v, sizeof v);
+    assert_string_equal(v, "NULL");
+    /* Such a case is for an admin to take on. */
+    char text[128];
+    snprintf(text, sizeof text, "QR %s", res.replies[0].vars[0].value);
+    assert_int_equal(run_msg(w, ADM, text, &res, err, sizeof err), 0);
+    assert_string_equal(res.replies[0].tmpl, "ack_ok");
+    /* A default_region below county level routes to its county. */
+    w->pol.default_region = "邻县/南镇";
+    assert_int_equal(run_msg(w, "+8613711111112", "BG 有情况", &res, err, sizeof err), 0);
+    probe(w, "SELECT r.path FROM cases c JOIN region r ON r.id = c.county_id ORDER BY c.id DESC LIMIT 1", v, sizeof v);
+    assert_string_equal(v, "邻县");
+    w->pol.default_region = NULL;
+    assert_int_equal(run_msg(w, "+8613711111113", "求助 有情况", &res, err, sizeof err), 0);
+    probe(w, "SELECT coalesce(county_id, 'NULL') FROM cases ORDER BY id DESC LIMIT 1", v, sizeof v);
+    assert_string_equal(v, "NULL");
+    w->pol.default_region = "示例县";
+}
+
+static void test_only_county(void **state)
+{
+    (void)state;
+    struct world *w = world_new("INSERT INTO region(id, parent_id, name, path, level) VALUES"
+                                " (1, NULL, '独县', '独县', 1), (2, 1, '镇', '独县/镇', 2);");
+    w->pol.default_region = NULL;
+    struct h_result res;
+    char err[256] = "", v[64];
+    assert_int_equal(run_msg(w, U1, "有个孩子需要帮助", &res, err, sizeof err), 0);
+    assert_string_equal(res.replies[0].tmpl, "unknown_case_opened");
+    probe(w, "SELECT r.path FROM cases c JOIN region r ON r.id = c.county_id", v, sizeof v);
+    assert_string_equal(v, "独县");
+    world_free(w);
+}
+
+/* ---- a store failure is an error, not a reply ---- */
+
+static void test_store_failure(void **state)
+{
+    (void)state;
+    struct world *w = world_new(seed_sql);
+    assert_int_equal(exec_sql(w->probe, "DROP TABLE visit"), 0);
+    struct h_result res;
+    char err[256] = "";
+    assert_int_equal(run_msg(w, D1, "ZF 1000015 1", &res, err, sizeof err), -1);
+    assert_true(strstr(err, "store") != NULL);
+    assert_int_equal(res.nreplies, 0);
+    /* Nothing of the message survived the rollback. */
+    assert_int_equal(count_rows(w, "inbox"), 0);
+    world_free(w);
+}
+
+/* ---- templates ------------------------------------------------------------------ */
+
+/* The longest realistic value of every variable. */
+static const struct h_var longest[] = {
+    {"code", "13800000001"},                  /* a phone number typed where a child code belongs */
+    {"codes", "1000015、1000028等16名"},      /* a check-in for many children */
+    {"case", "2403150001"},
+    {"date", "2024年12月31日"},
+    {"days", "14"},
+    {"fmt", "ZF 编号 [日期] 结果"},
+};
+
+static void test_templates_fit_one_sms(void **state)
+{
+    (void)state;
+    size_t n;
+    const struct tmpl_def *t = tmpl_builtin(&n);
+    assert_true(n >= 40);
+    int nvars = (int)(sizeof longest / sizeof longest[0]);
+    for (size_t i = 0; i < n; i++) {
+        struct gw_buf b = {0};
+        char err[128] = "";
+        if (tmpl_render(NULL, t[i].name, longest, nvars, &b, err, sizeof err) != 0)
+            fail_msg("%s: %s", t[i].name, err);
+        size_t units = tmpl_ucs2_len(gw_buf_cstr(&b));
+        if (getenv("TEST_VERBOSE")) fprintf(stderr, "%2zu %-24s %s\n", units, t[i].name, gw_buf_cstr(&b));
+        if (units > 70 && !is_long_ok(t[i].name))
+            fail_msg("%s: %zu UCS-2 units: %s", t[i].name, units, gw_buf_cstr(&b));
+        for (size_t k = 0; k < sizeof category_words / sizeof category_words[0]; k++)
+            if (strstr(t[i].text, category_words[k])) fail_msg("%s names a category", t[i].name);
+        gw_buf_free(&b);
+    }
+}
+
+/* Each template's vars list names exactly the ${...} it uses; names are unique. */
+static void test_templates_declare_their_vars(void **state)
+{
+    (void)state;
+    size_t n;
+    const struct tmpl_def *t = tmpl_builtin(&n);
+    for (size_t i = 0; i < n; i++) {
+        assert_ptr_equal(tmpl_find(t[i].name), &t[i]);
+        char used[128] = "";
+        for (const char *p = strstr(t[i].text, "${"); p; p = strstr(p, "${")) {
+            const char *e = strchr(p, '}');
+            assert_non_null(e);
+            char name[32];
+            snprintf(name, sizeof name, "%.*s", (int)(e - p - 2), p + 2);
+            char padded[40];
+            snprintf(padded, sizeof padded, ",%s,", name);
+            char list[80];
+            snprintf(list, sizeof list, ",%s,", t[i].vars);
+            if (!strstr(list, padded)) fail_msg("%s uses ${%s} but does not declare it", t[i].name, name);
+            if (!strstr(used, padded)) {
+                size_t ul = strlen(used);
+                snprintf(used + ul, sizeof used - ul, "%s", ul ? padded + 1 : padded);
+            }
+            p = e;
+        }
+        /* every declared name is used */
+        char decl[80];
+        snprintf(decl, sizeof decl, "%s", t[i].vars);
+        for (char *tok = strtok(decl, ","); tok; tok = strtok(NULL, ",")) {
+            char padded[40];
+            snprintf(padded, sizeof padded, ",%s,", tok);
+            if (!strstr(used, padded)) fail_msg("%s declares %s but does not use it", t[i].name, tok);
+        }
+    }
+    assert_null(tmpl_find("no_such_template"));
+}
+
+static void test_template_render(void **state)
+{
+    (void)state;
+    struct gw_template over[] = {
+        {.name = "visit_ok", .text = "走访已记录 ${code}"},
+        {.name = "ack_ok", .text = NULL}, /* no text: the built-in stays */
+    };
+    struct gw_config cfg = {.templates = over, .ntemplates = 2};
+    struct h_var vars[] = {{"code", "1000015"}, {"date", "2024年3月15日"}, {"case", "2403150001"}};
+    struct gw_buf b = {0};
+    char err[128];
+    assert_int_equal(tmpl_render(&cfg, "visit_ok", vars, 3, &b, err, sizeof err), 0);
+    assert_string_equal(gw_buf_cstr(&b), "走访已记录 1000015");
+    assert_int_equal(tmpl_render(NULL, "visit_ok", vars, 3, &b, err, sizeof err), 0);
+    assert_string_equal(gw_buf_cstr(&b), "已记录儿童1000015在2024年3月15日的走访，谢谢！");
+    assert_int_equal(tmpl_render(&cfg, "ack_ok", vars, 3, &b, err, sizeof err), 0);
+    assert_non_null(strstr(gw_buf_cstr(&b), "已确认案件2403150001"));
+    assert_int_equal(tmpl_render(NULL, "no_such", vars, 3, &b, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no_such"));
+    assert_int_equal(tmpl_render(NULL, "visit_ok", vars, 1, &b, err, sizeof err), -1);
+    assert_non_null(strstr(err, "date"));
+    struct gw_template bad = {.name = "optin_ok", .text = "坏${code"};
+    struct gw_config cfg2 = {.templates = &bad, .ntemplates = 1};
+    assert_int_equal(tmpl_render(&cfg2, "optin_ok", vars, 3, &b, err, sizeof err), -1);
+    gw_buf_free(&b);
+}
+
+static void test_ucs2_len(void **state)
+{
+    (void)state;
+    assert_int_equal(tmpl_ucs2_len(""), 0);
+    assert_int_equal(tmpl_ucs2_len("abc"), 3);
+    assert_int_equal(tmpl_ucs2_len("案件号"), 3);
+    assert_int_equal(tmpl_ucs2_len("😀"), 2);
+    assert_int_equal(tmpl_ucs2_len("a\xe4"), 2); /* truncated sequence */
+    assert_int_equal(tmpl_ucs2_len(NULL), 0);
+}
+
+static void test_reply_helpers(void **state)
+{
+    (void)state;
+    struct h_result res;
+    memset(&res, 0, sizeof res);
+    for (int i = 0; i < H_MAX_REPLIES; i++) assert_non_null(h_reply_add(&res, "optin_ok", U1, H_REPLY));
+    assert_null(h_reply_add(&res, "optin_ok", U1, H_REPLY));
+    struct h_reply *r = &res.replies[0];
+    h_var_set(r, "case", "%s", "1");
+    h_var_set(r, "case", "%s", "2403150001");
+    assert_int_equal(r->nvars, 1);
+    assert_string_equal(r->vars[0].value, "2403150001");
+    /* A value cut at 95 bytes never ends inside a character. */
+    char long_zh[400] = "";
+    for (int i = 0; i < 40; i++) strcat(long_zh, "案");
+    h_var_set(r, "fmt", "%s", long_zh);
+    assert_int_equal(strlen(r->vars[1].value) % 3, 0);
+    for (int i = 2; i < H_MAX_VARS + 3; i++) h_var_set(r, i % 2 ? "a" : "b", "x");
+    h_var_set(NULL, "x", "y");
+}
+
+static int setup(void **state)
+{
+    *state = world_new(seed_sql);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world_free(*state);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_codebook_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_regions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_without_county, setup, teardown),
+        cmocka_unit_test(test_only_county),
+        cmocka_unit_test(test_store_failure),
+        cmocka_unit_test(test_templates_fit_one_sms),
+        cmocka_unit_test(test_templates_declare_their_vars),
+        cmocka_unit_test(test_template_render),
+        cmocka_unit_test(test_ucs2_len),
+        cmocka_unit_test(test_reply_helpers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
