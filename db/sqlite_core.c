@@ -27,6 +27,7 @@ int store_open(const char *path, int sync_full, struct store **out, char *err, s
     sqlite3_busy_timeout(st->db, 5000);
     sqlite3_extended_result_codes(st->db, 1);
     if (store_exec(st, "PRAGMA journal_mode=WAL") != 0 || store_exec(st, "PRAGMA foreign_keys=ON") != 0 ||
+        store_exec(st, "PRAGMA temp_store=MEMORY") != 0 ||
         store_exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") != 0) {
         gw_err(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
         goto fail;
@@ -158,19 +159,23 @@ int store_rollback(struct store *st)
     return store_exec(st, "ROLLBACK");
 }
 
-static int savepoint_exec(struct store *st, const char *verb, const char *name)
+/* Savepoint statements are prepared once: the pipeline runs them for every
+ * message on the hot path. */
+static int step_static(struct store *st, const char *sql)
 {
-    char sql[96];
-    snprintf(sql, sizeof sql, "%s %s", verb, name);
-    return store_exec(st, sql);
+    sqlite3_stmt *s = store_stmt(st, sql);
+    if (!s) return -1;
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_savepoint(struct store *st, const char *name) { return savepoint_exec(st, "SAVEPOINT", name); }
-int store_release(struct store *st, const char *name) { return savepoint_exec(st, "RELEASE", name); }
-int store_rollback_to(struct store *st, const char *name)
+int store_savepoint(struct store *st) { return step_static(st, "SAVEPOINT sp"); }
+int store_release(struct store *st) { return step_static(st, "RELEASE sp"); }
+int store_rollback_to(struct store *st)
 {
-    if (savepoint_exec(st, "ROLLBACK TO", name) != 0) return -1;
-    return savepoint_exec(st, "RELEASE", name);
+    if (step_static(st, "ROLLBACK TO sp") != 0) return -1;
+    return step_static(st, "RELEASE sp");
 }
 
 int store_health(struct store *st)

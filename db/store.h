@@ -34,13 +34,15 @@ int store_schema_version(struct store *st); /* -1 on error, 0 when empty */
 int store_schema_latest(void);
 
 /* Transactions. store_begin takes the write lock at once (BEGIN IMMEDIATE).
- * Savepoints nest inside a transaction; name must be a static identifier. */
+ * One savepoint (not nested) may be open inside a transaction: it undoes a
+ * single message's effects without losing the rest of the batch.
+ * store_rollback_to undoes everything since store_savepoint and ends it. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 int store_rollback(struct store *st);
-int store_savepoint(struct store *st, const char *name);
-int store_release(struct store *st, const char *name);
-int store_rollback_to(struct store *st, const char *name);
+int store_savepoint(struct store *st);
+int store_release(struct store *st);
+int store_rollback_to(struct store *st);
 
 /* 0 when the database answers and is writable. */
 int store_health(struct store *st);

@@ -1,9 +1,11 @@
 /* gateway/pipeline.c - dedupe, store, handle and queue replies for a batch
  * of inbound messages inside one store transaction.
  *
- * Each message runs inside its own savepoint, so a message whose handling
- * hits a store error costs only its own effects: the inbox row is kept
- * (re-inserted) with result "error" and the rest of the batch commits.
+ * Each message's handling runs inside a savepoint, so a message whose
+ * handling hits a store error costs only its own effects: its inbox row is
+ * kept with result "error" and the rest of the batch commits. A store that
+ * fails outside that (the savepoint itself, the commit) fails the whole
+ * batch: nothing is acknowledged and the providers retry.
  */
 #include "pipeline.h"
 
@@ -73,7 +75,9 @@ end:
 }
 
 /* Stores one message and runs its handlers. Returns 0 stored, 1 duplicate,
- * -1 store failure (the savepoint is rolled back: nothing of it remains). */
+ * -1 when the message could not be stored (a failed statement undoes
+ * itself; the batch goes on), -2 when the store failed in a way that
+ * leaves the transaction unusable. */
 static int process_one(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now,
                        int64_t *inbox_id)
 {
@@ -82,17 +86,14 @@ static int process_one(struct store *st, const struct gw_config *cfg, struct gw_
         free(m->from);
         m->from = gw_strdup(e164);
     }
-    if (store_savepoint(st, "msg") != 0) return -1;
     char *norm = cb_normalize(m->text, strlen(m->text));
     int rc = store_inbox_insert(st, m, norm, now, inbox_id);
     free(norm);
     if (rc != 0) {
         if (rc < 0) gw_error("inbox insert: %s", store_errmsg(st));
-        if (rc < 0) store_rollback_to(st, "msg");
-        else store_release(st, "msg");
         return rc;
     }
-    if (store_savepoint(st, "handle") != 0) goto fail;
+    if (store_savepoint(st) != 0) return -2;
 
     struct h_env env = {.st = st, .pol = &cfg->policy};
     struct h_msg hm = {
@@ -105,23 +106,18 @@ static int process_one(struct store *st, const struct gw_config *cfg, struct gw_
     int hrc = handlers_run(&env, &hm, &res, err, sizeof err);
     for (int i = 0; hrc == 0 && i < res.nreplies; i++)
         if (write_reply(st, cfg, m, *inbox_id, &res.replies[i], now) != 0) hrc = -1;
+    const char *result = res.result ? res.result : "ok";
     if (hrc == 0) {
-        if (store_release(st, "handle") != 0) goto fail;
-        if (store_inbox_set_result(st, *inbox_id, cb_intent_name(res.intent), res.result ? res.result : "ok",
-                                   res.detail) != 0)
-            goto fail;
+        if (store_release(st) != 0) return -2;
     } else {
         /* Keep the message; drop its half-done effects. */
         gw_error("handling inbox %lld failed: %s", (long long)*inbox_id, err[0] ? err : store_errmsg(st));
-        if (store_rollback_to(st, "handle") != 0) goto fail;
-        if (store_inbox_set_result(st, *inbox_id, cb_intent_name(res.intent), "error", err) != 0) goto fail;
+        if (store_rollback_to(st) != 0) return -2;
+        result = "error";
     }
-    if (store_release(st, "msg") != 0) goto fail;
+    if (store_inbox_set_result(st, *inbox_id, cb_intent_name(res.intent), result, hrc ? err : res.detail) != 0)
+        return -2;
     return 0;
-fail:
-    gw_error("store: %s", store_errmsg(st));
-    store_rollback_to(st, "msg");
-    return -1;
 }
 
 int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipeline_job **jobs, size_t n, int64_t now)
@@ -142,6 +138,7 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
         job->stored = 0;
         for (size_t i = 0; i < cnt; i++) {
             int rc = process_one(st, cfg, &job->msgs.v[i], now, &job->inbox_ids[i]);
+            if (rc == -2) goto abort;
             if (rc < 0) job->ok = 0;
             else if (rc == 1) job->duplicate[i] = 1;
             else job->stored++;
@@ -149,11 +146,14 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
     }
     if (store_commit(st) != 0) {
         gw_error("commit: %s", store_errmsg(st));
-        store_rollback(st);
-        for (size_t j = 0; j < n; j++) jobs[j]->ok = 0;
-        return -1;
+        goto abort;
     }
     return 0;
+abort:
+    gw_error("store transaction abandoned: %s", store_errmsg(st));
+    store_rollback(st);
+    for (size_t j = 0; j < n; j++) jobs[j]->ok = 0;
+    return -1;
 }
 
 void pipeline_job_clear(struct pipeline_job *job)
