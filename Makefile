@@ -8,7 +8,7 @@
 
 DEBS = gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev \
        libevent-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev libcsv-dev sqlite3 tzdata \
-       ca-certificates curl
+       ca-certificates curl openssl
 PKGS = libmicrohttpd sqlite3 libcurl libevent libevent_pthreads jansson libcrypto inih
 
 CC ?= cc

@@ -323,13 +323,13 @@ int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m,
         return -1;
     }
     s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, s,
+                                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                  MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
-                                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                                  MHD_OPTION_END);
     if (!s->daemon) {
         gw_err(err, errlen, "cannot listen on %s:%d (address in use or not permitted)", cfg->listen_host,
