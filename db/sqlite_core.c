@@ -27,7 +27,7 @@ int store_open(const char *path, int sync_full, struct store **out, char *err, s
     sqlite3_busy_timeout(st->db, 5000);
     sqlite3_extended_result_codes(st->db, 1);
     if (store_exec(st, "PRAGMA journal_mode=WAL") != 0 || store_exec(st, "PRAGMA foreign_keys=ON") != 0 ||
-        store_exec(st, "PRAGMA temp_store=MEMORY") != 0 ||
+        store_exec(st, "PRAGMA temp_store=MEMORY") != 0 || store_exec(st, "PRAGMA cache_size=-65536") != 0 ||
         store_exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") != 0) {
         gw_err(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
         goto fail;
@@ -39,9 +39,12 @@ fail:
     return -1;
 }
 
+static void checkpointer_stop(struct checkpointer *c);
+
 void store_close(struct store *st)
 {
     if (!st) return;
+    checkpointer_stop(st->ckpt);
     for (int i = 0; i < st->ncache; i++) sqlite3_finalize(st->cache[i].st);
     if (st->db) sqlite3_close(st->db);
     free(st->path);
@@ -278,4 +281,86 @@ int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
     }
     sqlite3_reset(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- background checkpoints ---------------------------------------------- */
+
+#define CHECKPOINT_PAGES 1000 /* as SQLite's own wal_autocheckpoint default */
+
+struct checkpointer {
+    sqlite3 *db;          /* own connection, used only by the thread */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int pending;          /* under lock: the WAL passed CHECKPOINT_PAGES */
+    int stopping;         /* under lock */
+};
+
+/* Runs on the writer's thread after each commit. */
+static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct checkpointer *c = arg;
+    if (pages >= CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&c->lock);
+        c->pending = 1;
+        pthread_cond_signal(&c->wake);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpoint_loop(void *arg)
+{
+    struct checkpointer *c = arg;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        while (!c->pending && !c->stopping) pthread_cond_wait(&c->wake, &c->lock);
+        int stop = c->stopping;
+        c->pending = 0;
+        pthread_mutex_unlock(&c->lock);
+        if (stop) break;
+        /* PASSIVE: copies what it can without blocking the writer. */
+        sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    }
+    return NULL;
+}
+
+int store_checkpoint_in_background(struct store *st, char *err, size_t errlen)
+{
+    struct checkpointer *c = gw_calloc(1, sizeof *c);
+    if (sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        gw_err(err, errlen, "%s: %s", st->path, c->db ? sqlite3_errmsg(c->db) : "cannot open");
+        sqlite3_close(c->db);
+        free(c);
+        return -1;
+    }
+    sqlite3_busy_timeout(c->db, 5000);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    if (pthread_create(&c->thread, NULL, checkpoint_loop, c) != 0) {
+        gw_err(err, errlen, "cannot start the checkpoint thread");
+        pthread_mutex_destroy(&c->lock);
+        pthread_cond_destroy(&c->wake);
+        sqlite3_close(c->db);
+        free(c);
+        return -1;
+    }
+    st->ckpt = c;
+    /* Replaces SQLite's automatic checkpoint on the writer's connection. */
+    sqlite3_wal_hook(st->db, on_wal, c);
+    return 0;
+}
+
+static void checkpointer_stop(struct checkpointer *c)
+{
+    if (!c) return;
+    pthread_mutex_lock(&c->lock);
+    c->stopping = 1;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    sqlite3_close(c->db);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->wake);
+    free(c);
 }

@@ -44,6 +44,12 @@ int store_savepoint(struct store *st);
 int store_release(struct store *st);
 int store_rollback_to(struct store *st);
 
+/* Moves WAL checkpoints to a background thread with its own connection,
+ * so the writer never stalls copying the WAL into the database file (and
+ * that file's fsync) in the middle of a commit. For the long-running
+ * writer's store; store_close stops the thread. Returns 0 or -1 with err. */
+int store_checkpoint_in_background(struct store *st, char *err, size_t errlen);
+
 /* 0 when the database answers and is writable. */
 int store_health(struct store *st);
 

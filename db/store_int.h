@@ -3,6 +3,7 @@
 #ifndef STORE_INT_H
 #define STORE_INT_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "store.h"
@@ -17,6 +18,7 @@ struct store {
         sqlite3_stmt *st;  /* prepared once, persistent */
     } cache[STORE_STMT_CACHE];
     int ncache;
+    struct checkpointer *ckpt; /* background checkpoints, or NULL */
 };
 
 /* Returns the cached prepared statement for a static SQL string, reset and

@@ -123,10 +123,15 @@ static int cmd_serve(struct gw_config *cfg)
 
     struct store *st = open_store(cfg);
     if (!st) return 1;
+    char err[320];
+    if (store_checkpoint_in_background(st, err, sizeof err) != 0) {
+        fprintf(stderr, "gateway: %s\n", err);
+        store_close(st);
+        return 1;
+    }
     struct metrics *m = metrics_new(cfg);
     struct writer *w = NULL;
     struct http_server *http = NULL;
-    char err[320];
     if (writer_start(cfg, st, m, &w) != 0) {
         fprintf(stderr, "gateway: cannot start the store writer\n");
         store_close(st);

@@ -3,11 +3,14 @@
  * Builds N unique, correctly signed webhooks from the roster in the
  * database (visits by directors, check-ins by guardians, reports from the
  * public; through the generic channel as form and JSON, and through
- * Twilio), then sends them over C keep-alive connections on loopback, one
- * thread per connection, and prints requests/s and latency percentiles.
+ * Twilio), then sends them over C keep-alive connections on loopback,
+ * driven by epoll from BENCH_THREADS threads (default 1), and prints
+ * requests/s and latency percentiles.
  * Usage: load PORT DB N C PUBLIC_URL RUNTAG
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sys/epoll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/evp.h>
@@ -197,67 +200,123 @@ static void build(const char *dbpath, const char *public_url, const char *tag)
 
 static int dial(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
         close(fd);
         return -1;
     }
     return fd;
 }
 
-/* Reads one response; returns its status or -1. */
-static int read_response(int fd, char *buf, size_t cap)
+/* One keep-alive connection driven by an epoll loop. */
+struct conn {
+    int fd;
+    int req;         /* request in flight, -1 when idle */
+    size_t written;  /* bytes of it sent */
+    double t0;
+    char buf[8192];  /* response bytes so far */
+    size_t got;
+};
+
+static int next_index(void)
 {
-    size_t n = 0;
-    char *hdr_end = NULL;
-    while (!hdr_end) {
-        ssize_t r = read(fd, buf + n, cap - n - 1);
-        if (r <= 0) return -1;
-        n += (size_t)r;
-        buf[n] = '\0';
-        hdr_end = strstr(buf, "\r\n\r\n");
-    }
-    int status = atoi(buf + 9);
+    int i = atomic_fetch_add(&next_req, 1);
+    return i < nreq ? i : -1;
+}
+
+/* Returns 1 when a whole response is in c->buf (and sets *status), 0 when
+ * more is needed, -1 on a malformed one. */
+static int response_done(struct conn *c, int *status)
+{
+    c->buf[c->got] = '\0';
+    char *end = strstr(c->buf, "\r\n\r\n");
+    if (!end) return c->got >= sizeof c->buf - 1 ? -1 : 0;
     size_t clen = 0;
-    char *cl = strcasestr(buf, "\r\nContent-Length:");
-    if (cl) clen = (size_t)atol(cl + 17);
-    size_t have = n - (size_t)(hdr_end + 4 - buf);
-    while (have < clen) {
-        ssize_t r = read(fd, buf, cap - 1);
-        if (r <= 0) return -1;
-        have += (size_t)r;
-    }
-    return status;
+    char *cl = strcasestr(c->buf, "\r\nContent-Length:");
+    if (cl && cl < end) clen = (size_t)atol(cl + 17);
+    if (c->got < (size_t)(end + 4 - c->buf) + clen) return 0;
+    *status = atoi(c->buf + 9);
+    return 1;
+}
+
+static void start(struct conn *c)
+{
+    c->req = next_index();
+    c->written = 0;
+    c->got = 0;
+    c->t0 = now();
 }
 
 static void *worker(void *arg)
 {
-    (void)arg;
-    char buf[8192];
-    int fd = dial();
-    for (;;) {
-        int i = atomic_fetch_add(&next_req, 1);
-        if (i >= nreq) break;
-        double t0 = now();
-        int status = -1;
-        for (int attempt = 0; attempt < 2 && status < 0; attempt++) {
-            if (fd < 0) fd = dial();
-            if (fd < 0) break;
-            if (write(fd, reqs[i].data, reqs[i].len) == (ssize_t)reqs[i].len) status = read_response(fd, buf, sizeof buf);
-            if (status < 0) {
-                close(fd);
-                fd = -1;
+    int nconn = *(int *)arg;
+    int ep = epoll_create1(0);
+    struct conn *cs = calloc((size_t)nconn, sizeof *cs);
+    int live = 0;
+    for (int k = 0; k < nconn; k++) {
+        cs[k].fd = dial();
+        start(&cs[k]);
+        if (cs[k].fd < 0 || cs[k].req < 0) {
+            if (cs[k].req >= 0) atomic_fetch_add(&errors, 1);
+            continue;
+        }
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = &cs[k]};
+        epoll_ctl(ep, EPOLL_CTL_ADD, cs[k].fd, &ev);
+        live++;
+    }
+    struct epoll_event evs[256];
+    while (live > 0) {
+        int n = epoll_wait(ep, evs, 256, 10000);
+        if (n <= 0) break; /* nothing for 10 s: give up */
+        for (int e = 0; e < n; e++) {
+            struct conn *c = evs[e].data.ptr;
+            int fail = (evs[e].events & (EPOLLERR | EPOLLHUP)) != 0;
+            if (!fail && c->written < reqs[c->req].len) {
+                ssize_t w = write(c->fd, reqs[c->req].data + c->written, reqs[c->req].len - c->written);
+                if (w > 0) c->written += (size_t)w;
+                else if (w < 0 && errno != EAGAIN) fail = 1;
+                if (c->written == reqs[c->req].len) {
+                    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+                    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+                }
+            }
+            int status = 0, done = 0;
+            if (!fail && (evs[e].events & EPOLLIN)) {
+                ssize_t r = read(c->fd, c->buf + c->got, sizeof c->buf - 1 - c->got);
+                if (r > 0) {
+                    c->got += (size_t)r;
+                    done = response_done(c, &status);
+                    if (done < 0) fail = 1;
+                } else if (r == 0 || errno != EAGAIN) {
+                    fail = 1;
+                }
+            }
+            if (fail || done) {
+                lat[c->req] = now() - c->t0;
+                if (fail) atomic_fetch_add(&errors, 1);
+                else if (status < 200 || status > 299) atomic_fetch_add(&non2xx, 1);
+                start(c);
+                if (c->req < 0 || fail) {
+                    epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+                    close(c->fd);
+                    c->fd = -1;
+                    if (c->req >= 0) atomic_fetch_add(&errors, 1), lat[c->req] = 0;
+                    live--;
+                    continue;
+                }
+                struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+                epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
             }
         }
-        lat[i] = now() - t0;
-        if (status < 0) atomic_fetch_add(&errors, 1);
-        else if (status < 200 || status > 299) atomic_fetch_add(&non2xx, 1);
     }
-    if (fd >= 0) close(fd);
+    for (int k = 0; k < nconn; k++)
+        if (cs[k].fd >= 0) close(cs[k].fd);
+    free(cs);
+    close(ep);
     return NULL;
 }
 
@@ -279,10 +338,16 @@ int main(int argc, char **argv)
     reqs = calloc((size_t)nreq, sizeof *reqs);
     lat = calloc((size_t)nreq, sizeof *lat);
     build(argv[2], argv[5], argv[6]);
-    pthread_t *th = calloc((size_t)conc, sizeof *th);
+    /* A few epoll threads share the connections: the load generator should
+     * cost the machine as little as it can, since it shares the cores. */
+    int nthreads = getenv("BENCH_THREADS") ? atoi(getenv("BENCH_THREADS")) : 1;
+    if (nthreads < 1 || nthreads > conc) nthreads = 1;
+    pthread_t *th = calloc((size_t)nthreads, sizeof *th);
+    int *share = calloc((size_t)nthreads, sizeof *share);
+    for (int i = 0; i < nthreads; i++) share[i] = conc / nthreads + (i < conc % nthreads);
     double t0 = now();
-    for (int i = 0; i < conc; i++) pthread_create(&th[i], NULL, worker, NULL);
-    for (int i = 0; i < conc; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < nthreads; i++) pthread_create(&th[i], NULL, worker, &share[i]);
+    for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
     double wall = now() - t0;
     qsort(lat, (size_t)nreq, sizeof *lat, cmp);
     printf("requests=%d concurrency=%d seconds=%.3f rps=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d non2xx=%d\n", nreq,
@@ -292,5 +357,6 @@ int main(int argc, char **argv)
     free(reqs);
     free(lat);
     free(th);
+    free(share);
     return atomic_load(&errors) ? 1 : 0;
 }
