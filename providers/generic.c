@@ -62,25 +62,6 @@ struct fields {
     const char *id, *from, *to, *text; /* NULL when absent */
 };
 
-/* 0 when value (if present) fits max bytes and, for identifiers, holds no
- * control characters; else -1 with err. */
-static int check(const char *name, const char *value, size_t max, int is_ident, char *err, size_t errlen)
-{
-    if (!value) return 0;
-    size_t n = strlen(value);
-    if (n > max) {
-        gw_err(err, errlen, "field too long: %s", name);
-        return -1;
-    }
-    for (size_t i = 0; is_ident && i < n; i++) {
-        unsigned char c = (unsigned char)value[i];
-        if (c < 0x20 || c == 0x7f) {
-            gw_err(err, errlen, "control character in field: %s", name);
-            return -1;
-        }
-    }
-    return 0;
-}
 
 /* Reads one optional string member; NULL or a JSON null count as absent.
  * Returns 0, or -1 with err when the member is another type. */
@@ -153,10 +134,10 @@ static int parse_sms(const struct gw_channel *ch, const struct prov_request *req
         gw_err(err, errlen, "missing field: from");
         goto done;
     }
-    if (check("id", f.id, GENERIC_ID_MAX, 1, err, errlen) < 0 ||
-        check("from", f.from, GENERIC_ADDR_MAX, 1, err, errlen) < 0 ||
-        check("to", f.to, GENERIC_ADDR_MAX, 1, err, errlen) < 0 ||
-        check("text", f.text, GENERIC_TEXT_MAX, 0, err, errlen) < 0)
+    if (prov_check_field("id", f.id, GENERIC_ID_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("from", f.from, GENERIC_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("to", f.to, GENERIC_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("text", f.text, GENERIC_TEXT_MAX, 0, err, errlen) < 0)
         goto done;
 
     struct gw_msg *m = gw_msgv_push(out);

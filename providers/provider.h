@@ -67,6 +67,11 @@ struct provider_ops {
     void (*render_sms_ack)(const struct gw_channel *ch, const struct gw_msgv *msgs, struct prov_response *resp);
 };
 
+/* Shared by providers: 0 when value (if present) fits max bytes and, for
+ * identifiers (is_ident), holds no control characters; else -1 with
+ * "field too long: NAME" / "control character in field: NAME" in err. */
+int prov_check_field(const char *name, const char *value, size_t max, int is_ident, char *err, size_t errlen);
+
 /* Registry: returns the provider with that name, or NULL. */
 const struct provider_ops *prov_find(const char *name);
 /* The registry as a NULL-terminated array (for listing). */

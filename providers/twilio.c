@@ -217,23 +217,6 @@ static int is_outbound_status(const char *s)
     return 0;
 }
 
-static int check(const char *name, const char *value, size_t max, int is_ident, char *err, size_t errlen)
-{
-    if (!value) return 0;
-    size_t n = strlen(value);
-    if (n > max) {
-        gw_err(err, errlen, "field too long: %s", name);
-        return -1;
-    }
-    for (size_t i = 0; is_ident && i < n; i++) {
-        unsigned char c = (unsigned char)value[i];
-        if (c < 0x20 || c == 0x7f) {
-            gw_err(err, errlen, "control character in field: %s", name);
-            return -1;
-        }
-    }
-    return 0;
-}
 
 static int parse_sms(const struct gw_channel *ch, const struct prov_request *req, struct gw_msgv *out, char *err,
                      size_t errlen)
@@ -269,10 +252,10 @@ static int parse_sms(const struct gw_channel *ch, const struct prov_request *req
         gw_err(err, errlen, "missing field: From");
         goto done;
     }
-    if (check("MessageSid", sid, TWILIO_SID_MAX, 1, err, errlen) < 0 ||
-        check("From", from, TWILIO_ADDR_MAX, 1, err, errlen) < 0 ||
-        check("To", to, TWILIO_ADDR_MAX, 1, err, errlen) < 0 ||
-        check("Body", body, TWILIO_TEXT_MAX, 0, err, errlen) < 0)
+    if (prov_check_field("MessageSid", sid, TWILIO_SID_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("From", from, TWILIO_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("To", to, TWILIO_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("Body", body, TWILIO_TEXT_MAX, 0, err, errlen) < 0)
         goto done;
 
     struct gw_msg *m = gw_msgv_push(out);
