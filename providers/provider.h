@@ -45,10 +45,72 @@ struct prov_response {
     struct gw_buf body;
 };
 
+/* ---- delivery status ------------------------------------------------------ */
+
+enum prov_status_code {
+    PROV_ST_UNKNOWN = 0, /* a value we do not know: acknowledged and logged, never an error */
+    PROV_ST_QUEUED,
+    PROV_ST_SENT,
+    PROV_ST_DELIVERED,
+    PROV_ST_FAILED,
+};
+
+/* One delivery receipt. All strings owned (freed by prov_statusv_free). */
+struct prov_status {
+    char *provider_msg_id;        /* id the send API returned; NULL when only ref identifies it */
+    char *ref;                    /* our outbox id echoed back (client-ref, out_id, ?ref=...), or NULL */
+    enum prov_status_code status;
+    char *raw_status;             /* the provider's own word ("delivered", "DELIVRD"), never NULL */
+    char *error;                  /* provider error code or reason, or NULL */
+    char *phone;                  /* recipient as the provider wrote it, or NULL */
+    int opted_out;                /* 1: the provider says the recipient opted out (e.g. Twilio 21610) */
+};
+struct prov_statusv {
+    struct prov_status *v;
+    size_t n, cap;
+};
+struct prov_status *prov_statusv_push(struct prov_statusv *sv); /* appends a zeroed entry */
+void prov_statusv_free(struct prov_statusv *sv);
+
+/* ---- outbound -------------------------------------------------------------- */
+
+/* One message to send, as the sender hands it to build_send. Borrowed. */
+struct prov_outbound {
+    long long outbox_id;      /* our id: put it where the provider echoes it back (client-ref, OutId...) */
+    const char *to;           /* recipient, E.164 */
+    const char *text;         /* rendered text (free-text channels) */
+    const char *tmpl;         /* template name */
+    const char *tmpl_code;    /* approved template id on template-only channels (aliyun_code,
+                                 tencent_id), NULL otherwise */
+    const char *tmpl_vars;    /* comma-separated variable names in the template's order */
+    const char *vars_json;    /* the variables as a JSON object of strings */
+    const char *status_url;   /* <public_url>/hooks/<channel>/status?ref=<outbox id> */
+    long long now;            /* unix seconds, for timestamps and signatures */
+    const char *nonce;        /* 32 random hex characters, for signatures that need one */
+};
+
+/* The HTTP request a provider builds; the sender performs it. Owned. */
+struct prov_http {
+    char *url;                /* full URL (the channel's `url` override replaces the default base) */
+    const char *method;       /* "POST" (static) */
+    struct gw_buf body;
+    struct gw_buf headers;    /* "Name: value\n" lines */
+    char *userpwd;            /* "user:password" for HTTP Basic, or NULL */
+};
+void prov_http_free(struct prov_http *h);
+
+/* Results of parse_send. */
+enum {
+    PROV_SEND_OK = 0,    /* accepted; msg_id filled */
+    PROV_SEND_RETRY = 1, /* transient (throttled, 5xx, provider busy): try again later */
+    PROV_SEND_FAIL = 2,  /* permanent (bad number, bad credentials, opted out): do not retry */
+};
+
 struct provider_ops {
     const char *name;                   /* "generic", "twilio", ... */
     const char *const *required_keys;   /* NULL-terminated channel keys that must be set */
     const char *const *optional_keys;   /* NULL-terminated keys that may be set */
+    int template_only;                  /* 1: sends only approved templates (aliyun, tencent) */
 
     /* Checks the request's signature against the channel's secret.
      * Returns PROV_OK, PROV_EFORBIDDEN (err says why, without secrets), or
@@ -65,6 +127,28 @@ struct provider_ops {
     /* Renders the answer to an SMS webhook whose messages are all stored
      * (duplicates included). */
     void (*render_sms_ack)(const struct gw_channel *ch, const struct gw_msgv *msgs, struct prov_response *resp);
+
+    /* Parses a delivery-status webhook (/hooks/<channel>/status) into out.
+     * Returns PROV_OK, PROV_IGNORED, PROV_EBADREQ or PROV_EFORBIDDEN (when
+     * the provider signs status callbacks, the check is done here or by
+     * verify, which runs first). */
+    int (*parse_status)(const struct gw_channel *ch, const struct prov_request *req, struct prov_statusv *out,
+                        char *err, size_t errlen);
+    /* Renders the answer to a status webhook (always a success: an unknown
+     * status must not make the provider retry forever). */
+    void (*render_status_ack)(const struct gw_channel *ch, struct prov_response *resp);
+
+    /* Builds the send-API request for one message. Returns PROV_OK, or
+     * PROV_EBADREQ with err when this channel cannot send it (e.g. no
+     * approved template code): a permanent failure. */
+    int (*build_send)(const struct gw_channel *ch, const struct prov_outbound *m, struct prov_http *out, char *err,
+                      size_t errlen);
+    /* Reads the send API's answer (http_status 0 = no answer: timeout or
+     * connection error). Returns PROV_SEND_OK with the provider's message
+     * id in msg_id, PROV_SEND_RETRY or PROV_SEND_FAIL with err; sets
+     * *opted_out when the provider says the recipient has opted out. */
+    int (*parse_send)(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
+                      size_t idlen, int *opted_out, char *err, size_t errlen);
 };
 
 /* Shared by providers: 0 when value (if present) fits max bytes and, for

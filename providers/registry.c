@@ -4,6 +4,7 @@
  * Adding a provider is one line here plus its own file; nothing else picks
  * providers by name. The array is const and shared by every thread.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../gateway/util.h"
@@ -43,4 +44,37 @@ int prov_check_field(const char *name, const char *value, size_t max, int is_ide
         }
     }
     return 0;
+}
+
+struct prov_status *prov_statusv_push(struct prov_statusv *sv)
+{
+    if (sv->n == sv->cap) {
+        sv->cap = sv->cap ? sv->cap * 2 : 4;
+        sv->v = gw_realloc(sv->v, sv->cap * sizeof *sv->v);
+    }
+    struct prov_status *st = &sv->v[sv->n++];
+    memset(st, 0, sizeof *st);
+    return st;
+}
+
+void prov_statusv_free(struct prov_statusv *sv)
+{
+    for (size_t i = 0; i < sv->n; i++) {
+        free(sv->v[i].provider_msg_id);
+        free(sv->v[i].ref);
+        free(sv->v[i].raw_status);
+        free(sv->v[i].error);
+        free(sv->v[i].phone);
+    }
+    free(sv->v);
+    memset(sv, 0, sizeof *sv);
+}
+
+void prov_http_free(struct prov_http *h)
+{
+    free(h->url);
+    gw_buf_free(&h->body);
+    gw_buf_free(&h->headers);
+    free(h->userpwd);
+    memset(h, 0, sizeof *h);
 }
