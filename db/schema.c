@@ -172,6 +172,32 @@ static const char *const migrations[] = {
     "  at INTEGER NOT NULL,"
     "  channel TEXT"
     ");",
+    /* 2: delivery: attempts, receipts that arrive before the send returns */
+    "ALTER TABLE outbox ADD COLUMN sent_at INTEGER;"
+    "ALTER TABLE outbox ADD COLUMN done_at INTEGER;"
+    "CREATE INDEX outbox_provider ON outbox(channel, provider_msg_id);"
+    "CREATE TABLE send_attempt ("
+    "  id INTEGER PRIMARY KEY,"
+    "  outbox_id INTEGER NOT NULL REFERENCES outbox(id),"
+    "  attempt INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  http_status INTEGER,"
+    "  result TEXT NOT NULL,"             /* ok|retry|failed */
+    "  provider_msg_id TEXT,"
+    "  error TEXT"
+    ");"
+    "CREATE INDEX send_attempt_outbox ON send_attempt(outbox_id);"
+    "CREATE TABLE receipt_pending ("
+    "  id INTEGER PRIMARY KEY,"
+    "  channel TEXT NOT NULL,"
+    "  provider_msg_id TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  raw_status TEXT,"
+    "  error TEXT,"
+    "  received_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX receipt_pending_msg ON receipt_pending(channel, provider_msg_id);",
 };
 
 int schema_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

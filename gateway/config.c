@@ -192,6 +192,18 @@ static int policy_key(struct loader *l, const char *name, const char *value)
     return fail(l, "unknown key '%s' in [policy]", name);
 }
 
+static int sender_key(struct loader *l, const char *name, const char *value)
+{
+    struct gw_sender_cfg *sc = &l->cfg->sender;
+    if (!strcmp(name, "max_attempts")) return parse_int(l, name, value, 1, 100, &sc->max_attempts);
+    if (!strcmp(name, "max_age")) return parse_int(l, name, value, 60, 30 * 86400, &sc->max_age);
+    if (!strcmp(name, "backoff")) return parse_int(l, name, value, 1, 3600, &sc->backoff);
+    if (!strcmp(name, "backoff_max")) return parse_int(l, name, value, 1, 86400, &sc->backoff_max);
+    if (!strcmp(name, "timeout")) return parse_int(l, name, value, 1, 300, &sc->timeout);
+    if (!strcmp(name, "max_in_flight")) return parse_int(l, name, value, 1, 10000, &sc->max_in_flight);
+    return fail(l, "unknown key '%s' in [sender]", name);
+}
+
 static int in_list(const char *const *list, const char *name)
 {
     for (; list && *list; list++)
@@ -311,6 +323,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
     if (!strcmp(section, "server")) return server_key(l, name, value);
     if (!strcmp(section, "store")) return store_key(l, name, value);
     if (!strcmp(section, "policy")) return policy_key(l, name, value);
+    if (!strcmp(section, "sender")) return sender_key(l, name, value);
     if (!strncmp(section, "channel ", 8)) return channel_key(l, section + 8, name, value);
     if (!strncmp(section, "template ", 9)) return template_key(l, section + 9, name, value);
     if (!*section) return fail(l, "key '%s' outside any section", name);
@@ -336,6 +349,61 @@ static void defaults(struct gw_config *c)
     c->policy.ack_minutes_p0 = 15;
     c->policy.ack_minutes_p1 = 30;
     c->policy.country_code = gw_strdup("86");
+    c->sender.max_attempts = 10;
+    c->sender.max_age = 86400;
+    c->sender.backoff = 2;
+    c->sender.backoff_max = 600;
+    c->sender.timeout = 15;
+    c->sender.max_in_flight = 64;
+}
+
+/* The template as this config renders it: override text, else built-in. */
+static const char *template_text(const struct gw_config *c, const struct tmpl_def *d, const struct gw_template **o)
+{
+    *o = gw_config_template(c, d->name);
+    return *o && (*o)->text ? (*o)->text : d->text;
+}
+
+/* Start-up template lint: every template renders within one SMS (70 UCS-2
+ * units) with its longest realistic values, carries no 【】 (the provider
+ * adds the signature) and no link, uses only its declared variables, and
+ * has an approved code for every template-only channel. */
+static int lint_templates(struct loader *l)
+{
+    struct gw_config *c = l->cfg;
+    size_t n;
+    const struct tmpl_def *defs = tmpl_builtin(&n);
+    for (size_t i = 0; i < n; i++) {
+        const struct gw_template *o;
+        const char *text = template_text(c, &defs[i], &o);
+        if (strstr(text, "【") || strstr(text, "】"))
+            return fail(l, "[template %s]: text must not contain 【】 (the provider adds the signature)", defs[i].name), -1;
+        if (strstr(text, "http://") || strstr(text, "https://") || strstr(text, "www."))
+            return fail(l, "[template %s]: text must not carry a link", defs[i].name), -1;
+        struct gw_buf b = {0};
+        char err[160];
+        int nv;
+        const struct h_var *longest = tmpl_longest_values(&nv);
+        if (tmpl_render(c, defs[i].name, longest, nv, &b, err, sizeof err) != 0) {
+            gw_buf_free(&b);
+            return fail(l, "[template %s]: %s", defs[i].name, err), -1;
+        }
+        size_t units = tmpl_ucs2_len(gw_buf_cstr(&b));
+        gw_buf_free(&b);
+        if (units > 70)
+            return fail(l, "[template %s]: renders to %zu characters with its longest values; one SMS holds 70",
+                        defs[i].name, units), -1;
+        for (size_t k = 0; k < c->nchannels; k++) {
+            const struct gw_channel *ch = &c->channels[k];
+            if (!ch->ops || !ch->ops->template_only) continue;
+            int aliyun = !strcmp(ch->provider, "aliyun");
+            const char *code = o ? (aliyun ? o->aliyun_code : o->tencent_id) : NULL;
+            if (!code)
+                return fail(l, "[channel %s] sends only approved templates: [template %s] needs %s", ch->name,
+                            defs[i].name, aliyun ? "aliyun_code" : "tencent_id"), -1;
+        }
+    }
+    return 0;
 }
 
 /* Checks that need the whole file: required provider keys, one default. */
@@ -356,6 +424,8 @@ static int finish(struct loader *l)
         l->line = 0;
         return fail(l, "more than one channel has default = yes");
     }
+    l->line = 0;
+    if (lint_templates(l) != 0) return 0;
     if (c->policy.checkin_escalate_days < c->policy.checkin_days) {
         l->line = 0;
         return fail(l, "checkin_escalate_days must not be less than checkin_days");

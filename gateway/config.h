@@ -48,6 +48,16 @@ struct gw_policy {
     char *country_code;          /* digits, e.g. "86" */
 };
 
+/* [sender]: outbound delivery. */
+struct gw_sender_cfg {
+    int max_attempts;         /* attempts before a transient failure becomes final */
+    int max_age;              /* seconds after which an unsent row fails */
+    int backoff;              /* first retry delay, seconds (doubles, with jitter) */
+    int backoff_max;          /* longest retry delay, seconds */
+    int timeout;              /* seconds one send request may take */
+    int max_in_flight;        /* requests on the wire at once, all channels */
+};
+
 struct gw_config {
     char *path;               /* the file it was loaded from */
     /* [server] */
@@ -63,6 +73,7 @@ struct gw_config {
     int batch_max;            /* most messages one store transaction takes */
     /* [policy] */
     struct gw_policy policy;
+    struct gw_sender_cfg sender;
     struct gw_channel *channels;
     size_t nchannels;
     struct gw_template *templates;

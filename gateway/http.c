@@ -94,6 +94,25 @@ static const char *req_header(const struct prov_request *pr, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+/* Fills pr with a view of r; url receives public_url + the raw target. */
+static void request_view(struct req *r, const char *method, struct gw_buf *url, struct prov_request *pr)
+{
+    gw_buf_puts(url, r->srv->cfg->public_url);
+    gw_buf_puts(url, r->uri);
+    const char *q = strchr(r->uri, '?');
+    *pr = (struct prov_request){
+        .method = method,
+        .url = gw_buf_cstr(url),
+        .query = q ? q + 1 : "",
+        .content_type = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .body = gw_buf_cstr(&r->body),
+        .body_len = r->body.len,
+        .header = req_header,
+        .impl = r,
+        .now = gw_clock_now(),
+    };
+}
+
 /* ---- the writer's side ------------------------------------------------------ */
 
 static void job_done(struct pipeline_job *job)
@@ -107,6 +126,13 @@ static enum MHD_Result answer_job(struct req *r)
 {
     if (!r->job.ok) return respond_error(r, 503, "store unavailable, retry later");
     if (!r->ch) return respond(r, 200, "text/plain; charset=utf-8", "ok\n", 3); /* health */
+    if (r->job.status_channel) {
+        struct prov_response sr = {.status = 200, .content_type = "text/plain"};
+        r->ch->ops->render_status_ack(r->ch, &sr);
+        enum MHD_Result rc = respond(r, sr.status, sr.content_type, gw_buf_cstr(&sr.body), sr.body.len);
+        gw_buf_free(&sr.body);
+        return rc;
+    }
     char masked[GW_MASK_LEN];
     for (size_t i = 0; i < r->job.msgs.n; i++)
         gw_info("sms channel=%s from=%s id=%lld %s", r->ch->name, gw_mask_phone(r->job.msgs.v[i].from, masked),
@@ -141,20 +167,8 @@ static enum MHD_Result hook_sms(struct req *r, const char *method)
     if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0)
         return respond_error(r, 405, "use POST");
     struct gw_buf url = {0};
-    gw_buf_puts(&url, r->srv->cfg->public_url);
-    gw_buf_puts(&url, r->uri);
-    const char *q = strchr(r->uri, '?');
-    struct prov_request pr = {
-        .method = method,
-        .url = gw_buf_cstr(&url),
-        .query = q ? q + 1 : "",
-        .content_type = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
-        .body = gw_buf_cstr(&r->body),
-        .body_len = r->body.len,
-        .header = req_header,
-        .impl = r,
-        .now = gw_clock_now(),
-    };
+    struct prov_request pr;
+    request_view(r, method, &url, &pr);
     char err[160] = "";
     enum MHD_Result rc;
     int v = ops->verify ? ops->verify(r->ch, &pr, err, sizeof err) : PROV_OK;
@@ -177,6 +191,40 @@ static enum MHD_Result hook_sms(struct req *r, const char *method)
         if (!m->received_at) m->received_at = pr.now;
     }
     if (p == PROV_IGNORED || r->job.msgs.n == 0) {
+        r->job.ok = 1;
+        rc = answer_job(r);
+        goto end;
+    }
+    rc = submit(r);
+end:
+    gw_buf_free(&url);
+    return rc;
+}
+
+static enum MHD_Result hook_status(struct req *r, const char *method)
+{
+    const struct provider_ops *ops = r->ch->ops;
+    if (!ops->parse_status || !ops->render_status_ack)
+        return respond_error(r, 404, "this channel takes no delivery receipts");
+    if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) return respond_error(r, 405, "use POST");
+    struct gw_buf url = {0};
+    struct prov_request pr;
+    request_view(r, method, &url, &pr);
+    char err[160] = "";
+    enum MHD_Result rc;
+    int v = ops->verify ? ops->verify(r->ch, &pr, err, sizeof err) : PROV_OK;
+    if (v != PROV_OK) {
+        rc = v == PROV_EBADREQ ? respond_error(r, 400, err[0] ? err : "malformed request")
+                               : respond_error(r, 403, err[0] ? err : "bad signature");
+        goto end;
+    }
+    int p = ops->parse_status(r->ch, &pr, &r->job.statuses, err, sizeof err);
+    if (p == PROV_EBADREQ || p == PROV_EFORBIDDEN) {
+        rc = respond_error(r, p == PROV_EBADREQ ? 400 : 403, err[0] ? err : "malformed request");
+        goto end;
+    }
+    r->job.status_channel = r->ch->name;
+    if (p == PROV_IGNORED || r->job.statuses.n == 0) {
         r->job.ok = 1;
         rc = answer_job(r);
         goto end;
@@ -217,6 +265,7 @@ static enum MHD_Result route(struct req *r, const char *url, const char *method)
         r->route = slash + 1;
         if (r->too_big) return respond_error(r, 413, "body too large");
         if (!strcmp(slash + 1, "sms")) return hook_sms(r, method);
+        if (!strcmp(slash + 1, "status")) return hook_status(r, method);
         r->ch = NULL;
         return respond_error(r, 404, "not found");
     }

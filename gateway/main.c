@@ -1,5 +1,6 @@
 /* gateway/main.c - the gateway's command line: serve, migrate, import,
  * export, sms, templates (DESIGN §4). One binary, one subcommand per run. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include "metrics.h"
 #include "pipeline.h"
 #include "roster.h"
+#include "sender.h"
 #include "util.h"
 #include "writer.h"
 
@@ -131,9 +133,17 @@ static int cmd_serve(struct gw_config *cfg)
     }
     struct metrics *m = metrics_new(cfg);
     struct writer *w = NULL;
+    struct sender *snd = NULL;
     struct http_server *http = NULL;
-    if (writer_start(cfg, st, m, &w) != 0) {
+    if (sender_start(cfg, m, &snd, err, sizeof err) != 0) {
+        fprintf(stderr, "gateway: %s\n", err);
+        store_close(st);
+        metrics_free(m);
+        return 1;
+    }
+    if (writer_start(cfg, st, m, sender_wake, snd, &w) != 0) {
         fprintf(stderr, "gateway: cannot start the store writer\n");
+        sender_stop(snd);
         store_close(st);
         metrics_free(m);
         return 1;
@@ -141,6 +151,7 @@ static int cmd_serve(struct gw_config *cfg)
     if (http_start(cfg, w, m, &http, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
         writer_stop(w);
+        sender_stop(snd);
         metrics_free(m);
         return 1;
     }
@@ -159,6 +170,7 @@ static int cmd_serve(struct gw_config *cfg)
     }
     http_stop(http);
     writer_stop(w);
+    sender_stop(snd);
     metrics_free(m);
     gw_info("stopped");
     return 0;
@@ -258,6 +270,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread starts */
     static const char *const known[] = {"serve", "migrate", "import", "export", "sms", "templates", NULL};
     int ok = 0;
     for (int i = 0; known[i]; i++) ok |= !strcmp(cmd, known[i]);
@@ -293,5 +306,6 @@ int main(int argc, char **argv)
         }
     }
     gw_config_free(cfg);
+    curl_global_cleanup();
     return rc;
 }

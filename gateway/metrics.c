@@ -26,6 +26,7 @@ struct metrics {
     _Atomic unsigned long long *req; /* (nchan + 2) x (NSTATUS + 1) */
     _Atomic unsigned long long stored, duplicates, batches, failed_batches;
     struct histogram batch_size, commit_seconds;
+    _Atomic unsigned long long *sends; /* nchan x 3 (ok, retry, failed) */
 };
 
 struct metrics *metrics_new(const struct gw_config *cfg)
@@ -35,6 +36,7 @@ struct metrics *metrics_new(const struct gw_config *cfg)
     m->names = gw_calloc(m->nchan + 2, sizeof *m->names);
     for (size_t i = 0; i < m->nchan; i++) m->names[i] = cfg->channels[i].name;
     m->req = gw_calloc((m->nchan + 2) * (NSTATUS + 1), sizeof *m->req);
+    m->sends = gw_calloc(m->nchan ? m->nchan * 3 : 1, sizeof *m->sends);
     return m;
 }
 
@@ -43,6 +45,7 @@ void metrics_free(struct metrics *m)
     if (!m) return;
     free(m->names);
     free((void *)m->req);
+    free((void *)m->sends);
     free(m);
 }
 
@@ -76,6 +79,17 @@ void metrics_batch(struct metrics *m, size_t stored, size_t duplicates, size_t b
     atomic_fetch_add_explicit(ok ? &m->batches : &m->failed_batches, 1, memory_order_relaxed);
     observe(&m->batch_size, batch_bounds, NBATCH, (double)batch);
     observe(&m->commit_seconds, lat_bounds, NLAT, seconds);
+}
+
+static const char *const send_results[] = {"ok", "retry", "failed"};
+
+void metrics_send(struct metrics *m, const char *channel, const char *result)
+{
+    for (size_t i = 0; i < m->nchan; i++) {
+        if (strcmp(m->names[i], channel) != 0) continue;
+        for (size_t r = 0; r < 3; r++)
+            if (!strcmp(result, send_results[r])) atomic_fetch_add_explicit(&m->sends[i * 3 + r], 1, memory_order_relaxed);
+    }
 }
 
 static void render_hist(struct gw_buf *out, const char *name, const char *help, struct histogram *h,
@@ -121,6 +135,12 @@ void metrics_render(struct metrics *m, struct gw_buf *out)
                   "# TYPE gateway_store_batches_failed_total counter\ngateway_store_batches_failed_total %llu\n",
                   atomic_load(&m->stored), atomic_load(&m->duplicates), atomic_load(&m->batches),
                   atomic_load(&m->failed_batches));
+    gw_buf_puts(out, "# HELP gateway_send_attempts_total Outbound send attempts by channel and result.\n"
+                     "# TYPE gateway_send_attempts_total counter\n");
+    for (size_t i = 0; i < m->nchan; i++)
+        for (size_t r = 0; r < 3; r++)
+            gw_buf_printf(out, "gateway_send_attempts_total{channel=\"%s\",result=\"%s\"} %llu\n", m->names[i],
+                          send_results[r], atomic_load_explicit(&m->sends[i * 3 + r], memory_order_relaxed));
     render_hist(out, "gateway_store_batch_size", "Requests per store transaction.", &m->batch_size, batch_bounds,
                 NBATCH);
     render_hist(out, "gateway_store_commit_seconds", "Store transaction time including fsync.", &m->commit_seconds,

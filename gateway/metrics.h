@@ -19,6 +19,8 @@ void metrics_request(struct metrics *m, const char *channel, int status);
 /* A store transaction: messages newly stored, duplicates, batch size (jobs),
  * commit latency in seconds, and whether it committed. */
 void metrics_batch(struct metrics *m, size_t stored, size_t duplicates, size_t batch, double seconds, int ok);
+/* One send attempt's result: "ok", "retry" or "failed". */
+void metrics_send(struct metrics *m, const char *channel, const char *result);
 /* Appends the exposition text. */
 void metrics_render(struct metrics *m, struct gw_buf *out);
 

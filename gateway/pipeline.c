@@ -10,6 +10,8 @@
 #include "pipeline.h"
 
 #include <jansson.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +122,49 @@ static int process_one(struct store *st, const struct gw_config *cfg, struct gw_
     return 0;
 }
 
+static const char *status_word(enum prov_status_code c)
+{
+    switch (c) {
+    case PROV_ST_QUEUED: return "queued";
+    case PROV_ST_SENT: return "sent";
+    case PROV_ST_DELIVERED: return "delivered";
+    case PROV_ST_FAILED: return "failed";
+    default: return NULL;
+    }
+}
+
+/* Applies one delivery receipt. Returns 0, or -2 when the store failed. */
+static int apply_receipt(struct store *st, const struct gw_config *cfg, const char *channel,
+                         const struct prov_status *r, int64_t now)
+{
+    char masked[GW_MASK_LEN];
+    const char *word = status_word(r->status);
+    long ref = 0;
+    if (r->ref && gw_parse_long(r->ref, 1, INT64_MAX > LONG_MAX ? LONG_MAX : (long)INT64_MAX, &ref) != 0) ref = 0;
+    char recipient[32] = "";
+    if (word) {
+        int rc = store_outbox_receipt(st, channel, r->provider_msg_id, ref, word, r->raw_status, r->error, now,
+                                      recipient);
+        if (rc < 0) return -2;
+        gw_info("receipt channel=%s id=%s ref=%ld status=%s (%s)%s", channel,
+                r->provider_msg_id ? r->provider_msg_id : "-", ref, word, r->raw_status ? r->raw_status : "",
+                rc == 1 ? " held until the send returns" : "");
+    } else {
+        /* Acknowledged and kept in the log: a provider must not retry it forever. */
+        gw_warn("receipt channel=%s id=%s: unknown status '%s' ignored", channel,
+                r->provider_msg_id ? r->provider_msg_id : "-", r->raw_status ? r->raw_status : "");
+    }
+    if (r->opted_out) {
+        const char *phone = recipient[0] ? recipient : r->phone;
+        char e164[40];
+        if (phone && gw_phone_e164(phone, cfg->policy.country_code, e164, sizeof e164) == 0) {
+            if (db_optout_set(st, e164, channel, now) != 0) return -2;
+            gw_info("opt-out recorded for %s (signalled by %s)", gw_mask_phone(e164, masked), channel);
+        }
+    }
+    return 0;
+}
+
 int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipeline_job **jobs, size_t n, int64_t now)
 {
     if (store_begin(st) != 0) {
@@ -143,6 +188,8 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
             else if (rc == 1) job->duplicate[i] = 1;
             else job->stored++;
         }
+        for (size_t i = 0; i < job->statuses.n; i++)
+            if (apply_receipt(st, cfg, job->status_channel, &job->statuses.v[i], now) != 0) goto abort;
     }
     if (store_commit(st) != 0) {
         gw_error("commit: %s", store_errmsg(st));
@@ -159,6 +206,7 @@ abort:
 void pipeline_job_clear(struct pipeline_job *job)
 {
     gw_msgv_free(&job->msgs);
+    prov_statusv_free(&job->statuses);
     free(job->inbox_ids);
     free(job->duplicate);
     job->inbox_ids = NULL;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../db/store.h"
+#include "../providers/provider.h"
 #include "config.h"
 #include "message.h"
 
@@ -21,6 +22,8 @@
  * batch, its outcome. */
 struct pipeline_job {
     struct gw_msgv msgs;   /* owned by whoever created the job */
+    struct prov_statusv statuses; /* delivery receipts to apply (owned) */
+    const char *status_channel;   /* channel the receipts came in on (borrowed from the config) */
     int64_t *inbox_ids;    /* out: one per message (allocated by pipeline_batch, owned by the job) */
     int *duplicate;        /* out: 1 when that message was already stored */
     int ok;                /* out: 1 when every message of the job is committed */
@@ -31,7 +34,8 @@ struct pipeline_job {
     struct pipeline_job *next; /* queue link, owned by the writer */
 };
 
-/* Stores and handles every message of every job in one transaction, then
+/* Stores and handles every message and applies every delivery receipt of
+ * every job in one transaction, then
  * commits (fsync). Fills each job's results; jobs whose messages failed
  * have ok = 0 (and nothing of theirs is committed). Returns 0 when the
  * transaction committed, -1 when it did not (then every job has ok = 0).

@@ -20,6 +20,8 @@ struct writer {
     const struct gw_config *cfg;   /* borrowed, frozen */
     struct store *st;              /* owned; used only by the thread */
     struct metrics *metrics;       /* borrowed */
+    void (*on_commit)(void *);     /* called after a commit that stored something */
+    void *on_commit_arg;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -62,15 +64,19 @@ static void *run(void *arg)
             for (size_t k = 0; batch[i]->duplicate && k < batch[i]->msgs.n; k++) dups += batch[i]->duplicate[k];
         }
         metrics_batch(w->metrics, rc == 0 ? stored : 0, rc == 0 ? dups : 0, n, dt, rc == 0);
+        if (rc == 0 && w->on_commit) w->on_commit(w->on_commit_arg);
         for (size_t i = 0; i < n; i++) batch[i]->done(batch[i]);
     }
     free(batch);
     return NULL;
 }
 
-int writer_start(const struct gw_config *cfg, struct store *st, struct metrics *metrics, struct writer **out)
+int writer_start(const struct gw_config *cfg, struct store *st, struct metrics *metrics, void (*on_commit)(void *),
+                 void *arg, struct writer **out)
 {
     struct writer *w = gw_calloc(1, sizeof *w);
+    w->on_commit = on_commit;
+    w->on_commit_arg = arg;
     w->cfg = cfg;
     w->st = st;
     w->metrics = metrics;

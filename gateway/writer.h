@@ -16,8 +16,11 @@
 
 struct writer;
 
-/* Starts the writer thread. Takes ownership of st. Returns 0 or -1. */
-int writer_start(const struct gw_config *cfg, struct store *st, struct metrics *metrics, struct writer **out);
+/* Starts the writer thread. Takes ownership of st. After each transaction
+ * that committed new messages, calls on_commit(arg) (may be NULL) on the
+ * writer's thread: the sender's wake-up. Returns 0 or -1. */
+int writer_start(const struct gw_config *cfg, struct store *st, struct metrics *metrics, void (*on_commit)(void *),
+                 void *arg, struct writer **out);
 
 /* Queues a job (ownership stays with the caller until job->done runs).
  * Returns 0, or -1 when the writer is stopping or the queue is full

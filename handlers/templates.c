@@ -169,6 +169,21 @@ int tmpl_render(const struct gw_config *cfg, const char *name, const struct h_va
     return 0;
 }
 
+static const struct h_var longest[] = {
+    {"code", "13800000001"},             /* a phone number typed where a child code belongs */
+    {"codes", "1000015、1000028等16名"}, /* a check-in for many children */
+    {"case", "2403150001"},
+    {"date", "2024年12月31日"},
+    {"days", "14"},
+    {"fmt", "ZF 编号 [日期] 结果"},
+};
+
+const struct h_var *tmpl_longest_values(int *n)
+{
+    *n = (int)(sizeof longest / sizeof longest[0]);
+    return longest;
+}
+
 size_t tmpl_ucs2_len(const char *s)
 {
     size_t n = 0;

@@ -26,6 +26,10 @@ const struct tmpl_def *tmpl_find(const char *name);
 int tmpl_render(const struct gw_config *cfg, const char *name, const struct h_var *vars, int nvars,
                 struct gw_buf *out, char *err, size_t errlen);
 
+/* The longest realistic value of every template variable (static array of
+ * *n entries): what the start-up lint and the tests render with. */
+const struct h_var *tmpl_longest_values(int *n);
+
 /* Number of UTF-16 code units in s (what an SMS segment counts). */
 size_t tmpl_ucs2_len(const char *s);
 

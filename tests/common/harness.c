@@ -76,6 +76,12 @@ int gwp_run(const char *const *args, char **out, char **err)
 
 int gwp_init(struct gw_proc *g, const char *extra_ini, int roster)
 {
+    return gwp_init_send(g, extra_ini, roster, NULL, NULL);
+}
+
+int gwp_init_send(struct gw_proc *g, const char *extra_ini, int roster, const char *generic_url,
+                  const char *twilio_url)
+{
     memset(g, 0, sizeof *g);
     snprintf(g->dir, sizeof g->dir, "/tmp/gw-e2e-XXXXXX");
     if (!mkdtemp(g->dir)) return -1;
@@ -89,10 +95,12 @@ int gwp_init(struct gw_proc *g, const char *extra_ini, int roster)
             "log_level = info\n"
             "[store]\npath = %s\nsynchronous = full\n"
             "[policy]\ntimezone = Asia/Shanghai\ndefault_region = 示例县\ncountry_code = 86\n"
-            "[channel generic]\nprovider = generic\nsecret = " GENERIC_SECRET "\ndefault = yes\n"
+            "[channel generic]\nprovider = generic\nsecret = " GENERIC_SECRET "\ndefault = yes\n%s%s%s"
             "[channel twilio]\nprovider = twilio\naccount_sid = AC00000000000000000000000000000001\n"
-            "auth_token = " TWILIO_TOKEN "\nnumber = +12025550100\n%s\n",
-            g->db, extra_ini ? extra_ini : "");
+            "auth_token = " TWILIO_TOKEN "\nnumber = +12025550100\n%s%s%s%s\n",
+            g->db, generic_url ? "url = " : "", generic_url ? generic_url : "", generic_url ? "\n" : "",
+            twilio_url ? "url = " : "", twilio_url ? twilio_url : "", twilio_url ? "\n" : "",
+            extra_ini ? extra_ini : "");
     fclose(f);
     if (!roster) return 0;
     static const char *const kinds[] = {"regions", "staff", "children", "guardians"};

@@ -26,6 +26,10 @@ struct gw_proc {
  * roster is non-zero, imports examples/roster/ into a migrated database.
  * Returns 0 or -1. */
 int gwp_init(struct gw_proc *g, const char *extra_ini, int roster);
+/* The same, with the generic and Twilio channels sending to the given
+ * send-API base URLs (a stand-in server); NULL leaves a channel without. */
+int gwp_init_send(struct gw_proc *g, const char *extra_ini, int roster, const char *generic_url,
+                  const char *twilio_url);
 /* Starts `gateway serve` and waits (polling) until /healthz answers 200.
  * Returns 0 or -1 (the log is printed to stderr on failure). */
 int gwp_start(struct gw_proc *g);

@@ -1,0 +1,71 @@
+/* db/store_outbox.h - the outbound queue's life: rows due for sending,
+ * claims, attempts, results and delivery receipts. Included by store.h.
+ *
+ * A row's status moves queued -> sending -> sent -> delivered | failed, or
+ * queued -> suppressed (a reminder to an opted-out number). "sending" means
+ * a request may be on the wire: at start-up store_outbox_recover puts such
+ * rows back in the queue, so a send whose answer was lost is sent again.
+ * A final state (delivered, failed, suppressed) is never changed.
+ */
+#ifndef STORE_OUTBOX_H
+#define STORE_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* One row to send. Strings owned; free with store_sends_free. */
+struct store_send {
+    int64_t id;
+    char *channel;    /* channel the row asks for, or NULL (route by number) */
+    char *recipient;  /* E.164 */
+    char *tmpl;       /* template name */
+    char *vars_json;  /* JSON object */
+    char *body;       /* rendered text */
+    char *kind;       /* reply|alert|notice|reminder */
+    int priority;     /* 0 most urgent */
+    int attempts;     /* attempts made so far */
+    int64_t created_at;
+};
+
+/* Puts rows left "sending" by a process that died back in the queue.
+ * *n (may be NULL) gets how many. */
+int store_outbox_recover(struct store *st, int64_t *n);
+
+/* Rows queued and due at now, most urgent first (priority, then age), at
+ * most limit, skipping ids in skip[0..nskip) (rows already in flight).
+ * Fills *rows (owned array, *n entries). */
+int store_outbox_due(struct store *st, int64_t now, int limit, const int64_t *skip, size_t nskip,
+                     struct store_send **rows, size_t *n);
+void store_sends_free(struct store_send *rows, size_t n);
+
+/* Earliest next_attempt_at of a queued row; 1 when there is none. */
+int store_outbox_next_due(struct store *st, int64_t *at);
+
+/* Marks a row in flight on channel: status sending, attempts + 1. Returns
+ * 0, or 1 when the row is no longer queued. */
+int store_outbox_claim(struct store *st, int64_t id, const char *channel, int64_t now);
+
+/* Records the end of an attempt. status: "sent" (with provider_msg_id),
+ * "queued" (retry at next_attempt_at), "failed" or "suppressed". A receipt
+ * that already made the row final is kept. A receipt held back for this
+ * provider_msg_id is applied. */
+int store_outbox_finish(struct store *st, int64_t id, const char *status, const char *provider_msg_id,
+                        const char *error, int64_t next_attempt_at, int64_t now);
+
+/* Appends the attempt log: result "ok"|"retry"|"failed", http 0 = no answer. */
+int store_send_attempt(struct store *st, int64_t outbox_id, int attempt, const char *channel, long http,
+                       const char *result, const char *provider_msg_id, const char *error, int64_t now);
+
+/* Applies a delivery receipt: to row ref when ref > 0 (and the row is on
+ * channel), else to the row with (channel, provider_msg_id). status is
+ * queued|sent|delivered|failed. Returns 0 applied (or ignored because the
+ * row is already final), 1 when no row matches yet (held in
+ * receipt_pending for when the send returns), -1 on error. *recipient
+ * (size 32, may be NULL) gets the row's number when one matched. */
+int store_outbox_receipt(struct store *st, const char *channel, const char *provider_msg_id, int64_t ref,
+                         const char *status, const char *raw_status, const char *error, int64_t now,
+                         char *recipient);
+
+#endif

@@ -1,0 +1,558 @@
+/* gateway/sender.c - the outbound queue's delivery loop.
+ *
+ * Threads: everything here runs on the sender's own thread except
+ * sender_wake (any thread: event_active is thread-safe with
+ * evthread_use_pthreads) and sender_start/sender_stop (the main thread).
+ *
+ * The loop follows curl's hiperfifo pattern: curl tells us which sockets to
+ * watch (on_socket) and when to call it back (on_curl_timer, which only
+ * arms a libevent timer); libevent calls curl_multi_socket_action; finished
+ * transfers are collected in check_done and recorded by pump, which also
+ * claims and starts new ones. Every database write of a pump is one
+ * transaction: results of finished sends, then claims of new ones. A claim
+ * is committed before its request leaves, so after a crash the row is found
+ * "sending" and sent again: a duplicate is possible only for a request the
+ * provider accepted whose answer we had not yet recorded.
+ */
+#include "sender.h"
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../db/store.h"
+#include "../handlers/templates.h"
+#include "../providers/provider.h"
+#include "clock.h"
+#include "log.h"
+#include "util.h"
+
+#define RESPONSE_CAP (64 * 1024) /* bytes of a provider answer we read at most */
+#define TICK_MS 250              /* how often due rows and retries are looked for when idle */
+
+struct chan_state {
+    const struct gw_channel *ch;
+    double tokens; /* token bucket of ch->tps requests per second */
+    double last;   /* monotonic seconds of the last refill */
+};
+
+struct xfer {
+    struct sender *s;
+    int64_t id;            /* outbox row */
+    int attempt;           /* this attempt's number (1-based) */
+    int64_t created_at;    /* row age, for max_age */
+    struct chan_state *cs;
+    char recipient[32];
+    char kind[16];
+    CURL *easy;
+    struct curl_slist *headers;
+    struct prov_http req;  /* owned: the request as built */
+    struct gw_buf resp;    /* the answer, at most RESPONSE_CAP */
+    int too_big;
+    CURLcode result;       /* transport result when done */
+    long http;             /* HTTP status when done (0: none) */
+    struct xfer *next;     /* in s->done once finished */
+};
+
+struct sender {
+    const struct gw_config *cfg;   /* borrowed, frozen */
+    struct metrics *metrics;       /* borrowed */
+    struct store *st;              /* owned, this thread only */
+    struct event_base *base;
+    struct event *curl_timer;      /* armed by curl's timer callback */
+    struct event *tick;            /* periodic look for due rows */
+    struct event *wake;            /* activated by sender_wake */
+    CURLM *multi;
+    struct chan_state *chans;      /* one per configured channel */
+    int in_flight;                 /* transfers on the wire */
+    struct xfer *done;             /* finished, not yet recorded */
+    unsigned seed;                 /* jitter, this thread only */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    int stopping;                  /* under lock */
+};
+
+/* ---- pure helpers ------------------------------------------------------------ */
+
+static int can_send(const struct gw_channel *ch) { return ch && ch->ops && ch->ops->build_send && ch->ops->parse_send; }
+
+const struct gw_channel *sender_route(const struct gw_config *cfg, const char *wanted, const char *to)
+{
+    if (wanted) {
+        const struct gw_channel *ch = gw_config_channel(cfg, wanted);
+        if (can_send(ch)) return ch;
+    }
+    const struct gw_channel *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < cfg->nchannels; i++) {
+        const struct gw_channel *ch = &cfg->channels[i];
+        if (!can_send(ch) || !ch->route) continue;
+        size_t n = strlen(ch->route);
+        if (n > best_len && to && strncmp(to, ch->route, n) == 0) {
+            best = ch;
+            best_len = n;
+        }
+    }
+    if (best) return best;
+    for (size_t i = 0; i < cfg->nchannels; i++)
+        if (cfg->channels[i].is_default && can_send(&cfg->channels[i])) return &cfg->channels[i];
+    return NULL;
+}
+
+int sender_backoff(const struct gw_sender_cfg *sc, int attempt, double jitter)
+{
+    double d = sc->backoff;
+    for (int i = 1; i < attempt && d < sc->backoff_max; i++) d *= 2;
+    if (d > sc->backoff_max) d = sc->backoff_max;
+    d *= jitter;
+    return d < 1 ? 1 : (int)d;
+}
+
+/* Masks runs of 7 or more digits (phone numbers) in a provider answer
+ * before it reaches the log. */
+static void redact(const char *in, size_t len, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < outlen;) {
+        size_t j = i;
+        while (j < len && in[j] >= '0' && in[j] <= '9') j++;
+        if (j - i >= 7) {
+            for (size_t k = i; k < j && o + 1 < outlen; k++) out[o++] = k < j - 4 && k >= i + 3 ? '*' : in[k];
+            i = j;
+        } else if (j > i) {
+            for (size_t k = i; k < j && o + 1 < outlen; k++) out[o++] = in[k];
+            i = j;
+        } else {
+            char c = in[i++];
+            out[o++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* ---- curl plumbing --------------------------------------------------------- */
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct xfer *x = arg;
+    size_t n = size * nmemb;
+    if (x->resp.len + n > RESPONSE_CAP) {
+        x->too_big = 1;
+        return 0; /* aborts the transfer */
+    }
+    gw_buf_append(&x->resp, ptr, n);
+    return n;
+}
+
+static void check_done(struct sender *s)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(s->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        struct xfer *x;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        x->result = msg->data.result;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->http);
+        curl_multi_remove_handle(s->multi, x->easy);
+        curl_easy_cleanup(x->easy);
+        x->easy = NULL;
+        s->in_flight--;
+        x->next = s->done;
+        s->done = x;
+    }
+}
+
+static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct sender *s = arg;
+    int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+    int running;
+    curl_multi_socket_action(s->multi, fd, flags, &running);
+    check_done(s);
+    if (s->done) event_active(s->wake, EV_READ, 0);
+}
+
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+    struct sender *s = arg;
+    struct event *ev = sockp;
+    if (what == CURL_POLL_REMOVE) {
+        if (ev) event_free(ev);
+        curl_multi_assign(s->multi, fd, NULL);
+        return 0;
+    }
+    short kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
+    if (ev) event_free(ev);
+    ev = event_new(s->base, fd, kind, on_socket_event, s);
+    event_add(ev, NULL);
+    curl_multi_assign(s->multi, fd, ev);
+    return 0;
+}
+
+static void on_curl_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct sender *s = arg;
+    int running;
+    curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(s);
+    if (s->done) event_active(s->wake, EV_READ, 0);
+}
+
+/* curl asks to be called back after ms: only arm the timer here. */
+static int on_curl_timer(CURLM *multi, long ms, void *arg)
+{
+    struct sender *s = arg;
+    if (ms < 0) {
+        evtimer_del(s->curl_timer);
+        return 0;
+    }
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(s->curl_timer, &tv);
+    return 0;
+}
+
+/* ---- recording results ---------------------------------------------------------- */
+
+static void record(struct sender *s, struct xfer *x, int64_t now)
+{
+    const struct gw_channel *ch = x->cs->ch;
+    char msg_id[160] = "", err[256] = "";
+    int opted_out = 0;
+    int rc;
+    long http = x->result == CURLE_OK ? x->http : 0;
+    if (x->too_big) {
+        rc = PROV_SEND_RETRY;
+        gw_err(err, sizeof err, "answer over %d bytes", RESPONSE_CAP);
+    } else {
+        rc = ch->ops->parse_send(ch, http, gw_buf_cstr(&x->resp), x->resp.len, msg_id, sizeof msg_id, &opted_out, err,
+                                 sizeof err);
+        if (x->result != CURLE_OK && !err[0]) gw_err(err, sizeof err, "%s", curl_easy_strerror(x->result));
+    }
+    const char *status, *result;
+    int64_t next = 0;
+    char final_err[300];
+    gw_strlcpy(final_err, err, sizeof final_err);
+    if (rc == PROV_SEND_OK) {
+        status = "sent";
+        result = "ok";
+    } else if (rc == PROV_SEND_RETRY && x->attempt < s->cfg->sender.max_attempts &&
+               now - x->created_at < s->cfg->sender.max_age) {
+        status = "queued";
+        result = "retry";
+        double jitter = 0.5 + (double)rand_r(&s->seed) / ((double)RAND_MAX + 1.0);
+        next = now + sender_backoff(&s->cfg->sender, x->attempt, jitter);
+    } else {
+        status = "failed";
+        result = "failed";
+        if (rc == PROV_SEND_RETRY)
+            snprintf(final_err, sizeof final_err, "gave up after %d attempts: %s", x->attempt, err);
+    }
+    char masked[GW_MASK_LEN], answer[200];
+    redact(gw_buf_cstr(&x->resp), x->resp.len < 160 ? x->resp.len : 160, answer, sizeof answer);
+    gw_info("send outbox=%lld channel=%s to=%s attempt=%d http=%ld result=%s%s%s%s%s answer=\"%s\"", (long long)x->id,
+            ch->name, gw_mask_phone(x->recipient, masked), x->attempt, http, result, msg_id[0] ? " id=" : "", msg_id,
+            final_err[0] ? " error=" : "", final_err, answer);
+    if (store_outbox_finish(s->st, x->id, status, msg_id[0] ? msg_id : NULL, final_err[0] ? final_err : NULL, next,
+                            now) != 0 ||
+        store_send_attempt(s->st, x->id, x->attempt, ch->name, http, result, msg_id[0] ? msg_id : NULL,
+                           err[0] ? err : NULL, now) != 0)
+        gw_error("recording send of outbox %lld: %s", (long long)x->id, store_errmsg(s->st));
+    if (opted_out && db_optout_set(s->st, x->recipient, ch->name, now) != 0)
+        gw_error("recording opt-out: %s", store_errmsg(s->st));
+    metrics_send(s->metrics, ch->name, result);
+}
+
+static void xfer_free(struct xfer *x)
+{
+    if (x->easy) curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->headers);
+    prov_http_free(&x->req);
+    gw_buf_free(&x->resp);
+    free(x);
+}
+
+/* ---- starting sends ---------------------------------------------------------------- */
+
+static int loopback_url(const char *url)
+{
+    return !strncmp(url, "http://127.", 11) || !strncmp(url, "http://localhost", 16) ||
+           !strncmp(url, "http://[::1]", 12);
+}
+
+static struct chan_state *chan_for(struct sender *s, const struct gw_channel *ch)
+{
+    for (size_t i = 0; i < s->cfg->nchannels; i++)
+        if (s->chans[i].ch == ch) return &s->chans[i];
+    return NULL;
+}
+
+static int take_token(struct chan_state *cs)
+{
+    double now = gw_clock_mono();
+    cs->tokens += (now - cs->last) * cs->ch->tps;
+    if (cs->tokens > cs->ch->tps) cs->tokens = cs->ch->tps;
+    cs->last = now;
+    if (cs->tokens < 1) return 0;
+    cs->tokens -= 1;
+    return 1;
+}
+
+/* Builds the request for a claimed row; returns the transfer, or NULL with
+ * err when this channel cannot send it (a permanent failure). */
+static struct xfer *build(struct sender *s, const struct store_send *r, struct chan_state *cs, char *err,
+                          size_t errlen)
+{
+    const struct gw_channel *ch = cs->ch;
+    const struct gw_template *t = gw_config_template(s->cfg, r->tmpl);
+    const struct tmpl_def *def = tmpl_find(r->tmpl);
+    const char *code = NULL;
+    if (ch->ops->template_only && t) code = !strcmp(ch->provider, "aliyun") ? t->aliyun_code : t->tencent_id;
+    unsigned char rnd[16];
+    char nonce[33];
+    if (RAND_bytes(rnd, sizeof rnd) != 1) memset(rnd, 0, sizeof rnd);
+    gw_hex(rnd, sizeof rnd, nonce);
+    char status_url[512];
+    snprintf(status_url, sizeof status_url, "%s/hooks/%s/status?ref=%lld", s->cfg->public_url, ch->name,
+             (long long)r->id);
+    struct prov_outbound m = {
+        .outbox_id = r->id, .to = r->recipient, .text = r->body, .tmpl = r->tmpl, .tmpl_code = code,
+        .tmpl_vars = def ? def->vars : "", .vars_json = r->vars_json ? r->vars_json : "{}",
+        .status_url = status_url, .now = gw_clock_now(), .nonce = nonce,
+    };
+    struct xfer *x = gw_calloc(1, sizeof *x);
+    x->s = s;
+    x->id = r->id;
+    x->attempt = r->attempts + 1;
+    x->created_at = r->created_at;
+    x->cs = cs;
+    gw_strlcpy(x->recipient, r->recipient, sizeof x->recipient);
+    gw_strlcpy(x->kind, r->kind ? r->kind : "", sizeof x->kind);
+    if (ch->ops->build_send(ch, &m, &x->req, err, errlen) != PROV_OK) {
+        xfer_free(x);
+        return NULL;
+    }
+    if (!x->req.url || (strncmp(x->req.url, "https://", 8) != 0 && !loopback_url(x->req.url))) {
+        gw_err(err, errlen, "refusing a send URL that is not https");
+        xfer_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+static void start(struct sender *s, struct xfer *x)
+{
+    CURL *e = curl_easy_init();
+    x->easy = e;
+    curl_easy_setopt(e, CURLOPT_URL, x->req.url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, loopback_url(x->req.url) ? "http,https" : "https");
+    curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)s->cfg->sender.timeout);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)(s->cfg->sender.timeout < 10 ? s->cfg->sender.timeout : 10));
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->req.method ? x->req.method : "POST");
+    if (x->req.userpwd) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERPWD, x->req.userpwd);
+    }
+    const char *h = gw_buf_cstr(&x->req.headers);
+    while (*h) {
+        const char *nl = strchr(h, '\n');
+        size_t n = nl ? (size_t)(nl - h) : strlen(h);
+        if (n) {
+            char *line = gw_strndup(h, n);
+            x->headers = curl_slist_append(x->headers, line);
+            free(line);
+        }
+        h += n + (nl ? 1 : 0);
+    }
+    x->headers = curl_slist_append(x->headers, "Expect:");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, gw_buf_cstr(&x->req.body));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body.len);
+    s->in_flight++;
+    curl_multi_add_handle(s->multi, e);
+}
+
+/* One round: record finished sends, claim what is due, start it. */
+static void pump(struct sender *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int stopping = s->stopping;
+    pthread_mutex_unlock(&s->lock);
+    int64_t now = gw_clock_now();
+    struct xfer *finished = s->done;
+    s->done = NULL;
+    struct xfer *ready = NULL;
+    int room = s->cfg->sender.max_in_flight - s->in_flight;
+    if (!finished && (stopping || room <= 0)) return;
+
+    if (store_begin(s->st) != 0) {
+        gw_error("sender: %s", store_errmsg(s->st));
+        s->done = finished; /* try again next round */
+        return;
+    }
+    for (struct xfer *x = finished; x; x = x->next) record(s, x, now);
+    struct store_send *rows = NULL;
+    size_t n = 0;
+    if (!stopping && room > 0 && store_outbox_due(s->st, now, room, NULL, 0, &rows, &n) != 0)
+        gw_error("sender: %s", store_errmsg(s->st));
+    for (size_t i = 0; i < n; i++) {
+        const struct store_send *r = &rows[i];
+        const struct gw_channel *ch = sender_route(s->cfg, r->channel, r->recipient);
+        char err[200] = "";
+        if (!ch) {
+            store_outbox_finish(s->st, r->id, "failed", NULL, "no channel can send to this number", 0, now);
+            continue;
+        }
+        if (r->kind && !strcmp(r->kind, "reminder") && db_optout_check(s->st, r->recipient) == 0) {
+            store_outbox_finish(s->st, r->id, "suppressed", NULL, "recipient opted out of reminders", 0, now);
+            continue;
+        }
+        struct chan_state *cs = chan_for(s, ch);
+        if (!take_token(cs)) continue; /* over the channel's rate: stays queued */
+        if (store_outbox_claim(s->st, r->id, ch->name, now) != 0) continue;
+        struct xfer *x = build(s, r, cs, err, sizeof err);
+        if (!x) {
+            char masked[GW_MASK_LEN];
+            gw_warn("send outbox=%lld channel=%s to=%s failed: %s", (long long)r->id, ch->name,
+                    gw_mask_phone(r->recipient, masked), err);
+            store_outbox_finish(s->st, r->id, "failed", NULL, err, 0, now);
+            store_send_attempt(s->st, r->id, r->attempts + 1, ch->name, 0, "failed", NULL, err, now);
+            metrics_send(s->metrics, ch->name, "failed");
+            continue;
+        }
+        x->next = ready;
+        ready = x;
+    }
+    store_sends_free(rows, n);
+    if (store_commit(s->st) != 0) {
+        /* Nothing claimed is on the wire yet: drop it, the rows stay queued. */
+        gw_error("sender commit: %s", store_errmsg(s->st));
+        store_rollback(s->st);
+        while (ready) {
+            struct xfer *x = ready;
+            ready = x->next;
+            xfer_free(x);
+        }
+        s->done = finished;
+        return;
+    }
+    while (finished) {
+        struct xfer *x = finished;
+        finished = x->next;
+        xfer_free(x);
+    }
+    while (ready) {
+        struct xfer *x = ready;
+        ready = x->next;
+        start(s, x);
+    }
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    struct sender *s = arg;
+    pump(s);
+    pthread_mutex_lock(&s->lock);
+    int stopping = s->stopping;
+    pthread_mutex_unlock(&s->lock);
+    if (stopping && s->in_flight == 0 && !s->done) event_base_loopbreak(s->base);
+}
+
+static void *run(void *arg)
+{
+    struct sender *s = arg;
+    event_base_dispatch(s->base);
+    return NULL;
+}
+
+int sender_start(const struct gw_config *cfg, struct metrics *m, struct sender **out, char *err, size_t errlen)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, (void (*)(void))evthread_use_pthreads);
+    struct sender *s = gw_calloc(1, sizeof *s);
+    s->cfg = cfg;
+    s->metrics = m;
+    s->seed = (unsigned)gw_clock_now() ^ (unsigned)(uintptr_t)s;
+    pthread_mutex_init(&s->lock, NULL);
+    if (store_open(cfg->store_path, cfg->sync_full, &s->st, err, errlen) != 0) goto fail;
+    int64_t recovered = 0;
+    if (store_outbox_recover(s->st, &recovered) != 0) {
+        gw_err(err, errlen, "sender: %s", store_errmsg(s->st));
+        goto fail;
+    }
+    if (recovered) gw_warn("sender: %lld messages were in flight at the last stop; sending them again", (long long)recovered);
+    s->chans = gw_calloc(cfg->nchannels ? cfg->nchannels : 1, sizeof *s->chans);
+    for (size_t i = 0; i < cfg->nchannels; i++) {
+        s->chans[i].ch = &cfg->channels[i];
+        s->chans[i].tokens = cfg->channels[i].tps;
+        s->chans[i].last = gw_clock_mono();
+    }
+    s->base = event_base_new();
+    s->multi = curl_multi_init();
+    if (!s->base || !s->multi) {
+        gw_err(err, errlen, "sender: cannot create the event loop");
+        goto fail;
+    }
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+    s->curl_timer = evtimer_new(s->base, on_curl_timeout, s);
+    s->wake = event_new(s->base, -1, EV_PERSIST | EV_READ, on_wake, s);
+    s->tick = event_new(s->base, -1, EV_PERSIST, on_wake, s);
+    struct timeval tv = {0, TICK_MS * 1000};
+    event_add(s->wake, NULL);
+    event_add(s->tick, &tv);
+    if (pthread_create(&s->thread, NULL, run, s) != 0) {
+        gw_err(err, errlen, "sender: cannot start its thread");
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    if (s->curl_timer) event_free(s->curl_timer);
+    if (s->wake) event_free(s->wake);
+    if (s->tick) event_free(s->tick);
+    if (s->multi) curl_multi_cleanup(s->multi);
+    if (s->base) event_base_free(s->base);
+    store_close(s->st);
+    free(s->chans);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    return -1;
+}
+
+void sender_wake(void *arg)
+{
+    struct sender *s = arg;
+    if (s) event_active(s->wake, EV_READ, 0);
+}
+
+void sender_stop(struct sender *s)
+{
+    if (!s) return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = 1;
+    pthread_mutex_unlock(&s->lock);
+    event_active(s->wake, EV_READ, 0);
+    pthread_join(s->thread, NULL);
+    event_free(s->curl_timer);
+    event_free(s->wake);
+    event_free(s->tick);
+    curl_multi_cleanup(s->multi);
+    event_base_free(s->base);
+    store_close(s->st);
+    free(s->chans);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
