@@ -221,3 +221,11 @@ int store_outbox_receipt(struct store *st, const char *channel, const char *prov
     sqlite3_bind_int64(s, 6, now);
     return sqlite3_step(s) == SQLITE_DONE ? 1 : -1;
 }
+
+int store_receipts_expire(struct store *st, int64_t before)
+{
+    sqlite3_stmt *s = store_stmt(st, "DELETE FROM receipt_pending WHERE received_at < ?");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, before);
+    return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+}

@@ -68,4 +68,7 @@ int store_outbox_receipt(struct store *st, const char *channel, const char *prov
                          const char *status, const char *raw_status, const char *error, int64_t now,
                          char *recipient);
 
+/* Drops held-back receipts received before `before` (they matched no send). */
+int store_receipts_expire(struct store *st, int64_t before);
+
 #endif

@@ -72,6 +72,7 @@ struct sender {
     int in_flight;                 /* transfers on the wire */
     struct xfer *done;             /* finished, not yet recorded */
     unsigned seed;                 /* jitter, this thread only */
+    int64_t swept_at;              /* last clean-up of receipts that never matched */
     pthread_t thread;
     pthread_mutex_t lock;
     int stopping;                  /* under lock */
@@ -401,6 +402,11 @@ static void pump(struct sender *s)
         return;
     }
     for (struct xfer *x = finished; x; x = x->next) record(s, x, now);
+    if (now - s->swept_at >= 3600) {
+        /* A receipt for an id no send ever returned within a day is noise. */
+        if (store_receipts_expire(s->st, now - 86400) != 0) gw_error("sender: %s", store_errmsg(s->st));
+        s->swept_at = now;
+    }
     struct store_send *rows = NULL;
     size_t n = 0;
     if (!stopping && room > 0 && store_outbox_due(s->st, now, room, NULL, 0, &rows, &n) != 0)
@@ -413,7 +419,7 @@ static void pump(struct sender *s)
             store_outbox_finish(s->st, r->id, "failed", NULL, "no channel can send to this number", 0, now);
             continue;
         }
-        if (r->kind && !strcmp(r->kind, "reminder") && db_optout_check(s->st, r->recipient) == 0) {
+        if (r->kind && !strcmp(r->kind, "reminder") && db_optout_check(s->st, r->recipient) == 1) {
             store_outbox_finish(s->st, r->id, "suppressed", NULL, "recipient opted out of reminders", 0, now);
             continue;
         }
