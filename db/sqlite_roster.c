@@ -54,8 +54,8 @@ const char *store_roster_kind_name(enum store_roster_kind kind)
 
 int store_export_what_parse(const char *name, enum store_export_what *out)
 {
-    static const char *const names[] = {"visits", "checkins", "cases"};
-    for (int i = 0; i < 3; i++)
+    static const char *const names[] = {"visits", "checkins", "cases", "outbox"};
+    for (int i = 0; i < 4; i++)
         if (name && strcmp(name, names[i]) == 0) {
             *out = (enum store_export_what)i;
             return 0;
@@ -1316,6 +1316,17 @@ int store_export(struct store *st, enum store_export_what what, const char *from
         put_header(&o, "case_number,opened_at,category,classified,priority,status,departments,child_code,region,"
                        "county,acknowledged_at,closed_at,outcome");
         break;
+    case STORE_EXPORT_OUTBOX:
+        /* Numbers masked; the text itself stays in the database. */
+        s = store_stmt(st, "SELECT id, created_at, kind, priority, channel, recipient, template, provider_msg_id, "
+                           "status, attempts, last_error, sent_at, done_at FROM outbox "
+                           "WHERE created_at >= ? AND created_at < ? ORDER BY id");
+        if (!s) goto dbfail;
+        sqlite3_bind_int64(s, 1, lo);
+        sqlite3_bind_int64(s, 2, hi);
+        put_header(&o, "id,created_at,kind,priority,channel,recipient,template,provider_msg_id,status,attempts,"
+                       "last_error,sent_at,done_at");
+        break;
     default:
         gw_err(err, errlen, "unknown export");
         return -1;
@@ -1364,6 +1375,21 @@ int store_export(struct store *st, enum store_export_what what, const char *from
             put_time(&o, s, 10);
             put_time(&o, s, 11);
             put_int(&o, s, 12);
+            break;
+        case STORE_EXPORT_OUTBOX:
+            put_int(&o, s, 0);
+            put_time(&o, s, 1);
+            put_col(&o, s, 2, 0);
+            put_int(&o, s, 3);
+            put_col(&o, s, 4, 0);
+            put_phone(&o, s, 5);
+            put_col(&o, s, 6, 0);
+            put_col(&o, s, 7, 1);
+            put_col(&o, s, 8, 0);
+            put_int(&o, s, 9);
+            put_col(&o, s, 10, 1);
+            put_time(&o, s, 11);
+            put_time(&o, s, 12);
             break;
         }
         end_line(&o);

@@ -112,6 +112,7 @@ enum store_export_what {
     STORE_EXPORT_VISITS = 0,
     STORE_EXPORT_CHECKINS,
     STORE_EXPORT_CASES,
+    STORE_EXPORT_OUTBOX,
 };
 
 /* "visits"|"checkins"|"cases" -> what. 0, or -1 when unknown. */

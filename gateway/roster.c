@@ -75,7 +75,7 @@ int roster_export_cmd(struct store *st, const struct gw_config *cfg, const char 
     (void)cfg;
     enum store_export_what w;
     if (!what || store_export_what_parse(what, &w) != 0) {
-        fprintf(errout, "export: unknown export '%s' (visits|checkins|cases)\n", what ? what : "");
+        fprintf(errout, "export: unknown export '%s' (visits|checkins|cases|outbox)\n", what ? what : "");
         return 2;
     }
     if (from && store_date_valid(from) != 0) {

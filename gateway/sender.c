@@ -80,7 +80,10 @@ struct sender {
 
 /* ---- pure helpers ------------------------------------------------------------ */
 
-static int can_send(const struct gw_channel *ch) { return ch && ch->ops && ch->ops->build_send && ch->ops->parse_send; }
+static int can_send(const struct gw_channel *ch)
+{
+    return ch && ch->ops && ch->ops->build_send && ch->ops->parse_send && (ch->url || !ch->ops->send_needs_url);
+}
 
 const struct gw_channel *sender_route(const struct gw_config *cfg, const char *wanted, const char *to)
 {
@@ -498,11 +501,16 @@ int sender_start(const struct gw_config *cfg, struct metrics *m, struct sender *
     }
     if (recovered) gw_warn("sender: %lld messages were in flight at the last stop; sending them again", (long long)recovered);
     s->chans = gw_calloc(cfg->nchannels ? cfg->nchannels : 1, sizeof *s->chans);
+    int senders = 0;
     for (size_t i = 0; i < cfg->nchannels; i++) {
+        if (can_send(&cfg->channels[i])) senders++;
+        else gw_warn("channel %s cannot send (%s): replies for it go by route or default", cfg->channels[i].name,
+                     cfg->channels[i].ops->build_send ? "no url set" : "its provider has no send API");
         s->chans[i].ch = &cfg->channels[i];
         s->chans[i].tokens = cfg->channels[i].tps;
         s->chans[i].last = gw_clock_mono();
     }
+    if (!senders) gw_warn("no channel can send: replies and alerts stay in the outbox as failed");
     s->base = event_base_new();
     s->multi = curl_multi_init();
     if (!s->base || !s->multi) {

@@ -180,3 +180,31 @@ int form_media_type_is(const char *content_type, const char *media_type)
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
     return n == strlen(media_type) && !strncasecmp(s, media_type, n);
 }
+
+/* Appends s percent-encoded: RFC 3986 unreserved bytes as they are, every
+ * other byte as %XX; in form mode a space is '+'. */
+void form_put_encoded(struct gw_buf *b, const char *s, int form)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
+            gw_buf_putc(b, (char)c);
+        } else if (c == ' ' && form) {
+            gw_buf_putc(b, '+');
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            gw_buf_append(b, e, 3);
+        }
+    }
+}
+
+/* Appends "&name=value" (no '&' first), value form-encoded. */
+void form_put_param(struct gw_buf *b, const char *name, const char *value)
+{
+    if (b->len) gw_buf_putc(b, '&');
+    gw_buf_puts(b, name);
+    gw_buf_putc(b, '=');
+    form_put_encoded(b, value, 1);
+}

@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "../gateway/util.h"
+
 #define FORM_MAX_PARAMS 256 /* more pairs than this is an error (400) */
 
 struct form_param {
@@ -57,5 +59,13 @@ void form_sort(struct form *f);
  * before any ';' parameters, surrounding blanks ignored) equals media_type
  * case-insensitively, 0 otherwise or when content_type is NULL. */
 int form_media_type_is(const char *content_type, const char *media_type);
+
+/* Appends s percent-encoded: RFC 3986 unreserved bytes (A-Z a-z 0-9 - . _ ~)
+ * as they are, every other byte as %XX (upper-case hex); with form set a
+ * space is '+' (application/x-www-form-urlencoded), else %20. */
+void form_put_encoded(struct gw_buf *b, const char *s, int form);
+/* Appends "name=value" to a form body, preceded by '&' unless b is empty;
+ * the value form-encoded, the name as given. */
+void form_put_param(struct gw_buf *b, const char *name, const char *value);
 
 #endif

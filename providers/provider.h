@@ -111,6 +111,7 @@ struct provider_ops {
     const char *const *required_keys;   /* NULL-terminated channel keys that must be set */
     const char *const *optional_keys;   /* NULL-terminated keys that may be set */
     int template_only;                  /* 1: sends only approved templates (aliyun, tencent) */
+    int send_needs_url;                 /* 1: has no default send API; sends only when `url` is set */
 
     /* Checks the request's signature against the channel's secret.
      * Returns PROV_OK, PROV_EFORBIDDEN (err says why, without secrets), or

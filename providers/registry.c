@@ -13,10 +13,18 @@
 
 extern const struct provider_ops prov_generic;
 extern const struct provider_ops prov_twilio;
+extern const struct provider_ops prov_africastalking;
+extern const struct provider_ops prov_vonage;
+extern const struct provider_ops prov_aliyun;
+extern const struct provider_ops prov_tencent;
 
 const struct provider_ops *const prov_registry[] = {
     &prov_generic,
     &prov_twilio,
+    &prov_africastalking,
+    &prov_vonage,
+    &prov_aliyun,
+    &prov_tencent,
     NULL,
 };
 

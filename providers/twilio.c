@@ -1,18 +1,36 @@
-/* providers/twilio.c - Twilio inbound SMS: signature, form parsing, TwiML answer.
+/* providers/twilio.c - Twilio SMS: signature, inbound messages, status callbacks, the Messages API.
  *
- * Follows providers.md §2.1-2.3. A webhook is a form POST (or, when the
+ * Follows providers.md §2.1-2.6. A webhook is a form POST (or, when the
  * number is configured so, a GET whose parameters are in the query). The
  * X-Twilio-Signature covers the public URL Twilio called (req->url: our
  * public_url + path + raw query) plus, for form POSTs, every decoded body
  * parameter in sorted order; GET webhooks sign the URL only. Webhooks with
  * a JSON body carry bodySHA256=<hex> in the query: the URL alone is signed
- * and the body must hash to it. Pure translation: no I/O, no state.
+ * and the body must hash to it. Status callbacks are signed the same way
+ * (their URL carries our ?ref=<outbox id>), and verify covers them too.
+ *
+ * MessageStatus mapping (providers.md §2.5): queued, accepted, scheduled
+ * and sending are PROV_ST_QUEUED (still inside Twilio, not yet handed to a
+ * carrier); sent is SENT; delivered and read are DELIVERED; failed,
+ * undelivered and canceled are FAILED; any other word is UNKNOWN and still
+ * acknowledged. ErrorCode 21610 (recipient unsubscribed) sets opted_out.
+ *
+ * Sending: POST {base}/2010-04-01/Accounts/{account_sid}/Messages.json,
+ * base https://api.twilio.com or the channel's `url`, HTTP Basic
+ * account_sid:auth_token, form To, From (the channel's number), Body,
+ * StatusCallback. 2xx with "sid" is success; 429, 5xx and no answer are
+ * retried; other statuses fail, JSON "code" 21610 as an opt-out. A 2xx
+ * without a sid fails: Twilio took the request, so a retry could send the
+ * message twice. Pure translation: no I/O, no state.
  */
 #include "twilio.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <jansson.h>
 
 #include "crypto.h"
 #include "provider.h"
@@ -20,6 +38,12 @@
 #define TWILIO_SID_MAX  64   /* MessageSid is "SM" + 32 hex; leave room */
 #define TWILIO_ADDR_MAX 64   /* E.164, short codes, "whatsapp:+..." */
 #define TWILIO_TEXT_MAX 8192 /* Twilio caps Body at 1600 characters */
+#define TWILIO_STATUS_MAX 32  /* bytes in MessageStatus ("partially_delivered") */
+#define TWILIO_ERROR_MAX  16  /* bytes in ErrorCode (five digits today) */
+#define TWILIO_REF_MAX    64  /* bytes in our ?ref= (an outbox id) */
+#define TWILIO_OPTED_OUT  21610 /* "Attempt to send to unsubscribed recipient" */
+
+static const char twilio_api[] = "https://api.twilio.com";
 
 static const char *const required_keys[] = {"account_sid", "auth_token", "number", NULL};
 static const char *const optional_keys[] = {NULL};
@@ -277,6 +301,185 @@ static void render_sms_ack(const struct gw_channel *ch, const struct gw_msgv *ms
     gw_buf_append(&resp->body, twiml_empty, sizeof twiml_empty - 1);
 }
 
+/* ---- status callbacks ---------------------------------------------------- */
+
+static enum prov_status_code status_code(const char *s)
+{
+    static const struct {
+        const char *word;
+        enum prov_status_code code;
+    } map[] = {
+        {"queued", PROV_ST_QUEUED},    {"accepted", PROV_ST_QUEUED},    {"scheduled", PROV_ST_QUEUED},
+        {"sending", PROV_ST_QUEUED},   {"sent", PROV_ST_SENT},          {"delivered", PROV_ST_DELIVERED},
+        {"read", PROV_ST_DELIVERED},   {"failed", PROV_ST_FAILED},      {"undelivered", PROV_ST_FAILED},
+        {"canceled", PROV_ST_FAILED},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(s, map[i].word)) return map[i].code;
+    return PROV_ST_UNKNOWN;
+}
+
+static int parse_status(const struct gw_channel *ch, const struct prov_request *req, struct prov_statusv *out,
+                        char *err, size_t errlen)
+{
+    struct form f = {0}, query = {0};
+    int rc = PROV_EBADREQ;
+
+    const char *q = req->query ? req->query : "";
+    if (form_parse(q, strlen(q), &query, err, errlen) < 0) goto done;
+    if (is_get(req)) {
+        if (form_parse(q, strlen(q), &f, err, errlen) < 0) goto done;
+    } else {
+        if (!is_form(req)) {
+            gw_err(err, errlen, "unsupported content type");
+            goto done;
+        }
+        if (form_parse(req->body, req->body_len, &f, err, errlen) < 0) goto done;
+    }
+
+    const char *sid = form_get(&f, "MessageSid");
+    const char *status = form_get(&f, "MessageStatus");
+    if (!status) status = form_get(&f, "SmsStatus");
+    const char *code = form_get(&f, "ErrorCode");
+    const char *to = form_get(&f, "To");
+    const char *ref = form_get(&query, "ref");
+    if (!sid || !*sid) {
+        gw_err(err, errlen, "missing field: MessageSid");
+        goto done;
+    }
+    if (!status || !*status) {
+        gw_err(err, errlen, "missing field: MessageStatus");
+        goto done;
+    }
+    if (!strcmp(status, "received") || !strcmp(status, "receiving")) {
+        /* An inbound message at the status URL: refuse it, so Twilio's log
+         * shows the misconfiguration instead of the message vanishing. */
+        gw_err(err, errlen, "an inbound message, not a delivery status");
+        goto done;
+    }
+    if (prov_check_field("MessageSid", sid, TWILIO_SID_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("MessageStatus", status, TWILIO_STATUS_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("ErrorCode", code, TWILIO_ERROR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("To", to, TWILIO_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("ref", ref, TWILIO_REF_MAX, 1, err, errlen) < 0)
+        goto done;
+
+    long ncode = 0;
+    struct prov_status *st = prov_statusv_push(out);
+    st->provider_msg_id = gw_strdup(sid);
+    st->ref = ref && *ref ? gw_strdup(ref) : NULL;
+    st->status = status_code(status);
+    st->raw_status = gw_strdup(status);
+    st->error = code && *code ? gw_strdup(code) : NULL;
+    st->phone = to && *to ? gw_strdup(to) : NULL;
+    st->opted_out = code && gw_parse_long(code, 0, 999999, &ncode) == 0 && ncode == TWILIO_OPTED_OUT;
+    rc = PROV_OK;
+done:
+    form_free(&query);
+    form_free(&f);
+    return rc;
+}
+
+static void render_status_ack(const struct gw_channel *ch, struct prov_response *resp)
+{
+    resp->status = 200;
+    resp->content_type = "text/xml";
+    gw_buf_reset(&resp->body);
+    gw_buf_append(&resp->body, twiml_empty, sizeof twiml_empty - 1);
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+
+static int build_send(const struct gw_channel *ch, const struct prov_outbound *m, struct prov_http *out, char *err,
+                      size_t errlen)
+{
+    const char *sid = gw_channel_key(ch, "account_sid");
+    const char *token = gw_channel_key(ch, "auth_token");
+    const char *number = gw_channel_key(ch, "number");
+
+    memset(out, 0, sizeof *out);
+    if (!sid || !*sid || !token || !*token || !number || !*number) {
+        gw_err(err, errlen, "channel needs account_sid, auth_token and number");
+        return PROV_EBADREQ;
+    }
+    if (!m->to || !*m->to) {
+        gw_err(err, errlen, "no recipient");
+        return PROV_EBADREQ;
+    }
+    if (!m->text || !*m->text) {
+        gw_err(err, errlen, "no text");
+        return PROV_EBADREQ;
+    }
+
+    struct gw_buf url = {0}, up = {0};
+    const char *base = ch->url && *ch->url ? ch->url : twilio_api;
+    size_t blen = strlen(base);
+    while (blen && base[blen - 1] == '/') blen--;
+    gw_buf_append(&url, base, blen);
+    gw_buf_puts(&url, "/2010-04-01/Accounts/");
+    form_put_encoded(&url, sid, 0);
+    gw_buf_puts(&url, "/Messages.json");
+    out->url = gw_buf_steal(&url);
+    out->method = "POST";
+    gw_buf_printf(&up, "%s:%s", sid, token);
+    out->userpwd = gw_buf_steal(&up);
+    gw_buf_puts(&out->headers, "Content-Type: application/x-www-form-urlencoded\nAccept: application/json\n");
+    form_put_param(&out->body, "To", m->to);
+    form_put_param(&out->body, "From", number);
+    form_put_param(&out->body, "Body", m->text);
+    if (m->status_url && *m->status_url) form_put_param(&out->body, "StatusCallback", m->status_url);
+    return PROV_OK;
+}
+
+static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
+                      size_t idlen, int *opted_out, char *err, size_t errlen)
+{
+    if (idlen) msg_id[0] = '\0';
+    if (opted_out) *opted_out = 0;
+    if (http_status == 0) {
+        gw_err(err, errlen, "no answer");
+        return PROV_SEND_RETRY;
+    }
+    json_t *root = json_loadb(body, body ? len : 0, 0, NULL);
+    json_t *obj = json_is_object(root) ? root : NULL;
+    int rc = PROV_SEND_FAIL;
+
+    if (http_status >= 200 && http_status <= 299) {
+        json_t *jsid = json_object_get(obj, "sid");
+        const char *sid = json_is_string(jsid) ? json_string_value(jsid) : NULL;
+        if (!sid || !*sid) {
+            gw_err(err, errlen, "no sid in answer");
+        } else if (strlen(sid) >= idlen || prov_check_field("sid", sid, TWILIO_SID_MAX, 1, err, errlen) < 0) {
+            gw_err(err, errlen, "bad sid in answer");
+        } else {
+            gw_strlcpy(msg_id, sid, idlen);
+            rc = PROV_SEND_OK;
+        }
+        goto done;
+    }
+    /* Only Twilio's numeric error code goes into err: its message text can
+     * quote the recipient's number. */
+    json_t *jcode = json_object_get(obj, "code");
+    long code = 0;
+    if (json_is_integer(jcode) && json_integer_value(jcode) > 0 && json_integer_value(jcode) < 1000000)
+        code = (long)json_integer_value(jcode);
+    else if (json_is_string(jcode) && gw_parse_long(json_string_value(jcode), 1, 999999, &code) < 0)
+        code = 0;
+    if (code > 0)
+        gw_err(err, errlen, "HTTP %ld code %ld", http_status, code);
+    else
+        gw_err(err, errlen, "HTTP %ld", http_status);
+    if (http_status == 429 || (http_status >= 500 && http_status <= 599)) {
+        rc = PROV_SEND_RETRY;
+    } else if (code == TWILIO_OPTED_OUT && opted_out) {
+        *opted_out = 1;
+    }
+done:
+    json_decref(root);
+    return rc;
+}
+
 const struct provider_ops prov_twilio = {
     .name = "twilio",
     .required_keys = required_keys,
@@ -284,4 +487,8 @@ const struct provider_ops prov_twilio = {
     .verify = verify,
     .parse_sms = parse_sms,
     .render_sms_ack = render_sms_ack,
+    .parse_status = parse_status,
+    .render_status_ack = render_status_ack,
+    .build_send = build_send,
+    .parse_send = parse_send,
 };

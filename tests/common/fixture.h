@@ -20,6 +20,23 @@
  *                      host, path or token, e.g. Twilio's published vectors)
  *        note          free text
  *        body-trailing-newline  "yes": keep the body's final newline
+ *        kind          "sms" (the default) or "status": which hook the
+ *                      request is for; its path is /hooks/<provider>/sms
+ *                      or /hooks/<provider>/status accordingly
+ *      Status fixtures (kind: status) describe the parsed receipts; with
+ *      several receipts in one request each value lists them in order,
+ *      separated by '|', and "-" stands for an absent (NULL) field:
+ *        receipts      how many receipts (default 1 when the status is 200
+ *                      and the request is not ignored)
+ *        msg_id        the provider's message id
+ *        status_code   queued | sent | delivered | failed | unknown
+ *        raw_status    the provider's own status word
+ *        ref           our outbox reference (Twilio's ?ref=), "-" when none
+ *        error         the provider's error code or reason
+ *        phone         the recipient as the provider wrote it
+ *        opted_out     "yes" | "no": the provider says the recipient opted out
+ *      Channel keys follow the provider's key names, e.g. "token" for
+ *      Africa's Talking (the URL token, "?token=..." in the target).
  *   2. the request line "METHOD TARGET HTTP/1.1", TARGET = path["?"query];
  *   3. header lines "Name: value" (no Content-Length: senders compute it
  *      from body_len; if one is written it must match);

@@ -1,10 +1,13 @@
-/* tests/unit/test_providers.c - the generic and Twilio providers, their form parser and crypto.
+/* tests/unit/test_providers.c - the generic, Twilio and Africa's Talking providers, their form parser and crypto.
  *
- * Every fixture in tests/fixtures/{generic,twilio} is its own test: the
- * request goes through verify, parse_sms and render_sms_ack as the server
- * would run them, and the outcome is checked against the file's "# key:"
- * expectations. The rest are direct tables: Twilio's published signature
- * vectors, form-decoding edge cases, known-answer crypto vectors.
+ * Every fixture in tests/fixtures/{generic,twilio,africastalking} is its
+ * own test: the request goes through verify, then parse_sms and
+ * render_sms_ack (or, for "# kind: status", parse_status and
+ * render_status_ack) as the server would run them, and the outcome is
+ * checked against the file's "# key:" expectations. The rest are direct
+ * tables: Twilio's published signature vectors, form-decoding edge cases,
+ * known-answer crypto vectors, the exact send requests each provider
+ * builds for a fixed message, and how each reads its send API's answers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,16 +29,21 @@
 
 #define GENERIC_SECRET "demo-generic-secret"
 #define TWILIO_TOKEN   "fake_auth_token_0123456789abcdef"
+#define AT_TOKEN       "demo-at-token"
 #define TWIML_EMPTY    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>"
+
+static const char *const fixture_providers[] = {"generic", "twilio", "africastalking"};
+#define NPROVIDERS (sizeof fixture_providers / sizeof fixture_providers[0])
 
 /* ---- running one request the way the server does ---- */
 
 struct outcome {
     int verify_rc;             /* verify's return */
-    int parse_rc;              /* parse_sms's return (only when verify passed) */
+    int parse_rc;              /* parse_sms's / parse_status's return (only when verify passed) */
     int status;                /* 200, 400 or 403 */
     char err[256];             /* reason of the failing step */
-    struct gw_msgv msgs;       /* parsed messages */
+    struct gw_msgv msgs;       /* parsed messages (SMS hook) */
+    struct prov_statusv sts;   /* parsed receipts (status hook) */
     struct prov_response resp; /* the answer when status is 200 */
 };
 
@@ -56,9 +64,28 @@ static void run(const struct provider_ops *ops, const struct gw_channel *ch, con
     if (o->status == 200) ops->render_sms_ack(ch, &o->msgs, &o->resp);
 }
 
+/* The status hook: verify first (the server does), then parse_status. */
+static void run_status(const struct provider_ops *ops, const struct gw_channel *ch, const struct prov_request *req,
+                       struct outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    o->parse_rc = PROV_EBADREQ;
+    assert_non_null(ops->parse_status);
+    assert_non_null(ops->render_status_ack);
+    o->verify_rc = ops->verify(ch, req, o->err, sizeof o->err);
+    if (o->verify_rc != PROV_OK) {
+        o->status = status_of(o->verify_rc);
+        return;
+    }
+    o->parse_rc = ops->parse_status(ch, req, &o->sts, o->err, sizeof o->err);
+    o->status = status_of(o->parse_rc);
+    if (o->status == 200) ops->render_status_ack(ch, &o->resp);
+}
+
 static void outcome_free(struct outcome *o)
 {
     gw_msgv_free(&o->msgs);
+    prov_statusv_free(&o->sts);
     gw_buf_free(&o->resp.body);
 }
 
@@ -104,6 +131,64 @@ static void check_str(const struct fixture *fx, const char *key, const char *got
         fail_msg("%s: %s is \"%s\", expected \"%s\"", fx->file, key, got ? got : "(null)", want);
 }
 
+static const char *code_name(enum prov_status_code c)
+{
+    switch (c) {
+    case PROV_ST_QUEUED: return "queued";
+    case PROV_ST_SENT: return "sent";
+    case PROV_ST_DELIVERED: return "delivered";
+    case PROV_ST_FAILED: return "failed";
+    case PROV_ST_UNKNOWN: return "unknown";
+    }
+    return "?";
+}
+
+/* Checks one status-fixture key: its value lists the receipts' values
+ * separated by '|', "-" for NULL; get(i) gives receipt i's value. */
+static void check_receipts(const struct fixture *fx, const char *key, const struct prov_statusv *sv,
+                           const char *(*get)(const struct prov_status *st))
+{
+    const char *want = fixture_expect(fx, key);
+    if (!want) return;
+    struct gw_buf got = {0};
+    for (size_t i = 0; i < sv->n; i++) {
+        const char *v = get(&sv->v[i]);
+        gw_buf_printf(&got, "%s%s", i ? "|" : "", v ? v : "-");
+    }
+    if (strcmp(gw_buf_cstr(&got), want))
+        fail_msg("%s: %s is \"%s\", expected \"%s\"", fx->file, key, gw_buf_cstr(&got), want);
+    gw_buf_free(&got);
+}
+
+static const char *st_msg_id(const struct prov_status *st) { return st->provider_msg_id; }
+static const char *st_code(const struct prov_status *st) { return code_name(st->status); }
+static const char *st_raw(const struct prov_status *st) { return st->raw_status; }
+static const char *st_ref(const struct prov_status *st) { return st->ref; }
+static const char *st_error(const struct prov_status *st) { return st->error; }
+static const char *st_phone(const struct prov_status *st) { return st->phone; }
+static const char *st_opted(const struct prov_status *st) { return st->opted_out ? "yes" : "no"; }
+
+/* The answer each provider's hooks give. */
+static void check_ack(const char *prov, int is_status, const struct outcome *o)
+{
+    assert_int_equal(o->resp.status, 200);
+    if (!strcmp(prov, "twilio")) {
+        assert_string_equal(o->resp.content_type, "text/xml");
+        assert_string_equal(gw_buf_cstr(&o->resp.body), TWIML_EMPTY);
+    } else if (!strcmp(prov, "africastalking")) {
+        assert_string_equal(o->resp.content_type, "text/plain");
+        assert_string_equal(gw_buf_cstr(&o->resp.body), "OK");
+    } else if (is_status) {
+        assert_string_equal(o->resp.content_type, "application/json");
+        assert_string_equal(gw_buf_cstr(&o->resp.body), "{\"ok\":true}");
+    } else {
+        char want[64];
+        snprintf(want, sizeof want, "{\"ok\":true,\"stored\":%zu}", o->msgs.n);
+        assert_string_equal(o->resp.content_type, "application/json");
+        assert_string_equal(gw_buf_cstr(&o->resp.body), want);
+    }
+}
+
 static void test_fixture(void **state)
 {
     const char *file = *state;
@@ -123,11 +208,14 @@ static void test_fixture(void **state)
 
     const char *status = fixture_expect(&fx, "status");
     if (!status) fail_msg("%s: no \"# status:\" expectation", file);
+    const char *kind = fixture_expect(&fx, "kind");
+    if (kind && strcmp(kind, "sms") && strcmp(kind, "status")) fail_msg("%s: kind %s", file, kind);
+    int is_status = kind && !strcmp(kind, "status");
 
     /* Files the end-to-end run sends must fit its one config. */
     if (!expect_is(&fx, "e2e", "skip")) {
         char want[64];
-        snprintf(want, sizeof want, "/hooks/%s/sms", prov);
+        snprintf(want, sizeof want, "/hooks/%s/%s", prov, is_status ? "status" : "sms");
         if (strcmp(fx.path, want)) fail_msg("%s: path %s, expected %s for the e2e run", file, fx.path, want);
         const char *pub = fixture_expect(&fx, "public_url");
         if (pub && strcmp(pub, FIXTURE_DEFAULT_PUBLIC_URL) && strcmp(pub, FIXTURE_DEFAULT_PUBLIC_URL ":443"))
@@ -136,6 +224,11 @@ static void test_fixture(void **state)
         if (s && strcmp(s, GENERIC_SECRET)) fail_msg("%s: secret differs from the e2e one", file);
         s = fixture_expect(&fx, "auth_token");
         if (s && strcmp(s, TWILIO_TOKEN)) fail_msg("%s: auth_token differs from the e2e one", file);
+        s = fixture_expect(&fx, "token");
+        if (s && strcmp(s, AT_TOKEN)) fail_msg("%s: token differs from the e2e one", file);
+        /* Status fixtures name the receipt, never "id": the e2e run looks
+         * an "id" up in the inbox. */
+        if (is_status && fixture_expect(&fx, "id")) fail_msg("%s: a status fixture uses msg_id, not id", file);
     }
 
     struct test_channel tc;
@@ -143,7 +236,10 @@ static void test_fixture(void **state)
     struct prov_request req;
     fixture_request(&fx, &req);
     struct outcome o;
-    run(ops, &tc.ch, &req, &o);
+    if (is_status)
+        run_status(ops, &tc.ch, &req, &o);
+    else
+        run(ops, &tc.ch, &req, &o);
 
     if (o.status != atoi(status)) fail_msg("%s: status %d (%s), expected %s", file, o.status, o.err, status);
     if (expect_is(&fx, "verify", "ok") && o.verify_rc != PROV_OK) fail_msg("%s: verify failed: %s", file, o.err);
@@ -151,7 +247,31 @@ static void test_fixture(void **state)
     if (reason && !strstr(o.err, reason))
         fail_msg("%s: reason \"%s\", expected it to hold \"%s\"", file, o.err, reason);
 
-    if (o.status == 200) {
+    if (o.status == 200 && is_status) {
+        if (expect_is(&fx, "ignored", "yes")) {
+            assert_int_equal(o.parse_rc, PROV_IGNORED);
+            assert_int_equal(o.sts.n, 0);
+        } else {
+            assert_int_equal(o.parse_rc, PROV_OK);
+            const char *nr = fixture_expect(&fx, "receipts");
+            size_t want = nr ? (size_t)atoi(nr) : 1;
+            if (o.sts.n != want) fail_msg("%s: %zu receipts, expected %zu", file, o.sts.n, want);
+            if (!fixture_expect(&fx, "msg_id") || !fixture_expect(&fx, "status_code"))
+                fail_msg("%s: a 200 status fixture must name msg_id and status_code", file);
+            for (size_t i = 0; i < o.sts.n; i++) {
+                assert_non_null(o.sts.v[i].raw_status);
+                assert_true(o.sts.v[i].provider_msg_id || o.sts.v[i].ref);
+            }
+            check_receipts(&fx, "msg_id", &o.sts, st_msg_id);
+            check_receipts(&fx, "status_code", &o.sts, st_code);
+            check_receipts(&fx, "raw_status", &o.sts, st_raw);
+            check_receipts(&fx, "ref", &o.sts, st_ref);
+            check_receipts(&fx, "error", &o.sts, st_error);
+            check_receipts(&fx, "phone", &o.sts, st_phone);
+            check_receipts(&fx, "opted_out", &o.sts, st_opted);
+        }
+        check_ack(prov, 1, &o);
+    } else if (o.status == 200) {
         if (expect_is(&fx, "ignored", "yes")) {
             assert_int_equal(o.parse_rc, PROV_IGNORED);
             assert_int_equal(o.msgs.n, 0);
@@ -167,21 +287,16 @@ static void test_fixture(void **state)
             check_str(&fx, "text", m->text);
             assert_non_null(m->text);
         }
-        /* The answer the provider expects. */
-        assert_int_equal(o.resp.status, 200);
-        if (!strcmp(prov, "twilio")) {
-            assert_string_equal(o.resp.content_type, "text/xml");
-            assert_string_equal(gw_buf_cstr(&o.resp.body), TWIML_EMPTY);
-        } else {
-            char want[64];
-            snprintf(want, sizeof want, "{\"ok\":true,\"stored\":%zu}", o.msgs.n);
-            assert_string_equal(o.resp.content_type, "application/json");
-            assert_string_equal(gw_buf_cstr(&o.resp.body), want);
-        }
+        check_ack(prov, 0, &o);
     } else {
         assert_int_equal(o.msgs.n, 0);
+        assert_int_equal(o.sts.n, 0);
         assert_true(o.err[0] != '\0');
     }
+    /* No reason ever quotes a channel secret. */
+    for (size_t k = 0; k < tc.ch.nkeys; k++)
+        if (strcmp(tc.keys[k].value, "placeholder-value") && strstr(o.err, tc.keys[k].value))
+            fail_msg("%s: the reason quotes the channel key %s", file, tc.keys[k].key);
 
     /* A retried delivery carries the id of the request it repeats. */
     const char *dup = fixture_expect(&fx, "duplicate_of");
@@ -608,6 +723,22 @@ static void test_responses(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal(r.content_type, "text/xml");
     assert_string_equal(gw_buf_cstr(&r.body), TWIML_EMPTY);
+    /* status acknowledgements: always a success */
+    const struct provider_ops *at = prov_find("africastalking");
+    g->render_status_ack(NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.content_type, "application/json");
+    assert_string_equal(gw_buf_cstr(&r.body), "{\"ok\":true}");
+    tw->render_status_ack(NULL, &r);
+    assert_string_equal(r.content_type, "text/xml");
+    assert_string_equal(gw_buf_cstr(&r.body), TWIML_EMPTY);
+    at->render_status_ack(NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.content_type, "text/plain");
+    assert_string_equal(gw_buf_cstr(&r.body), "OK");
+    at->render_sms_ack(NULL, &mv, &r);
+    assert_string_equal(r.content_type, "text/plain");
+    assert_string_equal(gw_buf_cstr(&r.body), "OK");
     gw_buf_free(&r.body);
     gw_msgv_free(&mv);
 }
@@ -633,6 +764,445 @@ static void test_registry(void **state)
     const char *const want[] = {"account_sid", "auth_token", "number"};
     for (size_t i = 0; i < 3; i++) assert_string_equal(tw->required_keys[i], want[i]);
     assert_null(tw->required_keys[3]);
+    const struct provider_ops *at = prov_find("africastalking");
+    assert_non_null(at);
+    const char *const at_req[] = {"username", "api_key", "token"}, *const at_opt[] = {"number", "ussd_code"};
+    for (size_t i = 0; i < 3; i++) assert_string_equal(at->required_keys[i], at_req[i]);
+    assert_null(at->required_keys[3]);
+    for (size_t i = 0; i < 2; i++) assert_string_equal(at->optional_keys[i], at_opt[i]);
+    assert_null(at->optional_keys[2]);
+    /* these three send free text and take every hook of an SMS channel */
+    for (size_t p = 0; p < NPROVIDERS; p++) {
+        const struct provider_ops *ops = prov_find(fixture_providers[p]);
+        assert_non_null(ops);
+        assert_int_equal(ops->template_only, 0);
+        assert_non_null(ops->verify);
+        assert_non_null(ops->parse_sms);
+        assert_non_null(ops->render_sms_ack);
+        assert_non_null(ops->parse_status);
+        assert_non_null(ops->render_status_ack);
+        assert_non_null(ops->build_send);
+        assert_non_null(ops->parse_send);
+    }
+}
+
+/* ---- sending: the exact request for a fixed message ---- */
+
+#define OUT_TEXT    "请回复\"QD 1000028 1\"确认\n谢谢 a+b&c=d/%"
+#define OUT_TEXT_FORM                                                                                                  \
+    "%E8%AF%B7%E5%9B%9E%E5%A4%8D%22QD+1000028+1%22%E7%A1%AE%E8%AE%A4%0A%E8%B0%A2%E8%B0%A2+a%2Bb%26c%3Dd%2F%25"
+#define TW_SID      "AC00000000000000000000000000000001"
+#define AT_API_KEY  "atsk_demo_0123456789abcdef0123456789abcdef"
+
+/* A channel for provider name with the given "key=value" settings
+ * (keys not named keep "placeholder-value"), and the url override. */
+static void send_channel(const char *name, const char *const *kv, const char *url, struct test_channel *tc)
+{
+    const struct provider_ops *ops = prov_find(name);
+    assert_non_null(ops);
+    channel_for(ops, NULL, tc);
+    tc->ch.url = (char *)url;
+    for (size_t i = 0; kv && kv[i]; i++) {
+        const char *eq = strchr(kv[i], '=');
+        assert_non_null(eq);
+        size_t k = 0;
+        while (k < tc->ch.nkeys && (strlen(tc->keys[k].key) != (size_t)(eq - kv[i]) ||
+                                    strncmp(tc->keys[k].key, kv[i], (size_t)(eq - kv[i]))))
+            k++;
+        if (k == tc->ch.nkeys) fail_msg("%s has no key %s", name, kv[i]);
+        tc->keys[k].value = (char *)eq + 1;
+    }
+}
+
+static const char *const generic_keys[] = {"secret=" GENERIC_SECRET, NULL};
+static const char *const twilio_keys[] = {"account_sid=" TW_SID, "auth_token=" TWILIO_TOKEN, "number=+12025550100",
+                                          NULL};
+static const char *const at_keys[] = {"username=sandbox", "api_key=" AT_API_KEY, "token=" AT_TOKEN,
+                                      "number=21512", NULL};
+static const char *const at_keys_no_number[] = {"username=sandbox", "api_key=" AT_API_KEY, "token=" AT_TOKEN,
+                                                "number=", NULL};
+
+static void test_build_send(void **state)
+{
+    static const struct {
+        const char *prov;
+        const char *const *keys;
+        const char *chan_url;  /* the channel's `url`, or NULL */
+        const char *to, *text; /* of the outbound message (outbox id 42) */
+        int with_status_url;
+        int rc;
+        const char *url, *headers, *userpwd, *body; /* expected request, or err substring in url */
+    } cases[] = {
+        {"generic", generic_keys, "https://integrator.example.net/sms/send", "+8613800000001", OUT_TEXT, 1, PROV_OK,
+         "https://integrator.example.net/sms/send",
+         "Content-Type: application/json\n"
+         "X-Signature: 1504fbf78883b49cf6cb9bedf07fe5d517099f66ec4b603e1d1e32361f6e885e\n",
+         NULL, "{\"id\":\"42\",\"to\":\"+8613800000001\",\"text\":\"请回复\\\"QD 1000028 1\\\"确认\\n谢谢 a+b&c=d/%\"}"},
+        {"generic", generic_keys, NULL, "+8613800000001", OUT_TEXT, 1, PROV_EBADREQ, "no url configured", NULL, NULL, NULL},
+        {"generic", generic_keys, "", "+8613800000001", OUT_TEXT, 1, PROV_EBADREQ, "no url configured", NULL, NULL, NULL},
+        {"generic", generic_keys, "https://integrator.example.net/", "", OUT_TEXT, 1, PROV_EBADREQ, "no recipient", NULL, NULL, NULL},
+        {"generic", generic_keys, "https://integrator.example.net/", "+8613800000001", NULL, 1, PROV_EBADREQ, "no text", NULL, NULL, NULL},
+        {"generic", generic_keys, "https://integrator.example.net/", "+8613800000001", "QD \xff", 1, PROV_EBADREQ,
+         "not UTF-8", NULL, NULL, NULL},
+        {"twilio", twilio_keys, NULL, "+8613800000001", OUT_TEXT, 1, PROV_OK,
+         "https://api.twilio.com/2010-04-01/Accounts/" TW_SID "/Messages.json",
+         "Content-Type: application/x-www-form-urlencoded\nAccept: application/json\n", TW_SID ":" TWILIO_TOKEN,
+         "To=%2B8613800000001&From=%2B12025550100&Body=" OUT_TEXT_FORM
+         "&StatusCallback=https%3A%2F%2Fgw.example.com%2Fhooks%2Ftwilio%2Fstatus%3Fref%3D42"},
+        {"twilio", twilio_keys, "http://127.0.0.1:8099/", "+8613800000001", "ZF 1000015 1", 0, PROV_OK,
+         "http://127.0.0.1:8099/2010-04-01/Accounts/" TW_SID "/Messages.json",
+         "Content-Type: application/x-www-form-urlencoded\nAccept: application/json\n", TW_SID ":" TWILIO_TOKEN,
+         "To=%2B8613800000001&From=%2B12025550100&Body=ZF+1000015+1"},
+        {"twilio", twilio_keys, NULL, "+8613800000001", "", 1, PROV_EBADREQ, "no text", NULL, NULL, NULL},
+        {"twilio", twilio_keys, NULL, NULL, "ZF", 1, PROV_EBADREQ, "no recipient", NULL, NULL, NULL},
+        {"africastalking", at_keys, NULL, "+8613800000001", OUT_TEXT, 1, PROV_OK,
+         "https://api.africastalking.com/version1/messaging",
+         "apiKey: " AT_API_KEY "\nAccept: application/json\nContent-Type: application/x-www-form-urlencoded\n", NULL,
+         "username=sandbox&to=%2B8613800000001&message=" OUT_TEXT_FORM "&from=21512"},
+        {"africastalking", at_keys_no_number, "http://127.0.0.1:8099//", "+8613800000001", "ZF 1000015 1", 1, PROV_OK,
+         "http://127.0.0.1:8099/version1/messaging",
+         "apiKey: " AT_API_KEY "\nAccept: application/json\nContent-Type: application/x-www-form-urlencoded\n", NULL,
+         "username=sandbox&to=%2B8613800000001&message=ZF+1000015+1"},
+        {"africastalking", at_keys, NULL, "", "ZF", 1, PROV_EBADREQ, "no recipient", NULL, NULL, NULL},
+        {"africastalking", at_keys, NULL, "+8613800000001", NULL, 1, PROV_EBADREQ, "no text", NULL, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct test_channel tc;
+        send_channel(cases[i].prov, cases[i].keys, cases[i].chan_url, &tc);
+        char status_url[128];
+        snprintf(status_url, sizeof status_url, "https://gw.example.com/hooks/%s/status?ref=42", cases[i].prov);
+        struct prov_outbound m = {.outbox_id = 42,
+                                  .to = cases[i].to,
+                                  .text = cases[i].text,
+                                  .tmpl = "visit_ack",
+                                  .status_url = cases[i].with_status_url ? status_url : NULL,
+                                  .now = FIXTURE_NOW,
+                                  .nonce = "0123456789abcdef0123456789abcdef"};
+        struct prov_http h;
+        memset(&h, 0xa5, sizeof h); /* build_send must initialise every field */
+        char err[128] = "";
+        int rc = tc.ch.ops->build_send(&tc.ch, &m, &h, err, sizeof err);
+        if (rc != cases[i].rc) fail_msg("case %zu (%s): rc %d (%s), expected %d", i, cases[i].prov, rc, err, cases[i].rc);
+        if (rc != PROV_OK) {
+            if (!strstr(err, cases[i].url)) fail_msg("case %zu: reason \"%s\", expected \"%s\"", i, err, cases[i].url);
+            prov_http_free(&h); /* safe on a request that was not built */
+            continue;
+        }
+        assert_string_equal(h.url, cases[i].url);
+        assert_string_equal(h.method, "POST");
+        assert_string_equal(gw_buf_cstr(&h.headers), cases[i].headers);
+        if (cases[i].userpwd)
+            assert_string_equal(h.userpwd, cases[i].userpwd);
+        else
+            assert_null(h.userpwd);
+        if (h.body.len != strlen(cases[i].body) || memcmp(h.body.p, cases[i].body, h.body.len))
+            fail_msg("case %zu: body\n  %s\nexpected\n  %s", i, gw_buf_cstr(&h.body), cases[i].body);
+        prov_http_free(&h);
+        assert_null(h.url);
+    }
+}
+
+/* Secrets travel only where the provider needs them, and never in a reason. */
+static void test_send_secrets(void **state)
+{
+    static const struct {
+        const char *prov;
+        const char *const *keys;
+        const char *secret; /* a value that may appear only where allowed */
+        const char *allowed; /* "userpwd", "headers" or NULL */
+        const char *webhook_secret; /* may appear nowhere in the request */
+    } cases[] = {
+        {"generic", generic_keys, GENERIC_SECRET, NULL, NULL},
+        {"twilio", twilio_keys, TWILIO_TOKEN, "userpwd", NULL},
+        {"africastalking", at_keys, AT_API_KEY, "headers", AT_TOKEN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct test_channel tc;
+        send_channel(cases[i].prov, cases[i].keys, "https://send.example.net", &tc);
+        struct prov_outbound m = {.outbox_id = 7,
+                                  .to = "+8613800000001",
+                                  .text = "ZF 1000015 1",
+                                  .status_url = "https://gw.example.com/hooks/x/status?ref=7",
+                                  .now = FIXTURE_NOW,
+                                  .nonce = "0123456789abcdef0123456789abcdef"};
+        struct prov_http h;
+        char err[128] = "";
+        assert_int_equal(tc.ch.ops->build_send(&tc.ch, &m, &h, err, sizeof err), PROV_OK);
+        const char *where[] = {h.url, gw_buf_cstr(&h.headers), gw_buf_cstr(&h.body), h.userpwd ? h.userpwd : ""};
+        const char *names[] = {"url", "headers", "body", "userpwd"};
+        for (size_t w = 0; w < 4; w++) {
+            int allowed = cases[i].allowed && !strcmp(cases[i].allowed, names[w]);
+            if (!allowed && strstr(where[w], cases[i].secret))
+                fail_msg("%s: a secret is in the %s", cases[i].prov, names[w]);
+            if (allowed && !strstr(where[w], cases[i].secret)) fail_msg("%s: no credential in the %s", cases[i].prov, names[w]);
+            if (cases[i].webhook_secret && strstr(where[w], cases[i].webhook_secret))
+                fail_msg("%s: the webhook token is in the %s", cases[i].prov, names[w]);
+        }
+        /* nothing the message does not need: no template name, nonce or clock */
+        assert_null(strstr(gw_buf_cstr(&h.body), "0123456789abcdef0123456789abcdef"));
+        prov_http_free(&h);
+        /* failing builds and every answer name no secret */
+        m.text = NULL;
+        assert_int_equal(tc.ch.ops->build_send(&tc.ch, &m, &h, err, sizeof err), PROV_EBADREQ);
+        assert_null(strstr(err, cases[i].secret));
+        prov_http_free(&h);
+        char id[64];
+        int opted = 0;
+        static const long statuses[] = {0, 200, 201, 400, 401, 429, 500};
+        for (size_t k = 0; k < sizeof statuses / sizeof statuses[0]; k++) {
+            tc.ch.ops->parse_send(&tc.ch, statuses[k], "{}", 2, id, sizeof id, &opted, err, sizeof err);
+            assert_true(err[0] != '\0');
+            assert_null(strstr(err, cases[i].secret));
+        }
+    }
+}
+
+/* ---- sending: reading the answer ---- */
+
+#define AT_OK_ANSWER(status, extra)                                                                                    \
+    "{\"SMSMessageData\":{\"Message\":\"Sent to 1/1 Total Cost: KES 0.8000\",\"Recipients\":[{\"statusCode\":101,"  \
+    "\"number\":\"+8613800000001\",\"status\":\"" status "\",\"cost\":\"KES 0.8000\"" extra "}]}}"
+
+static void test_parse_send(void **state)
+{
+    static const struct {
+        const char *prov;
+        long http;
+        const char *body;
+        int rc;
+        const char *id_or_reason; /* msg_id for OK, else a substring of err */
+        int opted_out;
+    } cases[] = {
+        {"generic", 200, "{\"id\":\"int-77\"}", PROV_SEND_OK, "int-77", 0},
+        {"generic", 201, "{\"id\":12345,\"queued\":true}", PROV_SEND_OK, "12345", 0},
+        {"generic", 202, "{\"id\":\"a\"}", PROV_SEND_OK, "a", 0},
+        {"generic", 200, "{}", PROV_SEND_FAIL, "no id in answer", 0},
+        {"generic", 200, "{\"id\":\"\"}", PROV_SEND_FAIL, "no id in answer", 0},
+        {"generic", 200, "accepted", PROV_SEND_FAIL, "no id in answer", 0},
+        {"generic", 204, "", PROV_SEND_FAIL, "no id in answer", 0},
+        {"generic", 200, "{\"id\":\"a\\nb\"}", PROV_SEND_FAIL, "bad id", 0},
+        {"generic", 429, "slow down", PROV_SEND_RETRY, "HTTP 429", 0},
+        {"generic", 500, "", PROV_SEND_RETRY, "HTTP 500", 0},
+        {"generic", 503, "{\"id\":\"x\"}", PROV_SEND_RETRY, "HTTP 503", 0},
+        {"generic", 0, "", PROV_SEND_RETRY, "no answer", 0},
+        {"generic", 400, "{\"error\":\"bad number\"}", PROV_SEND_FAIL, "HTTP 400", 0},
+        {"generic", 401, "", PROV_SEND_FAIL, "HTTP 401", 0},
+        {"generic", 403, "", PROV_SEND_FAIL, "HTTP 403", 0},
+        {"generic", 404, "", PROV_SEND_FAIL, "HTTP 404", 0},
+        {"generic", 302, "", PROV_SEND_FAIL, "HTTP 302", 0},
+
+        {"twilio", 201, "{\"sid\":\"SM11111111111111111111111111111111\",\"status\":\"queued\",\"num_segments\":\"1\"}",
+         PROV_SEND_OK, "SM11111111111111111111111111111111", 0},
+        {"twilio", 200, "{\"sid\":\"SM2\"}", PROV_SEND_OK, "SM2", 0},
+        {"twilio", 201, "{\"status\":\"queued\"}", PROV_SEND_FAIL, "no sid in answer", 0},
+        {"twilio", 201, "", PROV_SEND_FAIL, "no sid in answer", 0},
+        {"twilio", 429, "{\"code\":20429,\"message\":\"Too Many Requests\",\"status\":429}", PROV_SEND_RETRY,
+         "code 20429", 0},
+        {"twilio", 500, "", PROV_SEND_RETRY, "HTTP 500", 0},
+        {"twilio", 503, "<html>", PROV_SEND_RETRY, "HTTP 503", 0},
+        {"twilio", 0, "", PROV_SEND_RETRY, "no answer", 0},
+        {"twilio", 400,
+         "{\"code\":21610,\"message\":\"Attempt to send to unsubscribed recipient\",\"more_info\":"
+         "\"https://www.twilio.com/docs/errors/21610\",\"status\":400}",
+         PROV_SEND_FAIL, "HTTP 400 code 21610", 1},
+        {"twilio", 400, "{\"code\":\"21610\"}", PROV_SEND_FAIL, "code 21610", 1},
+        {"twilio", 400, "{\"code\":21211,\"message\":\"The 'To' number +8613800000001 is not a valid phone number.\"}",
+         PROV_SEND_FAIL, "HTTP 400 code 21211", 0},
+        {"twilio", 401, "{\"code\":20003,\"message\":\"Authenticate\"}", PROV_SEND_FAIL, "code 20003", 0},
+        {"twilio", 403, "", PROV_SEND_FAIL, "HTTP 403", 0},
+        {"twilio", 404, "{\"code\":20404}", PROV_SEND_FAIL, "code 20404", 0},
+
+        {"africastalking", 201, AT_OK_ANSWER("Success", ",\"messageId\":\"ATXid_00000000000000000000000000000001\""),
+         PROV_SEND_OK, "ATXid_00000000000000000000000000000001", 0},
+        {"africastalking", 200, AT_OK_ANSWER("Success", ",\"messageId\":\"ATXid_2\""), PROV_SEND_OK, "ATXid_2", 0},
+        {"africastalking", 201, AT_OK_ANSWER("Success", ""), PROV_SEND_FAIL, "no messageId", 0},
+        {"africastalking", 201, AT_OK_ANSWER("UserInBlackList", ",\"messageId\":\"None\""), PROV_SEND_FAIL,
+         "recipient status: UserInBlackList", 1},
+        {"africastalking", 201, AT_OK_ANSWER("UserInBlacklist", ",\"messageId\":\"None\""), PROV_SEND_FAIL,
+         "recipient status: UserInBlacklist", 1},
+        {"africastalking", 201, AT_OK_ANSWER("InvalidPhoneNumber", ",\"messageId\":\"None\""), PROV_SEND_FAIL,
+         "recipient status: InvalidPhoneNumber", 0},
+        {"africastalking", 201, AT_OK_ANSWER("InsufficientBalance", ""), PROV_SEND_FAIL, "InsufficientBalance", 0},
+        {"africastalking", 201, "{\"SMSMessageData\":{\"Message\":\"InvalidSenderId\",\"Recipients\":[]}}",
+         PROV_SEND_FAIL, "no recipient in answer", 0},
+        {"africastalking", 201, "Created", PROV_SEND_FAIL, "no recipient in answer", 0},
+        {"africastalking", 201, AT_OK_ANSWER("Bad\\nword", ""), PROV_SEND_FAIL, "no readable recipient status", 0},
+        {"africastalking", 401, "The supplied authentication is invalid", PROV_SEND_FAIL, "HTTP 401", 0},
+        {"africastalking", 400, "Request is missing required form field 'to'", PROV_SEND_FAIL, "HTTP 400", 0},
+        {"africastalking", 403, "", PROV_SEND_FAIL, "HTTP 403", 0},
+        {"africastalking", 429, "", PROV_SEND_RETRY, "HTTP 429", 0},
+        {"africastalking", 500, "", PROV_SEND_RETRY, "HTTP 500", 0},
+        {"africastalking", 502, "", PROV_SEND_RETRY, "HTTP 502", 0},
+        {"africastalking", 0, "", PROV_SEND_RETRY, "no answer", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct provider_ops *ops = prov_find(cases[i].prov);
+        struct test_channel tc;
+        channel_for(ops, NULL, &tc);
+        char id[64], err[128] = "";
+        memset(id, 'x', sizeof id);
+        int opted = 7;
+        size_t len = strlen(cases[i].body);
+        /* the answer is bytes, not a C string: no NUL after it */
+        char *copy = gw_malloc(len ? len : 1);
+        memcpy(copy, cases[i].body, len);
+        int rc = ops->parse_send(&tc.ch, cases[i].http, len ? copy : NULL, len, id, sizeof id, &opted, err, sizeof err);
+        free(copy);
+        if (rc != cases[i].rc)
+            fail_msg("case %zu (%s %ld): rc %d (%s), expected %d", i, cases[i].prov, cases[i].http, rc, err, cases[i].rc);
+        if (opted != cases[i].opted_out) fail_msg("case %zu: opted_out %d", i, opted);
+        if (rc == PROV_SEND_OK) {
+            assert_string_equal(id, cases[i].id_or_reason);
+        } else {
+            assert_string_equal(id, "");
+            if (!strstr(err, cases[i].id_or_reason))
+                fail_msg("case %zu: reason \"%s\", expected \"%s\"", i, err, cases[i].id_or_reason);
+            /* a reason never quotes the recipient's number */
+            assert_null(strstr(err, "8613800000001"));
+        }
+    }
+    /* an id that does not fit the caller's buffer is not truncated into another id */
+    for (size_t p = 0; p < NPROVIDERS; p++) {
+        static const char *const answers[] = {"{\"id\":\"0123456789abcdef\"}", "{\"sid\":\"SM23456789abcdef\"}",
+                                              AT_OK_ANSWER("Success", ",\"messageId\":\"AT23456789abcdef\"")};
+        const struct provider_ops *ops = prov_find(fixture_providers[p]);
+        char id[16], big[17], err[128];
+        int opted = 0;
+        assert_int_equal(ops->parse_send(NULL, 201, answers[p], strlen(answers[p]), id, sizeof id, &opted, err, sizeof err),
+                         PROV_SEND_FAIL);
+        assert_string_equal(id, "");
+        assert_int_equal(ops->parse_send(NULL, 201, answers[p], strlen(answers[p]), big, sizeof big, &opted, err, sizeof err),
+                         PROV_SEND_OK);
+        assert_int_equal(strlen(big), 16);
+    }
+}
+
+/* ---- status callbacks called directly ---- */
+
+static void test_parse_status_direct(void **state)
+{
+    static const struct {
+        const char *prov, *method, *query, *content_type, *body;
+        int rc;
+        const char *want; /* "msg_id code raw ref error phone opted" for OK, else a reason substring */
+    } cases[] = {
+        {"twilio", "GET", "ref=out-7&MessageSid=SM7&MessageStatus=delivered&To=%2B8613800000001", NULL, "", PROV_OK,
+         "SM7 delivered delivered out-7 - +8613800000001 no"},
+        {"twilio", "POST", "ref=8", "application/x-www-form-urlencoded", "MessageSid=SM8&SmsStatus=sent", PROV_OK,
+         "SM8 sent sent 8 - - no"},
+        {"twilio", "POST", "", NULL, "MessageSid=SM9&MessageStatus=undelivered&ErrorCode=21610", PROV_OK,
+         "SM9 failed undelivered - 21610 - yes"},
+        {"twilio", "POST", "", NULL, "MessageSid=SM9&MessageStatus=read", PROV_OK, "SM9 delivered read - - - no"},
+        {"twilio", "POST", "", NULL, "MessageSid=SM9&MessageStatus=canceled", PROV_OK, "SM9 failed canceled - - - no"},
+        {"twilio", "POST", "", NULL, "MessageSid=SM9&MessageStatus=accepted", PROV_OK, "SM9 queued accepted - - - no"},
+        {"twilio", "POST", "", NULL, "MessageSid=SM9&MessageStatus=scheduled", PROV_OK, "SM9 queued scheduled - - - no"},
+        {"twilio", "POST", "", NULL, "MessageSid=SM9&MessageStatus=queued", PROV_OK, "SM9 queued queued - - - no"},
+        {"twilio", "POST", "", NULL, "MessageSid=SM9&MessageStatus=Delivered", PROV_OK, "SM9 unknown Delivered - - - no"},
+        {"twilio", "POST", "", NULL, "MessageSid=SM9", PROV_EBADREQ, "missing field: MessageStatus"},
+        {"twilio", "POST", "", "application/json", "{\"MessageSid\":\"SM9\"}", PROV_EBADREQ, "unsupported content type"},
+        {"twilio", "POST", "ref=%zz", NULL, "MessageSid=SM9&MessageStatus=sent", PROV_EBADREQ, "percent"},
+        {"twilio", "POST", "ref=a%0Ab", NULL, "MessageSid=SM9&MessageStatus=sent", PROV_EBADREQ, "control character"},
+        {"africastalking", "POST", "token=t", NULL, "id=ATX1&status=success", PROV_OK, "ATX1 delivered success - - - no"},
+        {"africastalking", "POST", "token=t", NULL, "id=ATX1&status=Rejected&failureReason=UserInBlacklist", PROV_OK,
+         "ATX1 failed Rejected - UserInBlacklist - yes"},
+        {"africastalking", "POST", "token=t", NULL, "id=ATX1&status=Failed&failureReason=UserIsInactive", PROV_OK,
+         "ATX1 failed Failed - UserIsInactive - no"},
+        {"africastalking", "POST", "token=t", "text/plain", "id=ATX1&status=Success", PROV_EBADREQ,
+         "unsupported content type"},
+        {"generic", "POST", "", NULL, "{\"id\":\"g1\",\"status\":\"queued\"}", PROV_OK, "g1 queued queued - - - no"},
+        {"generic", "POST", "", NULL, "{\"id\":\"g1\",\"status\":\"sent\",\"error\":\"\"}", PROV_OK,
+         "g1 sent sent - - - no"},
+        {"generic", "POST", "", NULL, "{\"id\":\"g1\",\"status\":7}", PROV_EBADREQ, "not a string: status"},
+        {"generic", "POST", "", NULL, "\"g1\"", PROV_EBADREQ, "neither an object nor an array"},
+        {"generic", "POST", "", NULL, "{\"id\":\"g1\",\"id\":\"g2\",\"status\":\"sent\"}", PROV_EBADREQ, "bad JSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct provider_ops *ops = prov_find(cases[i].prov);
+        struct prov_request req = {.method = cases[i].method,
+                                   .url = "https://gw.example.com/hooks/x/status",
+                                   .query = cases[i].query,
+                                   .content_type = cases[i].content_type,
+                                   .body = cases[i].body,
+                                   .body_len = strlen(cases[i].body)};
+        struct prov_statusv sv = {0};
+        char err[128] = "";
+        int rc = ops->parse_status(NULL, &req, &sv, err, sizeof err);
+        if (rc != cases[i].rc) fail_msg("case %zu (%s): rc %d (%s), expected %d", i, cases[i].prov, rc, err, cases[i].rc);
+        if (rc == PROV_OK) {
+            assert_int_equal(sv.n, 1);
+            const struct prov_status *st = &sv.v[0];
+            char got[256];
+            snprintf(got, sizeof got, "%s %s %s %s %s %s %s", st->provider_msg_id, code_name(st->status),
+                     st->raw_status, st->ref ? st->ref : "-", st->error ? st->error : "-", st->phone ? st->phone : "-",
+                     st->opted_out ? "yes" : "no");
+            if (strcmp(got, cases[i].want)) fail_msg("case %zu: \"%s\", expected \"%s\"", i, got, cases[i].want);
+        } else {
+            assert_int_equal(sv.n, 0);
+            if (!strstr(err, cases[i].want)) fail_msg("case %zu: reason \"%s\", expected \"%s\"", i, err, cases[i].want);
+        }
+        prov_statusv_free(&sv);
+    }
+
+    /* A failing callback leaves receipts already in the vector alone and adds none. */
+    const struct provider_ops *g = prov_find("generic");
+    const char *body = "[{\"id\":\"g1\",\"status\":\"sent\"},{\"id\":\"g2\"}]";
+    struct prov_request req = {.method = "POST", .query = "", .body = body, .body_len = strlen(body)};
+    struct prov_statusv sv = {0};
+    struct prov_status *st = prov_statusv_push(&sv);
+    st->provider_msg_id = gw_strdup("earlier");
+    st->raw_status = gw_strdup("sent");
+    char err[128];
+    assert_int_equal(g->parse_status(NULL, &req, &sv, err, sizeof err), PROV_EBADREQ);
+    assert_string_equal(err, "missing field: status");
+    assert_int_equal(sv.n, 1);
+    assert_string_equal(sv.v[0].provider_msg_id, "earlier");
+    prov_statusv_free(&sv);
+    prov_statusv_free(&sv); /* a freed vector is empty and may be freed again */
+}
+
+static const char *at_query;
+static const char *no_header(const struct prov_request *req, const char *name) { return NULL; }
+
+static void test_africastalking_verify(void **state)
+{
+    const struct provider_ops *at = prov_find("africastalking");
+    struct test_channel tc;
+    send_channel("africastalking", at_keys, NULL, &tc);
+    static const struct {
+        const char *query;
+        int rc;
+        const char *reason;
+    } cases[] = {
+        {"token=" AT_TOKEN, PROV_OK, ""},
+        {"a=1&token=" AT_TOKEN "&b=2", PROV_OK, ""},
+        {"token=demo%2Dat%2Dtoken", PROV_OK, ""}, /* compared decoded */
+        {"", PROV_EFORBIDDEN, "missing token"},
+        {"Token=" AT_TOKEN, PROV_EFORBIDDEN, "missing token"},
+        {"token=", PROV_EFORBIDDEN, "missing token"},
+        {"token=" AT_TOKEN "x", PROV_EFORBIDDEN, "bad token"},
+        {"token=DEMO-AT-TOKEN", PROV_EFORBIDDEN, "bad token"},
+        {"token=x&token=" AT_TOKEN, PROV_EFORBIDDEN, "bad token"}, /* the first one counts */
+        {"token=%zz", PROV_EFORBIDDEN, "undecodable query"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        at_query = cases[i].query;
+        struct prov_request req = {.method = "POST", .url = "https://gw.example.com/hooks/africastalking/sms",
+                                   .query = at_query, .body = "", .header = no_header};
+        char err[128] = "";
+        int rc = at->verify(&tc.ch, &req, err, sizeof err);
+        if (rc != cases[i].rc) fail_msg("case %zu (%s): rc %d (%s)", i, cases[i].query, rc, err);
+        if (!strstr(err, cases[i].reason)) fail_msg("case %zu: reason \"%s\"", i, err);
+        assert_null(strstr(err, AT_TOKEN));
+    }
+    /* a NULL query and a channel without a token never pass */
+    struct prov_request req = {.method = "POST", .query = NULL, .body = ""};
+    char err[128];
+    assert_int_equal(at->verify(&tc.ch, &req, err, sizeof err), PROV_EFORBIDDEN);
+    req.query = "token=";
+    tc.keys[2].value = "";
+    assert_string_equal(tc.keys[2].key, "token");
+    assert_int_equal(at->verify(&tc.ch, &req, err, sizeof err), PROV_EFORBIDDEN);
+    assert_string_equal(err, "channel has no token");
 }
 
 /* ---- the fixture loader itself ---- */
@@ -718,13 +1288,18 @@ int main(void)
         cmocka_unit_test(test_responses),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_fixture_loader),
+        cmocka_unit_test(test_build_send),
+        cmocka_unit_test(test_send_secrets),
+        cmocka_unit_test(test_parse_send),
+        cmocka_unit_test(test_parse_status_direct),
+        cmocka_unit_test(test_africastalking_verify),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 
-    static const char *const providers[] = {"generic", "twilio"};
-    char **files[2] = {NULL, NULL};
-    size_t nfiles[2] = {0, 0}, total = 0;
-    for (int p = 0; p < 2; p++) {
+    const char *const *providers = fixture_providers;
+    char **files[NPROVIDERS] = {NULL};
+    size_t nfiles[NPROVIDERS] = {0}, total = 0;
+    for (size_t p = 0; p < NPROVIDERS; p++) {
         char dir[512], err[256];
         snprintf(dir, sizeof dir, "%s/%s", fixture_root(), providers[p]);
         if (fixture_list(dir, &files[p], &nfiles[p], err, sizeof err) < 0 || nfiles[p] == 0) {
@@ -735,7 +1310,7 @@ int main(void)
     }
     struct CMUnitTest *ft = calloc(total, sizeof *ft);
     size_t k = 0;
-    for (int p = 0; p < 2; p++)
+    for (size_t p = 0; p < NPROVIDERS; p++)
         for (size_t i = 0; i < nfiles[p]; i++) {
             const char *name = strrchr(files[p][i], '/');
             ft[k].name = name ? name - strlen(providers[p]) : files[p][i]; /* "twilio/01-....http" */
@@ -745,6 +1320,6 @@ int main(void)
         }
     failed += _cmocka_run_group_tests("fixtures", ft, total, NULL, NULL);
     free(ft);
-    for (int p = 0; p < 2; p++) fixture_list_free(files[p], nfiles[p]);
+    for (size_t p = 0; p < NPROVIDERS; p++) fixture_list_free(files[p], nfiles[p]);
     return failed ? 1 : 0;
 }

@@ -1,0 +1,322 @@
+/* providers/africastalking.c - Africa's Talking SMS: inbound messages, delivery reports, the messaging API.
+ *
+ * Follows providers.md §3.1-3.3. Every AT callback is a form POST. AT signs
+ * nothing, so the channel has a long random `token` that the operator puts
+ * in the callback URLs configured in AT's dashboard
+ * (<public_url>/hooks/<channel>/sms?token=...); verify accepts a request
+ * only when its query carries that token. The two values are hashed before
+ * a constant-time compare, so neither their bytes nor the token's length
+ * leak through timing. The token travels in the URL: whoever logs request
+ * targets must redact it.
+ *
+ * Inbound SMS: from, to, text, date, id, linkId, networkCode; id and from
+ * required (date is the provider's; the gateway stamps its own receipt
+ * time; linkId only matters for premium replies, which we do not send).
+ * Delivery reports: id, status, phoneNumber, networkCode, failureReason.
+ * Sent, Submitted and Buffered are PROV_ST_SENT (with the carrier, not yet
+ * on the handset); Success is DELIVERED; Rejected, Failed and Expired are
+ * FAILED; any other word is UNKNOWN and still acknowledged. failureReason
+ * UserInBlackList sets opted_out. AT documents no answer body for either:
+ * both are acknowledged with 200 text/plain "OK".
+ *
+ * Sending: POST {base}/version1/messaging, base https://api.africastalking.com
+ * or the channel's `url`, header apiKey, form username, to, message and
+ * from (the channel's `number`, when set). Success is a 2xx (AT answers
+ * 201) whose SMSMessageData.Recipients[0] has status "Success" and a
+ * messageId; another recipient status fails with that status (a
+ * blacklisted recipient as an opt-out); 429, 5xx and no answer are retried;
+ * every other status fails. Pure translation: no I/O, no state.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "crypto.h"
+#include "form.h"
+#include "provider.h"
+
+#define AT_ID_MAX     128  /* bytes in a message id (UUID-like or numeric) */
+#define AT_ADDR_MAX   64   /* bytes in from / to / phoneNumber (E.164, short codes, sender ids) */
+#define AT_TEXT_MAX   8192 /* bytes in text */
+#define AT_STATUS_MAX 32   /* bytes in a status word */
+#define AT_REASON_MAX 64   /* bytes in failureReason / a recipient status */
+
+static const char *const required_keys[] = {"username", "api_key", "token", NULL};
+static const char *const optional_keys[] = {"number", "ussd_code", NULL};
+
+static const char at_api[] = "https://api.africastalking.com";
+static const char blacklisted[] = "UserInBlackList"; /* AT also writes "UserInBlacklist" */
+
+static int verify(const struct gw_channel *ch, const struct prov_request *req, char *err, size_t errlen)
+{
+    struct form query = {0};
+    unsigned char want[PC_SHA256_LEN], got[PC_SHA256_LEN];
+    int rc = PROV_EFORBIDDEN;
+
+    const char *token = gw_channel_key(ch, "token");
+    if (!token || !*token) {
+        gw_err(err, errlen, "channel has no token");
+        goto done;
+    }
+    const char *q = req->query ? req->query : "";
+    if (form_parse(q, strlen(q), &query, NULL, 0) < 0) {
+        gw_err(err, errlen, "undecodable query");
+        goto done;
+    }
+    const char *given = form_get(&query, "token");
+    if (!given || !*given) {
+        gw_err(err, errlen, "missing token");
+        goto done;
+    }
+    if (pc_sha256(token, strlen(token), want) < 0 || pc_sha256(given, strlen(given), got) < 0) {
+        gw_err(err, errlen, "cannot hash the token");
+        goto done;
+    }
+    if (!pc_equal(want, sizeof want, got, sizeof got)) {
+        gw_err(err, errlen, "bad token");
+        goto done;
+    }
+    rc = PROV_OK;
+done:
+    memset(want, 0, sizeof want);
+    memset(got, 0, sizeof got);
+    form_free(&query);
+    return rc;
+}
+
+/* Decodes the form body of a callback into *f. Returns 0, or -1 with err. */
+static int parse_body(const struct prov_request *req, struct form *f, char *err, size_t errlen)
+{
+    const char *ct = req->content_type;
+    if (ct && *ct && !form_media_type_is(ct, "application/x-www-form-urlencoded")) {
+        gw_err(err, errlen, "unsupported content type");
+        return -1;
+    }
+    return form_parse(req->body, req->body_len, f, err, errlen);
+}
+
+static int parse_sms(const struct gw_channel *ch, const struct prov_request *req, struct gw_msgv *out, char *err,
+                     size_t errlen)
+{
+    struct form f = {0};
+    int rc = PROV_EBADREQ;
+
+    if (parse_body(req, &f, err, errlen) < 0) goto done;
+    const char *id = form_get(&f, "id");
+    const char *from = form_get(&f, "from");
+    const char *to = form_get(&f, "to");
+    const char *text = form_get(&f, "text");
+    if ((!from || !*from) && form_get(&f, "status")) {
+        gw_err(err, errlen, "delivery report, not an inbound message");
+        rc = PROV_IGNORED;
+        goto done;
+    }
+    if (!id || !*id) {
+        gw_err(err, errlen, "missing field: id");
+        goto done;
+    }
+    if (!from || !*from) {
+        gw_err(err, errlen, "missing field: from");
+        goto done;
+    }
+    if (prov_check_field("id", id, AT_ID_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("from", from, AT_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("to", to, AT_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("text", text, AT_TEXT_MAX, 0, err, errlen) < 0)
+        goto done;
+
+    struct gw_msg *m = gw_msgv_push(out);
+    m->provider_id = gw_strdup(id);
+    m->from = gw_strdup(from);
+    m->to = to && *to ? gw_strdup(to) : NULL;
+    m->text = gw_strdup(text ? text : "");
+    rc = PROV_OK;
+done:
+    form_free(&f);
+    return rc;
+}
+
+/* Both callbacks get the same plain answer. */
+static void render_ok(struct prov_response *resp)
+{
+    resp->status = 200;
+    resp->content_type = "text/plain";
+    gw_buf_reset(&resp->body);
+    gw_buf_puts(&resp->body, "OK");
+}
+
+static void render_sms_ack(const struct gw_channel *ch, const struct gw_msgv *msgs, struct prov_response *resp)
+{
+    render_ok(resp);
+}
+
+/* ---- delivery reports ---------------------------------------------------- */
+
+static enum prov_status_code status_code(const char *s)
+{
+    static const struct {
+        const char *word;
+        enum prov_status_code code;
+    } map[] = {
+        {"Sent", PROV_ST_SENT},       {"Submitted", PROV_ST_SENT}, {"Buffered", PROV_ST_SENT},
+        {"Success", PROV_ST_DELIVERED}, {"Rejected", PROV_ST_FAILED}, {"Failed", PROV_ST_FAILED},
+        {"Expired", PROV_ST_FAILED},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcasecmp(s, map[i].word)) return map[i].code;
+    return PROV_ST_UNKNOWN;
+}
+
+static int parse_status(const struct gw_channel *ch, const struct prov_request *req, struct prov_statusv *out,
+                        char *err, size_t errlen)
+{
+    struct form f = {0};
+    int rc = PROV_EBADREQ;
+
+    if (parse_body(req, &f, err, errlen) < 0) goto done;
+    const char *id = form_get(&f, "id");
+    const char *status = form_get(&f, "status");
+    const char *phone = form_get(&f, "phoneNumber");
+    const char *reason = form_get(&f, "failureReason");
+    if (!status && form_get(&f, "from")) {
+        /* Refused rather than acknowledged, so the message is not lost in silence. */
+        gw_err(err, errlen, "an inbound message, not a delivery report");
+        goto done;
+    }
+    if (!id || !*id) {
+        gw_err(err, errlen, "missing field: id");
+        goto done;
+    }
+    if (!status || !*status) {
+        gw_err(err, errlen, "missing field: status");
+        goto done;
+    }
+    if (prov_check_field("id", id, AT_ID_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("status", status, AT_STATUS_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("phoneNumber", phone, AT_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("failureReason", reason, AT_REASON_MAX, 1, err, errlen) < 0)
+        goto done;
+
+    struct prov_status *st = prov_statusv_push(out);
+    st->provider_msg_id = gw_strdup(id);
+    st->status = status_code(status);
+    st->raw_status = gw_strdup(status);
+    st->error = reason && *reason ? gw_strdup(reason) : NULL;
+    st->phone = phone && *phone ? gw_strdup(phone) : NULL;
+    st->opted_out = reason && !strcasecmp(reason, blacklisted);
+    rc = PROV_OK;
+done:
+    form_free(&f);
+    return rc;
+}
+
+static void render_status_ack(const struct gw_channel *ch, struct prov_response *resp) { render_ok(resp); }
+
+/* ---- sending ------------------------------------------------------------- */
+
+
+static int build_send(const struct gw_channel *ch, const struct prov_outbound *m, struct prov_http *out, char *err,
+                      size_t errlen)
+{
+    const char *user = gw_channel_key(ch, "username");
+    const char *key = gw_channel_key(ch, "api_key");
+    const char *number = gw_channel_key(ch, "number");
+
+    memset(out, 0, sizeof *out);
+    if (!user || !*user || !key || !*key) {
+        gw_err(err, errlen, "channel needs username and api_key");
+        return PROV_EBADREQ;
+    }
+    if (strpbrk(key, "\r\n")) { /* it goes into a header line */
+        gw_err(err, errlen, "api_key holds a line break");
+        return PROV_EBADREQ;
+    }
+    if (!m->to || !*m->to) {
+        gw_err(err, errlen, "no recipient");
+        return PROV_EBADREQ;
+    }
+    if (!m->text || !*m->text) {
+        gw_err(err, errlen, "no text");
+        return PROV_EBADREQ;
+    }
+
+    struct gw_buf url = {0};
+    const char *base = ch->url && *ch->url ? ch->url : at_api;
+    size_t blen = strlen(base);
+    while (blen && base[blen - 1] == '/') blen--;
+    gw_buf_append(&url, base, blen);
+    gw_buf_puts(&url, "/version1/messaging");
+    out->url = gw_buf_steal(&url);
+    out->method = "POST";
+    gw_buf_printf(&out->headers,
+                  "apiKey: %s\nAccept: application/json\nContent-Type: application/x-www-form-urlencoded\n", key);
+    form_put_param(&out->body, "username", user);
+    form_put_param(&out->body, "to", m->to);
+    form_put_param(&out->body, "message", m->text);
+    if (number && *number) form_put_param(&out->body, "from", number);
+    return PROV_OK;
+}
+
+static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
+                      size_t idlen, int *opted_out, char *err, size_t errlen)
+{
+    if (idlen) msg_id[0] = '\0';
+    if (opted_out) *opted_out = 0;
+    if (http_status == 0) {
+        gw_err(err, errlen, "no answer");
+        return PROV_SEND_RETRY;
+    }
+    if (http_status == 429 || (http_status >= 500 && http_status <= 599)) {
+        gw_err(err, errlen, "HTTP %ld", http_status);
+        return PROV_SEND_RETRY;
+    }
+    if (http_status < 200 || http_status > 299) {
+        gw_err(err, errlen, "HTTP %ld", http_status); /* 401: bad username or api_key */
+        return PROV_SEND_FAIL;
+    }
+
+    /* AT took the request: from here on a retry could send twice, so every
+     * surprise is a failure. */
+    json_t *root = json_loadb(body, body ? len : 0, 0, NULL);
+    json_t *data = json_object_get(root, "SMSMessageData");
+    json_t *rcpt = json_array_get(json_object_get(data, "Recipients"), 0);
+    json_t *jstatus = json_object_get(rcpt, "status");
+    json_t *jid = json_object_get(rcpt, "messageId");
+    const char *status = json_is_string(jstatus) ? json_string_value(jstatus) : NULL;
+    const char *id = json_is_string(jid) ? json_string_value(jid) : NULL;
+    int rc = PROV_SEND_FAIL;
+
+    if (!json_is_object(rcpt)) {
+        gw_err(err, errlen, "no recipient in answer");
+    } else if (!status || prov_check_field("status", status, AT_REASON_MAX, 1, NULL, 0) < 0) {
+        gw_err(err, errlen, "no readable recipient status in answer");
+    } else if (strcmp(status, "Success")) {
+        gw_err(err, errlen, "recipient status: %s", status);
+        if (opted_out && !strcasecmp(status, blacklisted)) *opted_out = 1;
+    } else if (!id || !*id) {
+        gw_err(err, errlen, "no messageId in answer");
+    } else if (strlen(id) >= idlen || prov_check_field("messageId", id, AT_ID_MAX, 1, NULL, 0) < 0) {
+        gw_err(err, errlen, "bad messageId in answer");
+    } else {
+        gw_strlcpy(msg_id, id, idlen);
+        rc = PROV_SEND_OK;
+    }
+    json_decref(root);
+    return rc;
+}
+
+const struct provider_ops prov_africastalking = {
+    .name = "africastalking",
+    .required_keys = required_keys,
+    .optional_keys = optional_keys,
+    .verify = verify,
+    .parse_sms = parse_sms,
+    .render_sms_ack = render_sms_ack,
+    .parse_status = parse_status,
+    .render_status_ack = render_status_ack,
+    .build_send = build_send,
+    .parse_send = parse_send,
+};
