@@ -154,10 +154,30 @@ fail:
 
 /* ---- transactions -------------------------------------------------------- */
 
-int store_begin(struct store *st) { return store_exec(st, "BEGIN IMMEDIATE"); }
-int store_commit(struct store *st) { return store_exec(st, "COMMIT"); }
+/* A cached statement left mid-result keeps an old read snapshot open: a
+ * write lock cannot be taken on an old snapshot (SQLite answers BUSY at
+ * once, without waiting) and the WAL cannot be checkpointed past it. */
+static void reset_all(struct store *st)
+{
+    for (sqlite3_stmt *s = sqlite3_next_stmt(st->db, NULL); s; s = sqlite3_next_stmt(st->db, s))
+        if (sqlite3_stmt_busy(s)) sqlite3_reset(s);
+}
+
+int store_begin(struct store *st)
+{
+    reset_all(st);
+    return store_exec(st, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *st)
+{
+    reset_all(st);
+    return store_exec(st, "COMMIT");
+}
+
 int store_rollback(struct store *st)
 {
+    reset_all(st);
     if (sqlite3_get_autocommit(st->db)) return 0;
     return store_exec(st, "ROLLBACK");
 }
