@@ -198,6 +198,22 @@ static const char *const migrations[] = {
     "  received_at INTEGER NOT NULL"
     ");"
     "CREATE INDEX receipt_pending_msg ON receipt_pending(channel, provider_msg_id);",
+    /* 3: parts of concatenated SMS the provider delivers one by one */
+    "CREATE TABLE sms_part ("
+    "  id INTEGER PRIMARY KEY,"
+    "  channel TEXT NOT NULL,"
+    "  provider_id TEXT NOT NULL,"
+    "  sender TEXT NOT NULL,"
+    "  recipient TEXT,"
+    "  ref TEXT NOT NULL,"
+    "  total INTEGER NOT NULL,"
+    "  part INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  received_at INTEGER NOT NULL,"
+    "  inbox_id INTEGER REFERENCES inbox(id),"   /* the whole message, once assembled */
+    "  UNIQUE (channel, provider_id)"
+    ");"
+    "CREATE INDEX sms_part_group ON sms_part(channel, sender, ref, inbox_id);",
 };
 
 int schema_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

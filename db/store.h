@@ -91,6 +91,7 @@ int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
 
 #include "store_domain.h"
 #include "store_outbox.h"
+#include "store_parts.h"
 #include "store_roster.h"
 
 #endif

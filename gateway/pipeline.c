@@ -80,6 +80,27 @@ end:
  * -1 when the message could not be stored (a failed statement undoes
  * itself; the batch goes on), -2 when the store failed in a way that
  * leaves the transaction unusable. */
+static int process_whole(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now,
+                         int64_t *inbox_id);
+
+/* A part of a concatenated SMS: kept until its group is whole, then the
+ * whole message goes through like any other. Returns as process_one. */
+static int process_part(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now,
+                        int64_t *inbox_id)
+{
+    *inbox_id = 0;
+    int rc = store_part_insert(st, m, now);
+    if (rc != 0) return rc < 0 ? -2 : 1;
+    struct gw_msg whole;
+    rc = store_part_assemble(st, m->channel, m->from, m->concat_ref, m->concat_total, INT64_MIN, &whole);
+    if (rc < 0) return -2;
+    if (rc == 1) return 0; /* waiting for the other parts */
+    rc = process_whole(st, cfg, &whole, now, inbox_id);
+    if (rc >= 0 && store_part_done(st, m->channel, m->from, m->concat_ref, *inbox_id) != 0) rc = -2;
+    gw_msg_clear(&whole);
+    return rc < 0 ? rc : 0;
+}
+
 static int process_one(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now,
                        int64_t *inbox_id)
 {
@@ -88,6 +109,13 @@ static int process_one(struct store *st, const struct gw_config *cfg, struct gw_
         free(m->from);
         m->from = gw_strdup(e164);
     }
+    if (m->concat_ref) return process_part(st, cfg, m, now, inbox_id);
+    return process_whole(st, cfg, m, now, inbox_id);
+}
+
+static int process_whole(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now,
+                         int64_t *inbox_id)
+{
     char *norm = cb_normalize(m->text, strlen(m->text));
     int rc = store_inbox_insert(st, m, norm, now, inbox_id);
     free(norm);
@@ -201,6 +229,42 @@ abort:
     store_rollback(st);
     for (size_t j = 0; j < n; j++) jobs[j]->ok = 0;
     return -1;
+}
+
+struct flush_ctx {
+    struct store *st;
+    const struct gw_config *cfg;
+    int64_t now;
+    int rc;
+};
+
+static void flush_group(void *arg, const char *channel, const char *sender, const char *ref, int total)
+{
+    struct flush_ctx *f = arg;
+    if (f->rc) return;
+    struct gw_msg whole;
+    int rc = store_part_assemble(f->st, channel, sender, ref, total, f->now - PIPELINE_PART_WAIT, &whole);
+    if (rc < 0) f->rc = -1;
+    if (rc != 0) return;
+    int64_t inbox_id = 0;
+    gw_warn("concatenated SMS from a %d-part group incomplete after %d s: storing what came", total,
+            PIPELINE_PART_WAIT);
+    if (process_whole(f->st, f->cfg, &whole, f->now, &inbox_id) < 0 ||
+        store_part_done(f->st, channel, sender, ref, inbox_id) != 0)
+        f->rc = -1;
+    gw_msg_clear(&whole);
+}
+
+int pipeline_flush_parts(struct store *st, const struct gw_config *cfg, int64_t now)
+{
+    struct flush_ctx f = {st, cfg, now, 0};
+    if (store_begin(st) != 0) return -1;
+    if (store_part_stale(st, now - PIPELINE_PART_WAIT, flush_group, &f) != 0) f.rc = -1;
+    if (f.rc != 0) {
+        store_rollback(st);
+        return -1;
+    }
+    return store_commit(st) == 0 ? 0 : -1;
 }
 
 void pipeline_job_clear(struct pipeline_job *job)

@@ -45,4 +45,12 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
 
 void pipeline_job_clear(struct pipeline_job *job); /* frees msgs and results */
 
+/* Seconds to wait for the missing parts of a concatenated SMS before the
+ * parts that came are stored as one message (gaps marked "[…]"). */
+#define PIPELINE_PART_WAIT 120
+
+/* Puts together every concatenated SMS whose parts stopped coming more than
+ * PIPELINE_PART_WAIT seconds ago, in one transaction. 0 or -1. */
+int pipeline_flush_parts(struct store *st, const struct gw_config *cfg, int64_t now);
+
 #endif

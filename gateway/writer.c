@@ -7,7 +7,9 @@
  */
 #include "writer.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 
 #include "clock.h"
@@ -15,6 +17,7 @@
 #include "util.h"
 
 #define WRITER_MAX_QUEUE 100000
+#define WRITER_IDLE_SECONDS 5 /* housekeeping after this long without work */
 
 struct writer {
     const struct gw_config *cfg;   /* borrowed, frozen */
@@ -37,10 +40,23 @@ static void *run(void *arg)
     struct pipeline_job **batch = gw_calloc(cap, sizeof *batch);
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        while (!w->head && !w->stopping) pthread_cond_wait(&w->wake, &w->lock);
+        int idle = 0;
+        while (!w->head && !w->stopping && !idle) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += WRITER_IDLE_SECONDS;
+            idle = pthread_cond_timedwait(&w->wake, &w->lock, &until) == ETIMEDOUT && !w->head;
+        }
         if (!w->head && w->stopping) {
             pthread_mutex_unlock(&w->lock);
             break;
+        }
+        if (idle) {
+            /* Quiet for a while: housekeeping that needs the write connection. */
+            pthread_mutex_unlock(&w->lock);
+            if (pipeline_flush_parts(w->st, w->cfg, gw_clock_now()) != 0) gw_error("writer: flushing SMS parts failed");
+            else if (w->on_commit) w->on_commit(w->on_commit_arg);
+            continue;
         }
         size_t n = 0;
         size_t nmsg = 0;
