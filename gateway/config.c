@@ -195,6 +195,7 @@ static int policy_key(struct loader *l, const char *name, const char *value)
 static int sender_key(struct loader *l, const char *name, const char *value)
 {
     struct gw_sender_cfg *sc = &l->cfg->sender;
+    if (!strcmp(name, "enabled")) return parse_bool(l, name, value, &sc->enabled);
     if (!strcmp(name, "max_attempts")) return parse_int(l, name, value, 1, 100, &sc->max_attempts);
     if (!strcmp(name, "max_age")) return parse_int(l, name, value, 60, 30 * 86400, &sc->max_age);
     if (!strcmp(name, "backoff")) return parse_int(l, name, value, 1, 3600, &sc->backoff);
@@ -349,6 +350,7 @@ static void defaults(struct gw_config *c)
     c->policy.ack_minutes_p0 = 15;
     c->policy.ack_minutes_p1 = 30;
     c->policy.country_code = gw_strdup("86");
+    c->sender.enabled = 1;
     c->sender.max_attempts = 10;
     c->sender.max_age = 86400;
     c->sender.backoff = 2;
@@ -418,6 +420,9 @@ static int finish(struct loader *l)
         for (const char *const *k = ch->ops->required_keys; k && *k; k++)
             if (!gw_channel_key(ch, *k)) return fail(l, "[channel %s]: %s is required for provider %s", ch->name, *k,
                                                     ch->provider);
+        char perr[160];
+        if (ch->ops->check_config && ch->ops->check_config(ch, perr, sizeof perr) != 0)
+            return fail(l, "[channel %s]: %s", ch->name, perr);
         ndefault += ch->is_default;
     }
     if (ndefault > 1) {

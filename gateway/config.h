@@ -50,6 +50,7 @@ struct gw_policy {
 
 /* [sender]: outbound delivery. */
 struct gw_sender_cfg {
+    int enabled;              /* 0: this process stores and answers but sends nothing */
     int max_attempts;         /* attempts before a transient failure becomes final */
     int max_age;              /* seconds after which an unsent row fails */
     int backoff;              /* first retry delay, seconds (doubles, with jitter) */

@@ -135,13 +135,15 @@ static int cmd_serve(struct gw_config *cfg)
     struct writer *w = NULL;
     struct sender *snd = NULL;
     struct http_server *http = NULL;
-    if (sender_start(cfg, m, &snd, err, sizeof err) != 0) {
+    if (!cfg->sender.enabled) {
+        gw_warn("[sender] enabled = no: messages are stored and answered, nothing is sent");
+    } else if (sender_start(cfg, m, &snd, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
         store_close(st);
         metrics_free(m);
         return 1;
     }
-    if (writer_start(cfg, st, m, sender_wake, snd, &w) != 0) {
+    if (writer_start(cfg, st, m, snd ? sender_wake : NULL, snd, &w) != 0) {
         fprintf(stderr, "gateway: cannot start the store writer\n");
         sender_stop(snd);
         store_close(st);

@@ -77,3 +77,33 @@ int pc_hex_equal(const char *expected_lower, const char *given, size_t given_len
     }
     return CRYPTO_memcmp(expected_lower, folded, n) == 0;
 }
+
+int pc_md5(const void *msg, size_t msglen, unsigned char out[PC_MD5_LEN])
+{
+    unsigned int len = 0;
+    if (!EVP_Digest(msg ? msg : empty, msglen, out, &len, EVP_md5(), NULL) || len != PC_MD5_LEN) {
+        memset(out, 0, PC_MD5_LEN);
+        return -1;
+    }
+    return 0;
+}
+
+int pc_hmac_md5(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[PC_MD5_LEN])
+{
+    return hmac(EVP_md5(), key, keylen, msg, msglen, out, PC_MD5_LEN);
+}
+
+int pc_hmac_sha512(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[PC_SHA512_LEN])
+{
+    return hmac(EVP_sha512(), key, keylen, msg, msglen, out, PC_SHA512_LEN);
+}
+
+int pc_sha1(const void *msg, size_t msglen, unsigned char out[PC_SHA1_LEN])
+{
+    unsigned int len = 0;
+    if (!EVP_Digest(msg ? msg : empty, msglen, out, &len, EVP_sha1(), NULL) || len != PC_SHA1_LEN) {
+        memset(out, 0, PC_SHA1_LEN);
+        return -1;
+    }
+    return 0;
+}

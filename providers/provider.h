@@ -113,6 +113,10 @@ struct provider_ops {
     int template_only;                  /* 1: sends only approved templates (aliyun, tencent) */
     int send_needs_url;                 /* 1: has no default send API; sends only when `url` is set */
 
+    /* Checks the values of the channel's provider keys at start-up (NULL:
+     * nothing beyond presence). Returns 0, or -1 with "key: reason". */
+    int (*check_config)(const struct gw_channel *ch, char *err, size_t errlen);
+
     /* Checks the request's signature against the channel's secret.
      * Returns PROV_OK, PROV_EFORBIDDEN (err says why, without secrets), or
      * PROV_EBADREQ when the body is too malformed to compute a signature. */

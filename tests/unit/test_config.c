@@ -96,6 +96,8 @@ static void refuses_bad_files(void **state)
          "default = yes\n",
          "more than one channel has default = yes"},
         {"[channel cli]\nprovider = generic\nsecret = x\n", "invalid channel name"},
+        {"[channel v]\nprovider = vonage\napi_key = k\napi_secret = s\nnumber = 1\nsignature_method = sha3\n",
+         "[channel v]: signature_method = sha3: expected md5hash"},
         {"[template nosuch]\ntext = hi\n", ":2: [template nosuch]: no such template"},
         {"key = value\n", ":1: key 'key' outside any section"},
         {"[server\n", ":1: syntax error"},
