@@ -22,6 +22,11 @@
  * (never NULL). */
 char *cb_normalize(const char *text, size_t len);
 
+/* Decodes the code point at s[i] (i < len) into *cp and returns the bytes
+ * it takes (>= 1); an invalid sequence is U+FFFD for its longest
+ * valid-looking prefix. Shared by the normaliser and the parser. */
+size_t cb_utf8_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp);
+
 /* ---- tokens -------------------------------------------------------------
  * Splits text as cb_normalize does, but keeps for every token the byte
  * offset in the original text where it starts, so the free-text note can be
@@ -51,7 +56,10 @@ enum cb_date_pref {
     CB_DATE_FUTURE, /* ... the nearest such day not before today (return home dates) */
 };
 /* Parses one date token: YYYYMMDD, MMDD, M月D日 (also "M月D号"), 今天, 昨天,
- * 前天. Returns 0 and *y,*m,*d, or -1 when tok is not a valid date. */
+ * 前天. Also accepted: YYYY年M月D日, YYYY-M-D (or / or .), M-D (or / or .),
+ * D日/D号 (the nearest such day of a recent month), 今日 昨日 前日 大前天 明天
+ * 明日 后天 大后天, and full-width digits. Returns 0 and *y,*m,*d, or -1 when
+ * tok is not a valid date. */
 int cb_parse_date(const char *tok, int64_t now, enum cb_date_pref pref, int *y, int *m, int *d);
 /* Days between the local calendar day of `now` and y-m-d (positive when the
  * date is in the past). */

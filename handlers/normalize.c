@@ -53,7 +53,7 @@ static const uint32_t space_cps[] = {
 
 /* Decodes one code point at s[i] (i < len). Returns the bytes consumed (>= 1);
  * an invalid sequence yields U+FFFD for its longest valid-looking prefix. */
-static size_t utf8_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
+size_t cb_utf8_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
 {
     unsigned char b = s[i];
     if (b < 0x80) {
@@ -150,7 +150,7 @@ static uint32_t map_cp(uint32_t c, enum cls *k)
 /* Decodes and maps the code point at byte i; returns the bytes consumed. */
 static size_t next_mapped(const char *text, size_t len, size_t i, uint32_t *c, enum cls *k)
 {
-    size_t n = utf8_next((const unsigned char *)text, len, i, c);
+    size_t n = cb_utf8_next((const unsigned char *)text, len, i, c);
     *c = map_cp(*c, k);
     return n;
 }

@@ -162,41 +162,6 @@ static const char *const error_names[] = {
 
 /* ---- UTF-8 ------------------------------------------------------------- */
 
-/* Decodes one code point at s[i] (i < len); returns the bytes consumed (>= 1).
- * An invalid sequence yields U+FFFD for its longest valid-looking prefix,
- * exactly as the tokeniser does. */
-static size_t u8_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
-{
-    unsigned char b = s[i];
-    size_t need;
-    uint32_t c;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    }
-    if (b >= 0xC2 && b <= 0xDF) need = 1, c = b & 0x1F;
-    else if (b >= 0xE0 && b <= 0xEF) need = 2, c = b & 0x0F, lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
-    else if (b >= 0xF0 && b <= 0xF4) need = 3, c = b & 0x07, lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
-    else {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    size_t k;
-    for (k = 1; k <= need; k++) {
-        if (i + k >= len) break;
-        unsigned char cb = s[i + k];
-        if (k == 1 ? (cb < lo || cb > hi) : (cb < 0x80 || cb > 0xBF)) break;
-        c = (c << 6) | (cb & 0x3F);
-    }
-    if (k <= need) {
-        *cp = 0xFFFD;
-        return k;
-    }
-    *cp = c;
-    return need + 1;
-}
-
 /* Length of the code point that ends at s[n-1] (s valid UTF-8). */
 static size_t u8_last(const char *s, size_t n)
 {
@@ -209,6 +174,7 @@ static size_t u8_last(const char *s, size_t n)
  * half-width forms. */
 static int is_punct(uint32_t c)
 {
+    if (c >= 0xFF01 && c <= 0xFF5E) c -= 0xFEE0; /* full-width ASCII, as typed in a note */
     if (c < 0x80) return c > 0x20 && c < 0x7F && !(c >= '0' && c <= '9') && !(c >= 'A' && c <= 'Z') &&
                          !(c >= 'a' && c <= 'z');
     return (c >= 0xA1 && c <= 0xBF) || (c >= 0x2010 && c <= 0x205E) || (c >= 0x3008 && c <= 0x3011) ||
@@ -262,14 +228,14 @@ static void core_of(const char *p, size_t n, size_t *off, size_t *cn)
     size_t a = 0, b = n;
     while (a < b) {
         uint32_t c;
-        size_t k = u8_next((const unsigned char *)p, b, a, &c);
+        size_t k = cb_utf8_next((const unsigned char *)p, b, a, &c);
         if (!is_decor(c)) break;
         a += k;
     }
     while (b > a) {
         uint32_t c;
         size_t k = u8_last(p + a, b - a);
-        u8_next((const unsigned char *)p, b, b - k, &c);
+        cb_utf8_next((const unsigned char *)p, b, b - k, &c);
         if (!is_decor(c)) break;
         b -= k;
     }
@@ -348,7 +314,7 @@ static void add_segmented(struct pctx *x, const char *p, size_t n, size_t raw, s
 
     for (size_t i = 0; ok && i < cn;) { /* only Chinese characters */
         uint32_t cp;
-        i += u8_next((const unsigned char *)c, cn, i, &cp);
+        i += cb_utf8_next((const unsigned char *)c, cn, i, &cp);
         ok = is_cjk(cp);
     }
     if (ok) {
@@ -381,7 +347,8 @@ static void add_segmented(struct pctx *x, const char *p, size_t n, size_t raw, s
         size_t end = cut[--k];
         size_t r = find_raw(x, cursor, raw_end, c + start, end - start);
         size_t r_end = k == 0 ? raw_end : r + (end - start);
-        if (push(x, c + start, end - start, r, r_end) != 0) return;
+        if (push(x, c + start, end - start, start == 0 ? raw : r, r_end) != 0) return; /* the first
+                                                               piece keeps any leading punctuation */
         cursor = r_end;
         start = end;
     }
@@ -397,7 +364,7 @@ static size_t keyword_prefix(const char *p, size_t n)
         if (!keywords[i].split || kl >= n || kl <= best || memcmp(p, keywords[i].w, kl) != 0) continue;
         if ((unsigned char)keywords[i].w[0] < 0x80) { /* ASCII keyword: Chinese must follow */
             uint32_t cp;
-            u8_next((const unsigned char *)p, n, kl, &cp);
+            cb_utf8_next((const unsigned char *)p, n, kl, &cp);
             if (!is_cjk(cp)) continue;
         }
         best = kl;
@@ -438,7 +405,7 @@ static void build(struct pctx *x, const struct cb_tokens *tk)
             size_t r = t->raw_start + kl;
             if ((unsigned char)p[0] < 0x80) {
                 uint32_t cp;
-                size_t l = u8_next((const unsigned char *)p, n, kl, &cp);
+                size_t l = cb_utf8_next((const unsigned char *)p, n, kl, &cp);
                 r = find_raw(x, t->raw_start, t->raw_end, p + kl, l);
             }
             push(x, p, kl, t->raw_start, r);
@@ -613,7 +580,7 @@ static void take_note(struct pctx *x, size_t i)
     int content = 0;
     for (size_t k = start; k < end;) {
         uint32_t c;
-        size_t l = u8_next((const unsigned char *)x->text, end, k, &c);
+        size_t l = cb_utf8_next((const unsigned char *)x->text, end, k, &c);
         if (c == 0xFFFD && !(l == 3 && memcmp(x->text + k, "\xEF\xBF\xBD", 3) == 0)) {
             gw_buf_append(&b, "\xEF\xBF\xBD", 3);
         } else if (c < 0x20 || c == 0x7F) {
