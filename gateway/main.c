@@ -253,14 +253,18 @@ static int cmd_sms(struct gw_config *cfg, struct args *a)
     return rc;
 }
 
+/* One line per template: name, variables, approved codes (aliyun/tencent,
+ * "-" when none), and the text as this config renders it. */
 static int cmd_templates(struct gw_config *cfg)
 {
     size_t n;
     const struct tmpl_def *defs = tmpl_builtin(&n);
+    printf("name\tvariables\taliyun_code\ttencent_id\ttext\n");
     for (size_t i = 0; i < n; i++) {
         const struct gw_template *o = gw_config_template(cfg, defs[i].name);
         const char *text = o && o->text ? o->text : defs[i].text;
-        printf("%s\t%s\t%s\n", defs[i].name, defs[i].vars, text);
+        printf("%s\t%s\t%s\t%s\t%s\n", defs[i].name, defs[i].vars[0] ? defs[i].vars : "-",
+               o && o->aliyun_code ? o->aliyun_code : "-", o && o->tencent_id ? o->tencent_id : "-", text);
     }
     return 0;
 }

@@ -209,6 +209,36 @@ static void sms_command_takes_the_webhook_path(void **state)
     free(err);
 }
 
+static void operator_commands(void **state)
+{
+    char *out = NULL, *err = NULL;
+    const char *tmpl[] = {"templates", "-c", G.cfg, NULL};
+    assert_int_equal(gwp_run(tmpl, &out, &err), 0);
+    static const char theader[] = "name\tvariables\taliyun_code\ttencent_id\ttext\n";
+    assert_int_equal(strncmp(out, theader, sizeof theader - 1), 0);
+    assert_non_null(strstr(out, "\nvisit_ok\tcode,date\t-\t-\t"));
+    int lines = 0;
+    for (char *p = out; *p; p++) lines += *p == '\n';
+    assert_true(lines > 40);
+    free(out);
+    free(err);
+    const char *outbox[] = {"export", "-c", G.cfg, "outbox", NULL};
+    assert_int_equal(gwp_run(outbox, &out, &err), 0);
+    static const char header[] = "id,created_at,kind,priority,channel,recipient,template,provider_msg_id,status,"
+                                 "attempts,last_error,sent_at,done_at\n";
+    assert_int_equal(strncmp(out, header, sizeof header - 1), 0);
+    assert_non_null(strstr(out, ",reply,1,"));
+    assert_non_null(strstr(out, "****"));
+    assert_null(strstr(out, director)); /* numbers are masked */
+    free(out);
+    free(err);
+    const char *bad[] = {"export", "-c", G.cfg, "everything", NULL};
+    assert_int_equal(gwp_run(bad, &out, &err), 2);
+    assert_non_null(strstr(err, "unknown export"));
+    free(out);
+    free(err);
+}
+
 static void log_holds_no_full_number_or_text(void **state)
 {
     char *log = read_file(G.log, NULL);
@@ -239,6 +269,7 @@ int main(void)
         cmocka_unit_test(unknown_text_is_kept),
         cmocka_unit_test(health_and_metrics),
         cmocka_unit_test(sms_command_takes_the_webhook_path),
+        cmocka_unit_test(operator_commands),
         cmocka_unit_test(log_holds_no_full_number_or_text),
         cmocka_unit_test(sigterm_stops_cleanly),
     };
