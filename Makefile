@@ -39,7 +39,7 @@ TEST_COMMON_SRC = $(wildcard tests/common/*.c)
 TEST_COMMON = $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
 GATEWAY = $(BUILD)/bin/gateway
 
-.PHONY: all deps print-debs run test test-san bench clean demo
+.PHONY: all deps print-debs run test test-san bench clean demo fuzz
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -113,5 +113,22 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libgw.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libgw.a $(LIBS)
 
+# Coverage-guided fuzzing of the normaliser, the code-book parser and every
+# provider's request parsers (libFuzzer; needs clang). FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC = $(filter-out gateway/main.c,$(wildcard gateway/*.c providers/*.c handlers/*.c db/*.c))
+fuzz: deps
+	@command -v clang >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq clang; } || \
+	  { echo "fuzzing needs clang: sudo apt-get install -y clang"; exit 1; }
+	@mkdir -p build-fuzz
+	@for f in $(wildcard tests/fuzz/fuzz_*.c); do \
+	  n=$$(basename $$f .c); \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    $(PKG_CFLAGS) $$f $(FUZZ_SRC) -o build-fuzz/$$n $(LIBS) || exit 1; \
+	  mkdir -p build-fuzz/$$n.corpus; \
+	  echo "fuzzing $$n for $(FUZZ_SECONDS) s"; \
+	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/$$n.corpus 2>&1 | tail -3 || exit 1; \
+	done
+
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-fuzz bin
