@@ -6,9 +6,12 @@
  * of their static SQL string, so the hot path (inbox insert, outbox insert)
  * never re-parses SQL.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../gateway/util.h"
 #include "schema.h"
@@ -18,6 +21,8 @@ int store_open(const char *path, int sync_full, struct store **out, char *err, s
 {
     struct store *st = gw_calloc(1, sizeof *st);
     st->path = gw_strdup(path);
+    st->wal_fd = -1;
+    pthread_mutex_init(&st->wal_lock, NULL);
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
     if (rc != SQLITE_OK) {
@@ -45,6 +50,8 @@ void store_close(struct store *st)
 {
     if (!st) return;
     checkpointer_stop(st->ckpt);
+    if (st->wal_fd >= 0) close(st->wal_fd);
+    pthread_mutex_destroy(&st->wal_lock);
     for (int i = 0; i < st->ncache; i++) sqlite3_finalize(st->cache[i].st);
     if (st->db) sqlite3_close(st->db);
     free(st->path);
@@ -301,6 +308,38 @@ int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
     }
     sqlite3_reset(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- deferred sync ---------------------------------------------------------- */
+
+int store_defer_sync(struct store *st, char *err, size_t errlen)
+{
+    if (store_exec(st, "PRAGMA synchronous=NORMAL") != 0) {
+        gw_err(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+        return -1;
+    }
+    st->deferred = 1;
+    return 0;
+}
+
+int store_sync_wal(struct store *st)
+{
+    char wal[4096];
+    snprintf(wal, sizeof wal, "%s-wal", st->path);
+    pthread_mutex_lock(&st->wal_lock);
+    int rc = -1;
+    /* The WAL keeps its inode while any connection is open; if it was
+     * replaced (or not there yet), open it again. */
+    struct stat a, b;
+    if (st->wal_fd >= 0 && (fstat(st->wal_fd, &a) != 0 || a.st_nlink == 0 || stat(wal, &b) != 0 ||
+                            a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
+        close(st->wal_fd);
+        st->wal_fd = -1;
+    }
+    if (st->wal_fd < 0) st->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+    if (st->wal_fd >= 0 && fdatasync(st->wal_fd) == 0) rc = 0;
+    pthread_mutex_unlock(&st->wal_lock);
+    return rc;
 }
 
 /* ---- background checkpoints ---------------------------------------------- */

@@ -44,6 +44,16 @@ int store_savepoint(struct store *st);
 int store_release(struct store *st);
 int store_rollback_to(struct store *st);
 
+/* Splits "commit" from "durable" for the store writer's group commit: the
+ * connection commits without fsync (synchronous=NORMAL), and the caller
+ * makes the commits durable with store_sync_wal, from any thread, before it
+ * tells anyone they are: an fsync of the WAL file covers every commit
+ * written before it. Returns 0 or -1 with err. */
+int store_defer_sync(struct store *st, char *err, size_t errlen);
+/* fdatasync of the WAL file (see store_defer_sync). Thread-safe with
+ * respect to the connection's own use. Returns 0 or -1. */
+int store_sync_wal(struct store *st);
+
 /* Moves WAL checkpoints to a background thread with its own connection,
  * so the writer never stalls copying the WAL into the database file (and
  * that file's fsync) in the middle of a commit. For the long-running

@@ -19,6 +19,9 @@ struct store {
     } cache[STORE_STMT_CACHE];
     int ncache;
     struct checkpointer *ckpt; /* background checkpoints, or NULL */
+    int wal_fd;                /* the -wal file for store_sync_wal, -1 until first needed */
+    pthread_mutex_t wal_lock;  /* guards wal_fd (store_sync_wal runs on another thread) */
+    int deferred;              /* store_defer_sync was called */
 };
 
 /* Returns the cached prepared statement for a static SQL string, reset and

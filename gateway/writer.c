@@ -1,7 +1,7 @@
 /* gateway/writer.c - the store writer thread and its queue.
  *
- * Threads: any thread calls writer_submit; only the writer thread touches
- * the store. The queue is a linked list under one mutex with a condition
+ * Threads: any thread calls writer_submit; only the writer thread runs
+ * statements on the store; the syncer thread only fsyncs its WAL file. The queue is a linked list under one mutex with a condition
  * variable as the wake-up. The queue is bounded (WRITER_MAX_QUEUE jobs) so
  * a disk that stalls turns into 503s, not unbounded memory.
  */
@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "log.h"
@@ -18,6 +19,15 @@
 
 #define WRITER_MAX_QUEUE 100000
 #define WRITER_IDLE_SECONDS 5 /* housekeeping after this long without work */
+
+/* One committed batch waiting for its fsync. */
+struct synced {
+    struct pipeline_job **jobs; /* owned array of n borrowed jobs */
+    size_t n;
+    size_t stored, dups;        /* for the metrics */
+    double t0;                  /* when the batch began (monotonic) */
+    struct synced *next;
+};
 
 struct writer {
     const struct gw_config *cfg;   /* borrowed, frozen */
@@ -31,7 +41,49 @@ struct writer {
     struct pipeline_job *head, *tail; /* queue under lock */
     size_t queued;                 /* jobs in the queue, under lock */
     int stopping;                  /* under lock: no new jobs; drain and exit */
+    /* Deferred durability (synchronous=full): the writer commits without
+     * fsync and hands each committed batch to the syncer thread, which
+     * fsyncs the WAL once for every batch waiting and then answers them.
+     * The writer meanwhile runs the next batch. */
+    int deferred;                  /* store_defer_sync is in effect */
+    pthread_t sync_thread;
+    pthread_mutex_t sync_lock;
+    pthread_cond_t sync_wake;
+    struct synced *sync_head, *sync_tail; /* under sync_lock */
+    int sync_stopping;             /* under sync_lock */
 };
+
+static void *sync_run(void *arg)
+{
+    struct writer *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->sync_lock);
+        while (!w->sync_head && !w->sync_stopping) pthread_cond_wait(&w->sync_wake, &w->sync_lock);
+        struct synced *list = w->sync_head;
+        w->sync_head = w->sync_tail = NULL;
+        int stop = w->sync_stopping;
+        pthread_mutex_unlock(&w->sync_lock);
+        if (!list && stop) break;
+        /* One fsync makes every batch committed before it durable. */
+        int ok = store_sync_wal(w->st) == 0;
+        if (!ok) gw_error("writer: fsync of the WAL failed: answering 503, providers will retry");
+        int any = 0;
+        while (list) {
+            struct synced *b = list;
+            list = b->next;
+            metrics_batch(w->metrics, ok ? b->stored : 0, ok ? b->dups : 0, b->n, gw_clock_mono() - b->t0, ok);
+            any |= ok && b->stored;
+            for (size_t i = 0; i < b->n; i++) {
+                if (!ok) b->jobs[i]->ok = 0;
+                b->jobs[i]->done(b->jobs[i]);
+            }
+            free(b->jobs);
+            free(b);
+        }
+        if (any && w->on_commit) w->on_commit(w->on_commit_arg);
+    }
+    return NULL;
+}
 
 static void *run(void *arg)
 {
@@ -55,7 +107,7 @@ static void *run(void *arg)
             /* Quiet for a while: housekeeping that needs the write connection. */
             pthread_mutex_unlock(&w->lock);
             if (pipeline_flush_parts(w->st, w->cfg, gw_clock_now()) != 0) gw_error("writer: flushing SMS parts failed");
-            else if (w->on_commit) w->on_commit(w->on_commit_arg);
+            else if ((!w->deferred || store_sync_wal(w->st) == 0) && w->on_commit) w->on_commit(w->on_commit_arg);
             continue;
         }
         size_t n = 0;
@@ -73,13 +125,28 @@ static void *run(void *arg)
 
         double t0 = gw_clock_mono();
         int rc = pipeline_batch(w->st, w->cfg, batch, n, gw_clock_now());
-        double dt = gw_clock_mono() - t0;
         size_t stored = 0, dups = 0;
         for (size_t i = 0; i < n; i++) {
             stored += batch[i]->stored;
             for (size_t k = 0; batch[i]->duplicate && k < batch[i]->msgs.n; k++) dups += batch[i]->duplicate[k];
         }
-        metrics_batch(w->metrics, rc == 0 ? stored : 0, rc == 0 ? dups : 0, n, dt, rc == 0);
+        if (rc == 0 && w->deferred) {
+            struct synced *b = gw_calloc(1, sizeof *b);
+            b->jobs = gw_malloc(n * sizeof *b->jobs);
+            memcpy(b->jobs, batch, n * sizeof *b->jobs);
+            b->n = n;
+            b->stored = stored;
+            b->dups = dups;
+            b->t0 = t0;
+            pthread_mutex_lock(&w->sync_lock);
+            if (w->sync_tail) w->sync_tail->next = b;
+            else w->sync_head = b;
+            w->sync_tail = b;
+            pthread_cond_signal(&w->sync_wake);
+            pthread_mutex_unlock(&w->sync_lock);
+            continue;
+        }
+        metrics_batch(w->metrics, rc == 0 ? stored : 0, rc == 0 ? dups : 0, n, gw_clock_mono() - t0, rc == 0);
         if (rc == 0 && w->on_commit) w->on_commit(w->on_commit_arg);
         for (size_t i = 0; i < n; i++) batch[i]->done(batch[i]);
     }
@@ -91,21 +158,42 @@ int writer_start(const struct gw_config *cfg, struct store *st, struct metrics *
                  void *arg, struct writer **out)
 {
     struct writer *w = gw_calloc(1, sizeof *w);
-    w->on_commit = on_commit;
-    w->on_commit_arg = arg;
     w->cfg = cfg;
     w->st = st;
     w->metrics = metrics;
+    w->on_commit = on_commit;
+    w->on_commit_arg = arg;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
+    pthread_mutex_init(&w->sync_lock, NULL);
+    pthread_cond_init(&w->sync_wake, NULL);
+    char err[200] = "cannot start the syncer thread";
+    if (cfg->sync_full) {
+        if (store_defer_sync(st, err, sizeof err) != 0 || pthread_create(&w->sync_thread, NULL, sync_run, w) != 0)
+            goto fail;
+        w->deferred = 1;
+    }
     if (pthread_create(&w->thread, NULL, run, w) != 0) {
-        pthread_mutex_destroy(&w->lock);
-        pthread_cond_destroy(&w->wake);
-        free(w);
-        return -1;
+        gw_strlcpy(err, "cannot start the writer thread", sizeof err);
+        goto fail;
     }
     *out = w;
     return 0;
+fail:
+    gw_error("writer: %s", err);
+    if (w->deferred) {
+        pthread_mutex_lock(&w->sync_lock);
+        w->sync_stopping = 1;
+        pthread_cond_signal(&w->sync_wake);
+        pthread_mutex_unlock(&w->sync_lock);
+        pthread_join(w->sync_thread, NULL);
+    }
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->sync_lock);
+    pthread_cond_destroy(&w->sync_wake);
+    free(w);
+    return -1;
 }
 
 int writer_submit(struct writer *w, struct pipeline_job *job)
@@ -141,6 +229,15 @@ void writer_stop(struct writer *w)
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
+    if (w->deferred) {
+        pthread_mutex_lock(&w->sync_lock);
+        w->sync_stopping = 1;
+        pthread_cond_signal(&w->sync_wake);
+        pthread_mutex_unlock(&w->sync_lock);
+        pthread_join(w->sync_thread, NULL);
+    }
+    pthread_mutex_destroy(&w->sync_lock);
+    pthread_cond_destroy(&w->sync_wake);
     store_close(w->st);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);

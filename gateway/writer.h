@@ -5,6 +5,12 @@
  * request; the writer takes every queued job (up to batch_max), runs
  * pipeline_batch, commits with fsync, and calls each job's done callback,
  * which resumes its request. This is the group commit of DESIGN §2.
+ *
+ * With synchronous=full the commit and its fsync are split: the writer
+ * commits without waiting for the disk and goes on with the next batch,
+ * while a syncer thread fsyncs the WAL once for every committed batch
+ * waiting and only then answers their requests. Nothing is acknowledged
+ * before it is on disk; the disk's latency no longer stalls the writer.
  */
 #ifndef GW_WRITER_H
 #define GW_WRITER_H
