@@ -268,8 +268,8 @@ int64_t store_inbox_count(struct store *st)
 int store_outbox_insert(struct store *st, const struct store_outbox_row *r, int64_t now, int64_t *id)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO outbox(channel, recipient, template, vars, body, kind, "
-                                     "priority, inbox_id, case_id, dedupe_key, created_at, updated_at) "
-                                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(dedupe_key) DO NOTHING");
+                                     "priority, inbox_id, case_id, dedupe_key, created_at, updated_at, next_attempt_at) "
+                                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(dedupe_key) DO NOTHING");
     if (!s) return -1;
     store_bind_text(s, 1, r->channel);
     store_bind_text(s, 2, r->recipient);
@@ -283,6 +283,7 @@ int store_outbox_insert(struct store *st, const struct store_outbox_row *r, int6
     store_bind_text(s, 10, r->dedupe_key);
     sqlite3_bind_int64(s, 11, now);
     sqlite3_bind_int64(s, 12, now);
+    sqlite3_bind_int64(s, 13, r->not_before > 0 ? r->not_before : 0);
     if (sqlite3_step(s) != SQLITE_DONE) return -1;
     if (sqlite3_changes(st->db) == 1) {
         if (id) *id = sqlite3_last_insert_rowid(st->db);

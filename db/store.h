@@ -90,6 +90,7 @@ struct store_outbox_row {
     int64_t inbox_id;       /* cause, 0 = none */
     int64_t case_id;        /* related case, 0 = none */
     const char *dedupe_key; /* NULL = none; a second row with the same key is not written */
+    int64_t not_before;     /* 0, or unix seconds before which the sender leaves it queued */
 };
 /* Returns 0 with *id, 1 when dedupe_key already exists (*id = that row), -1. */
 int store_outbox_insert(struct store *st, const struct store_outbox_row *r, int64_t now, int64_t *id);

@@ -165,6 +165,8 @@ static int policy_key(struct loader *l, const char *name, const char *value)
         {"checkin_escalate_days", offsetof(struct gw_policy, checkin_escalate_days), 1, 366},
         {"ack_minutes_p0", offsetof(struct gw_policy, ack_minutes_p0), 1, 1440},
         {"ack_minutes_p1", offsetof(struct gw_policy, ack_minutes_p1), 1, 1440},
+        {"first_visit_days", offsetof(struct gw_policy, first_visit_days), 0, 60},
+        {"overdue_days", offsetof(struct gw_policy, overdue_days), 1, 90},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (!strcmp(name, ints[i].name))
@@ -176,6 +178,46 @@ static int policy_key(struct loader *l, const char *name, const char *value)
         if (!*value || strstr(value, "..") || stat(zpath, &sb) != 0 || !S_ISREG(sb.st_mode))
             return fail(l, "timezone = %s: unknown time zone (install tzdata; e.g. Asia/Shanghai)", value);
         set_str(&p->timezone, gw_strdup(value));
+        return 1;
+    }
+    if (!strcmp(name, "work_hours")) {
+        int h1, m1, h2, m2;
+        char tail;
+        if (sscanf(value, "%2d:%2d-%2d:%2d%c", &h1, &m1, &h2, &m2, &tail) != 4 || h1 < 0 || h1 > 24 || m1 < 0 ||
+            m1 > 59 || h2 < 0 || h2 > 24 || m2 < 0 || m2 > 59 || h1 * 60 + m1 >= h2 * 60 + m2 || h2 * 60 + m2 > 1440)
+            return fail(l, "work_hours = %s: expected HH:MM-HH:MM, e.g. 08:30-17:30", value);
+        p->work_start = h1 * 60 + m1;
+        p->work_end = h2 * 60 + m2;
+        return 1;
+    }
+    if (!strcmp(name, "work_days")) {
+        /* "1-5", "1,2,3,4,5", "1-6": 1 is Monday, 7 Sunday. */
+        unsigned mask = 0;
+        const char *q = value;
+        while (*q) {
+            int a = *q - '0', b;
+            if (a < 1 || a > 7) return fail(l, "work_days = %s: expected days 1-7 (1 is Monday), e.g. 1-5", value);
+            q++;
+            b = a;
+            if (*q == '-') {
+                b = q[1] - '0';
+                if (b < a || b > 7) return fail(l, "work_days = %s: expected days 1-7 (1 is Monday), e.g. 1-5", value);
+                q += 2;
+            }
+            for (int d = a; d <= b; d++) mask |= 1u << (d - 1);
+            if (*q == ',') q++;
+            else if (*q) return fail(l, "work_days = %s: expected days 1-7 (1 is Monday), e.g. 1-5", value);
+        }
+        if (!mask) return fail(l, "work_days = %s: no day given", value);
+        p->work_days = mask;
+        return 1;
+    }
+    if (!strcmp(name, "digest_time")) {
+        int h, m;
+        char tail;
+        if (sscanf(value, "%2d:%2d%c", &h, &m, &tail) != 2 || h < 0 || h > 23 || m < 0 || m > 59)
+            return fail(l, "digest_time = %s: expected HH:MM, e.g. 08:00", value);
+        p->digest_minute = h * 60 + m;
         return 1;
     }
     if (!strcmp(name, "default_region")) {
@@ -350,6 +392,12 @@ static void defaults(struct gw_config *c)
     c->policy.ack_minutes_p0 = 15;
     c->policy.ack_minutes_p1 = 30;
     c->policy.country_code = gw_strdup("86");
+    c->policy.first_visit_days = 5;
+    c->policy.overdue_days = 7;
+    c->policy.work_start = 8 * 60 + 30;
+    c->policy.work_end = 17 * 60 + 30;
+    c->policy.work_days = 0x1F;
+    c->policy.digest_minute = 8 * 60;
     c->sender.enabled = 1;
     c->sender.max_attempts = 10;
     c->sender.max_age = 86400;

@@ -46,6 +46,11 @@ struct gw_policy {
     int ack_minutes_p1;
     char *default_region;        /* region path for reports that name no child/known sender; may be NULL */
     char *country_code;          /* digits, e.g. "86" */
+    int first_visit_days;        /* working days after import a new child's first visit is due */
+    int overdue_days;            /* days past due for the second reminder and the supervisors' digest */
+    int work_start, work_end;    /* working hours, minutes after local midnight [start, end) */
+    unsigned work_days;          /* bit 0 Monday ... bit 6 Sunday */
+    int digest_minute;           /* local minute of the day the daily digests go out */
 };
 
 /* [sender]: outbound delivery. */

@@ -17,6 +17,7 @@
 
 #include "../handlers/codebook.h"
 #include "../handlers/handler.h"
+#include "../handlers/jobs.h"
 #include "../handlers/templates.h"
 #include "log.h"
 #include "util.h"
@@ -42,8 +43,10 @@ static int kind_priority(enum h_kind k)
     }
 }
 
-static int write_reply(struct store *st, const struct gw_config *cfg, const struct gw_msg *m, int64_t inbox_id,
-                       const struct h_reply *r, int64_t now)
+/* Renders r and writes its outbox row. Returns 0 written (*id set), 1 when
+ * its dedupe key was already used, -1 on error. */
+static int write_reply_row(struct store *st, const struct gw_config *cfg, const struct gw_msg *m, int64_t inbox_id,
+                           const struct h_reply *r, int64_t now, int64_t *id)
 {
     char err[160];
     struct gw_buf body = {0};
@@ -59,7 +62,7 @@ static int write_reply(struct store *st, const struct gw_config *cfg, const stru
     struct store_outbox_row row = {
         /* A reply goes back through the channel it came in on; the sender
          * chooses a channel by route for everything else. */
-        .channel = r->kind == H_REPLY && strcmp(m->channel, "cli") != 0 ? m->channel : NULL,
+        .channel = m && r->kind == H_REPLY && strcmp(m->channel, "cli") != 0 ? m->channel : NULL,
         .recipient = r->to,
         .tmpl = r->tmpl,
         .vars_json = vars_json,
@@ -68,8 +71,12 @@ static int write_reply(struct store *st, const struct gw_config *cfg, const stru
         .priority = kind_priority(r->kind),
         .inbox_id = inbox_id,
         .case_id = r->case_id,
+        .dedupe_key = r->dedupe[0] ? r->dedupe : NULL,
+        .not_before = r->not_before,
     };
-    rc = store_outbox_insert(st, &row, now, NULL) < 0 ? -1 : 0;
+    int64_t rowid = 0;
+    rc = store_outbox_insert(st, &row, now, &rowid);
+    if (id) *id = rc == 0 ? rowid : 0;
     free(vars_json);
 end:
     gw_buf_free(&body);
@@ -135,7 +142,7 @@ static int process_whole(struct store *st, const struct gw_config *cfg, struct g
     memset(&res, 0, sizeof res);
     int hrc = handlers_run(&env, &hm, &res, err, sizeof err);
     for (int i = 0; hrc == 0 && i < res.nreplies; i++)
-        if (write_reply(st, cfg, m, *inbox_id, &res.replies[i], now) != 0) hrc = -1;
+        if (write_reply_row(st, cfg, m, *inbox_id, &res.replies[i], now, NULL) < 0) hrc = -1;
     const char *result = res.result ? res.result : "ok";
     if (hrc == 0) {
         if (store_release(st) != 0) return -2;
@@ -265,6 +272,33 @@ int pipeline_flush_parts(struct store *st, const struct gw_config *cfg, int64_t 
         return -1;
     }
     return store_commit(st) == 0 ? 0 : -1;
+}
+
+int pipeline_run_jobs(struct store *st, const struct gw_config *cfg, int64_t now, size_t *written)
+{
+    struct h_env env = {.st = st, .pol = &cfg->policy};
+    struct h_replies out = {0};
+    char err[200] = "";
+    size_t n = 0;
+    if (written) *written = 0;
+    if (store_begin(st) != 0) return -1;
+    if (jobs_run(&env, now, &out, err, sizeof err) != 0) {
+        gw_error("jobs: %s", err[0] ? err : store_errmsg(st));
+        goto fail;
+    }
+    for (size_t i = 0; i < out.n; i++) {
+        int64_t id = 0;
+        if (write_reply_row(st, cfg, NULL, 0, &out.v[i], now, &id) < 0) goto fail;
+        n += id > 0;
+    }
+    if (store_commit(st) != 0) goto fail;
+    h_replies_free(&out);
+    if (written) *written = n;
+    return 0;
+fail:
+    store_rollback(st);
+    h_replies_free(&out);
+    return -1;
 }
 
 void pipeline_job_clear(struct pipeline_job *job)

@@ -45,6 +45,12 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
 
 void pipeline_job_clear(struct pipeline_job *job); /* frees msgs and results */
 
+/* Runs the policy engine's timed jobs (jobs_run) at now and writes what
+ * they produce as outbox rows, in one transaction. Idempotent: every job
+ * row carries a dedupe key per child/case and period. *written (may be
+ * NULL) gets the number of new rows. 0 or -1. */
+int pipeline_run_jobs(struct store *st, const struct gw_config *cfg, int64_t now, size_t *written);
+
 /* Seconds to wait for the missing parts of a concatenated SMS before the
  * parts that came are stored as one message (gaps marked "[…]"). */
 #define PIPELINE_PART_WAIT 120

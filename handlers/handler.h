@@ -17,7 +17,7 @@
 #include "../gateway/config.h"
 #include "codebook.h"
 
-#define H_MAX_REPLIES 8
+#define H_MAX_REPLIES 16
 #define H_MAX_VARS 8
 
 struct h_var {
@@ -32,6 +32,9 @@ struct h_reply {
     char to[24];         /* recipient, E.164 */
     enum h_kind kind;    /* reply to the sender, alert, notice to staff, reminder */
     int64_t case_id;     /* related case or 0 */
+    char dedupe[96];     /* "" or a key: a second row with the same key is never written
+                            (one reminder per child per period, one re-alert per deadline) */
+    int64_t not_before;  /* 0, or unix seconds before which it must not be sent (working hours) */
     struct h_var vars[H_MAX_VARS];
     int nvars;
 };
@@ -58,6 +61,15 @@ struct h_env {
     struct store *st;           /* open, inside a transaction */
     const struct gw_policy *pol;
 };
+
+/* A growable list of replies, for jobs that write many (reminders). */
+struct h_replies {
+    struct h_reply *v; /* owned */
+    size_t n, cap;
+};
+/* Appends a zeroed reply with tmpl, to and kind; never NULL. */
+struct h_reply *h_replies_add(struct h_replies *l, const char *tmpl, const char *to, enum h_kind kind);
+void h_replies_free(struct h_replies *l);
 
 /* Parses m, applies its effect, fills *out. Returns 0 (including refusals
  * and invalid input, which are replies, not errors) or -1 when the store

@@ -2,6 +2,7 @@
  * the answers every intent shares, and dates as replies show them. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -98,4 +99,24 @@ void h_today(int64_t now, int *y, int *mo, int *d)
     *y = tm.tm_year + 1900;
     *mo = tm.tm_mon + 1;
     *d = tm.tm_mday;
+}
+
+struct h_reply *h_replies_add(struct h_replies *l, const char *tmpl, const char *to, enum h_kind kind)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = gw_realloc(l->v, l->cap * sizeof *l->v);
+    }
+    struct h_reply *r = &l->v[l->n++];
+    memset(r, 0, sizeof *r);
+    r->tmpl = tmpl;
+    gw_strlcpy(r->to, to ? to : "", sizeof r->to);
+    r->kind = kind;
+    return r;
+}
+
+void h_replies_free(struct h_replies *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof *l);
 }
