@@ -72,6 +72,7 @@ struct gw_config {
     char *public_url;         /* base URL providers call, without trailing '/' */
     size_t max_body;          /* bytes; bodies above get 413 */
     int threads;              /* HTTP worker threads, >= 1 */
+    int job_interval;         /* seconds between runs of the timed jobs */
     char *log_level;          /* debug|info|warn|error */
     /* [store] */
     char *store_path;

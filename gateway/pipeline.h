@@ -24,6 +24,7 @@ struct pipeline_job {
     struct gw_msgv msgs;   /* owned by whoever created the job */
     struct prov_statusv statuses; /* delivery receipts to apply (owned) */
     const char *status_channel;   /* channel the receipts came in on (borrowed from the config) */
+    int run_jobs;          /* 1: also run the timed jobs (pipeline_run_jobs) after this batch */
     int64_t *inbox_ids;    /* out: one per message (allocated by pipeline_batch, owned by the job) */
     int *duplicate;        /* out: 1 when that message was already stored */
     int ok;                /* out: 1 when every message of the job is committed */

@@ -125,6 +125,18 @@ static void *run(void *arg)
 
         double t0 = gw_clock_mono();
         int rc = pipeline_batch(w->st, w->cfg, batch, n, gw_clock_now());
+        int jobs = 0;
+        for (size_t i = 0; i < n; i++) jobs |= batch[i]->run_jobs;
+        if (jobs) {
+            size_t written = 0;
+            if (pipeline_run_jobs(w->st, w->cfg, gw_clock_now(), &written) != 0) {
+                gw_error("writer: timed jobs failed; they run again at the next tick");
+            } else if (written) {
+                gw_info("timed jobs: %zu messages queued", written);
+                /* Reminders are sent only once they are on disk. */
+                if ((!w->deferred || store_sync_wal(w->st) == 0) && w->on_commit) w->on_commit(w->on_commit_arg);
+            }
+        }
         size_t stored = 0, dups = 0;
         for (size_t i = 0; i < n; i++) {
             stored += batch[i]->stored;

@@ -120,12 +120,15 @@ int gwp_init_send(struct gw_proc *g, const char *extra_ini, int roster, const ch
     return 0;
 }
 
-static int read_port(const char *log)
+/* The port in the first "listening on" line after byte `from` of the log
+ * (the log grows across restarts). 0 when not there yet. */
+static int read_port(const char *log, size_t from)
 {
-    char *text = read_file(log, NULL);
+    size_t len = 0;
+    char *text = read_file(log, &len);
     if (!text) return 0;
     int port = 0;
-    const char *p = strstr(text, "listening on ");
+    const char *p = from < len ? strstr(text + from, "listening on ") : NULL;
     if (p) {
         const char *colon = strchr(p + 13, ':');
         if (colon) port = atoi(colon + 1);
@@ -136,11 +139,16 @@ static int read_port(const char *log)
 
 int gwp_start(struct gw_proc *g)
 {
-    int fd = open(g->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int fd = open(g->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd < 0) return -1;
+    struct stat sb;
+    size_t from = fstat(fd, &sb) == 0 ? (size_t)sb.st_size : 0;
     pid_t pid = fork();
     if (pid == 0) {
         dup2(fd, 2);
+        char off[32];
+        snprintf(off, sizeof off, "%ld", g->clock_offset);
+        setenv("GATEWAY_CLOCK_OFFSET", off, 1);
         int devnull = open("/dev/null", O_WRONLY);
         dup2(devnull, 1);
         execl(gwp_bin(), gwp_bin(), "serve", "-c", g->cfg, (char *)NULL);
@@ -156,7 +164,7 @@ int gwp_start(struct gw_proc *g)
             g->pid = 0;
             break;
         }
-        if (!g->port) g->port = read_port(g->log);
+        if (!g->port) g->port = read_port(g->log, from);
         if (g->port) {
             struct http_resp r;
             if (http_req(g->port, "GET", "/healthz", NULL, NULL, 0, &r) == 0 && r.status == 200) {

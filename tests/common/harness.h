@@ -19,6 +19,7 @@ struct gw_proc {
     char cfg[300];     /* config path */
     char db[300];      /* database path */
     char log[300];     /* the process's stderr */
+    long clock_offset; /* seconds the process's clock is shifted (GATEWAY_CLOCK_OFFSET) */
 };
 
 /* Creates a temporary folder with a config (listen port 0, both demo
