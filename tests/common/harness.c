@@ -82,6 +82,9 @@ int gwp_init(struct gw_proc *g, const char *extra_ini, int roster)
 int gwp_init_send(struct gw_proc *g, const char *extra_ini, int roster, const char *generic_url,
                   const char *twilio_url)
 {
+    /* No test ever sends beyond this machine: a channel without a stand-in
+     * gets a loopback port where nothing listens. */
+    if (!twilio_url) twilio_url = NOWHERE_URL;
     memset(g, 0, sizeof *g);
     snprintf(g->dir, sizeof g->dir, "/tmp/gw-e2e-XXXXXX");
     if (!mkdtemp(g->dir)) return -1;

@@ -11,6 +11,8 @@
 #define GENERIC_SECRET "demo-generic-secret"
 #define TWILIO_TOKEN "fake_auth_token_0123456789abcdef"
 #define PUBLIC_URL "https://gw.example.com"
+/* A send-API URL on loopback where nothing listens (the discard port). */
+#define NOWHERE_URL "http://127.0.0.1:9"
 
 struct gw_proc {
     pid_t pid;         /* 0 when not running */

@@ -60,12 +60,14 @@ static int setup(void **state)
      * an approved code for every template. */
     struct gw_buf ini = {0};
     gw_buf_puts(&ini, "[channel africastalking]\nprovider = africastalking\nusername = sandbox\napi_key = k\n"
-                      "token = demo-at-token\n"
+                      "token = demo-at-token\nurl = " NOWHERE_URL "\n"
                       "[channel vonage]\nprovider = vonage\napi_key = k\napi_secret = s\nnumber = 12025550101\n"
+                      "url = " NOWHERE_URL "\n"
                       "[channel aliyun]\nprovider = aliyun\naccess_key_id = id\naccess_key_secret = s\n"
-                      "sign_name = 示例\ntoken = demo-aliyun-token\n"
+                      "sign_name = 示例\ntoken = demo-aliyun-token\nurl = " NOWHERE_URL "\n"
                       "[channel tencent]\nprovider = tencent\nsecret_id = id\nsecret_key = k\n"
-                      "sdk_app_id = 1400000000\nsign_name = 示例\ntoken = demo-tencent-token\n");
+                      "sdk_app_id = 1400000000\nsign_name = 示例\ntoken = demo-tencent-token\nurl = " NOWHERE_URL
+                      "\n");
     size_t n;
     const struct tmpl_def *t = tmpl_builtin(&n);
     for (size_t i = 0; i < n; i++)
