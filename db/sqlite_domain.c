@@ -128,6 +128,43 @@ int db_staff_by_phone(struct store *st, const char *phone, struct db_staff *out)
     return rc;
 }
 
+/* Collects column 0 of every row as a phone: copies at most max, returns the count or -1. */
+static int phones(sqlite3_stmt *s, char (*out)[DB_PHONE_LEN], int max)
+{
+    int n = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n < max) store_col_text(s, 0, out[n], sizeof out[n]);
+        n++;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+int db_county_responders(struct store *st, int64_t county_id, const char *dept, char (*out)[DB_PHONE_LEN],
+                         int max)
+{
+    /* "Contains": the county's path is the staff region's path or lies
+     * under it ('/' after it), as db_path_under decides. */
+    sqlite3_stmt *s = store_stmt(st, "SELECT S.phone FROM region C JOIN staff S ON S.role = 'responder'"
+                                     " AND S.department = ?2 JOIN region R ON R.id = S.region_id"
+                                     " WHERE C.id = ?1 AND (C.path = R.path"
+                                     " OR substr(C.path, 1, length(R.path) + 1) = R.path || '/')"
+                                     " ORDER BY S.id");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, county_id);
+    store_bind_text(s, 2, dept);
+    return phones(s, out, max);
+}
+
+int db_village_directors(struct store *st, int64_t region_id, char (*out)[DB_PHONE_LEN], int max)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT phone FROM staff WHERE role = 'director' AND region_id = ?"
+                                     " ORDER BY id");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, region_id);
+    return phones(s, out, max);
+}
+
 int db_guardian_by_phone(struct store *st, const char *phone, int64_t *guardian_id)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT id FROM guardian WHERE phone = ?");

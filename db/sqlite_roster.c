@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../gateway/clock.h"
 #include "../gateway/log.h"
 #include "../gateway/message.h"
 #include "../gateway/util.h"
@@ -54,8 +55,8 @@ const char *store_roster_kind_name(enum store_roster_kind kind)
 
 int store_export_what_parse(const char *name, enum store_export_what *out)
 {
-    static const char *const names[] = {"visits", "checkins", "cases", "outbox"};
-    for (int i = 0; i < 4; i++)
+    static const char *const names[] = {"visits", "checkins", "cases", "outbox", "coverage"};
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
         if (name && strcmp(name, names[i]) == 0) {
             *out = (enum store_export_what)i;
             return 0;
@@ -1258,6 +1259,8 @@ int store_export(struct store *st, enum store_export_what what, const char *from
                  long *rows, char *err, size_t errlen)
 {
     int fy = 0, fm = 0, fd = 0, ty = 0, tm = 0, td = 0;
+    if (what == STORE_EXPORT_COVERAGE)
+        return store_export_coverage(st, NULL, gw_clock_now(), from, to, out, rows, err, errlen);
     if (from && parse_ymd(from, &fy, &fm, &fd) != 0) {
         gw_err(err, errlen, "--from '%s' is not a date written YYYY-MM-DD", from);
         return -1;
@@ -1390,6 +1393,8 @@ int store_export(struct store *st, enum store_export_what what, const char *from
             put_col(&o, s, 10, 1);
             put_time(&o, s, 11);
             put_time(&o, s, 12);
+            break;
+        case STORE_EXPORT_COVERAGE: /* handled above */
             break;
         }
         end_line(&o);

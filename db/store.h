@@ -101,6 +101,7 @@ int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
                            int (*fn)(void *arg, const char *recipient, const char *body), void *arg);
 
 #include "store_domain.h"
+#include "store_jobs.h"
 #include "store_outbox.h"
 #include "store_parts.h"
 #include "store_roster.h"

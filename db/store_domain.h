@@ -54,6 +54,19 @@ struct db_staff {
 /* Staff by E.164 phone. 0, 1 not registered, -1. */
 int db_staff_by_phone(struct store *st, const char *phone, struct db_staff *out);
 
+#define DB_PHONE_LEN 24 /* bytes of an E.164 phone, NUL included */
+
+/* Who a case alert goes to: the phones of the responders of department
+ * dept (a canonical code, "police") whose region contains county county_id
+ * (so a responder of a neighbouring county, or one registered below county
+ * level, is never among them), in staff id order. Copies at most max into
+ * out and returns how many there are in all (which may exceed max), or -1. */
+int db_county_responders(struct store *st, int64_t county_id, const char *dept, char (*out)[DB_PHONE_LEN],
+                         int max);
+/* The phones of the directors registered for the village region_id, in
+ * staff id order; same return as db_county_responders. */
+int db_village_directors(struct store *st, int64_t region_id, char (*out)[DB_PHONE_LEN], int max);
+
 /* Guardian id by E.164 phone. 0, 1 not registered, -1. */
 int db_guardian_by_phone(struct store *st, const char *phone, int64_t *guardian_id);
 

@@ -1,5 +1,6 @@
 /* db/store_roster.h - roster import (regions, staff, children, guardians)
- * and CSV export (visits, check-ins, cases). Included by store.h.
+ * and CSV export (visits, check-ins, cases, outbox, coverage). Included by
+ * store.h.
  *
  * Import (DESIGN §4 "Roster CSV"). A roster file is UTF-8 CSV (a leading
  * BOM is skipped, CRLF or LF line ends, spaces around values trimmed) whose
@@ -31,6 +32,7 @@
 #include <stdio.h>
 
 struct store;
+struct gw_policy;
 
 #define STORE_ROSTER_FIELD_MAX 200     /* bytes in one value after trimming */
 #define STORE_ROSTER_ROWS_MAX 100000   /* data rows in one file */
@@ -113,9 +115,10 @@ enum store_export_what {
     STORE_EXPORT_CHECKINS,
     STORE_EXPORT_CASES,
     STORE_EXPORT_OUTBOX,
+    STORE_EXPORT_COVERAGE, /* store_export_coverage with the built-in policy and the process clock */
 };
 
-/* "visits"|"checkins"|"cases" -> what. 0, or -1 when unknown. */
+/* "visits"|"checkins"|"cases"|"outbox"|"coverage" -> what. 0, or -1 when unknown. */
 int store_export_what_parse(const char *name, enum store_export_what *out);
 
 /* 0 when s is a real calendar date written YYYY-MM-DD, else -1. */
@@ -144,9 +147,69 @@ int store_date_valid(const char *s);
  * phones masked; a free-text note that starts with = + - @ (or a tab or
  * CR) gets a leading ' so spreadsheets do not run it as a formula.
  *
+ * coverage is store_export_coverage below, with the built-in policy and
+ * the gateway clock (gw_clock_now); callers with a config call that one.
+ *
  * Returns 0 with *rows (may be NULL) rows written; -1 with err on a bad
  * date, a database error or a write error (the output may then be partial). */
 int store_export(struct store *st, enum store_export_what what, const char *from, const char *to, FILE *out,
                  long *rows, char *err, size_t errlen);
+
+/* Writes the coverage report (issue "coverage export"; DESIGN §7, domain
+ * §4 R4.2-R4.5) as CSV to out, seen from `now` (unix seconds; local days
+ * in the process time zone): a header row, then one row per region in
+ * tree order (a county, then each town followed by its villages), "\n"
+ * line ends. No names and no phone numbers. Columns:
+ *
+ *   level,region,children_in_scope,visited_in_person,visited_remote_only,
+ *   overdue_7,overdue_30,parents_contacted_7d,parents_away,directors,
+ *   villages_over_30_one_director,open_p0,open_p1,open_p2,open_p3,
+ *   median_minutes_to_ack
+ *
+ * level is county|town|village and region its path. A town or county row
+ * counts everything in its villages (and anything attached to it
+ * directly). Every registered child is in scope (the roster holds the
+ * children in scope; there is no age cut-off here). Definitions, per child
+ * registered in the region:
+ *  - cadence: pol->visit_days_high when the child has flags or was raised
+ *    to the high cadence (an XL visit), else pol->visit_days.
+ *  - a counting visit has result 1, 2 or 3 (in person); result 4 (phone or
+ *    video) is remote and does not reset the clock. Visits dated after
+ *    today are ignored.
+ *  - due date: the last counting visit + cadence days; with no counting
+ *    visit, the pol->first_visit_days-th working day (pol->work_days)
+ *    after the local day of import, or import day + cadence when
+ *    first_visit_days is 0.
+ *  - visited_in_person: the last counting visit is less than cadence days
+ *    before today (i.e. the child is not yet due again);
+ *    visited_remote_only: not that, but a result-4 visit in the same
+ *    window.
+ *  - overdue_7: today is more than pol->overdue_days after the due date
+ *    (the column keeps its name when the setting is changed); overdue_30:
+ *    more than 30 days after it. A child in overdue_30 is in overdue_7 too.
+ * Parents: parents_away counts the distinct guardians linked with away = 1
+ * to a child of the region (once per region, even with children in two of
+ * its villages); parents_contacted_7d those of them with a check-in in
+ * (now - 7 days, now].
+ * directors: directors registered in the region's villages;
+ * villages_over_30_one_director: villages with more than 30 children and
+ * exactly one director (for a village row, 1 or 0).
+ * open_pN: cases of priority N not closed (open or acknowledged) whose most
+ * precise known region (region_id, else county_id) is the region or within
+ * it; a case with neither is in no row.
+ * median_minutes_to_ack: median of (acked_at - opened_at) in minutes, one
+ * decimal, over the region's cases opened within from/to (YYYY-MM-DD local
+ * days, inclusive, either may be NULL for no bound) that have been
+ * acknowledged (closing acknowledges), whatever their status; empty when
+ * there are none. from/to bound nothing else: every other column is the
+ * state at now.
+ *
+ * pol may be NULL (the config defaults: 30/14 days, first visit within 5
+ * working days Monday-Friday, overdue after 7). Runs in one read
+ * transaction of its own, or in the caller's when one is open. Returns 0
+ * with *rows (may be NULL) data rows written; -1 with err on a bad date,
+ * a database error or a write error (the output may then be partial). */
+int store_export_coverage(struct store *st, const struct gw_policy *pol, int64_t now, const char *from,
+                          const char *to, FILE *out, long *rows, char *err, size_t errlen);
 
 #endif

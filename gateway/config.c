@@ -19,10 +19,12 @@
 
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
+#include "message.h"
 #include "util.h"
 
 #define MAX_CHANNELS 64
 #define MAX_TEMPLATES 128
+#define MAX_COUNTIES 512 /* [routing COUNTY] / [county COUNTY] sections */
 #define MAX_LINE 199 /* inih's line buffer is 200 bytes including the NUL */
 
 struct loader {
@@ -32,6 +34,14 @@ struct loader {
     int line;          /* line being parsed (1-based) */
     char err[256];     /* first error, "path:line: reason" */
     int chan_line[MAX_CHANNELS];
+    /* Contact numbers, normalised once the whole file (and so the country
+     * code) is read: which county entry, which field, and its line. */
+    struct contact_ref {
+        size_t county;
+        int field;     /* -2 duty_contact, -1 city_contact, else a department index */
+        int line;
+    } *contacts;       /* owned, freed when loading ends */
+    size_t ncontacts;
 };
 
 static char *reader(char *str, int num, void *stream)
@@ -359,6 +369,185 @@ static int template_key(struct loader *l, const char *tname, const char *name, c
     return fail(l, "unknown key '%s' in [template %s]", name, tname);
 }
 
+/* ---- [routing], [routing COUNTY], [county COUNTY] ------------------------- */
+
+/* The entry for a county (NULL: the all-counties [routing]), created on
+ * first use. `what` is the section kind for messages. NULL on error. */
+static struct gw_county *county_for(struct loader *l, const char *what, const char *raw)
+{
+    struct gw_policy *p = &l->cfg->policy;
+    char name[128] = "";
+    if (raw) {
+        while (*raw == ' ' || *raw == '\t') raw++;
+        size_t n = strlen(raw);
+        while (n > 0 && (raw[n - 1] == ' ' || raw[n - 1] == '\t')) n--;
+        if (n == 0 || n >= sizeof name) {
+            fail(l, "[%s %s]: expected a county, e.g. [%s 示例县]", what, raw, what);
+            return NULL;
+        }
+        memcpy(name, raw, n);
+        name[n] = '\0';
+        if (strchr(name, '/')) {
+            fail(l, "[%s %s]: routing is set per county: name the county alone, e.g. [%s 示例县]", what, name,
+                 what);
+            return NULL;
+        }
+    }
+    for (size_t i = 0; i < p->ncounties; i++) {
+        const char *c = p->counties[i].county;
+        if (raw ? c && !strcmp(c, name) : !c) return &p->counties[i];
+    }
+    if (p->ncounties >= MAX_COUNTIES) {
+        fail(l, "too many county sections (at most %d)", MAX_COUNTIES);
+        return NULL;
+    }
+    p->counties = gw_realloc(p->counties, (p->ncounties + 1) * sizeof *p->counties);
+    struct gw_county *c = &p->counties[p->ncounties++];
+    memset(c, 0, sizeof *c);
+    c->county = raw ? gw_strdup(name) : NULL;
+    return c;
+}
+
+/* Splits value into words at spaces, tabs, ',' and the Chinese '，' and '、'.
+ * Returns the number of words (at most max), each copied into words[i]; -1
+ * when there are more than max, -2 when one is longer than a word holds. */
+static int split_words(const char *value, char (*words)[32], int max)
+{
+    int n = 0;
+    const char *p = value;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',') p++;
+        if (!strncmp(p, "，", 3) || !strncmp(p, "、", 3)) {
+            p += 3;
+            continue;
+        }
+        if (!*p) return n;
+        const char *start = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != ',' && strncmp(p, "，", 3) && strncmp(p, "、", 3)) p++;
+        size_t len = (size_t)(p - start);
+        if (len >= sizeof words[0]) return -2;
+        if (n >= max) return -1;
+        memcpy(words[n], start, len);
+        words[n][len] = '\0';
+        n++;
+    }
+}
+
+#define DEPT_HINT "公安 民政 教育 卫健 网信 妇联 团委, or police civil_affairs education health cyberspace women youth"
+
+/* category_N = P1 公安 民政: the priority, then the departments in order. */
+static int routing_category(struct loader *l, struct gw_county *c, const char *sect, int cat, const char *name,
+                            const char *value)
+{
+    char words[ROUTING_MAX_DEPTS + 2][32];
+    int n = split_words(value, words, ROUTING_MAX_DEPTS + 1);
+    if (c->routed & (1u << (cat - 1))) return fail(l, "[%s]: %s given twice", sect, name);
+    if (n == -1) return fail(l, "%s = %s: at most %d departments", name, value, ROUTING_MAX_DEPTS);
+    if (n < 0) return fail(l, "%s = %s: unknown department (%s)", name, value, DEPT_HINT);
+    if (n < 2 || (words[0][0] != 'P' && words[0][0] != 'p') || words[0][1] < '0' || words[0][1] > '3' ||
+        words[0][2])
+        return fail(l, "%s = %s: expected a priority P0-P3 and then departments, e.g. P1 公安 民政", name, value);
+    struct routing_rule *r = &c->rules[cat - 1];
+    memset(r, 0, sizeof *r);
+    r->category = cat;
+    r->priority = words[0][1] - '0';
+    for (int i = 1; i < n; i++) {
+        const char *code = routing_dept_code(words[i]);
+        if (!code) return fail(l, "%s = %s: unknown department '%s' (%s)", name, value, words[i], DEPT_HINT);
+        for (int k = 0; k < r->ndepts; k++)
+            if (r->depts[k] == code) return fail(l, "%s = %s: department '%s' given twice", name, value, words[i]);
+        r->depts[r->ndepts++] = code;
+    }
+    c->routed |= 1u << (cat - 1);
+    return 1;
+}
+
+static int routing_key(struct loader *l, const char *county, const char *name, const char *value)
+{
+    char sect[160] = "routing";
+    if (county) snprintf(sect, sizeof sect, "routing %s", county);
+    struct gw_county *c = county_for(l, "routing", county);
+    if (!c) return 0;
+    if (!strncmp(name, "category_", 9) && name[9] >= '1' && name[9] <= '9' && !name[10])
+        return routing_category(l, c, sect, name[9] - '0', name, value);
+    if (!strcmp(name, "village_excluded")) {
+        char words[10][32];
+        int n = split_words(value, words, 10);
+        unsigned mask = 0;
+        if (c->village_excluded_set) return fail(l, "[%s]: %s given twice", sect, name);
+        if (n == 1 && !strcmp(words[0], "none")) n = 0;
+        for (int i = 0; n >= 0 && i < n; i++) {
+            if (words[i][0] < '1' || words[i][0] > '9' || words[i][1]) {
+                n = -1;
+                break;
+            }
+            mask |= 1u << (words[i][0] - '1');
+        }
+        if (n < 0)
+            return fail(l, "village_excluded = %s: expected categories 1-9 (e.g. 1 2), or none", value);
+        c->village_excluded = mask;
+        c->village_excluded_set = 1;
+        return 1;
+    }
+    return fail(l, "unknown key '%s' in [%s] (category_1 ... category_9, village_excluded)", name, sect);
+}
+
+static int county_key(struct loader *l, const char *county, const char *name, const char *value)
+{
+    struct gw_county *c = county_for(l, "county", county);
+    if (!c) return 0;
+    char **slot = NULL;
+    int field = 0;
+    if (!strcmp(name, "duty_contact")) {
+        slot = &c->duty_contact;
+        field = -2;
+    } else if (!strcmp(name, "city_contact")) {
+        slot = &c->city_contact;
+        field = -1;
+    } else if (!strncmp(name, "duty_", 5) && routing_dept_index(name + 5) >= 0) {
+        field = routing_dept_index(name + 5);
+        slot = &c->dept_duty[field];
+    } else {
+        return fail(l, "unknown key '%s' in [county %s] (duty_contact, city_contact, duty_police, "
+                    "duty_civil_affairs, duty_education, duty_health, duty_cyberspace, duty_women, duty_youth)",
+                    name, c->county);
+    }
+    if (*slot) return fail(l, "[county %s]: %s given twice", c->county, name);
+    char *v = resolve(l, name, value);
+    if (!v) return 0;
+    *slot = v;
+    l->contacts = gw_realloc(l->contacts, (l->ncontacts + 1) * sizeof *l->contacts);
+    l->contacts[l->ncontacts].county = (size_t)(c - l->cfg->policy.counties);
+    l->contacts[l->ncontacts].field = field;
+    l->contacts[l->ncontacts].line = l->line;
+    l->ncontacts++;
+    return 1;
+}
+
+/* Every contact number to E.164 with the (now final) country code. */
+static int normalise_contacts(struct loader *l)
+{
+    struct gw_policy *p = &l->cfg->policy;
+    for (size_t i = 0; i < l->ncontacts; i++) {
+        struct gw_county *c = &p->counties[l->contacts[i].county];
+        int f = l->contacts[i].field;
+        char **slot = f == -2 ? &c->duty_contact : f == -1 ? &c->city_contact : &c->dept_duty[f];
+        char key[40];
+        if (f < 0) snprintf(key, sizeof key, "%s", f == -2 ? "duty_contact" : "city_contact");
+        else snprintf(key, sizeof key, "duty_%s", routing_dept_at(f));
+        char e164[40];
+        size_t digits = 0;
+        int rc = gw_phone_e164(*slot, p->country_code, e164, sizeof e164);
+        if (rc == 0) digits = strspn(e164 + 1, "0123456789");
+        if (rc != 0 || digits < 8 || digits > 15 || e164[1 + digits]) {
+            l->line = l->contacts[i].line;
+            return fail(l, "%s = %s: expected a phone number, e.g. +8613800000001", key, *slot);
+        }
+        set_str(slot, gw_strdup(e164));
+    }
+    return 1;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
     struct loader *l = user;
@@ -370,6 +559,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
     if (!strcmp(section, "sender")) return sender_key(l, name, value);
     if (!strncmp(section, "channel ", 8)) return channel_key(l, section + 8, name, value);
     if (!strncmp(section, "template ", 9)) return template_key(l, section + 9, name, value);
+    if (!strcmp(section, "routing")) return routing_key(l, NULL, name, value);
+    if (!strncmp(section, "routing ", 8)) return routing_key(l, section + 8, name, value);
+    if (!strncmp(section, "county ", 7)) return county_key(l, section + 7, name, value);
+    if (!strcmp(section, "county")) return fail(l, "[county]: name the county, e.g. [county 示例县]");
     if (!*section) return fail(l, "key '%s' outside any section", name);
     return fail(l, "unknown section [%s]", section);
 }
@@ -418,7 +611,7 @@ static const char *template_text(const struct gw_config *c, const struct tmpl_de
 
 /* Start-up template lint: every template renders within one SMS (70 UCS-2
  * units) with its longest realistic values, carries no 【】 (the provider
- * adds the signature) and no link, uses only its declared variables, and
+ * adds the signature), no link and no risk-category word, uses only its declared variables, and
  * has an approved code for every template-only channel. */
 static int lint_templates(struct loader *l)
 {
@@ -432,6 +625,9 @@ static int lint_templates(struct loader *l)
             return fail(l, "[template %s]: text must not contain 【】 (the provider adds the signature)", defs[i].name), -1;
         if (strstr(text, "http://") || strstr(text, "https://") || strstr(text, "www."))
             return fail(l, "[template %s]: text must not carry a link", defs[i].name), -1;
+        if (tmpl_category_word(text))
+            return fail(l, "[template %s]: text must not name a risk category ('%s'): an SMS is read by whoever "
+                        "holds the phone", defs[i].name, tmpl_category_word(text)), -1;
         struct gw_buf b = {0};
         char err[160];
         int nv;
@@ -479,6 +675,7 @@ static int finish(struct loader *l)
         l->line = 0;
         return fail(l, "more than one channel has default = yes");
     }
+    if (!normalise_contacts(l)) return 0;
     l->line = 0;
     if (lint_templates(l) != 0) return 0;
     if (c->policy.checkin_escalate_days < c->policy.checkin_days) {
@@ -505,6 +702,7 @@ int gw_config_load(const char *path, struct gw_config **out, char *err, size_t e
     if (!l.err[0] && rc > 0) snprintf(l.err, sizeof l.err, "%s:%d: syntax error", path, rc);
     if (!l.err[0] && rc < 0) snprintf(l.err, sizeof l.err, "%s: cannot read", path);
     if (!l.err[0]) finish(&l);
+    free(l.contacts);
     if (l.err[0]) {
         /* A whole-file check has no line: drop the ":0". */
         char *z = strstr(l.err, ":0: ");
@@ -550,6 +748,14 @@ void gw_config_free(struct gw_config *c)
     free(c->policy.timezone);
     free(c->policy.default_region);
     free(c->policy.country_code);
+    for (size_t i = 0; i < c->policy.ncounties; i++) {
+        struct gw_county *k = &c->policy.counties[i];
+        free(k->county);
+        free(k->duty_contact);
+        free(k->city_contact);
+        for (int d = 0; d < ROUTING_NDEPTS; d++) free(k->dept_duty[d]);
+    }
+    free(c->policy.counties);
     free(c);
 }
 

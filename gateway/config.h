@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "../handlers/routing.h"
+
 struct provider_ops;
 
 struct gw_kv {
@@ -36,6 +38,45 @@ struct gw_template {
     char *tencent_id;  /* may be NULL */
 };
 
+/* Case routing per county (DESIGN §7; the built-in table is the default):
+ *
+ *   [routing]                      ; every county
+ *   category_8 = P2 教育 民政       ; priority P0-P3, then 1-7 departments, most
+ *                                  ; responsible first: 公安 民政 教育 卫健 网信 妇联 团委
+ *                                  ; or police civil_affairs education health
+ *                                  ; cyberspace women youth (',' '，' '、' also separate)
+ *   village_excluded = 1 2         ; categories whose village is never told
+ *                                  ; (default 1 2; "none" tells it of every one)
+ *   [routing 示例县]               ; one county (its path: the first level only);
+ *   category_7 = P1 公安 教育       ; its lines win over [routing], which wins
+ *                                  ; over the default, category by category
+ *   [county 示例县]
+ *   duty_contact = +8613800000099  ; added to an alert nobody acknowledged in time;
+ *                                  ; alerted at once when the case's departments
+ *                                  ; have nobody at all in the county
+ *   city_contact = +8613800000096  ; the second level, after a second miss
+ *   duty_police = ...              ; duty_<department code>: the department's duty
+ *                                  ; phone, alerted when it has no responder there
+ *
+ * Numbers may be national (13800000099) and are stored in E.164 with
+ * [policy] country_code. Unknown keys, departments, priorities and
+ * categories are refused with the line.
+ *
+ * One county's routing and contacts: [routing COUNTY] and [county COUNTY]
+ * fill the same entry; [routing] (every county) is the entry whose county
+ * is NULL. Read through handlers/routing.h (routing_for and friends). */
+struct gw_county {
+    char *county;                     /* county path, e.g. "示例县" (no '/'); NULL for [routing] */
+    struct routing_rule rules[9];     /* rules[c-1] is category c's; valid only when routed has bit c-1 */
+    unsigned routed;                  /* bit c-1: category_c was given here */
+    int village_excluded_set;         /* 1: village_excluded was given here */
+    unsigned village_excluded;        /* bit c-1: the village is not told of category c */
+    char *duty_contact;               /* E.164 or NULL: the county duty contact, added to a missed alert */
+    char *city_contact;               /* E.164 or NULL: the city level, after a second miss */
+    char *dept_duty[ROUTING_NDEPTS];  /* E.164 or NULL, by routing_dept_index: a department's duty
+                                         phone, alerted when the department has no responder there */
+};
+
 struct gw_policy {
     char *timezone;              /* IANA name, e.g. Asia/Shanghai */
     int visit_days;              /* normal cadence */
@@ -51,6 +92,8 @@ struct gw_policy {
     int work_start, work_end;    /* working hours, minutes after local midnight [start, end) */
     unsigned work_days;          /* bit 0 Monday ... bit 6 Sunday */
     int digest_minute;           /* local minute of the day the daily digests go out */
+    struct gw_county *counties;  /* [routing], [routing COUNTY], [county COUNTY]; owned, may be NULL */
+    size_t ncounties;            /* at most one entry per county and one with county NULL */
 };
 
 /* [sender]: outbound delivery. */

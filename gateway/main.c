@@ -30,7 +30,7 @@ static void usage(FILE *out)
           "  gateway serve     -c gateway.ini                       run the service\n"
           "  gateway migrate   -c gateway.ini                       create or upgrade the database\n"
           "  gateway import    -c gateway.ini KIND file.csv         KIND: regions|staff|children|guardians\n"
-          "  gateway export    -c gateway.ini WHAT [--from D --to D] WHAT: visits|checkins|cases|outbox (CSV)\n"
+          "  gateway export    -c gateway.ini WHAT [--from D --to D] WHAT: visits|checkins|cases|outbox|coverage (CSV)\n"
           "  gateway sms       -c gateway.ini --from PHONE TEXT     inject one message, print its replies\n"
           "  gateway templates -c gateway.ini                       list every outbound template\n",
           out);

@@ -27,6 +27,7 @@ struct metrics {
     _Atomic unsigned long long stored, duplicates, batches, failed_batches;
     struct histogram batch_size, commit_seconds;
     _Atomic unsigned long long *sends; /* nchan x 3 (ok, retry, failed) */
+    _Atomic unsigned long long job_runs, job_failures, job_messages;
 };
 
 struct metrics *metrics_new(const struct gw_config *cfg)
@@ -92,6 +93,12 @@ void metrics_send(struct metrics *m, const char *channel, const char *result)
     }
 }
 
+void metrics_jobs(struct metrics *m, int ok, size_t n)
+{
+    atomic_fetch_add_explicit(ok ? &m->job_runs : &m->job_failures, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->job_messages, n, memory_order_relaxed);
+}
+
 static void render_hist(struct gw_buf *out, const char *name, const char *help, struct histogram *h,
                         const double *bounds, size_t n)
 {
@@ -141,6 +148,14 @@ void metrics_render(struct metrics *m, struct gw_buf *out)
         for (size_t r = 0; r < 3; r++)
             gw_buf_printf(out, "gateway_send_attempts_total{channel=\"%s\",result=\"%s\"} %llu\n", m->names[i],
                           send_results[r], atomic_load_explicit(&m->sends[i * 3 + r], memory_order_relaxed));
+    gw_buf_printf(out,
+                  "# HELP gateway_job_runs_total Runs of the timed jobs (reminders, re-alerts, digests).\n"
+                  "# TYPE gateway_job_runs_total counter\ngateway_job_runs_total %llu\n"
+                  "# HELP gateway_job_failures_total Runs of the timed jobs that failed.\n"
+                  "# TYPE gateway_job_failures_total counter\ngateway_job_failures_total %llu\n"
+                  "# HELP gateway_job_messages_total Messages the timed jobs queued.\n"
+                  "# TYPE gateway_job_messages_total counter\ngateway_job_messages_total %llu\n",
+                  atomic_load(&m->job_runs), atomic_load(&m->job_failures), atomic_load(&m->job_messages));
     render_hist(out, "gateway_store_batch_size", "Requests per store transaction.", &m->batch_size, batch_bounds,
                 NBATCH);
     render_hist(out, "gateway_store_commit_seconds", "Store transaction time including fsync.", &m->commit_seconds,

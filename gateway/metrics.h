@@ -21,6 +21,8 @@ void metrics_request(struct metrics *m, const char *channel, int status);
 void metrics_batch(struct metrics *m, size_t stored, size_t duplicates, size_t batch, double seconds, int ok);
 /* One send attempt's result: "ok", "retry" or "failed". */
 void metrics_send(struct metrics *m, const char *channel, const char *result);
+/* A run of the timed jobs finished (ok = 0 when it failed) and queued n messages. */
+void metrics_jobs(struct metrics *m, int ok, size_t n);
 /* Appends the exposition text. */
 void metrics_render(struct metrics *m, struct gw_buf *out);
 

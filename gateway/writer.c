@@ -85,6 +85,21 @@ static void *sync_run(void *arg)
     return NULL;
 }
 
+/* Runs the timed jobs in their own transaction on the writer's connection. */
+static void run_jobs(struct writer *w)
+{
+    size_t written = 0;
+    int rc = pipeline_run_jobs(w->st, w->cfg, gw_clock_now(), &written);
+    if (rc != 0) {
+        gw_error("writer: timed jobs failed; they run again at the next tick");
+    } else if (written) {
+        gw_info("timed jobs: %zu messages queued", written);
+        /* Reminders are sent only once they are on disk. */
+        if ((!w->deferred || store_sync_wal(w->st) == 0) && w->on_commit) w->on_commit(w->on_commit_arg);
+    }
+    metrics_jobs(w->metrics, rc == 0, written);
+}
+
 static void *run(void *arg)
 {
     struct writer *w = arg;
@@ -127,16 +142,6 @@ static void *run(void *arg)
         int rc = pipeline_batch(w->st, w->cfg, batch, n, gw_clock_now());
         int jobs = 0;
         for (size_t i = 0; i < n; i++) jobs |= batch[i]->run_jobs;
-        if (jobs) {
-            size_t written = 0;
-            if (pipeline_run_jobs(w->st, w->cfg, gw_clock_now(), &written) != 0) {
-                gw_error("writer: timed jobs failed; they run again at the next tick");
-            } else if (written) {
-                gw_info("timed jobs: %zu messages queued", written);
-                /* Reminders are sent only once they are on disk. */
-                if ((!w->deferred || store_sync_wal(w->st) == 0) && w->on_commit) w->on_commit(w->on_commit_arg);
-            }
-        }
         size_t stored = 0, dups = 0;
         for (size_t i = 0; i < n; i++) {
             stored += batch[i]->stored;
@@ -156,11 +161,14 @@ static void *run(void *arg)
             w->sync_tail = b;
             pthread_cond_signal(&w->sync_wake);
             pthread_mutex_unlock(&w->sync_lock);
-            continue;
+        } else {
+            metrics_batch(w->metrics, rc == 0 ? stored : 0, rc == 0 ? dups : 0, n, gw_clock_mono() - t0, rc == 0);
+            if (rc == 0 && w->on_commit) w->on_commit(w->on_commit_arg);
+            for (size_t i = 0; i < n; i++) batch[i]->done(batch[i]);
         }
-        metrics_batch(w->metrics, rc == 0 ? stored : 0, rc == 0 ? dups : 0, n, gw_clock_mono() - t0, rc == 0);
-        if (rc == 0 && w->on_commit) w->on_commit(w->on_commit_arg);
-        for (size_t i = 0; i < n; i++) batch[i]->done(batch[i]);
+        /* After the batch is on its way: requests never wait for the jobs.
+         * (The scheduler's own job may already be done; jobs is a copy.) */
+        if (jobs) run_jobs(w);
     }
     free(batch);
     return NULL;

@@ -4,8 +4,11 @@
  * with no child code the check-in applies to every child linked to the
  * phone. Status 1 all well (default), 2 the child needs help, 3 coming home
  * (optional date, the nearest such day not before today), 4 the carer
- * changed. Every status is recorded; telling the director about 2 and 4 is
- * the scheduler's and alerting's job, which reads the stored status.
+ * changed. Every status is recorded. For 2 and 4 the director(s) of each
+ * child's village are told at once, in the same transaction (an H_NOTICE
+ * naming the child codes only, one per director however many of the
+ * phone's children live in that village); a director who is the guardian
+ * sending the check-in is not told what they just wrote.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +22,10 @@
 /* Confirmation template by status (index 1-4); status 3 without a date uses checkin_home_nodate. */
 static const char *const checkin_ok_tmpl[] = {NULL, "checkin_ok", "checkin_help", "checkin_home", "checkin_carer"};
 
+/* Director notice template by status (index 1-4): only 2 and 4 tell the director. */
+static const char *const checkin_director_tmpl[] = {NULL, NULL, "checkin_help_director", NULL,
+                                                    "checkin_carer_director"};
+
 /* "1000015", "1000015、1000028" or "1000015、1000028等3名". */
 static void codes_var(const struct db_child *kids, int n, char *out, size_t outlen)
 {
@@ -30,6 +37,33 @@ static void codes_var(const struct db_child *kids, int n, char *out, size_t outl
         used += (size_t)w;
     }
     if (n > 2) snprintf(out + used, outlen - used, "等%d名", n);
+}
+
+/* Tells the directors of every village among kids[0..n) about a check-in
+ * with status 2 or 4: one notice per director, naming that village's
+ * children. Returns 0 or -1 (store error). */
+static int tell_directors(const struct h_env *env, const struct h_msg *m, const char *tmpl,
+                          const struct db_child *kids, int n, struct h_result *out)
+{
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = kids[j].region.id == kids[i].region.id;
+        if (seen) continue; /* that village is done */
+        struct db_child here[MAX_CHILDREN];
+        int nhere = 0;
+        for (int j = i; j < n; j++)
+            if (kids[j].region.id == kids[i].region.id) here[nhere++] = kids[j];
+        char codes[64], directors[8][DB_PHONE_LEN];
+        codes_var(here, nhere, codes, sizeof codes);
+        int nd = db_village_directors(env->st, kids[i].region.id, directors, 8);
+        if (nd < 0) return -1;
+        for (int d = 0; d < nd && d < 8; d++) {
+            if (m->from && strcmp(directors[d], m->from) == 0) continue;
+            struct h_reply *r = h_reply_add(out, tmpl, directors[d], H_NOTICE);
+            h_var_set(r, "codes", "%s", codes);
+        }
+    }
+    return 0;
 }
 
 int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd,
@@ -98,5 +132,6 @@ int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cm
         h_fmt_date(cmd->year, cmd->month, cmd->day, date, sizeof date);
         h_var_set(r, "date", "%s", date);
     }
+    if (checkin_director_tmpl[status]) return tell_directors(env, m, checkin_director_tmpl[status], kids, n, out);
     return 0;
 }

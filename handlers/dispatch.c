@@ -3,7 +3,8 @@
  *
  * A message that matches no command is never dropped: from an unregistered
  * number it opens an unclassified case (a worried neighbour rarely knows
- * the codes) and the reply gives its number and how to report with codes;
+ * the codes), which waits in the county civil-affairs triage queue and
+ * alerts nobody, and the reply gives its number and how to report with codes;
  * from a registered number it gets a short help for the sender's role and
  * opens nothing. An empty message from an unregistered number gets the
  * public help and opens nothing either.
@@ -82,17 +83,17 @@ static int unknown_text(const struct h_env *env, const struct h_msg *m, const st
 
     char *desc = gw_strndup(m->text, m->len);
     struct h_case_req req = {.category = 9, .classified = 0, .description = desc, .event_detail = "free_text"};
-    int64_t case_id = 0;
-    char number[DB_CASE_NO_LEN + 1];
-    int rc = h_case_open(env, m, who, &req, &case_id, number);
+    struct h_case c;
+    int rc = h_case_open(env, m, who, &req, &c);
     free(desc);
     if (rc != 0) return -1;
     char detail[64];
-    snprintf(detail, sizeof detail, "unclassified_case=%s", number);
+    snprintf(detail, sizeof detail, "unclassified_case=%s", c.number);
     struct h_reply *r = h_answer(out, m, "unknown", detail, "unknown_case_opened");
-    if (r) r->case_id = case_id;
-    h_var_set(r, "case", "%s", number);
-    return 0;
+    if (r) r->case_id = c.id;
+    h_var_set(r, "case", "%s", c.number);
+    /* Unclassified: no alert; it waits in the civil-affairs triage queue. */
+    return h_case_alert(env, m, &c, out);
 }
 
 int handlers_run(const struct h_env *env, const struct h_msg *m, struct h_result *out, char *err, size_t errlen)

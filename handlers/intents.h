@@ -12,6 +12,7 @@
 
 #include "../db/store.h"
 #include "handler.h"
+#include "routing.h"
 
 /* Who sent the message, looked up once by dispatch. A phone may be both
  * staff and a guardian; each handler uses the side it needs. */
@@ -60,13 +61,57 @@ struct h_case_req {
     const char *event_detail;   /* or NULL */
 };
 
+/* A case just opened: what its reply and its alerts need. */
+struct h_case {
+    int64_t id;
+    char number[DB_CASE_NO_LEN + 1];
+    int category;                   /* 1-9 */
+    int classified;                 /* 0: nobody named a category */
+    int priority;                   /* 0-3, from the county's routing */
+    const struct routing_rule *rule; /* the county's rule for the category (borrowed from the policy) */
+    int64_t county_id;              /* 0 = no county known */
+    char county[DB_PATH_MAX];       /* the county's path, "" when none */
+    int64_t village_id;             /* the named child's village, 0 when no child is named */
+    char place[DB_PATH_MAX];        /* what alerts call the place: the village's name, else the county's */
+};
+
 /* Opens a case reported by the sender (report.c): county and region from the
  * child when req->child is set, else from the sender's registration, else from
- * [policy] default_region, else the only county, else none. The sender
- * becomes the case's reporter. Returns 0 with
- * *case_id and number (DB_CASE_NO_LEN + 1 bytes), or -1 (store error). */
+ * [policy] default_region, else the only county, else none. Priority and
+ * departments come from the county's routing (routing_for). The sender
+ * becomes the case's reporter. Returns 0 with *c filled, or -1 (store
+ * error). */
 int h_case_open(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
-                const struct h_case_req *req, int64_t *case_id, char *number);
+                const struct h_case_req *req, struct h_case *c);
+
+/* Tells those who must know about a case just opened, in its transaction;
+ * call it after the answer to the sender, which stays the first reply.
+ *  - P0/P1: an H_ALERT to every responder of each routed department over
+ *    the case's county (a department with none: its duty_<dept> phone;
+ *    nobody at all: the county duty contact), at once; P2: the same, held
+ *    until working hours (h_next_work_time). Template case_alert: case
+ *    number, priority, place, category digit. Dedupe key
+ *    "alert:<case number>:<phone>:0". Case event "alerted", "count=N".
+ *  - P3 and unclassified cases (and alerts with nobody to send them to)
+ *    wait in the county civil-affairs triage queue: case event
+ *    "queued_for_triage" with the reason.
+ *  - Classified cases with a child named whose category's village is not
+ *    excluded (by default all but 1 and 2): an H_NOTICE case_village_notice
+ *    to the directors of the child's village other than the sender (held
+ *    until working hours for P2 and P3). An unclassified case never tells
+ *    the village: its category is unknown and could be 1 or 2.
+ * Returns 0 or -1 (store error). */
+int h_case_alert(const struct h_env *env, const struct h_msg *m, const struct h_case *c, struct h_result *out);
+
+/* Who an alert of a case with this rule goes to in a county: the
+ * responders of each department in rule order, taken in turn (first of
+ * each department, then second of each...) so that a cut at max still
+ * reaches every department; a department with no responder there is
+ * represented by its duty_<dept> phone when configured; when nobody is
+ * found at all, the county duty_contact. No phone twice. Copies at most
+ * max phones and returns how many there are in all, or -1. */
+int h_alert_recipients(const struct h_env *env, int64_t county_id, const char *county_path,
+                       const struct routing_rule *rule, char (*phones)[DB_PHONE_LEN], int max);
 
 /* Sets out->result (static string) and out->detail, and adds a reply to the
  * sender with template tmpl. Returns the reply (for h_var_set) or NULL when

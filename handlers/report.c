@@ -6,16 +6,22 @@
  * or a category outside 1-9 still opens the case (without the child, or as
  * category 9 for a person to triage) and the reply says what was wrong;
  * only a bare "BG" with nothing to report is answered with the format.
- * Category -> priority and departments from routing.c. The case belongs
- * to the child's county; with no child, to the reporter's registered
- * region; else to [policy] default_region; else the only county; else it
- * waits without a county for an admin. The reporter is stored apart from
- * the case and gets the case number at once, with the 110/120 advice for
- * P0. Alerting responders happens elsewhere, from the stored case.
+ * The case belongs to the child's county; with no child, to the
+ * reporter's registered region; else to [policy] default_region; else the
+ * only county; else it waits without a county for an admin. Category ->
+ * priority and departments from that county's routing (routing.h). The
+ * reporter is stored apart from the case and gets the case number at once,
+ * with the 110/120 advice for P0. In the same transaction the responders
+ * are alerted (P0/P1 at once, P2 in working hours), P3 and unclassified
+ * cases join the civil-affairs triage queue, and the child's village is
+ * told unless the category excludes it (h_case_alert). Alerts carry the
+ * case number, priority, place and category digit: never a name, a
+ * category word or anything about the reporter.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "../gateway/util.h"
 #include "intents.h"
 #include "routing.h"
 
@@ -54,20 +60,40 @@ static int case_place(const struct h_env *env, const struct h_sender *who, int64
     return 0;
 }
 
-int h_case_open(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
-                const struct h_case_req *req, int64_t *case_id, char *number)
+/* Fills c->county, c->place and c->village_id from the case's county and region. */
+static int describe_place(struct store *st, int64_t county_id, int64_t region_id, int child, struct h_case *c)
 {
-    const struct routing_rule *rule = routing_default(req->category);
+    struct db_region r;
+    c->county[0] = c->place[0] = '\0';
+    c->village_id = 0;
+    if (county_id) {
+        int rc = db_region_by_id(st, county_id, &r);
+        if (rc < 0) return -1;
+        if (rc == 0) gw_strlcpy(c->county, r.path, sizeof c->county);
+    }
+    if (region_id) {
+        int rc = db_region_by_id(st, region_id, &r);
+        if (rc < 0) return -1;
+        if (rc == 0 && r.level == 3) {
+            const char *slash = strrchr(r.path, '/');
+            gw_strlcpy(c->place, slash ? slash + 1 : r.path, sizeof c->place);
+            if (child) c->village_id = r.id;
+        }
+    }
+    if (!c->place[0]) gw_strlcpy(c->place, c->county[0] ? c->county : "未定", sizeof c->place);
+    return 0;
+}
+
+int h_case_open(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
+                const struct h_case_req *req, struct h_case *out)
+{
     struct db_case_new c = {
-        .category = rule->category,
         .classified = req->classified,
-        .priority = rule->priority,
-        .depts = rule->depts,
-        .ndepts = rule->ndepts,
         .description = req->description,
         .inbox_id = m->inbox_id,
         .event_detail = req->event_detail,
     };
+    memset(out, 0, sizeof *out);
     if (req->child) {
         c.child_id = req->child->id;
         c.county_id = req->child->region.county_id;
@@ -75,8 +101,125 @@ int h_case_open(const struct h_env *env, const struct h_msg *m, const struct h_s
     } else if (case_place(env, who, &c.county_id, &c.region_id) != 0) {
         return -1;
     }
+    if (describe_place(env->st, c.county_id, c.region_id, req->child != NULL, out) != 0) return -1;
+    const struct routing_rule *rule = routing_for(env->pol, out->county, req->category);
+    c.category = rule->category;
+    c.priority = rule->priority;
+    c.depts = rule->depts;
+    c.ndepts = rule->ndepts;
     if (db_reporter_upsert(env->st, who->phone, m->now, &c.reporter_id) != 0) return -1;
-    return db_case_open(env->st, &c, m->now, case_id, number);
+    if (db_case_open(env->st, &c, m->now, &out->id, out->number) != 0) return -1;
+    out->category = rule->category;
+    out->classified = req->classified;
+    out->priority = rule->priority;
+    out->rule = rule;
+    out->county_id = c.county_id;
+    return 0;
+}
+
+int h_alert_recipients(const struct h_env *env, int64_t county_id, const char *county_path,
+                       const struct routing_rule *rule, char (*phones)[DB_PHONE_LEN], int max)
+{
+    enum { PER_DEPT = 32 }; /* responders one department has over one county, at most */
+    char found[ROUTING_MAX_DEPTS][PER_DEPT][DB_PHONE_LEN];
+    char all[ROUTING_MAX_DEPTS * PER_DEPT][DB_PHONE_LEN];
+    int nfound[ROUTING_MAX_DEPTS] = {0};
+    int most = 0, n = 0;
+    for (int d = 0; d < rule->ndepts && d < ROUTING_MAX_DEPTS; d++) {
+        int k = county_id ? db_county_responders(env->st, county_id, rule->depts[d], found[d], PER_DEPT) : 0;
+        if (k < 0) return -1;
+        if (k > PER_DEPT) k = PER_DEPT;
+        const char *duty = k == 0 ? routing_dept_duty(env->pol, county_path, rule->depts[d]) : NULL;
+        if (duty) gw_strlcpy(found[d][k++], duty, DB_PHONE_LEN);
+        nfound[d] = k;
+        if (k > most) most = k;
+    }
+    /* In turns: the first of every department, then the second... */
+    for (int i = 0; i < most; i++)
+        for (int d = 0; d < rule->ndepts && d < ROUTING_MAX_DEPTS; d++) {
+            if (i >= nfound[d]) continue;
+            int dup = 0;
+            for (int j = 0; j < n && !dup; j++) dup = strcmp(all[j], found[d][i]) == 0;
+            if (!dup) memcpy(all[n++], found[d][i], DB_PHONE_LEN);
+        }
+    if (n == 0) {
+        const struct gw_county *cc = routing_county(env->pol, county_path);
+        if (cc && cc->duty_contact) gw_strlcpy(all[n++], cc->duty_contact, DB_PHONE_LEN);
+    }
+    for (int i = 0; i < n && i < max; i++) memcpy(phones[i], all[i], DB_PHONE_LEN);
+    return n;
+}
+
+/* The village notice to the directors of the child's village. Returns
+ * the number queued or -1. */
+static int tell_village(const struct h_env *env, const struct h_msg *m, const struct h_case *c,
+                        int64_t not_before, struct h_result *out)
+{
+    char directors[8][DB_PHONE_LEN];
+    int n = db_village_directors(env->st, c->village_id, directors, 8);
+    if (n < 0) return -1;
+    int told = 0;
+    for (int i = 0; i < n && i < 8; i++) {
+        if (m->from && strcmp(directors[i], m->from) == 0) continue; /* the reporter knows */
+        struct h_reply *r = h_reply_add(out, "case_village_notice", directors[i], H_NOTICE);
+        if (!r) break;
+        r->case_id = c->id;
+        r->not_before = not_before;
+        snprintf(r->dedupe, sizeof r->dedupe, "village:%.10s:%.23s", c->number, r->to);
+        h_var_set(r, "case", "%s", c->number);
+        h_var_set(r, "priority", "P%d", c->priority);
+        told++;
+    }
+    return told;
+}
+
+int h_case_alert(const struct h_env *env, const struct h_msg *m, const struct h_case *c, struct h_result *out)
+{
+    int village = c->classified && c->village_id && routing_village_told(env->pol, c->county, c->category);
+    int64_t later = c->priority >= 2 ? h_next_work_time(env->pol, m->now) : 0;
+    /* Slots kept for the village notice: it must not be crowded out. */
+    int keep = village ? 2 : 0;
+    int told = 0;
+    char detail[96];
+
+    if (c->classified && c->priority <= 2) {
+        char phones[H_MAX_REPLIES][DB_PHONE_LEN];
+        int room = H_MAX_REPLIES - out->nreplies - keep;
+        if (room < 0) room = 0;
+        int n = h_alert_recipients(env, c->county_id, c->county, c->rule, phones, room);
+        if (n < 0) return -1;
+        if (n > 0) {
+            int sent = 0;
+            for (int i = 0; i < n && i < room; i++) {
+                struct h_reply *r = h_reply_add(out, "case_alert", phones[i], H_ALERT);
+                if (!r) break;
+                r->case_id = c->id;
+                r->not_before = later;
+                snprintf(r->dedupe, sizeof r->dedupe, "alert:%.10s:%.23s:0", c->number, r->to);
+                h_var_set(r, "case", "%s", c->number);
+                h_var_set(r, "priority", "P%d", c->priority);
+                h_var_set(r, "place", "%s", c->place);
+                h_var_set(r, "cat", "%d", c->category);
+                sent++;
+            }
+            if (village && (told = tell_village(env, m, c, later, out)) < 0) return -1;
+            int w = snprintf(detail, sizeof detail, "count=%d", sent);
+            if (sent < n) w += snprintf(detail + w, sizeof detail - (size_t)w, " unsent=%d", n - sent);
+            if (later) w += snprintf(detail + w, sizeof detail - (size_t)w, " not_before=%lld", (long long)later);
+            if (village) snprintf(detail + w, sizeof detail - (size_t)w, " village=%d", told);
+            return db_case_event(env->st, c->id, "alerted", 0, detail, m->now);
+        }
+    }
+    /* The triage queue of the county's civil-affairs responders. */
+    if (village && (told = tell_village(env, m, c, later, out)) < 0) return -1;
+    const char *why = !c->classified ? "unclassified" : c->priority == 3 ? "P3" : "no_responder";
+    int w = snprintf(detail, sizeof detail, "%s", why);
+    if (c->classified && c->priority < 3) snprintf(detail + w, sizeof detail - (size_t)w, " P%d", c->priority);
+    if (village) {
+        w = (int)strlen(detail);
+        snprintf(detail + w, sizeof detail - (size_t)w, " village=%d", told);
+    }
+    return db_case_event(env->st, c->id, "queued_for_triage", 0, detail, m->now);
 }
 
 int h_report(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
@@ -111,20 +254,18 @@ int h_report(const struct h_env *env, const struct h_msg *m, const struct cb_cmd
 
     struct h_case_req req = {.category = category, .classified = classified, .child = have_child ? &child : NULL,
                              .description = cmd->note, .event_detail = event_detail[0] ? event_detail : NULL};
-    int64_t case_id = 0;
-    char number[DB_CASE_NO_LEN + 1];
-    if (h_case_open(env, m, who, &req, &case_id, number) != 0) return -1;
+    struct h_case c;
+    if (h_case_open(env, m, who, &req, &c) != 0) return -1;
 
-    const struct routing_rule *rule = routing_default(category);
-    const char *tmpl = rule->priority == 0               ? "report_ok_p0"
+    const char *tmpl = c.priority == 0                   ? "report_ok_p0"
                        : bad_code                        ? "report_ok_child_bad"
                        : cmd->error == CB_E_CATEGORY_BAD ? "report_ok_category_bad"
                                                          : "report_ok";
     char detail[48];
-    snprintf(detail, sizeof detail, "case=%s P%d", number, rule->priority);
+    snprintf(detail, sizeof detail, "case=%s P%d", c.number, c.priority);
     struct h_reply *r = h_answer(out, m, "ok", detail, tmpl);
-    if (r) r->case_id = case_id;
-    h_var_set(r, "case", "%s", number);
-    if (bad_code && rule->priority != 0) h_var_set(r, "code", "%s", bad_code);
-    return 0;
+    if (r) r->case_id = c.id;
+    h_var_set(r, "case", "%s", c.number);
+    if (bad_code && c.priority != 0) h_var_set(r, "code", "%s", bad_code);
+    return h_case_alert(env, m, &c, out);
 }

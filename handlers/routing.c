@@ -1,8 +1,16 @@
-/* handlers/routing.c - the default case routing table (DESIGN §7) and the
- * department names. */
+/* handlers/routing.c - the default case routing table (DESIGN §7), the
+ * per-county overrides from the configuration, the department names, and
+ * working hours. */
 #include "routing.h"
 
 #include <string.h>
+#include <time.h>
+
+#include "../gateway/config.h"
+
+static const char *const dept_codes[ROUTING_NDEPTS] = {"police", "civil_affairs", "education", "health",
+                                                       "cyberspace", "women", "youth"};
+static const char *const dept_zh[ROUTING_NDEPTS] = {"公安", "民政", "教育", "卫健", "网信", "妇联", "团委"};
 
 static const struct routing_rule rules[] = {
     {1, 1, 2, {"police", "civil_affairs"}},             /* sexual abuse */
@@ -16,6 +24,9 @@ static const struct routing_rule rules[] = {
     {9, 3, 1, {"civil_affairs"}},                       /* other, unclassified */
 };
 
+/* Categories whose village is not told unless configured otherwise. */
+#define DEFAULT_VILLAGE_EXCLUDED ((1u << 0) | (1u << 1))
+
 const struct routing_rule *routing_default(int category)
 {
     size_t n = sizeof rules / sizeof rules[0];
@@ -24,18 +35,88 @@ const struct routing_rule *routing_default(int category)
     return &rules[n - 1];
 }
 
-static const struct {
-    const char *code;
-    const char *zh;
-} depts[] = {
-    {"police", "公安"},     {"civil_affairs", "民政"}, {"education", "教育"}, {"health", "卫健"},
-    {"cyberspace", "网信"}, {"women", "妇联"},         {"youth", "团委"},
-};
-
-const char *routing_dept_code(const char *name)
+/* The county's own entry (county_path non-empty) or the all-counties one. */
+static const struct gw_county *entry(const struct gw_policy *pol, const char *county_path)
 {
-    if (!name) return NULL;
-    for (size_t i = 0; i < sizeof depts / sizeof depts[0]; i++)
-        if (strcmp(name, depts[i].code) == 0 || strcmp(name, depts[i].zh) == 0) return depts[i].code;
+    if (!pol) return NULL;
+    for (size_t i = 0; i < pol->ncounties; i++) {
+        const char *c = pol->counties[i].county;
+        if (county_path ? c && strcmp(c, county_path) == 0 : !c) return &pol->counties[i];
+    }
     return NULL;
+}
+
+const struct routing_rule *routing_for(const struct gw_policy *pol, const char *county_path, int category)
+{
+    if (category < 1 || category > 9) category = 9;
+    unsigned bit = 1u << (category - 1);
+    const struct gw_county *c = county_path && *county_path ? entry(pol, county_path) : NULL;
+    if (c && (c->routed & bit)) return &c->rules[category - 1];
+    c = entry(pol, NULL);
+    if (c && (c->routed & bit)) return &c->rules[category - 1];
+    return routing_default(category);
+}
+
+int routing_village_told(const struct gw_policy *pol, const char *county_path, int category)
+{
+    if (category < 1 || category > 9) category = 9;
+    unsigned bit = 1u << (category - 1);
+    const struct gw_county *c = county_path && *county_path ? entry(pol, county_path) : NULL;
+    if (c && c->village_excluded_set) return !(c->village_excluded & bit);
+    c = entry(pol, NULL);
+    if (c && c->village_excluded_set) return !(c->village_excluded & bit);
+    return !(DEFAULT_VILLAGE_EXCLUDED & bit);
+}
+
+const struct gw_county *routing_county(const struct gw_policy *pol, const char *county_path)
+{
+    return county_path && *county_path ? entry(pol, county_path) : NULL;
+}
+
+const char *routing_dept_duty(const struct gw_policy *pol, const char *county_path, const char *dept)
+{
+    const struct gw_county *c = routing_county(pol, county_path);
+    int i = routing_dept_index(dept);
+    return c && i >= 0 ? c->dept_duty[i] : NULL;
+}
+
+int routing_dept_index(const char *name)
+{
+    if (!name) return -1;
+    for (int i = 0; i < ROUTING_NDEPTS; i++)
+        if (strcmp(name, dept_codes[i]) == 0 || strcmp(name, dept_zh[i]) == 0) return i;
+    return -1;
+}
+
+const char *routing_dept_at(int index) { return index >= 0 && index < ROUTING_NDEPTS ? dept_codes[index] : NULL; }
+
+const char *routing_dept_code(const char *name) { return routing_dept_at(routing_dept_index(name)); }
+
+/* Unix time of local minute `minute` on the local day of t plus `days`. */
+static int64_t local_minute(time_t t, int days, int minute)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    tm.tm_mday += days;
+    tm.tm_hour = minute / 60;
+    tm.tm_min = minute % 60;
+    tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    return (int64_t)mktime(&tm);
+}
+
+int64_t h_next_work_time(const struct gw_policy *pol, int64_t now)
+{
+    if (!pol || !(pol->work_days & 0x7F) || pol->work_start < 0 || pol->work_start >= pol->work_end) return 0;
+    time_t t = (time_t)now;
+    struct tm tm;
+    if (!localtime_r(&t, &tm)) return 0;
+    int minute = tm.tm_hour * 60 + tm.tm_min;
+    int wday = (tm.tm_wday + 6) % 7; /* 0 Monday ... 6 Sunday, as work_days counts */
+    if ((pol->work_days & (1u << wday)) && minute >= pol->work_start && minute < pol->work_end) return 0;
+    /* Today, when it is a working day not yet begun; else the next working day. */
+    int from = (pol->work_days & (1u << wday)) && minute < pol->work_start ? 0 : 1;
+    for (int d = from; d <= 7; d++)
+        if (pol->work_days & (1u << ((wday + d) % 7))) return local_minute(t, d, pol->work_start);
+    return 0;
 }

@@ -15,6 +15,11 @@
  *   date  a calendar date, "2024年3月15日"
  *   days  the visit cadence in days
  *   fmt   the command's format, e.g. "ZF 编号 [日期] 结果"
+ *   priority  a case's priority, "P0" .. "P3"
+ *   cat   a case's category as its digit, "1" .. "9" (never its name)
+ *   place where a case is: the village's name, else the county's
+ *   count how many children or cases a digest counts
+ *   list  a digest's child codes, "1000015、1000028、1000031等"
  */
 #include "templates.h"
 
@@ -54,6 +59,9 @@ static const struct tmpl_def builtin[] = {
     {"checkin_no_children", "", "此号码下没有登记的儿童，不能签到，请联系村儿童主任登记。报告儿童危险请发BG"},
     {"checkin_not_linked", "code", "儿童${code}未登记在此号码下，请核对编号。格式：QD 编号 状态"},
     {"checkin_status_bad", "", "签到状态应为1-4：1平安 2求助 3回家 4换人。格式：QD 编号 状态"},
+    /* to the village's director(s), at once */
+    {"checkin_help_director", "codes", "儿童${codes}的家长报告孩子需要帮助，请尽快联系家长并看望孩子。"},
+    {"checkin_carer_director", "codes", "儿童${codes}的家长报告照护人已变更，请尽快上门核实新照护人并更新档案。"},
     /* ---- risk reports ---- */
     {"report_ok", "case", "已收到报告，案件号${case}，我们会尽快处理并告知结果。查询请发：CX ${case}"},
     {"report_ok_p0", "case", "已收到报告，案件号${case}。情况紧急，请立即拨打110或120！"},
@@ -62,6 +70,11 @@ static const struct tmpl_def builtin[] = {
     {"report_desc_missing", "", "请写明情况。格式：BG [类别1-9] [儿童编号] 情况描述。紧急请拨110"},
     {"unknown_case_opened", "case",
      "已收到您的信息，案件号${case}，会有专人处理。报告儿童情况可发：BG 情况描述；帮助发BZ"},
+    /* ---- case alerts (responders) and notices (the child's village) ---- */
+    {"case_alert", "case,priority,cat,place",
+     "${priority}案件${case}，类别${cat}，地点${place}。请立即核实处理，并回复QR ${case}确认。"},
+    {"case_village_notice", "case,priority",
+     "本村有儿童情况被报告，案件${case}（${priority}），相关部门正在处理。请配合工作，关注孩子安全，勿外传。"},
     /* ---- case actions ---- */
     {"case_missing", "fmt", "缺少10位案件号。格式：${fmt}"},
     {"case_format", "fmt", "案件号应为10位数字，如2403150001。格式：${fmt}"},
@@ -96,6 +109,16 @@ static const struct tmpl_def builtin[] = {
     /* ---- opt-out ---- */
     {"optout_ok", "", "已退订提醒短信，案件相关短信照常发送。恢复请发DY。"},
     {"optin_ok", "", "已恢复提醒短信。退订请发TD。"},
+    /* ---- timed jobs (jobs.c): reminders, notices and digests ---- */
+    {"visit_due", "code,date", "走访提醒：儿童${code}的走访${date}到期，请按时上门。走访后发：ZF ${code} 结果"},
+    {"visit_overdue", "code,date,days",
+     "走访逾期：儿童${code}的走访${date}到期，已逾期${days}天，请速上门。走访后发：ZF ${code} 结果"},
+    {"supervisor_digest", "count,days,list",
+     "督导日报：辖区有${count}名儿童走访逾期超过${days}天：${list}。请督促儿童主任尽快走访。"},
+    {"checkin_reminder", "days", "您已${days}天没有报平安。请联系孩子和照护人，然后发QD报平安。退订提醒请发TD"},
+    {"checkin_silent_director", "codes,days",
+     "家长失联提醒：儿童${codes}的外出家长已${days}天未报平安，请联系家长和照护人了解情况。"},
+    {"triage_digest", "count", "分诊日报：本县有${count}件未分类或P3案件待处理，请尽快核实分派。"},
 };
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])
@@ -176,12 +199,29 @@ static const struct h_var longest[] = {
     {"date", "2024年12月31日"},
     {"days", "14"},
     {"fmt", "ZF 编号 [日期] 结果"},
+    {"priority", "P0"},
+    {"cat", "9"},
+    {"place", "大王家窝堡村民委员会"}, /* a long village name */
+    {"count", "9999"},
+    {"list", "1000015、1000028、1000031等"}, /* a digest's most overdue children */
 };
 
 const struct h_var *tmpl_longest_values(int *n)
 {
     *n = (int)(sizeof longest / sizeof longest[0]);
     return longest;
+}
+
+static const char *const category_words[] = {
+    "性侵", "家暴", "虐待", "无人照料", "遗弃", "走失", "失踪", "拐卖", "自杀", "自伤",
+    "溺水", "欺凌", "辍学", "猥亵", "强奸", "自残", "轻生", "家庭暴力",
+};
+
+const char *tmpl_category_word(const char *text)
+{
+    for (size_t i = 0; text && i < sizeof category_words / sizeof category_words[0]; i++)
+        if (strstr(text, category_words[i])) return category_words[i];
+    return NULL;
 }
 
 size_t tmpl_ucs2_len(const char *s)

@@ -30,6 +30,12 @@ int tmpl_render(const struct gw_config *cfg, const char *name, const struct h_va
  * *n entries): what the start-up lint and the tests render with. */
 const struct h_var *tmpl_longest_values(int *n);
 
+/* The first word in text that names a risk category (性侵, 家暴, 溺水...:
+ * the code book's category words, less the generic 危险 and 其他, plus a
+ * few synonyms), or NULL when there is none. No outbound text may carry
+ * one: an SMS is read by whoever holds the phone. */
+const char *tmpl_category_word(const char *text);
+
 /* Number of UTF-16 code units in s (what an SMS segment counts). */
 size_t tmpl_ucs2_len(const char *s);
 

@@ -16,6 +16,8 @@
  *   bytes 3-4   HTTP status for parse_send, little-endian int16 (0 = no answer)
  *   bytes 5-8   outbox id, little-endian int32
  *   bytes 9-12  request clock: FUZZ_NOW plus this little-endian int32
+ *   byte 13     bit 0: build_send gets an empty nonce; bit 1: the hooks get
+ *               no error buffer (err NULL, errlen 0)
  *   then NUL-terminated strings: url (public URL + path; "" for the
  *   default), query, X-Signature, X-Twilio-Signature, ct, to, text,
  *   tmpl_vars, vars_json; then the body: every remaining byte (NULs and
@@ -72,7 +74,7 @@
 
 #define FUZZ_NOW        1767225600LL /* 2026-01-01T00:00:00Z, the fixtures' clock */
 #define FUZZ_PUBLIC_URL "https://gw.example.com"
-#define FUZZ_HEADER_LEN 13 /* fixed bytes before the strings */
+#define FUZZ_HEADER_LEN 14 /* fixed bytes before the strings */
 #define FUZZ_NFIELDS    9  /* NUL-terminated strings before the body */
 
 /* Caps the providers promise (their *_MAX constants, with room for what
@@ -104,7 +106,7 @@ static const struct chan_def chan_defs[] = {
       "+12025550100", NULL}},
     {"twilio", "http://127.0.0.1:9/",
      {"account_sid", "AC/../x y", "auth_token", "12345", "number", "+12025550100", NULL}},
-    {"twilio", NULL, {"account_sid", "AC01", "auth_token", "fake_auth_token_0123456789abcdef", NULL}},
+    {"twilio", NULL, {"account_sid", "AC01", "number", "+12025550100", NULL}},
 
     {"africastalking", NULL,
      {"username", "sandbox", "api_key", "atsk_0123456789", "token", "demo-at-token", "number", "20880", NULL}},
@@ -112,6 +114,7 @@ static const struct chan_def chan_defs[] = {
      {"username", "sandbox", "api_key", "atsk_0123456789", "token", "demo-at-token", NULL}},
     {"africastalking", NULL,
      {"username", "sandbox", "api_key", "bad\r\nX-Injected: 1", "token", "t", "number", "", NULL}},
+    {"africastalking", NULL, {"username", "sandbox", NULL}},
 
     {"vonage", NULL, {"api_key", "abcd1234", "api_secret", "s3cr3t", "number", "+12025550101", NULL}},
     {"vonage", NULL,
@@ -134,6 +137,7 @@ static const struct chan_def chan_defs[] = {
       "fake_signature_secret_01", "signature_method", "bogus", NULL}},
     {"vonage", NULL,
      {"api_key", "abcd1234", "api_secret", "s3cr3t", "number", "VONAGE", "signature_secret", "", NULL}},
+    {"vonage", NULL, {"api_key", "abcd1234", "signature_secret", "fake_signature_secret_01", NULL}},
 
     {"aliyun", NULL,
      {"access_key_id", "LTAI0123456789", "access_key_secret", "aliyun-secret", "sign_name", "儿童关爱", "token",
@@ -204,7 +208,7 @@ static const struct gw_channel *channel_for(const char *provider, unsigned varia
 /* ---- the input ---------------------------------------------------------------- */
 
 struct input {
-    unsigned provider, rflags, sflags;
+    unsigned provider, rflags, sflags, xflags;
     long http_status;
     long long outbox_id, now;
     const char *field[FUZZ_NFIELDS]; /* owned copies, NUL-terminated */
@@ -228,6 +232,7 @@ static void input_split(const uint8_t *data, size_t size, struct input *in)
     in->http_status = (int16_t)(h[3] | h[4] << 8);
     in->outbox_id = (int32_t)le32(h + 5);
     in->now = FUZZ_NOW + (int32_t)le32(h + 9);
+    in->xflags = h[13];
     for (int i = 0; i < FUZZ_NFIELDS; i++) {
         const uint8_t *nul = size ? memchr(data, 0, size) : NULL;
         size_t n = nul ? (size_t)(nul - data) : size;
@@ -516,11 +521,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct gw_channel *ch = channel_for(ops->name, in.rflags >> 5);
     int status_hook = in.rflags & 1;
     int authenticate = in.rflags & 16;
-    char err[160];
-    const size_t errlen = sizeof err;
+    char errbuf[160];
+    char *err = in.xflags & 2 ? NULL : errbuf;
+    const size_t errlen = err ? sizeof errbuf : 0;
 
     if (ops->check_config) {
-        err[0] = '\0';
+        if (err) err[0] = '\0';
         int rc = ops->check_config(ch, err, errlen);
         assert(rc == 0 || rc == -1);
         check_err(err, errlen);
@@ -582,19 +588,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gw_hex(mac, sizeof mac, sig);
         hdrs.value[0] = sig;
     }
-    if (authenticate && !strcmp(ops->name, "twilio")) {
+    const char *auth_token = gw_channel_key(ch, "auth_token");
+    if (authenticate && !strcmp(ops->name, "twilio") && auth_token) {
         struct form params = {0};
         int is_get = in.rflags & 2;
         if (is_get || !twilio_form || form_parse(in.body, in.body_len, &params, NULL, 0) == 0) {
-            assert(prov_twilio_signature(gw_channel_key(ch, "auth_token"), req.url,
-                                         !is_get && twilio_form ? &params : NULL, twsig) == 0);
+            assert(prov_twilio_signature(auth_token, req.url, !is_get && twilio_form ? &params : NULL, twsig) == 0);
             hdrs.value[1] = twsig;
         }
         form_free(&params);
     }
 
     /* verify, then the hook whatever verify said. */
-    err[0] = '\0';
+    if (err) err[0] = '\0';
     int v = ops->verify ? ops->verify(ch, &req, err, errlen) : PROV_OK;
     assert(v == PROV_OK || v == PROV_EFORBIDDEN || v == PROV_EBADREQ);
     check_err(err, errlen);
@@ -607,7 +613,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct prov_response resp = {0};
     if (!status_hook && ops->parse_sms) {
         struct gw_msgv msgs = {0};
-        err[0] = '\0';
+        if (err) err[0] = '\0';
         int rc = ops->parse_sms(ch, &req, &msgs, err, errlen);
         assert(rc == PROV_OK || rc == PROV_IGNORED || rc == PROV_EBADREQ);
         check_err(err, errlen);
@@ -621,7 +627,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gw_msgv_free(&msgs);
     } else if (status_hook && ops->parse_status) {
         struct prov_statusv sv = {0};
-        err[0] = '\0';
+        if (err) err[0] = '\0';
         int rc = ops->parse_status(ch, &req, &sv, err, errlen);
         assert(rc == PROV_OK || rc == PROV_IGNORED || rc == PROV_EBADREQ || rc == PROV_EFORBIDDEN);
         check_err(err, errlen);
@@ -651,10 +657,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             .vars_json = in.field[F_VARS],
             .status_url = status_url,
             .now = clocks[in.sflags >> 3 & 7],
-            .nonce = "0123456789abcdef0123456789abcdef",
+            .nonce = in.xflags & 1 ? "" : "0123456789abcdef0123456789abcdef",
         };
         struct prov_http h = {0};
-        err[0] = '\0';
+        if (err) err[0] = '\0';
         int rc = ops->build_send(ch, &m, &h, err, errlen);
         assert(rc == PROV_OK || rc == PROV_EBADREQ);
         check_err(err, errlen);
@@ -669,7 +675,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (in.body_len) memcpy(answer, in.body, in.body_len);
         const char *body = answer ? answer : in.sflags & 4 ? NULL : "";
         int opted_out = -1;
-        err[0] = '\0';
+        if (err) err[0] = '\0';
         int rc = ops->parse_send(ch, in.http_status, body, in.body_len, msg_id, idlen, &opted_out, err, errlen);
         assert(rc == PROV_SEND_OK || rc == PROV_SEND_RETRY || rc == PROV_SEND_FAIL);
         assert(opted_out == 0 || opted_out == 1);

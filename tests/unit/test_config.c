@@ -99,9 +99,33 @@ static void refuses_bad_files(void **state)
         {"[channel v]\nprovider = vonage\napi_key = k\napi_secret = s\nnumber = 1\nsignature_method = sha3\n",
          "[channel v]: signature_method = sha3: expected md5hash"},
         {"[template nosuch]\ntext = hi\n", ":2: [template nosuch]: no such template"},
+        {"[template case_alert]\ntext = 案件${case}（家暴）${priority}${cat}${place}\n",
+         "[template case_alert]: text must not name a risk category ('家暴')"},
         {"key = value\n", ":1: key 'key' outside any section"},
         {"[server\n", ":1: syntax error"},
         {"[policy]\ncheckin_days = 20\ncheckin_escalate_days = 10\n", "checkin_escalate_days must not be less"},
+        /* routing and county contacts */
+        {"[routing]\ncategory_1 = P1 公安 外交部\n", ":2: category_1 = P1 公安 外交部: unknown department '外交部'"},
+        {"[routing 示例县]\ncategory_7 = 教育 公安\n", ":2: category_7 = 教育 公安: expected a priority P0-P3"},
+        {"[routing 示例县]\ncategory_7 = P5 教育\n", ":2: category_7 = P5 教育: expected a priority P0-P3"},
+        {"[routing 示例县]\ncategory_7 = P2\n", ":2: category_7 = P2: expected a priority P0-P3 and then departments"},
+        {"[routing]\ncategory_2 = P1 公安 police\n", ":2: category_2 = P1 公安 police: department 'police' given twice"},
+        {"[routing]\ncategory_2 = P1 公安 民政 教育 卫健 网信 妇联 团委 公安\n", ":2: category_2 = P1 公安 民政 教育 卫健 网信 妇联 团委 公安: at most 7 departments"},
+        {"[routing]\ncategory_0 = P1 公安\n", ":2: unknown key 'category_0' in [routing]"},
+        {"[routing]\ncategory_10 = P1 公安\n", ":2: unknown key 'category_10' in [routing]"},
+        {"[routing 示例县]\n\ncategory_3 = P1 民政\ncategory_3 = P0 公安\n", ":4: [routing 示例县]: category_3 given twice"},
+        {"[routing 示例县]\nvillage_excluded = 1 二\n", ":2: village_excluded = 1 二: expected categories 1-9"},
+        {"[routing 示例县]\nvillage_excluded = 10\n", ":2: village_excluded = 10: expected categories 1-9"},
+        {"[routing 示例县]\nnotify_village = yes\n", ":2: unknown key 'notify_village' in [routing 示例县]"},
+        {"[routing 示例县/东镇]\ncategory_1 = P1 公安\n", ":2: [routing 示例县/东镇]: routing is set per county"},
+        {"[routing  ]\ncategory_1 = P1 公安\n", ":2: [routing ]: expected a county"},
+        {"[county 示例县]\nduty_contact = 110 or 120\n", ":2: duty_contact = 110 or 120: expected a phone number"},
+        {"[county 示例县]\n\nduty_contact = 12\n", ":3: duty_contact = 12: expected a phone number"},
+        {"[county 示例县]\nduty_police = +86 138 0000 0001 0001 0001\n", ":2: duty_police = +86 138 0000 0001 0001 0001: expected a phone number"},
+        {"[county 示例县]\nduty_army = 13800000001\n", ":2: unknown key 'duty_army' in [county 示例县]"},
+        {"[county 示例县]\nduty_contact = 13800000001\nduty_contact = 13800000002\n", ":3: [county 示例县]: duty_contact given twice"},
+        {"[county 示例县]\ncity_contact = env:GW_MISSING_VAR\n", ":2: city_contact = env:GW_MISSING_VAR"},
+        {"[county]\nduty_contact = 13800000001\n", ":2: [county]: name the county"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct gw_config *c = NULL;
@@ -113,6 +137,60 @@ static void refuses_bad_files(void **state)
         assert_null(c);
         unlink(p);
     }
+}
+
+static void loads_routing_and_county_contacts(void **state)
+{
+    static const char ini[] = "[county 示例县]\n"
+                              "duty_contact = 13800000099   ; bare national numbers get the country code\n"
+                              "duty_education = 0086-138-0000-0098\n"
+                              "duty_卫健 = 13800000097\n"
+                              "[routing]\n"
+                              "category_8 = p2 education, 民政\n"
+                              "village_excluded = 1，2、4\n"
+                              "[routing 示例县]\n"
+                              "category_7 = P1 公安 教育\n"
+                              "village_excluded = none\n"
+                              "[policy]\n"
+                              "country_code = 254\n"
+                              "[routing  示例县 ]\n"
+                              "category_9 = P3 民政\n";
+    struct gw_config *c = NULL;
+    char err[256] = "";
+    if (gw_config_load(write_ini(ini), &c, err, sizeof err) != 0) fail_msg("%s", err);
+    const struct gw_policy *p = &c->policy;
+    assert_int_equal(p->ncounties, 2);
+    /* Numbers take the country code of the whole file, wherever it is set. */
+    const struct gw_county *k = routing_county(p, "示例县");
+    assert_non_null(k);
+    assert_string_equal(k->duty_contact, "+25413800000099");
+    assert_string_equal(routing_dept_duty(p, "示例县", "education"), "+8613800000098");
+    assert_string_equal(routing_dept_duty(p, "示例县", "health"), "+25413800000097");
+    assert_null(k->city_contact);
+    const struct routing_rule *r = routing_for(p, "示例县", 7);
+    assert_int_equal(r->category, 7);
+    assert_int_equal(r->priority, 1);
+    assert_int_equal(r->ndepts, 2);
+    assert_string_equal(r->depts[0], "police");
+    assert_string_equal(r->depts[1], "education");
+    assert_int_equal(routing_for(p, "示例县", 9)->priority, 3); /* the same county, a second section */
+    r = routing_for(p, "示例县", 8);                            /* from [routing] */
+    assert_int_equal(r->priority, 2);
+    assert_string_equal(r->depts[1], "civil_affairs");
+    assert_ptr_equal(routing_for(p, "示例县", 1), routing_default(1));
+    assert_true(routing_village_told(p, "示例县", 1)); /* none excluded there */
+    assert_false(routing_village_told(p, "邻县", 4));
+    assert_true(routing_village_told(p, "邻县", 3));
+    gw_config_free(c);
+    unlink(path);
+
+    /* No routing sections: the default table, and no county entries. */
+    assert_int_equal(gw_config_load(write_ini("[policy]\nvisit_days = 30\n"), &c, err, sizeof err), 0);
+    assert_int_equal(c->policy.ncounties, 0);
+    assert_ptr_equal(routing_for(&c->policy, "示例县", 4), routing_default(4));
+    assert_false(routing_village_told(&c->policy, "示例县", 2));
+    gw_config_free(c);
+    unlink(path);
 }
 
 static void long_lines_are_refused_with_advice(void **state)
@@ -171,6 +249,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(loads_a_good_file),
         cmocka_unit_test(refuses_bad_files),
+        cmocka_unit_test(loads_routing_and_county_contacts),
         cmocka_unit_test(long_lines_are_refused_with_advice),
         cmocka_unit_test(missing_file),
         cmocka_unit_test(phone_numbers_become_e164),

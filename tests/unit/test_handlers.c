@@ -32,9 +32,12 @@
 #include <unistd.h>
 
 #include "../../db/store.h"
+#include "../../gateway/config.h"
+#include "../../gateway/pipeline.h"
 #include "../../gateway/util.h"
 #include "../../handlers/codebook.h"
 #include "../../handlers/handler.h"
+#include "../../handlers/routing.h"
 #include "../../handlers/templates.h"
 
 #define NOW 1710468000LL /* 2024-03-15 10:00:00 +08:00 */
@@ -64,7 +67,8 @@
 static const char *const child_names[] = {"张小明", "李小红", "王小刚", "赵小丽",
                                           "刘小军", "陈小芳", "杨小华", "周小玲"};
 
-/* Words that name a risk category; no reply may carry one. */
+/* Words that name a risk category; no reply may carry one (tmpl_category_word
+ * knows more, and the start-up lint refuses config texts with any). */
 static const char *const category_words[] = {"性侵", "家暴", "虐待", "遗弃", "拐卖",
                                              "失踪", "自杀", "自伤", "溺水", "欺凌"};
 
@@ -132,6 +136,7 @@ struct row {
     const char *tmpl;     /* template of the first reply to the sender */
     const char *has;      /* substring of that reply's rendered text, or NULL */
     const char *tmpl2;    /* template of a second reply, or NULL when there is just one */
+    int alerts, notices;  /* further replies to others: H_ALERTs, and H_NOTICEs besides tmpl2 */
     int visits, checkins, cases, optouts, events; /* expected change in row counts */
     const char *sql;      /* probe returning one value, or NULL */
     const char *want;     /* the probe's expected value as text */
@@ -146,6 +151,10 @@ struct row {
     "case_id WHERE number = '" n "' ORDER BY case_dept.rowid)"
 #define CASE_COUNTY(n) "SELECT coalesce(r.path, '-') FROM cases LEFT JOIN region r ON r.id = county_id WHERE number = '" n "'"
 #define CASE_CHILD(n) "SELECT coalesce(c.code, '-') FROM cases LEFT JOIN child c ON c.id = child_id WHERE number = '" n "'"
+#define CASE_DEPTS_LAST                                                                                     \
+    "SELECT group_concat(department, ',') FROM (SELECT department FROM case_dept WHERE case_id = "         \
+    "(SELECT max(id) FROM cases) ORDER BY rowid)"
+#define LAST_EVENT "SELECT kind || '/' || coalesce(detail, '') FROM case_event ORDER BY id DESC LIMIT 1"
 #define CASE_STATUS(n) "SELECT status || '/' || coalesce(outcome, '-') FROM cases WHERE number = '" n "'"
 
 #define R(f, t, i, r, tm, h, ...) \
@@ -241,14 +250,14 @@ static const struct row rows[] = {
     R(G1, "qd 1000028 1 孩子很好", "checkin", "ok", "checkin_ok", NULL, .checkins = 1,
      .sql = "SELECT note FROM checkin ORDER BY id DESC LIMIT 1", .want = "孩子很好"),
     R(G1, "QD 平安", "checkin", "ok", "checkin_ok", NULL, .checkins = 2, .sql = LAST_CHECKIN, .want = "1/-"),
-    R(G1, "QD 1000015 2 孩子发烧了", "checkin", "ok", "checkin_help", "110", .checkins = 1, .sql = LAST_CHECKIN, .want = "2/-"),
-    R(G1, "QD 2", "checkin", "ok", "checkin_help", NULL, .checkins = 2, .sql = LAST_CHECKIN, .want = "2/-"),
-    R(G1, "QD 求助", "checkin", "ok", "checkin_help", NULL, .checkins = 2),
+    R(G1, "QD 1000015 2 孩子发烧了", "checkin", "ok", "checkin_help", "110", .notices = 1, .checkins = 1, .sql = LAST_CHECKIN, .want = "2/-"),
+    R(G1, "QD 2", "checkin", "ok", "checkin_help", NULL, .notices = 1, .checkins = 2, .sql = LAST_CHECKIN, .want = "2/-"),
+    R(G1, "QD 求助", "checkin", "ok", "checkin_help", NULL, .notices = 1, .checkins = 2),
     R(G1, "QD 1000015 3 0320", "checkin", "ok", "checkin_home", "2024年3月20日", .checkins = 1, .sql = LAST_CHECKIN, .want = "3/2024-03-20"),
     R(G1, "QD 回家 3月20日", "checkin", "ok", "checkin_home", NULL, .checkins = 2, .sql = LAST_CHECKIN, .want = "3/2024-03-20"),
     R(G1, "QD 3", "checkin", "ok", "checkin_home_nodate", NULL, .checkins = 2, .sql = LAST_CHECKIN, .want = "3/-"),
-    R(G1, "QD 1000015 4 奶奶住院，由姑姑照顾", "checkin", "ok", "checkin_carer", NULL, .checkins = 1, .sql = LAST_CHECKIN, .want = "4/-"),
-    R(G1, "QD 换人", "checkin", "ok", "checkin_carer", NULL, .checkins = 2),
+    R(G1, "QD 1000015 4 奶奶住院，由姑姑照顾", "checkin", "ok", "checkin_carer", NULL, .notices = 1, .checkins = 1, .sql = LAST_CHECKIN, .want = "4/-"),
+    R(G1, "QD 换人", "checkin", "ok", "checkin_carer", NULL, .notices = 1, .checkins = 2),
     R(G1, "QD 1000031", "checkin", "refused", "checkin_not_linked", "1000031"),
     R(G1, "QD 1000016", "checkin", "invalid", "child_check", "QD 编号"),
     R(G1, "QD 2000012", "checkin", "invalid", "checkin_not_linked", NULL),
@@ -256,7 +265,7 @@ static const struct row rows[] = {
     R(G1, "QD 1000015 3 20240230", "checkin", "invalid", "date_format", "QD 编号 3 日期"),
     R(G2, "QD", "checkin", "ok", "checkin_ok", "1000031", .checkins = 1),
     R(G2, "CI 1000031 平安", "checkin", "ok", "checkin_ok", NULL, .checkins = 1),
-    R(G3, "签到 1000053 求助", "checkin", "ok", "checkin_help", NULL, .checkins = 1, .sql = LAST_CHECKIN, .want = "2/-"),
+    R(G3, "签到 1000053 求助", "checkin", "ok", "checkin_help", NULL, .notices = 1, .checkins = 1, .sql = LAST_CHECKIN, .want = "2/-"),
     R(G3, "报平安 1000053", "checkin", "ok", "checkin_ok", NULL, .checkins = 1),
     R(G4, "QD", "checkin", "refused", "checkin_no_children", NULL),
     R(G2, "QD 0320 回家", "checkin", "ok", "checkin_home", "3月20日", .checkins = 1, .sql = LAST_CHECKIN, .want = "3/2024-03-20"),
@@ -266,7 +275,7 @@ static const struct row rows[] = {
     R(D1, "QD 1000015", "checkin", "refused", "checkin_not_guardian", NULL),
 
     /* ---- reports ---- */
-    R(U1, "BG 2 邻居家孩子经常被打", "report", "ok", "report_ok", "CX ", .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
+    R(U1, "BG 2 邻居家孩子经常被打", "report", "ok", "report_ok", "CX ", .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
     R(U1, "CX @CASE", "status", "ok", "status_open", NULL, .events = 1),
     R(U2, "CX @CASE", "status", "refused", "status_denied", NULL),
     R(POL, "CX @CASE", "status", "ok", "status_open", NULL, .events = 1),
@@ -275,51 +284,71 @@ static const struct row rows[] = {
     R(POL, "JA @CASE 2", "close", "ok", "close_ok", NULL, .tmpl2 = "case_closed_reporter", .events = 1,
      .sql = "SELECT status || '/' || outcome || '/' || (acked_at IS NOT NULL) || acked_by FROM cases WHERE number = '@CASE'", .want = "closed/2/120"),
     R(U1, "CX @CASE", "status", "ok", "status_closed", "处理完毕", .events = 1),
-    R(U1, "BG 2 有人打孩子", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_DEPTS("@CASE"), .want = "police,civil_affairs"),
-    R(U1, "BG 4 1000015 孩子放学没回家", "report", "ok", "report_ok_p0", "110", .cases = 1, .events = 1, .sql = CASE_CHILD("@CASE"), .want = "1000015"),
-    R(U1, "BG 4 1000015 孩子放学没回家", "report", "ok", "report_ok_p0", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "4/P0/1/open"),
-    R(U2, "举报 有人在河边欺负小孩", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/0/open"),
-    R(U2, "举报 有人在河边欺负小孩", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
-    R(U2, "报告 6 有孩子掉进水库", "report", "ok", "report_ok_p0", "120", .cases = 1, .events = 1, .sql = CASE_DEPTS("@CASE"), .want = "police,civil_affairs"),
-    R(U2, "求助 孩子一个人在家三天了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+    R(U1, "BG 2 有人打孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_DEPTS("@CASE"), .want = "police,civil_affairs"),
+    R(U1, "BG 4 1000015 孩子放学没回家", "report", "ok", "report_ok_p0", "110", .alerts = 2, .notices = 1, .cases = 1, .events = 2, .sql = CASE_CHILD("@CASE"), .want = "1000015"),
+    R(U1, "BG 4 1000015 孩子放学没回家", "report", "ok", "report_ok_p0", NULL, .alerts = 2, .notices = 1, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "4/P0/1/open"),
+    R(U2, "举报 有人在河边欺负小孩", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/0/open"),
+    R(U2, "举报 有人在河边欺负小孩", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
+    R(U2, "报告 6 有孩子掉进水库", "report", "ok", "report_ok_p0", "120", .alerts = 2, .cases = 1, .events = 2, .sql = CASE_DEPTS("@CASE"), .want = "police,civil_affairs"),
+    R(U2, "求助 孩子一个人在家三天了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2,
      .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "孩子一个人在家三天了"),
-    R(U2, "BG 家暴 邻居打孩子", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
-    R(U2, "BG 走失 1000031", "report", "ok", "report_ok_p0", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "4/P0/1/open"),
-    R(U2, "BG 1 1000053 有人对孩子不轨", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "1/P1/1/open"),
-    R(U2, "BG 3 1000053 父母外出，孩子无人照看", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_DEPTS("@CASE"), .want = "civil_affairs,police"),
-    R(U2, "BG 5 孩子说不想活了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_DEPTS("@CASE"), .want = "health,education,civil_affairs"),
-    R(U2, "BG 7 同学欺负", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "7/P2/1/open"),
-    R(U2, "BG 8 孩子不上学了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_DEPTS("@CASE"), .want = "education"),
-    R(U2, "BG 9 其他情况", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/1/open"),
-    R(U2, "BG 1000089 孩子被打", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_COUNTY("@CASE"), .want = "邻县"),
-    R(U2, "BG 1000016 孩子受伤", "report", "ok", "report_ok_child_bad", "1000016", .cases = 1, .events = 1, .sql = CASE_CHILD("@CASE"), .want = "-"),
-    R(U2, "BG 2000012 孩子受伤", "report", "ok", "report_ok_child_bad", "2000012", .cases = 1, .events = 1,
-     .sql = "SELECT detail FROM case_event ORDER BY id DESC LIMIT 1", .want = "child_unknown:2000012"),
-    R(U2, "BG 张小明被打了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+    R(U2, "BG 家暴 邻居打孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
+    R(U2, "BG 走失 1000031", "report", "ok", "report_ok_p0", NULL, .alerts = 2, .notices = 1, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "4/P0/1/open"),
+    R(U2, "BG 1 1000053 有人对孩子不轨", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "1/P1/1/open"),
+    R(U2, "BG 3 1000053 父母外出，孩子无人照看", "report", "ok", "report_ok", NULL, .alerts = 2, .notices = 1, .cases = 1, .events = 2, .sql = CASE_DEPTS("@CASE"), .want = "civil_affairs,police"),
+    R(U2, "BG 5 孩子说不想活了", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_DEPTS("@CASE"), .want = "health,education,civil_affairs"),
+    R(U2, "BG 7 同学欺负", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "7/P2/1/open"),
+    R(U2, "BG 8 孩子不上学了", "report", "ok", "report_ok", NULL, .alerts = 1, .cases = 1, .events = 2, .sql = CASE_DEPTS("@CASE"), .want = "education"),
+    R(U2, "BG 9 其他情况", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/1/open"),
+    R(U2, "BG 1000089 孩子被打", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "邻县"),
+    R(U2, "BG 1000016 孩子受伤", "report", "ok", "report_ok_child_bad", "1000016", .cases = 1, .events = 2, .sql = CASE_CHILD("@CASE"), .want = "-"),
+    R(U2, "BG 2000012 孩子受伤", "report", "ok", "report_ok_child_bad", "2000012", .cases = 1, .events = 2,
+     .sql = "SELECT detail FROM case_event WHERE kind = 'opened' ORDER BY id DESC LIMIT 1", .want = "child_unknown:2000012"),
+    R(U2, "BG 张小明被打了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2,
      .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "张小明被打了"),
-    R(U2, "BG 0 有情况", "report", "ok", "report_ok_category_bad", "1-9", .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/0/open"),
-    R(U2, "举报家暴", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
-    R(U2, "BG 家暴打孩子", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+    R(U2, "BG 0 有情况", "report", "ok", "report_ok_category_bad", "1-9", .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/0/open"),
+    R(U2, "举报家暴", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
+    R(U2, "BG 家暴打孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2,
       .sql = "SELECT category || '/' || description FROM cases WHERE number = '@CASE'", .want = "2/家暴打孩子"),
-    R(U2, "BG 3个孩子在河边玩水", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+    R(U2, "BG 3个孩子在河边玩水", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2,
       .sql = "SELECT category || '/' || description FROM cases WHERE number = '@CASE'", .want = "9/3个孩子在河边玩水"),
-    R(U2, "BG 1000016 孩子受伤", "report", "ok", "report_ok_child_bad", NULL, .cases = 1, .events = 1,
+    R(U2, "BG 1000016 孩子受伤", "report", "ok", "report_ok_child_bad", NULL, .cases = 1, .events = 2,
       .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "孩子受伤"),
     R(U2, "BG", "report", "invalid", "report_desc_missing", "BG"),
     R(U2, "报告", "report", "invalid", "report_desc_missing", NULL),
-    R(U3, "bg2 有人打孩子", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
-    R(U3, "ＢＧ　６　孩子落水", "report", "ok", "report_ok_p0", NULL, .cases = 1, .events = 1),
-    R(U3, "BG 4", "report", "ok", "report_ok_p0", NULL, .cases = 1, .events = 1, .sql = CASE_SHAPE("@CASE"), .want = "4/P0/1/open"),
-    R(U3, "BG 1000015", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_CHILD("@CASE"), .want = "1000015"),
-    R(D1, "BG 3 1000015 奶奶住院，孩子没人管", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+    R(U3, "bg2 有人打孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
+    R(U3, "ＢＧ　６　孩子落水", "report", "ok", "report_ok_p0", NULL, .alerts = 2, .cases = 1, .events = 2),
+    R(U3, "BG 4", "report", "ok", "report_ok_p0", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "4/P0/1/open"),
+    R(U3, "BG 1000015", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_CHILD("@CASE"), .want = "1000015"),
+    R(D1, "BG 3 1000015 奶奶住院，孩子没人管", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2,
      .sql = "SELECT count(*) FROM reporter WHERE phone = '" D1 "'", .want = "1"),
-    R(D1, "BG 孩子辍学在家", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+    R(D1, "BG 孩子辍学在家", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2,
      .sql = "SELECT coalesce(r.path, '-') FROM cases LEFT JOIN region r ON r.id = region_id WHERE number = '@CASE'", .want = "示例县/东镇/桃村"),
-    R(D4, "BG 9 情况", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_COUNTY("@CASE"), .want = "邻县"),
-    R(G1, "BG 7 同学欺负我家孩子", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
-    R(U4, "BG 2 有人打孩子", "report", "ok", "report_ok", NULL, .cases = 1, .events = 1,
+    R(D4, "BG 9 情况", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "邻县"),
+    R(G1, "BG 7 同学欺负我家孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
+    R(U4, "BG 2 有人打孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2,
      .sql = "SELECT count(*) FROM cases c JOIN reporter r ON r.id = c.reporter_id WHERE r.phone = '" U4 "'", .want = "1"),
     R(U4, "CX @CASE", "status", "ok", "status_open", NULL, .events = 1),
+    /* ---- reports: who is told (alerts to responders, the child's village, triage) ---- */
+    R(U5, "BG 7 1000031 同学打他", "report", "ok", "report_ok", NULL, .alerts = 2, .notices = 1, .cases = 1, .events = 2,
+     .sql = LAST_EVENT, .want = "alerted/count=2 village=1"),
+    R(U5, "BG 8 1000044 不去上学", "report", "ok", "report_ok", NULL, .alerts = 1, .notices = 1, .cases = 1, .events = 2,
+     .sql = LAST_EVENT, .want = "alerted/count=1 village=1"),
+    R(U5, "BG 2 1000066 有人打孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2,
+     .sql = LAST_EVENT, .want = "alerted/count=2"),
+    R(U5, "BG 1 1000066 有人对孩子不轨", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2,
+     .sql = LAST_EVENT, .want = "alerted/count=2"),
+    R(U5, "BG 9 1000066 有情况", "report", "ok", "report_ok", NULL, .notices = 1, .cases = 1, .events = 2,
+     .sql = LAST_EVENT, .want = "queued_for_triage/P3 village=1"),
+    R(U5, "BG 1000066 有情况", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2,
+     .sql = LAST_EVENT, .want = "queued_for_triage/unclassified"),
+    R(U5, "BG 4 1000089 孩子不见了", "report", "ok", "report_ok_p0", NULL, .alerts = 1, .notices = 1, .cases = 1, .events = 2,
+     .sql = LAST_EVENT, .want = "alerted/count=1 village=1"),
+    R(U5, "BG 2 1000089 有人打孩子", "report", "ok", "report_ok", NULL, .alerts = 1, .cases = 1, .events = 2,
+     .sql = LAST_EVENT, .want = "alerted/count=1"), /* 邻县 has police only; its village is not told of 2 */
+    R(D3, "BG 6 1000053 孩子掉进河里", "report", "ok", "report_ok_p0", NULL, .alerts = 2, .cases = 1, .events = 2,
+     .sql = LAST_EVENT, .want = "alerted/count=2 village=0"), /* the director reporting is not told */
+    R(POL, "BG 6 孩子落水", "report", "ok", "report_ok_p0", NULL, .alerts = 2, .cases = 1, .events = 2),
 
     /* ---- acknowledge ---- */
     R(POL, "QR 2403140001", "ack", "ok", "ack_ok", "JA 2403140001", .events = 1, .sql = CASE_STATUS("2403140001"), .want = "acknowledged/-"),
@@ -405,14 +434,14 @@ static const struct row rows[] = {
     R(G2, "TD 我不要短信了", "unknown", "unknown", "unrecognised_guardian", NULL),
 
     /* ---- text that matches no command ---- */
-    R(U4, "你好，我们村有个孩子好几天没人管了", "unknown", "unknown", "unknown_case_opened", "BG", .cases = 1, .events = 1,
+    R(U4, "你好，我们村有个孩子好几天没人管了", "unknown", "unknown", "unknown_case_opened", "BG", .cases = 1, .events = 2,
      .sql = CASE_SHAPE("@CASE"), .want = "9/P3/0/open"),
-    R(U4, "你好，我们村有个孩子好几天没人管了", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 1,
+    R(U4, "你好，我们村有个孩子好几天没人管了", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 2,
      .sql = CASE_DEPTS("@CASE"), .want = "civil_affairs"),
-    R(U5, "Hello there", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 1,
+    R(U5, "Hello there", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 2,
      .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "Hello there"),
-    R(U5, "😀", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 1),
-    R(U5, "孩子 1000015 不见了", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 1, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
+    R(U5, "😀", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 2),
+    R(U5, "孩子 1000015 不见了", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
     R(U5, "CX@CASE", "status", "ok", "status_open", NULL, .events = 1),
     R(U5, "", "unknown", "unknown", "help_public", NULL),
     R(U5, "   ", "unknown", "unknown", "help_public", NULL),
@@ -475,6 +504,9 @@ static struct world *world_new(const char *seed)
     w->pol.ack_minutes_p1 = 30;
     w->pol.default_region = "示例县";
     w->pol.country_code = "86";
+    w->pol.work_start = 8 * 60 + 30; /* the defaults: 08:30-17:30, Monday to Friday */
+    w->pol.work_end = 17 * 60 + 30;
+    w->pol.work_days = 0x1F;
     return w;
 }
 
@@ -532,26 +564,35 @@ static void expand(const struct world *w, const char *s, char *out, size_t outle
     out[o < outlen ? o : outlen - 1] = '\0';
 }
 
+static int run_msg_at(struct world *w, const char *from, const char *text, int64_t now, struct h_result *res,
+                      char *err, size_t errlen);
+
 /* Runs one message as the pipeline does: inbox row, handlers, commit. */
 static int run_msg(struct world *w, const char *from, const char *text, struct h_result *res, char *err,
                    size_t errlen)
 {
+    return run_msg_at(w, from, text, NOW, res, err, errlen);
+}
+
+static int run_msg_at(struct world *w, const char *from, const char *text, int64_t now, struct h_result *res,
+                      char *err, size_t errlen)
+{
     char pid[32];
     snprintf(pid, sizeof pid, "msg-%d", ++w->nmsg);
     struct gw_msg gm = {.channel = "test", .provider_id = pid, .from = (char *)from, .to = "106",
-                        .text = (char *)text, .received_at = NOW};
+                        .text = (char *)text, .received_at = now};
     char *norm = cb_normalize(text, strlen(text));
     int64_t inbox_id = 0;
     if (store_begin(w->st) != 0) {
         free(norm);
         return -1;
     }
-    int rc = store_inbox_insert(w->st, &gm, norm, NOW, &inbox_id);
+    int rc = store_inbox_insert(w->st, &gm, norm, now, &inbox_id);
     free(norm);
     if (rc != 0) goto fail;
     struct h_env env = {.st = w->st, .pol = &w->pol};
     struct h_msg m = {.inbox_id = inbox_id, .channel = "test", .from = from, .text = text, .len = strlen(text),
-                      .now = NOW};
+                      .now = now};
     rc = handlers_run(&env, &m, res, err, errlen);
     if (rc != 0) goto fail;
     if (store_inbox_set_result(w->st, inbox_id, cb_intent_name(res->intent), res->result, res->detail) != 0)
@@ -588,6 +629,11 @@ static char *check_replies(int line, const struct h_result *res, const char *fro
             if (strstr(text, child_names[k])) fail_msg("row %d: reply names a child: %s", line, text);
         for (size_t k = 0; k < sizeof category_words / sizeof category_words[0]; k++)
             if (strstr(text, category_words[k])) fail_msg("row %d: reply names a category: %s", line, text);
+        if (tmpl_category_word(text)) fail_msg("row %d: reply names a category: %s", line, text);
+        if (i > 0 && strlen(from) > 3 && strstr(text, from + 3))
+            fail_msg("row %d: a message to %s names the sender: %s", line, r->to, text);
+        if (i > 0 && strcmp(r->to, from) == 0 && r->kind != H_REPLY && strcmp(r->tmpl, "case_alert") != 0)
+            fail_msg("row %d: the sender is told about their own message: %s", line, r->tmpl);
         if (i == 0) {
             if (strcmp(r->to, from) != 0) fail_msg("row %d: first reply goes to %s", line, r->to);
             if (r->kind != H_REPLY) fail_msg("row %d: first reply is not a reply", line);
@@ -600,6 +646,13 @@ static char *check_replies(int line, const struct h_result *res, const char *fro
 }
 
 static const char *const counted[] = {"visit", "checkin", "cases", "opt_out", "case_event"};
+
+static int count_kind(const struct h_result *res, enum h_kind kind)
+{
+    int n = 0;
+    for (int i = 0; i < res->nreplies; i++) n += res->replies[i].kind == kind;
+    return n;
+}
 
 static void test_codebook_table(void **state)
 {
@@ -625,8 +678,11 @@ static void test_codebook_table(void **state)
         else if (!res.result || strcmp(res.result, rw->result) != 0)
             snprintf(why, sizeof why, "result %s (%s), want %s", res.result ? res.result : "NULL", res.detail,
                      rw->result);
-        else if (res.nreplies != (rw->tmpl2 ? 2 : 1))
-            snprintf(why, sizeof why, "%d replies, want %d", res.nreplies, rw->tmpl2 ? 2 : 1);
+        else if (res.nreplies != (rw->tmpl2 ? 2 : 1) + rw->alerts + rw->notices)
+            snprintf(why, sizeof why, "%d replies, want %d", res.nreplies,
+                     (rw->tmpl2 ? 2 : 1) + rw->alerts + rw->notices);
+        else if (count_kind(&res, H_ALERT) != rw->alerts)
+            snprintf(why, sizeof why, "%d alerts, want %d", count_kind(&res, H_ALERT), rw->alerts);
         else if (strcmp(res.replies[0].tmpl, rw->tmpl) != 0)
             snprintf(why, sizeof why, "reply %s, want %s", res.replies[0].tmpl, rw->tmpl);
         else if (rw->tmpl2 && strcmp(res.replies[1].tmpl, rw->tmpl2) != 0)
@@ -814,6 +870,7 @@ static void test_templates_fit_one_sms(void **state)
             fail_msg("%s: %zu UCS-2 units: %s", t[i].name, units, gw_buf_cstr(&b));
         for (size_t k = 0; k < sizeof category_words / sizeof category_words[0]; k++)
             if (strstr(t[i].text, category_words[k])) fail_msg("%s names a category", t[i].name);
+        if (tmpl_category_word(gw_buf_cstr(&b))) fail_msg("%s names a category", t[i].name);
         gw_buf_free(&b);
     }
 }
@@ -914,6 +971,384 @@ static void test_reply_helpers(void **state)
     h_var_set(NULL, "x", "y");
 }
 
+/* ---- alerts, village notices and triage, through the real pipeline ------------------ */
+
+/* Unix time of a local time in the test's zone (Asia/Shanghai). */
+static int64_t local_time(int y, int mo, int d, int h, int mi, int sec)
+{
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec,
+                    .tm_isdst = -1};
+    return (int64_t)mktime(&tm);
+}
+
+/* A config loaded from INI text the way the gateway loads its file; cases
+ * without a child or a registered sender belong to 示例县. NULL (err set)
+ * when refused. */
+static struct gw_config *config_from(const char *ini, char *err, size_t errlen)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/gw_handlers_ini_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "[store]\npath = /tmp/gw_handlers_unused.db\n[policy]\ndefault_region = 示例县\n%s", ini);
+    fclose(f);
+    struct gw_config *cfg = NULL;
+    int rc = gw_config_load(path, &cfg, err, errlen);
+    unlink(path);
+    return rc == 0 ? cfg : NULL;
+}
+
+/* Submits one message through pipeline_batch (the webhook's path) with
+ * provider id pid. 0 when stored (or a duplicate), -1 otherwise. */
+static int pipe_msg_id(struct world *w, const struct gw_config *cfg, const char *pid, const char *from,
+                       const char *text, int64_t at)
+{
+    struct pipeline_job job = {0};
+    struct gw_msg *m = gw_msgv_push(&job.msgs);
+    m->channel = gw_strdup("test");
+    m->provider_id = gw_strdup(pid);
+    m->from = gw_strdup(from);
+    m->text = gw_strdup(text);
+    m->received_at = at;
+    struct pipeline_job *jobs[] = {&job};
+    int rc = pipeline_batch(w->st, cfg, jobs, 1, at);
+    int ok = rc == 0 && job.ok;
+    pipeline_job_clear(&job);
+    return ok ? 0 : -1;
+}
+
+static int pipe_msg(struct world *w, const struct gw_config *cfg, const char *from, const char *text, int64_t at)
+{
+    char pid[32];
+    snprintf(pid, sizeof pid, "pipe-%d", ++w->nmsg);
+    return pipe_msg_id(w, cfg, pid, from, text, at);
+}
+
+/* The outbox rows of the latest message: "recipient kind priority next_attempt_at;..." */
+#define LAST_OUTBOX                                                                                              \
+    "SELECT coalesce(group_concat(x, ';'), '') FROM (SELECT recipient || ' ' || kind || ' ' || priority || ' ' "  \
+    "|| next_attempt_at AS x FROM outbox WHERE inbox_id = (SELECT max(id) FROM inbox) ORDER BY id)"
+#define LAST_CASE_EVENTS                                                                                         \
+    "SELECT group_concat(x, ';') FROM (SELECT kind || ':' || coalesce(detail, '') AS x FROM case_event "          \
+    "WHERE case_id = (SELECT max(id) FROM cases) ORDER BY id)"
+#define LAST_CASE_NUMBER "SELECT number FROM cases ORDER BY id DESC LIMIT 1"
+
+static void test_p0_alerts_routed_responders_once(void **state)
+{
+    struct world *w = *state;
+    char err[256] = "", v[1024], no[16], want[512];
+    struct gw_config *cfg = config_from("", err, sizeof err);
+    if (!cfg) fail_msg("config: %s", err);
+
+    assert_int_equal(pipe_msg_id(w, cfg, "p0-1", U1, "BG 4 1000015 孩子放学没回家", NOW), 0);
+    probe(w, LAST_CASE_NUMBER, no, sizeof no);
+    /* The reporter's answer, police and civil affairs of 示例县 at once with
+     * priority 0, the director of the child's village told (priority 2). */
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U1 " reply 1 0;" POL " alert 0 0;" CIV " alert 0 0;" D1 " notice 2 0");
+    /* Not education (not routed), not the neighbouring county's police. */
+    probe(w, "SELECT count(*) FROM outbox WHERE recipient IN ('" EDU "', '" POL2 "', '" D2 "', '" D4 "')", v,
+          sizeof v);
+    assert_string_equal(v, "0");
+    /* Case number, priority, village, category digit: nothing else. */
+    probe(w, "SELECT body FROM outbox WHERE recipient = '" POL "'", v, sizeof v);
+    snprintf(want, sizeof want, "P0案件%s，类别4，地点桃村。请立即核实处理，并回复QR %s确认。", no, no);
+    assert_string_equal(v, want);
+    probe(w, "SELECT body FROM outbox WHERE recipient = '" D1 "'", v, sizeof v);
+    assert_non_null(strstr(v, no));
+    assert_non_null(strstr(v, "P0"));
+    assert_null(strstr(v, "类别"));
+    probe(w, "SELECT group_concat(dedupe_key, ';') FROM (SELECT dedupe_key FROM outbox ORDER BY id)", v, sizeof v);
+    snprintf(want, sizeof want, "alert:%s:" POL ":0;alert:%s:" CIV ":0;village:%s:" D1, no, no, no);
+    assert_string_equal(v, want);
+    probe(w, LAST_CASE_EVENTS, v, sizeof v);
+    assert_string_equal(v, "opened:;alerted:count=2 village=1");
+
+    /* The provider retries the webhook: nothing more is written. */
+    assert_int_equal(pipe_msg_id(w, cfg, "p0-1", U1, "BG 4 1000015 孩子放学没回家", NOW + 30), 0);
+    assert_int_equal(count_rows(w, "outbox"), 4);
+    assert_int_equal(count_rows(w, "cases"), 9);
+    gw_config_free(cfg);
+}
+
+static void test_category_2_never_tells_the_village(void **state)
+{
+    struct world *w = *state;
+    char err[256] = "", v[512];
+    struct gw_config *cfg = config_from("", err, sizeof err);
+    if (!cfg) fail_msg("config: %s", err);
+    assert_int_equal(pipe_msg(w, cfg, U2, "BG 2 1000015 孩子身上有伤", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U2 " reply 1 0;" POL " alert 0 0;" CIV " alert 0 0");
+    assert_int_equal(pipe_msg(w, cfg, U2, "BG 1 1000028 有人对孩子不轨", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U2 " reply 1 0;" POL " alert 0 0;" CIV " alert 0 0");
+    probe(w, "SELECT count(*) FROM outbox WHERE recipient = '" D1 "'", v, sizeof v);
+    assert_string_equal(v, "0");
+    /* Nor an unclassified report about the same child: it might be either. */
+    assert_int_equal(pipe_msg(w, cfg, U2, "BG 1000015 孩子经常哭", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U2 " reply 1 0");
+    gw_config_free(cfg);
+}
+
+static void test_p2_waits_for_working_hours(void **state)
+{
+    struct world *w = *state;
+    char err[256] = "", v[512], want[512];
+    struct gw_config *cfg = config_from("", err, sizeof err);
+    if (!cfg) fail_msg("config: %s", err);
+    int64_t thu22 = local_time(2024, 3, 14, 22, 0, 0), fri0830 = local_time(2024, 3, 15, 8, 30, 0);
+    int64_t sat10 = local_time(2024, 3, 16, 10, 0, 0), mon0830 = local_time(2024, 3, 18, 8, 30, 0);
+
+    /* Bullying reported on Thursday evening: alerts and the village notice
+     * wait for Friday 08:30; the reporter's answer goes at once. */
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 7 1000031 同学欺负他", thu22), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    snprintf(want, sizeof want, U1 " reply 1 0;" EDU " alert 0 %lld;" POL " alert 0 %lld;" D2 " notice 2 %lld",
+             (long long)fri0830, (long long)fri0830, (long long)fri0830);
+    assert_string_equal(v, want);
+    probe(w, LAST_CASE_EVENTS, v, sizeof v);
+    snprintf(want, sizeof want, "opened:;alerted:count=2 not_before=%lld village=1", (long long)fri0830);
+    assert_string_equal(v, want);
+
+    /* On Saturday: Monday 08:30. */
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 8 孩子不上学了", sat10), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    snprintf(want, sizeof want, U1 " reply 1 0;" EDU " alert 0 %lld", (long long)mon0830);
+    assert_string_equal(v, want);
+
+    /* In working hours it goes at once; P0 and P1 never wait. */
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 7 同学欺负", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U1 " reply 1 0;" EDU " alert 0 0;" POL " alert 0 0");
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 6 孩子落水", sat10), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U1 " reply 1 0;" POL " alert 0 0;" CIV " alert 0 0");
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 3 孩子没人管", thu22), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U1 " reply 1 0;" CIV " alert 0 0;" POL " alert 0 0");
+    gw_config_free(cfg);
+}
+
+static void test_next_work_time(void **state)
+{
+    (void)state;
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    struct gw_policy pol = {.work_start = 8 * 60 + 30, .work_end = 17 * 60 + 30, .work_days = 0x1F};
+    int64_t fri0830 = local_time(2024, 3, 15, 8, 30, 0), mon0830 = local_time(2024, 3, 18, 8, 30, 0);
+    static const struct {
+        int d, h, mi, sec;  /* March 2024: the 15th is a Friday */
+        int want_d;         /* 0: within hours; else the day whose 08:30 comes next */
+    } cases[] = {
+        {15, 10, 0, 0, 0},   /* Friday morning */
+        {15, 8, 30, 0, 0},   /* the first second of working hours */
+        {15, 8, 29, 59, 15}, /* the last second before */
+        {15, 17, 29, 59, 0}, /* the last second of working hours */
+        {15, 17, 30, 0, 18}, /* Friday's end: Monday */
+        {14, 22, 0, 0, 15},  /* Thursday evening: Friday morning */
+        {15, 0, 0, 0, 15},   /* just after midnight: the same morning */
+        {16, 10, 0, 0, 18},  /* Saturday: Monday */
+        {17, 23, 59, 59, 18}, /* Sunday night: Monday */
+        {18, 8, 30, 0, 0},   /* Monday */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t t = local_time(2024, 3, cases[i].d, cases[i].h, cases[i].mi, cases[i].sec);
+        int64_t want = cases[i].want_d ? local_time(2024, 3, cases[i].want_d, 8, 30, 0) : 0;
+        int64_t got = h_next_work_time(&pol, t);
+        if (got != want)
+            fail_msg("case %zu (%d %02d:%02d:%02d): %lld, want %lld", i, cases[i].d, cases[i].h, cases[i].mi,
+                     cases[i].sec, (long long)got, (long long)want);
+    }
+    assert_int_equal(h_next_work_time(&pol, fri0830 - 1), fri0830);
+    assert_int_equal(h_next_work_time(&pol, local_time(2024, 3, 16, 0, 0, 0)), mon0830);
+    /* Only Wednesdays: from Wednesday evening, a week later. */
+    struct gw_policy wed = pol;
+    wed.work_days = 1u << 2;
+    assert_int_equal(h_next_work_time(&wed, local_time(2024, 3, 13, 18, 0, 0)), local_time(2024, 3, 20, 8, 30, 0));
+    /* Round the clock on working days. */
+    struct gw_policy all_day = {.work_start = 0, .work_end = 1440, .work_days = 0x1F};
+    assert_int_equal(h_next_work_time(&all_day, local_time(2024, 3, 15, 23, 59, 59)), 0);
+    assert_int_equal(h_next_work_time(&all_day, local_time(2024, 3, 16, 12, 0, 0)), local_time(2024, 3, 18, 0, 0, 0));
+    /* Hours never set: nothing is held back. */
+    struct gw_policy none = {0};
+    assert_int_equal(h_next_work_time(&none, local_time(2024, 3, 16, 12, 0, 0)), 0);
+    assert_int_equal(h_next_work_time(NULL, local_time(2024, 3, 16, 12, 0, 0)), 0);
+    struct gw_policy backwards = {.work_start = 600, .work_end = 500, .work_days = 0x7F};
+    assert_int_equal(h_next_work_time(&backwards, local_time(2024, 3, 16, 12, 0, 0)), 0);
+}
+
+static void test_p3_and_unclassified_wait_for_triage(void **state)
+{
+    struct world *w = *state;
+    char err[256] = "", v[512];
+    struct gw_config *cfg = config_from("", err, sizeof err);
+    if (!cfg) fail_msg("config: %s", err);
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 9 有情况", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U1 " reply 1 0");
+    probe(w, LAST_CASE_EVENTS, v, sizeof v);
+    assert_string_equal(v, "opened:;queued_for_triage:P3");
+    assert_int_equal(pipe_msg(w, cfg, U4, "我们村有个孩子好几天没人管了", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U4 " reply 1 0");
+    probe(w, LAST_CASE_EVENTS, v, sizeof v);
+    assert_string_equal(v, "opened:free_text;queued_for_triage:unclassified");
+    assert_int_equal(pipe_msg(w, cfg, U4, "BG 0 有情况", NOW), 0);
+    probe(w, LAST_CASE_EVENTS, v, sizeof v);
+    assert_string_equal(v, "opened:;queued_for_triage:unclassified");
+    gw_config_free(cfg);
+
+    /* A P1 case in a county with no responder: nobody to alert, so triage. */
+    struct h_result res;
+    w->pol.default_region = "示例县东";
+    assert_int_equal(run_msg(w, U5, "BG 2 有人打孩子", &res, err, sizeof err), 0);
+    assert_int_equal(res.nreplies, 1);
+    probe(w, LAST_CASE_EVENTS, v, sizeof v);
+    assert_string_equal(v, "opened:;queued_for_triage:no_responder P1");
+    w->pol.default_region = "示例县";
+}
+
+static void test_checkin_tells_the_director(void **state)
+{
+    struct world *w = *state;
+    char err[256] = "", v[512];
+    struct gw_config *cfg = config_from("", err, sizeof err);
+    if (!cfg) fail_msg("config: %s", err);
+    assert_int_equal(pipe_msg(w, cfg, G1, "QD 2", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, G1 " reply 1 0;" D1 " notice 2 0");
+    probe(w, "SELECT template || ' ' || body FROM outbox WHERE recipient = '" D1 "' ORDER BY id DESC LIMIT 1", v,
+          sizeof v);
+    assert_string_equal(v, "checkin_help_director 儿童1000015、1000028的家长报告孩子需要帮助，请尽快联系家长并看望孩子。");
+    assert_int_equal(pipe_msg(w, cfg, G1, "QD 1000028 换人 奶奶住院", NOW), 0);
+    probe(w, "SELECT template || ' ' || body FROM outbox WHERE recipient = '" D1 "' ORDER BY id DESC LIMIT 1", v,
+          sizeof v);
+    assert_string_equal(v, "checkin_carer_director 儿童1000028的家长报告照护人已变更，请尽快上门核实新照护人并更新档案。");
+    assert_int_equal(pipe_msg(w, cfg, G3, "签到 1000053 求助", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, G3 " reply 1 0;" D3 " notice 2 0");
+    /* All well, coming home: the director is not bothered. */
+    assert_int_equal(pipe_msg(w, cfg, G1, "QD", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, G1 " reply 1 0");
+    assert_int_equal(pipe_msg(w, cfg, G2, "QD 3", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, G2 " reply 1 0");
+    gw_config_free(cfg);
+}
+
+/* Many responders: the alerts that fit reach every department in turn, the
+ * village notice keeps its place, and the event says how many did not fit. */
+static void test_alerts_share_the_reply_slots(void **state)
+{
+    struct world *w = *state;
+    char sql[256], v[256], err[256] = "";
+    for (int i = 0; i < 20; i++) {
+        snprintf(sql, sizeof sql, "INSERT INTO staff(phone, name, role, region_id, department, created_at) VALUES"
+                                  " ('+86138000001%02d', '警官', 'responder', 1, 'police', 0)", i);
+        assert_int_equal(exec_sql(w->probe, sql), 0);
+    }
+    struct h_result res;
+    assert_int_equal(run_msg(w, U1, "BG 4 1000015 孩子不见了", &res, err, sizeof err), 0);
+    assert_int_equal(res.nreplies, H_MAX_REPLIES - 1);
+    assert_int_equal(count_kind(&res, H_ALERT), 13);
+    assert_string_equal(res.replies[1].to, POL);
+    assert_string_equal(res.replies[2].to, CIV);
+    assert_string_equal(res.replies[res.nreplies - 1].to, D1);
+    assert_string_equal(res.replies[res.nreplies - 1].tmpl, "case_village_notice");
+    probe(w, LAST_EVENT, v, sizeof v);
+    assert_string_equal(v, "alerted/count=13 unsent=9 village=1");
+}
+
+static const char routing_ini[] = "[routing]\n"
+                                  "category_8 = P2 教育 民政\n"
+                                  "[routing 示例县]\n"
+                                  "category_7 = P1 公安, 教育   ; serious bullying here\n"
+                                  "category_9 = P2 civil_affairs\n"
+                                  "category_6 = P0 妇联\n"
+                                  "village_excluded = 1 2 3\n"
+                                  "[county 示例县]\n"
+                                  "duty_contact = 13800000099\n"
+                                  "city_contact = 0086 138 0000 0096\n"
+                                  "duty_health = 138-0000-0098\n"
+                                  "[county 邻县]\n"
+                                  "duty_civil_affairs = +8613800000097\n";
+
+static void test_routing_from_config(void **state)
+{
+    struct world *w = *state;
+    char err[256] = "", v[512];
+    struct gw_config *cfg = config_from(routing_ini, err, sizeof err);
+    if (!cfg) fail_msg("config: %s", err);
+    const struct gw_policy *pol = &cfg->policy;
+
+    /* Lookups: the county's line, else [routing], else the default. */
+    const struct routing_rule *r = routing_for(pol, "示例县", 7);
+    assert_int_equal(r->priority, 1);
+    assert_int_equal(r->ndepts, 2);
+    assert_string_equal(r->depts[0], "police");
+    assert_string_equal(r->depts[1], "education");
+    assert_int_equal(routing_for(pol, "邻县", 7)->priority, 2);
+    assert_ptr_equal(routing_for(pol, "邻县", 7), routing_default(7));
+    assert_int_equal(routing_for(pol, "邻县", 8)->ndepts, 2);
+    assert_string_equal(routing_for(pol, NULL, 8)->depts[1], "civil_affairs");
+    assert_ptr_equal(routing_for(pol, "示例县", 12), routing_for(pol, "示例县", 9));
+    assert_ptr_equal(routing_for(NULL, "示例县", 4), routing_default(4));
+    assert_false(routing_village_told(pol, "示例县", 3));
+    assert_true(routing_village_told(pol, "邻县", 3));
+    assert_false(routing_village_told(pol, "邻县", 2));
+    assert_false(routing_village_told(NULL, NULL, 1));
+    assert_true(routing_village_told(NULL, NULL, 9));
+    const struct gw_county *c = routing_county(pol, "示例县");
+    assert_non_null(c);
+    assert_string_equal(c->duty_contact, "+8613800000099");
+    assert_string_equal(c->city_contact, "+8613800000096");
+    assert_string_equal(routing_dept_duty(pol, "示例县", "health"), "+8613800000098");
+    assert_null(routing_dept_duty(pol, "示例县", "police"));
+    assert_null(routing_county(pol, "示例县东"));
+
+    /* Bullying in 示例县 is P1 for police and education: alerted at once, even on a Saturday. */
+    int64_t sat10 = local_time(2024, 3, 16, 10, 0, 0);
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 7 同学打他", sat10), 0);
+    probe(w, "SELECT category || '/P' || priority FROM cases ORDER BY id DESC LIMIT 1", v, sizeof v);
+    assert_string_equal(v, "7/P1");
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U1 " reply 1 0;" POL " alert 0 0;" EDU " alert 0 0");
+    /* Health has nobody registered in 示例县: its duty phone stands in. */
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 5 孩子说不想活了", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U1 " reply 1 0;+8613800000098 alert 0 0;" EDU " alert 0 0;" CIV " alert 0 0");
+    /* Category 3 is excluded from the village in 示例县. */
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 3 1000015 孩子没人管", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U1 " reply 1 0;" CIV " alert 0 0;" POL " alert 0 0");
+    /* Category 9 is a P2 for civil affairs here: alerted, not queued. */
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 9 有情况", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U1 " reply 1 0;" CIV " alert 0 0");
+    /* Nobody in the only department routed: the county duty contact. */
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 6 孩子落水", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U1 " reply 1 0;+8613800000099 alert 0 0");
+    probe(w, CASE_DEPTS_LAST, v, sizeof v);
+    assert_string_equal(v, "women");
+    /* 邻县: the default for 4, with its civil-affairs duty phone for the
+     * department it has nobody in; [routing] for 8. */
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 4 1000089 孩子不见了", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U1 " reply 1 0;" POL2 " alert 0 0;+8613800000097 alert 0 0;" D4 " notice 2 0");
+    assert_int_equal(pipe_msg(w, cfg, U1, "BG 8 1000089 不上学", NOW), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U1 " reply 1 0;+8613800000097 alert 0 0;" D4 " notice 2 0");
+    probe(w, CASE_DEPTS_LAST, v, sizeof v);
+    assert_string_equal(v, "education,civil_affairs");
+    gw_config_free(cfg);
+}
+
 static int setup(void **state)
 {
     *state = world_new(seed_sql);
@@ -940,6 +1375,14 @@ int main(void)
         cmocka_unit_test(test_template_render),
         cmocka_unit_test(test_ucs2_len),
         cmocka_unit_test(test_reply_helpers),
+        cmocka_unit_test_setup_teardown(test_p0_alerts_routed_responders_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_category_2_never_tells_the_village, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_p2_waits_for_working_hours, setup, teardown),
+        cmocka_unit_test(test_next_work_time),
+        cmocka_unit_test_setup_teardown(test_p3_and_unclassified_wait_for_triage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkin_tells_the_director, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alerts_share_the_reply_slots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_routing_from_config, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

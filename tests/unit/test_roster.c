@@ -781,6 +781,22 @@ static void export_cmd_checks_its_arguments(void **state)
     assert_string_equal(s.out, VISITS_H VISIT_2);
     assert_string_equal(s.err, "export visits: 1 rows\n");
     streams_free(&s);
+
+    /* coverage (tests/unit/test_coverage.c has the details): one row per
+     * region; on the real clock, so only columns that do not move with it. */
+    streams_open(&s);
+    assert_int_equal(roster_export_cmd(c->st, NULL, "coverage", NULL, NULL, s.o, s.e), 0);
+    streams_close(&s);
+    assert_non_null(strstr(s.out, "level,region,children_in_scope,"));
+    /* 甲村: 2 children ... 1 director, not flagged, one open P1, acknowledged in 30 minutes */
+    const char *jia = strstr(s.out, "\nvillage,示例县/东镇/甲村,2,"), *tail = ",1,0,0,1,0,0,30.0\n";
+    assert_non_null(jia);
+    const char *eol = strchr(jia + 1, '\n');
+    assert_non_null(eol);
+    assert_true((size_t)(eol + 1 - jia) > strlen(tail));
+    assert_memory_equal(eol + 1 - strlen(tail), tail, strlen(tail));
+    assert_string_equal(s.err, "export coverage: 6 rows\n");
+    streams_free(&s);
 }
 
 /* ---- the demo roster ------------------------------------------------------------- */

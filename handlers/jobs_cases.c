@@ -1,0 +1,160 @@
+/* handlers/jobs_cases.c - the case jobs: acknowledgement deadlines and the
+ * civil-affairs triage digest (DESIGN §7; reference/domain.md R2.7).
+ *
+ * Deadlines. A P0/P1 case still 'open' (nobody acknowledged it, nobody
+ * closed it) at opened_at + ack_minutes_pN has missed its first deadline:
+ * the alert (case_alert, the same text the responders got) is sent again
+ * to the responders it went to, chosen as the first alert chooses them
+ * (h_alert_recipients over the case's stored departments), and to the
+ * county duty contact. At opened_at + 2 x ack_minutes it has missed the
+ * second: the same people get it once more and the city contact, when the
+ * county has one, is added. Each level is a 'realerted' case event, and
+ * the number of those events is what the job reads back, so a level is
+ * acted on once however often the job runs. A run that finds a case past
+ * both deadlines at once (the process was down) sends the second level
+ * only, to everybody it covers, and records both events. Dedupe keys:
+ * "realert:<case number>:<level>:<phone>".
+ *
+ * Triage. Once a day, at or after the digest time, each civil-
+ * affairs responder registered at a county gets the number of that
+ * county's open cases that are unclassified or P3; nothing when there are
+ * none. Dedupe key "triage:<phone>:<YYYY-MM-DD>".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../gateway/util.h"
+#include "intents.h"
+#include "jobs_int.h"
+#include "routing.h"
+
+#define MAX_RECIPIENTS 64 /* phones one re-alert reaches at most */
+
+struct case_list {
+    struct db_job_case *v; /* owned */
+    size_t n, cap;
+};
+
+static int collect_case(void *arg, const struct db_job_case *c)
+{
+    struct case_list *l = arg;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->v = gw_realloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = *c;
+    return 0;
+}
+
+/* What alerts call the place: the village's name, else the county's. */
+static void case_place(const struct db_job_case *c, char *out, size_t outlen)
+{
+    const char *slash = strrchr(c->place, '/');
+    if (c->place_level == 3) gw_strlcpy(out, slash ? slash + 1 : c->place, outlen);
+    else gw_strlcpy(out, c->county[0] ? c->county : "未定", outlen);
+}
+
+/* Appends phone to phones[*n] unless it is NULL, empty or already there. */
+static void add_phone(char (*phones)[DB_PHONE_LEN], int *n, const char *phone)
+{
+    if (!phone || !*phone || *n >= MAX_RECIPIENTS) return;
+    for (int i = 0; i < *n; i++)
+        if (strcmp(phones[i], phone) == 0) return;
+    gw_strlcpy(phones[(*n)++], phone, DB_PHONE_LEN);
+}
+
+/* The county's contact for a deadline level: 1 the duty contact, 2 the
+ * city contact; NULL when the county has none configured. */
+static const char *county_contact(const struct gw_policy *pol, const char *county, int level)
+{
+    const struct gw_county *c = routing_county(pol, county);
+    if (!c) return NULL;
+    return level >= 2 ? c->city_contact : c->duty_contact;
+}
+
+/* Everyone the level-`level` re-alert of c goes to; returns how many, or -1. */
+static int realert_recipients(struct jobs_run *run, const struct db_job_case *c, int level,
+                              char (*phones)[DB_PHONE_LEN])
+{
+    char depts[ROUTING_MAX_DEPTS][24];
+    int nd = db_case_depts(run->env->st, c->id, depts, ROUTING_MAX_DEPTS);
+    if (nd < 0) return -1;
+    struct routing_rule rule = {.category = c->category, .priority = c->priority};
+    for (int i = 0; i < nd && i < ROUTING_MAX_DEPTS; i++) {
+        const char *code = routing_dept_code(depts[i]);
+        if (code) rule.depts[rule.ndepts++] = code;
+    }
+    char found[MAX_RECIPIENTS][DB_PHONE_LEN];
+    int nf = 0;
+    if (rule.ndepts > 0) {
+        nf = h_alert_recipients(run->env, c->county_id, c->county, &rule, found, MAX_RECIPIENTS);
+        if (nf < 0) return -1;
+        if (nf > MAX_RECIPIENTS) nf = MAX_RECIPIENTS;
+    }
+    int n = 0;
+    for (int i = 0; i < nf; i++) add_phone(phones, &n, found[i]);
+    for (int l = 1; l <= level; l++) add_phone(phones, &n, county_contact(run->env->pol, c->county, l));
+    return n;
+}
+
+static int realert_case(struct jobs_run *run, const struct db_job_case *c)
+{
+    const struct gw_policy *pol = run->env->pol;
+    int64_t ack = (int64_t)(c->priority == 0 ? pol->ack_minutes_p0 : pol->ack_minutes_p1) * 60;
+    int level = run->now >= c->opened_at + 2 * ack ? 2 : 1;
+    if (level <= c->realerts) return 0;
+
+    char phones[MAX_RECIPIENTS][DB_PHONE_LEN], place[DB_PATH_MAX];
+    int n = realert_recipients(run, c, level, phones);
+    if (n < 0) return jobs_fail(run, "re-alert recipients");
+    case_place(c, place, sizeof place);
+    for (int i = 0; i < n; i++) {
+        struct h_reply *r = h_replies_add(run->out, "case_alert", phones[i], H_ALERT);
+        r->case_id = c->id;
+        snprintf(r->dedupe, sizeof r->dedupe, "realert:%.10s:%d:%.23s", c->number, level, phones[i]);
+        h_var_set(r, "case", "%s", c->number);
+        h_var_set(r, "priority", "P%d", c->priority);
+        h_var_set(r, "cat", "%d", c->category);
+        h_var_set(r, "place", "%s", place);
+    }
+    for (int l = c->realerts + 1; l <= level; l++) {
+        char detail[48];
+        snprintf(detail, sizeof detail, "level=%d to=%d", l, n);
+        if (db_case_event(run->env->st, c->id, "realerted", 0, detail, run->now) != 0)
+            return jobs_fail(run, "re-alert event");
+    }
+    return 0;
+}
+
+int jobs_realert(struct jobs_run *run)
+{
+    const struct gw_policy *pol = run->env->pol;
+    struct case_list l = {0};
+    int rc = db_jobs_unacked_cases(run->env->st, run->now - (int64_t)pol->ack_minutes_p0 * 60,
+                                   run->now - (int64_t)pol->ack_minutes_p1 * 60, collect_case, &l);
+    if (rc != 0) rc = jobs_fail(run, "unacknowledged cases");
+    /* The listing is finished before any event is written. */
+    for (size_t i = 0; rc == 0 && i < l.n; i++) rc = realert_case(run, &l.v[i]);
+    free(l.v);
+    return rc;
+}
+
+/* ---- triage digest ------------------------------------------------------------ */
+
+static int triage_row(void *arg, const char *phone, int count)
+{
+    struct jobs_run *run = arg;
+    if (count <= 0) return 0;
+    struct h_reply *r = h_replies_add(run->out, "triage_digest", phone, H_NOTICE);
+    snprintf(r->dedupe, sizeof r->dedupe, "triage:%.23s:%s", phone, run->today_iso);
+    h_var_set(r, "count", "%d", count);
+    return 0;
+}
+
+int jobs_triage(struct jobs_run *run)
+{
+    if (!jobs_digest_time(run)) return 0;
+    if (db_jobs_triage_counts(run->env->st, triage_row, run) != 0) return jobs_fail(run, "triage counts");
+    return 0;
+}

@@ -1,0 +1,83 @@
+/* handlers/jobs_int.h - what the timed jobs (jobs.c, jobs_cases.c,
+ * jobs_visits.c, jobs_checkins.c) share: the run's context, calendar days
+ * in the process time zone, and when a non-urgent message may go out.
+ * Not for use outside handlers/ (tests excepted).
+ *
+ * Calendar days are day numbers: days since 1970-01-01 of the local
+ * calendar date, so "due + 7" and "today - last" are plain integer
+ * arithmetic with no DST or mktime normalisation in between. Only the
+ * conversions from and to unix time (jobs_day_of, jobs_day_start) consult
+ * the time zone (localtime_r / mktime, like handlers/dates.c).
+ */
+#ifndef JOBS_INT_H
+#define JOBS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "handler.h"
+
+#define JOBS_NO_DAY INT64_MIN
+
+/* One run of jobs_run at `now`. */
+struct jobs_run {
+    const struct h_env *env;
+    int64_t now;            /* unix seconds */
+    int64_t today;          /* local day number of now */
+    int minute;             /* local minute of the day of now, 0-1439 */
+    char today_iso[11];     /* today as YYYY-MM-DD */
+    struct h_replies *out;  /* where messages go */
+    char *err;              /* caller's error buffer */
+    size_t errlen;
+};
+
+/* The jobs; each returns 0, or -1 with run->err set. */
+int jobs_realert(struct jobs_run *run);    /* jobs_cases.c: acknowledgement deadlines */
+int jobs_triage(struct jobs_run *run);     /* jobs_cases.c: civil-affairs triage digest */
+int jobs_visits(struct jobs_run *run);     /* jobs_visits.c: due/overdue reminders, supervisors' digest */
+int jobs_checkins(struct jobs_run *run);   /* jobs_checkins.c: silent parents */
+
+/* Sets run->err from the store's last error with a prefix; returns -1. */
+int jobs_fail(struct jobs_run *run, const char *what);
+
+/* ---- calendar days -------------------------------------------------------- */
+
+/* Local day number of unix time t, or JOBS_NO_DAY when t cannot be converted. */
+int64_t jobs_day_of(int64_t t);
+/* Unix time of the local midnight that starts day (the first second of the
+ * day when a DST change skips midnight). */
+int64_t jobs_day_start(int64_t day);
+/* Day number of a "YYYY-MM-DD" date; 0, or -1 when s is not one. */
+int jobs_day_parse(const char *s, int64_t *day);
+/* "YYYY-MM-DD" (11 bytes) and "2024年3月15日" (at least 24 bytes). */
+void jobs_day_iso(int64_t day, char *out, size_t outlen);
+void jobs_day_zh(int64_t day, char *out, size_t outlen);
+/* 0 Monday ... 6 Sunday. */
+int jobs_weekday(int64_t day);
+/* 1 when day is a working day under mask (bit 0 Monday ... bit 6 Sunday;
+ * an empty mask makes every day one). */
+int jobs_is_work_day(unsigned work_days, int64_t day);
+/* The n-th working day after day (n >= 0; day itself never counts, n = 0
+ * gives day). */
+int64_t jobs_add_work_days(int64_t day, int n, unsigned work_days);
+
+/* ---- when non-urgent messages go out ---------------------------------------- */
+
+/* not_before for a message to staff: 0 inside working hours, else the next
+ * start of working hours (h_next_work_time). */
+int64_t jobs_staff_time(const struct gw_policy *pol, int64_t now);
+/* not_before for a message to a parent: 0 between work_start and work_end
+ * local time on any day, else the next work_start: parents are not office
+ * workers, but nobody is woken at night. */
+int64_t jobs_daytime(const struct gw_policy *pol, int64_t now);
+/* 1 when today's daily digests are due at this run: at or after the local
+ * digest_minute (every day; a run that first gets there late, after a
+ * stop, still sends the day's digest, and the next day's covers what
+ * follows). */
+int jobs_digest_time(const struct jobs_run *run);
+
+/* The n codes joined with "、"; when there are more in all (total > n),
+ * followed by "等<total>名" (with_total) or "等". */
+void jobs_codes_list(char (*codes)[8], int n, int total, int with_total, char *out, size_t outlen);
+
+#endif

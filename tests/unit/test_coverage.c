@@ -1,0 +1,375 @@
+/* tests/unit/test_coverage.c - the coverage export: exact CSV rows for a
+ * seeded county (two towns, four villages, one of them with 32 children and
+ * one director, and a second, empty county), visits at the edges of each
+ * cadence window, first visits due after working days, away parents who
+ * did and did not check in, cases at every priority with their
+ * acknowledgements; then the --from/--to window of the median, other
+ * policies, bad dates and the CLI wrapper.
+ *
+ * Every test gets a fresh migrated database in a temporary file; a second
+ * plain sqlite3 connection seeds it. The clock is fixed at
+ * 2025-06-15T12:00:00+08:00 (a Sunday) and TZ is Asia/Shanghai. The
+ * comments next to the seed say what each row is for; the expected rows
+ * below follow from them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "../../db/store.h"
+#include "../../gateway/config.h"
+#include "../../gateway/roster.h"
+#include "../../gateway/util.h"
+
+#define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
+
+struct ctx {
+    char path[64];    /* the database file */
+    struct store *st; /* the store under test */
+    sqlite3 *db;      /* a second connection for seeding */
+};
+
+static int setup(void **state)
+{
+    struct ctx *c = gw_calloc(1, sizeof *c);
+    char err[256] = "";
+    snprintf(c->path, sizeof c->path, "/tmp/gw-coverage-XXXXXX");
+    int fd = mkstemp(c->path);
+    if (fd < 0) return -1;
+    close(fd);
+    if (store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
+    if (store_migrate(c->st, NULL, NULL, err, sizeof err) != 0) return -1;
+    if (sqlite3_open(c->path, &c->db) != SQLITE_OK) return -1;
+    sqlite3_busy_timeout(c->db, 5000);
+    *state = c;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct ctx *c = *state;
+    char p[80];
+    sqlite3_close(c->db);
+    store_close(c->st);
+    unlink(c->path);
+    snprintf(p, sizeof p, "%s-wal", c->path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", c->path);
+    unlink(p);
+    free(c);
+    return 0;
+}
+
+static void exec(struct ctx *c, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) print_error("%s: %s\n", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+/* ---- the seeded county ----------------------------------------------------------- */
+
+/* Local (+08:00) time "YYYY-MM-DD HH:MM" as unix seconds, in SQL. */
+#define L(t) "CAST(strftime('%s', '" t "', '-8 hours') AS INTEGER)"
+
+static void seed(struct ctx *c)
+{
+    exec(c, "INSERT INTO region(id, parent_id, name, path, level) VALUES "
+            "(1, NULL, '示例县', '示例县', 1), (2, 1, '东镇', '示例县/东镇', 2), "
+            "(3, 2, '甲村', '示例县/东镇/甲村', 3), (4, 2, '乙村', '示例县/东镇/乙村', 3), "
+            "(5, 1, '西镇', '示例县/西镇', 2), (6, 5, '丙村', '示例县/西镇/丙村', 3), "
+            "(7, 5, '丁村', '示例县/西镇/丁村', 3), "
+            /* '-' sorts before '/' in bytes: this county must still come after 示例县's towns */
+            "(8, NULL, '示例县-新区', '示例县-新区', 1)");
+    exec(c, "INSERT INTO staff(id, phone, name, role, region_id, department, created_at) VALUES "
+            "(1, '+8613800000001', '甲村主任', 'director', 3, NULL, 0), "
+            "(2, '+8613800000002', '乙村主任', 'director', 4, NULL, 0), "
+            "(3, '+8613800000003', '乙村主任二', 'director', 4, NULL, 0), "
+            "(4, '+8613800000004', '丙村主任', 'director', 6, NULL, 0), "
+            "(5, '+8613800000101', '东镇督导', 'supervisor', 2, NULL, 0), "
+            "(6, '+8613800000201', '值班民警', 'responder', 1, 'police', 0)");
+
+    /* 甲村: 32 children, all imported 2025-01-01 (a Wednesday): a first visit
+     * was due on the 5th working day after, 2025-01-08. */
+    exec(c, "INSERT INTO child(id, code, name, sex, birth_date, region_id, categories, flags, high_cadence, "
+            "created_at) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 32) "
+            "SELECT i, printf('10%05d', i), '甲' || i, 'M', '2015-01-01', 3, 'left_behind', "
+            "CASE i WHEN 7 THEN 'psych' WHEN 9 THEN 'child_disabled' ELSE '' END, "
+            "CASE WHEN i IN (7, 8, 9) THEN 1 ELSE 0 END, " L("2025-01-01 09:00") " FROM n");
+    exec(c, "INSERT INTO visit(child_id, staff_id, visit_date, result, created_at) VALUES "
+            "(1, 1, '2025-06-01', 1, 0), "  /* 14 days ago: in person */
+            "(2, 1, '2025-05-17', 2, 0), "  /* 29 days ago: still in the 30-day window */
+            "(3, 1, '2025-05-16', 3, 0), "  /* 30 days ago: due today, neither visited nor overdue */
+            "(4, 1, '2025-05-08', 1, 0), "  /* due 06-07: 8 days past, overdue_7 */
+            "(5, 1, '2025-05-09', 1, 0), "  /* due 06-08: 7 days past, not yet overdue_7 */
+            "(6, 1, '2025-04-01', 1, 0), "  /* due 05-01: 45 days past, overdue_30 ... */
+            "(6, 1, '2025-06-10', 4, 0), "  /* ... and a phone call: remote only, clock not reset */
+            "(7, 1, '2025-06-05', 1, 0), "  /* psych, 14-day cadence, 10 days ago: in person */
+            "(8, 1, '2025-06-01', 1, 0), "  /* raised cadence, 14 days ago: due today ... */
+            "(8, 1, '2025-06-14', 4, 0), "  /* ... video call yesterday: remote only */
+            "(9, 1, '2025-05-15', 1, 0), "  /* disabled, due 05-29: 17 days past, overdue_7 only */
+            "(10, 1, '2025-06-12', 4, 0), " /* only ever called: remote only, first visit overdue */
+            "(11, 1, '2025-06-20', 1, 0)"); /* dated after today: not seen from now */
+    /* children 12-32: never visited, overdue since 2025-01-08 */
+
+    /* 乙村: four children, two directors. */
+    exec(c, "INSERT INTO child(id, code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES "
+            /* Tue 06-10: first visit due Tue 06-17 */
+            "(33, '2000033', '乙33', 'F', '2016-01-01', 4, 'left_behind', '', " L("2025-06-10 10:00") "), "
+            /* Mon 06-02 00:30 local (Sunday in UTC): due Mon 06-09, 6 days past */
+            "(34, '2000034', '乙34', 'F', '2016-01-01', 4, 'left_behind', '', " L("2025-06-02 00:30") "), "
+            "(35, '2000035', '乙35', 'M', '2016-01-01', 4, 'left_behind', '', " L("2025-01-01 09:00") "), "
+            /* Fri 05-30: due Fri 06-06, 9 days past */
+            "(36, '2000036', '乙36', 'M', '2016-01-01', 4, 'difficulty', '', " L("2025-05-30 10:00") ")");
+    exec(c, "INSERT INTO visit(child_id, staff_id, visit_date, result, created_at) VALUES "
+            "(35, 2, '2025-06-15', 1, 0)"); /* today */
+
+    /* 丙村: two children, one director. 丁村: nothing at all. */
+    exec(c, "INSERT INTO child(id, code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES "
+            "(37, '3000037', '丙37', 'M', '2014-01-01', 6, 'orphan', '', " L("2025-01-01 09:00") "), "
+            "(38, '3000038', '丙38', 'F', '2014-01-01', 6, 'left_behind', '', " L("2025-01-01 09:00") ")");
+    exec(c, "INSERT INTO visit(child_id, staff_id, visit_date, result, created_at) VALUES "
+            "(37, 4, '2025-06-10', 1, 0), " /* in person */
+            "(38, 4, '2025-03-01', 4, 0)"); /* a call long ago: neither, overdue_30 */
+
+    /* Guardians: g1 is away for a child in 甲村 and one in 乙村 (counted once
+     * for 东镇); g3 is at home (never counted). */
+    exec(c, "INSERT INTO guardian(id, phone, name, created_at) VALUES "
+            "(1, '+8613900000001', 'g1', 0), (2, '+8613900000002', 'g2', 0), (3, '+8613900000003', 'g3', 0), "
+            "(4, '+8613900000004', 'g4', 0), (5, '+8613900000005', 'g5', 0), (6, '+8613900000006', 'g6', 0)");
+    exec(c, "INSERT INTO guardian_child(guardian_id, child_id, relation, away) VALUES "
+            "(1, 1, '父亲', 1), (1, 33, '父亲', 1), (2, 2, '母亲', 1), (3, 3, '祖母', 0), "
+            "(4, 37, '父亲', 1), (5, 38, '母亲', 1), (6, 4, '父亲', 1)");
+    exec(c, "INSERT INTO checkin(guardian_id, child_id, status, created_at) VALUES "
+            "(1, 33, 1, " L("2025-06-13 12:00") "), " /* 2 days ago: in contact */
+            "(2, 2, 1, " L("2025-06-07 12:00") "), "  /* 8 days ago: not */
+            "(2, 2, 1, " L("2025-06-15 13:00") "), "  /* after now: not seen */
+            "(3, 3, 1, " L("2025-06-14 12:00") "), "  /* at home: not a parent away */
+            "(4, 37, 1, " L("2025-06-08 12:00") "), " /* exactly 7 days ago: out */
+            "(5, 38, 1, " L("2025-06-15 11:00") "), " /* an hour ago: in */
+            "(6, 4, 1, " L("2025-06-09 12:00") ")");  /* 6 days ago: in */
+
+    /* Cases: region_id the most precise region known, county_id the county. */
+    exec(c, "INSERT INTO cases(id, number, category, priority, status, county_id, region_id, opened_at, acked_at, "
+            "closed_at) VALUES "
+            "(1, '2506140001', 4, 0, 'open', 1, 3, " L("2025-06-14 10:00") ", NULL, NULL), "
+            "(2, '2506010001', 2, 1, 'acknowledged', 1, 3, " L("2025-06-01 00:10") ", " L("2025-06-01 00:20") ", NULL), "
+            "(3, '2505200001', 7, 2, 'acknowledged', 1, 4, " L("2025-05-20 09:00") ", " L("2025-05-20 09:30") ", NULL), "
+            "(4, '2506130001', 9, 3, 'open', 1, 2, " L("2025-06-13 09:00") ", NULL, NULL), "
+            "(5, '2506100001', 5, 1, 'closed', 1, 6, " L("2025-06-10 08:00") ", " L("2025-06-10 08:20") ", "
+            L("2025-06-11 08:00") "), "
+            "(6, '2506120001', 9, 3, 'open', 1, NULL, " L("2025-06-12 09:00") ", NULL, NULL), "
+            /* no region and no county yet: in no row */
+            "(7, '2506110001', 8, 2, 'closed', NULL, NULL, " L("2025-06-11 09:00") ", " L("2025-06-12 01:40") ", "
+            L("2025-06-12 01:40") "), "
+            "(8, '2504010001', 6, 0, 'acknowledged', 1, 6, " L("2025-04-01 10:00") ", " L("2025-04-01 10:05") ", NULL), "
+            /* closed without an acknowledgement first: closing set acked_at */
+            "(9, '2506120002', 1, 1, 'closed', 1, 3, " L("2025-06-12 23:30") ", " L("2025-06-13 00:30") ", "
+            L("2025-06-13 00:30") ")");
+}
+
+#define HEADER                                                                                                   \
+    "level,region,children_in_scope,visited_in_person,visited_remote_only,overdue_7,overdue_30,"                 \
+    "parents_contacted_7d,parents_away,directors,villages_over_30_one_director,open_p0,open_p1,open_p2,open_p3," \
+    "median_minutes_to_ack\n"
+
+/* Ack minutes: 甲村 10 and 60; 乙村 30; 丙村 20 and 5; the county has five. */
+#define ROW_COUNTY "county,示例县,38,5,3,28,25,3,5,4,1,2,1,1,2,20.0\n"
+#define ROW_EAST "town,示例县/东镇,36,4,3,27,24,2,3,3,1,1,1,1,1,30.0\n"
+#define ROW_YI "village,示例县/东镇/乙村,4,1,0,1,0,1,1,2,0,0,0,1,0,30.0\n"
+#define ROW_JIA "village,示例县/东镇/甲村,32,3,3,26,24,2,3,1,1,1,1,0,0,35.0\n"
+#define ROW_WEST "town,示例县/西镇,2,1,0,1,1,1,2,1,0,1,0,0,0,12.5\n"
+#define ROW_DING "village,示例县/西镇/丁村,0,0,0,0,0,0,0,0,0,0,0,0,0,\n"
+#define ROW_BING "village,示例县/西镇/丙村,2,1,0,1,1,1,2,1,0,1,0,0,0,12.5\n"
+#define ROW_NEW "county,示例县-新区,0,0,0,0,0,0,0,0,0,0,0,0,0,\n"
+
+/* Runs the export into a temporary file and returns its whole text. */
+static char *coverage(struct ctx *c, const struct gw_policy *pol, const char *from, const char *to, long *rows)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    char err[256] = "";
+    int rc = store_export_coverage(c->st, pol, NOW, from, to, f, rows, err, sizeof err);
+    if (rc != 0) print_error("coverage: %s\n", err);
+    assert_int_equal(rc, 0);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    char *out = gw_malloc((size_t)n + 1);
+    rewind(f);
+    assert_int_equal(fread(out, 1, (size_t)n, f), (size_t)n);
+    out[n] = '\0';
+    fclose(f);
+    return out;
+}
+
+/* Compares line by line, so a failure names the line that differs. */
+static void expect_lines(const char *got, const char *want)
+{
+    int line = 1;
+    while (*got || *want) {
+        const char *g = strchr(got, '\n'), *w = strchr(want, '\n');
+        size_t gn = g ? (size_t)(g - got) : strlen(got), wn = w ? (size_t)(w - want) : strlen(want);
+        if (gn != wn || memcmp(got, want, gn) != 0) {
+            print_error("line %d\n  got  %.*s\n  want %.*s\n", line, (int)gn, got, (int)wn, want);
+            fail();
+        }
+        got += gn + (g != NULL);
+        want += wn + (w != NULL);
+        line++;
+    }
+}
+
+/* ---- tests -------------------------------------------------------------------------- */
+
+static void rows_for_every_region_in_tree_order(void **state)
+{
+    struct ctx *c = *state;
+    seed(c);
+    long rows = -1;
+    char *out = coverage(c, NULL, NULL, NULL, &rows);
+    expect_lines(out, HEADER ROW_COUNTY ROW_EAST ROW_YI ROW_JIA ROW_WEST ROW_DING ROW_BING ROW_NEW);
+    assert_int_equal(rows, 8);
+    /* no names, no phone numbers */
+    assert_null(strstr(out, "甲1"));
+    assert_null(strstr(out, "主任"));
+    assert_null(strstr(out, "+86"));
+    assert_null(strstr(out, "138"));
+    free(out);
+}
+
+static void the_window_bounds_only_the_median(void **state)
+{
+    struct ctx *c = *state;
+    seed(c);
+    /* Opened 06-01 00:10 .. 06-12 23:30 local: cases 2 (10 min), 5 (20), 9 (60). */
+    char *out = coverage(c, NULL, "2025-06-01", "2025-06-12", NULL);
+    expect_lines(out, HEADER "county,示例县,38,5,3,28,25,3,5,4,1,2,1,1,2,20.0\n"
+                             "town,示例县/东镇,36,4,3,27,24,2,3,3,1,1,1,1,1,35.0\n"
+                             "village,示例县/东镇/乙村,4,1,0,1,0,1,1,2,0,0,0,1,0,\n"
+                             "village,示例县/东镇/甲村,32,3,3,26,24,2,3,1,1,1,1,0,0,35.0\n"
+                             "town,示例县/西镇,2,1,0,1,1,1,2,1,0,1,0,0,0,20.0\n" ROW_DING
+                             "village,示例县/西镇/丙村,2,1,0,1,1,1,2,1,0,1,0,0,0,20.0\n" ROW_NEW);
+    free(out);
+    /* The bounds are local days: 06-02..06-12 loses case 2 (06-01 00:10). */
+    out = coverage(c, NULL, "2025-06-02", NULL, NULL);
+    assert_non_null(strstr(out, "\nvillage,示例县/东镇/甲村,32,3,3,26,24,2,3,1,1,1,1,0,0,60.0\n"));
+    free(out);
+    /* ... and up to 06-11 loses case 9 (opened 06-12 23:30), which up to
+     * 06-12 kept; the county keeps 5, 10, 20, 30 minutes. */
+    out = coverage(c, NULL, NULL, "2025-06-11", NULL);
+    assert_non_null(strstr(out, "\nvillage,示例县/东镇/甲村,32,3,3,26,24,2,3,1,1,1,1,0,0,10.0\n"));
+    assert_non_null(strstr(out, "\ncounty,示例县,38,5,3,28,25,3,5,4,1,2,1,1,2,15.0\n"));
+    free(out);
+}
+
+/* Each policy changes only the due dates: the rows of 乙村 and 甲村 say how. */
+static void the_policy_sets_the_due_dates(void **state)
+{
+    struct ctx *c = *state;
+    seed(c);
+    static const struct {
+        struct gw_policy pol;
+        const char *jia, *yi;
+    } cases[] = {
+        /* the defaults, spelled out */
+        {{.visit_days = 30, .visit_days_high = 14, .first_visit_days = 5, .overdue_days = 7, .work_days = 0x1F},
+         ROW_JIA, ROW_YI},
+        /* no first-visit rule: due import day + 30; overdue after 10 days: 甲村 loses child 4 (8 days) */
+        {{.visit_days = 30, .visit_days_high = 14, .first_visit_days = 0, .overdue_days = 10, .work_days = 0x1F},
+         "village,示例县/东镇/甲村,32,3,3,25,24,2,3,1,1,1,1,0,0,35.0\n",
+         "village,示例县/东镇/乙村,4,1,0,0,0,1,1,2,0,0,0,1,0,30.0\n"},
+        /* every day a working day: 34 is due 06-07 (8 days past), 36 due 06-04 */
+        {{.visit_days = 30, .visit_days_high = 14, .first_visit_days = 5, .overdue_days = 7, .work_days = 0x7F},
+         ROW_JIA, "village,示例县/东镇/乙村,4,1,0,2,0,1,1,2,0,0,0,1,0,30.0\n"},
+        /* a 40-day cadence: 3, 4, 5 are back in the window; 9 keeps its 14 days */
+        {{.visit_days = 40, .visit_days_high = 14, .first_visit_days = 5, .overdue_days = 7, .work_days = 0x1F},
+         "village,示例县/东镇/甲村,32,6,3,25,24,2,3,1,1,1,1,0,0,35.0\n", ROW_YI},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = coverage(c, &cases[i].pol, NULL, NULL, NULL);
+        char jia[160], yi[160];
+        snprintf(jia, sizeof jia, "\n%s", cases[i].jia);
+        snprintf(yi, sizeof yi, "\n%s", cases[i].yi);
+        if (!strstr(out, jia) || !strstr(out, yi)) print_error("policy %zu:\n%s", i, out);
+        assert_non_null(strstr(out, jia));
+        assert_non_null(strstr(out, yi));
+        free(out);
+    }
+}
+
+static void an_empty_database_has_only_the_header(void **state)
+{
+    struct ctx *c = *state;
+    long rows = -1;
+    char *out = coverage(c, NULL, NULL, NULL, &rows);
+    assert_string_equal(out, HEADER);
+    assert_int_equal(rows, 0);
+    free(out);
+}
+
+static void bad_dates_are_refused(void **state)
+{
+    struct ctx *c = *state;
+    char err[256];
+    FILE *f = tmpfile();
+    assert_int_equal(store_export_coverage(c->st, NULL, NOW, "2025-02-30", NULL, f, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--from '2025-02-30'"));
+    assert_int_equal(store_export_coverage(c->st, NULL, NOW, NULL, "20250601", f, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--to '20250601'"));
+    assert_int_equal(store_export_coverage(c->st, NULL, NOW, "2025-06-02", "2025-06-01", f, NULL, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "after"));
+    assert_int_equal(ftell(f), 0);
+    fclose(f);
+}
+
+static void the_cli_exports_coverage(void **state)
+{
+    struct ctx *c = *state;
+    seed(c);
+    enum store_export_what w;
+    assert_int_equal(store_export_what_parse("coverage", &w), 0);
+    assert_int_equal(w, STORE_EXPORT_COVERAGE);
+
+    char *out = NULL, *err = NULL;
+    size_t outn = 0, errn = 0;
+    FILE *o = open_memstream(&out, &outn), *e = open_memstream(&err, &errn);
+    /* The CLI reads the real clock: only the shape and the columns that
+     * do not depend on the day are checked here. */
+    assert_int_equal(roster_export_cmd(c->st, NULL, "coverage", NULL, NULL, o, e), 0);
+    assert_int_equal(roster_export_cmd(c->st, NULL, "coverage", "2025-06-03", "2025-06-01", o, e), 2);
+    fclose(o);
+    fclose(e);
+    assert_memory_equal(out, HEADER, strlen(HEADER));
+    assert_non_null(strstr(out, "\ncounty,示例县,38,"));
+    assert_non_null(strstr(out, "\nvillage,示例县/西镇/丁村,0,0,0,0,0,0,0,0,0,0,0,0,0,\n"));
+    assert_string_equal(err, "export coverage: 8 rows\nexport: --from 2025-06-03 is after --to 2025-06-01\n");
+    free(out);
+    free(err);
+}
+
+int main(void)
+{
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(rows_for_every_region_in_tree_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_window_bounds_only_the_median, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_policy_sets_the_due_dates, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_empty_database_has_only_the_header, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_dates_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_cli_exports_coverage, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,680 @@
+/* tests/unit/test_jobs.c - the policy engine's timed jobs over sixty
+ * simulated days on a real SQLite file, driven through pipeline_run_jobs
+ * with a moved clock (TZ=Asia/Shanghai), with the messages people send
+ * going through pipeline_batch like any webhook's.
+ *
+ * The roster is one county, two towns, three villages; six children whose
+ * visit histories are chosen so that every rule shows: due and overdue
+ * reminders, the high cadence of flagged children and after an XL visit,
+ * a phone visit (result 4) that does not reset the clock, a new child's
+ * first visit due five working days after registration, and a ten-day
+ * stop (days 40-49) after which each reminder that fell due is sent once.
+ * Five migrant parents keep or break the weekly contact; four cases miss
+ * or meet their acknowledgement deadlines; two cases wait for triage.
+ * Every tick runs twice and the second run must write nothing; the
+ * store is closed and reopened half-way (a restart). At the end the
+ * outbox must hold exactly the table `expected`, derived by hand in the
+ * comments next to the timeline.
+ *
+ * Day 0 is Monday 2 March 2026. Ticks run at 00:30, 08:10 (the digests,
+ * due from 08:00), 12:30 and 20:00 local time, plus minutes around the
+ * deadlines of day 2. People act at 12:00 unless the timeline says.
+ * Working days (reminders wait for them) are Monday to Friday.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "../../db/store.h"
+#include "../../gateway/config.h"
+#include "../../gateway/message.h"
+#include "../../gateway/pipeline.h"
+#include "../../handlers/jobs_int.h"
+#include "../common/harness.h"
+
+/* ---- the roster --------------------------------------------------------------- */
+
+#define D1 "+8613800000001"   /* director, 上湾村 (children A, B, E) */
+#define D2 "+8613800000002"   /* director, 石桥村 (children C, F) */
+#define D2B "+8613800000012"  /* second director, 石桥村 */
+#define D3 "+8613800000003"   /* director, 竹园村 (child D) */
+#define S0 "+8613800001000"   /* supervisor, the county */
+#define S1 "+8613800001001"   /* supervisor, 东溪镇 (上湾村, 石桥村) */
+#define S2 "+8613800001002"   /* supervisor, 南岭镇 (竹园村) */
+#define POLICE "+8613800002001"
+#define CIVIL "+8613800002003"
+#define EDU "+8613800002005"
+#define DUTY "+8613900009001" /* [county 示例县] duty_contact */
+#define CITY "+8613900009002" /* [county 示例县] city_contact */
+#define G1 "+8613900000101"   /* away, child A: checks in weekly, but not during the stop */
+#define G2 "+8613900000102"   /* away, child C (registered day 3): never checks in */
+#define G3 "+8613900000103"   /* at home, child D: never checks in, never reminded */
+#define G4 "+8613900000104"   /* away, child D, opted out of reminders */
+#define G5 "+8613900000105"   /* away, children A, B (上湾村) and D (竹园村) */
+#define PUB1 "+8613700000001" /* members of the public */
+#define PUB2 "+8613700000002"
+#define PUB3 "+8613700000003"
+
+#define A "1000015" /* 上湾村, normal cadence */
+#define B "1000028" /* 上湾村, flagged psych: 14 days */
+#define C "1000031" /* 石桥村, registered on day 3, never visited in person */
+#define D "1000044" /* 竹园村, never visited before day 5 */
+#define E "1000053" /* 上湾村, normal until an XL visit on day 11 */
+#define F "1000066" /* 石桥村, flagged parent_disabled: 14 days */
+
+static char dir[64], dbpath[128];
+static struct gw_config *cfg;
+static struct store *st;
+static int64_t day0; /* day number of 2026-03-02 */
+
+/* Unix time of local hh:mm on day d of the simulation. */
+static int64_t at(int d, int hh, int mm)
+{
+    return jobs_day_start(day0 + d) + hh * 3600 + mm * 60;
+}
+
+static void day_iso(int d, char *out)
+{
+    jobs_day_iso(day0 + d, out, 11);
+}
+
+/* Runs SQL on the database file (its own connection; the store holds no
+ * transaction between ticks). sqlite3_mprintf formats: %q, %lld. */
+static void sql(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *q = sqlite3_vmprintf(fmt, ap);
+    va_end(ap);
+    sqlite3 *h = NULL;
+    char *err = NULL;
+    if (sqlite3_open(dbpath, &h) != SQLITE_OK || sqlite3_busy_timeout(h, 5000) != SQLITE_OK ||
+        sqlite3_exec(h, q, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("sql: %s: %s", err ? err : sqlite3_errmsg(h), q);
+    sqlite3_free(err);
+    sqlite3_free(q);
+    sqlite3_close(h);
+}
+
+/* A counting or phone visit dated day d, written by the village's director. */
+static void visit_sql(const char *code, const char *director, int d, int result)
+{
+    char date[11];
+    day_iso(d, date);
+    sql("INSERT INTO visit(child_id, staff_id, visit_date, result, created_at) VALUES ("
+        "(SELECT id FROM child WHERE code = '%q'), (SELECT id FROM staff WHERE phone = '%q'), '%q', %d, %lld)",
+        code, director, date, result, (long long)at(d, 12, 0));
+}
+
+static void checkin_sql(const char *guardian, const char *code, int64_t when)
+{
+    sql("INSERT INTO checkin(guardian_id, child_id, status, created_at) VALUES ("
+        "(SELECT id FROM guardian WHERE phone = '%q'), (SELECT id FROM child WHERE code = '%q'), 1, %lld)",
+        guardian, code, (long long)when);
+}
+
+static void seed(void)
+{
+    long long old = (long long)at(-100, 9, 0);
+    sql("INSERT INTO region(id, parent_id, name, path, level) VALUES"
+        " (1, NULL, '示例县', '示例县', 1),"
+        " (2, 1, '东溪镇', '示例县/东溪镇', 2),"
+        " (3, 2, '上湾村', '示例县/东溪镇/上湾村', 3),"
+        " (4, 2, '石桥村', '示例县/东溪镇/石桥村', 3),"
+        " (5, 1, '南岭镇', '示例县/南岭镇', 2),"
+        " (6, 5, '竹园村', '示例县/南岭镇/竹园村', 3);"
+        "INSERT INTO staff(phone, name, role, region_id, department, created_at) VALUES"
+        " ('" D1 "', '甲', 'director', 3, NULL, %lld),"
+        " ('" D2 "', '乙', 'director', 4, NULL, %lld),"
+        " ('" D2B "', '丙', 'director', 4, NULL, %lld),"
+        " ('" D3 "', '丁', 'director', 6, NULL, %lld),"
+        " ('" S0 "', '戊', 'supervisor', 1, NULL, %lld),"
+        " ('" S1 "', '己', 'supervisor', 2, NULL, %lld),"
+        " ('" S2 "', '庚', 'supervisor', 5, NULL, %lld),"
+        " ('" POLICE "', '辛', 'responder', 1, 'police', %lld),"
+        " ('" CIVIL "', '壬', 'responder', 1, 'civil_affairs', %lld),"
+        " ('" EDU "', '癸', 'responder', 1, 'education', %lld);"
+        "INSERT INTO child(code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES"
+        " ('" A "', '小甲', 'M', '2016-05-01', 3, 'left_behind', '', %lld),"
+        " ('" B "', '小乙', 'F', '2015-07-01', 3, 'left_behind', 'psych', %lld),"
+        " ('" D "', '小丁', 'M', '2014-01-09', 6, 'difficulty', '', %lld),"
+        " ('" E "', '小戊', 'F', '2017-03-03', 3, 'orphan', '', %lld),"
+        " ('" F "', '小己', 'M', '2013-11-11', 4, 'unsupported', 'parent_disabled', %lld);"
+        "INSERT INTO guardian(phone, name, created_at) VALUES"
+        " ('" G1 "', '家长一', %lld), ('" G3 "', '家长三', %lld), ('" G4 "', '家长四', %lld),"
+        " ('" G5 "', '家长五', %lld);"
+        "INSERT INTO guardian_child(guardian_id, child_id, relation, away) VALUES"
+        " ((SELECT id FROM guardian WHERE phone = '" G1 "'), (SELECT id FROM child WHERE code = '" A "'), '父亲', 1),"
+        " ((SELECT id FROM guardian WHERE phone = '" G3 "'), (SELECT id FROM child WHERE code = '" D "'), '祖母', 0),"
+        " ((SELECT id FROM guardian WHERE phone = '" G4 "'), (SELECT id FROM child WHERE code = '" D "'), '母亲', 1),"
+        " ((SELECT id FROM guardian WHERE phone = '" G5 "'), (SELECT id FROM child WHERE code = '" A "'), '舅舅', 1),"
+        " ((SELECT id FROM guardian WHERE phone = '" G5 "'), (SELECT id FROM child WHERE code = '" B "'), '舅舅', 1),"
+        " ((SELECT id FROM guardian WHERE phone = '" G5 "'), (SELECT id FROM child WHERE code = '" D "'), '舅舅', 1);"
+        "INSERT INTO opt_out(phone, at) VALUES ('" G4 "', %lld);",
+        old, old, old, old, old, old, old, old, old, old, old, old, old, old, old, old, old, old, old, old);
+    /* The last counting visits before day 0: A due day 20, B (14 days)
+     * due day 13, E due day 10, F (14 days) due day 0. D has none: its
+     * first visit fell due 5 working days after 2025-11-22, long ago. */
+    visit_sql(A, D1, -10, 1);
+    visit_sql(B, D1, -1, 1);
+    visit_sql(E, D1, -20, 1);
+    visit_sql(F, D2, -14, 1);
+    /* The last check-ins before day 0. */
+    checkin_sql(G1, A, at(-7, 12, 0));
+    checkin_sql(G4, D, at(-3, 10, 0));
+    checkin_sql(G5, A, at(-2, 10, 0));
+}
+
+/* Child C and its migrant parent G2 are registered on day 3 (a Thursday). */
+static void register_c(int64_t when)
+{
+    sql("INSERT INTO child(code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES"
+        " ('" C "', '小丙', 'F', '2018-02-02', 4, 'left_behind', '', %lld);"
+        "INSERT INTO guardian(phone, name, created_at) VALUES ('" G2 "', '家长二', %lld);"
+        "INSERT INTO guardian_child(guardian_id, child_id, relation, away) VALUES"
+        " ((SELECT id FROM guardian WHERE phone = '" G2 "'),"
+        "  (SELECT id FROM child WHERE code = '" C "'), '母亲', 1);",
+        (long long)when, (long long)when);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    if (jobs_day_parse("2026-03-02", &day0) != 0) return -1;
+    snprintf(dir, sizeof dir, "/tmp/gw-jobs-XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    char ini[160];
+    snprintf(ini, sizeof ini, "%s/gw.ini", dir);
+    snprintf(dbpath, sizeof dbpath, "%s/gw.db", dir);
+    FILE *f = fopen(ini, "w");
+    if (!f) return -1;
+    fprintf(f,
+            "[store]\npath = %s\n"
+            "[policy]\ntimezone = Asia/Shanghai\nvisit_days = 30\nvisit_days_high = 14\ncheckin_days = 7\n"
+            "checkin_escalate_days = 14\nack_minutes_p0 = 15\nack_minutes_p1 = 30\nfirst_visit_days = 5\n"
+            "overdue_days = 7\nwork_hours = 08:30-17:30\nwork_days = 1-5\ndigest_time = 08:00\n"
+            "default_region = 示例县\n"
+            "[county 示例县]\nduty_contact = %s\ncity_contact = %s\n"
+            "[channel gen]\nprovider = generic\nsecret = s\ndefault = yes\n",
+            dbpath, DUTY, CITY);
+    fclose(f);
+    char err[256];
+    if (gw_config_load(ini, &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "config: %s\n", err);
+        return -1;
+    }
+    if (store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
+    if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) return -1;
+    seed();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    store_close(st);
+    gw_config_free(cfg);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* One SMS through the webhook path, received at `when`. */
+static void sms(const char *from, const char *text, int64_t when)
+{
+    static int seq;
+    char id[32];
+    snprintf(id, sizeof id, "sim-%d", ++seq);
+    struct pipeline_job job = {0};
+    struct gw_msg *m = gw_msgv_push(&job.msgs);
+    m->channel = strdup("gen");
+    m->provider_id = strdup(id);
+    m->from = strdup(from);
+    m->text = strdup(text);
+    m->received_at = when;
+    struct pipeline_job *jobs[] = {&job};
+    int rc = pipeline_batch(st, cfg, jobs, 1, when);
+    if (rc != 0 || !job.ok) fail_msg("message '%s' from %s not stored", text, from);
+    pipeline_job_clear(&job);
+}
+
+/* ---- the timeline --------------------------------------------------------------- */
+
+enum ev_kind { EV_SMS, EV_VISIT, EV_CHECKIN, EV_REGISTER_C, EV_RESTART };
+
+struct ev {
+    int d, hh, mm;
+    enum ev_kind kind;
+    const char *who;  /* sender, director (visit) or guardian (check-in) */
+    const char *what; /* text, or the child's code */
+    int result;       /* visit result */
+};
+
+/* Case numbers are YYMMDD + the day's sequence: day 2 is 2026-03-04. */
+static const struct ev timeline[] = {
+    /* Cases. 2603040001 (P0, police + civil affairs) misses 10:15 and
+     * 10:30: the responders and the duty contact, then all of them and the
+     * city contact. 2603040002 (P1) misses 11:30 only: acknowledged at
+     * 11:40, nothing at 12:05. 2603050001 (P1) is acknowledged in time.
+     * 2603220001 (P1, day 20 23:00) is first seen at 00:30 the next day,
+     * past both deadlines: the second level only, once. */
+    {2, 10, 0, EV_SMS, PUB1, "BG 4 " A " 孩子从早上到现在找不到了", 0},
+    {2, 10, 45, EV_SMS, POLICE, "QR 2603040001", 0},
+    {2, 11, 0, EV_SMS, PUB1, "BG 2 " B " 孩子身上经常有伤", 0},
+    {2, 11, 40, EV_SMS, CIVIL, "QR 2603040002", 0},
+    {3, 9, 0, EV_SMS, PUB2, "BG 5 " E " 孩子说不想活了", 0},
+    {3, 9, 10, EV_SMS, EDU, "QR 2603050001", 0},
+    {20, 23, 0, EV_SMS, PUB2, "BG 1 " E " 有人对孩子不轨", 0},
+    {25, 12, 0, EV_SMS, POLICE, "JA 2603220001 4", 0},
+    /* Triage: a P3 case on day 4 (Friday), free text from a stranger on
+     * day 6 (2603080001, unclassified); the P3 case is closed on day 20. */
+    {4, 10, 0, EV_SMS, PUB2, "BG 9 村口有个孩子天黑了还一个人在外面", 0},
+    {6, 10, 0, EV_SMS, PUB3, "我家邻居的孩子好几天没人管了", 0},
+    {20, 12, 0, EV_SMS, CIVIL, "JA 2603060001 3", 0},
+    /* Registration of C (first visit due day 10) and its parent G2. */
+    {3, 10, 0, EV_REGISTER_C, NULL, NULL, 0},
+    /* Visits. A: due 20 -> visit 21 -> due 51 -> visit 52.
+     * B (14): due 13 -> visit 13 -> due 27 -> phone visit 27 (no reset)
+     *   -> overdue 34 -> visit 36 -> due 50 -> overdue 57.
+     * C: due 10, overdue 17, a phone visit on 30 changes nothing.
+     * D: overdue at the first tick -> visit 5 -> due 35 -> overdue 42,
+     *   seen on day 50.
+     * E: due 10 -> XL visit 11 (now 14 days) -> due 25 -> visit 25 -> due
+     *   39 -> overdue 46, seen on day 50 -> visit 52.
+     * F (14): due 0 -> visit 2 -> due 16 -> visit 16 -> due 30 -> visit 30
+     *   -> due 44, seen on day 50 (6 days late: the due reminder) ->
+     *   overdue 51 -> visit 53. */
+    {13, 12, 0, EV_SMS, D1, "ZF " B " 1", 0},
+    {21, 12, 0, EV_SMS, D1, "ZF " A " 正常", 0},
+    {27, 12, 0, EV_SMS, D1, "ZF " B " 4", 0},
+    {36, 12, 0, EV_SMS, D1, "ZF " B " 1", 0},
+    {52, 12, 0, EV_SMS, D1, "ZF " A " 1", 0},
+    {30, 12, 0, EV_SMS, D2, "ZF " C " 电话", 0},
+    {5, 12, 0, EV_VISIT, D3, D, 1},
+    {11, 12, 0, EV_SMS, D1, "走访" E " 有问题 心理", 0},
+    {25, 12, 0, EV_SMS, D1, "ZF " E " 1", 0},
+    {52, 12, 0, EV_SMS, D1, "ZF " E " 1", 0},
+    {2, 12, 0, EV_VISIT, D2, F, 1},
+    {16, 12, 0, EV_VISIT, D2, F, 1},
+    {30, 12, 0, EV_VISIT, D2, F, 1},
+    {53, 12, 0, EV_VISIT, D2, F, 1},
+    /* Parents. G1 weekly on days 0-35 and 50, 57 (none during the stop:
+     * on day 50 it is 15 days silent: reminder and notice, once).
+     * G2 never: reminder day 11, notice day 18. G4 (opted out): silent
+     * since day -3: reminder 5, notice 12; checks in on 20: reminder 28,
+     * notice 35. G5 silent since day -2: reminder 6, notice 13 (two
+     * villages); checks in on 30: reminder 38, notice (45) seen on 50. */
+    {0, 12, 0, EV_SMS, G1, "QD", 0},
+    {7, 12, 0, EV_SMS, G1, "QD 平安", 0},
+    {14, 12, 0, EV_SMS, G1, "签到", 0},
+    {21, 12, 0, EV_SMS, G1, "QD", 0},
+    {28, 12, 0, EV_SMS, G1, "QD", 0},
+    {35, 12, 0, EV_SMS, G1, "报平安", 0},
+    {50, 12, 0, EV_SMS, G1, "QD", 0},
+    {57, 12, 0, EV_SMS, G1, "QD", 0},
+    {20, 12, 0, EV_SMS, G4, "QD", 0},
+    {30, 10, 0, EV_CHECKIN, G5, A, 0},
+    /* A restart half-way: nothing is held in memory. */
+    {31, 6, 0, EV_RESTART, NULL, NULL, 0},
+};
+
+#define GAP_FIRST 40 /* the process is down on days 40-49 */
+#define GAP_LAST 49
+#define DAYS 60
+
+static const int tick_minutes[] = {0 * 60 + 30, 8 * 60 + 10, 12 * 60 + 30, 20 * 60};
+/* Extra ticks on day 2, around the deadlines (minutes after midnight). */
+static const int day2_minutes[] = {10 * 60 + 10, 10 * 60 + 16, 10 * 60 + 20, 10 * 60 + 31, 10 * 60 + 40,
+                                   11 * 60 + 31, 12 * 60 + 5};
+
+struct step {
+    int64_t t;
+    const struct ev *ev; /* NULL: a tick */
+};
+
+static int step_cmp(const void *a, const void *b)
+{
+    const struct step *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    return (x->ev ? 0 : 1) - (y->ev ? 0 : 1); /* at the same time, people act first */
+}
+
+static size_t tick_rows; /* rows the ticks wrote, in all */
+
+static void tick(int64_t now)
+{
+    size_t n = 0, again = 0;
+    assert_int_equal(pipeline_run_jobs(st, cfg, now, &n), 0);
+    tick_rows += n;
+    /* The same run again writes nothing. */
+    assert_int_equal(pipeline_run_jobs(st, cfg, now, &again), 0);
+    if (again != 0) fail_msg("a repeated run at %lld wrote %zu rows", (long long)now, again);
+}
+
+static void run_event(const struct ev *e, int64_t t)
+{
+    char err[256];
+    switch (e->kind) {
+    case EV_SMS: sms(e->who, e->what, t); break;
+    case EV_VISIT: visit_sql(e->what, e->who, e->d, e->result); break;
+    case EV_CHECKIN: checkin_sql(e->who, e->what, t); break;
+    case EV_REGISTER_C: register_c(t); break;
+    case EV_RESTART:
+        store_close(st);
+        st = NULL;
+        assert_int_equal(store_open(dbpath, 1, &st, err, sizeof err), 0);
+        break;
+    }
+}
+
+/* Spot checks at given moments of the timeline. */
+static void check_at(int64_t t)
+{
+    char since[11];
+    if (t == at(2, 10, 16)) {
+        assert_int_equal(
+            db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:2603040001:1:%%'"), 3);
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key = "
+                                        "'realert:2603040001:1:" DUTY "' AND template = 'case_alert' "
+                                        "AND kind = 'alert'"),
+                         1);
+    }
+    if (t == at(2, 10, 31))
+        assert_int_equal(
+            db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key = 'realert:2603040001:2:" CITY "'"), 1);
+    if (t == at(10, 0, 30)) {
+        /* C's first visit: registered Thursday 5 March, due Thursday 12 March. */
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key IN "
+                                        "('visit_due:" C ":2026-03-12:" D2 "', 'visit_due:" C ":2026-03-12:" D2B "')"),
+                         2);
+        /* Reminders wait for working hours: 08:30 the same day. */
+        assert_int_equal(db_int(dbpath, "SELECT next_attempt_at FROM outbox WHERE dedupe_key = "
+                                        "'visit_due:" C ":2026-03-12:" D2 "'"),
+                         at(10, 8, 30));
+    }
+    if (t == at(0, 8, 10)) {
+        /* D's first visit fell due 5 working days after Saturday 22 November. */
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key = "
+                                        "'visit_overdue:" D ":2025-11-28:" D3 "'"),
+                         1);
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'visit_due:" D ":%%'"), 0);
+        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'digest:" S2 ":2026-03-02'");
+        assert_non_null(v);
+        assert_string_equal(v, "{\"count\":\"1\",\"days\":\"7\",\"list\":\"" D "\"}");
+        free(v);
+    }
+    if (t == at(35, 8, 10)) {
+        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'digest:" S1 ":2026-04-06'");
+        assert_non_null(v);
+        assert_string_equal(v, "{\"count\":\"2\",\"days\":\"7\",\"list\":\"" C "、" B "\"}"); /* most overdue first */
+        free(v);
+    }
+    if (t == at(50, 0, 30)) {
+        /* After the stop: B and F are due (once), E and D overdue (once,
+         * without the due reminder E had before the stop). */
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND "
+                                        "template = 'visit_due'", (long long)t),
+                         1 + 2);
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND "
+                                        "template = 'visit_overdue'", (long long)t),
+                         2);
+        /* G1 silent since day 35: one reminder, one notice, not one per missed day. */
+        day_iso(35, since);
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND "
+                                        "template IN ('checkin_reminder', 'checkin_silent_director')", (long long)t),
+                         1 + 1 + 2);
+        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE created_at = %lld AND recipient = '" D1 "' AND "
+                                  "template = 'checkin_silent_director' AND dedupe_key LIKE 'checkin_silent:%%:%q:%%'",
+                          (long long)t, since);
+        assert_non_null(v);
+        assert_string_equal(v, "{\"codes\":\"" A "\",\"days\":\"15\"}");
+        free(v);
+    }
+    if (t == at(50, 8, 10)) {
+        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'digest:" S0 ":2026-04-21'");
+        assert_non_null(v);
+        assert_string_equal(v, "{\"count\":\"3\",\"days\":\"7\",\"list\":\"" C "、" D "、" E "\"}");
+        free(v);
+    }
+    if (t == at(7, 8, 10)) {
+        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'triage:" CIVIL ":2026-03-09'");
+        assert_non_null(v);
+        assert_string_equal(v, "{\"count\":\"2\"}");
+        free(v);
+    }
+    if (t == at(13, 0, 30)) {
+        /* G5's two villages: one notice each, naming that village's children. */
+        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE template = 'checkin_silent_director' "
+                                  "AND recipient = '" D1 "'");
+        assert_non_null(v);
+        assert_string_equal(v, "{\"codes\":\"" A "、" B "\",\"days\":\"15\"}");
+        free(v);
+    }
+}
+
+/* ---- what the outbox must hold at the end ------------------------------------ */
+
+struct expect {
+    const char *what; /* template, or "realert" for case_alert rows of the re-alert job */
+    const char *to;
+    int n;
+};
+
+static const struct expect expected[] = {
+    /* A 20, 51; B 13, 27, 50; E 10, 25, 39. */
+    {"visit_due", D1, 8},
+    /* C 10; F 0, 16, 30, 50 (each to both directors). */
+    {"visit_due", D2, 5},
+    {"visit_due", D2B, 5},
+    /* D 35. */
+    {"visit_due", D3, 1},
+    /* B 34, 57; E 50. */
+    {"visit_overdue", D1, 3},
+    /* C 17; F 51. */
+    {"visit_overdue", D2, 2},
+    {"visit_overdue", D2B, 2},
+    /* D 0, 50. */
+    {"visit_overdue", D3, 2},
+    /* Days with a child more than 7 days overdue in the area, outside the
+     * stop: S1 (C from day 18): days 18-39 and 50-59; S2 (D): days 0-5
+     * (visited at noon on day 5, after the 08:10 digest) and 50-59; S0:
+     * both. */
+    {"supervisor_digest", S0, 6 + 22 + 10},
+    {"supervisor_digest", S1, 22 + 10},
+    {"supervisor_digest", S2, 6 + 10},
+    {"checkin_reminder", G1, 1},
+    {"checkin_reminder", G2, 1},
+    {"checkin_reminder", G4, 2}, /* written; the sender suppresses them */
+    {"checkin_reminder", G5, 2},
+    /* G5 13, G1 50, G5 50. */
+    {"checkin_silent_director", D1, 3},
+    {"checkin_silent_director", D2, 1},
+    {"checkin_silent_director", D2B, 1},
+    /* G4 12, G5 13, G4 35, G5 50. */
+    {"checkin_silent_director", D3, 4},
+    /* Every day from day 4 (at 12:30) to 59 outside the stop. */
+    {"triage_digest", CIVIL, 36 + 10},
+    /* 2603040001 levels 1 and 2, 2603040002 level 1, 2603220001 level 2. */
+    {"realert", CIVIL, 4},
+    {"realert", POLICE, 4},
+    {"realert", DUTY, 4},
+    {"realert", CITY, 2},
+};
+
+static void check_outbox(void)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open_v2(dbpath, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(h,
+                           "SELECT CASE WHEN dedupe_key LIKE 'realert:%' THEN 'realert' ELSE template END AS w, "
+                           "recipient, count(*) FROM outbox WHERE dedupe_key LIKE 'realert:%' OR template IN "
+                           "('visit_due', 'visit_overdue', 'supervisor_digest', 'checkin_reminder', "
+                           "'checkin_silent_director', 'triage_digest') GROUP BY 1, 2 ORDER BY 1, 2",
+                           -1, &s, NULL),
+        SQLITE_OK);
+    size_t n = sizeof expected / sizeof expected[0], seen = 0;
+    int bad = 0;
+    long total = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *w = (const char *)sqlite3_column_text(s, 0), *to = (const char *)sqlite3_column_text(s, 1);
+        int cnt = sqlite3_column_int(s, 2);
+        total += cnt;
+        const struct expect *x = NULL;
+        for (size_t i = 0; i < n && !x; i++)
+            if (!strcmp(expected[i].what, w) && !strcmp(expected[i].to, to)) x = &expected[i];
+        if (!x) {
+            fprintf(stderr, "unexpected: %s to %s x%d\n", w, to, cnt);
+            bad = 1;
+        } else {
+            seen++;
+            if (x->n != cnt) {
+                fprintf(stderr, "%s to %s: %d rows, expected %d\n", w, to, cnt, x->n);
+                bad = 1;
+            }
+        }
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+    if (seen != n) {
+        fprintf(stderr, "%zu of %zu expected (template, recipient) pairs have no rows\n", n - seen, n);
+        bad = 1;
+    }
+    if (bad) fail_msg("the outbox does not hold exactly the expected reminders");
+    /* Everything the ticks wrote is in that table. */
+    assert_int_equal((long)tick_rows, total);
+}
+
+static void sixty_days(void **state)
+{
+    (void)state;
+    size_t cap = DAYS * 4 + 16 + sizeof timeline / sizeof timeline[0], n = 0;
+    struct step *steps = calloc(cap, sizeof *steps);
+    assert_non_null(steps);
+    for (int d = 0; d < DAYS; d++) {
+        if (d >= GAP_FIRST && d <= GAP_LAST) continue;
+        for (size_t i = 0; i < sizeof tick_minutes / sizeof tick_minutes[0]; i++)
+            steps[n++] = (struct step){at(d, 0, tick_minutes[i]), NULL};
+    }
+    for (size_t i = 0; i < sizeof day2_minutes / sizeof day2_minutes[0]; i++)
+        steps[n++] = (struct step){at(2, 0, day2_minutes[i]), NULL};
+    for (size_t i = 0; i < sizeof timeline / sizeof timeline[0]; i++) {
+        const struct ev *e = &timeline[i];
+        steps[n++] = (struct step){at(e->d, e->hh, e->mm), e};
+    }
+    qsort(steps, n, sizeof *steps, step_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (steps[i].ev) run_event(steps[i].ev, steps[i].t);
+        else {
+            tick(steps[i].t);
+            check_at(steps[i].t);
+        }
+    }
+    free(steps);
+    check_outbox();
+
+    /* Each deadline is one case event. */
+    static const struct {
+        const char *number;
+        int events;
+    } realerted[] = {{"2603040001", 2}, {"2603040002", 1}, {"2603050001", 0}, {"2603220001", 2}};
+    for (size_t i = 0; i < sizeof realerted / sizeof realerted[0]; i++)
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM case_event E JOIN cases C ON C.id = E.case_id "
+                                        "WHERE C.number = '%q' AND E.kind = 'realerted'", realerted[i].number),
+                         realerted[i].events);
+    /* The case past both deadlines at once got the second level only. */
+    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:2603220001:1:%%'"), 0);
+    /* Reminders are reminders (the sender suppresses them for opted-out
+     * numbers); notices and digests are notices. */
+    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE template IN ('visit_due', 'visit_overdue', "
+                                    "'checkin_reminder') AND kind <> 'reminder'"),
+                     0);
+    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE template IN ('supervisor_digest', "
+                                    "'triage_digest', 'checkin_silent_director') AND kind <> 'notice'"),
+                     0);
+    /* No message names a child: only codes. */
+    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE body LIKE '%%小%%' AND (template IN "
+                                    "('visit_due', 'visit_overdue', 'supervisor_digest', 'checkin_reminder', "
+                                    "'checkin_silent_director', 'triage_digest') OR dedupe_key LIKE 'realert:%%')"),
+                     0);
+}
+
+/* ---- calendar arithmetic ------------------------------------------------------- */
+
+static void work_days(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *from;
+        int n;
+        unsigned mask;
+        const char *want;
+    } rows[] = {
+        {"2026-03-05", 5, 0x1F, "2026-03-12"}, /* Thursday + 5 = next Thursday */
+        {"2026-03-06", 5, 0x1F, "2026-03-13"}, /* Friday */
+        {"2026-03-07", 1, 0x1F, "2026-03-09"}, /* Saturday: Monday is the first */
+        {"2026-03-08", 5, 0x1F, "2026-03-13"}, /* Sunday */
+        {"2026-03-02", 0, 0x1F, "2026-03-02"}, /* no days: the day itself */
+        {"2026-03-06", 2, 0x3F, "2026-03-09"}, /* Monday to Saturday */
+        {"2026-03-06", 1, 0x40, "2026-03-08"}, /* Sundays only */
+        {"2026-12-30", 3, 0x00, "2027-01-02"}, /* no mask: every day counts */
+        {"2026-12-31", 2, 0x1F, "2027-01-04"}, /* across the year */
+        {"2028-02-28", 1, 0x1F, "2028-02-29"}, /* leap day */
+        {"2028-02-25", 3, 0x1F, "2028-03-01"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int64_t d;
+        char got[11];
+        assert_int_equal(jobs_day_parse(rows[i].from, &d), 0);
+        jobs_day_iso(jobs_add_work_days(d, rows[i].n, rows[i].mask), got, sizeof got);
+        if (strcmp(got, rows[i].want)) fail_msg("%s + %d: %s, expected %s", rows[i].from, rows[i].n, got, rows[i].want);
+    }
+    int64_t d;
+    assert_int_equal(jobs_day_parse("2026-03-02", &d), 0);
+    assert_int_equal(jobs_weekday(d), 0);
+    assert_int_equal(jobs_weekday(d + 6), 6);
+    assert_int_equal(jobs_weekday(d - 1), 6);
+    assert_true(jobs_is_work_day(0x1F, d + 4));
+    assert_false(jobs_is_work_day(0x1F, d + 5));
+    static const char *const bad[] = {"2026-02-30", "2026-2-03", "2026-13-01", "20260302", "2026-03-0x", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) assert_int_equal(jobs_day_parse(bad[i], &d), -1);
+    assert_int_equal(jobs_day_parse("1969-12-31", &d), 0);
+    assert_int_equal(d, -1);
+}
+
+/* Local days in Asia/Shanghai (UTC+8, no DST). */
+static void local_days(void **state)
+{
+    (void)state;
+    int64_t d, start;
+    assert_int_equal(jobs_day_parse("2026-03-02", &d), 0);
+    start = jobs_day_start(d);
+    assert_int_equal(start, 1772380800LL); /* 2026-03-01T16:00:00Z */
+    assert_int_equal(jobs_day_of(start), d);
+    assert_int_equal(jobs_day_of(start - 1), d - 1);
+    assert_int_equal(jobs_day_of(start + 86399), d);
+    char zh[32];
+    jobs_day_zh(d, zh, sizeof zh);
+    assert_string_equal(zh, "2026年3月2日");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(work_days),
+        cmocka_unit_test(local_days),
+        cmocka_unit_test(sixty_days),
+    };
+    return cmocka_run_group_tests_name("jobs", tests, setup, teardown);
+}
