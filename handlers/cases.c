@@ -120,6 +120,8 @@ int h_close(const struct h_env *env, const struct h_msg *m, const struct cb_cmd 
             struct h_reply *r = h_reply_add(out, "case_closed_reporter", phone, H_NOTICE);
             if (r) r->case_id = c.id;
             h_var_set(r, "case", "%s", c.number);
+            /* The feedback the law asks for is part of the case's history. */
+            if (db_case_event(env->st, c.id, "reporter_told", who->staff.id, "closed", m->now) != 0) return -1;
         }
     }
     return 0;

@@ -153,6 +153,12 @@ static void cases_alert_escalate_and_feed_back(void **state)
     snprintf(ja, sizeof ja, "JA %s 1 已找到孩子", num);
     sms("+8613800002001", ja);
     assert_int_equal(rows("case_closed_reporter", REPORTER, NULL), 1);
+    /* Alert, re-alert, acknowledgement, closing and feedback are each a case event. */
+    static const char *const kinds[] = {"opened", "alerted", "realerted", "acknowledged", "closed", "reporter_told"};
+    for (int i = 0; i < 6; i++)
+        if (db_int(G.db, "SELECT count(*) FROM case_event e JOIN cases c ON c.id = e.case_id WHERE c.number = %Q "
+                         "AND e.kind = %Q AND e.at > 0", num, kinds[i]) < 1)
+            fail_msg("no '%s' event for case %s", kinds[i], num);
     int64_t id = db_int(G.db, "SELECT id FROM outbox WHERE template = 'case_closed_reporter' AND recipient = %Q",
                         REPORTER);
     for (int i = 0; i < 500 && db_int(G.db, "SELECT count(*) FROM outbox WHERE id = %lld AND status = 'sent'",
@@ -225,6 +231,15 @@ static void sixty_days_of_visits_and_silence(void **state)
     assert_int_equal(rows("checkin_reminder", OPTED, "AND status <> 'suppressed'"), 0);
     assert_int_equal(db_int(G.db, "SELECT count(*) FROM outbox WHERE recipient = %Q AND template LIKE 'report_ok%%' "
                                   "AND status = 'sent'", OPTED), 1);
+    /* Coverage for the supervisor's town after sixty days. */
+    const char *args[] = {"export", "-c", G.cfg, "coverage", NULL};
+    char *out = NULL;
+    assert_int_equal(gwp_run(args, &out, NULL), 0);
+    assert_int_equal(strncmp(out, "level,region,children_in_scope,visited_in_person,", 49), 0);
+    assert_non_null(strstr(out, "\ncounty,示例县,200,"));
+    assert_non_null(strstr(out, "\nvillage,示例县/东溪镇/上湾村,"));
+    assert_null(strstr(out, "138000")); /* no phone numbers */
+    free(out);
     assert_int_equal(gwp_stop(&G, SIGTERM), 0);
 }
 
