@@ -39,6 +39,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct scheduler *s = arg;
     int expected = 0;
     if (!atomic_compare_exchange_strong(&s->busy, &expected, 1)) return; /* the last run is still going */
+    pipeline_job_clear(&s->job); /* the writer is done with the last run */
     memset(&s->job, 0, sizeof s->job);
     s->job.run_jobs = 1;
     s->job.done = job_done;
@@ -83,13 +84,19 @@ void scheduler_stop(struct scheduler *s)
     if (!s) return;
     event_base_loopbreak(s->base);
     pthread_join(s->thread, NULL);
+    event_free(s->tick);
+    event_free(s->first);
+    event_base_free(s->base);
     /* A run handed to the writer calls job_done on s: wait for it. */
     for (int i = 0; i < 30000 && atomic_load(&s->busy); i++) {
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
-    event_free(s->tick);
-    event_free(s->first);
-    event_base_free(s->base);
+    if (atomic_load(&s->busy)) {
+        /* The writer still holds the run: leave s to it rather than free it under it. */
+        gw_warn("scheduler: a run of the timed jobs did not finish before the stop");
+        return;
+    }
+    pipeline_job_clear(&s->job);
     free(s);
 }
