@@ -50,42 +50,6 @@ static const char *const optional_keys[] = {"number", "ussd_code", NULL};
 static const char at_api[] = "https://api.africastalking.com";
 static const char blacklisted[] = "UserInBlackList"; /* AT also writes "UserInBlacklist" */
 
-static int verify(const struct gw_channel *ch, const struct prov_request *req, char *err, size_t errlen)
-{
-    struct form query = {0};
-    unsigned char want[PC_SHA256_LEN], got[PC_SHA256_LEN];
-    int rc = PROV_EFORBIDDEN;
-
-    const char *token = gw_channel_key(ch, "token");
-    if (!token || !*token) {
-        gw_err(err, errlen, "channel has no token");
-        goto done;
-    }
-    const char *q = req->query ? req->query : "";
-    if (form_parse(q, strlen(q), &query, NULL, 0) < 0) {
-        gw_err(err, errlen, "undecodable query");
-        goto done;
-    }
-    const char *given = form_get(&query, "token");
-    if (!given || !*given) {
-        gw_err(err, errlen, "missing token");
-        goto done;
-    }
-    if (pc_sha256(token, strlen(token), want) < 0 || pc_sha256(given, strlen(given), got) < 0) {
-        gw_err(err, errlen, "cannot hash the token");
-        goto done;
-    }
-    if (!pc_equal(want, sizeof want, got, sizeof got)) {
-        gw_err(err, errlen, "bad token");
-        goto done;
-    }
-    rc = PROV_OK;
-done:
-    memset(want, 0, sizeof want);
-    memset(got, 0, sizeof got);
-    form_free(&query);
-    return rc;
-}
 
 /* Decodes the form body of a callback into *f. Returns 0, or -1 with err. */
 static int parse_body(const struct prov_request *req, struct form *f, char *err, size_t errlen)
@@ -312,7 +276,7 @@ const struct provider_ops prov_africastalking = {
     .name = "africastalking",
     .required_keys = required_keys,
     .optional_keys = optional_keys,
-    .verify = verify,
+    .verify = prov_verify_token,
     .parse_sms = parse_sms,
     .render_sms_ack = render_sms_ack,
     .parse_status = parse_status,

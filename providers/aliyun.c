@@ -62,36 +62,6 @@
 static const char *const required_keys[] = {"access_key_id", "access_key_secret", "sign_name", "token", NULL};
 static const char *const optional_keys[] = {NULL};
 
-/* ---- webhooks: token, body shape ------------------------------------------- */
-
-static int verify(const struct gw_channel *ch, const struct prov_request *req, char *err, size_t errlen)
-{
-    struct form q = {0};
-    int rc = PROV_EFORBIDDEN;
-    const char *token = gw_channel_key(ch, "token");
-    if (!token || !*token) {
-        gw_err(err, errlen, "channel has no token");
-        goto done;
-    }
-    const char *raw = req->query ? req->query : "";
-    if (form_parse(raw, strlen(raw), &q, err, errlen) < 0) {
-        rc = PROV_EBADREQ; /* an undecodable query holds no token to check */
-        goto done;
-    }
-    const char *given = form_get(&q, "token");
-    if (!given || !*given) {
-        gw_err(err, errlen, "missing token");
-        goto done;
-    }
-    if (!pc_equal(token, strlen(token), given, strlen(given))) {
-        gw_err(err, errlen, "bad token");
-        goto done;
-    }
-    rc = PROV_OK;
-done:
-    form_free(&q);
-    return rc;
-}
 
 static int is_blank(const char *p, size_t n)
 {
@@ -639,7 +609,7 @@ const struct provider_ops prov_aliyun = {
     .required_keys = required_keys,
     .optional_keys = optional_keys,
     .template_only = 1,
-    .verify = verify,
+    .verify = prov_verify_token,
     .parse_sms = parse_sms,
     .render_sms_ack = render_sms_ack,
     .parse_status = parse_status,

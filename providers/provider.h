@@ -161,6 +161,12 @@ struct provider_ops {
  * "field too long: NAME" / "control character in field: NAME" in err. */
 int prov_check_field(const char *name, const char *value, size_t max, int is_ident, char *err, size_t errlen);
 
+/* The verify hook of providers whose callbacks carry no signature: the
+ * channel's `token` must come back as ?token= on the URL (compared in
+ * constant time). PROV_OK, PROV_EFORBIDDEN (missing or wrong), or
+ * PROV_EBADREQ (the query cannot be decoded). */
+int prov_verify_token(const struct gw_channel *ch, const struct prov_request *req, char *err, size_t errlen);
+
 /* Registry: returns the provider with that name, or NULL. */
 const struct provider_ops *prov_find(const char *name);
 /* The registry as a NULL-terminated array (for listing). */

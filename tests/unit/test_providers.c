@@ -1182,7 +1182,7 @@ static void test_africastalking_verify(void **state)
         {"token=" AT_TOKEN "x", PROV_EFORBIDDEN, "bad token"},
         {"token=DEMO-AT-TOKEN", PROV_EFORBIDDEN, "bad token"},
         {"token=x&token=" AT_TOKEN, PROV_EFORBIDDEN, "bad token"}, /* the first one counts */
-        {"token=%zz", PROV_EFORBIDDEN, "undecodable query"},
+        {"token=%zz", PROV_EBADREQ, "undecodable query"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         at_query = cases[i].query;
