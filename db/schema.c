@@ -217,6 +217,62 @@ static const char *const migrations[] = {
     /* 4: no index on the inbox by sender: nothing reads it that way, and on
      * the hot path it costs a scattered page write per message. */
     "DROP INDEX inbox_sender;",
+    /* 5: USSD sessions, voice calls and their recordings */
+    "CREATE TABLE ussd_session ("
+    "  id INTEGER PRIMARY KEY,"
+    "  channel TEXT NOT NULL,"
+    "  session_id TEXT NOT NULL,"
+    "  phone TEXT NOT NULL,"              /* E.164 */
+    "  service_code TEXT,"
+    "  state TEXT NOT NULL DEFAULT '',"   /* the flow's own state (handlers/ussd.c) */
+    "  last_text TEXT,"                   /* the provider's `text` of the last step answered */
+    "  last_screen TEXT,"                 /* what that step answered, for a retried step */
+    "  last_end INTEGER NOT NULL DEFAULT 0," /* 1: the last answer was END */
+    "  case_id INTEGER REFERENCES cases(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (channel, session_id)"
+    ");"
+    "CREATE TABLE call ("
+    "  id INTEGER PRIMARY KEY,"
+    "  channel TEXT NOT NULL,"
+    "  call_id TEXT NOT NULL,"            /* CallSid / sessionId */
+    "  caller TEXT NOT NULL,"             /* E.164 */
+    "  callee TEXT,"
+    "  path TEXT NOT NULL DEFAULT '',"    /* the steps taken, e.g. menu>report_cat>report_rec */
+    "  state TEXT NOT NULL DEFAULT '',"   /* the flow's own state (handlers/voice.c) */
+    "  last_step TEXT,"
+    "  last_key TEXT,"                    /* step + digits of the last request, for a retried step */
+    "  last_doc TEXT,"                    /* what that request answered */
+    "  case_id INTEGER REFERENCES cases(id),"
+    "  started_at INTEGER NOT NULL,"
+    "  ended_at INTEGER,"
+    "  duration INTEGER,"                 /* seconds, from the provider's final callback */
+    "  final_status TEXT,"                /* completed, busy, no-answer, ... */
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (channel, call_id)"
+    ");"
+    "CREATE TABLE media ("
+    "  id INTEGER PRIMARY KEY,"
+    "  channel TEXT NOT NULL,"
+    "  case_id INTEGER REFERENCES cases(id),"
+    "  call_row_id INTEGER REFERENCES call(id),"
+    "  url TEXT NOT NULL,"                /* kept until fetched, whatever happens */
+    "  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued','fetching','fetched','failed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+    "  path TEXT,"                        /* file in the media folder once fetched */
+    "  sha256 TEXT,"
+    "  bytes INTEGER,"
+    "  content_type TEXT,"
+    "  duration INTEGER,"                 /* seconds, as the provider reported */
+    "  last_error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (channel, url)"
+    ");"
+    "CREATE INDEX media_due ON media(status, next_attempt_at);"
+    "CREATE INDEX media_case ON media(case_id);",
 };
 
 int schema_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

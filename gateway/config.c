@@ -231,6 +231,18 @@ static int policy_key(struct loader *l, const char *name, const char *value)
         p->digest_minute = h * 60 + m;
         return 1;
     }
+    if (!strcmp(name, "hotline")) {
+        size_t n = strlen(value);
+        if (n < 3 || n > 20 || strspn(value, "+0123456789") != n)
+            return fail(l, "hotline = %s: expected a phone number, e.g. 12355 or +8613800000000", value);
+        set_str(&p->hotline, gw_strdup(value));
+        return 1;
+    }
+    if (!strcmp(name, "media_dir")) {
+        if (!*value) return fail(l, "media_dir: must not be empty");
+        set_str(&p->media_dir, gw_strdup(value));
+        return 1;
+    }
     if (!strcmp(name, "default_region")) {
         set_str(&p->default_region, *value ? gw_strdup(value) : NULL);
         return 1;
@@ -676,6 +688,14 @@ static int finish(struct loader *l)
         return fail(l, "more than one channel has default = yes");
     }
     if (!normalise_contacts(l)) return 0;
+    if (!c->policy.media_dir) {
+        /* Recordings live beside the database unless told otherwise. */
+        const char *slash = strrchr(c->store_path, '/');
+        struct gw_buf b = {0};
+        if (slash) gw_buf_append(&b, c->store_path, (size_t)(slash - c->store_path + 1));
+        gw_buf_puts(&b, "media");
+        c->policy.media_dir = gw_buf_steal(&b);
+    }
     l->line = 0;
     if (lint_templates(l) != 0) return 0;
     if (c->policy.checkin_escalate_days < c->policy.checkin_days) {
@@ -748,6 +768,8 @@ void gw_config_free(struct gw_config *c)
     free(c->policy.timezone);
     free(c->policy.default_region);
     free(c->policy.country_code);
+    free(c->policy.hotline);
+    free(c->policy.media_dir);
     for (size_t i = 0; i < c->policy.ncounties; i++) {
         struct gw_county *k = &c->policy.counties[i];
         free(k->county);

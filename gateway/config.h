@@ -92,6 +92,8 @@ struct gw_policy {
     int work_start, work_end;    /* working hours, minutes after local midnight [start, end) */
     unsigned work_days;          /* bit 0 Monday ... bit 6 Sunday */
     int digest_minute;           /* local minute of the day the daily digests go out */
+    char *hotline;               /* the human hotline the voice menu's 0 connects to, or NULL */
+    char *media_dir;             /* folder for fetched recordings (default: "media" beside the database) */
     struct gw_county *counties;  /* [routing], [routing COUNTY], [county COUNTY]; owned, may be NULL */
     size_t ncounties;            /* at most one entry per county and one with county NULL */
 };

@@ -106,6 +106,49 @@ enum {
     PROV_SEND_FAIL = 2,  /* permanent (bad number, bad credentials, opted out): do not retry */
 };
 
+/* ---- USSD and voice ----------------------------------------------------------- */
+
+/* One USSD step (Africa's Talking style). Strings owned; prov_ussd_clear. */
+struct prov_ussd {
+    char *session_id;   /* the provider's session id; never NULL or empty after parse */
+    char *phone;        /* the user's number as the provider wrote it */
+    char *service_code; /* "*384*1234#" or NULL */
+    char *text;         /* every input so far joined by '*'; "" on the first step; never NULL */
+};
+void prov_ussd_clear(struct prov_ussd *u);
+
+/* One voice webhook: a call arriving, the answer to a step, or the call's
+ * end. Strings owned; prov_voice_clear. */
+struct prov_voice {
+    char *call_id;       /* CallSid / sessionId; never NULL or empty after parse */
+    char *from;          /* caller as the provider wrote it */
+    char *to;            /* our number, or NULL */
+    char *digits;        /* keys pressed at the last gather, or NULL (none, or a timeout) */
+    char *recording_url; /* a recording just made, or NULL */
+    char *call_status;   /* the provider's call status word, or NULL */
+    long duration;       /* call seconds, -1 when not given */
+    long recording_duration; /* seconds, -1 when not given */
+    int final;           /* 1: the call has ended (status callback, AT isActive=0); the answer is ignored */
+};
+void prov_voice_clear(struct prov_voice *v);
+
+/* A provider-neutral voice answer; providers render it as TwiML or AT XML. */
+enum voice_verb_kind { VOICE_SAY, VOICE_GATHER, VOICE_RECORD, VOICE_DIAL, VOICE_HANGUP, VOICE_REDIRECT };
+struct voice_verb {
+    enum voice_verb_kind kind;
+    char text[512];   /* SAY: the words; GATHER/RECORD: the prompt said first (may be "") */
+    char next[64];    /* GATHER/RECORD/REDIRECT: the step that receives the answer ("report_cat") */
+    int num_digits;   /* GATHER: keys to collect, 0 = until '#' */
+    int timeout;      /* GATHER/RECORD: seconds of silence before giving up */
+    int max_length;   /* RECORD: seconds at most */
+    char number[32];  /* DIAL: E.164 */
+};
+#define VOICE_MAX_VERBS 8
+struct voice_doc {
+    struct voice_verb v[VOICE_MAX_VERBS];
+    int n;
+};
+
 struct provider_ops {
     const char *name;                   /* "generic", "twilio", ... */
     const char *const *required_keys;   /* NULL-terminated channel keys that must be set */
@@ -154,6 +197,26 @@ struct provider_ops {
      * *opted_out when the provider says the recipient has opted out. */
     int (*parse_send)(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
                       size_t idlen, int *opted_out, char *err, size_t errlen);
+
+    /* USSD (/hooks/<channel>/ussd): parse one step (PROV_OK or
+     * PROV_EBADREQ), and render a screen: "CON ..." to go on, "END ..." when
+     * end is 1. */
+    int (*parse_ussd)(const struct gw_channel *ch, const struct prov_request *req, struct prov_ussd *out, char *err,
+                      size_t errlen);
+    void (*render_ussd)(const struct gw_channel *ch, int end, const char *screen, struct prov_response *resp);
+
+    /* Voice (/hooks/<channel>/voice[/<step>]): parse a webhook (PROV_OK or
+     * PROV_EBADREQ), and render an answer whose step URLs are step_base
+     * followed by the verb's `next` (step_base = "<public_url>/hooks/<ch>/voice/"). */
+    int (*parse_voice)(const struct gw_channel *ch, const struct prov_request *req, struct prov_voice *out,
+                       char *err, size_t errlen);
+    void (*render_voice)(const struct gw_channel *ch, const struct voice_doc *doc, const char *step_base,
+                         struct prov_response *resp);
+
+    /* Recordings: builds the GET that fetches a recording the provider
+     * announced (adds the provider's auth; may change the URL, e.g. an
+     * extension). NULL: a plain GET of the URL. PROV_OK or PROV_EBADREQ. */
+    int (*build_fetch)(const struct gw_channel *ch, const char *url, struct prov_http *out, char *err, size_t errlen);
 };
 
 /* Shared by providers: 0 when value (if present) fits max bytes and, for

@@ -86,3 +86,23 @@ void prov_http_free(struct prov_http *h)
     free(h->userpwd);
     memset(h, 0, sizeof *h);
 }
+
+void prov_ussd_clear(struct prov_ussd *u)
+{
+    free(u->session_id);
+    free(u->phone);
+    free(u->service_code);
+    free(u->text);
+    memset(u, 0, sizeof *u);
+}
+
+void prov_voice_clear(struct prov_voice *v)
+{
+    free(v->call_id);
+    free(v->from);
+    free(v->to);
+    free(v->digits);
+    free(v->recording_url);
+    free(v->call_status);
+    memset(v, 0, sizeof *v);
+}
