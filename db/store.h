@@ -102,8 +102,11 @@ int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
 
 #include "store_domain.h"
 #include "store_jobs.h"
+#include "store_media.h"
 #include "store_outbox.h"
 #include "store_parts.h"
 #include "store_roster.h"
+#include "store_ussd.h"
+#include "store_voice.h"
 
 #endif

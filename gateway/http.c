@@ -126,6 +126,22 @@ static enum MHD_Result answer_job(struct req *r)
 {
     if (!r->job.ok) return respond_error(r, 503, "store unavailable, retry later");
     if (!r->ch) return respond(r, 200, "text/plain; charset=utf-8", "ok\n", 3); /* health */
+    if (r->job.ussd || r->job.voice) {
+        struct prov_response sr = {.status = 200, .content_type = "text/plain"};
+        if (r->job.ussd) {
+            r->ch->ops->render_ussd(r->ch, r->job.ussd->out.end, r->job.ussd->out.screen, &sr);
+        } else {
+            struct gw_buf base = {0};
+            gw_buf_printf(&base, "%s/hooks/%s/voice/", r->srv->cfg->public_url, r->ch->name);
+            struct voice_doc none = {.n = 0};
+            /* The answer to a call's final callback is ignored: send an empty one. */
+            r->ch->ops->render_voice(r->ch, r->job.voice->in.final ? &none : &r->job.voice->out, gw_buf_cstr(&base), &sr);
+            gw_buf_free(&base);
+        }
+        enum MHD_Result rc = respond(r, sr.status, sr.content_type, gw_buf_cstr(&sr.body), sr.body.len);
+        gw_buf_free(&sr.body);
+        return rc;
+    }
     if (r->job.status_channel) {
         struct prov_response sr = {.status = 200, .content_type = "text/plain"};
         r->ch->ops->render_status_ack(r->ch, &sr);
@@ -235,6 +251,66 @@ end:
     return rc;
 }
 
+/* Verifies a hook request; on failure answers it and returns 0. */
+static int verified(struct req *r, const struct prov_request *pr, enum MHD_Result *rc)
+{
+    char err[160] = "";
+    int v = r->ch->ops->verify ? r->ch->ops->verify(r->ch, pr, err, sizeof err) : PROV_OK;
+    if (v == PROV_OK) return 1;
+    *rc = v == PROV_EBADREQ ? respond_error(r, 400, err[0] ? err : "malformed request")
+                            : respond_error(r, 403, err[0] ? err : "bad signature");
+    return 0;
+}
+
+static enum MHD_Result hook_ussd(struct req *r, const char *method)
+{
+    const struct provider_ops *ops = r->ch->ops;
+    if (!ops->parse_ussd || !ops->render_ussd) return respond_error(r, 404, "this channel takes no USSD");
+    if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) return respond_error(r, 405, "use POST");
+    struct gw_buf url = {0};
+    struct prov_request pr;
+    request_view(r, method, &url, &pr);
+    enum MHD_Result rc;
+    if (!verified(r, &pr, &rc)) goto end;
+    char err[160] = "";
+    r->job.ussd = gw_calloc(1, sizeof *r->job.ussd);
+    if (ops->parse_ussd(r->ch, &pr, &r->job.ussd->in, err, sizeof err) != PROV_OK) {
+        rc = respond_error(r, 400, err[0] ? err : "malformed USSD request");
+        goto end;
+    }
+    r->job.status_channel = r->ch->name;
+    rc = submit(r);
+end:
+    gw_buf_free(&url);
+    return rc;
+}
+
+static enum MHD_Result hook_voice(struct req *r, const char *method, const char *step)
+{
+    const struct provider_ops *ops = r->ch->ops;
+    if (!ops->parse_voice || !ops->render_voice) return respond_error(r, 404, "this channel takes no calls");
+    if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) return respond_error(r, 405, "use POST");
+    if (strlen(step) >= sizeof r->job.voice->step || strspn(step, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(step))
+        return respond_error(r, 404, "no such step");
+    struct gw_buf url = {0};
+    struct prov_request pr;
+    request_view(r, method, &url, &pr);
+    enum MHD_Result rc;
+    if (!verified(r, &pr, &rc)) goto end;
+    char err[160] = "";
+    r->job.voice = gw_calloc(1, sizeof *r->job.voice);
+    gw_strlcpy(r->job.voice->step, step, sizeof r->job.voice->step);
+    if (ops->parse_voice(r->ch, &pr, &r->job.voice->in, err, sizeof err) != PROV_OK) {
+        rc = respond_error(r, 400, err[0] ? err : "malformed voice request");
+        goto end;
+    }
+    r->job.status_channel = r->ch->name;
+    rc = submit(r);
+end:
+    gw_buf_free(&url);
+    return rc;
+}
+
 static enum MHD_Result route(struct req *r, const char *url, const char *method)
 {
     if (!strcmp(url, "/healthz")) {
@@ -266,6 +342,9 @@ static enum MHD_Result route(struct req *r, const char *url, const char *method)
         if (r->too_big) return respond_error(r, 413, "body too large");
         if (!strcmp(slash + 1, "sms")) return hook_sms(r, method);
         if (!strcmp(slash + 1, "status")) return hook_status(r, method);
+        if (!strcmp(slash + 1, "ussd")) return hook_ussd(r, method);
+        if (!strcmp(slash + 1, "voice")) return hook_voice(r, method, "");
+        if (!strncmp(slash + 1, "voice/", 6)) return hook_voice(r, method, slash + 7);
         r->ch = NULL;
         return respond_error(r, 404, "not found");
     }

@@ -14,6 +14,7 @@
 #include "../handlers/templates.h"
 #include "clock.h"
 #include "config.h"
+#include "fetcher.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -135,6 +136,7 @@ static int cmd_serve(struct gw_config *cfg)
     struct metrics *m = metrics_new(cfg);
     struct writer *w = NULL;
     struct sender *snd = NULL;
+    struct fetcher *fet = NULL;
     struct http_server *http = NULL;
     if (!cfg->sender.enabled) {
         gw_warn("[sender] enabled = no: messages are stored and answered, nothing is sent");
@@ -144,8 +146,12 @@ static int cmd_serve(struct gw_config *cfg)
         metrics_free(m);
         return 1;
     }
+    /* Recordings: a fetcher that cannot start leaves them queued, never lost. */
+    if (cfg->sender.enabled && fetcher_start(cfg, m, &fet, err, sizeof err) != 0)
+        gw_error("%s: recordings stay queued until a start that can fetch them", err);
     if (writer_start(cfg, st, m, snd ? sender_wake : NULL, snd, &w) != 0) {
         fprintf(stderr, "gateway: cannot start the store writer\n");
+        fetcher_stop(fet);
         sender_stop(snd);
         store_close(st);
         metrics_free(m);
@@ -154,6 +160,7 @@ static int cmd_serve(struct gw_config *cfg)
     if (http_start(cfg, w, m, &http, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
         writer_stop(w);
+        fetcher_stop(fet);
         sender_stop(snd);
         metrics_free(m);
         return 1;
@@ -176,6 +183,7 @@ static int cmd_serve(struct gw_config *cfg)
     http_stop(http);
     scheduler_stop(sched);
     writer_stop(w);
+    fetcher_stop(fet);
     sender_stop(snd);
     metrics_free(m);
     gw_info("stopped");

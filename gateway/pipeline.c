@@ -200,6 +200,43 @@ static int apply_receipt(struct store *st, const struct gw_config *cfg, const ch
     return 0;
 }
 
+/* Runs a USSD or voice step inside a savepoint and writes the replies it
+ * causes. Returns 0, -1 when the step failed (its effects undone; the
+ * request gets a 503 and the provider retries), -2 when the transaction is
+ * unusable. */
+static int process_session(struct store *st, const struct gw_config *cfg, const char *channel,
+                           struct pipeline_job *job, int64_t now)
+{
+    struct h_env env = {.st = st, .pol = &cfg->policy};
+    struct h_result effects;
+    memset(&effects, 0, sizeof effects);
+    char err[200] = "", from[40];
+    int rc;
+    if (store_savepoint(st) != 0) return -2;
+    if (job->ussd) {
+        struct prov_ussd *u = &job->ussd->in;
+        if (gw_phone_e164(u->phone, cfg->policy.country_code, from, sizeof from) != 0) gw_strlcpy(from, u->phone, sizeof from);
+        struct ussd_in in = {.channel = channel, .session_id = u->session_id, .phone = from,
+                             .service_code = u->service_code, .text = u->text ? u->text : "", .now = now};
+        rc = ussd_step(&env, &in, &job->ussd->out, &effects, err, sizeof err);
+    } else {
+        struct prov_voice *v = &job->voice->in;
+        if (gw_phone_e164(v->from, cfg->policy.country_code, from, sizeof from) != 0) gw_strlcpy(from, v->from, sizeof from);
+        struct voice_in in = {.channel = channel, .call_id = v->call_id, .from = from, .to = v->to,
+                              .step = job->voice->step, .digits = v->digits, .recording_url = v->recording_url,
+                              .recording_duration = v->recording_duration, .call_status = v->call_status,
+                              .duration = v->duration, .final = v->final, .now = now};
+        rc = voice_step(&env, &in, &job->voice->out, &effects, err, sizeof err);
+    }
+    for (int i = 0; rc == 0 && i < effects.nreplies; i++)
+        if (write_reply_row(st, cfg, NULL, 0, &effects.replies[i], now, NULL) < 0) rc = -1;
+    if (rc != 0) {
+        gw_error("%s step failed: %s", job->ussd ? "ussd" : "voice", err[0] ? err : store_errmsg(st));
+        return store_rollback_to(st) == 0 ? -1 : -2;
+    }
+    return store_release(st) == 0 ? 0 : -2;
+}
+
 int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipeline_job **jobs, size_t n, int64_t now)
 {
     if (store_begin(st) != 0) {
@@ -225,6 +262,11 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
         }
         for (size_t i = 0; i < job->statuses.n; i++)
             if (apply_receipt(st, cfg, job->status_channel, &job->statuses.v[i], now) != 0) goto abort;
+        if (job->ussd || job->voice) {
+            int rc = process_session(st, cfg, job->status_channel, job, now);
+            if (rc == -2) goto abort;
+            if (rc < 0) job->ok = 0;
+        }
     }
     if (store_commit(st) != 0) {
         gw_error("commit: %s", store_errmsg(st));
@@ -305,6 +347,12 @@ void pipeline_job_clear(struct pipeline_job *job)
 {
     gw_msgv_free(&job->msgs);
     prov_statusv_free(&job->statuses);
+    if (job->ussd) prov_ussd_clear(&job->ussd->in);
+    if (job->voice) prov_voice_clear(&job->voice->in);
+    free(job->ussd);
+    free(job->voice);
+    job->ussd = NULL;
+    job->voice = NULL;
     free(job->inbox_ids);
     free(job->duplicate);
     job->inbox_ids = NULL;

@@ -14,17 +14,34 @@
 #include <stdint.h>
 
 #include "../db/store.h"
+#include "../handlers/ussd.h"
+#include "../handlers/voice.h"
 #include "../providers/provider.h"
 #include "config.h"
 #include "message.h"
+
+/* A USSD step waiting for the store: the request, and the screen once run. */
+struct pipeline_ussd {
+    struct prov_ussd in;        /* owned */
+    struct ussd_out out;        /* filled by pipeline_batch */
+};
+
+/* A voice step: the request, the step named in the URL, and the answer. */
+struct pipeline_voice {
+    struct prov_voice in;       /* owned */
+    char step[64];              /* "" for the first request of a call */
+    struct voice_doc out;       /* filled by pipeline_batch */
+};
 
 /* One request's worth of work for the store: its messages and, after the
  * batch, its outcome. */
 struct pipeline_job {
     struct gw_msgv msgs;   /* owned by whoever created the job */
     struct prov_statusv statuses; /* delivery receipts to apply (owned) */
-    const char *status_channel;   /* channel the receipts came in on (borrowed from the config) */
+    const char *status_channel;   /* channel the receipts, USSD or voice step came in on (borrowed) */
     int run_jobs;          /* 1: also run the timed jobs (pipeline_run_jobs) after this batch */
+    struct pipeline_ussd *ussd;   /* a USSD step to run, or NULL (owned) */
+    struct pipeline_voice *voice; /* a voice step to run, or NULL (owned) */
     int64_t *inbox_ids;    /* out: one per message (allocated by pipeline_batch, owned by the job) */
     int *duplicate;        /* out: 1 when that message was already stored */
     int ok;                /* out: 1 when every message of the job is committed */

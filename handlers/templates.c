@@ -75,6 +75,8 @@ static const struct tmpl_def builtin[] = {
      "${priority}案件${case}，类别${cat}，地点${place}。请立即核实处理，并回复QR ${case}确认。"},
     {"case_village_notice", "case,priority",
      "本村有儿童情况被报告，案件${case}（${priority}），相关部门正在处理。请配合工作，关注孩子安全，勿外传。"},
+    /* to the responders alerted of a case, once its caller's recording is stored */
+    {"case_recording", "case", "案件${case}有一段语音描述，请在系统中收听。"},
     /* ---- case actions ---- */
     {"case_missing", "fmt", "缺少10位案件号。格式：${fmt}"},
     {"case_format", "fmt", "案件号应为10位数字，如2403150001。格式：${fmt}"},

@@ -26,6 +26,21 @@
  * messageId; another recipient status fails with that status (a
  * blacklisted recipient as an opt-out); 429, 5xx and no answer are retried;
  * every other status fails. Pure translation: no I/O, no state.
+ *
+ * USSD (providers.md §3.4): a form POST of sessionId, serviceCode,
+ * phoneNumber, networkCode and text (every input so far joined by '*',
+ * "" on the first step); sessionId and phoneNumber are required, text is
+ * capped at AT_USSD_TEXT_MAX bytes. The answer is 200 text/plain, "CON "
+ * or "END " and the screen.
+ *
+ * Voice (providers.md §3.5): each step of a call POSTs isActive,
+ * sessionId, callerNumber, destinationNumber and, after a GetDigits or a
+ * Record, dtmfDigits or recordingUrl; the last request (isActive=0) is
+ * the call's end (final) with durationInSeconds. render_voice writes AT's
+ * voice XML: Say (voice woman), GetDigits with one nested Say, Record
+ * with its prompt nested, Dial, Redirect; every callbackUrl and Redirect
+ * carries ?token= like the number's own callback URL. AT has no Hangup:
+ * the call ends where the action list ends. Answered as application/xml.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +287,206 @@ static int parse_send(const struct gw_channel *ch, long http_status, const char 
     return rc;
 }
 
+/* ---- USSD ------------------------------------------------------------------ */
+
+#define AT_CODE_MAX      64   /* bytes in serviceCode / networkCode */
+#define AT_USSD_TEXT_MAX 4096 /* bytes in text: every input of the session joined by '*' */
+
+static int parse_ussd(const struct gw_channel *ch, const struct prov_request *req, struct prov_ussd *out, char *err,
+                      size_t errlen)
+{
+    struct form f = {0};
+    int rc = PROV_EBADREQ;
+
+    memset(out, 0, sizeof *out);
+    if (parse_body(req, &f, err, errlen) < 0) goto done;
+    const char *sid = form_get(&f, "sessionId");
+    const char *phone = form_get(&f, "phoneNumber");
+    const char *code = form_get(&f, "serviceCode");
+    const char *net = form_get(&f, "networkCode");
+    const char *text = form_get(&f, "text");
+    if (!sid || !*sid) {
+        gw_err(err, errlen, "missing field: sessionId");
+        goto done;
+    }
+    if (!phone || !*phone) {
+        gw_err(err, errlen, "missing field: phoneNumber");
+        goto done;
+    }
+    if (prov_check_field("sessionId", sid, AT_ID_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("phoneNumber", phone, AT_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("serviceCode", code, AT_CODE_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("networkCode", net, AT_CODE_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("text", text, AT_USSD_TEXT_MAX, 0, err, errlen) < 0)
+        goto done;
+
+    out->session_id = gw_strdup(sid);
+    out->phone = gw_strdup(phone);
+    out->service_code = code && *code ? gw_strdup(code) : NULL;
+    out->text = gw_strdup(text ? text : ""); /* "" on the first step */
+    rc = PROV_OK;
+done:
+    form_free(&f);
+    return rc;
+}
+
+static void render_ussd(const struct gw_channel *ch, int end, const char *screen, struct prov_response *resp)
+{
+    resp->status = 200;
+    resp->content_type = "text/plain; charset=utf-8";
+    gw_buf_reset(&resp->body);
+    gw_buf_puts(&resp->body, end ? "END " : "CON ");
+    gw_buf_puts(&resp->body, screen ? screen : "");
+}
+
+/* ---- voice ----------------------------------------------------------------- */
+
+#define AT_DIGITS_MAX  64         /* bytes in dtmfDigits */
+#define AT_URL_MAX     1024       /* bytes in recordingUrl */
+#define AT_SECONDS_MAX 604800L    /* a week: larger durations are not believed */
+
+static char *dup_nonempty(const char *s) { return s && *s ? gw_strdup(s) : NULL; }
+
+static int parse_voice(const struct gw_channel *ch, const struct prov_request *req, struct prov_voice *out,
+                       char *err, size_t errlen)
+{
+    struct form f = {0};
+    int rc = PROV_EBADREQ;
+
+    memset(out, 0, sizeof *out);
+    if (parse_body(req, &f, err, errlen) < 0) goto done;
+    const char *sid = form_get(&f, "sessionId");
+    const char *from = form_get(&f, "callerNumber");
+    const char *to = form_get(&f, "destinationNumber");
+    const char *digits = form_get(&f, "dtmfDigits");
+    const char *rec = form_get(&f, "recordingUrl");
+    const char *active = form_get(&f, "isActive");
+    const char *status = form_get(&f, "status");
+    const char *dur = form_get(&f, "durationInSeconds");
+    if (!sid || !*sid) {
+        gw_err(err, errlen, "missing field: sessionId");
+        goto done;
+    }
+    if (prov_check_field("sessionId", sid, AT_ID_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("callerNumber", from, AT_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("destinationNumber", to, AT_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("dtmfDigits", digits, AT_DIGITS_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("recordingUrl", rec, AT_URL_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("status", status, AT_STATUS_MAX, 1, err, errlen) < 0)
+        goto done;
+
+    long secs = -1;
+    if (dur && gw_parse_long(dur, 0, AT_SECONDS_MAX, &secs) < 0) secs = -1;
+    out->call_id = gw_strdup(sid);
+    out->from = gw_strdup(from ? from : "");
+    out->to = dup_nonempty(to);
+    out->digits = dup_nonempty(digits);
+    out->recording_url = dup_nonempty(rec); /* "" when nothing was recorded */
+    out->call_status = dup_nonempty(status);
+    out->final = active && !strcmp(active, "0");
+    /* The final request's duration is the call's; a recording's own length is not given. */
+    out->duration = out->final ? secs : -1;
+    out->recording_duration = -1;
+    rc = PROV_OK;
+done:
+    form_free(&f);
+    return rc;
+}
+
+/* Appends s with the five XML special characters escaped. */
+static void xml_put(struct gw_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': gw_buf_puts(b, "&amp;"); break;
+        case '<': gw_buf_puts(b, "&lt;"); break;
+        case '>': gw_buf_puts(b, "&gt;"); break;
+        case '"': gw_buf_puts(b, "&quot;"); break;
+        case '\'': gw_buf_puts(b, "&apos;"); break;
+        default: gw_buf_putc(b, *s);
+        }
+    }
+}
+
+/* Appends the escaped URL of step `next`, with the channel's token: AT
+ * signs nothing, so every callback must bring it back. */
+static void step_url(struct gw_buf *b, const struct gw_channel *ch, const char *step_base, const char *next)
+{
+    struct gw_buf u = {0};
+    const char *token = ch ? gw_channel_key(ch, "token") : NULL;
+    gw_buf_puts(&u, step_base);
+    gw_buf_puts(&u, next);
+    if (token && *token) {
+        gw_buf_puts(&u, "?token=");
+        form_put_encoded(&u, token, 0);
+    }
+    xml_put(b, gw_buf_cstr(&u));
+    gw_buf_free(&u);
+}
+
+static void say(struct gw_buf *b, const char *text)
+{
+    gw_buf_puts(b, "<Say voice=\"woman\">");
+    xml_put(b, text);
+    gw_buf_puts(b, "</Say>");
+}
+
+static void render_voice(const struct gw_channel *ch, const struct voice_doc *doc, const char *step_base,
+                         struct prov_response *resp)
+{
+    struct gw_buf *b = &resp->body;
+    resp->status = 200;
+    resp->content_type = "application/xml";
+    gw_buf_reset(b);
+    gw_buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    if (!doc || doc->n <= 0) {
+        gw_buf_puts(b, "<Response/>");
+        return;
+    }
+    gw_buf_puts(b, "<Response>");
+    for (int i = 0; i < doc->n && i < VOICE_MAX_VERBS; i++) {
+        const struct voice_verb *v = &doc->v[i];
+        switch (v->kind) {
+        case VOICE_SAY: say(b, v->text); break;
+        case VOICE_GATHER:
+            gw_buf_puts(b, "<GetDigits");
+            if (v->num_digits > 0) gw_buf_printf(b, " numDigits=\"%d\"", v->num_digits);
+            if (v->timeout > 0) gw_buf_printf(b, " timeout=\"%d\"", v->timeout);
+            gw_buf_puts(b, " finishOnKey=\"#\" callbackUrl=\"");
+            step_url(b, ch, step_base, v->next);
+            gw_buf_puts(b, "\">");
+            if (v->text[0]) say(b, v->text); /* AT takes exactly one nested Say */
+            gw_buf_puts(b, "</GetDigits>");
+            break;
+        case VOICE_RECORD:
+            gw_buf_puts(b, "<Record finishOnKey=\"#\"");
+            if (v->max_length > 0) gw_buf_printf(b, " maxLength=\"%d\"", v->max_length);
+            gw_buf_puts(b, " trimSilence=\"true\" playBeep=\"true\" callbackUrl=\"");
+            step_url(b, ch, step_base, v->next);
+            gw_buf_puts(b, "\">");
+            if (v->text[0]) say(b, v->text);
+            gw_buf_puts(b, "</Record>");
+            break;
+        case VOICE_DIAL:
+            gw_buf_puts(b, "<Dial phoneNumbers=\"");
+            xml_put(b, v->number);
+            gw_buf_puts(b, "\"/>");
+            break;
+        case VOICE_HANGUP:
+            /* AT has no Hangup: the call ends when the actions run out, so
+             * nothing after it is sent. */
+            i = doc->n;
+            break;
+        case VOICE_REDIRECT:
+            gw_buf_puts(b, "<Redirect>");
+            step_url(b, ch, step_base, v->next);
+            gw_buf_puts(b, "</Redirect>");
+            break;
+        }
+    }
+    gw_buf_puts(b, "</Response>");
+}
+
 const struct provider_ops prov_africastalking = {
     .name = "africastalking",
     .required_keys = required_keys,
@@ -283,4 +498,8 @@ const struct provider_ops prov_africastalking = {
     .render_status_ack = render_status_ack,
     .build_send = build_send,
     .parse_send = parse_send,
+    .parse_ussd = parse_ussd,
+    .render_ussd = render_ussd,
+    .parse_voice = parse_voice,
+    .render_voice = render_voice,
 };

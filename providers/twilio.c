@@ -1,4 +1,4 @@
-/* providers/twilio.c - Twilio SMS: signature, inbound messages, status callbacks, the Messages API.
+/* providers/twilio.c - Twilio: signature, inbound SMS, status callbacks, the Messages API, voice (TwiML).
  *
  * Follows providers.md §2.1-2.6. A webhook is a form POST (or, when the
  * number is configured so, a GET whose parameters are in the query). The
@@ -22,6 +22,18 @@
  * retried; other statuses fail, JSON "code" 21610 as an opt-out. A 2xx
  * without a sid fails: Twilio took the request, so a retry could send the
  * message twice. Pure translation: no I/O, no state.
+ *
+ * Voice (providers.md §2.7-2.8): every request of a call (the number's
+ * Voice URL <public_url>/hooks/<channel>/voice, each action URL
+ * .../voice/<step>, and the call-status callback, pointed at the Voice
+ * URL) is signed as SMS are, and verify runs first. parse_voice reads
+ * CallSid, From (else Caller), To, Digits ("hangup" after a <Record> is no
+ * key), RecordingUrl, RecordingDuration, CallStatus and CallDuration; the
+ * call is over (final) when CallStatus is completed, busy, failed,
+ * no-answer or canceled. render_voice writes TwiML: Say in cmn-CN (the tag
+ * Twilio lists for Mandarin), Gather of DTMF with its prompt nested, the
+ * prompt then Record (which cannot nest one), Dial, Hangup and Redirect;
+ * text and URLs are XML-escaped.
  */
 #include "twilio.h"
 
@@ -480,6 +492,219 @@ done:
     return rc;
 }
 
+/* ---- voice ----------------------------------------------------------------- */
+
+#define TWILIO_DIGITS_MAX 64   /* bytes in Digits */
+#define TWILIO_URL_MAX    1024 /* bytes in RecordingUrl */
+#define TWILIO_SECONDS_MAX 604800L /* a week: larger durations are not believed */
+
+/* CallStatus words after which the call is over (providers.md §2.7). */
+static int is_final_call_status(const char *s)
+{
+    static const char *const fin[] = {"completed", "busy", "failed", "no-answer", "canceled", NULL};
+    for (size_t i = 0; s && fin[i]; i++)
+        if (!strcmp(s, fin[i])) return 1;
+    return 0;
+}
+
+/* A whole number of seconds, or -1 when absent or not believable. */
+static long seconds(const char *s)
+{
+    long v;
+    return s && gw_parse_long(s, 0, TWILIO_SECONDS_MAX, &v) == 0 ? v : -1;
+}
+
+static char *dup_nonempty(const char *s) { return s && *s ? gw_strdup(s) : NULL; }
+
+static int parse_voice(const struct gw_channel *ch, const struct prov_request *req, struct prov_voice *out,
+                       char *err, size_t errlen)
+{
+    struct form f = {0};
+    int rc = PROV_EBADREQ;
+
+    memset(out, 0, sizeof *out);
+    if (is_get(req)) {
+        const char *q = req->query ? req->query : "";
+        if (form_parse(q, strlen(q), &f, err, errlen) < 0) goto done;
+    } else {
+        if (!is_form(req)) {
+            gw_err(err, errlen, "unsupported content type");
+            goto done;
+        }
+        if (form_parse(req->body, req->body_len, &f, err, errlen) < 0) goto done;
+    }
+    const char *sid = form_get(&f, "CallSid");
+    const char *from = form_get(&f, "From");
+    if (!from || !*from) from = form_get(&f, "Caller");
+    const char *to = form_get(&f, "To");
+    const char *digits = form_get(&f, "Digits");
+    const char *rec = form_get(&f, "RecordingUrl");
+    const char *status = form_get(&f, "CallStatus");
+    if (!sid || !*sid) {
+        gw_err(err, errlen, "missing field: CallSid");
+        goto done;
+    }
+    if (prov_check_field("CallSid", sid, TWILIO_SID_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("From", from, TWILIO_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("To", to, TWILIO_ADDR_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("Digits", digits, TWILIO_DIGITS_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("RecordingUrl", rec, TWILIO_URL_MAX, 1, err, errlen) < 0 ||
+        prov_check_field("CallStatus", status, TWILIO_STATUS_MAX, 1, err, errlen) < 0)
+        goto done;
+
+    out->call_id = gw_strdup(sid);
+    out->from = gw_strdup(from ? from : "");
+    out->to = dup_nonempty(to);
+    /* After <Record>, Digits is the key that stopped it, or "hangup". */
+    out->digits = digits && strcmp(digits, "hangup") ? dup_nonempty(digits) : NULL;
+    out->recording_url = dup_nonempty(rec);
+    out->call_status = dup_nonempty(status);
+    out->duration = seconds(form_get(&f, "CallDuration"));
+    out->recording_duration = seconds(form_get(&f, "RecordingDuration"));
+    out->final = is_final_call_status(status);
+    rc = PROV_OK;
+done:
+    form_free(&f);
+    return rc;
+}
+
+/* Appends s with the five XML special characters escaped. */
+static void xml_put(struct gw_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': gw_buf_puts(b, "&amp;"); break;
+        case '<': gw_buf_puts(b, "&lt;"); break;
+        case '>': gw_buf_puts(b, "&gt;"); break;
+        case '"': gw_buf_puts(b, "&quot;"); break;
+        case '\'': gw_buf_puts(b, "&apos;"); break;
+        default: gw_buf_putc(b, *s);
+        }
+    }
+}
+
+/* Appends the escaped URL of step `next`. */
+static void step_url(struct gw_buf *b, const char *step_base, const char *next)
+{
+    xml_put(b, step_base);
+    xml_put(b, next);
+}
+
+static void say(struct gw_buf *b, const char *text)
+{
+    gw_buf_puts(b, "<Say language=\"cmn-CN\">");
+    xml_put(b, text);
+    gw_buf_puts(b, "</Say>");
+}
+
+static void render_voice(const struct gw_channel *ch, const struct voice_doc *doc, const char *step_base,
+                         struct prov_response *resp)
+{
+    struct gw_buf *b = &resp->body;
+    resp->status = 200;
+    resp->content_type = "text/xml";
+    gw_buf_reset(b);
+    if (!doc || doc->n <= 0) {
+        gw_buf_append(b, twiml_empty, sizeof twiml_empty - 1);
+        return;
+    }
+    gw_buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>");
+    for (int i = 0; i < doc->n && i < VOICE_MAX_VERBS; i++) {
+        const struct voice_verb *v = &doc->v[i];
+        switch (v->kind) {
+        case VOICE_SAY: say(b, v->text); break;
+        case VOICE_GATHER:
+            gw_buf_puts(b, "<Gather input=\"dtmf\"");
+            if (v->num_digits > 0) gw_buf_printf(b, " numDigits=\"%d\"", v->num_digits);
+            else gw_buf_puts(b, " finishOnKey=\"#\"");
+            if (v->timeout > 0) gw_buf_printf(b, " timeout=\"%d\"", v->timeout);
+            gw_buf_puts(b, " action=\"");
+            step_url(b, step_base, v->next);
+            gw_buf_puts(b, "\">");
+            if (v->text[0]) say(b, v->text);
+            gw_buf_puts(b, "</Gather>");
+            break;
+        case VOICE_RECORD:
+            /* <Record> holds no prompt of its own: the prompt is said first. */
+            if (v->text[0]) say(b, v->text);
+            gw_buf_puts(b, "<Record");
+            if (v->max_length > 0) gw_buf_printf(b, " maxLength=\"%d\"", v->max_length);
+            if (v->timeout > 0) gw_buf_printf(b, " timeout=\"%d\"", v->timeout);
+            gw_buf_puts(b, " finishOnKey=\"#\" action=\"");
+            step_url(b, step_base, v->next);
+            gw_buf_puts(b, "\"/>");
+            break;
+        case VOICE_DIAL:
+            gw_buf_puts(b, "<Dial>");
+            xml_put(b, v->number);
+            gw_buf_puts(b, "</Dial>");
+            break;
+        case VOICE_HANGUP: gw_buf_puts(b, "<Hangup/>"); break;
+        case VOICE_REDIRECT:
+            gw_buf_puts(b, "<Redirect>");
+            step_url(b, step_base, v->next);
+            gw_buf_puts(b, "</Redirect>");
+            break;
+        }
+    }
+    gw_buf_puts(b, "</Response>");
+}
+
+/* ---- recordings -------------------------------------------------------------- */
+
+/* 1 when url is on the origin (scheme://host[:port]) of base. */
+static int same_origin(const char *url, const char *base)
+{
+    const char *sep = strstr(base, "://");
+    if (!sep) return 0;
+    size_t n = strcspn(sep + 3, "/?#") + (size_t)(sep + 3 - base);
+    if (strncasecmp(url, base, n) != 0) return 0;
+    char next = url[n];
+    return next == '\0' || next == '/' || next == '?' || next == '#';
+}
+
+/* The GET of a RecordingUrl. Twilio serves a recording at the URL as given
+ * as WAV, and with ".mp3" appended as MP3 (providers.md §2.7; mailroom does
+ * the same): about a tenth of the size, so ".mp3" is appended when the
+ * URL's last path segment has no extension. Accounts may require HTTP
+ * Basic account_sid:auth_token for media: it is sent, but only to Twilio's
+ * API host or the channel's own `url` base, never to another host (such a
+ * URL is fetched without credentials). */
+static int build_fetch(const struct gw_channel *ch, const char *url, struct prov_http *out, char *err,
+                       size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!url || !*url) {
+        gw_err(err, errlen, "no recording URL");
+        return PROV_EBADREQ;
+    }
+    size_t end = strcspn(url, "?#");
+    const char *sep = strstr(url, "://");
+    const char *path = sep ? strchr(sep + 3, '/') : NULL;
+    int add_ext = 0;
+    if (path && path < url + end) {
+        const char *seg = path;
+        for (const char *p = path; p < url + end; p++)
+            if (*p == '/') seg = p + 1;
+        add_ext = seg < url + end && !memchr(seg, '.', (size_t)(url + end - seg));
+    }
+    struct gw_buf b = {0};
+    gw_buf_append(&b, url, end);
+    if (add_ext) gw_buf_puts(&b, ".mp3");
+    gw_buf_puts(&b, url + end);
+    out->url = gw_buf_steal(&b);
+    out->method = "GET";
+    const char *sid = gw_channel_key(ch, "account_sid");
+    const char *token = gw_channel_key(ch, "auth_token");
+    if (sid && *sid && token && *token &&
+        (same_origin(url, twilio_api) || (ch->url && *ch->url && same_origin(url, ch->url)))) {
+        struct gw_buf up = {0};
+        gw_buf_printf(&up, "%s:%s", sid, token);
+        out->userpwd = gw_buf_steal(&up);
+    }
+    return PROV_OK;
+}
+
 const struct provider_ops prov_twilio = {
     .name = "twilio",
     .required_keys = required_keys,
@@ -491,4 +716,7 @@ const struct provider_ops prov_twilio = {
     .render_status_ack = render_status_ack,
     .build_send = build_send,
     .parse_send = parse_send,
+    .parse_voice = parse_voice,
+    .render_voice = render_voice,
+    .build_fetch = build_fetch,
 };

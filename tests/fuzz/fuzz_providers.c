@@ -24,35 +24,39 @@
  *   invalid UTF-8 included). A short input reads as zeros and "".
  *
  * Every hook runs whatever verify said: providers must be safe on requests
- * nobody checked. The body reaches the providers as the server hands it
- * over (a heap copy with a NUL after body_len), and as a send answer of
- * exactly len bytes with no NUL after it. Besides "no crash, no leak, no
- * UB", it asserts what the server and the sender rely on: return codes
- * within each hook's documented set; every parsed message with a
- * non-empty provider_id and from, a text, all UTF-8 and within the
- * providers' field caps, identifiers free of control characters; every
- * receipt with a raw_status and an id or a ref; answers that are 200 with
- * a content type; a built request with a URL, well-formed header lines
- * and no raw control bytes in its body; parse_send's msg_id terminated
- * inside its buffer.
+ * nobody checked. Providers with USSD or voice hooks get the same request
+ * there too. The body reaches the providers as the server hands it over
+ * (a heap copy with a NUL after body_len), and as a send answer of exactly
+ * len bytes with no NUL after it. Besides "no crash, no leak, no UB", it
+ * asserts what the server and the sender rely on: return codes within
+ * each hook's documented set; verify accepting every request the harness
+ * authenticated as the provider would (Vonage's sig is computed here from
+ * the spec), and a token check passing only with the channel's token;
+ * every parsed message with a non-empty provider_id and from, a text, all
+ * UTF-8 and within the providers' field caps, identifiers free of control
+ * characters; every receipt with a raw_status and an id or a ref; answers
+ * that are 200 with a content type; a built request with a URL,
+ * well-formed header lines and no raw control bytes in its body;
+ * parse_send's msg_id terminated inside its buffer.
  *
  * Build and run (from the repository root): `make fuzz FUZZ_SECONDS=120`
  * builds every tests/fuzz/fuzz_*.c with the library sources and runs each
- * on build-fuzz/<name>.corpus. By hand:
+ * on build-fuzz/<name>.corpus. By hand, with only what the providers need
+ * (FUZZ_PROVIDERS_STANDALONE supplies the one config lookup they call, so
+ * the rest of the gateway need not link):
  *
- *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *       -fno-sanitize-recover=undefined tests/fuzz/fuzz_providers.c \
- *       $(find gateway providers handlers db -name '*.c' ! -path gateway/main.c) \
- *       $(pkg-config --cflags --libs libmicrohttpd sqlite3 libcurl libevent \
- *         libevent_pthreads jansson libcrypto inih) -lcsv -lm -pthread \
- *       -o build-fuzz/fuzz_providers
+ *   clang -std=c11 -D_GNU_SOURCE -DFUZZ_PROVIDERS_STANDALONE -g -O1 \
+ *       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+ *       tests/fuzz/fuzz_providers.c providers/[a-z]*.c gateway/util.c gateway/message.c \
+ *       $(pkg-config --cflags --libs jansson libcrypto) -o build-fuzz/fuzz_providers
  *   mkdir -p build-fuzz/fuzz_providers.corpus
  *   build-fuzz/fuzz_providers -max_len=4096 build-fuzz/fuzz_providers.corpus
  *
  * Seeds: when the first corpus directory on the command line is empty,
  * LLVMFuzzerInitialize fills it from the fixtures (tests/fixtures/<provider>/
- * *.http, or $FIXTURE_DIR), each request once as written and once
- * authenticated by the harness, plus one typical send answer per provider.
+ * *.http, or $FIXTURE_DIR), each request as written and, when it carries
+ * no credentials, once more authenticated by the harness; plus a typical
+ * send answer for each provider.
  * The channels below use the fixtures' secrets and tokens, so the signed
  * fixtures verify as they are. Set FUZZ_NO_SEEDS=1 to start from nothing.
  */
@@ -88,6 +92,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- channels --------------------------------------------------------------- */
+
+#ifdef FUZZ_PROVIDERS_STANDALONE
+/* The lookup of gateway/config.c, for builds without the config loader. */
+const char *gw_channel_key(const struct gw_channel *ch, const char *key)
+{
+    for (size_t i = 0; i < ch->nkeys; i++)
+        if (!strcmp(ch->keys[i].key, key)) return ch->keys[i].value;
+    return NULL;
+}
+#endif
 
 /* One channel per row; a provider's rows are its variants, in order. */
 struct chan_def {
@@ -217,7 +231,10 @@ struct input {
 };
 enum { F_URL, F_QUERY, F_XSIG, F_TWSIG, F_CT, F_TO, F_TEXT, F_TVARS, F_VARS };
 
-static uint32_t le32(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint32_t le32(const uint8_t *p)
+{
+    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 static void input_split(const uint8_t *data, size_t size, struct input *in)
 {
@@ -267,10 +284,16 @@ static const char *hdr_lookup(const struct prov_request *req, const char *name)
     return NULL;
 }
 
-static const char *query_param(const char *query, const char *name, struct form *f)
+/* 1 when query decodes and its first `name` equals value (value NULL:
+ * when it has no `name` at all). */
+static int query_has(const char *query, const char *name, const char *value)
 {
-    if (form_parse(query, strlen(query), f, NULL, 0) < 0) return NULL;
-    return form_get(f, name);
+    struct form f = {0};
+    if (form_parse(query, strlen(query), &f, NULL, 0) < 0) return 0;
+    const char *got = form_get(&f, name);
+    int ok = value ? got && !strcmp(got, value) : !got;
+    form_free(&f);
+    return ok;
 }
 
 /* Appends "&name=value" (no '&' when q is empty), value percent-encoded. */
@@ -306,27 +329,32 @@ static void form_push(struct form *f, const char *name, const char *value, size_
     p->value_len = vlen;
 }
 
-/* Vonage's `sig` (providers.md §4.2) over query q and the body of req, for
- * the channel's signature_secret and method, appended to q; a `timestamp`
- * of now first when q has none. Leaves q as it is when the request cannot
- * be signed (no secret, an unknown method, an undecodable part). */
-static void vonage_sign(const struct gw_channel *ch, const struct prov_request *req, struct gw_buf *q)
+/* Vonage's `sig` (providers.md §4.2, written here from the spec, not taken
+ * from the provider) over query q and the body of req, for the channel's
+ * signature_secret and method, appended to q; a `timestamp` of now first
+ * when q has none. Leaves q as it is when the request cannot be signed (no
+ * secret, an unknown method, an undecodable part). Returns 1 when the
+ * request is one Vonage could have sent (now a plain unix time, every name
+ * once, `timestamp` and `sig` ours alone, within the parameter cap), which
+ * verify must then accept; 0 otherwise. */
+static int vonage_sign(const struct gw_channel *ch, const struct prov_request *req, struct gw_buf *q)
 {
     static const char *const methods[] = {"md5hash", "md5", "sha1", "sha256", "sha512"};
     const char *secret = gw_channel_key(ch, "signature_secret");
     const char *mname = gw_channel_key(ch, "signature_method");
-    int method = -1;
-    if (!secret || !*secret) return;
+    int method = -1, genuine = 0;
+    if (!secret || !*secret) return 0;
     for (int i = 0; i < 5; i++)
         if (!mname || !*mname ? i == 0 : !strcasecmp(mname, methods[i])) method = i;
-    if (method < 0) return;
+    if (method < 0) return 0;
 
     struct form f = {0}, body = {0};
     struct gw_buf base = {0}, tq = {0};
     json_t *root = NULL;
     gw_buf_append(&tq, q->p ? q->p : "", q->len);
     if (form_parse(gw_buf_cstr(&tq), tq.len, &f, NULL, 0) < 0) goto done;
-    if (!form_find(&f, "timestamp")) {
+    int own_timestamp = !form_find(&f, "timestamp");
+    if (own_timestamp) {
         char ts[24];
         snprintf(ts, sizeof ts, "%lld", req->now);
         query_add(&tq, "timestamp", ts);
@@ -340,7 +368,7 @@ static void vonage_sign(const struct gw_channel *ch, const struct prov_request *
             for (size_t i = 0; i < body.n; i++) form_push(&f, body.v[i].name, body.v[i].value, body.v[i].value_len);
         } else {
             root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
-            if (!json_is_object(root)) goto done;
+            if (!json_is_object(root) || json_object_size(root) > FORM_MAX_PARAMS) goto done;
             const char *k;
             json_t *v;
             json_object_foreach(root, k, v) {
@@ -359,8 +387,13 @@ static void vonage_sign(const struct gw_channel *ch, const struct prov_request *
         }
     }
     form_sort(&f);
+    genuine = own_timestamp && req->now >= 0 && f.n + 1 <= FORM_MAX_PARAMS;
     for (size_t i = 0; i < f.n; i++) {
-        if (!strcmp(f.v[i].name, "sig")) continue;
+        if (i > 0 && !strcmp(f.v[i].name, f.v[i - 1].name)) genuine = 0; /* sorted: repeats are adjacent */
+        if (!strcmp(f.v[i].name, "sig")) {
+            genuine = 0; /* the input's own sig would be read along with ours */
+            continue;
+        }
         gw_buf_putc(&base, '&');
         gw_buf_puts(&base, f.v[i].name);
         gw_buf_putc(&base, '=');
@@ -394,6 +427,7 @@ done:
     gw_buf_free(&tq);
     form_free(&body);
     form_free(&f);
+    return genuine;
 }
 
 /* ---- invariants --------------------------------------------------------------- */
@@ -536,7 +570,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct prov_request req = {0};
     struct hdrs hdrs = {{"X-Signature", "X-Twilio-Signature", "Content-Type"}, {NULL, NULL, NULL}};
     struct gw_buf query = {0}, url = {0};
-    struct form qf = {0};
+    int genuine = 0; /* the harness authenticated a request verify must accept */
     char sig[2 * PC_SHA256_LEN + 1], twsig[PROV_TWILIO_SIG_LEN + 1];
     req.method = in.rflags & 2 ? "GET" : "POST";
     req.content_type = (in.rflags >> 2 & 3) == 3 ? in.field[F_CT] : ctypes[in.rflags >> 2 & 3];
@@ -560,14 +594,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             gw_buf_append(&t, query.p ? query.p : "", query.len);
             gw_buf_free(&query);
             query = t;
+            genuine = *token && query_has(gw_buf_cstr(&query), "token", token);
         } else if (!strcmp(ops->name, "twilio") && !(in.rflags & 2) && !twilio_form) {
             unsigned char d[PC_SHA256_LEN];
             char hex[2 * PC_SHA256_LEN + 1];
             assert(pc_sha256(in.body, in.body_len, d) == 0);
             gw_hex(d, sizeof d, hex);
+            genuine = query_has(gw_buf_cstr(&query), "bodySHA256", NULL);
             query_add(&query, "bodySHA256", hex);
+            genuine = genuine && query_has(gw_buf_cstr(&query), "bodySHA256", hex);
         } else if (!strcmp(ops->name, "vonage")) {
-            vonage_sign(ch, &req, &query);
+            genuine = vonage_sign(ch, &req, &query);
         }
     }
     req.query = gw_buf_cstr(&query);
@@ -587,14 +624,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         assert(pc_hmac_sha256(secret, strlen(secret), in.body, in.body_len, mac) == 0);
         gw_hex(mac, sizeof mac, sig);
         hdrs.value[0] = sig;
+        genuine = *secret != '\0';
     }
     const char *auth_token = gw_channel_key(ch, "auth_token");
-    if (authenticate && !strcmp(ops->name, "twilio") && auth_token) {
+    if (authenticate && !strcmp(ops->name, "twilio")) {
         struct form params = {0};
         int is_get = in.rflags & 2;
-        if (is_get || !twilio_form || form_parse(in.body, in.body_len, &params, NULL, 0) == 0) {
+        if (auth_token && (is_get || !twilio_form || form_parse(in.body, in.body_len, &params, NULL, 0) == 0)) {
             assert(prov_twilio_signature(auth_token, req.url, !is_get && twilio_form ? &params : NULL, twsig) == 0);
             hdrs.value[1] = twsig;
+            genuine = *auth_token && (is_get || twilio_form || genuine);
+        } else {
+            genuine = 0;
         }
         form_free(&params);
     }
@@ -604,11 +645,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int v = ops->verify ? ops->verify(ch, &req, err, errlen) : PROV_OK;
     assert(v == PROV_OK || v == PROV_EFORBIDDEN || v == PROV_EBADREQ);
     check_err(err, errlen);
-    if (v == PROV_OK && gw_channel_key(ch, "token")) {
-        /* a token check passes only with the channel's token in the query */
-        const char *t = query_param(req.query, "token", &qf);
-        assert(t && !strcmp(t, gw_channel_key(ch, "token")));
-    }
+    /* A genuine request passes; a token check passes only with the token. */
+    assert(!authenticate || !genuine || v == PROV_OK);
+    if (v == PROV_OK && gw_channel_key(ch, "token")) assert(query_has(req.query, "token", gw_channel_key(ch, "token")));
 
     struct prov_response resp = {0};
     if (!status_hook && ops->parse_sms) {
@@ -641,6 +680,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         prov_statusv_free(&sv);
     }
     gw_buf_free(&resp.body);
+
+    /* USSD and voice webhooks, where the provider has them: the same request. */
+    if (ops->parse_ussd) {
+        struct prov_ussd u = {0};
+        if (err) err[0] = '\0';
+        int rc = ops->parse_ussd(ch, &req, &u, err, errlen);
+        assert(rc == PROV_OK || rc == PROV_EBADREQ);
+        check_err(err, errlen);
+        if (rc == PROV_OK) {
+            check_str(u.session_id, CAP_ID, 1, NON_EMPTY);
+            check_str(u.phone, CAP_ADDR, 1, OPTIONAL);
+            check_str(u.service_code, CAP_ADDR, 1, OPTIONAL);
+            check_str(u.text, CAP_TEXT, 0, NON_NULL);
+        }
+        if (ops->render_ussd) {
+            struct prov_response ur = {0};
+            ops->render_ussd(ch, in.sflags & 1, in.field[F_TEXT], &ur);
+            assert(ur.content_type && (!ur.body.p || strlen(ur.body.p) == ur.body.len));
+            gw_buf_free(&ur.body);
+        }
+        prov_ussd_clear(&u);
+    }
+    if (ops->parse_voice) {
+        struct prov_voice pv = {0};
+        if (err) err[0] = '\0';
+        int rc = ops->parse_voice(ch, &req, &pv, err, errlen);
+        assert(rc == PROV_OK || rc == PROV_EBADREQ);
+        check_err(err, errlen);
+        if (rc == PROV_OK) {
+            check_str(pv.call_id, CAP_ID, 1, NON_EMPTY);
+            check_str(pv.from, CAP_ADDR, 1, OPTIONAL);
+            check_str(pv.to, CAP_ADDR, 1, OPTIONAL);
+            check_str(pv.digits, CAP_ADDR, 1, OPTIONAL);
+            check_str(pv.recording_url, CAP_TEXT, 1, OPTIONAL);
+            check_str(pv.call_status, CAP_WORD, 1, OPTIONAL);
+            assert(pv.final == 0 || pv.final == 1);
+        }
+        prov_voice_clear(&pv);
+    }
 
     /* One send: the message from the input, the body as the API's answer. */
     if (ops->build_send) {
@@ -688,7 +766,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(msg_id);
     }
 
-    form_free(&qf);
     gw_buf_free(&url);
     gw_buf_free(&query);
     input_free(&in);
@@ -713,7 +790,10 @@ static void seed_encode(struct gw_buf *out, unsigned provider, unsigned rflags, 
     for (int i = 0; i < 4; i++) h[9 + i] = (uint8_t)(udn >> (8 * i));
     gw_buf_reset(out);
     gw_buf_append(out, h, sizeof h);
-    for (int i = 0; i < FUZZ_NFIELDS; i++) gw_buf_append(out, field[i] ? field[i] : "", strlen(field[i] ? field[i] : "") + 1);
+    for (int i = 0; i < FUZZ_NFIELDS; i++) {
+        const char *f = field[i] ? field[i] : "";
+        gw_buf_append(out, f, strlen(f) + 1);
+    }
     gw_buf_append(out, body, body_len);
 }
 
@@ -808,7 +888,8 @@ static void seed_fixture(const char *dir, unsigned provider, const char *path, c
 
     unsigned rflags = (unsigned)status_kind | (!strcmp(method_name, "GET") ? 2u : 0u) | (ct[0] ? 3u : 2u) << 2 |
                       (unsigned)variant << 5;
-    const char *field[FUZZ_NFIELDS] = {url, query, xsig, twsig, ct, "+8613800000011", "hello", "name", "{\"name\":\"x\"}"};
+    const char *field[FUZZ_NFIELDS] = {url,   query,  xsig, twsig, ct, "+8613800000011",
+                                       "hello", "name", "{\"name\":\"x\"}"};
     struct gw_buf b = {0};
     char name[512];
     seed_encode(&b, provider, rflags, 0x40, 200, now, field, p, body_len);

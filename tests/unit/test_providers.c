@@ -189,6 +189,47 @@ static void check_ack(const char *prov, int is_status, const struct outcome *o)
     }
 }
 
+/* A USSD fixture (kind: ussd): verify, then parse_ussd, checked against
+ * session_id, phone, service_code ("-" for none) and text; a 200 renders
+ * both answers. */
+static void check_ussd_fixture(const struct provider_ops *ops, const struct gw_channel *ch,
+                               const struct prov_request *req, const struct fixture *fx)
+{
+    char err[256] = "";
+    struct prov_ussd u;
+    memset(&u, 0, sizeof u);
+    assert_non_null(ops->parse_ussd);
+    assert_non_null(ops->render_ussd);
+    int rc = ops->verify(ch, req, err, sizeof err);
+    if (rc == PROV_OK) rc = ops->parse_ussd(ch, req, &u, err, sizeof err);
+    int status = status_of(rc);
+    const char *want = fixture_expect(fx, "status");
+    if (status != atoi(want)) fail_msg("%s: status %d (%s), expected %s", fx->file, status, err, want);
+    const char *reason = fixture_expect(fx, "reason");
+    if (reason && !strstr(err, reason)) fail_msg("%s: reason \"%s\", expected \"%s\"", fx->file, err, reason);
+    if (status != 200) {
+        assert_null(u.session_id);
+        assert_true(err[0] != '\0');
+        assert_null(strstr(err, AT_TOKEN));
+        return;
+    }
+    if (!fixture_expect(fx, "session_id") || !fixture_expect(fx, "phone") || !fixture_expect(fx, "text"))
+        fail_msg("%s: a 200 USSD fixture must name session_id, phone and text", fx->file);
+    check_str(fx, "session_id", u.session_id);
+    check_str(fx, "phone", u.phone);
+    check_str(fx, "service_code", u.service_code ? u.service_code : "-");
+    check_str(fx, "text", u.text);
+    struct prov_response resp = {0};
+    ops->render_ussd(ch, 0, "儿童关爱服务\n1 报告", &resp);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(resp.content_type, "text/plain; charset=utf-8");
+    assert_string_equal(gw_buf_cstr(&resp.body), "CON 儿童关爱服务\n1 报告");
+    ops->render_ussd(ch, 1, "已收到", &resp);
+    assert_string_equal(gw_buf_cstr(&resp.body), "END 已收到");
+    gw_buf_free(&resp.body);
+    prov_ussd_clear(&u);
+}
+
 static void test_fixture(void **state)
 {
     const char *file = *state;
@@ -209,13 +250,18 @@ static void test_fixture(void **state)
     const char *status = fixture_expect(&fx, "status");
     if (!status) fail_msg("%s: no \"# status:\" expectation", file);
     const char *kind = fixture_expect(&fx, "kind");
-    if (kind && strcmp(kind, "sms") && strcmp(kind, "status")) fail_msg("%s: kind %s", file, kind);
+    if (kind && !strcmp(kind, "voice")) { /* voice fixtures are tests/unit/test_voice.c's */
+        fixture_free(&fx);
+        return;
+    }
+    if (kind && strcmp(kind, "sms") && strcmp(kind, "status") && strcmp(kind, "ussd")) fail_msg("%s: kind %s", file, kind);
     int is_status = kind && !strcmp(kind, "status");
+    int is_ussd = kind && !strcmp(kind, "ussd");
 
     /* Files the end-to-end run sends must fit its one config. */
     if (!expect_is(&fx, "e2e", "skip")) {
         char want[64];
-        snprintf(want, sizeof want, "/hooks/%s/%s", prov, is_status ? "status" : "sms");
+        snprintf(want, sizeof want, "/hooks/%s/%s", prov, is_status ? "status" : is_ussd ? "ussd" : "sms");
         if (strcmp(fx.path, want)) fail_msg("%s: path %s, expected %s for the e2e run", file, fx.path, want);
         const char *pub = fixture_expect(&fx, "public_url");
         if (pub && strcmp(pub, FIXTURE_DEFAULT_PUBLIC_URL) && strcmp(pub, FIXTURE_DEFAULT_PUBLIC_URL ":443"))
@@ -235,6 +281,11 @@ static void test_fixture(void **state)
     channel_for(ops, &fx, &tc);
     struct prov_request req;
     fixture_request(&fx, &req);
+    if (is_ussd) {
+        check_ussd_fixture(ops, &tc.ch, &req, &fx);
+        fixture_free(&fx);
+        return;
+    }
     struct outcome o;
     if (is_status)
         run_status(ops, &tc.ch, &req, &o);
@@ -1205,6 +1256,55 @@ static void test_africastalking_verify(void **state)
     assert_string_equal(err, "channel has no token");
 }
 
+/* ---- USSD steps called directly: the caps and odd shapes fixtures do not show ---- */
+
+static void test_ussd_parse_direct(void **state)
+{
+    const struct provider_ops *at = prov_find("africastalking");
+    struct gw_buf big = {0};
+    gw_buf_puts(&big, "sessionId=S1&phoneNumber=%2B8613800000001&text=");
+    for (int i = 0; i < 4096; i++) gw_buf_putc(&big, i % 2 ? '*' : '1');
+    struct gw_buf over = {0};
+    gw_buf_printf(&over, "%s1", gw_buf_cstr(&big));
+    const struct {
+        const char *body;
+        int rc;
+        const char *want; /* "session|phone|code|text" for OK, else a reason substring */
+    } cases[] = {
+        {"sessionId=S1&phoneNumber=%2B8613800000001&text=", PROV_OK, "S1|+8613800000001|-|"},
+        {"text=1%2A2&phoneNumber=13800000001&sessionId=S1&serviceCode=", PROV_OK, "S1|13800000001|-|1*2"},
+        {"sessionId=S1&phoneNumber=1&text=%E4%BD%A0*%E5%A5%BD", PROV_OK, "S1|1|-|你*好"},
+        {"sessionId=&phoneNumber=1", PROV_EBADREQ, "missing field: sessionId"},
+        {"sessionId=S%0A1&phoneNumber=1", PROV_EBADREQ, "control character in field: sessionId"},
+        {"sessionId=S1&phoneNumber=1&serviceCode=%2A1%0D%23", PROV_EBADREQ, "serviceCode"},
+        {gw_buf_cstr(&big), PROV_OK, NULL},
+        {gw_buf_cstr(&over), PROV_EBADREQ, "field too long: text"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct prov_request req = {.method = "POST", .query = "token=" AT_TOKEN, .body = cases[i].body,
+                                   .body_len = strlen(cases[i].body)};
+        struct prov_ussd u;
+        char err[128] = "";
+        int rc = at->parse_ussd(NULL, &req, &u, err, sizeof err);
+        if (rc != cases[i].rc) fail_msg("case %zu: rc %d (%s), expected %d", i, rc, err, cases[i].rc);
+        if (rc == PROV_OK && cases[i].want) {
+            char got[256];
+            snprintf(got, sizeof got, "%s|%s|%s|%s", u.session_id, u.phone, u.service_code ? u.service_code : "-",
+                     u.text);
+            if (strcmp(got, cases[i].want)) fail_msg("case %zu: \"%s\", expected \"%s\"", i, got, cases[i].want);
+        } else if (rc == PROV_OK) {
+            assert_int_equal(strlen(u.text), 4096);
+        } else {
+            assert_null(u.session_id);
+            if (!strstr(err, cases[i].want)) fail_msg("case %zu: reason \"%s\"", i, err);
+        }
+        prov_ussd_clear(&u);
+        prov_ussd_clear(&u); /* cleared twice: a no-op */
+    }
+    gw_buf_free(&big);
+    gw_buf_free(&over);
+}
+
 /* ---- the fixture loader itself ---- */
 
 static char *write_tmp(const char *data, size_t len)
@@ -1293,6 +1393,7 @@ int main(void)
         cmocka_unit_test(test_parse_send),
         cmocka_unit_test(test_parse_status_direct),
         cmocka_unit_test(test_africastalking_verify),
+        cmocka_unit_test(test_ussd_parse_direct),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
 

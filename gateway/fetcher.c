@@ -1,0 +1,814 @@
+/* gateway/fetcher.c - the recordings' fetch loop.
+ *
+ * Threads: everything here runs on the fetcher's own thread except
+ * fetcher_wake (any thread: event_active is thread-safe with
+ * evthread_use_pthreads) and fetcher_start/fetcher_stop (the main thread,
+ * before the thread starts and after it has been joined).
+ *
+ * The loop follows curl's hiperfifo pattern, as the sender does: curl tells
+ * us which sockets to watch (on_socket) and when to call it back
+ * (on_curl_timer, which only arms a libevent timer); libevent calls
+ * curl_multi_socket_action; finished transfers are collected in check_done
+ * (their easy handles freed there) and recorded by pump, which also claims
+ * and starts new ones. The slow work of a finished transfer (fsync of the
+ * file, rename, fsync of the folder, reading who was alerted) happens
+ * before pump opens its transaction; every database write of a round is
+ * one transaction: results, notices, then claims. A claim is committed
+ * before its request leaves, so after a crash the row is found "fetching"
+ * and fetched again; the final file name depends only on the row and the
+ * content type, so a second fetch replaces the first file whole (rename is
+ * atomic).
+ *
+ * Invariants: a transfer's temporary file exists from build until the
+ * transfer is freed or renamed; a row is "fetching" exactly while its
+ * transfer is in f->active or f->done (or the process died).
+ */
+#include "fetcher.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../db/store.h"
+#include "../handlers/templates.h"
+#include "../providers/provider.h"
+#include "clock.h"
+#include "log.h"
+#include "sender.h"
+#include "util.h"
+
+#define TICK_MS 1000          /* how often due rows are looked for without a wake-up */
+#define MAX_IN_FLIGHT 4       /* recordings on the wire at once */
+#define ERROR_BODY_CAP 65536  /* bytes of a non-2xx answer read (and dropped) at most */
+#define MAX_RECIPIENTS 32     /* responders told of one recording, at most */
+#define TMP_PREFIX ".fetch-"  /* temporary files in the media folder */
+
+enum outcome { OUT_OK, OUT_RETRY, OUT_FAIL };
+
+struct xfer {
+    struct fetcher *f;
+    int64_t id;                /* media row */
+    int attempt;               /* this attempt's number (1-based) */
+    int64_t created_at;        /* row age, for max_age */
+    int64_t case_id;           /* 0 = none */
+    char case_number[32];      /* "" = none */
+    char stem[48];             /* file name before "-<id>.<ext>": the case number, or case-<id> */
+    CURL *easy;                /* NULL once finished */
+    struct curl_slist *headers;
+    struct prov_http req;      /* owned: the request as built */
+    char tmp[4096];            /* temporary file; "" once renamed or removed */
+    FILE *fp;                  /* open on tmp until settled */
+    EVP_MD_CTX *md;            /* SHA-256 of the bytes written */
+    int64_t bytes;             /* body bytes written to fp */
+    int status_seen;           /* 1 once the first body bytes told the HTTP status */
+    int body_ok;               /* 1: the answer is 2xx, its body goes to the file */
+    size_t dropped;            /* bytes of a non-2xx body read and dropped */
+    int too_big;               /* the body passed FETCHER_MAX_BYTES */
+    int io_errno;              /* errno of a failed write, 0 = none */
+    CURLcode result;           /* transport result when done */
+    long http;                 /* HTTP status when done (0: none) */
+    char ctype[128];           /* Content-Type of the answer, printable ASCII, "" when none */
+    /* Set by settle, once: */
+    int settled;
+    enum outcome out;
+    char error[300];           /* why it failed or is retried */
+    char path[4200];           /* OUT_OK: the final file */
+    char sha256[65];           /* OUT_OK: lower-case hex */
+    struct store_media_recipient *recips; /* OUT_OK: who to tell (owned) */
+    int nrecips;
+    struct xfer *next;         /* in f->active or f->done */
+};
+
+struct fetcher {
+    const struct gw_config *cfg;   /* borrowed, frozen */
+    struct metrics *metrics;       /* borrowed, may be NULL */
+    struct store *st;              /* owned, this thread only */
+    struct event_base *base;
+    struct event *curl_timer;      /* armed by curl's timer callback */
+    struct event *tick;            /* periodic look for due rows */
+    struct event *wake;            /* activated by fetcher_wake */
+    CURLM *multi;
+    struct xfer *active;           /* on the wire */
+    int in_flight;                 /* length of active */
+    struct xfer *done;             /* finished, not yet recorded */
+    unsigned seed;                 /* jitter, this thread only */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    int stopping;                  /* under lock */
+};
+
+/* ---- pure helpers ------------------------------------------------------------ */
+
+const char *fetcher_ext(const char *ct)
+{
+    static const struct {
+        const char *type, *ext;
+    } map[] = {
+        {"audio/mpeg", "mp3"}, {"audio/mp3", "mp3"},   {"audio/mpeg3", "mp3"},    {"audio/x-mpeg-3", "mp3"},
+        {"audio/wav", "wav"},  {"audio/x-wav", "wav"}, {"audio/wave", "wav"},     {"audio/vnd.wave", "wav"},
+    };
+    if (!ct) return "bin";
+    while (*ct == ' ' || *ct == '\t') ct++;
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strlen(map[i].type) == n && !strncasecmp(ct, map[i].type, n)) return map[i].ext;
+    return "bin";
+}
+
+static int loopback_host(const char *host)
+{
+    if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]")) return 1;
+    struct in_addr a;
+    return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+int fetcher_url_allowed(const char *url)
+{
+    if (!url) return 0;
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    int ok = 0;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && *host) {
+        if (!strcasecmp(scheme, "https")) ok = 1;
+        else if (!strcasecmp(scheme, "http")) ok = loopback_host(host);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/* The case number when it is a plain token, else case-<id>, or "media"
+ * for a recording linked to no case. */
+static void file_stem(const struct store_media *r, char *out, size_t outlen)
+{
+    const char *num = r->case_number;
+    int plain = num && *num && strlen(num) < 24;
+    for (const char *p = num; plain && *p; p++)
+        plain = (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '-';
+    if (plain) snprintf(out, outlen, "%s", num);
+    else if (r->case_id) snprintf(out, outlen, "case-%lld", (long long)r->case_id);
+    else snprintf(out, outlen, "media");
+}
+
+/* mkdir -p with mode 0700 for what is created. 0 or -1 with errno. */
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    if (gw_strlcpy(buf, path, sizeof buf) != 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0700) != 0 && errno != EEXIST) return -1;
+            *p = c;
+            if (!c) break;
+        }
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0) return -1;
+    if (!S_ISDIR(sb.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Removes the temporary files a process that stopped mid-fetch left. */
+static void remove_leftovers(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0) continue;
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (unlink(p) == 0) n++;
+    }
+    closedir(d);
+    if (n) gw_warn("fetcher: removed %d unfinished recording file%s", n, n == 1 ? "" : "s");
+}
+
+/* ---- curl plumbing --------------------------------------------------------- */
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    struct xfer *x = arg;
+    size_t n = size * nmemb;
+    if (!x->status_seen) {
+        long code = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+        x->body_ok = code >= 200 && code <= 299;
+        x->status_seen = 1;
+    }
+    if (!x->body_ok) {
+        /* An error page: read a little of it (its status decides), keep none. */
+        if (n > ERROR_BODY_CAP - x->dropped) return 0;
+        x->dropped += n;
+        return n;
+    }
+    if (n > (size_t)(FETCHER_MAX_BYTES - x->bytes)) {
+        x->too_big = 1;
+        return 0; /* aborts the transfer */
+    }
+    if (fwrite(ptr, 1, n, x->fp) != n) {
+        x->io_errno = errno ? errno : EIO;
+        return 0;
+    }
+    EVP_DigestUpdate(x->md, ptr, n);
+    x->bytes += (int64_t)n;
+    return n;
+}
+
+static void unlink_active(struct fetcher *f, struct xfer *x)
+{
+    for (struct xfer **p = &f->active; *p; p = &(*p)->next)
+        if (*p == x) {
+            *p = x->next;
+            f->in_flight--;
+            return;
+        }
+}
+
+static void check_done(struct fetcher *f)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(f->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        struct xfer *x;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        x->result = msg->data.result;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->http);
+        char *ct = NULL;
+        if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct) {
+            size_t i = 0;
+            for (; ct[i] && i + 1 < sizeof x->ctype; i++)
+                x->ctype[i] = ct[i] >= 0x20 && ct[i] < 0x7f ? ct[i] : '?';
+            x->ctype[i] = '\0';
+        }
+        curl_multi_remove_handle(f->multi, x->easy);
+        curl_easy_cleanup(x->easy);
+        x->easy = NULL;
+        unlink_active(f, x);
+        x->next = f->done;
+        f->done = x;
+    }
+}
+
+static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct fetcher *f = arg;
+    int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+    int running;
+    curl_multi_socket_action(f->multi, fd, flags, &running);
+    check_done(f);
+    if (f->done) event_active(f->wake, EV_READ, 0);
+}
+
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+    struct fetcher *f = arg;
+    struct event *ev = sockp;
+    if (what == CURL_POLL_REMOVE) {
+        if (ev) event_free(ev);
+        curl_multi_assign(f->multi, fd, NULL);
+        return 0;
+    }
+    short kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
+    if (ev) event_free(ev);
+    ev = event_new(f->base, fd, kind, on_socket_event, f);
+    event_add(ev, NULL);
+    curl_multi_assign(f->multi, fd, ev);
+    return 0;
+}
+
+static void on_curl_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct fetcher *f = arg;
+    int running;
+    curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(f);
+    if (f->done) event_active(f->wake, EV_READ, 0);
+}
+
+/* curl asks to be called back after ms: only arm the timer here. */
+static int on_curl_timer(CURLM *multi, long ms, void *arg)
+{
+    struct fetcher *f = arg;
+    if (ms < 0) {
+        evtimer_del(f->curl_timer);
+        return 0;
+    }
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(f->curl_timer, &tv);
+    return 0;
+}
+
+/* ---- transfers ----------------------------------------------------------------- */
+
+static void xfer_free(struct xfer *x)
+{
+    if (!x) return;
+    if (x->easy) curl_easy_cleanup(x->easy);
+    if (x->fp) fclose(x->fp);
+    if (x->tmp[0]) unlink(x->tmp);
+    EVP_MD_CTX_free(x->md);
+    curl_slist_free_all(x->headers);
+    prov_http_free(&x->req);
+    free(x->recips);
+    free(x);
+}
+
+/* Builds the transfer of a claimed row. Returns it, or NULL with err and
+ * *retry (1: a local problem worth another attempt; 0: this URL or channel
+ * can never be fetched). */
+static struct xfer *build(struct fetcher *f, const struct store_media *r, char *err, size_t errlen, int *retry)
+{
+    *retry = 0;
+    struct xfer *x = gw_calloc(1, sizeof *x);
+    x->f = f;
+    x->id = r->id;
+    x->attempt = r->attempts + 1;
+    x->created_at = r->created_at;
+    x->case_id = r->case_id;
+    gw_strlcpy(x->case_number, r->case_number ? r->case_number : "", sizeof x->case_number);
+    file_stem(r, x->stem, sizeof x->stem);
+    const struct gw_channel *ch = r->channel ? gw_config_channel(f->cfg, r->channel) : NULL;
+    if (ch && ch->ops && ch->ops->build_fetch) {
+        if (ch->ops->build_fetch(ch, r->url, &x->req, err, errlen) != PROV_OK) goto fail;
+    } else {
+        if (!ch) gw_warn("fetcher: media %lld: channel %s is not configured; fetching without its auth",
+                         (long long)r->id, r->channel ? r->channel : "-");
+        x->req.url = gw_strdup(r->url);
+    }
+    x->req.method = "GET";
+    if (!fetcher_url_allowed(x->req.url)) {
+        gw_err(err, errlen, "refusing a recording URL that is not https");
+        goto fail;
+    }
+    if (snprintf(x->tmp, sizeof x->tmp, "%s/" TMP_PREFIX "%lld-XXXXXX", f->cfg->policy.media_dir,
+                 (long long)r->id) >= (int)sizeof x->tmp) {
+        x->tmp[0] = '\0';
+        gw_err(err, errlen, "media_dir path too long");
+        goto fail;
+    }
+    int fd = mkostemp(x->tmp, O_CLOEXEC);
+    if (fd < 0) {
+        gw_err(err, errlen, "cannot create a file in %s: %s", f->cfg->policy.media_dir, strerror(errno));
+        x->tmp[0] = '\0';
+        *retry = 1;
+        goto fail;
+    }
+    x->fp = fdopen(fd, "wb");
+    x->md = EVP_MD_CTX_new();
+    if (!x->fp || !x->md || EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1) {
+        if (!x->fp) close(fd);
+        gw_err(err, errlen, "cannot prepare the recording file");
+        *retry = 1;
+        goto fail;
+    }
+    return x;
+fail:
+    xfer_free(x);
+    return NULL;
+}
+
+static void start(struct fetcher *f, struct xfer *x)
+{
+    const struct gw_sender_cfg *sc = &f->cfg->sender;
+    CURL *e = curl_easy_init();
+    x->easy = e;
+    curl_easy_setopt(e, CURLOPT_URL, x->req.url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    /* fetcher_url_allowed passed: plain http here means a loopback host. */
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, strncasecmp(x->req.url, "https:", 6) ? "http,https" : "https");
+    curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)sc->timeout * 4);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)(sc->timeout < 10 ? sc->timeout : 10));
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FETCHER_MAX_BYTES);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    if (x->req.userpwd) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERPWD, x->req.userpwd);
+    }
+    const char *h = gw_buf_cstr(&x->req.headers);
+    while (*h) {
+        const char *nl = strchr(h, '\n');
+        size_t n = nl ? (size_t)(nl - h) : strlen(h);
+        if (n) {
+            char *line = gw_strndup(h, n);
+            x->headers = curl_slist_append(x->headers, line);
+            free(line);
+        }
+        h += n + (nl ? 1 : 0);
+    }
+    if (x->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+    x->next = f->active;
+    f->active = x;
+    f->in_flight++;
+    curl_multi_add_handle(f->multi, e);
+}
+
+/* ---- results ------------------------------------------------------------------- */
+
+/* Decides a finished transfer's outcome and, for a good one, makes its
+ * file durable under its final name and reads who to tell. Runs once per
+ * transfer, outside any transaction. */
+static void settle(struct fetcher *f, struct xfer *x)
+{
+    if (x->settled) return;
+    x->settled = 1;
+    long http = x->http;
+    x->out = OUT_RETRY;
+    if (x->io_errno) {
+        gw_err(x->error, sizeof x->error, "writing the recording: %s", strerror(x->io_errno));
+    } else if (http >= 200 && http <= 299) {
+        if (x->too_big || x->result == CURLE_FILESIZE_EXCEEDED) {
+            x->out = OUT_FAIL;
+            gw_err(x->error, sizeof x->error, "too large: over %ld bytes", FETCHER_MAX_BYTES);
+        } else if (x->result != CURLE_OK) {
+            gw_err(x->error, sizeof x->error, "%s", curl_easy_strerror(x->result));
+        } else if (x->bytes == 0) {
+            gw_err(x->error, sizeof x->error, "HTTP %ld with an empty body", http);
+        } else {
+            x->out = OUT_OK;
+        }
+    } else if (http >= 300 && http <= 399) {
+        x->out = OUT_FAIL;
+        gw_err(x->error, sizeof x->error, "HTTP %ld: redirects are not followed", http);
+    } else if (http == 408 || http == 429 || (http >= 500 && http <= 599)) {
+        gw_err(x->error, sizeof x->error, "HTTP %ld", http);
+    } else if (http > 0) {
+        x->out = OUT_FAIL;
+        gw_err(x->error, sizeof x->error, "HTTP %ld", http);
+    } else {
+        if (x->result == CURLE_UNSUPPORTED_PROTOCOL || x->result == CURLE_URL_MALFORMAT) x->out = OUT_FAIL;
+        gw_err(x->error, sizeof x->error, "%s", curl_easy_strerror(x->result));
+    }
+
+    if (x->out == OUT_OK) {
+        const char *dir = f->cfg->policy.media_dir;
+        int fd = fileno(x->fp);
+        if (fflush(x->fp) != 0 || fsync(fd) != 0) {
+            gw_err(x->error, sizeof x->error, "writing the recording: %s", strerror(errno));
+            x->out = OUT_RETRY;
+        }
+        int closed = fclose(x->fp);
+        x->fp = NULL;
+        if (x->out == OUT_OK && closed != 0) {
+            gw_err(x->error, sizeof x->error, "writing the recording: %s", strerror(errno));
+            x->out = OUT_RETRY;
+        }
+        if (x->out == OUT_OK) {
+            unsigned char md[EVP_MAX_MD_SIZE];
+            unsigned mdlen = 0;
+            EVP_DigestFinal_ex(x->md, md, &mdlen);
+            gw_hex(md, mdlen, x->sha256);
+            snprintf(x->path, sizeof x->path, "%s/%s-%lld.%s", dir, x->stem, (long long)x->id, fetcher_ext(x->ctype));
+            if (rename(x->tmp, x->path) != 0 || fsync_dir(dir) != 0) {
+                gw_err(x->error, sizeof x->error, "storing the recording: %s", strerror(errno));
+                x->out = OUT_RETRY;
+            } else {
+                x->tmp[0] = '\0'; /* renamed: no longer ours to remove */
+            }
+        }
+    }
+    if (x->fp) {
+        fclose(x->fp);
+        x->fp = NULL;
+    }
+    if (x->tmp[0]) {
+        unlink(x->tmp);
+        x->tmp[0] = '\0';
+    }
+    if (x->out == OUT_OK && x->case_id && x->case_number[0]) {
+        x->recips = gw_calloc(MAX_RECIPIENTS, sizeof *x->recips);
+        int n = store_media_case_recipients(f->st, x->case_id, x->recips, MAX_RECIPIENTS);
+        if (n < 0) {
+            gw_error("fetcher: reading who was alerted of case %s: %s", x->case_number, store_errmsg(f->st));
+            n = 0;
+        }
+        x->nrecips = n < MAX_RECIPIENTS ? n : MAX_RECIPIENTS;
+    }
+}
+
+/* Writes a failed attempt: a retry with backoff while the attempt and age
+ * limits allow, else the row fails. */
+static void write_failure(struct fetcher *f, int64_t id, int attempt, int64_t created_at, int retry,
+                          const char *error, long http, int64_t now)
+{
+    const struct gw_sender_cfg *sc = &f->cfg->sender;
+    char msg[400];
+    int64_t next = 0;
+    gw_strlcpy(msg, error, sizeof msg);
+    if (retry && (attempt >= sc->max_attempts || now - created_at >= sc->max_age)) {
+        snprintf(msg, sizeof msg, "gave up after %d attempt%s: %s", attempt, attempt == 1 ? "" : "s", error);
+        retry = 0;
+    }
+    if (retry) {
+        double jitter = 0.5 + (double)rand_r(&f->seed) / ((double)RAND_MAX + 1.0);
+        next = now + sender_backoff(sc, attempt, jitter);
+    }
+    gw_info("recording media=%lld attempt=%d http=%ld result=%s error=\"%s\"", (long long)id, attempt, http,
+            retry ? "retry" : "failed", msg);
+    if (store_media_failed(f->st, id, retry, msg, next, now) != 0)
+        gw_error("fetcher: recording the fetch of media %lld: %s", (long long)id, store_errmsg(f->st));
+}
+
+/* The case_recording notice to every responder alerted of the case. */
+static void queue_notices(struct fetcher *f, struct xfer *x, int64_t now)
+{
+    struct h_var var = {.name = "case"};
+    gw_strlcpy(var.value, x->case_number, sizeof var.value);
+    struct gw_buf body = {0};
+    char err[160];
+    if (tmpl_render(f->cfg, "case_recording", &var, 1, &body, err, sizeof err) != 0) {
+        gw_error("fetcher: template case_recording: %s", err);
+        gw_buf_free(&body);
+        return;
+    }
+    json_t *vars = json_pack("{s:s}", "case", x->case_number);
+    char *vars_json = vars ? json_dumps(vars, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(vars);
+    int told = 0;
+    for (int i = 0; i < x->nrecips; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "recording:%lld:%s", (long long)x->id, x->recips[i].phone);
+        struct store_outbox_row row = {
+            .recipient = x->recips[i].phone,
+            .tmpl = "case_recording",
+            .vars_json = vars_json,
+            .body = gw_buf_cstr(&body),
+            .kind = "notice",
+            .priority = 2,
+            .case_id = x->case_id,
+            .dedupe_key = key,
+            .not_before = x->recips[i].not_before,
+        };
+        int rc = store_outbox_insert(f->st, &row, now, NULL);
+        if (rc < 0) gw_error("fetcher: queueing a recording notice: %s", store_errmsg(f->st));
+        else if (rc == 0) told++;
+    }
+    if (told) gw_info("recording media=%lld case=%s notices=%d", (long long)x->id, x->case_number, told);
+    free(vars_json);
+    gw_buf_free(&body);
+}
+
+static void record(struct fetcher *f, struct xfer *x, int64_t now)
+{
+    if (x->out != OUT_OK) {
+        write_failure(f, x->id, x->attempt, x->created_at, x->out == OUT_RETRY, x->error, x->http, now);
+        return;
+    }
+    int rc = store_media_fetched(f->st, x->id, x->path, x->sha256, x->bytes, x->ctype[0] ? x->ctype : NULL, now);
+    if (rc < 0) {
+        gw_error("fetcher: recording the fetch of media %lld: %s", (long long)x->id, store_errmsg(f->st));
+        return;
+    }
+    gw_info("recording media=%lld case=%s attempt=%d http=%ld result=ok bytes=%lld type=%s sha256=%s",
+            (long long)x->id, x->case_number[0] ? x->case_number : "-", x->attempt, x->http, (long long)x->bytes,
+            x->ctype[0] ? x->ctype : "-", x->sha256);
+    if (rc == 0) queue_notices(f, x, now);
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+static int is_stopping(struct fetcher *f)
+{
+    pthread_mutex_lock(&f->lock);
+    int stopping = f->stopping;
+    pthread_mutex_unlock(&f->lock);
+    return stopping;
+}
+
+/* One round: record finished fetches, claim what is due, start it. */
+static void pump(struct fetcher *f)
+{
+    int stopping = is_stopping(f);
+    struct xfer *finished = f->done;
+    f->done = NULL;
+    struct xfer *ready = NULL;
+    int room = MAX_IN_FLIGHT - f->in_flight;
+    if (!finished && (stopping || room <= 0)) return;
+
+    for (struct xfer *x = finished; x; x = x->next) settle(f, x);
+    int64_t now = gw_clock_now();
+    /* Due rows are read before the write lock is taken: an idle tick never
+     * takes it. A claim still checks that its row is queued. */
+    struct store_media *rows = NULL;
+    size_t n = 0;
+    if (!stopping && room > 0 && store_media_due(f->st, now, room, &rows, &n) != 0)
+        gw_error("fetcher: %s", store_errmsg(f->st));
+    if (!finished && !n) return;
+    if (store_begin(f->st) != 0) {
+        gw_error("fetcher: %s", store_errmsg(f->st));
+        store_media_rows_free(rows, n);
+        f->done = finished; /* try again next round */
+        return;
+    }
+    for (struct xfer *x = finished; x; x = x->next) record(f, x, now);
+    for (size_t i = 0; i < n; i++) {
+        const struct store_media *r = &rows[i];
+        if (store_media_claim(f->st, r->id, now) != 0) continue;
+        char err[300] = "";
+        int retry = 0;
+        struct xfer *x = build(f, r, err, sizeof err, &retry);
+        if (!x) {
+            write_failure(f, r->id, r->attempts + 1, r->created_at, retry, err, 0, now);
+            continue;
+        }
+        x->next = ready;
+        ready = x;
+    }
+    store_media_rows_free(rows, n);
+    if (store_commit(f->st) != 0) {
+        /* Nothing claimed is on the wire yet: drop it, the rows stay queued. */
+        gw_error("fetcher commit: %s", store_errmsg(f->st));
+        store_rollback(f->st);
+        while (ready) {
+            struct xfer *x = ready;
+            ready = x->next;
+            xfer_free(x);
+        }
+        f->done = finished;
+        return;
+    }
+    while (finished) {
+        struct xfer *x = finished;
+        finished = x->next;
+        xfer_free(x);
+    }
+    while (ready) {
+        struct xfer *x = ready;
+        ready = x->next;
+        start(f, x);
+    }
+}
+
+/* At stop: transfers still on the wire are abandoned and their rows put
+ * back in the queue without counting the attempt. */
+static void abandon(struct fetcher *f)
+{
+    if (!f->active) return;
+    int64_t now = gw_clock_now();
+    int began = store_begin(f->st) == 0;
+    while (f->active) {
+        struct xfer *x = f->active;
+        f->active = x->next;
+        f->in_flight--;
+        curl_multi_remove_handle(f->multi, x->easy);
+        if (began && store_media_release(f->st, x->id, now) != 0)
+            gw_error("fetcher: %s", store_errmsg(f->st));
+        gw_info("recording media=%lld abandoned at stop; fetched again at the next start", (long long)x->id);
+        xfer_free(x);
+    }
+    if (began && store_commit(f->st) != 0) {
+        gw_error("fetcher commit: %s", store_errmsg(f->st));
+        store_rollback(f->st);
+    }
+    /* Without the commit the rows stay "fetching": the next start queues them. */
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    struct fetcher *f = arg;
+    pump(f);
+    if (!is_stopping(f)) return;
+    check_done(f);
+    if (f->done) pump(f); /* finished just now: record it rather than fetch it again */
+    while (f->done) {     /* the store failed: the next start fetches these again */
+        struct xfer *x = f->done;
+        f->done = x->next;
+        xfer_free(x);
+    }
+    abandon(f);
+    event_base_loopbreak(f->base);
+}
+
+static void *run(void *arg)
+{
+    struct fetcher *f = arg;
+    event_base_dispatch(f->base);
+    return NULL;
+}
+
+static void fetcher_free(struct fetcher *f)
+{
+    if (f->curl_timer) event_free(f->curl_timer);
+    if (f->wake) event_free(f->wake);
+    if (f->tick) event_free(f->tick);
+    if (f->multi) curl_multi_cleanup(f->multi);
+    if (f->base) event_base_free(f->base);
+    store_close(f->st);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}
+
+int fetcher_start(const struct gw_config *cfg, struct metrics *m, struct fetcher **out, char *err, size_t errlen)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, (void (*)(void))evthread_use_pthreads);
+    const char *dir = cfg->policy.media_dir;
+    if (!dir || !*dir) {
+        gw_err(err, errlen, "fetcher: no media_dir");
+        return -1;
+    }
+    if (make_dirs(dir) != 0) {
+        gw_err(err, errlen, "fetcher: media_dir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    remove_leftovers(dir);
+    struct fetcher *f = gw_calloc(1, sizeof *f);
+    f->cfg = cfg;
+    f->metrics = m;
+    unsigned char rnd[sizeof f->seed];
+    if (RAND_bytes(rnd, sizeof rnd) == 1) memcpy(&f->seed, rnd, sizeof f->seed);
+    else f->seed = (unsigned)gw_clock_now() ^ (unsigned)(uintptr_t)f;
+    pthread_mutex_init(&f->lock, NULL);
+    if (store_open(cfg->store_path, cfg->sync_full, &f->st, err, errlen) != 0) goto fail;
+    int64_t recovered = 0;
+    if (store_media_recover(f->st, &recovered) != 0) {
+        gw_err(err, errlen, "fetcher: %s", store_errmsg(f->st));
+        goto fail;
+    }
+    if (recovered) gw_warn("fetcher: %lld recordings were being fetched at the last stop; fetching them again",
+                           (long long)recovered);
+    f->base = event_base_new();
+    f->multi = curl_multi_init();
+    if (!f->base || !f->multi) {
+        gw_err(err, errlen, "fetcher: cannot create the event loop");
+        goto fail;
+    }
+    curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
+    curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
+    f->curl_timer = evtimer_new(f->base, on_curl_timeout, f);
+    f->wake = event_new(f->base, -1, EV_PERSIST | EV_READ, on_wake, f);
+    f->tick = event_new(f->base, -1, EV_PERSIST, on_wake, f);
+    struct timeval tv = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};
+    event_add(f->wake, NULL);
+    event_add(f->tick, &tv);
+    event_active(f->wake, EV_READ, 0); /* look at once: rows may be due already */
+    if (pthread_create(&f->thread, NULL, run, f) != 0) {
+        gw_err(err, errlen, "fetcher: cannot start its thread");
+        goto fail;
+    }
+    *out = f;
+    return 0;
+fail:
+    fetcher_free(f);
+    return -1;
+}
+
+void fetcher_wake(void *arg)
+{
+    struct fetcher *f = arg;
+    if (f) event_active(f->wake, EV_READ, 0);
+}
+
+void fetcher_stop(struct fetcher *f)
+{
+    if (!f) return;
+    pthread_mutex_lock(&f->lock);
+    f->stopping = 1;
+    pthread_mutex_unlock(&f->lock);
+    event_active(f->wake, EV_READ, 0);
+    pthread_join(f->thread, NULL);
+    fetcher_free(f);
+}

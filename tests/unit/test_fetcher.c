@@ -1,0 +1,643 @@
+/* tests/unit/test_fetcher.c - the recordings fetcher against a real local
+ * HTTP server (tests/common/mediasrv) with a temporary database and media
+ * folder: the file on disk and its SHA-256, the row's fields, the
+ * responders' notices, a retry after 503, a 404 and oversized bodies that
+ * fail at once, giving up after max_attempts, restarts while fetching,
+ * URLs refused, and Twilio's extension and credentials. The URL and
+ * content-type helpers and Twilio's build_fetch are tables. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "../../db/store.h"
+#include "../../gateway/clock.h"
+#include "../../gateway/config.h"
+#include "../../gateway/fetcher.h"
+#include "../../providers/provider.h"
+#include "../common/harness.h"
+#include "../common/mediasrv.h"
+
+#define CASE_NO "2603040001"
+#define R1 "+8613800002001" /* responder alerted, alert sent */
+#define R2 "+8613800002003" /* responder whose alert is held until working hours */
+#define SID "ACfetch0000000000000000000000000001"
+#define TOKEN "fetch-token-0123456789"
+
+static struct mediasrv *M;
+static char base[64];
+
+struct env {
+    char dir[64];
+    char db[128];
+    char media[128];
+    struct gw_config *cfg;
+    struct store *st;
+    int64_t case_id;
+    int64_t hold; /* R2's alert is held until then */
+};
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void exec_sql(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    char *err = NULL;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK) fail_msg("%s: %s", sql, err);
+    sqlite3_close(h);
+}
+
+/* A config with short retries, a Twilio and an Africa's Talking channel
+ * whose send APIs are the stand-in, a migrated database and one case
+ * alerted to R1 (sent, then re-alerted) and R2 (held). */
+static int setup(void **state)
+{
+    struct env *e = calloc(1, sizeof *e);
+    snprintf(e->dir, sizeof e->dir, "/tmp/gw-fetch-XXXXXX");
+    if (!mkdtemp(e->dir)) return -1;
+    snprintf(e->db, sizeof e->db, "%s/gw.db", e->dir);
+    snprintf(e->media, sizeof e->media, "%s/media", e->dir);
+    char ini[2048], path[128];
+    snprintf(ini, sizeof ini,
+             "[store]\npath = %s\n[policy]\nmedia_dir = %s\n"
+             "[sender]\nbackoff = 1\nbackoff_max = 1\ntimeout = 2\nmax_attempts = 3\n"
+             "[channel tw]\nprovider = twilio\naccount_sid = " SID "\nauth_token = " TOKEN "\n"
+             "number = +12025550100\nurl = %s\n"
+             "[channel at]\nprovider = africastalking\nusername = sandbox\napi_key = k\ntoken = t\nurl = %s\n",
+             e->db, e->media, base, base);
+    snprintf(path, sizeof path, "%s/gateway.ini", e->dir);
+    FILE *fp = fopen(path, "w");
+    fputs(ini, fp);
+    fclose(fp);
+    char err[256] = "";
+    if (gw_config_load(path, &e->cfg, err, sizeof err) != 0) fail_msg("%s", err);
+    if (store_open(e->db, 1, &e->st, err, sizeof err) != 0 || store_migrate(e->st, NULL, NULL, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    int64_t now = gw_clock_now();
+    e->hold = now + 3600;
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO cases(id, number, category, priority, opened_at) VALUES (7, '" CASE_NO "', 2, 1, %lld);"
+             "INSERT INTO outbox(recipient, template, body, kind, case_id, dedupe_key, status, next_attempt_at, "
+             "created_at, updated_at) VALUES "
+             "('" R1 "', 'case_alert', 'a', 'alert', 7, 'alert:" CASE_NO ":" R1 ":0', 'sent', 0, %lld, %lld),"
+             "('" R2 "', 'case_alert', 'a', 'alert', 7, 'alert:" CASE_NO ":" R2 ":0', 'queued', %lld, %lld, %lld),"
+             "('" R1 "', 'case_alert', 'a', 'alert', 7, 'realert:" CASE_NO ":1:" R1 "', 'sent', 0, %lld, %lld),"
+             "('+8613900000001', 'report_ok', 'r', 'reply', 7, NULL, 'sent', 0, %lld, %lld);",
+             (long long)now, (long long)now, (long long)now, (long long)e->hold, (long long)now, (long long)now,
+             (long long)now, (long long)now, (long long)now, (long long)now);
+    exec_sql(e->db, sql);
+    e->case_id = 7;
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct env *e = *state;
+    store_close(e->st);
+    gw_config_free(e->cfg);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
+    if (system(cmd) != 0) return -1;
+    free(e);
+    return 0;
+}
+
+static int64_t add_media(struct env *e, const char *channel, int64_t case_id, const char *url)
+{
+    int64_t id = 0;
+    assert_int_equal(store_media_add(e->st, channel, case_id, 0, url, 42, gw_clock_now(), &id), 0);
+    return id;
+}
+
+/* Polls until media row id is fetched or failed; returns its status (owned). */
+static char *wait_final(struct env *e, int64_t id, int timeout_ms)
+{
+    for (int waited = 0;; waited += 20) {
+        char *s = db_text(e->db, "SELECT status FROM media WHERE id = %lld", (long long)id);
+        if (s && (!strcmp(s, "fetched") || !strcmp(s, "failed"))) return s;
+        if (waited >= timeout_ms) return s;
+        free(s);
+        sleep_ms(20);
+    }
+}
+
+static void sha256_hex(const void *p, size_t n, char out[65])
+{
+    unsigned char md[32];
+    unsigned len = 0;
+    EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < len; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Bytes that look like no text: NULs, high bytes, every value. */
+static unsigned char *audio(size_t n, unsigned seed)
+{
+    unsigned char *b = malloc(n);
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        b[i] = (unsigned char)(seed >> 16);
+    }
+    if (n > 4) memcpy(b, "ID3\0", 4);
+    return b;
+}
+
+static int count_tmp_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (!strncmp(de->d_name, ".fetch-", 7)) n++;
+    closedir(d);
+    return n;
+}
+
+static struct fetcher *start(struct env *e)
+{
+    struct fetcher *f = NULL;
+    char err[256] = "";
+    if (fetcher_start(e->cfg, NULL, &f, err, sizeof err) != 0) fail_msg("fetcher_start: %s", err);
+    return f;
+}
+
+/* ---- tables ---------------------------------------------------------------------- */
+
+static void extension_from_content_type(void **state)
+{
+    static const struct {
+        const char *ct, *ext;
+    } cases[] = {
+        {"audio/mpeg", "mp3"}, {"Audio/MPEG", "mp3"}, {"audio/mpeg; charset=binary", "mp3"}, {"audio/mp3", "mp3"},
+        {" audio/x-wav ", "wav"}, {"audio/wav", "wav"}, {"audio/wave", "wav"},  {"audio/vnd.wave;codec=1", "wav"},
+        {"audio/mpegx", "bin"}, {"text/html", "bin"},  {"", "bin"},            {NULL, "bin"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (strcmp(fetcher_ext(cases[i].ct), cases[i].ext))
+            fail_msg("'%s': %s, expected %s", cases[i].ct ? cases[i].ct : "(null)", fetcher_ext(cases[i].ct),
+                     cases[i].ext);
+}
+
+static void only_https_or_loopback(void **state)
+{
+    static const struct {
+        const char *url;
+        int ok;
+    } cases[] = {
+        {"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1", 1},
+        {"HTTPS://media.example.org/a.mp3?sig=1", 1},
+        {"http://127.0.0.1:8080/rec.mp3", 1},
+        {"http://127.3.4.5/rec.mp3", 1},
+        {"http://localhost:9/rec", 1},
+        {"http://[::1]:9/rec", 1},
+        {"http://example.com/rec.mp3", 0},
+        {"http://10.0.0.1/rec.mp3", 0},
+        {"http://127.0.0.1.nip.io/rec.mp3", 0},
+        {"http://localhost.example.com/rec", 0},
+        {"http://128.0.0.1/rec", 0},
+        {"ftp://127.0.0.1/rec.mp3", 0},
+        {"file:///etc/passwd", 0},
+        {"127.0.0.1/rec.mp3", 0},
+        {"https://", 0},
+        {"", 0},
+        {NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (fetcher_url_allowed(cases[i].url) != cases[i].ok)
+            fail_msg("'%s': expected %d", cases[i].url ? cases[i].url : "(null)", cases[i].ok);
+}
+
+static void twilio_fetch_adds_mp3_and_scoped_credentials(void **state)
+{
+    const struct provider_ops *tw = prov_find("twilio");
+    assert_non_null(tw);
+    assert_non_null(tw->build_fetch);
+    assert_null(prov_find("africastalking")->build_fetch); /* its recordings are public URLs */
+    struct gw_kv keys[] = {{"account_sid", "AC1"}, {"auth_token", "tok"}, {"number", "+1"}};
+    struct gw_channel plain = {.name = "tw", .provider = "twilio", .ops = tw, .tps = 1, .keys = keys, .nkeys = 3};
+    struct gw_channel local = plain;
+    local.url = "http://127.0.0.1:5000/";
+    static const struct {
+        int local;
+        const char *in, *out;
+        int auth;
+    } cases[] = {
+        {0, "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
+         "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1.mp3", 1},
+        {0, "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1.wav",
+         "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1.wav", 1},
+        {0, "https://API.twilio.com/Recordings/RE1?Download=true", "https://API.twilio.com/Recordings/RE1.mp3?Download=true", 1},
+        {0, "https://api.twilio.com.example.net/Recordings/RE1", "https://api.twilio.com.example.net/Recordings/RE1.mp3", 0},
+        {0, "https://api.twilio.com@example.net/RE1", "https://api.twilio.com@example.net/RE1.mp3", 0},
+        {0, "https://media.example.org/v1.2/RE1", "https://media.example.org/v1.2/RE1.mp3", 0},
+        {0, "https://api.twilio.com", "https://api.twilio.com", 1},
+        {0, "https://api.twilio.com/", "https://api.twilio.com/", 1},
+        {1, "http://127.0.0.1:5000/Recordings/RE1", "http://127.0.0.1:5000/Recordings/RE1.mp3", 1},
+        {1, "http://127.0.0.1:50001/Recordings/RE1", "http://127.0.0.1:50001/Recordings/RE1.mp3", 0},
+        {1, "https://api.twilio.com/Recordings/RE1.mp3", "https://api.twilio.com/Recordings/RE1.mp3", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct prov_http h;
+        char err[128] = "";
+        if (tw->build_fetch(cases[i].local ? &local : &plain, cases[i].in, &h, err, sizeof err) != PROV_OK)
+            fail_msg("case %zu: %s", i, err);
+        if (strcmp(h.url, cases[i].out)) fail_msg("case %zu: %s, expected %s", i, h.url, cases[i].out);
+        assert_string_equal(h.method, "GET");
+        if (cases[i].auth) {
+            if (!h.userpwd || strcmp(h.userpwd, "AC1:tok")) fail_msg("case %zu: no credentials", i);
+        } else if (h.userpwd) {
+            fail_msg("case %zu: credentials sent to another host", i);
+        }
+        prov_http_free(&h);
+    }
+    struct prov_http h;
+    char err[128] = "";
+    assert_int_equal(tw->build_fetch(&plain, "", &h, err, sizeof err), PROV_EBADREQ);
+}
+
+/* ---- fetching ---------------------------------------------------------------------- */
+
+static void fetches_hashes_links_and_tells_the_responders(void **state)
+{
+    struct env *e = *state;
+    size_t n = 300 * 1000 + 7;
+    unsigned char *body = audio(n, 1);
+    mediasrv_put(M, "/rec/ok-1", "audio/mpeg", body, n, 0);
+    char url[128];
+    snprintf(url, sizeof url, "%s/rec/ok-1", base);
+    int64_t id = add_media(e, "at", e->case_id, url);
+    /* The same URL again is the same row. */
+    int64_t again = 0;
+    assert_int_equal(store_media_add(e->st, "at", e->case_id, 0, url, 42, gw_clock_now(), &again), 1);
+    assert_int_equal(again, id);
+
+    struct fetcher *f = start(e);
+    char *status = wait_final(e, id, 10000);
+    fetcher_stop(f);
+    assert_string_equal(status, "fetched");
+    free(status);
+
+    char want_sha[65], path[300];
+    sha256_hex(body, n, want_sha);
+    snprintf(path, sizeof path, "%s/" CASE_NO "-%lld.mp3", e->media, (long long)id);
+    char *got_path = db_text(e->db, "SELECT path FROM media WHERE id = %lld", (long long)id);
+    assert_string_equal(got_path, path);
+    free(got_path);
+    char *sha = db_text(e->db, "SELECT sha256 FROM media WHERE id = %lld", (long long)id);
+    assert_string_equal(sha, want_sha);
+    free(sha);
+    assert_int_equal(db_int(e->db, "SELECT bytes FROM media WHERE id = %lld", (long long)id), (int64_t)n);
+    assert_int_equal(db_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 1);
+    assert_int_equal(db_int(e->db, "SELECT last_error IS NULL FROM media WHERE id = %lld", (long long)id), 1);
+    assert_int_equal(db_int(e->db, "SELECT case_id FROM media WHERE id = %lld", (long long)id), e->case_id);
+    assert_int_equal(db_int(e->db, "SELECT duration FROM media WHERE id = %lld", (long long)id), 42);
+    char *url_kept = db_text(e->db, "SELECT url FROM media WHERE id = %lld", (long long)id);
+    assert_string_equal(url_kept, url);
+    free(url_kept);
+    char *ct = db_text(e->db, "SELECT content_type FROM media WHERE id = %lld", (long long)id);
+    assert_string_equal(ct, "audio/mpeg");
+    free(ct);
+
+    /* The file holds exactly the bytes served, owner-only. */
+    size_t len = 0;
+    char *file = read_file(path, &len);
+    assert_non_null(file);
+    assert_int_equal(len, n);
+    assert_memory_equal(file, body, n);
+    char file_sha[65];
+    sha256_hex(file, len, file_sha);
+    assert_string_equal(file_sha, want_sha);
+    free(file);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 077, 0);
+    assert_int_equal(stat(e->media, &sb), 0);
+    assert_int_equal(sb.st_mode & 077, 0);
+    assert_int_equal(count_tmp_files(e->media), 0);
+    assert_null(mediasrv_last_auth(M, "/rec/ok-1")); /* no provider hook: a plain GET */
+
+    /* One notice per responder alerted (R1 twice counts once), held like the alert. */
+    assert_int_equal(db_int(e->db, "SELECT count(*) FROM outbox WHERE template = 'case_recording'"), 2);
+    static const char *const who[] = {R1, R2};
+    for (int i = 0; i < 2; i++) {
+        char *body_text = db_text(e->db,
+                                  "SELECT body FROM outbox WHERE template = 'case_recording' AND recipient = '%s' "
+                                  "AND kind = 'notice' AND case_id = 7 AND status = 'queued' AND "
+                                  "dedupe_key = 'recording:%lld:%s' AND vars = '{\"case\":\"" CASE_NO "\"}'",
+                                  who[i], (long long)id, who[i]);
+        if (!body_text) fail_msg("no notice to %s", who[i]);
+        assert_string_equal(body_text, "案件" CASE_NO "有一段语音描述，请在系统中收听。");
+        free(body_text);
+    }
+    assert_int_equal(db_int(e->db, "SELECT next_attempt_at FROM outbox WHERE template = 'case_recording' AND "
+                                   "recipient = '" R2 "'"),
+                     e->hold);
+    assert_int_equal(db_int(e->db, "SELECT next_attempt_at FROM outbox WHERE template = 'case_recording' AND "
+                                   "recipient = '" R1 "'"),
+                     0);
+    free(body);
+}
+
+static void retries_after_503_then_fetches(void **state)
+{
+    struct env *e = *state;
+    size_t n = 4096;
+    unsigned char *body = audio(n, 2);
+    mediasrv_put(M, "/rec/flaky.wav", "audio/x-wav", body, n, 0);
+    mediasrv_fail(M, "/rec/flaky.wav", 503, 1);
+    char url[128];
+    snprintf(url, sizeof url, "%s/rec/flaky.wav", base);
+    int64_t id = add_media(e, "at", e->case_id, url);
+    struct fetcher *f = start(e);
+    /* After the 503 the row waits in the queue with the reason. */
+    assert_int_equal(mediasrv_wait(M, "/rec/flaky.wav", 1, 5000), 1);
+    char *st = NULL;
+    for (int i = 0; i < 200; i++) {
+        free(st);
+        st = db_text(e->db, "SELECT status || ' ' || coalesce(last_error, '') FROM media WHERE id = %lld",
+                     (long long)id);
+        if (st && !strcmp(st, "queued HTTP 503")) break;
+        sleep_ms(10);
+    }
+    assert_string_equal(st, "queued HTTP 503");
+    free(st);
+    char *status = wait_final(e, id, 10000);
+    fetcher_stop(f);
+    assert_string_equal(status, "fetched");
+    free(status);
+    assert_int_equal(mediasrv_hits(M, "/rec/flaky.wav"), 2);
+    assert_int_equal(db_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 2);
+    char path[300];
+    snprintf(path, sizeof path, "%s/" CASE_NO "-%lld.wav", e->media, (long long)id);
+    char *got = db_text(e->db, "SELECT path FROM media WHERE id = %lld AND last_error IS NULL", (long long)id);
+    assert_string_equal(got, path);
+    free(got);
+    char want[65];
+    sha256_hex(body, n, want);
+    char *sha = db_text(e->db, "SELECT sha256 FROM media WHERE id = %lld", (long long)id);
+    assert_string_equal(sha, want);
+    free(sha);
+    free(body);
+}
+
+/* Answers that can never give the recording fail at once, once; the URL stays. */
+static void final_failures_are_not_retried(void **state)
+{
+    struct env *e = *state;
+    size_t big = (size_t)FETCHER_MAX_BYTES + 1;
+    unsigned char *huge = audio(big, 3);
+    mediasrv_put(M, "/rec/huge.mp3", "audio/mpeg", huge, big, 0);
+    mediasrv_put(M, "/rec/huge-chunked.mp3", "audio/mpeg", huge, big, 1);
+    free(huge);
+    unsigned char exact_body[16] = {0};
+    mediasrv_put(M, "/rec/gone.mp3", "audio/mpeg", exact_body, sizeof exact_body, 0);
+    mediasrv_fail(M, "/rec/gone.mp3", 410, 5);
+    mediasrv_put(M, "/rec/moved.mp3", "audio/mpeg", exact_body, sizeof exact_body, 0);
+    mediasrv_fail(M, "/rec/moved.mp3", 302, 5);
+    static const struct {
+        const char *path; /* on the stand-in, or a whole URL */
+        const char *error;
+        size_t hits;
+    } cases[] = {
+        {"/rec/missing.mp3", "HTTP 404", 1},
+        {"/rec/gone.mp3", "HTTP 410", 1},
+        {"/rec/moved.mp3", "HTTP 302: redirects are not followed", 1},
+        {"/rec/huge.mp3", "too large: over 20971520 bytes", 1},
+        {"/rec/huge-chunked.mp3", "too large: over 20971520 bytes", 1},
+        {"http://example.com/rec/plain.mp3", "refusing a recording URL that is not https", 0},
+        {"http://127.0.0.1.nip.io/rec/plain.mp3", "refusing a recording URL that is not https", 0},
+    };
+    enum { N = sizeof cases / sizeof cases[0] };
+    int64_t ids[N];
+    size_t before = mediasrv_hits(M, "*");
+    for (size_t i = 0; i < N; i++) {
+        char url[160];
+        if (cases[i].path[0] == '/') snprintf(url, sizeof url, "%s%s", base, cases[i].path);
+        else snprintf(url, sizeof url, "%s", cases[i].path);
+        ids[i] = add_media(e, "at", e->case_id, url);
+    }
+    struct fetcher *f = start(e);
+    for (size_t i = 0; i < N; i++) free(wait_final(e, ids[i], 15000));
+    sleep_ms(2500); /* longer than any backoff: nothing may come again */
+    fetcher_stop(f);
+    for (size_t i = 0; i < N; i++) {
+        char *got = db_text(e->db,
+                            "SELECT status || '|' || attempts || '|' || coalesce(last_error, '') || '|' || "
+                            "coalesce(path, '') FROM media WHERE id = %lld",
+                            (long long)ids[i]);
+        char want[200];
+        snprintf(want, sizeof want, "failed|1|%s|", cases[i].error);
+        if (!got || strcmp(got, want)) fail_msg("case %zu: '%s', expected '%s'", i, got ? got : "(none)", want);
+        free(got);
+        if (cases[i].path[0] == '/' && mediasrv_hits(M, cases[i].path) != cases[i].hits &&
+            strcmp(cases[i].path, "/rec/missing.mp3"))
+            fail_msg("case %zu: %zu requests, expected %zu", i, mediasrv_hits(M, cases[i].path), cases[i].hits);
+    }
+    /* 404s are not counted by path (no route): count every GET instead. */
+    assert_int_equal(mediasrv_hits(M, "*") - before, 5);
+    assert_int_equal(count_tmp_files(e->media), 0);
+    assert_int_equal(db_int(e->db, "SELECT count(*) FROM outbox WHERE template = 'case_recording'"), 0);
+    DIR *d = opendir(e->media);
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.') fail_msg("a file was kept: %s", de->d_name);
+    closedir(d);
+}
+
+static void gives_up_after_max_attempts(void **state)
+{
+    struct env *e = *state;
+    unsigned char b[8] = {1, 2, 3};
+    mediasrv_put(M, "/rec/down.mp3", "audio/mpeg", b, sizeof b, 0);
+    mediasrv_fail(M, "/rec/down.mp3", 503, 100);
+    char url[128];
+    snprintf(url, sizeof url, "%s/rec/down.mp3", base);
+    int64_t id = add_media(e, "at", e->case_id, url);
+    struct fetcher *f = start(e);
+    char *status = wait_final(e, id, 15000);
+    fetcher_stop(f);
+    assert_string_equal(status, "failed");
+    free(status);
+    char *err = db_text(e->db, "SELECT last_error FROM media WHERE id = %lld", (long long)id);
+    assert_string_equal(err, "gave up after 3 attempts: HTTP 503");
+    free(err);
+    assert_int_equal(mediasrv_hits(M, "/rec/down.mp3"), 3);
+    /* The operator's retry (db/store_media.h): queued again, fetched now it is back. */
+    mediasrv_put(M, "/rec/down.mp3", "audio/mpeg", b, sizeof b, 0);
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "UPDATE media SET status = 'queued', attempts = 0, next_attempt_at = 0, last_error = NULL "
+             "WHERE id = %lld",
+             (long long)id);
+    exec_sql(e->db, sql);
+    f = start(e);
+    status = wait_final(e, id, 10000);
+    fetcher_stop(f);
+    assert_string_equal(status, "fetched");
+    free(status);
+}
+
+/* A process that died mid-fetch left the row "fetching" and a partial
+ * file: the next start removes the file and fetches the row again. */
+static void restart_after_a_crash_while_fetching(void **state)
+{
+    struct env *e = *state;
+    size_t n = 70000;
+    unsigned char *body = audio(n, 4);
+    mediasrv_put(M, "/rec/crash.mp3", "audio/mpeg", body, n, 0);
+    char url[128];
+    snprintf(url, sizeof url, "%s/rec/crash.mp3", base);
+    int64_t id = add_media(e, "at", e->case_id, url);
+    char sql[200];
+    snprintf(sql, sizeof sql, "UPDATE media SET status = 'fetching', attempts = 1 WHERE id = %lld", (long long)id);
+    exec_sql(e->db, sql);
+    assert_int_equal(mkdir(e->media, 0700), 0);
+    char left[200];
+    snprintf(left, sizeof left, "%s/.fetch-%lld-AbCdEf", e->media, (long long)id);
+    FILE *fp = fopen(left, "w");
+    fputs("partial", fp);
+    fclose(fp);
+
+    struct fetcher *f = start(e);
+    assert_int_equal(access(left, F_OK), -1);
+    char *status = wait_final(e, id, 10000);
+    fetcher_stop(f);
+    assert_string_equal(status, "fetched");
+    free(status);
+    assert_int_equal(db_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 2);
+    char want[65];
+    sha256_hex(body, n, want);
+    char *sha = db_text(e->db, "SELECT sha256 FROM media WHERE id = %lld", (long long)id);
+    assert_string_equal(sha, want);
+    free(sha);
+    free(body);
+}
+
+/* A stop while a request is on the wire abandons it: the row goes back to
+ * the queue (the attempt not counted) and the next start fetches it. */
+static void stop_while_on_the_wire_then_restart(void **state)
+{
+    struct env *e = *state;
+    size_t n = 5000;
+    unsigned char *body = audio(n, 5);
+    mediasrv_put(M, "/rec/slow.mp3", "audio/mpeg", body, n, 0);
+    mediasrv_hold(M, "/rec/slow.mp3", 1);
+    char url[128];
+    snprintf(url, sizeof url, "%s/rec/slow.mp3", base);
+    int64_t id = add_media(e, "at", e->case_id, url);
+    struct fetcher *f = start(e);
+    assert_int_equal(mediasrv_wait(M, "/rec/slow.mp3", 1, 5000), 1);
+    assert_int_equal(db_int(e->db, "SELECT status = 'fetching' AND attempts = 1 FROM media WHERE id = %lld",
+                            (long long)id),
+                     1);
+    double t0 = gw_clock_mono();
+    fetcher_stop(f);
+    assert_true(gw_clock_mono() - t0 < 2.0); /* does not wait for the total timeout */
+    assert_int_equal(db_int(e->db, "SELECT status = 'queued' AND attempts = 0 AND path IS NULL FROM media "
+                                   "WHERE id = %lld",
+                            (long long)id),
+                     1);
+    assert_int_equal(count_tmp_files(e->media), 0);
+    mediasrv_release(M);
+    f = start(e);
+    char *status = wait_final(e, id, 10000);
+    fetcher_stop(f);
+    assert_string_equal(status, "fetched");
+    free(status);
+    assert_int_equal(db_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 1);
+    free(body);
+}
+
+/* Twilio: ".mp3" appended, Basic credentials to the channel's own host
+ * only; a recording with no case is named media-<id>. */
+static void twilio_recordings_use_the_hook(void **state)
+{
+    struct env *e = *state;
+    size_t n = 2048;
+    unsigned char *body = audio(n, 6);
+    const char *rec = "/2010-04-01/Accounts/" SID "/Recordings/RE0123456789abcdef0123456789abcdef";
+    char served[200];
+    snprintf(served, sizeof served, "%s.mp3", rec);
+    mediasrv_put(M, served, "audio/mpeg", body, n, 0);
+    char url[256], other[256];
+    snprintf(url, sizeof url, "%s%s", base, rec);
+    /* The same server under another name is another origin: no credentials. */
+    snprintf(other, sizeof other, "http://localhost:%d/rec/other.wav", mediasrv_port(M));
+    mediasrv_put(M, "/rec/other.wav", "audio/wav", body, n, 0);
+    int64_t id = add_media(e, "tw", e->case_id, url);
+    int64_t id2 = add_media(e, "tw", 0, other);
+    struct fetcher *f = start(e);
+    char *s1 = wait_final(e, id, 10000), *s2 = wait_final(e, id2, 10000);
+    fetcher_stop(f);
+    assert_string_equal(s1, "fetched");
+    assert_string_equal(s2, "fetched");
+    free(s1);
+    free(s2);
+    char *auth = mediasrv_last_auth(M, served);
+    unsigned char b64[128];
+    EVP_EncodeBlock(b64, (const unsigned char *)SID ":" TOKEN, (int)strlen(SID ":" TOKEN));
+    char want[160];
+    snprintf(want, sizeof want, "Basic %s", b64);
+    assert_non_null(auth);
+    assert_string_equal(auth, want);
+    free(auth);
+    assert_null(mediasrv_last_auth(M, "/rec/other.wav"));
+    char path[300];
+    snprintf(path, sizeof path, "%s/media-%lld.wav", e->media, (long long)id2);
+    char *got = db_text(e->db, "SELECT path FROM media WHERE id = %lld", (long long)id2);
+    assert_string_equal(got, path);
+    free(got);
+    /* Only the recording with a case tells anyone. */
+    assert_int_equal(db_int(e->db, "SELECT count(*) FROM outbox WHERE template = 'case_recording'"), 2);
+    free(body);
+}
+
+static int group_setup(void **state)
+{
+    if (mediasrv_start(&M) != 0) return -1;
+    mediasrv_base(M, base, sizeof base);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    mediasrv_stop(M);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(extension_from_content_type),
+        cmocka_unit_test(only_https_or_loopback),
+        cmocka_unit_test(twilio_fetch_adds_mp3_and_scoped_credentials),
+        cmocka_unit_test_setup_teardown(fetches_hashes_links_and_tells_the_responders, setup, teardown),
+        cmocka_unit_test_setup_teardown(retries_after_503_then_fetches, setup, teardown),
+        cmocka_unit_test_setup_teardown(final_failures_are_not_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(gives_up_after_max_attempts, setup, teardown),
+        cmocka_unit_test_setup_teardown(restart_after_a_crash_while_fetching, setup, teardown),
+        cmocka_unit_test_setup_teardown(stop_while_on_the_wire_then_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(twilio_recordings_use_the_hook, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("fetcher", tests, group_setup, group_teardown);
+}
