@@ -273,6 +273,8 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX media_due ON media(status, next_attempt_at);"
     "CREATE INDEX media_case ON media(case_id);",
+    /* 6: who was told about a case (recording notices, re-alerts) */
+    "CREATE INDEX outbox_case ON outbox(case_id) WHERE case_id IS NOT NULL;",
 };
 
 int schema_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

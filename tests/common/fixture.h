@@ -20,9 +20,11 @@
  *                      host, path or token, e.g. Twilio's published vectors)
  *        note          free text
  *        body-trailing-newline  "yes": keep the body's final newline
- *        kind          "sms" (the default) or "status": which hook the
- *                      request is for; its path is /hooks/<provider>/sms
- *                      or /hooks/<provider>/status accordingly
+ *        kind          "sms" (the default), "status", "ussd" or "voice":
+ *                      which hook the request is for; its path is
+ *                      /hooks/<provider>/sms, /status, /ussd or
+ *                      /voice[/<step>] accordingly (USSD fixtures may
+ *                      also name session_id, phone, service_code)
  *      Status fixtures (kind: status) describe the parsed receipts; with
  *      several receipts in one request each value lists them in order,
  *      separated by '|', and "-" stands for an absent (NULL) field:
