@@ -5,11 +5,9 @@
  * evthread_use_pthreads) and fetcher_start/fetcher_stop (the main thread,
  * before the thread starts and after it has been joined).
  *
- * The loop follows curl's hiperfifo pattern, as the sender does: curl tells
- * us which sockets to watch (on_socket) and when to call it back
- * (on_curl_timer, which only arms a libevent timer); libevent calls
- * curl_multi_socket_action; finished transfers are collected in check_done
- * (their easy handles freed there) and recorded by pump, which also claims
+ * Transfers run on a curlloop, as the sender's do (curl multi on this
+ * thread's libevent base, the hiperfifo pattern); finished ones are queued
+ * by on_done (their easy handles freed there) and recorded by pump, which also claims
  * and starts new ones. The slow work of a finished transfer (fsync of the
  * file, rename, fsync of the folder, reading who was alerted) happens
  * before pump opens its transaction; every database write of a round is
@@ -47,6 +45,7 @@
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
 #include "clock.h"
+#include "curlloop.h"
 #include "log.h"
 #include "sender.h"
 #include "util.h"
@@ -98,10 +97,9 @@ struct fetcher {
     struct metrics *metrics;       /* borrowed, may be NULL */
     struct store *st;              /* owned, this thread only */
     struct event_base *base;
-    struct event *curl_timer;      /* armed by curl's timer callback */
     struct event *tick;            /* periodic look for due rows */
     struct event *wake;            /* activated by fetcher_wake */
-    CURLM *multi;
+    struct curlloop *loop;         /* curl multi on this base */
     struct xfer *active;           /* on the wire */
     int in_flight;                 /* length of active */
     struct xfer *done;             /* finished, not yet recorded */
@@ -261,79 +259,26 @@ static void unlink_active(struct fetcher *f, struct xfer *x)
         }
 }
 
-static void check_done(struct fetcher *f)
+/* A transfer finished (curlloop's callback, on this thread). */
+static void on_done(void *arg, CURL *easy, CURLcode result)
 {
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(f->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        struct xfer *x;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-        x->result = msg->data.result;
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->http);
-        char *ct = NULL;
-        if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct) {
-            size_t i = 0;
-            for (; ct[i] && i + 1 < sizeof x->ctype; i++)
-                x->ctype[i] = ct[i] >= 0x20 && ct[i] < 0x7f ? ct[i] : '?';
-            x->ctype[i] = '\0';
-        }
-        curl_multi_remove_handle(f->multi, x->easy);
-        curl_easy_cleanup(x->easy);
-        x->easy = NULL;
-        unlink_active(f, x);
-        x->next = f->done;
-        f->done = x;
+    struct fetcher *f = arg;
+    struct xfer *x;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+    x->result = result;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->http);
+    char *ct = NULL;
+    if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct) {
+        size_t i = 0;
+        for (; ct[i] && i + 1 < sizeof x->ctype; i++) x->ctype[i] = ct[i] >= 0x20 && ct[i] < 0x7f ? ct[i] : '?';
+        x->ctype[i] = '\0';
     }
-}
-
-static void on_socket_event(evutil_socket_t fd, short what, void *arg)
-{
-    struct fetcher *f = arg;
-    int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-    int running;
-    curl_multi_socket_action(f->multi, fd, flags, &running);
-    check_done(f);
-    if (f->done) event_active(f->wake, EV_READ, 0);
-}
-
-static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
-{
-    struct fetcher *f = arg;
-    struct event *ev = sockp;
-    if (what == CURL_POLL_REMOVE) {
-        if (ev) event_free(ev);
-        curl_multi_assign(f->multi, fd, NULL);
-        return 0;
-    }
-    short kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
-    if (ev) event_free(ev);
-    ev = event_new(f->base, fd, kind, on_socket_event, f);
-    event_add(ev, NULL);
-    curl_multi_assign(f->multi, fd, ev);
-    return 0;
-}
-
-static void on_curl_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    struct fetcher *f = arg;
-    int running;
-    curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(f);
-    if (f->done) event_active(f->wake, EV_READ, 0);
-}
-
-/* curl asks to be called back after ms: only arm the timer here. */
-static int on_curl_timer(CURLM *multi, long ms, void *arg)
-{
-    struct fetcher *f = arg;
-    if (ms < 0) {
-        evtimer_del(f->curl_timer);
-        return 0;
-    }
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(f->curl_timer, &tv);
-    return 0;
+    curl_easy_cleanup(easy);
+    x->easy = NULL;
+    unlink_active(f, x);
+    x->next = f->done;
+    f->done = x;
+    event_active(f->wake, EV_READ, 0);
 }
 
 /* ---- transfers ----------------------------------------------------------------- */
@@ -441,7 +386,7 @@ static void start(struct fetcher *f, struct xfer *x)
     x->next = f->active;
     f->active = x;
     f->in_flight++;
-    curl_multi_add_handle(f->multi, e);
+    if (curlloop_add(f->loop, e) != 0) on_done(f, e, CURLE_FAILED_INIT);
 }
 
 /* ---- results ------------------------------------------------------------------- */
@@ -691,7 +636,7 @@ static void abandon(struct fetcher *f)
         struct xfer *x = f->active;
         f->active = x->next;
         f->in_flight--;
-        curl_multi_remove_handle(f->multi, x->easy);
+        curlloop_remove(f->loop, x->easy);
         if (began && store_media_release(f->st, x->id, now) != 0)
             gw_error("fetcher: %s", store_errmsg(f->st));
         gw_info("recording media=%lld abandoned at stop; fetched again at the next start", (long long)x->id);
@@ -709,7 +654,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     struct fetcher *f = arg;
     pump(f);
     if (!is_stopping(f)) return;
-    check_done(f);
+    curlloop_collect(f->loop);
     if (f->done) pump(f); /* finished just now: record it rather than fetch it again */
     while (f->done) {     /* the store failed: the next start fetches these again */
         struct xfer *x = f->done;
@@ -729,10 +674,9 @@ static void *run(void *arg)
 
 static void fetcher_free(struct fetcher *f)
 {
-    if (f->curl_timer) event_free(f->curl_timer);
     if (f->wake) event_free(f->wake);
     if (f->tick) event_free(f->tick);
-    if (f->multi) curl_multi_cleanup(f->multi);
+    curlloop_free(f->loop);
     if (f->base) event_base_free(f->base);
     store_close(f->st);
     pthread_mutex_destroy(&f->lock);
@@ -769,16 +713,11 @@ int fetcher_start(const struct gw_config *cfg, struct metrics *m, struct fetcher
     if (recovered) gw_warn("fetcher: %lld recordings were being fetched at the last stop; fetching them again",
                            (long long)recovered);
     f->base = event_base_new();
-    f->multi = curl_multi_init();
-    if (!f->base || !f->multi) {
+    f->loop = f->base ? curlloop_new(f->base, on_done, f) : NULL;
+    if (!f->base || !f->loop) {
         gw_err(err, errlen, "fetcher: cannot create the event loop");
         goto fail;
     }
-    curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
-    curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
-    f->curl_timer = evtimer_new(f->base, on_curl_timeout, f);
     f->wake = event_new(f->base, -1, EV_PERSIST | EV_READ, on_wake, f);
     f->tick = event_new(f->base, -1, EV_PERSIST, on_wake, f);
     struct timeval tv = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};

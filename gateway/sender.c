@@ -4,11 +4,9 @@
  * sender_wake (any thread: event_active is thread-safe with
  * evthread_use_pthreads) and sender_start/sender_stop (the main thread).
  *
- * The loop follows curl's hiperfifo pattern: curl tells us which sockets to
- * watch (on_socket) and when to call it back (on_curl_timer, which only
- * arms a libevent timer); libevent calls curl_multi_socket_action; finished
- * transfers are collected in check_done and recorded by pump, which also
- * claims and starts new ones. Every database write of a pump is one
+ * Transfers run on a curlloop (curl multi on this thread's libevent base,
+ * the hiperfifo pattern); finished ones are queued by on_done and recorded
+ * by pump, which also claims and starts new ones. Every database write of a pump is one
  * transaction: results of finished sends, then claims of new ones. A claim
  * is committed before its request leaves, so after a crash the row is found
  * "sending" and sent again: a duplicate is possible only for a request the
@@ -29,6 +27,7 @@
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
 #include "clock.h"
+#include "curlloop.h"
 #include "log.h"
 #include "util.h"
 
@@ -64,10 +63,9 @@ struct sender {
     struct metrics *metrics;       /* borrowed */
     struct store *st;              /* owned, this thread only */
     struct event_base *base;
-    struct event *curl_timer;      /* armed by curl's timer callback */
     struct event *tick;            /* periodic look for due rows */
     struct event *wake;            /* activated by sender_wake */
-    CURLM *multi;
+    struct curlloop *loop;         /* curl multi on this base */
     struct chan_state *chans;      /* one per configured channel */
     int in_flight;                 /* transfers on the wire */
     struct xfer *done;             /* finished, not yet recorded */
@@ -153,72 +151,20 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-static void check_done(struct sender *s)
-{
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(s->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        struct xfer *x;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-        x->result = msg->data.result;
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->http);
-        curl_multi_remove_handle(s->multi, x->easy);
-        curl_easy_cleanup(x->easy);
-        x->easy = NULL;
-        s->in_flight--;
-        x->next = s->done;
-        s->done = x;
-    }
-}
-
-static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+/* A transfer finished (curlloop's callback, on this thread). */
+static void on_done(void *arg, CURL *easy, CURLcode result)
 {
     struct sender *s = arg;
-    int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-    int running;
-    curl_multi_socket_action(s->multi, fd, flags, &running);
-    check_done(s);
-    if (s->done) event_active(s->wake, EV_READ, 0);
-}
-
-static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
-{
-    struct sender *s = arg;
-    struct event *ev = sockp;
-    if (what == CURL_POLL_REMOVE) {
-        if (ev) event_free(ev);
-        curl_multi_assign(s->multi, fd, NULL);
-        return 0;
-    }
-    short kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
-    if (ev) event_free(ev);
-    ev = event_new(s->base, fd, kind, on_socket_event, s);
-    event_add(ev, NULL);
-    curl_multi_assign(s->multi, fd, ev);
-    return 0;
-}
-
-static void on_curl_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    struct sender *s = arg;
-    int running;
-    curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(s);
-    if (s->done) event_active(s->wake, EV_READ, 0);
-}
-
-/* curl asks to be called back after ms: only arm the timer here. */
-static int on_curl_timer(CURLM *multi, long ms, void *arg)
-{
-    struct sender *s = arg;
-    if (ms < 0) {
-        evtimer_del(s->curl_timer);
-        return 0;
-    }
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(s->curl_timer, &tv);
-    return 0;
+    struct xfer *x;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+    x->result = result;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->http);
+    curl_easy_cleanup(easy);
+    x->easy = NULL;
+    s->in_flight--;
+    x->next = s->done;
+    s->done = x;
+    event_active(s->wake, EV_READ, 0);
 }
 
 /* ---- recording results ---------------------------------------------------------- */
@@ -383,7 +329,10 @@ static void start(struct sender *s, struct xfer *x)
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, gw_buf_cstr(&x->req.body));
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body.len);
     s->in_flight++;
-    curl_multi_add_handle(s->multi, e);
+    if (curlloop_add(s->loop, e) != 0) {
+        /* Never started: finish it now as a transfer that got no answer. */
+        on_done(s, e, CURLE_FAILED_INIT);
+    }
 }
 
 /* One round: record finished sends, claim what is due, start it. */
@@ -512,16 +461,11 @@ int sender_start(const struct gw_config *cfg, struct metrics *m, struct sender *
     }
     if (!senders) gw_warn("no channel can send: replies and alerts stay in the outbox as failed");
     s->base = event_base_new();
-    s->multi = curl_multi_init();
-    if (!s->base || !s->multi) {
+    s->loop = s->base ? curlloop_new(s->base, on_done, s) : NULL;
+    if (!s->base || !s->loop) {
         gw_err(err, errlen, "sender: cannot create the event loop");
         goto fail;
     }
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
-    s->curl_timer = evtimer_new(s->base, on_curl_timeout, s);
     s->wake = event_new(s->base, -1, EV_PERSIST | EV_READ, on_wake, s);
     s->tick = event_new(s->base, -1, EV_PERSIST, on_wake, s);
     struct timeval tv = {0, TICK_MS * 1000};
@@ -534,10 +478,9 @@ int sender_start(const struct gw_config *cfg, struct metrics *m, struct sender *
     *out = s;
     return 0;
 fail:
-    if (s->curl_timer) event_free(s->curl_timer);
     if (s->wake) event_free(s->wake);
     if (s->tick) event_free(s->tick);
-    if (s->multi) curl_multi_cleanup(s->multi);
+    curlloop_free(s->loop);
     if (s->base) event_base_free(s->base);
     store_close(s->st);
     free(s->chans);
@@ -560,10 +503,9 @@ void sender_stop(struct sender *s)
     pthread_mutex_unlock(&s->lock);
     event_active(s->wake, EV_READ, 0);
     pthread_join(s->thread, NULL);
-    event_free(s->curl_timer);
     event_free(s->wake);
     event_free(s->tick);
-    curl_multi_cleanup(s->multi);
+    curlloop_free(s->loop);
     event_base_free(s->base);
     store_close(s->st);
     free(s->chans);
