@@ -127,7 +127,9 @@ fuzz: deps
 	    $(PKG_CFLAGS) $$f $(FUZZ_SRC) -o build-fuzz/$$n $(LIBS) || exit 1; \
 	  mkdir -p build-fuzz/$$n.corpus; \
 	  echo "fuzzing $$n for $(FUZZ_SECONDS) s"; \
-	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/$$n.corpus 2>&1 | tail -3 || exit 1; \
+	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=build-fuzz/$$n- \
+	    build-fuzz/$$n.corpus >build-fuzz/$$n.log 2>&1; rc=$$?; tail -3 build-fuzz/$$n.log; \
+	  [ $$rc = 0 ] || { echo "$$n found a failure: see build-fuzz/$$n.log"; exit 1; }; \
 	done
 
 clean:
