@@ -78,6 +78,7 @@ bare_line=$("$bdir/load" "$bport" "$tmp/bench.db" "$n" "$c" https://gw.example.c
 # Outbound: the replies the inbound run queued, delivered to the bare
 # responder standing in for both providers' send APIs.
 queued=$(sqlite3 "$tmp/bench.db" "SELECT count(*) FROM outbox WHERE status = 'queued'")
+last=$(sqlite3 "$tmp/bench.db" "SELECT coalesce(max(id), 0) FROM outbox")
 write_ini "$tmp/send.ini" "http://127.0.0.1:$bport"
 t0=$(date +%s.%N)
 "$gw" serve -c "$tmp/send.ini" 2>"$tmp/send.log" &
@@ -89,8 +90,8 @@ for i in $(seq 1 6000); do
 done
 t1=$(date +%s.%N)
 kill "${pids[2]}"; wait "${pids[2]}" || true
-sent=$(sqlite3 "$tmp/bench.db" "SELECT count(*) FROM outbox WHERE status = 'sent'")
-failed=$(sqlite3 "$tmp/bench.db" "SELECT count(*) FROM outbox WHERE status = 'failed'")
+sent=$(sqlite3 "$tmp/bench.db" "SELECT count(*) FROM outbox WHERE status = 'sent' AND id <= $last")
+failed=$(sqlite3 "$tmp/bench.db" "SELECT count(*) FROM outbox WHERE status = 'failed' AND id <= $last")
 
 val() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 grps=$(val "$gw_line" rps); brps=$(val "$bare_line" rps)
