@@ -10,6 +10,8 @@
  */
 #include "schema.h"
 
+/* One SQL line per source line, its comment aligned beside it. */
+/* clang-format off */
 static const char *const migrations[] = {
     /* 1: the foundation */
     "CREATE TABLE region ("
@@ -276,6 +278,8 @@ static const char *const migrations[] = {
     /* 6: who was told about a case (recording notices, re-alerts) */
     "CREATE INDEX outbox_case ON outbox(case_id) WHERE case_id IS NOT NULL;",
 };
+
+/* clang-format on */
 
 int schema_count(void) { return (int)(sizeof migrations / sizeof migrations[0]); }
 

@@ -23,8 +23,7 @@ int store_open(const char *path, int sync_full, struct store **out, char *err, s
     st->path = gw_strdup(path);
     st->wal_fd = -1;
     pthread_mutex_init(&st->wal_lock, NULL);
-    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         gw_err(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
         goto fail;
@@ -111,8 +110,8 @@ int store_schema_version(struct store *st)
 {
     sqlite3_stmt *s = NULL;
     int v = 0;
-    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master WHERE name='schema_version'", -1, &s,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master WHERE name='schema_version'", -1, &s, NULL) !=
+        SQLITE_OK)
         return -1;
     int has = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
     sqlite3_finalize(s);
@@ -267,9 +266,10 @@ int64_t store_inbox_count(struct store *st)
 
 int store_outbox_insert(struct store *st, const struct store_outbox_row *r, int64_t now, int64_t *id)
 {
-    sqlite3_stmt *s = store_stmt(st, "INSERT INTO outbox(channel, recipient, template, vars, body, kind, "
-                                     "priority, inbox_id, case_id, dedupe_key, created_at, updated_at, next_attempt_at) "
-                                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(dedupe_key) DO NOTHING");
+    sqlite3_stmt *s =
+        store_stmt(st, "INSERT INTO outbox(channel, recipient, template, vars, body, kind, "
+                       "priority, inbox_id, case_id, dedupe_key, created_at, updated_at, next_attempt_at) "
+                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(dedupe_key) DO NOTHING");
     if (!s) return -1;
     store_bind_text(s, 1, r->channel);
     store_bind_text(s, 2, r->recipient);
@@ -348,12 +348,12 @@ int store_sync_wal(struct store *st)
 #define CHECKPOINT_PAGES 1000 /* as SQLite's own wal_autocheckpoint default */
 
 struct checkpointer {
-    sqlite3 *db;          /* own connection, used only by the thread */
+    sqlite3 *db; /* own connection, used only by the thread */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    int pending;          /* under lock: the WAL passed CHECKPOINT_PAGES */
-    int stopping;         /* under lock */
+    int pending;  /* under lock: the WAL passed CHECKPOINT_PAGES */
+    int stopping; /* under lock */
 };
 
 /* Runs on the writer's thread after each commit. */

@@ -38,10 +38,10 @@
 #include "../gateway/util.h"
 #include "store_int.h"
 
-#define OVERDUE_LONG_DAYS 30       /* the county's overdue list (domain R4.3) */
-#define VILLAGE_BIG 30             /* more children than this with one director is flagged (R4.5) */
-#define CONTACT_WINDOW (7 * 86400) /* parents "in contact": a check-in within this many seconds */
-#define MAX_DEPTH 8                /* parent steps followed at most (the tree has 3 levels) */
+#define OVERDUE_LONG_DAYS 30          /* the county's overdue list (domain R4.3) */
+#define VILLAGE_BIG       30          /* more children than this with one director is flagged (R4.5) */
+#define CONTACT_WINDOW    (7 * 86400) /* parents "in contact": a check-in within this many seconds */
+#define MAX_DEPTH         8           /* parent steps followed at most (the tree has 3 levels) */
 
 /* Built-in policy when the caller passes none; the same as the config's defaults. */
 static const struct gw_policy default_policy = {
@@ -55,20 +55,20 @@ static const struct gw_policy default_policy = {
 /* One region and what has been counted for it, its sub-regions included. */
 struct node {
     int64_t id;
-    int parent;           /* index into nodes[] of the parent, -1 for a county (or an unknown parent) */
-    int level;            /* 1 county, 2 town, 3 village */
-    char *path;           /* owned */
-    long children;        /* children in scope */
-    long in_person;       /* last counting visit within the current period */
-    long remote_only;     /* no counting visit in it, but a phone/video one */
-    long overdue;         /* more than overdue_days past due */
-    long overdue_long;    /* more than OVERDUE_LONG_DAYS past due */
-    long away;            /* distinct away guardians of the region's children */
-    long contacted;       /* ... of whom checked in within CONTACT_WINDOW */
-    long directors;       /* directors registered in the region's villages */
-    long big_one_director;/* villages with > VILLAGE_BIG children and exactly one director */
-    long open[4];         /* open or acknowledged cases by priority */
-    int64_t *acks;        /* owned: seconds from opening to acknowledgement, one per case */
+    int parent;            /* index into nodes[] of the parent, -1 for a county (or an unknown parent) */
+    int level;             /* 1 county, 2 town, 3 village */
+    char *path;            /* owned */
+    long children;         /* children in scope */
+    long in_person;        /* last counting visit within the current period */
+    long remote_only;      /* no counting visit in it, but a phone/video one */
+    long overdue;          /* more than overdue_days past due */
+    long overdue_long;     /* more than OVERDUE_LONG_DAYS past due */
+    long away;             /* distinct away guardians of the region's children */
+    long contacted;        /* ... of whom checked in within CONTACT_WINDOW */
+    long directors;        /* directors registered in the region's villages */
+    long big_one_director; /* villages with > VILLAGE_BIG children and exactly one director */
+    long open[4];          /* open or acknowledged cases by priority */
+    int64_t *acks;         /* owned: seconds from opening to acknowledgement, one per case */
     size_t nacks, capacks;
 };
 
@@ -154,8 +154,10 @@ static int find(const struct tree *t, int64_t id)
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (t->v[mid].id == id) return (int)mid;
-        if (t->v[mid].id < id) lo = mid + 1;
-        else hi = mid;
+        if (t->v[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return -1;
 }
@@ -211,10 +213,10 @@ static void add_ack(struct tree *t, int i, int64_t secs)
 /* ---- the counts ---------------------------------------------------------------- */
 
 struct when {
-    int64_t now;         /* unix seconds */
-    int64_t today;       /* local day number of now */
-    char today_s[11];    /* the same, YYYY-MM-DD */
-    int64_t lo, hi;      /* the median's window on opened_at, [lo, hi) */
+    int64_t now;      /* unix seconds */
+    int64_t today;    /* local day number of now */
+    char today_s[11]; /* the same, YYYY-MM-DD */
+    int64_t lo, hi;   /* the median's window on opened_at, [lo, hi) */
 };
 
 static int count_children(struct store *st, const struct gw_policy *pol, const struct when *w, struct tree *t)
@@ -236,15 +238,18 @@ static int count_children(struct store *st, const struct gw_policy *pol, const s
         int64_t last, remote, due;
         int seen = parse_day((const char *)sqlite3_column_text(s, 3), &last) == 0;
         int phoned = parse_day((const char *)sqlite3_column_text(s, 4), &remote) == 0;
-        if (seen) due = last + cadence;
+        if (seen)
+            due = last + cadence;
         else if (pol->first_visit_days > 0)
-            due = add_working_days(local_day_number(sqlite3_column_int64(s, 2)), pol->first_visit_days,
-                                   pol->work_days);
-        else due = local_day_number(sqlite3_column_int64(s, 2)) + cadence;
+            due = add_working_days(local_day_number(sqlite3_column_int64(s, 2)), pol->first_visit_days, pol->work_days);
+        else
+            due = local_day_number(sqlite3_column_int64(s, 2)) + cadence;
         int in_person = seen && w->today - last < cadence;
         add_up(t, i, offsetof(struct node, children), 1);
-        if (in_person) add_up(t, i, offsetof(struct node, in_person), 1);
-        else if (phoned && w->today - remote < cadence) add_up(t, i, offsetof(struct node, remote_only), 1);
+        if (in_person)
+            add_up(t, i, offsetof(struct node, in_person), 1);
+        else if (phoned && w->today - remote < cadence)
+            add_up(t, i, offsetof(struct node, remote_only), 1);
         if (w->today - due > pol->overdue_days) add_up(t, i, offsetof(struct node, overdue), 1);
         if (w->today - due > OVERDUE_LONG_DAYS) add_up(t, i, offsetof(struct node, overdue_long), 1);
     }
@@ -275,15 +280,15 @@ static int count_parents(struct store *st, const struct when *w, struct tree *t)
 {
     /* up: each region with itself and its ancestors; pairs: each away
      * guardian once per region that holds one of its children. */
-    sqlite3_stmt *s = store_stmt(
-        st, "WITH RECURSIVE up(rid, aid, depth) AS (SELECT id, id, 0 FROM region "
-            "UNION ALL SELECT up.rid, r.parent_id, up.depth + 1 FROM up JOIN region r ON r.id = up.aid "
-            "WHERE r.parent_id IS NOT NULL AND up.depth < 8), "
-            "away(g, rid) AS (SELECT DISTINCT gc.guardian_id, c.region_id FROM guardian_child gc "
-            "JOIN child c ON c.id = gc.child_id WHERE gc.away = 1), "
-            "pairs(g, aid) AS (SELECT DISTINCT away.g, up.aid FROM away JOIN up ON up.rid = away.rid) "
-            "SELECT aid, count(*), sum(EXISTS (SELECT 1 FROM checkin k WHERE k.guardian_id = pairs.g "
-            "AND k.created_at > ?1 AND k.created_at <= ?2)) FROM pairs GROUP BY aid");
+    sqlite3_stmt *s =
+        store_stmt(st, "WITH RECURSIVE up(rid, aid, depth) AS (SELECT id, id, 0 FROM region "
+                       "UNION ALL SELECT up.rid, r.parent_id, up.depth + 1 FROM up JOIN region r ON r.id = up.aid "
+                       "WHERE r.parent_id IS NOT NULL AND up.depth < 8), "
+                       "away(g, rid) AS (SELECT DISTINCT gc.guardian_id, c.region_id FROM guardian_child gc "
+                       "JOIN child c ON c.id = gc.child_id WHERE gc.away = 1), "
+                       "pairs(g, aid) AS (SELECT DISTINCT away.g, up.aid FROM away JOIN up ON up.rid = away.rid) "
+                       "SELECT aid, count(*), sum(EXISTS (SELECT 1 FROM checkin k WHERE k.guardian_id = pairs.g "
+                       "AND k.created_at > ?1 AND k.created_at <= ?2)) FROM pairs GROUP BY aid");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, w->now - CONTACT_WINDOW);
     sqlite3_bind_int64(s, 2, w->now);
@@ -351,13 +356,15 @@ static void put(FILE *f, const char *s, int first)
 {
     if (!first) fputc(',', f);
     size_t n = strlen(s);
-    if (strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[n - 1] == ' '))) csv_fwrite(f, s, n);
-    else fputs(s, f);
+    if (strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[n - 1] == ' ')))
+        csv_fwrite(f, s, n);
+    else
+        fputs(s, f);
 }
 
-#define HEADER                                                                                                   \
-    "level,region,children_in_scope,visited_in_person,visited_remote_only,overdue_7,overdue_30,"                 \
-    "parents_contacted_7d,parents_away,directors,villages_over_30_one_director,open_p0,open_p1,open_p2,open_p3," \
+#define HEADER                                                                                                         \
+    "level,region,children_in_scope,visited_in_person,visited_remote_only,overdue_7,overdue_30,"                       \
+    "parents_contacted_7d,parents_away,directors,villages_over_30_one_director,open_p0,open_p1,open_p2,open_p3,"       \
     "median_minutes_to_ack"
 
 static void write_row(FILE *f, struct node *nd)
@@ -365,9 +372,9 @@ static void write_row(FILE *f, struct node *nd)
     static const char *const levels[] = {"?", "county", "town", "village"};
     put(f, levels[nd->level >= 1 && nd->level <= 3 ? nd->level : 0], 1);
     put(f, nd->path, 0);
-    fprintf(f, ",%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,", nd->children, nd->in_person,
-            nd->remote_only, nd->overdue, nd->overdue_long, nd->contacted, nd->away, nd->directors,
-            nd->big_one_director, nd->open[0], nd->open[1], nd->open[2], nd->open[3]);
+    fprintf(f, ",%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,", nd->children, nd->in_person, nd->remote_only,
+            nd->overdue, nd->overdue_long, nd->contacted, nd->away, nd->directors, nd->big_one_director, nd->open[0],
+            nd->open[1], nd->open[2], nd->open[3]);
     if (nd->nacks) {
         qsort(nd->acks, nd->nacks, sizeof *nd->acks, cmp_i64);
         size_t m = nd->nacks / 2;
@@ -377,8 +384,8 @@ static void write_row(FILE *f, struct node *nd)
     fputc('\n', f);
 }
 
-int store_export_coverage(struct store *st, const struct gw_policy *pol, int64_t now, const char *from,
-                          const char *to, FILE *out, long *rows, char *err, size_t errlen)
+int store_export_coverage(struct store *st, const struct gw_policy *pol, int64_t now, const char *from, const char *to,
+                          FILE *out, long *rows, char *err, size_t errlen)
 {
     struct tree t = {0};
     struct node **order = NULL;

@@ -18,8 +18,7 @@
 /* The columns every region look-up returns, in this order: id, level,
  * path, county id. `R` is the region alias; the county is joined as C. */
 #define REGION_COLS "R.id, R.level, R.path, C.id"
-#define COUNTY_JOIN                                                                                              \
-    " LEFT JOIN region C ON C.level = 1 AND C.path = substr(R.path, 1, instr(R.path || '/', '/') - 1)"
+#define COUNTY_JOIN " LEFT JOIN region C ON C.level = 1 AND C.path = substr(R.path, 1, instr(R.path || '/', '/') - 1)"
 
 static void read_region(sqlite3_stmt *s, int col, struct db_region *out)
 {
@@ -47,8 +46,10 @@ static int step_done(sqlite3_stmt *s)
 
 static void bind_id_or_null(sqlite3_stmt *s, int i, int64_t v)
 {
-    if (v) sqlite3_bind_int64(s, i, v);
-    else sqlite3_bind_null(s, i);
+    if (v)
+        sqlite3_bind_int64(s, i, v);
+    else
+        sqlite3_bind_null(s, i);
 }
 
 /* ---- regions ------------------------------------------------------------- */
@@ -111,9 +112,9 @@ int db_region_under(struct store *st, int64_t a, int64_t b)
 
 int db_staff_by_phone(struct store *st, const char *phone, struct db_staff *out)
 {
-    sqlite3_stmt *s = store_stmt(st, "SELECT S.id, S.role, coalesce(S.department, ''), " REGION_COLS
-                                     " FROM staff S JOIN region R ON R.id = S.region_id" COUNTY_JOIN
-                                     " WHERE S.phone = ?");
+    sqlite3_stmt *s =
+        store_stmt(st, "SELECT S.id, S.role, coalesce(S.department, ''), " REGION_COLS
+                       " FROM staff S JOIN region R ON R.id = S.region_id" COUNTY_JOIN " WHERE S.phone = ?");
     if (!s) return -1;
     store_bind_text(s, 1, phone);
     int rc = step_one(s);
@@ -140,8 +141,7 @@ static int phones(sqlite3_stmt *s, char (*out)[DB_PHONE_LEN], int max)
     return rc == SQLITE_DONE ? n : -1;
 }
 
-int db_county_responders(struct store *st, int64_t county_id, const char *dept, char (*out)[DB_PHONE_LEN],
-                         int max)
+int db_county_responders(struct store *st, int64_t county_id, const char *dept, char (*out)[DB_PHONE_LEN], int max)
 {
     /* "Contains": the county's path is the staff region's path or lies
      * under it ('/' after it), as db_path_under decides. */
@@ -190,8 +190,9 @@ static void read_child(sqlite3_stmt *s, struct db_child *out)
 
 int db_child_by_code(struct store *st, const char *code, struct db_child *out)
 {
-    sqlite3_stmt *s = store_stmt(st, "SELECT " CHILD_COLS " FROM child CH JOIN region R ON R.id = CH.region_id"
-                                     COUNTY_JOIN " WHERE CH.code = ?");
+    sqlite3_stmt *s =
+        store_stmt(st, "SELECT " CHILD_COLS " FROM child CH JOIN region R ON R.id = CH.region_id" COUNTY_JOIN
+                       " WHERE CH.code = ?");
     if (!s) return -1;
     store_bind_text(s, 1, code);
     int rc = step_one(s);
@@ -453,8 +454,7 @@ int db_case_ack(struct store *st, int64_t case_id, int64_t staff_id, int64_t now
     return db_case_event(st, case_id, "acknowledged", staff_id, NULL, now);
 }
 
-int db_case_close(struct store *st, int64_t case_id, int64_t staff_id, int outcome, const char *note,
-                  int64_t now)
+int db_case_close(struct store *st, int64_t case_id, int64_t staff_id, int outcome, const char *note, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE cases SET status = 'closed', closed_at = ?1, closed_by = ?2, "
                                      "outcome = ?3, outcome_note = ?4, acked_at = coalesce(acked_at, ?1), "

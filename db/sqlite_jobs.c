@@ -114,25 +114,25 @@ int db_jobs_children_due(struct store *st, const char *last_before, const char *
 {
     /* "visit_due:" is 10 bytes and "visit_overdue:" 14: the key's date
      * starts after the prefix, the code and its ':'. */
-    sqlite3_stmt *s = store_stmt(
-        st, "WITH K AS MATERIALIZED ("
-            "  SELECT CH.id AS id, CH.code AS code, CH.region_id AS region_id, CH.created_at AS created_at, "
-            "    (CH.flags <> '' OR CH.high_cadence <> 0) AS high, "
-            "    (SELECT max(V.visit_date) FROM visit V WHERE V.child_id = CH.id AND V.result <= 3) AS last "
-            "  FROM child CH) "
-            "SELECT K.id, K.code, K.high, K.created_at, coalesce(K.last, ''), R.path, "
-            "  coalesce((SELECT group_concat(S.phone, ',') FROM (SELECT phone FROM staff "
-            "    WHERE region_id = K.region_id AND role = 'director' ORDER BY phone) S), ''), "
-            "  coalesce((SELECT substr(max(O.dedupe_key), length(K.code) + 12, 10) FROM outbox O "
-            "    WHERE O.dedupe_key > 'visit_due:' || K.code || ':' "
-            "      AND O.dedupe_key < 'visit_due:' || K.code || ';'), ''), "
-            "  coalesce((SELECT substr(max(O.dedupe_key), length(K.code) + 16, 10) FROM outbox O "
-            "    WHERE O.dedupe_key > 'visit_overdue:' || K.code || ':' "
-            "      AND O.dedupe_key < 'visit_overdue:' || K.code || ';'), '') "
-            "FROM K JOIN region R ON R.id = K.region_id "
-            "WHERE CASE WHEN K.last IS NULL THEN K.created_at < ?3 "
-            "           WHEN K.high THEN K.last <= ?2 ELSE K.last <= ?1 END "
-            "ORDER BY K.code");
+    sqlite3_stmt *s =
+        store_stmt(st, "WITH K AS MATERIALIZED ("
+                       "  SELECT CH.id AS id, CH.code AS code, CH.region_id AS region_id, CH.created_at AS created_at, "
+                       "    (CH.flags <> '' OR CH.high_cadence <> 0) AS high, "
+                       "    (SELECT max(V.visit_date) FROM visit V WHERE V.child_id = CH.id AND V.result <= 3) AS last "
+                       "  FROM child CH) "
+                       "SELECT K.id, K.code, K.high, K.created_at, coalesce(K.last, ''), R.path, "
+                       "  coalesce((SELECT group_concat(S.phone, ',') FROM (SELECT phone FROM staff "
+                       "    WHERE region_id = K.region_id AND role = 'director' ORDER BY phone) S), ''), "
+                       "  coalesce((SELECT substr(max(O.dedupe_key), length(K.code) + 12, 10) FROM outbox O "
+                       "    WHERE O.dedupe_key > 'visit_due:' || K.code || ':' "
+                       "      AND O.dedupe_key < 'visit_due:' || K.code || ';'), ''), "
+                       "  coalesce((SELECT substr(max(O.dedupe_key), length(K.code) + 16, 10) FROM outbox O "
+                       "    WHERE O.dedupe_key > 'visit_overdue:' || K.code || ':' "
+                       "      AND O.dedupe_key < 'visit_overdue:' || K.code || ';'), '') "
+                       "FROM K JOIN region R ON R.id = K.region_id "
+                       "WHERE CASE WHEN K.last IS NULL THEN K.created_at < ?3 "
+                       "           WHEN K.high THEN K.last <= ?2 ELSE K.last <= ?1 END "
+                       "ORDER BY K.code");
     if (!s) return -1;
     store_bind_text(s, 1, last_before);
     store_bind_text(s, 2, last_before_high);
@@ -155,8 +155,8 @@ static int staff_row(sqlite3_stmt *s, void *ctx)
     return x->fn(x->arg, phone, path);
 }
 
-int db_jobs_staff(struct store *st, const char *role,
-                  int (*fn)(void *arg, const char *phone, const char *region_path), void *arg)
+int db_jobs_staff(struct store *st, const char *role, int (*fn)(void *arg, const char *phone, const char *region_path),
+                  void *arg)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT S.phone, R.path FROM staff S JOIN region R ON R.id = S.region_id "
                                      "WHERE S.role = ? ORDER BY S.phone");
@@ -186,8 +186,8 @@ static int guardian_row(sqlite3_stmt *s, void *ctx)
     return x->fn(x->arg, &g);
 }
 
-int db_jobs_silent_guardians(struct store *st, int64_t before,
-                             int (*fn)(void *arg, const struct db_job_guardian *g), void *arg)
+int db_jobs_silent_guardians(struct store *st, int64_t before, int (*fn)(void *arg, const struct db_job_guardian *g),
+                             void *arg)
 {
     /* "checkin_remind:" and "checkin_silent:" are both 15 bytes. */
     sqlite3_stmt *s = store_stmt(

@@ -125,8 +125,7 @@ int store_media_fetched(struct store *st, int64_t id, const char *path, const ch
     return sqlite3_changes(st->db) == 1 ? 0 : 1;
 }
 
-int store_media_failed(struct store *st, int64_t id, int retry, const char *error, int64_t next_attempt_at,
-                       int64_t now)
+int store_media_failed(struct store *st, int64_t id, int retry, const char *error, int64_t next_attempt_at, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE media SET status = ?, last_error = ?, next_attempt_at = ?, "
                                      "updated_at = ? WHERE id = ? AND status = 'fetching'");

@@ -106,10 +106,10 @@ int store_outbox_claim(struct store *st, int64_t id, const char *channel, int64_
 static int apply_status(struct store *st, int64_t id, const char *status, const char *error, int64_t now)
 {
     if (!strcmp(status, "queued")) status = "sent";
-    sqlite3_stmt *s = store_stmt(st,
-                                 "UPDATE outbox SET status = ?1, last_error = coalesce(?2, last_error), "
-                                 "updated_at = ?3, done_at = CASE WHEN ?1 IN ('delivered','failed') THEN ?3 "
-                                 "ELSE done_at END WHERE id = ?4 AND status NOT IN ('delivered','failed','suppressed')");
+    sqlite3_stmt *s =
+        store_stmt(st, "UPDATE outbox SET status = ?1, last_error = coalesce(?2, last_error), "
+                       "updated_at = ?3, done_at = CASE WHEN ?1 IN ('delivered','failed') THEN ?3 "
+                       "ELSE done_at END WHERE id = ?4 AND status NOT IN ('delivered','failed','suppressed')");
     if (!s) return -1;
     store_bind_text(s, 1, status);
     store_bind_text(s, 2, error);
@@ -184,8 +184,7 @@ int store_send_attempt(struct store *st, int64_t outbox_id, int attempt, const c
 }
 
 int store_outbox_receipt(struct store *st, const char *channel, const char *provider_msg_id, int64_t ref,
-                         const char *status, const char *raw_status, const char *error, int64_t now,
-                         char *recipient)
+                         const char *status, const char *raw_status, const char *error, int64_t now, char *recipient)
 {
     sqlite3_stmt *s;
     if (ref > 0) {

@@ -56,7 +56,8 @@ int store_part_assemble(struct store *st, const char *channel, const char *sende
     }
     sqlite3_reset(s);
     int result = 1;
-    if (rc != SQLITE_DONE) result = -1;
+    if (rc != SQLITE_DONE)
+        result = -1;
     else if (have > 0 && (have == total || first_at < stale_before)) {
         struct gw_buf b = {0};
         for (int p = 1; p <= total && p <= MAX_PARTS; p++) gw_buf_puts(&b, texts[p] ? texts[p] : "[…]");

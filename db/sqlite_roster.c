@@ -29,10 +29,10 @@
 #include "../handlers/codebook.h"
 #include "store_int.h"
 
-#define MAX_COLS 8           /* documented columns of any kind, plus slack */
-#define READ_BLOCK 65536    /* bytes read from the file at a time */
-#define SHOW_MAX 48          /* bytes of a value quoted back in a reason */
-#define CSV_OPTS (CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)
+#define MAX_COLS   8     /* documented columns of any kind, plus slack */
+#define READ_BLOCK 65536 /* bytes read from the file at a time */
+#define SHOW_MAX   48    /* bytes of a value quoted back in a reason */
+#define CSV_OPTS   (CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)
 
 /* ---- names ------------------------------------------------------------------ */
 
@@ -48,10 +48,7 @@ int store_roster_kind_parse(const char *name, enum store_roster_kind *out)
     return -1;
 }
 
-const char *store_roster_kind_name(enum store_roster_kind kind)
-{
-    return (unsigned)kind < 4 ? kind_names[kind] : "?";
-}
+const char *store_roster_kind_name(enum store_roster_kind kind) { return (unsigned)kind < 4 ? kind_names[kind] : "?"; }
 
 int store_export_what_parse(const char *name, enum store_export_what *out)
 {
@@ -72,8 +69,7 @@ enum { G_PHONE = 0, G_NAME, G_RELATION, G_CHILD, G_AWAY };
 
 static const char *const cols_regions[] = {"path", NULL};
 static const char *const cols_staff[] = {"phone", "name", "role", "region", "department", NULL};
-static const char *const cols_children[] = {"code",   "name",       "sex",   "birth_date",
-                                            "region", "categories", "flags", NULL};
+static const char *const cols_children[] = {"code", "name", "sex", "birth_date", "region", "categories", "flags", NULL};
 static const char *const cols_guardians[] = {"phone", "name", "relation", "child_code", "away", NULL};
 static const char *const *const kind_cols[] = {cols_regions, cols_staff, cols_children, cols_guardians};
 static const char *const kind_header[] = {"path", "phone,name,role,region,department",
@@ -82,10 +78,10 @@ static const char *const kind_header[] = {"path", "phone,name,role,region,depart
 
 /* Departments: English code (stored) and the Chinese name accepted too. */
 static const char *const depts[][2] = {
-    {"police", "公安"}, {"civil_affairs", "民政"}, {"education", "教育"}, {"health", "卫健"},
-    {"cyberspace", "网信"}, {"women", "妇联"}, {"youth", "团委"},
+    {"police", "公安"},     {"civil_affairs", "民政"}, {"education", "教育"}, {"health", "卫健"},
+    {"cyberspace", "网信"}, {"women", "妇联"},         {"youth", "团委"},
 };
-#define NDEPTS (sizeof depts / sizeof depts[0])
+#define NDEPTS    (sizeof depts / sizeof depts[0])
 #define DEPT_LIST "公安|民政|教育|卫健|网信|妇联|团委 or police|civil_affairs|education|health|cyberspace|women|youth"
 
 static const char *const categories[] = {"left_behind", "difficulty", "orphan", "unsupported", NULL};
@@ -100,10 +96,14 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     size_t len;
     unsigned min;
     unsigned cp;
-    if ((p[0] & 0xE0) == 0xC0) len = 2, min = 0x80, cp = p[0] & 0x1F;
-    else if ((p[0] & 0xF0) == 0xE0) len = 3, min = 0x800, cp = p[0] & 0x0F;
-    else if ((p[0] & 0xF8) == 0xF0) len = 4, min = 0x10000, cp = p[0] & 0x07;
-    else return 0;
+    if ((p[0] & 0xE0) == 0xC0)
+        len = 2, min = 0x80, cp = p[0] & 0x1F;
+    else if ((p[0] & 0xF0) == 0xE0)
+        len = 3, min = 0x800, cp = p[0] & 0x0F;
+    else if ((p[0] & 0xF8) == 0xF0)
+        len = 4, min = 0x10000, cp = p[0] & 0x07;
+    else
+        return 0;
     if (len > n) return 0;
     for (size_t i = 1; i < len; i++) {
         if ((p[i] & 0xC0) != 0x80) return 0;
@@ -137,14 +137,20 @@ static void trim(const char **p, size_t *n)
     const char *s = *p;
     size_t len = *n;
     for (;;) {
-        if (len && (s[0] == ' ' || s[0] == '\t')) s++, len--;
-        else if (len >= 3 && memcmp(s, "\xE3\x80\x80", 3) == 0) s += 3, len -= 3;
-        else break;
+        if (len && (s[0] == ' ' || s[0] == '\t'))
+            s++, len--;
+        else if (len >= 3 && memcmp(s, "\xE3\x80\x80", 3) == 0)
+            s += 3, len -= 3;
+        else
+            break;
     }
     for (;;) {
-        if (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
-        else if (len >= 3 && memcmp(s + len - 3, "\xE3\x80\x80", 3) == 0) len -= 3;
-        else break;
+        if (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+            len--;
+        else if (len >= 3 && memcmp(s + len - 3, "\xE3\x80\x80", 3) == 0)
+            len -= 3;
+        else
+            break;
     }
     *p = s;
     *n = len;
@@ -239,17 +245,17 @@ static void iso_time(int64_t t, char out[32])
     char sign = off < 0 ? '-' : '+';
     if (off < 0) off = -off;
     char b[96];
-    snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, sign, (off / 3600) % 100, (off / 60) % 60);
+    snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, sign, (off / 3600) % 100, (off / 60) % 60);
     gw_strlcpy(out, b, 32);
 }
 
 /* ---- the set of keys seen in one file ----------------------------------------- */
 
 struct seen_ent {
-    char *key;  /* owned; NULL = empty slot */
-    long line;  /* line where the key first appeared */
-    char *aux;  /* owned, may be NULL: a value remembered with the key (a guardian's name) */
+    char *key; /* owned; NULL = empty slot */
+    long line; /* line where the key first appeared */
+    char *aux; /* owned, may be NULL: a value remembered with the key (a guardian's name) */
 };
 
 struct seen {
@@ -321,29 +327,29 @@ struct import {
     struct store *st;
     enum store_roster_kind kind;
     const struct store_import_opts *opts;
-    const char *cc;                  /* country code digits */
-    char today[11];                  /* local YYYY-MM-DD of opts->now */
+    const char *cc; /* country code digits */
+    char today[11]; /* local YYYY-MM-DD of opts->now */
     int64_t now;
     struct store_import_result res;
 
-    long line;                       /* physical line being fed, 1-based */
-    long row_line;                   /* line where the current row started */
-    int in_row;                      /* a row has started and not yet ended */
-    size_t row_bytes;                /* bytes of the current row fed so far */
-    struct field f[MAX_COLS];        /* the current row's first MAX_COLS values */
-    int nf;                          /* values in the current row (may exceed MAX_COLS) */
-    int extra_nonempty;              /* a value beyond MAX_COLS was not empty */
+    long line;                /* physical line being fed, 1-based */
+    long row_line;            /* line where the current row started */
+    int in_row;               /* a row has started and not yet ended */
+    size_t row_bytes;         /* bytes of the current row fed so far */
+    struct field f[MAX_COLS]; /* the current row's first MAX_COLS values */
+    int nf;                   /* values in the current row (may exceed MAX_COLS) */
+    int extra_nonempty;       /* a value beyond MAX_COLS was not empty */
 
     int header_done;
-    int ncols;                       /* named columns in the header */
-    int col[MAX_COLS];               /* documented column i is the row's value col[i] */
-    int stop;                        /* stop reading (bad header, cap reached) */
-    int row_bad;                     /* the current row has been reported */
-    int dberr;                       /* a database call failed: the import fails with -1 */
-    int read_errno;                  /* errno of a failed read, 0 = none */
+    int ncols;         /* named columns in the header */
+    int col[MAX_COLS]; /* documented column i is the row's value col[i] */
+    int stop;          /* stop reading (bad header, cap reached) */
+    int row_bad;       /* the current row has been reported */
+    int dberr;         /* a database call failed: the import fails with -1 */
+    int read_errno;    /* errno of a failed read, 0 = none */
 
-    struct seen keys;                /* the kind's key -> first line */
-    struct seen names;               /* guardians: phone -> first line and name */
+    struct seen keys;  /* the kind's key -> first line */
+    struct seen names; /* guardians: phone -> first line and name */
 };
 
 static void vreport(struct import *im, long line, const char *fmt, va_list ap)
@@ -396,9 +402,12 @@ static void db_failed(struct import *im) { im->dberr = 1; }
 
 static void count(struct import *im, int existed, int changed)
 {
-    if (!existed) im->res.inserted++;
-    else if (changed) im->res.updated++;
-    else im->res.unchanged++;
+    if (!existed)
+        im->res.inserted++;
+    else if (changed)
+        im->res.updated++;
+    else
+        im->res.unchanged++;
 }
 
 /* ---- value parsers ------------------------------------------------------------- */
@@ -587,8 +596,7 @@ static int region_write(struct import *im, const char *path, int depth)
         int rc = region_find(im, prefix, &id, NULL);
         if (rc < 0) return -1;
         if (rc == 1) {
-            sqlite3_stmt *s =
-                store_stmt(im->st, "INSERT INTO region(parent_id, name, path, level) VALUES (?,?,?,?)");
+            sqlite3_stmt *s = store_stmt(im->st, "INSERT INTO region(parent_id, name, path, level) VALUES (?,?,?,?)");
             if (!s) return -1;
             if (parent) sqlite3_bind_int64(s, 1, parent);
             store_bind_text(s, 2, name);
@@ -664,8 +672,10 @@ static void row_staff(struct import *im)
     int64_t region_id = 0;
     int level = 0;
     int rrc = 1;
-    if (!*val(im, S_REGION)) bad(im, "region is empty");
-    else rrc = region_of_row(im, val(im, S_REGION), &region_id, &level);
+    if (!*val(im, S_REGION))
+        bad(im, "region is empty");
+    else
+        rrc = region_of_row(im, val(im, S_REGION), &region_id, &level);
     if (rrc < 0) {
         db_failed(im);
         return;
@@ -687,16 +697,15 @@ static void row_staff(struct import *im)
 
     int existed = exists_by_text(im, "SELECT 1 FROM staff WHERE phone = ?", phone);
     sqlite3_stmt *s = existed < 0 ? NULL
-                                  : store_stmt(im->st,
-                                               "INSERT INTO staff(phone, name, role, region_id, department, "
-                                               "created_at) VALUES (?,?,?,?,?,?) "
-                                               "ON CONFLICT(phone) DO UPDATE SET name = excluded.name, "
-                                               "role = excluded.role, region_id = excluded.region_id, "
-                                               "department = excluded.department "
-                                               "WHERE staff.name IS NOT excluded.name "
-                                               "OR staff.role IS NOT excluded.role "
-                                               "OR staff.region_id IS NOT excluded.region_id "
-                                               "OR staff.department IS NOT excluded.department");
+                                  : store_stmt(im->st, "INSERT INTO staff(phone, name, role, region_id, department, "
+                                                       "created_at) VALUES (?,?,?,?,?,?) "
+                                                       "ON CONFLICT(phone) DO UPDATE SET name = excluded.name, "
+                                                       "role = excluded.role, region_id = excluded.region_id, "
+                                                       "department = excluded.department "
+                                                       "WHERE staff.name IS NOT excluded.name "
+                                                       "OR staff.role IS NOT excluded.role "
+                                                       "OR staff.region_id IS NOT excluded.region_id "
+                                                       "OR staff.department IS NOT excluded.department");
     if (!s) {
         db_failed(im);
         return;
@@ -726,9 +735,12 @@ static void row_child(struct import *im)
     if (!*val(im, K_NAME)) bad(im, "name is empty");
 
     const char *sexv = val(im, K_SEX), *sex = NULL;
-    if (ascii_ieq(sexv, "M") || strcmp(sexv, "男") == 0) sex = "M";
-    else if (ascii_ieq(sexv, "F") || strcmp(sexv, "女") == 0) sex = "F";
-    else bad(im, "sex '%s' is not one of M|F|男|女", show(sexv, sh));
+    if (ascii_ieq(sexv, "M") || strcmp(sexv, "男") == 0)
+        sex = "M";
+    else if (ascii_ieq(sexv, "F") || strcmp(sexv, "女") == 0)
+        sex = "F";
+    else
+        bad(im, "sex '%s' is not one of M|F|男|女", show(sexv, sh));
 
     const char *birth = val(im, K_BIRTH);
     int y, m, d;
@@ -750,15 +762,16 @@ static void row_child(struct import *im)
 
     int64_t region_id = 0;
     int level = 0, rrc = 1;
-    if (!*val(im, K_REGION)) bad(im, "region is empty");
-    else rrc = region_of_row(im, val(im, K_REGION), &region_id, &level);
+    if (!*val(im, K_REGION))
+        bad(im, "region is empty");
+    else
+        rrc = region_of_row(im, val(im, K_REGION), &region_id, &level);
     if (rrc < 0) {
         db_failed(im);
         return;
     }
     if (rrc == 0 && level != 3)
-        bad(im, "a child belongs to a village, but region '%s' is %s", show(val(im, K_REGION), sh),
-            level_name(level));
+        bad(im, "a child belongs to a village, but region '%s' is %s", show(val(im, K_REGION), sh), level_name(level));
     if (code_ok) {
         int fresh;
         struct seen_ent *e = seen_put(&im->keys, code, im->row_line, NULL, &fresh);
@@ -769,9 +782,9 @@ static void row_child(struct import *im)
     int existed = exists_by_text(im, "SELECT 1 FROM child WHERE code = ?", code);
     /* An XL visit keeps a child on the high cadence whatever the flags say. */
     sqlite3_stmt *s =
-        existed < 0 ? NULL
-                    : store_stmt(im->st,
-                                 "INSERT INTO child(code, name, sex, birth_date, region_id, categories, flags, "
+        existed < 0
+            ? NULL
+            : store_stmt(im->st, "INSERT INTO child(code, name, sex, birth_date, region_id, categories, flags, "
                                  "high_cadence, created_at) VALUES (?,?,?,?,?,?,?,?,?) "
                                  "ON CONFLICT(code) DO UPDATE SET name = excluded.name, sex = excluded.sex, "
                                  "birth_date = excluded.birth_date, region_id = excluded.region_id, "
@@ -850,8 +863,8 @@ static int guardian_write(struct import *im, const char *phone, int64_t child_id
     sqlite3_bind_int64(s, 2, child_id);
     rc = sqlite3_step(s);
     int linked = rc == SQLITE_ROW;
-    int link_changed = linked && (strcmp((const char *)sqlite3_column_text(s, 0), relation) != 0 ||
-                                  sqlite3_column_int(s, 1) != away);
+    int link_changed =
+        linked && (strcmp((const char *)sqlite3_column_text(s, 0), relation) != 0 || sqlite3_column_int(s, 1) != away);
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return -1;
     if (!linked || link_changed) {
@@ -883,9 +896,12 @@ static void row_guardian(struct import *im)
 
     const char *awayv = val(im, G_AWAY);
     int away = -1;
-    if (ascii_ieq(awayv, "yes") || strcmp(awayv, "是") == 0 || strcmp(awayv, "1") == 0) away = 1;
-    else if (ascii_ieq(awayv, "no") || strcmp(awayv, "否") == 0 || strcmp(awayv, "0") == 0) away = 0;
-    else bad(im, "away '%s' is not one of yes|no|是|否|1|0", show(awayv, sh));
+    if (ascii_ieq(awayv, "yes") || strcmp(awayv, "是") == 0 || strcmp(awayv, "1") == 0)
+        away = 1;
+    else if (ascii_ieq(awayv, "no") || strcmp(awayv, "否") == 0 || strcmp(awayv, "0") == 0)
+        away = 0;
+    else
+        bad(im, "away '%s' is not one of yes|no|是|否|1|0", show(awayv, sh));
 
     const char *code = val(im, G_CHILD);
     int64_t child_id = 0;
@@ -1005,9 +1021,12 @@ static void row(struct import *im)
     const char *const *cols = kind_cols[im->kind];
     for (int c = 0; cols[c]; c++) {
         const struct field *f = &im->f[im->col[c]];
-        if (f->too_long) bad(im, "%s is longer than %d bytes", cols[c], STORE_ROSTER_FIELD_MAX);
-        else if (f->bad_utf8) bad(im, "%s is not valid UTF-8 (save the file as \"CSV UTF-8\")", cols[c]);
-        else if (f->control) bad(im, "%s holds control characters or a line break", cols[c]);
+        if (f->too_long)
+            bad(im, "%s is longer than %d bytes", cols[c], STORE_ROSTER_FIELD_MAX);
+        else if (f->bad_utf8)
+            bad(im, "%s is not valid UTF-8 (save the file as \"CSV UTF-8\")", cols[c]);
+        else if (f->control)
+            bad(im, "%s holds control characters or a line break", cols[c]);
     }
     if (im->row_bad) return;
     switch (im->kind) {
@@ -1161,8 +1180,7 @@ int store_import(struct store *st, enum store_roster_kind kind, FILE *in, const 
         goto out;
     }
     if (!im->header_done && !im->res.bad_rows) {
-        report_at(im, 1, "the file is empty; a %s file starts with the header %s", kind_names[kind],
-                  kind_header[kind]);
+        report_at(im, 1, "the file is empty; a %s file starts with the header %s", kind_names[kind], kind_header[kind]);
         im->res.bad_rows++;
         im->res.bad_header = 1;
     }
@@ -1255,8 +1273,8 @@ static void put_header(struct out *o, const char *h)
     fputc('\n', o->f);
 }
 
-int store_export(struct store *st, enum store_export_what what, const char *from, const char *to, FILE *out,
-                 long *rows, char *err, size_t errlen)
+int store_export(struct store *st, enum store_export_what what, const char *from, const char *to, FILE *out, long *rows,
+                 char *err, size_t errlen)
 {
     int fy = 0, fm = 0, fd = 0, ty = 0, tm = 0, td = 0;
     if (what == STORE_EXPORT_COVERAGE)
@@ -1330,9 +1348,7 @@ int store_export(struct store *st, enum store_export_what what, const char *from
         put_header(&o, "id,created_at,kind,priority,channel,recipient,template,provider_msg_id,status,attempts,"
                        "last_error,sent_at,done_at");
         break;
-    default:
-        gw_err(err, errlen, "unknown export");
-        return -1;
+    default: gw_err(err, errlen, "unknown export"); return -1;
     }
 
     int rc;
@@ -1394,8 +1410,7 @@ int store_export(struct store *st, enum store_export_what what, const char *from
             put_time(&o, s, 11);
             put_time(&o, s, 12);
             break;
-        case STORE_EXPORT_COVERAGE: /* handled above */
-            break;
+        case STORE_EXPORT_COVERAGE: /* handled above */ break;
         }
         end_line(&o);
         n++;

@@ -14,8 +14,10 @@
 
 static void bind_id_or_null(sqlite3_stmt *s, int i, int64_t v)
 {
-    if (v) sqlite3_bind_int64(s, i, v);
-    else sqlite3_bind_null(s, i);
+    if (v)
+        sqlite3_bind_int64(s, i, v);
+    else
+        sqlite3_bind_null(s, i);
 }
 
 int db_ussd_get(struct store *st, const char *channel, const char *session_id, struct db_ussd_session *out)

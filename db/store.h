@@ -68,12 +68,10 @@ int store_health(struct store *st);
 /* Stores an inbound message (sender already E.164). Returns 0 with *id of
  * the new row, 1 when (channel, provider_id) is already stored (*id = the
  * earlier row), -1 on error. */
-int store_inbox_insert(struct store *st, const struct gw_msg *m, const char *norm_text, int64_t now,
-                       int64_t *id);
+int store_inbox_insert(struct store *st, const struct gw_msg *m, const char *norm_text, int64_t now, int64_t *id);
 /* Records the parse result of an inbox row. intent/result are short codes;
  * detail may be NULL. */
-int store_inbox_set_result(struct store *st, int64_t id, const char *intent, const char *result,
-                           const char *detail);
+int store_inbox_set_result(struct store *st, int64_t id, const char *intent, const char *result, const char *detail);
 /* Number of inbox rows (for tests and metrics). */
 int64_t store_inbox_count(struct store *st);
 

@@ -26,9 +26,9 @@ struct store;
 
 struct db_region {
     int64_t id;
-    int64_t county_id;          /* its ancestor at level 1 (itself for a county); 0 when the tree is broken */
-    int level;                  /* 1 county, 2 town, 3 village */
-    char path[DB_PATH_MAX];     /* 县/镇/村 */
+    int64_t county_id;      /* its ancestor at level 1 (itself for a county); 0 when the tree is broken */
+    int level;              /* 1 county, 2 town, 3 village */
+    char path[DB_PATH_MAX]; /* 县/镇/村 */
 };
 
 /* Region by id or by exact path. 0, 1 not found, -1. */
@@ -47,9 +47,9 @@ int db_region_under(struct store *st, int64_t a, int64_t b);
 
 struct db_staff {
     int64_t id;
-    char role[16];              /* director|supervisor|responder|admin */
-    char department[24];        /* responders: police|civil_affairs|...; "" otherwise */
-    struct db_region region;    /* the staff member's registered region */
+    char role[16];           /* director|supervisor|responder|admin */
+    char department[24];     /* responders: police|civil_affairs|...; "" otherwise */
+    struct db_region region; /* the staff member's registered region */
 };
 /* Staff by E.164 phone. 0, 1 not registered, -1. */
 int db_staff_by_phone(struct store *st, const char *phone, struct db_staff *out);
@@ -61,8 +61,7 @@ int db_staff_by_phone(struct store *st, const char *phone, struct db_staff *out)
  * (so a responder of a neighbouring county, or one registered below county
  * level, is never among them), in staff id order. Copies at most max into
  * out and returns how many there are in all (which may exceed max), or -1. */
-int db_county_responders(struct store *st, int64_t county_id, const char *dept, char (*out)[DB_PHONE_LEN],
-                         int max);
+int db_county_responders(struct store *st, int64_t county_id, const char *dept, char (*out)[DB_PHONE_LEN], int max);
 /* The phones of the directors registered for the village region_id, in
  * staff id order; same return as db_county_responders. */
 int db_village_directors(struct store *st, int64_t region_id, char (*out)[DB_PHONE_LEN], int max);
@@ -72,10 +71,10 @@ int db_guardian_by_phone(struct store *st, const char *phone, int64_t *guardian_
 
 struct db_child {
     int64_t id;
-    char code[8];               /* 7 digits */
-    char flags[64];             /* parent_disabled|child_disabled|psych, may be "" */
-    int high_cadence;           /* 1 after an XL visit */
-    struct db_region region;    /* the child's village; region.county_id is its county */
+    char code[8];            /* 7 digits */
+    char flags[64];          /* parent_disabled|child_disabled|psych, may be "" */
+    int high_cadence;        /* 1 after an XL visit */
+    struct db_region region; /* the child's village; region.county_id is its county */
 };
 /* Child by its 7-digit code. 0, 1 not found, -1. */
 int db_child_by_code(struct store *st, const char *code, struct db_child *out);
@@ -90,11 +89,11 @@ int db_guardian_linked(struct store *st, int64_t guardian_id, int64_t child_id);
 struct db_visit {
     int64_t child_id;
     int64_t staff_id;
-    char visit_date[11];        /* YYYY-MM-DD, local calendar day */
-    int result;                 /* 1-4 */
-    const char *problems;       /* "JH|XL" or ""/NULL; borrowed */
-    const char *note;           /* free text as typed, or NULL; borrowed */
-    int64_t inbox_id;           /* cause, 0 = none */
+    char visit_date[11];  /* YYYY-MM-DD, local calendar day */
+    int result;           /* 1-4 */
+    const char *problems; /* "JH|XL" or ""/NULL; borrowed */
+    const char *note;     /* free text as typed, or NULL; borrowed */
+    int64_t inbox_id;     /* cause, 0 = none */
 };
 /* Inserts a visit. 0 with *id (may be NULL), -1. */
 int db_visit_insert(struct store *st, const struct db_visit *v, int64_t now, int64_t *id);
@@ -104,10 +103,10 @@ int db_child_set_high_cadence(struct store *st, int64_t child_id);
 struct db_checkin {
     int64_t guardian_id;
     int64_t child_id;
-    int status;                 /* 1-4 */
-    const char *return_date;    /* YYYY-MM-DD for status 3, or NULL; borrowed */
-    const char *note;           /* or NULL; borrowed */
-    int64_t inbox_id;           /* cause, 0 = none */
+    int status;              /* 1-4 */
+    const char *return_date; /* YYYY-MM-DD for status 3, or NULL; borrowed */
+    const char *note;        /* or NULL; borrowed */
+    int64_t inbox_id;        /* cause, 0 = none */
 };
 int db_checkin_insert(struct store *st, const struct db_checkin *c, int64_t now, int64_t *id);
 
@@ -122,22 +121,22 @@ int db_reporter_by_phone(struct store *st, const char *phone, int64_t *id);
  * the reporter's own replies. 0, 1 none, -1. */
 int db_reporter_phone(struct store *st, int64_t reporter_id, char *out, size_t outlen);
 
-#define DB_CASE_NO_LEN 10      /* YYMMDD + 4-digit daily sequence */
+#define DB_CASE_NO_LEN    10 /* YYMMDD + 4-digit daily sequence */
 #define DB_CASE_MAX_DEPTS 8
 
 struct db_case_new {
-    int category;               /* 1-9 */
-    int classified;             /* 0 when nobody named a category: a person triages it */
-    int priority;               /* 0 (P0) .. 3 (P3) */
-    const char *const *depts;   /* department codes, borrowed; 1..DB_CASE_MAX_DEPTS */
+    int category;             /* 1-9 */
+    int classified;           /* 0 when nobody named a category: a person triages it */
+    int priority;             /* 0 (P0) .. 3 (P3) */
+    const char *const *depts; /* department codes, borrowed; 1..DB_CASE_MAX_DEPTS */
     int ndepts;
-    int64_t county_id;          /* 0 = no county known (the case waits for an admin) */
-    int64_t region_id;          /* most precise region known, 0 = none */
-    int64_t child_id;           /* 0 = no child named */
-    const char *description;    /* as typed, or NULL; borrowed */
-    int64_t reporter_id;        /* 0 = none */
-    int64_t inbox_id;           /* cause, 0 = none */
-    const char *event_detail;   /* detail of the 'opened' event, or NULL; borrowed */
+    int64_t county_id;        /* 0 = no county known (the case waits for an admin) */
+    int64_t region_id;        /* most precise region known, 0 = none */
+    int64_t child_id;         /* 0 = no child named */
+    const char *description;  /* as typed, or NULL; borrowed */
+    int64_t reporter_id;      /* 0 = none */
+    int64_t inbox_id;         /* cause, 0 = none */
+    const char *event_detail; /* detail of the 'opened' event, or NULL; borrowed */
 };
 /* Opens a case and its 'opened' event. The number is the local date of
  * `now` (process time zone) as YYMMDD plus the day's next 4-digit sequence
@@ -152,15 +151,15 @@ struct db_case {
     int category;
     int classified;
     int priority;
-    char status[16];            /* open|acknowledged|closed */
-    int64_t child_id;           /* 0 = none */
-    int64_t county_id;          /* 0 = none */
-    int64_t region_id;          /* 0 = none */
-    int64_t reporter_id;        /* 0 = none */
+    char status[16];     /* open|acknowledged|closed */
+    int64_t child_id;    /* 0 = none */
+    int64_t county_id;   /* 0 = none */
+    int64_t region_id;   /* 0 = none */
+    int64_t reporter_id; /* 0 = none */
     int64_t opened_at;
-    int64_t acked_at;           /* 0 = not yet */
-    int64_t closed_at;          /* 0 = not yet */
-    int outcome;                /* 1-4, 0 = none */
+    int64_t acked_at;  /* 0 = not yet */
+    int64_t closed_at; /* 0 = not yet */
+    int outcome;       /* 1-4, 0 = none */
 };
 /* Case by its 10-digit number. 0, 1 not found, -1. */
 int db_case_by_number(struct store *st, const char *number, struct db_case *out);
@@ -176,8 +175,7 @@ int db_case_ack(struct store *st, int64_t case_id, int64_t staff_id, int64_t now
 /* open|acknowledged -> closed with outcome (1-4) and note (may be NULL), a
  * 'closed' event; acked_at/by are filled too when the case was never
  * acknowledged. 0, 1 when already closed (nothing changed), -1. */
-int db_case_close(struct store *st, int64_t case_id, int64_t staff_id, int outcome, const char *note,
-                  int64_t now);
+int db_case_close(struct store *st, int64_t case_id, int64_t staff_id, int outcome, const char *note, int64_t now);
 /* Appends an event (kind e.g. "status_query"); staff_id 0 = not staff;
  * detail may be NULL. 0, -1. */
 int db_case_event(struct store *st, int64_t case_id, const char *kind, int64_t staff_id, const char *detail,

@@ -11,11 +11,11 @@
 #define STORE_STMT_CACHE 160
 
 struct store {
-    sqlite3 *db;   /* owned; used by one thread */
-    char *path;    /* owned */
+    sqlite3 *db; /* owned; used by one thread */
+    char *path;  /* owned */
     struct {
-        const char *sql;   /* static string; identity is the cache key */
-        sqlite3_stmt *st;  /* prepared once, persistent */
+        const char *sql;  /* static string; identity is the cache key */
+        sqlite3_stmt *st; /* prepared once, persistent */
     } cache[STORE_STMT_CACHE];
     int ncache;
     struct checkpointer *ckpt; /* background checkpoints, or NULL */

@@ -27,22 +27,22 @@
 
 struct store;
 
-#define DB_JOB_DATE 11       /* "YYYY-MM-DD" and its NUL */
-#define DB_JOB_PHONES 256    /* comma-separated E.164 phones, truncated at a whole phone */
+#define DB_JOB_DATE   11  /* "YYYY-MM-DD" and its NUL */
+#define DB_JOB_PHONES 256 /* comma-separated E.164 phones, truncated at a whole phone */
 
 /* ---- acknowledgement deadlines ---------------------------------------------- */
 
 struct db_job_case {
     int64_t id;
     char number[DB_CASE_NO_LEN + 1];
-    int category;               /* 1-9 */
-    int priority;               /* 0 or 1 */
+    int category; /* 1-9 */
+    int priority; /* 0 or 1 */
     int64_t opened_at;
-    int64_t county_id;          /* 0 = no county */
-    char county[DB_PATH_MAX];   /* the county's path, "" when none */
-    char place[DB_PATH_MAX];    /* path of the case's most precise region, "" when none */
-    int place_level;            /* that region's level (3 village), 0 when none */
-    int realerts;               /* 'realerted' events so far: the last deadline already acted on (0-2) */
+    int64_t county_id;        /* 0 = no county */
+    char county[DB_PATH_MAX]; /* the county's path, "" when none */
+    char place[DB_PATH_MAX];  /* path of the case's most precise region, "" when none */
+    int place_level;          /* that region's level (3 village), 0 when none */
+    int realerts;             /* 'realerted' events so far: the last deadline already acted on (0-2) */
 };
 
 /* Cases still 'open' (never acknowledged, not closed) with priority 0
@@ -73,8 +73,8 @@ int db_jobs_children_due(struct store *st, const char *last_before, const char *
 
 /* Staff of a role (director|supervisor|responder|admin), with their
  * region's path; by phone. */
-int db_jobs_staff(struct store *st, const char *role,
-                  int (*fn)(void *arg, const char *phone, const char *region_path), void *arg);
+int db_jobs_staff(struct store *st, const char *role, int (*fn)(void *arg, const char *phone, const char *region_path),
+                  void *arg);
 
 /* ---- parent contact ---------------------------------------------------------- */
 
@@ -88,8 +88,8 @@ struct db_job_guardian {
 
 /* Guardians linked to at least one child as away (migrant parent) whose
  * last contact is before `before`; by id. */
-int db_jobs_silent_guardians(struct store *st, int64_t before,
-                             int (*fn)(void *arg, const struct db_job_guardian *g), void *arg);
+int db_jobs_silent_guardians(struct store *st, int64_t before, int (*fn)(void *arg, const struct db_job_guardian *g),
+                             void *arg);
 
 /* The directors of the villages of the children a guardian is linked to as
  * away: one call per (director, child), by director phone then code. */

@@ -18,14 +18,14 @@ struct store;
 /* One row to send. Strings owned; free with store_sends_free. */
 struct store_send {
     int64_t id;
-    char *channel;    /* channel the row asks for, or NULL (route by number) */
-    char *recipient;  /* E.164 */
-    char *tmpl;       /* template name */
-    char *vars_json;  /* JSON object */
-    char *body;       /* rendered text */
-    char *kind;       /* reply|alert|notice|reminder */
-    int priority;     /* 0 most urgent */
-    int attempts;     /* attempts made so far */
+    char *channel;   /* channel the row asks for, or NULL (route by number) */
+    char *recipient; /* E.164 */
+    char *tmpl;      /* template name */
+    char *vars_json; /* JSON object */
+    char *body;      /* rendered text */
+    char *kind;      /* reply|alert|notice|reminder */
+    int priority;    /* 0 most urgent */
+    int attempts;    /* attempts made so far */
     int64_t created_at;
 };
 
@@ -65,8 +65,7 @@ int store_send_attempt(struct store *st, int64_t outbox_id, int attempt, const c
  * receipt_pending for when the send returns), -1 on error. *recipient
  * (size 32, may be NULL) gets the row's number when one matched. */
 int store_outbox_receipt(struct store *st, const char *channel, const char *provider_msg_id, int64_t ref,
-                         const char *status, const char *raw_status, const char *error, int64_t now,
-                         char *recipient);
+                         const char *status, const char *raw_status, const char *error, int64_t now, char *recipient);
 
 /* Drops held-back receipts received before `before` (they matched no send). */
 int store_receipts_expire(struct store *st, int64_t before);

@@ -34,9 +34,9 @@
 struct store;
 struct gw_policy;
 
-#define STORE_ROSTER_FIELD_MAX 200     /* bytes in one value after trimming */
-#define STORE_ROSTER_ROWS_MAX 100000   /* data rows in one file */
-#define STORE_ROSTER_LINE_MAX 8192     /* bytes in one row (a longer one is an unclosed quote) */
+#define STORE_ROSTER_FIELD_MAX  200    /* bytes in one value after trimming */
+#define STORE_ROSTER_ROWS_MAX   100000 /* data rows in one file */
+#define STORE_ROSTER_LINE_MAX   8192   /* bytes in one row (a longer one is an unclosed quote) */
 #define STORE_ROSTER_REASON_MAX 400    /* bytes in one reported reason, NUL included */
 
 enum store_roster_kind {
@@ -152,8 +152,8 @@ int store_date_valid(const char *s);
  *
  * Returns 0 with *rows (may be NULL) rows written; -1 with err on a bad
  * date, a database error or a write error (the output may then be partial). */
-int store_export(struct store *st, enum store_export_what what, const char *from, const char *to, FILE *out,
-                 long *rows, char *err, size_t errlen);
+int store_export(struct store *st, enum store_export_what what, const char *from, const char *to, FILE *out, long *rows,
+                 char *err, size_t errlen);
 
 /* Writes the coverage report (issue "coverage export"; DESIGN §7, domain
  * §4 R4.2-R4.5) as CSV to out, seen from `now` (unix seconds; local days
@@ -209,7 +209,7 @@ int store_export(struct store *st, enum store_export_what what, const char *from
  * transaction of its own, or in the caller's when one is open. Returns 0
  * with *rows (may be NULL) data rows written; -1 with err on a bad date,
  * a database error or a write error (the output may then be partial). */
-int store_export_coverage(struct store *st, const struct gw_policy *pol, int64_t now, const char *from,
-                          const char *to, FILE *out, long *rows, char *err, size_t errlen);
+int store_export_coverage(struct store *st, const struct gw_policy *pol, int64_t now, const char *from, const char *to,
+                          FILE *out, long *rows, char *err, size_t errlen);
 
 #endif

@@ -17,22 +17,22 @@
 
 struct store;
 
-#define DB_USSD_STATE_MAX 160   /* bytes of the flow's serialised state, NUL included */
-#define DB_USSD_TEXT_MAX 4096   /* bytes of a session's `text` (every input so far); longer is refused */
+#define DB_USSD_STATE_MAX  160  /* bytes of the flow's serialised state, NUL included */
+#define DB_USSD_TEXT_MAX   4096 /* bytes of a session's `text` (every input so far); longer is refused */
 #define DB_USSD_SCREEN_MAX 768  /* bytes of a stored screen, NUL included (182 characters of UTF-8) */
 
 /* One USSD session as stored. */
 struct db_ussd_session {
-    int64_t id;                             /* 0: not stored yet */
-    char phone[DB_PHONE_LEN];               /* E.164 of the user the session belongs to */
-    char state[DB_USSD_STATE_MAX];          /* handlers/ussd.c's own serialisation; "" = fresh */
-    int has_last;                           /* 0: no step answered yet (last_text is NULL) */
-    char last_text[DB_USSD_TEXT_MAX + 1];   /* the provider's `text` of the last step answered */
-    char last_screen[DB_USSD_SCREEN_MAX];   /* what that step answered, without "CON "/"END " */
-    int last_end;                           /* 1: that answer was END */
-    int64_t case_id;                        /* the case the report path opened, 0 = none */
-    int64_t created_at;                     /* unix seconds of the first step */
-    int64_t updated_at;                     /* unix seconds of the last step answered */
+    int64_t id;                           /* 0: not stored yet */
+    char phone[DB_PHONE_LEN];             /* E.164 of the user the session belongs to */
+    char state[DB_USSD_STATE_MAX];        /* handlers/ussd.c's own serialisation; "" = fresh */
+    int has_last;                         /* 0: no step answered yet (last_text is NULL) */
+    char last_text[DB_USSD_TEXT_MAX + 1]; /* the provider's `text` of the last step answered */
+    char last_screen[DB_USSD_SCREEN_MAX]; /* what that step answered, without "CON "/"END " */
+    int last_end;                         /* 1: that answer was END */
+    int64_t case_id;                      /* the case the report path opened, 0 = none */
+    int64_t created_at;                   /* unix seconds of the first step */
+    int64_t updated_at;                   /* unix seconds of the last step answered */
 };
 
 /* The session (channel, session_id). 0 with *out filled, 1 when there is

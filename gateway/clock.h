@@ -6,8 +6,8 @@
 
 #include <stdint.h>
 
-int64_t gw_clock_now(void);           /* unix seconds, shifted by the offset */
-double gw_clock_mono(void);           /* monotonic seconds, for durations */
-void gw_clock_set_offset(int64_t s);  /* seconds added to the wall clock; set at start-up */
+int64_t gw_clock_now(void);          /* unix seconds, shifted by the offset */
+double gw_clock_mono(void);          /* monotonic seconds, for durations */
+void gw_clock_set_offset(int64_t s); /* seconds added to the wall clock; set at start-up */
 
 #endif

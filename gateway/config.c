@@ -9,9 +9,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <ini.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,25 +22,25 @@
 #include "message.h"
 #include "util.h"
 
-#define MAX_CHANNELS 64
+#define MAX_CHANNELS  64
 #define MAX_TEMPLATES 128
-#define MAX_COUNTIES 512 /* [routing COUNTY] / [county COUNTY] sections */
-#define MAX_LINE 199 /* inih's line buffer is 200 bytes including the NUL */
+#define MAX_COUNTIES  512 /* [routing COUNTY] / [county COUNTY] sections */
+#define MAX_LINE      199 /* inih's line buffer is 200 bytes including the NUL */
 
 struct loader {
     struct gw_config *cfg;
     const char *path;
     FILE *fp;
-    int line;          /* line being parsed (1-based) */
-    char err[256];     /* first error, "path:line: reason" */
+    int line;      /* line being parsed (1-based) */
+    char err[256]; /* first error, "path:line: reason" */
     int chan_line[MAX_CHANNELS];
     /* Contact numbers, normalised once the whole file (and so the country
      * code) is read: which county entry, which field, and its line. */
     struct contact_ref {
         size_t county;
-        int field;     /* -2 duty_contact, -1 city_contact, else a department index */
+        int field; /* -2 duty_contact, -1 city_contact, else a department index */
         int line;
-    } *contacts;       /* owned, freed when loading ends */
+    } * contacts; /* owned, freed when loading ends */
     size_t ncontacts;
 };
 
@@ -51,10 +51,14 @@ static char *reader(char *str, int num, void *stream)
     if (r) {
         size_t n = strlen(r);
         if (n == (size_t)num - 1 && r[n - 1] != '\n' && !l->err[0])
-            snprintf(l->err, sizeof l->err, "%s:%d: line too long (at most %d bytes); continue a long value on an "
-                     "indented next line", l->path, l->line + 1, MAX_LINE - 1);
-        if (n && r[n - 1] == '\n') l->line++;
-        else if (feof(l->fp)) l->line++;
+            snprintf(l->err, sizeof l->err,
+                     "%s:%d: line too long (at most %d bytes); continue a long value on an "
+                     "indented next line",
+                     l->path, l->line + 1, MAX_LINE - 1);
+        if (n && r[n - 1] == '\n')
+            l->line++;
+        else if (feof(l->fp))
+            l->line++;
     }
     return r;
 }
@@ -94,9 +98,12 @@ static int parse_int(struct loader *l, const char *name, const char *value, long
 
 static int parse_bool(struct loader *l, const char *name, const char *value, int *out)
 {
-    if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1")) *out = 1;
-    else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0")) *out = 0;
-    else return fail(l, "%s = %s: expected yes or no", name, value);
+    if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1"))
+        *out = 1;
+    else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0"))
+        *out = 0;
+    else
+        return fail(l, "%s = %s: expected yes or no", name, value);
     return 1;
 }
 
@@ -153,9 +160,12 @@ static int store_key(struct loader *l, const char *name, const char *value)
         return 1;
     }
     if (!strcmp(name, "synchronous")) {
-        if (!strcmp(value, "full")) c->sync_full = 1;
-        else if (!strcmp(value, "normal")) c->sync_full = 0;
-        else return fail(l, "synchronous = %s: expected full or normal", value);
+        if (!strcmp(value, "full"))
+            c->sync_full = 1;
+        else if (!strcmp(value, "normal"))
+            c->sync_full = 0;
+        else
+            return fail(l, "synchronous = %s: expected full or normal", value);
         return 1;
     }
     if (!strcmp(name, "batch_max")) return parse_int(l, name, value, 1, 10000, &c->batch_max);
@@ -216,8 +226,10 @@ static int policy_key(struct loader *l, const char *name, const char *value)
                 q += 2;
             }
             for (int d = a; d <= b; d++) mask |= 1u << (d - 1);
-            if (*q == ',') q++;
-            else if (*q) return fail(l, "work_days = %s: expected days 1-7 (1 is Monday), e.g. 1-5", value);
+            if (*q == ',')
+                q++;
+            else if (*q)
+                return fail(l, "work_days = %s: expected days 1-7 (1 is Monday), e.g. 1-5", value);
         }
         if (!mask) return fail(l, "work_days = %s: no day given", value);
         p->work_days = mask;
@@ -400,8 +412,7 @@ static struct gw_county *county_for(struct loader *l, const char *what, const ch
         memcpy(name, raw, n);
         name[n] = '\0';
         if (strchr(name, '/')) {
-            fail(l, "[%s %s]: routing is set per county: name the county alone, e.g. [%s 示例县]", what, name,
-                 what);
+            fail(l, "[%s %s]: routing is set per county: name the county alone, e.g. [%s 示例县]", what, name, what);
             return NULL;
         }
     }
@@ -456,8 +467,7 @@ static int routing_category(struct loader *l, struct gw_county *c, const char *s
     if (c->routed & (1u << (cat - 1))) return fail(l, "[%s]: %s given twice", sect, name);
     if (n == -1) return fail(l, "%s = %s: at most %d departments", name, value, ROUTING_MAX_DEPTS);
     if (n < 0) return fail(l, "%s = %s: unknown department (%s)", name, value, DEPT_HINT);
-    if (n < 2 || (words[0][0] != 'P' && words[0][0] != 'p') || words[0][1] < '0' || words[0][1] > '3' ||
-        words[0][2])
+    if (n < 2 || (words[0][0] != 'P' && words[0][0] != 'p') || words[0][1] < '0' || words[0][1] > '3' || words[0][2])
         return fail(l, "%s = %s: expected a priority P0-P3 and then departments, e.g. P1 公安 民政", name, value);
     struct routing_rule *r = &c->rules[cat - 1];
     memset(r, 0, sizeof *r);
@@ -495,8 +505,7 @@ static int routing_key(struct loader *l, const char *county, const char *name, c
             }
             mask |= 1u << (words[i][0] - '1');
         }
-        if (n < 0)
-            return fail(l, "village_excluded = %s: expected categories 1-9 (e.g. 1 2), or none", value);
+        if (n < 0) return fail(l, "village_excluded = %s: expected categories 1-9 (e.g. 1 2), or none", value);
         c->village_excluded = mask;
         c->village_excluded_set = 1;
         return 1;
@@ -520,7 +529,8 @@ static int county_key(struct loader *l, const char *county, const char *name, co
         field = routing_dept_index(name + 5);
         slot = &c->dept_duty[field];
     } else {
-        return fail(l, "unknown key '%s' in [county %s] (duty_contact, city_contact, duty_police, "
+        return fail(l,
+                    "unknown key '%s' in [county %s] (duty_contact, city_contact, duty_police, "
                     "duty_civil_affairs, duty_education, duty_health, duty_cyberspace, duty_women, duty_youth)",
                     name, c->county);
     }
@@ -545,8 +555,10 @@ static int normalise_contacts(struct loader *l)
         int f = l->contacts[i].field;
         char **slot = f == -2 ? &c->duty_contact : f == -1 ? &c->city_contact : &c->dept_duty[f];
         char key[40];
-        if (f < 0) snprintf(key, sizeof key, "%s", f == -2 ? "duty_contact" : "city_contact");
-        else snprintf(key, sizeof key, "duty_%s", routing_dept_at(f));
+        if (f < 0)
+            snprintf(key, sizeof key, "%s", f == -2 ? "duty_contact" : "city_contact");
+        else
+            snprintf(key, sizeof key, "duty_%s", routing_dept_at(f));
         char e164[40];
         size_t digits = 0;
         int rc = gw_phone_e164(*slot, p->country_code, e164, sizeof e164);
@@ -634,12 +646,16 @@ static int lint_templates(struct loader *l)
         const struct gw_template *o;
         const char *text = template_text(c, &defs[i], &o);
         if (strstr(text, "【") || strstr(text, "】"))
-            return fail(l, "[template %s]: text must not contain 【】 (the provider adds the signature)", defs[i].name), -1;
+            return fail(l, "[template %s]: text must not contain 【】 (the provider adds the signature)", defs[i].name),
+                   -1;
         if (strstr(text, "http://") || strstr(text, "https://") || strstr(text, "www."))
             return fail(l, "[template %s]: text must not carry a link", defs[i].name), -1;
         if (tmpl_category_word(text))
-            return fail(l, "[template %s]: text must not name a risk category ('%s'): an SMS is read by whoever "
-                        "holds the phone", defs[i].name, tmpl_category_word(text)), -1;
+            return fail(l,
+                        "[template %s]: text must not name a risk category ('%s'): an SMS is read by whoever "
+                        "holds the phone",
+                        defs[i].name, tmpl_category_word(text)),
+                   -1;
         struct gw_buf b = {0};
         char err[160];
         int nv;
@@ -652,7 +668,8 @@ static int lint_templates(struct loader *l)
         gw_buf_free(&b);
         if (units > 70)
             return fail(l, "[template %s]: renders to %zu characters with its longest values; one SMS holds 70",
-                        defs[i].name, units), -1;
+                        defs[i].name, units),
+                   -1;
         for (size_t k = 0; k < c->nchannels; k++) {
             const struct gw_channel *ch = &c->channels[k];
             if (!ch->ops || !ch->ops->template_only) continue;
@@ -660,7 +677,8 @@ static int lint_templates(struct loader *l)
             const char *code = o ? (aliyun ? o->aliyun_code : o->tencent_id) : NULL;
             if (!code)
                 return fail(l, "[channel %s] sends only approved templates: [template %s] needs %s", ch->name,
-                            defs[i].name, aliyun ? "aliyun_code" : "tencent_id"), -1;
+                            defs[i].name, aliyun ? "aliyun_code" : "tencent_id"),
+                       -1;
         }
     }
     return 0;
@@ -676,8 +694,8 @@ static int finish(struct loader *l)
         l->line = l->chan_line[i];
         if (!ch->ops) return fail(l, "[channel %s]: provider is required", ch->name);
         for (const char *const *k = ch->ops->required_keys; k && *k; k++)
-            if (!gw_channel_key(ch, *k)) return fail(l, "[channel %s]: %s is required for provider %s", ch->name, *k,
-                                                    ch->provider);
+            if (!gw_channel_key(ch, *k))
+                return fail(l, "[channel %s]: %s is required for provider %s", ch->name, *k, ch->provider);
         char perr[160];
         if (ch->ops->check_config && ch->ops->check_config(ch, perr, sizeof perr) != 0)
             return fail(l, "[channel %s]: %s", ch->name, perr);

@@ -20,14 +20,14 @@ struct gw_kv {
 };
 
 struct gw_channel {
-    char *name;                      /* section name after "channel " */
-    char *provider;                  /* provider name */
-    const struct provider_ops *ops;  /* never NULL after a successful load */
-    char *url;                       /* send-API base URL override; may be NULL */
-    int tps;                         /* outbound rate limit, > 0 */
-    char *route;                     /* outbound prefix ("+86"); may be NULL */
-    int is_default;                  /* default outbound channel */
-    struct gw_kv *keys;              /* provider-specific keys (secret, auth_token...) */
+    char *name;                     /* section name after "channel " */
+    char *provider;                 /* provider name */
+    const struct provider_ops *ops; /* never NULL after a successful load */
+    char *url;                      /* send-API base URL override; may be NULL */
+    int tps;                        /* outbound rate limit, > 0 */
+    char *route;                    /* outbound prefix ("+86"); may be NULL */
+    int is_default;                 /* default outbound channel */
+    struct gw_kv *keys;             /* provider-specific keys (secret, auth_token...) */
     size_t nkeys;
 };
 
@@ -66,63 +66,63 @@ struct gw_template {
  * fill the same entry; [routing] (every county) is the entry whose county
  * is NULL. Read through handlers/routing.h (routing_for and friends). */
 struct gw_county {
-    char *county;                     /* county path, e.g. "示例县" (no '/'); NULL for [routing] */
-    struct routing_rule rules[9];     /* rules[c-1] is category c's; valid only when routed has bit c-1 */
-    unsigned routed;                  /* bit c-1: category_c was given here */
-    int village_excluded_set;         /* 1: village_excluded was given here */
-    unsigned village_excluded;        /* bit c-1: the village is not told of category c */
-    char *duty_contact;               /* E.164 or NULL: the county duty contact, added to a missed alert */
-    char *city_contact;               /* E.164 or NULL: the city level, after a second miss */
-    char *dept_duty[ROUTING_NDEPTS];  /* E.164 or NULL, by routing_dept_index: a department's duty
-                                         phone, alerted when the department has no responder there */
+    char *county;                    /* county path, e.g. "示例县" (no '/'); NULL for [routing] */
+    struct routing_rule rules[9];    /* rules[c-1] is category c's; valid only when routed has bit c-1 */
+    unsigned routed;                 /* bit c-1: category_c was given here */
+    int village_excluded_set;        /* 1: village_excluded was given here */
+    unsigned village_excluded;       /* bit c-1: the village is not told of category c */
+    char *duty_contact;              /* E.164 or NULL: the county duty contact, added to a missed alert */
+    char *city_contact;              /* E.164 or NULL: the city level, after a second miss */
+    char *dept_duty[ROUTING_NDEPTS]; /* E.164 or NULL, by routing_dept_index: a department's duty
+                                        phone, alerted when the department has no responder there */
 };
 
 struct gw_policy {
-    char *timezone;              /* IANA name, e.g. Asia/Shanghai */
-    int visit_days;              /* normal cadence */
-    int visit_days_high;         /* flagged children */
-    int checkin_days;            /* parent silent -> reminder */
-    int checkin_escalate_days;   /* -> tell the director */
+    char *timezone;            /* IANA name, e.g. Asia/Shanghai */
+    int visit_days;            /* normal cadence */
+    int visit_days_high;       /* flagged children */
+    int checkin_days;          /* parent silent -> reminder */
+    int checkin_escalate_days; /* -> tell the director */
     int ack_minutes_p0;
     int ack_minutes_p1;
-    char *default_region;        /* region path for reports that name no child/known sender; may be NULL */
-    char *country_code;          /* digits, e.g. "86" */
-    int first_visit_days;        /* working days after import a new child's first visit is due */
-    int overdue_days;            /* days past due for the second reminder and the supervisors' digest */
-    int work_start, work_end;    /* working hours, minutes after local midnight [start, end) */
-    unsigned work_days;          /* bit 0 Monday ... bit 6 Sunday */
-    int digest_minute;           /* local minute of the day the daily digests go out */
-    char *hotline;               /* the human hotline the voice menu's 0 connects to, or NULL */
-    char *media_dir;             /* folder for fetched recordings (default: "media" beside the database) */
-    struct gw_county *counties;  /* [routing], [routing COUNTY], [county COUNTY]; owned, may be NULL */
-    size_t ncounties;            /* at most one entry per county and one with county NULL */
+    char *default_region;       /* region path for reports that name no child/known sender; may be NULL */
+    char *country_code;         /* digits, e.g. "86" */
+    int first_visit_days;       /* working days after import a new child's first visit is due */
+    int overdue_days;           /* days past due for the second reminder and the supervisors' digest */
+    int work_start, work_end;   /* working hours, minutes after local midnight [start, end) */
+    unsigned work_days;         /* bit 0 Monday ... bit 6 Sunday */
+    int digest_minute;          /* local minute of the day the daily digests go out */
+    char *hotline;              /* the human hotline the voice menu's 0 connects to, or NULL */
+    char *media_dir;            /* folder for fetched recordings (default: "media" beside the database) */
+    struct gw_county *counties; /* [routing], [routing COUNTY], [county COUNTY]; owned, may be NULL */
+    size_t ncounties;           /* at most one entry per county and one with county NULL */
 };
 
 /* [sender]: outbound delivery. */
 struct gw_sender_cfg {
-    int enabled;              /* 0: this process stores and answers but sends nothing */
-    int max_attempts;         /* attempts before a transient failure becomes final */
-    int max_age;              /* seconds after which an unsent row fails */
-    int backoff;              /* first retry delay, seconds (doubles, with jitter) */
-    int backoff_max;          /* longest retry delay, seconds */
-    int timeout;              /* seconds one send request may take */
-    int max_in_flight;        /* requests on the wire at once, all channels */
+    int enabled;       /* 0: this process stores and answers but sends nothing */
+    int max_attempts;  /* attempts before a transient failure becomes final */
+    int max_age;       /* seconds after which an unsent row fails */
+    int backoff;       /* first retry delay, seconds (doubles, with jitter) */
+    int backoff_max;   /* longest retry delay, seconds */
+    int timeout;       /* seconds one send request may take */
+    int max_in_flight; /* requests on the wire at once, all channels */
 };
 
 struct gw_config {
-    char *path;               /* the file it was loaded from */
+    char *path; /* the file it was loaded from */
     /* [server] */
-    char *listen_host;        /* "127.0.0.1" */
-    int listen_port;          /* 0 = pick a free port */
-    char *public_url;         /* base URL providers call, without trailing '/' */
-    size_t max_body;          /* bytes; bodies above get 413 */
-    int threads;              /* HTTP worker threads, >= 1 */
-    int job_interval;         /* seconds between runs of the timed jobs */
-    char *log_level;          /* debug|info|warn|error */
+    char *listen_host; /* "127.0.0.1" */
+    int listen_port;   /* 0 = pick a free port */
+    char *public_url;  /* base URL providers call, without trailing '/' */
+    size_t max_body;   /* bytes; bodies above get 413 */
+    int threads;       /* HTTP worker threads, >= 1 */
+    int job_interval;  /* seconds between runs of the timed jobs */
+    char *log_level;   /* debug|info|warn|error */
     /* [store] */
     char *store_path;
-    int sync_full;            /* 1: synchronous=FULL, 0: NORMAL */
-    int batch_max;            /* most messages one store transaction takes */
+    int sync_full; /* 1: synchronous=FULL, 0: NORMAL */
+    int batch_max; /* most messages one store transaction takes */
     /* [policy] */
     struct gw_policy policy;
     struct gw_sender_cfg sender;

@@ -8,7 +8,7 @@
 struct curlloop {
     struct event_base *base; /* borrowed */
     CURLM *multi;
-    struct event *timer;     /* armed by curl's timer callback */
+    struct event *timer; /* armed by curl's timer callback */
     curlloop_done_fn done;
     void *arg;
 };

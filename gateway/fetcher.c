@@ -50,63 +50,63 @@
 #include "sender.h"
 #include "util.h"
 
-#define TICK_MS 1000          /* how often due rows are looked for without a wake-up */
-#define MAX_IN_FLIGHT 4       /* recordings on the wire at once */
-#define ERROR_BODY_CAP 65536  /* bytes of a non-2xx answer read (and dropped) at most */
-#define MAX_RECIPIENTS 32     /* responders told of one recording, at most */
-#define TMP_PREFIX ".fetch-"  /* temporary files in the media folder */
+#define TICK_MS        1000      /* how often due rows are looked for without a wake-up */
+#define MAX_IN_FLIGHT  4         /* recordings on the wire at once */
+#define ERROR_BODY_CAP 65536     /* bytes of a non-2xx answer read (and dropped) at most */
+#define MAX_RECIPIENTS 32        /* responders told of one recording, at most */
+#define TMP_PREFIX     ".fetch-" /* temporary files in the media folder */
 
 enum outcome { OUT_OK, OUT_RETRY, OUT_FAIL };
 
 struct xfer {
     struct fetcher *f;
-    int64_t id;                /* media row */
-    int attempt;               /* this attempt's number (1-based) */
-    int64_t created_at;        /* row age, for max_age */
-    int64_t case_id;           /* 0 = none */
-    char case_number[32];      /* "" = none */
-    char stem[48];             /* file name before "-<id>.<ext>": the case number, or case-<id> */
-    CURL *easy;                /* NULL once finished */
+    int64_t id;           /* media row */
+    int attempt;          /* this attempt's number (1-based) */
+    int64_t created_at;   /* row age, for max_age */
+    int64_t case_id;      /* 0 = none */
+    char case_number[32]; /* "" = none */
+    char stem[48];        /* file name before "-<id>.<ext>": the case number, or case-<id> */
+    CURL *easy;           /* NULL once finished */
     struct curl_slist *headers;
-    struct prov_http req;      /* owned: the request as built */
-    char tmp[4096];            /* temporary file; "" once renamed or removed */
-    FILE *fp;                  /* open on tmp until settled */
-    EVP_MD_CTX *md;            /* SHA-256 of the bytes written */
-    int64_t bytes;             /* body bytes written to fp */
-    int status_seen;           /* 1 once the first body bytes told the HTTP status */
-    int body_ok;               /* 1: the answer is 2xx, its body goes to the file */
-    size_t dropped;            /* bytes of a non-2xx body read and dropped */
-    int too_big;               /* the body passed FETCHER_MAX_BYTES */
-    int io_errno;              /* errno of a failed write, 0 = none */
-    CURLcode result;           /* transport result when done */
-    long http;                 /* HTTP status when done (0: none) */
-    char ctype[128];           /* Content-Type of the answer, printable ASCII, "" when none */
+    struct prov_http req; /* owned: the request as built */
+    char tmp[4096];       /* temporary file; "" once renamed or removed */
+    FILE *fp;             /* open on tmp until settled */
+    EVP_MD_CTX *md;       /* SHA-256 of the bytes written */
+    int64_t bytes;        /* body bytes written to fp */
+    int status_seen;      /* 1 once the first body bytes told the HTTP status */
+    int body_ok;          /* 1: the answer is 2xx, its body goes to the file */
+    size_t dropped;       /* bytes of a non-2xx body read and dropped */
+    int too_big;          /* the body passed FETCHER_MAX_BYTES */
+    int io_errno;         /* errno of a failed write, 0 = none */
+    CURLcode result;      /* transport result when done */
+    long http;            /* HTTP status when done (0: none) */
+    char ctype[128];      /* Content-Type of the answer, printable ASCII, "" when none */
     /* Set by settle, once: */
     int settled;
     enum outcome out;
-    char error[300];           /* why it failed or is retried */
-    char path[4200];           /* OUT_OK: the final file */
-    char sha256[65];           /* OUT_OK: lower-case hex */
+    char error[300];                      /* why it failed or is retried */
+    char path[4200];                      /* OUT_OK: the final file */
+    char sha256[65];                      /* OUT_OK: lower-case hex */
     struct store_media_recipient *recips; /* OUT_OK: who to tell (owned) */
     int nrecips;
-    struct xfer *next;         /* in f->active or f->done */
+    struct xfer *next; /* in f->active or f->done */
 };
 
 struct fetcher {
-    const struct gw_config *cfg;   /* borrowed, frozen */
-    struct metrics *metrics;       /* borrowed, may be NULL */
-    struct store *st;              /* owned, this thread only */
+    const struct gw_config *cfg; /* borrowed, frozen */
+    struct metrics *metrics;     /* borrowed, may be NULL */
+    struct store *st;            /* owned, this thread only */
     struct event_base *base;
-    struct event *tick;            /* periodic look for due rows */
-    struct event *wake;            /* activated by fetcher_wake */
-    struct curlloop *loop;         /* curl multi on this base */
-    struct xfer *active;           /* on the wire */
-    int in_flight;                 /* length of active */
-    struct xfer *done;             /* finished, not yet recorded */
-    unsigned seed;                 /* jitter, this thread only */
+    struct event *tick;    /* periodic look for due rows */
+    struct event *wake;    /* activated by fetcher_wake */
+    struct curlloop *loop; /* curl multi on this base */
+    struct xfer *active;   /* on the wire */
+    int in_flight;         /* length of active */
+    struct xfer *done;     /* finished, not yet recorded */
+    unsigned seed;         /* jitter, this thread only */
     pthread_t thread;
     pthread_mutex_t lock;
-    int stopping;                  /* under lock */
+    int stopping; /* under lock */
 };
 
 /* ---- pure helpers ------------------------------------------------------------ */
@@ -116,8 +116,8 @@ const char *fetcher_ext(const char *ct)
     static const struct {
         const char *type, *ext;
     } map[] = {
-        {"audio/mpeg", "mp3"}, {"audio/mp3", "mp3"},   {"audio/mpeg3", "mp3"},    {"audio/x-mpeg-3", "mp3"},
-        {"audio/wav", "wav"},  {"audio/x-wav", "wav"}, {"audio/wave", "wav"},     {"audio/vnd.wave", "wav"},
+        {"audio/mpeg", "mp3"}, {"audio/mp3", "mp3"},   {"audio/mpeg3", "mp3"}, {"audio/x-mpeg-3", "mp3"},
+        {"audio/wav", "wav"},  {"audio/x-wav", "wav"}, {"audio/wave", "wav"},  {"audio/vnd.wave", "wav"},
     };
     if (!ct) return "bin";
     while (*ct == ' ' || *ct == '\t') ct++;
@@ -144,8 +144,10 @@ int fetcher_url_allowed(const char *url)
     if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && *host) {
-        if (!strcasecmp(scheme, "https")) ok = 1;
-        else if (!strcasecmp(scheme, "http")) ok = loopback_host(host);
+        if (!strcasecmp(scheme, "https"))
+            ok = 1;
+        else if (!strcasecmp(scheme, "http"))
+            ok = loopback_host(host);
     }
     curl_free(scheme);
     curl_free(host);
@@ -161,9 +163,12 @@ static void file_stem(const struct store_media *r, char *out, size_t outlen)
     int plain = num && *num && strlen(num) < 24;
     for (const char *p = num; plain && *p; p++)
         plain = (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '-';
-    if (plain) snprintf(out, outlen, "%s", num);
-    else if (r->case_id) snprintf(out, outlen, "case-%lld", (long long)r->case_id);
-    else snprintf(out, outlen, "media");
+    if (plain)
+        snprintf(out, outlen, "%s", num);
+    else if (r->case_id)
+        snprintf(out, outlen, "case-%lld", (long long)r->case_id);
+    else
+        snprintf(out, outlen, "media");
 }
 
 /* mkdir -p with mode 0700 for what is created. 0 or -1 with errno. */
@@ -314,8 +319,9 @@ static struct xfer *build(struct fetcher *f, const struct store_media *r, char *
     if (ch && ch->ops && ch->ops->build_fetch) {
         if (ch->ops->build_fetch(ch, r->url, &x->req, err, errlen) != PROV_OK) goto fail;
     } else {
-        if (!ch) gw_warn("fetcher: media %lld: channel %s is not configured; fetching without its auth",
-                         (long long)r->id, r->channel ? r->channel : "-");
+        if (!ch)
+            gw_warn("fetcher: media %lld: channel %s is not configured; fetching without its auth", (long long)r->id,
+                    r->channel ? r->channel : "-");
         x->req.url = gw_strdup(r->url);
     }
     x->req.method = "GET";
@@ -323,8 +329,8 @@ static struct xfer *build(struct fetcher *f, const struct store_media *r, char *
         gw_err(err, errlen, "refusing a recording URL that is not https");
         goto fail;
     }
-    if (snprintf(x->tmp, sizeof x->tmp, "%s/" TMP_PREFIX "%lld-XXXXXX", f->cfg->policy.media_dir,
-                 (long long)r->id) >= (int)sizeof x->tmp) {
+    if (snprintf(x->tmp, sizeof x->tmp, "%s/" TMP_PREFIX "%lld-XXXXXX", f->cfg->policy.media_dir, (long long)r->id) >=
+        (int)sizeof x->tmp) {
         x->tmp[0] = '\0';
         gw_err(err, errlen, "media_dir path too long");
         goto fail;
@@ -474,8 +480,8 @@ static void settle(struct fetcher *f, struct xfer *x)
 
 /* Writes a failed attempt: a retry with backoff while the attempt and age
  * limits allow, else the row fails. */
-static void write_failure(struct fetcher *f, int64_t id, int attempt, int64_t created_at, int retry,
-                          const char *error, long http, int64_t now)
+static void write_failure(struct fetcher *f, int64_t id, int attempt, int64_t created_at, int retry, const char *error,
+                          long http, int64_t now)
 {
     const struct gw_sender_cfg *sc = &f->cfg->sender;
     char msg[400];
@@ -526,8 +532,10 @@ static void queue_notices(struct fetcher *f, struct xfer *x, int64_t now)
             .not_before = x->recips[i].not_before,
         };
         int rc = store_outbox_insert(f->st, &row, now, NULL);
-        if (rc < 0) gw_error("fetcher: queueing a recording notice: %s", store_errmsg(f->st));
-        else if (rc == 0) told++;
+        if (rc < 0)
+            gw_error("fetcher: queueing a recording notice: %s", store_errmsg(f->st));
+        else if (rc == 0)
+            told++;
     }
     if (told) gw_info("recording media=%lld case=%s notices=%d", (long long)x->id, x->case_number, told);
     free(vars_json);
@@ -545,8 +553,8 @@ static void record(struct fetcher *f, struct xfer *x, int64_t now)
         gw_error("fetcher: recording the fetch of media %lld: %s", (long long)x->id, store_errmsg(f->st));
         return;
     }
-    gw_info("recording media=%lld case=%s attempt=%d http=%ld result=ok bytes=%lld type=%s sha256=%s",
-            (long long)x->id, x->case_number[0] ? x->case_number : "-", x->attempt, x->http, (long long)x->bytes,
+    gw_info("recording media=%lld case=%s attempt=%d http=%ld result=ok bytes=%lld type=%s sha256=%s", (long long)x->id,
+            x->case_number[0] ? x->case_number : "-", x->attempt, x->http, (long long)x->bytes,
             x->ctype[0] ? x->ctype : "-", x->sha256);
     if (rc == 0) queue_notices(f, x, now);
 }
@@ -637,8 +645,7 @@ static void abandon(struct fetcher *f)
         f->active = x->next;
         f->in_flight--;
         curlloop_remove(f->loop, x->easy);
-        if (began && store_media_release(f->st, x->id, now) != 0)
-            gw_error("fetcher: %s", store_errmsg(f->st));
+        if (began && store_media_release(f->st, x->id, now) != 0) gw_error("fetcher: %s", store_errmsg(f->st));
         gw_info("recording media=%lld abandoned at stop; fetched again at the next start", (long long)x->id);
         xfer_free(x);
     }
@@ -701,8 +708,10 @@ int fetcher_start(const struct gw_config *cfg, struct metrics *m, struct fetcher
     f->cfg = cfg;
     f->metrics = m;
     unsigned char rnd[sizeof f->seed];
-    if (RAND_bytes(rnd, sizeof rnd) == 1) memcpy(&f->seed, rnd, sizeof f->seed);
-    else f->seed = (unsigned)gw_clock_now() ^ (unsigned)(uintptr_t)f;
+    if (RAND_bytes(rnd, sizeof rnd) == 1)
+        memcpy(&f->seed, rnd, sizeof f->seed);
+    else
+        f->seed = (unsigned)gw_clock_now() ^ (unsigned)(uintptr_t)f;
     pthread_mutex_init(&f->lock, NULL);
     if (store_open(cfg->store_path, cfg->sync_full, &f->st, err, errlen) != 0) goto fail;
     int64_t recovered = 0;
@@ -710,8 +719,9 @@ int fetcher_start(const struct gw_config *cfg, struct metrics *m, struct fetcher
         gw_err(err, errlen, "fetcher: %s", store_errmsg(f->st));
         goto fail;
     }
-    if (recovered) gw_warn("fetcher: %lld recordings were being fetched at the last stop; fetching them again",
-                           (long long)recovered);
+    if (recovered)
+        gw_warn("fetcher: %lld recordings were being fetched at the last stop; fetching them again",
+                (long long)recovered);
     f->base = event_base_new();
     f->loop = f->base ? curlloop_new(f->base, on_done, f) : NULL;
     if (!f->base || !f->loop) {

@@ -37,7 +37,7 @@ struct http_server {
     struct metrics *metrics;     /* borrowed */
     struct MHD_Daemon *daemon;
     int port;
-    atomic_int active;           /* requests between URI callback and completion */
+    atomic_int active; /* requests between URI callback and completion */
 };
 
 enum req_state { REQ_NEW = 0, REQ_READING, REQ_WAITING, REQ_DONE };
@@ -45,13 +45,13 @@ enum req_state { REQ_NEW = 0, REQ_READING, REQ_WAITING, REQ_DONE };
 struct req {
     struct http_server *srv;
     struct MHD_Connection *conn;
-    char *uri;                       /* raw request target (path + query), owned */
-    enum req_state state;            /* REQ_DONE is set by the writer before it resumes us */
-    struct gw_buf body;              /* the request body, at most max_body bytes */
-    int too_big;                     /* the body passed max_body: answer 413 */
-    const struct gw_channel *ch;     /* channel of a hook, or NULL */
-    const char *route;               /* "sms", "healthz", ...; for logs */
-    struct pipeline_job job;         /* what the writer stores */
+    char *uri;                   /* raw request target (path + query), owned */
+    enum req_state state;        /* REQ_DONE is set by the writer before it resumes us */
+    struct gw_buf body;          /* the request body, at most max_body bytes */
+    int too_big;                 /* the body passed max_body: answer 413 */
+    const struct gw_channel *ch; /* channel of a hook, or NULL */
+    const char *route;           /* "sms", "healthz", ...; for logs */
+    struct pipeline_job job;     /* what the writer stores */
 };
 
 /* ---- answering ------------------------------------------------------------ */
@@ -79,8 +79,7 @@ static enum MHD_Result respond_error(struct req *r, int status, const char *reas
     }
     gw_buf_puts(&b, "\"}\n");
     if (r->ch && status >= 400)
-        gw_info("%s %s channel=%s status=%d reason=%s", r->route ? r->route : "-", "hook", r->ch->name, status,
-                reason);
+        gw_info("%s %s channel=%s status=%d reason=%s", r->route ? r->route : "-", "hook", r->ch->name, status, reason);
     enum MHD_Result rc = respond(r, status, "application/json", b.p, b.len);
     gw_buf_free(&b);
     return rc;
@@ -135,7 +134,8 @@ static enum MHD_Result answer_job(struct req *r)
             gw_buf_printf(&base, "%s/hooks/%s/voice/", r->srv->cfg->public_url, r->ch->name);
             struct voice_doc none = {.n = 0};
             /* The answer to a call's final callback is ignored: send an empty one. */
-            r->ch->ops->render_voice(r->ch, r->job.voice->in.final ? &none : &r->job.voice->out, gw_buf_cstr(&base), &sr);
+            r->ch->ops->render_voice(r->ch, r->job.voice->in.final ? &none : &r->job.voice->out, gw_buf_cstr(&base),
+                                     &sr);
             gw_buf_free(&base);
         }
         enum MHD_Result rc = respond(r, sr.status, sr.content_type, gw_buf_cstr(&sr.body), sr.body.len);
@@ -180,8 +180,7 @@ static enum MHD_Result hook_sms(struct req *r, const char *method)
 {
     const struct provider_ops *ops = r->ch->ops;
     if (!ops->parse_sms) return respond_error(r, 404, "this channel takes no SMS");
-    if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0)
-        return respond_error(r, 405, "use POST");
+    if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) return respond_error(r, 405, "use POST");
     struct gw_buf url = {0};
     struct prov_request pr;
     request_view(r, method, &url, &pr);
@@ -290,7 +289,8 @@ static enum MHD_Result hook_voice(struct req *r, const char *method, const char 
     const struct provider_ops *ops = r->ch->ops;
     if (!ops->parse_voice || !ops->render_voice) return respond_error(r, 404, "this channel takes no calls");
     if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) return respond_error(r, 405, "use POST");
-    if (strlen(step) >= sizeof r->job.voice->step || strspn(step, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(step))
+    if (strlen(step) >= sizeof r->job.voice->step ||
+        strspn(step, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(step))
         return respond_error(r, 404, "no such step");
     struct gw_buf url = {0};
     struct prov_request pr;
@@ -418,8 +418,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     gw_warn("http: %s", line);
 }
 
-int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m, struct http_server **out,
-               char *err, size_t errlen)
+int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m, struct http_server **out, char *err,
+               size_t errlen)
 {
     struct http_server *s = gw_calloc(1, sizeof *s);
     s->cfg = cfg;
@@ -450,15 +450,11 @@ int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m,
         free(s);
         return -1;
     }
-    s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, s,
-                                 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
-                                 MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_END);
     if (!s->daemon) {
         gw_err(err, errlen, "cannot listen on %s:%d (address in use or not permitted)", cfg->listen_host,
                cfg->listen_port);

@@ -14,8 +14,8 @@ struct http_server;
 
 /* Starts listening on cfg->listen_host:listen_port (port 0 picks a free
  * port). Returns 0 and *out, or -1 with err. */
-int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m, struct http_server **out,
-               char *err, size_t errlen);
+int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m, struct http_server **out, char *err,
+               size_t errlen);
 int http_port(const struct http_server *s);
 /* Stops accepting new connections; requests in progress go on. */
 void http_quiesce(struct http_server *s);

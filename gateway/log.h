@@ -17,8 +17,8 @@ int gw_log_parse_level(const char *s, enum gw_log_level *out);
 void gw_log(enum gw_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define gw_debug(...) gw_log(GW_LOG_DEBUG, __VA_ARGS__)
-#define gw_info(...) gw_log(GW_LOG_INFO, __VA_ARGS__)
-#define gw_warn(...) gw_log(GW_LOG_WARN, __VA_ARGS__)
+#define gw_info(...)  gw_log(GW_LOG_INFO, __VA_ARGS__)
+#define gw_warn(...)  gw_log(GW_LOG_WARN, __VA_ARGS__)
 #define gw_error(...) gw_log(GW_LOG_ERROR, __VA_ARGS__)
 
 /* Writes a masked copy of phone into out (GW_MASK_LEN bytes) and returns

@@ -27,14 +27,15 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage:\n"
-          "  gateway serve     -c gateway.ini                       run the service\n"
-          "  gateway migrate   -c gateway.ini                       create or upgrade the database\n"
-          "  gateway import    -c gateway.ini KIND file.csv         KIND: regions|staff|children|guardians\n"
-          "  gateway export    -c gateway.ini WHAT [--from D --to D] WHAT: visits|checkins|cases|outbox|coverage (CSV)\n"
-          "  gateway sms       -c gateway.ini --from PHONE TEXT     inject one message, print its replies\n"
-          "  gateway templates -c gateway.ini                       list every outbound template\n",
-          out);
+    fputs(
+        "usage:\n"
+        "  gateway serve     -c gateway.ini                       run the service\n"
+        "  gateway migrate   -c gateway.ini                       create or upgrade the database\n"
+        "  gateway import    -c gateway.ini KIND file.csv         KIND: regions|staff|children|guardians\n"
+        "  gateway export    -c gateway.ini WHAT [--from D --to D] WHAT: visits|checkins|cases|outbox|coverage (CSV)\n"
+        "  gateway sms       -c gateway.ini --from PHONE TEXT     inject one message, print its replies\n"
+        "  gateway templates -c gateway.ini                       list every outbound template\n",
+        out);
 }
 
 /* Parsed command line: -c FILE, --from X, --to X, --id X, positional args. */
@@ -52,10 +53,14 @@ static int parse_args(int argc, char **argv, struct args *a)
     memset(a, 0, sizeof *a);
     for (int i = 2; i < argc; i++) {
         const char **slot = NULL;
-        if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) slot = &a->config;
-        else if (!strcmp(argv[i], "--from")) slot = &a->from;
-        else if (!strcmp(argv[i], "--to")) slot = &a->to;
-        else if (!strcmp(argv[i], "--id")) slot = &a->id;
+        if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config"))
+            slot = &a->config;
+        else if (!strcmp(argv[i], "--from"))
+            slot = &a->from;
+        else if (!strcmp(argv[i], "--to"))
+            slot = &a->to;
+        else if (!strcmp(argv[i], "--id"))
+            slot = &a->id;
         if (slot) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "gateway: %s needs a value\n", argv[i]);
@@ -200,9 +205,12 @@ static int cmd_migrate(struct gw_config *cfg)
     }
     int from, to;
     int rc = store_migrate(st, &from, &to, err, sizeof err);
-    if (rc != 0) fprintf(stderr, "gateway: %s\n", err);
-    else if (from == to) printf("%s: schema is up to date (version %d)\n", cfg->store_path, to);
-    else printf("%s: schema version %d -> %d\n", cfg->store_path, from, to);
+    if (rc != 0)
+        fprintf(stderr, "gateway: %s\n", err);
+    else if (from == to)
+        printf("%s: schema is up to date (version %d)\n", cfg->store_path, to);
+    else
+        printf("%s: schema version %d -> %d\n", cfg->store_path, from, to);
     store_close(st);
     return rc ? 1 : 0;
 }
@@ -327,9 +335,12 @@ int main(int argc, char **argv)
             rc = 2;
         } else {
             struct store *st = open_store(cfg);
-            if (!st) rc = 1;
-            else if (is_import) rc = roster_import_cmd(st, cfg, a.pos[0], a.pos[1], stdout, stderr);
-            else rc = roster_export_cmd(st, cfg, a.pos[0], a.from, a.to, stdout, stderr);
+            if (!st)
+                rc = 1;
+            else if (is_import)
+                rc = roster_import_cmd(st, cfg, a.pos[0], a.pos[1], stdout, stderr);
+            else
+                rc = roster_export_cmd(st, cfg, a.pos[0], a.from, a.to, stdout, stderr);
             store_close(st);
         }
     }

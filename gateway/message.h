@@ -19,9 +19,9 @@ struct gw_msg {
     int64_t received_at; /* unix seconds when the gateway received it */
     /* A part of a concatenated SMS the provider did not reassemble (Vonage):
      * the store holds parts until all concat_total have come. */
-    char *concat_ref;    /* reference shared by the parts, or NULL for a whole message */
-    int concat_total;    /* number of parts (>= 2) when concat_ref is set */
-    int concat_part;     /* 1-based index of this part */
+    char *concat_ref; /* reference shared by the parts, or NULL for a whole message */
+    int concat_total; /* number of parts (>= 2) when concat_ref is set */
+    int concat_part;  /* 1-based index of this part */
 };
 
 /* A small vector of messages (a webhook may carry several). */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const int statuses[] = {200, 204, 400, 403, 404, 405, 413, 500, 503};
-#define NSTATUS (sizeof statuses / sizeof statuses[0])
+#define NSTATUS      (sizeof statuses / sizeof statuses[0])
 #define STATUS_OTHER NSTATUS
 
 static const double batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
@@ -17,12 +17,12 @@ static const double lat_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.
 struct histogram {
     _Atomic unsigned long long bucket[16]; /* non-cumulative counts; [n] = +Inf */
     _Atomic unsigned long long count;
-    _Atomic unsigned long long sum_micro;  /* sum scaled by 1e6 */
+    _Atomic unsigned long long sum_micro; /* sum scaled by 1e6 */
 };
 
 struct metrics {
-    size_t nchan;                   /* configured channels; row nchan = "cli", row nchan+1 = no channel */
-    char **names;                   /* channel names (borrowed from the config) */
+    size_t nchan;                    /* configured channels; row nchan = "cli", row nchan+1 = no channel */
+    char **names;                    /* channel names (borrowed from the config) */
     _Atomic unsigned long long *req; /* (nchan + 2) x (NSTATUS + 1) */
     _Atomic unsigned long long stored, duplicates, batches, failed_batches;
     struct histogram batch_size, commit_seconds;
@@ -89,7 +89,8 @@ void metrics_send(struct metrics *m, const char *channel, const char *result)
     for (size_t i = 0; i < m->nchan; i++) {
         if (strcmp(m->names[i], channel) != 0) continue;
         for (size_t r = 0; r < 3; r++)
-            if (!strcmp(result, send_results[r])) atomic_fetch_add_explicit(&m->sends[i * 3 + r], 1, memory_order_relaxed);
+            if (!strcmp(result, send_results[r]))
+                atomic_fetch_add_explicit(&m->sends[i * 3 + r], 1, memory_order_relaxed);
     }
 }
 
@@ -125,8 +126,8 @@ void metrics_render(struct metrics *m, struct gw_buf *out)
             unsigned long long v = atomic_load_explicit(&m->req[r * (NSTATUS + 1) + c], memory_order_relaxed);
             if (!v) continue;
             if (c < NSTATUS)
-                gw_buf_printf(out, "gateway_http_requests_total{channel=\"%s\",status=\"%d\"} %llu\n", ch,
-                              statuses[c], v);
+                gw_buf_printf(out, "gateway_http_requests_total{channel=\"%s\",status=\"%d\"} %llu\n", ch, statuses[c],
+                              v);
             else
                 gw_buf_printf(out, "gateway_http_requests_total{channel=\"%s\",status=\"other\"} %llu\n", ch, v);
         }

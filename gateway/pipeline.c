@@ -92,8 +92,7 @@ static int process_whole(struct store *st, const struct gw_config *cfg, struct g
 
 /* A part of a concatenated SMS: kept until its group is whole, then the
  * whole message goes through like any other. Returns as process_one. */
-static int process_part(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now,
-                        int64_t *inbox_id)
+static int process_part(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now, int64_t *inbox_id)
 {
     *inbox_id = 0;
     int rc = store_part_insert(st, m, now);
@@ -108,8 +107,7 @@ static int process_part(struct store *st, const struct gw_config *cfg, struct gw
     return rc < 0 ? rc : 0;
 }
 
-static int process_one(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now,
-                       int64_t *inbox_id)
+static int process_one(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now, int64_t *inbox_id)
 {
     char e164[40];
     if (gw_phone_e164(m->from, cfg->policy.country_code, e164, sizeof e164) == 0) {
@@ -134,8 +132,12 @@ static int process_whole(struct store *st, const struct gw_config *cfg, struct g
 
     struct h_env env = {.st = st, .pol = &cfg->policy};
     struct h_msg hm = {
-        .inbox_id = *inbox_id, .channel = m->channel, .from = m->from, .text = m->text,
-        .len = strlen(m->text), .now = m->received_at ? m->received_at : now,
+        .inbox_id = *inbox_id,
+        .channel = m->channel,
+        .from = m->from,
+        .text = m->text,
+        .len = strlen(m->text),
+        .now = m->received_at ? m->received_at : now,
     };
     struct h_result res;
     char err[160] = "";
@@ -178,8 +180,8 @@ static int apply_receipt(struct store *st, const struct gw_config *cfg, const ch
     if (r->ref && gw_parse_long(r->ref, 1, INT64_MAX > LONG_MAX ? LONG_MAX : (long)INT64_MAX, &ref) != 0) ref = 0;
     char recipient[32] = "";
     if (word) {
-        int rc = store_outbox_receipt(st, channel, r->provider_msg_id, ref, word, r->raw_status, r->error, now,
-                                      recipient);
+        int rc =
+            store_outbox_receipt(st, channel, r->provider_msg_id, ref, word, r->raw_status, r->error, now, recipient);
         if (rc < 0) return -2;
         gw_info("receipt channel=%s id=%s ref=%ld status=%s (%s)%s", channel,
                 r->provider_msg_id ? r->provider_msg_id : "-", ref, word, r->raw_status ? r->raw_status : "",
@@ -204,8 +206,8 @@ static int apply_receipt(struct store *st, const struct gw_config *cfg, const ch
  * causes. Returns 0, -1 when the step failed (its effects undone; the
  * request gets a 503 and the provider retries), -2 when the transaction is
  * unusable. */
-static int process_session(struct store *st, const struct gw_config *cfg, const char *channel,
-                           struct pipeline_job *job, int64_t now)
+static int process_session(struct store *st, const struct gw_config *cfg, const char *channel, struct pipeline_job *job,
+                           int64_t now)
 {
     struct h_env env = {.st = st, .pol = &cfg->policy};
     struct h_result effects;
@@ -215,17 +217,31 @@ static int process_session(struct store *st, const struct gw_config *cfg, const 
     if (store_savepoint(st) != 0) return -2;
     if (job->ussd) {
         struct prov_ussd *u = &job->ussd->in;
-        if (gw_phone_e164(u->phone, cfg->policy.country_code, from, sizeof from) != 0) gw_strlcpy(from, u->phone, sizeof from);
-        struct ussd_in in = {.channel = channel, .session_id = u->session_id, .phone = from,
-                             .service_code = u->service_code, .text = u->text ? u->text : "", .now = now};
+        if (gw_phone_e164(u->phone, cfg->policy.country_code, from, sizeof from) != 0)
+            gw_strlcpy(from, u->phone, sizeof from);
+        struct ussd_in in = {.channel = channel,
+                             .session_id = u->session_id,
+                             .phone = from,
+                             .service_code = u->service_code,
+                             .text = u->text ? u->text : "",
+                             .now = now};
         rc = ussd_step(&env, &in, &job->ussd->out, &effects, err, sizeof err);
     } else {
         struct prov_voice *v = &job->voice->in;
-        if (gw_phone_e164(v->from, cfg->policy.country_code, from, sizeof from) != 0) gw_strlcpy(from, v->from, sizeof from);
-        struct voice_in in = {.channel = channel, .call_id = v->call_id, .from = from, .to = v->to,
-                              .step = job->voice->step, .digits = v->digits, .recording_url = v->recording_url,
-                              .recording_duration = v->recording_duration, .call_status = v->call_status,
-                              .duration = v->duration, .final = v->final, .now = now};
+        if (gw_phone_e164(v->from, cfg->policy.country_code, from, sizeof from) != 0)
+            gw_strlcpy(from, v->from, sizeof from);
+        struct voice_in in = {.channel = channel,
+                              .call_id = v->call_id,
+                              .from = from,
+                              .to = v->to,
+                              .step = job->voice->step,
+                              .digits = v->digits,
+                              .recording_url = v->recording_url,
+                              .recording_duration = v->recording_duration,
+                              .call_status = v->call_status,
+                              .duration = v->duration,
+                              .final = v->final,
+                              .now = now};
         rc = voice_step(&env, &in, &job->voice->out, &effects, err, sizeof err);
     }
     for (int i = 0; rc == 0 && i < effects.nreplies; i++)
@@ -256,9 +272,12 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
         for (size_t i = 0; i < cnt; i++) {
             int rc = process_one(st, cfg, &job->msgs.v[i], now, &job->inbox_ids[i]);
             if (rc == -2) goto abort;
-            if (rc < 0) job->ok = 0;
-            else if (rc == 1) job->duplicate[i] = 1;
-            else job->stored++;
+            if (rc < 0)
+                job->ok = 0;
+            else if (rc == 1)
+                job->duplicate[i] = 1;
+            else
+                job->stored++;
         }
         for (size_t i = 0; i < job->statuses.n; i++)
             if (apply_receipt(st, cfg, job->status_channel, &job->statuses.v[i], now) != 0) goto abort;

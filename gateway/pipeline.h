@@ -22,30 +22,30 @@
 
 /* A USSD step waiting for the store: the request, and the screen once run. */
 struct pipeline_ussd {
-    struct prov_ussd in;        /* owned */
-    struct ussd_out out;        /* filled by pipeline_batch */
+    struct prov_ussd in; /* owned */
+    struct ussd_out out; /* filled by pipeline_batch */
 };
 
 /* A voice step: the request, the step named in the URL, and the answer. */
 struct pipeline_voice {
-    struct prov_voice in;       /* owned */
-    char step[64];              /* "" for the first request of a call */
-    struct voice_doc out;       /* filled by pipeline_batch */
+    struct prov_voice in; /* owned */
+    char step[64];        /* "" for the first request of a call */
+    struct voice_doc out; /* filled by pipeline_batch */
 };
 
 /* One request's worth of work for the store: its messages and, after the
  * batch, its outcome. */
 struct pipeline_job {
-    struct gw_msgv msgs;   /* owned by whoever created the job */
+    struct gw_msgv msgs;          /* owned by whoever created the job */
     struct prov_statusv statuses; /* delivery receipts to apply (owned) */
     const char *status_channel;   /* channel the receipts, USSD or voice step came in on (borrowed) */
-    int run_jobs;          /* 1: also run the timed jobs (pipeline_run_jobs) after this batch */
+    int run_jobs;                 /* 1: also run the timed jobs (pipeline_run_jobs) after this batch */
     struct pipeline_ussd *ussd;   /* a USSD step to run, or NULL (owned) */
     struct pipeline_voice *voice; /* a voice step to run, or NULL (owned) */
-    int64_t *inbox_ids;    /* out: one per message (allocated by pipeline_batch, owned by the job) */
-    int *duplicate;        /* out: 1 when that message was already stored */
-    int ok;                /* out: 1 when every message of the job is committed */
-    size_t stored;         /* out: messages newly stored */
+    int64_t *inbox_ids;           /* out: one per message (allocated by pipeline_batch, owned by the job) */
+    int *duplicate;               /* out: 1 when that message was already stored */
+    int ok;                       /* out: 1 when every message of the job is committed */
+    size_t stored;                /* out: messages newly stored */
     /* Called on the writer's thread after the transaction ended (committed
      * or not). May free the job. NULL for synchronous callers. */
     void (*done)(struct pipeline_job *job);
@@ -58,8 +58,7 @@ struct pipeline_job {
  * have ok = 0 (and nothing of theirs is committed). Returns 0 when the
  * transaction committed, -1 when it did not (then every job has ok = 0).
  * Does not call job->done. */
-int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipeline_job **jobs, size_t n,
-                   int64_t now);
+int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipeline_job **jobs, size_t n, int64_t now);
 
 void pipeline_job_clear(struct pipeline_job *job); /* frees msgs and results */
 

@@ -69,8 +69,8 @@ int roster_import_cmd(struct store *st, const struct gw_config *cfg, const char 
     return 1;
 }
 
-int roster_export_cmd(struct store *st, const struct gw_config *cfg, const char *what, const char *from,
-                      const char *to, FILE *out, FILE *errout)
+int roster_export_cmd(struct store *st, const struct gw_config *cfg, const char *what, const char *from, const char *to,
+                      FILE *out, FILE *errout)
 {
     enum store_export_what w;
     if (!what || store_export_what_parse(what, &w) != 0) {
@@ -91,10 +91,9 @@ int roster_export_cmd(struct store *st, const struct gw_config *cfg, const char 
     }
     long rows = 0;
     char err[256] = "";
-    int rc = w == STORE_EXPORT_COVERAGE
-                 ? store_export_coverage(st, cfg ? &cfg->policy : NULL, gw_clock_now(), from, to, out, &rows, err,
-                                         sizeof err)
-                 : store_export(st, w, from, to, out, &rows, err, sizeof err);
+    int rc = w == STORE_EXPORT_COVERAGE ? store_export_coverage(st, cfg ? &cfg->policy : NULL, gw_clock_now(), from, to,
+                                                                out, &rows, err, sizeof err)
+                                        : store_export(st, w, from, to, out, &rows, err, sizeof err);
     if (rc != 0) {
         fprintf(errout, "export %s: %s\n", what, err);
         return 1;

@@ -25,12 +25,12 @@ struct gw_config;
 int roster_import_cmd(struct store *st, const struct gw_config *cfg, const char *kind, const char *path, FILE *out,
                       FILE *errout);
 
-/* `gateway export WHAT [--from D] [--to D]`. what: visits|checkins|cases|outbox|coverage (for coverage, from/to bound only the median time to acknowledgement, and cfg->policy decides the cadence);
- * from/to: YYYY-MM-DD inclusive, either may be NULL. Writes the CSV to out
- * and "exported N WHAT" to errout. Returns 0 on success; 1 on a database
- * or write error (the CSV may be partial); 2 on a usage error (unknown
- * what, a bad date, from after to), with the reason on errout. */
-int roster_export_cmd(struct store *st, const struct gw_config *cfg, const char *what, const char *from,
-                      const char *to, FILE *out, FILE *errout);
+/* `gateway export WHAT [--from D] [--to D]`. what: visits|checkins|cases|outbox|coverage (for coverage, from/to bound
+ * only the median time to acknowledgement, and cfg->policy decides the cadence); from/to: YYYY-MM-DD inclusive, either
+ * may be NULL. Writes the CSV to out and "exported N WHAT" to errout. Returns 0 on success; 1 on a database or write
+ * error (the CSV may be partial); 2 on a usage error (unknown what, a bad date, from after to), with the reason on
+ * errout. */
+int roster_export_cmd(struct store *st, const struct gw_config *cfg, const char *what, const char *from, const char *to,
+                      FILE *out, FILE *errout);
 
 #endif

@@ -18,14 +18,14 @@
 #include "util.h"
 
 struct scheduler {
-    const struct gw_config *cfg;  /* borrowed, frozen */
-    struct writer *writer;        /* borrowed */
+    const struct gw_config *cfg; /* borrowed, frozen */
+    struct writer *writer;       /* borrowed */
     struct event_base *base;
-    struct event *tick;           /* persistent timer */
-    struct event *first;          /* the start-up run */
+    struct event *tick;  /* persistent timer */
+    struct event *first; /* the start-up run */
     pthread_t thread;
-    struct pipeline_job job;      /* reused for every run */
-    atomic_int busy;              /* 1 while job is with the writer */
+    struct pipeline_job job; /* reused for every run */
+    atomic_int busy;         /* 1 while job is with the writer */
 };
 
 static void job_done(struct pipeline_job *job)
@@ -39,7 +39,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct scheduler *s = arg;
     int expected = 0;
     if (!atomic_compare_exchange_strong(&s->busy, &expected, 1)) return; /* the last run is still going */
-    pipeline_job_clear(&s->job); /* the writer is done with the last run */
+    pipeline_job_clear(&s->job);                                         /* the writer is done with the last run */
     memset(&s->job, 0, sizeof s->job);
     s->job.run_jobs = 1;
     s->job.done = job_done;

@@ -32,7 +32,7 @@
 #include "util.h"
 
 #define RESPONSE_CAP (64 * 1024) /* bytes of a provider answer we read at most */
-#define TICK_MS 250              /* how often due rows and retries are looked for when idle */
+#define TICK_MS      250         /* how often due rows and retries are looked for when idle */
 
 struct chan_state {
     const struct gw_channel *ch;
@@ -42,38 +42,38 @@ struct chan_state {
 
 struct xfer {
     struct sender *s;
-    int64_t id;            /* outbox row */
-    int attempt;           /* this attempt's number (1-based) */
-    int64_t created_at;    /* row age, for max_age */
+    int64_t id;         /* outbox row */
+    int attempt;        /* this attempt's number (1-based) */
+    int64_t created_at; /* row age, for max_age */
     struct chan_state *cs;
     char recipient[32];
     char kind[16];
     CURL *easy;
     struct curl_slist *headers;
-    struct prov_http req;  /* owned: the request as built */
-    struct gw_buf resp;    /* the answer, at most RESPONSE_CAP */
+    struct prov_http req; /* owned: the request as built */
+    struct gw_buf resp;   /* the answer, at most RESPONSE_CAP */
     int too_big;
-    CURLcode result;       /* transport result when done */
-    long http;             /* HTTP status when done (0: none) */
-    struct xfer *next;     /* in s->done once finished */
+    CURLcode result;   /* transport result when done */
+    long http;         /* HTTP status when done (0: none) */
+    struct xfer *next; /* in s->done once finished */
 };
 
 struct sender {
-    const struct gw_config *cfg;   /* borrowed, frozen */
-    struct metrics *metrics;       /* borrowed */
-    struct store *st;              /* owned, this thread only */
+    const struct gw_config *cfg; /* borrowed, frozen */
+    struct metrics *metrics;     /* borrowed */
+    struct store *st;            /* owned, this thread only */
     struct event_base *base;
-    struct event *tick;            /* periodic look for due rows */
-    struct event *wake;            /* activated by sender_wake */
-    struct curlloop *loop;         /* curl multi on this base */
-    struct chan_state *chans;      /* one per configured channel */
-    int in_flight;                 /* transfers on the wire */
-    struct xfer *done;             /* finished, not yet recorded */
-    unsigned seed;                 /* jitter, this thread only */
-    int64_t swept_at;              /* last clean-up of receipts that never matched */
+    struct event *tick;       /* periodic look for due rows */
+    struct event *wake;       /* activated by sender_wake */
+    struct curlloop *loop;    /* curl multi on this base */
+    struct chan_state *chans; /* one per configured channel */
+    int in_flight;            /* transfers on the wire */
+    struct xfer *done;        /* finished, not yet recorded */
+    unsigned seed;            /* jitter, this thread only */
+    int64_t swept_at;         /* last clean-up of receipts that never matched */
     pthread_t thread;
     pthread_mutex_t lock;
-    int stopping;                  /* under lock */
+    int stopping; /* under lock */
 };
 
 /* ---- pure helpers ------------------------------------------------------------ */
@@ -255,8 +255,7 @@ static int take_token(struct chan_state *cs)
 
 /* Builds the request for a claimed row; returns the transfer, or NULL with
  * err when this channel cannot send it (a permanent failure). */
-static struct xfer *build(struct sender *s, const struct store_send *r, struct chan_state *cs, char *err,
-                          size_t errlen)
+static struct xfer *build(struct sender *s, const struct store_send *r, struct chan_state *cs, char *err, size_t errlen)
 {
     const struct gw_channel *ch = cs->ch;
     const struct gw_template *t = gw_config_template(s->cfg, r->tmpl);
@@ -271,9 +270,16 @@ static struct xfer *build(struct sender *s, const struct store_send *r, struct c
     snprintf(status_url, sizeof status_url, "%s/hooks/%s/status?ref=%lld", s->cfg->public_url, ch->name,
              (long long)r->id);
     struct prov_outbound m = {
-        .outbox_id = r->id, .to = r->recipient, .text = r->body, .tmpl = r->tmpl, .tmpl_code = code,
-        .tmpl_vars = def ? def->vars : "", .vars_json = r->vars_json ? r->vars_json : "{}",
-        .status_url = status_url, .now = gw_clock_now(), .nonce = nonce,
+        .outbox_id = r->id,
+        .to = r->recipient,
+        .text = r->body,
+        .tmpl = r->tmpl,
+        .tmpl_code = code,
+        .tmpl_vars = def ? def->vars : "",
+        .vars_json = r->vars_json ? r->vars_json : "{}",
+        .status_url = status_url,
+        .now = gw_clock_now(),
+        .nonce = nonce,
     };
     struct xfer *x = gw_calloc(1, sizeof *x);
     x->s = s;
@@ -448,13 +454,16 @@ int sender_start(const struct gw_config *cfg, struct metrics *m, struct sender *
         gw_err(err, errlen, "sender: %s", store_errmsg(s->st));
         goto fail;
     }
-    if (recovered) gw_warn("sender: %lld messages were in flight at the last stop; sending them again", (long long)recovered);
+    if (recovered)
+        gw_warn("sender: %lld messages were in flight at the last stop; sending them again", (long long)recovered);
     s->chans = gw_calloc(cfg->nchannels ? cfg->nchannels : 1, sizeof *s->chans);
     int senders = 0;
     for (size_t i = 0; i < cfg->nchannels; i++) {
-        if (can_send(&cfg->channels[i])) senders++;
-        else gw_warn("channel %s cannot send (%s): replies for it go by route or default", cfg->channels[i].name,
-                     cfg->channels[i].ops->build_send ? "no url set" : "its provider has no send API");
+        if (can_send(&cfg->channels[i]))
+            senders++;
+        else
+            gw_warn("channel %s cannot send (%s): replies for it go by route or default", cfg->channels[i].name,
+                    cfg->channels[i].ops->build_send ? "no url set" : "its provider has no send API");
         s->chans[i].ch = &cfg->channels[i];
         s->chans[i].tokens = cfg->channels[i].tps;
         s->chans[i].last = gw_clock_mono();

@@ -16,8 +16,8 @@
 void *gw_malloc(size_t n);
 void *gw_calloc(size_t count, size_t size);
 void *gw_realloc(void *p, size_t n);
-char *gw_strdup(const char *s);                 /* s may be NULL: returns NULL */
-char *gw_strndup(const char *s, size_t n);      /* copies at most n bytes, NUL-terminates */
+char *gw_strdup(const char *s);            /* s may be NULL: returns NULL */
+char *gw_strndup(const char *s, size_t n); /* copies at most n bytes, NUL-terminates */
 
 /* A borrowed view of bytes; p need not be NUL-terminated. */
 struct gw_str {
@@ -37,10 +37,10 @@ void gw_buf_puts(struct gw_buf *b, const char *s);
 void gw_buf_putc(struct gw_buf *b, char c);
 void gw_buf_printf(struct gw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gw_buf_vprintf(struct gw_buf *b, const char *fmt, va_list ap);
-void gw_buf_reset(struct gw_buf *b);            /* len = 0, keeps the memory */
-void gw_buf_free(struct gw_buf *b);             /* releases memory; b reusable */
-const char *gw_buf_cstr(const struct gw_buf *b);/* never NULL ("" when empty) */
-char *gw_buf_steal(struct gw_buf *b);           /* caller owns the result (never NULL) */
+void gw_buf_reset(struct gw_buf *b);             /* len = 0, keeps the memory */
+void gw_buf_free(struct gw_buf *b);              /* releases memory; b reusable */
+const char *gw_buf_cstr(const struct gw_buf *b); /* never NULL ("" when empty) */
+char *gw_buf_steal(struct gw_buf *b);            /* caller owns the result (never NULL) */
 
 /* Copy src into dst of size dstlen, always NUL-terminating; returns 0, or -1
  * when src was truncated. */

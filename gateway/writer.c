@@ -1,56 +1,56 @@
 /* gateway/writer.c - the store writer thread and its queue.
  *
  * Threads: any thread calls writer_submit; only the writer thread runs
- * statements on the store; the syncer thread only fsyncs its WAL file. The queue is a linked list under one mutex with a condition
- * variable as the wake-up. The queue is bounded (WRITER_MAX_QUEUE jobs) so
- * a disk that stalls turns into 503s, not unbounded memory.
+ * statements on the store; the syncer thread only fsyncs its WAL file. The queue is a linked list under one mutex with
+ * a condition variable as the wake-up. The queue is bounded (WRITER_MAX_QUEUE jobs) so a disk that stalls turns into
+ * 503s, not unbounded memory.
  */
 #include "writer.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "log.h"
 #include "util.h"
 
-#define WRITER_MAX_QUEUE 100000
+#define WRITER_MAX_QUEUE    100000
 #define WRITER_IDLE_SECONDS 5 /* housekeeping after this long without work */
 
 /* One committed batch waiting for its fsync. */
 struct synced {
     struct pipeline_job **jobs; /* owned array of n borrowed jobs */
     size_t n;
-    size_t stored, dups;        /* for the metrics */
-    double t0;                  /* when the batch began (monotonic) */
+    size_t stored, dups; /* for the metrics */
+    double t0;           /* when the batch began (monotonic) */
     struct synced *next;
 };
 
 struct writer {
-    const struct gw_config *cfg;   /* borrowed, frozen */
-    struct store *st;              /* owned; used only by the thread */
-    struct metrics *metrics;       /* borrowed */
-    void (*on_commit)(void *);     /* called after a commit that stored something */
+    const struct gw_config *cfg; /* borrowed, frozen */
+    struct store *st;            /* owned; used only by the thread */
+    struct metrics *metrics;     /* borrowed */
+    void (*on_commit)(void *);   /* called after a commit that stored something */
     void *on_commit_arg;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct pipeline_job *head, *tail; /* queue under lock */
-    size_t queued;                 /* jobs in the queue, under lock */
-    int stopping;                  /* under lock: no new jobs; drain and exit */
+    size_t queued;                    /* jobs in the queue, under lock */
+    int stopping;                     /* under lock: no new jobs; drain and exit */
     /* Deferred durability (synchronous=full): the writer commits without
      * fsync and hands each committed batch to the syncer thread, which
      * fsyncs the WAL once for every batch waiting and then answers them.
      * The writer meanwhile runs the next batch. */
-    int deferred;                  /* store_defer_sync is in effect */
+    int deferred; /* store_defer_sync is in effect */
     pthread_t sync_thread;
     pthread_mutex_t sync_lock;
     pthread_cond_t sync_wake;
     struct synced *sync_head, *sync_tail; /* under sync_lock */
-    int sync_stopping;             /* under sync_lock */
+    int sync_stopping;                    /* under sync_lock */
 };
 
 static void *sync_run(void *arg)
@@ -121,8 +121,10 @@ static void *run(void *arg)
         if (idle) {
             /* Quiet for a while: housekeeping that needs the write connection. */
             pthread_mutex_unlock(&w->lock);
-            if (pipeline_flush_parts(w->st, w->cfg, gw_clock_now()) != 0) gw_error("writer: flushing SMS parts failed");
-            else if ((!w->deferred || store_sync_wal(w->st) == 0) && w->on_commit) w->on_commit(w->on_commit_arg);
+            if (pipeline_flush_parts(w->st, w->cfg, gw_clock_now()) != 0)
+                gw_error("writer: flushing SMS parts failed");
+            else if ((!w->deferred || store_sync_wal(w->st) == 0) && w->on_commit)
+                w->on_commit(w->on_commit_arg);
             continue;
         }
         size_t n = 0;
@@ -156,8 +158,10 @@ static void *run(void *arg)
             b->dups = dups;
             b->t0 = t0;
             pthread_mutex_lock(&w->sync_lock);
-            if (w->sync_tail) w->sync_tail->next = b;
-            else w->sync_head = b;
+            if (w->sync_tail)
+                w->sync_tail->next = b;
+            else
+                w->sync_head = b;
             w->sync_tail = b;
             pthread_cond_signal(&w->sync_wake);
             pthread_mutex_unlock(&w->sync_lock);
@@ -224,8 +228,10 @@ int writer_submit(struct writer *w, struct pipeline_job *job)
         return -1;
     }
     job->next = NULL;
-    if (w->tail) w->tail->next = job;
-    else w->head = job;
+    if (w->tail)
+        w->tail->next = job;
+    else
+        w->head = job;
     w->tail = job;
     w->queued++;
     pthread_cond_signal(&w->wake);

@@ -18,8 +18,8 @@
 #include "intents.h"
 #include "routing.h"
 
-#define ACK_FMT "QR 案件号"
-#define CLOSE_FMT "JA 案件号 结果"
+#define ACK_FMT    "QR 案件号"
+#define CLOSE_FMT  "JA 案件号 结果"
 #define STATUS_FMT "CX 案件号"
 
 int h_case_responder(struct store *st, const struct h_sender *who, const struct db_case *c)
@@ -171,8 +171,7 @@ int h_status(const struct h_env *env, const struct h_msg *m, const struct cb_cmd
         h_var_set(r, "case", "%s", cmd->case_no);
         return 0;
     }
-    if (db_case_event(env->st, c.id, "status_query", who->is_staff ? who->staff.id : 0, as, m->now) != 0)
-        return -1;
+    if (db_case_event(env->st, c.id, "status_query", who->is_staff ? who->staff.id : 0, as, m->now) != 0) return -1;
     const char *tmpl = "status_open";
     for (size_t i = 0; i < sizeof status_tmpl / sizeof status_tmpl[0]; i++)
         if (strcmp(c.status, status_tmpl[i].status) == 0) tmpl = status_tmpl[i].tmpl;

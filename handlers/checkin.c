@@ -15,9 +15,9 @@
 
 #include "intents.h"
 
-#define CHECKIN_FMT "QD 编号 状态"
+#define CHECKIN_FMT      "QD 编号 状态"
 #define CHECKIN_DATE_FMT "QD 编号 3 日期"
-#define MAX_CHILDREN 16 /* children one phone may check in for at once */
+#define MAX_CHILDREN     16 /* children one phone may check in for at once */
 
 /* Confirmation template by status (index 1-4); status 3 without a date uses checkin_home_nodate. */
 static const char *const checkin_ok_tmpl[] = {NULL, "checkin_ok", "checkin_help", "checkin_home", "checkin_carer"};
@@ -42,8 +42,8 @@ static void codes_var(const struct db_child *kids, int n, char *out, size_t outl
 /* Tells the directors of every village among kids[0..n) about a check-in
  * with status 2 or 4: one notice per director, naming that village's
  * children. Returns 0 or -1 (store error). */
-static int tell_directors(const struct h_env *env, const struct h_msg *m, const char *tmpl,
-                          const struct db_child *kids, int n, struct h_result *out)
+static int tell_directors(const struct h_env *env, const struct h_msg *m, const char *tmpl, const struct db_child *kids,
+                          int n, struct h_result *out)
 {
     for (int i = 0; i < n; i++) {
         int seen = 0;
@@ -66,8 +66,8 @@ static int tell_directors(const struct h_env *env, const struct h_msg *m, const 
     return 0;
 }
 
-int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd,
-              const struct h_sender *who, struct h_result *out)
+int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
+              struct h_result *out)
 {
     if (!who->is_guardian) {
         h_answer(out, m, "refused", "not_guardian", "checkin_not_guardian");
@@ -115,8 +115,11 @@ int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cm
     int has_date = status == 3 && cmd->date_given && cmd->year;
     if (has_date) h_iso_date(cmd->year, cmd->month, cmd->day, return_date, sizeof return_date);
     for (int i = 0; i < n; i++) {
-        struct db_checkin c = {.guardian_id = who->guardian_id, .child_id = kids[i].id, .status = status,
-                               .return_date = has_date ? return_date : NULL, .note = cmd->note,
+        struct db_checkin c = {.guardian_id = who->guardian_id,
+                               .child_id = kids[i].id,
+                               .status = status,
+                               .return_date = has_date ? return_date : NULL,
+                               .note = cmd->note,
                                .inbox_id = m->inbox_id};
         if (db_checkin_insert(env->st, &c, m->now, NULL) != 0) return -1;
     }

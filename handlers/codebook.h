@@ -82,22 +82,22 @@ enum cb_intent {
 /* Why a recognised command is malformed (CB_OK when it is well-formed). */
 enum cb_error {
     CB_OK = 0,
-    CB_E_CHILD_MISSING,     /* visit without a child code */
-    CB_E_CHILD_FORMAT,      /* digits that are not 7 long where a child code belongs */
-    CB_E_CHILD_CHECK,       /* 7 digits whose check digit is wrong */
-    CB_E_DATE_FORMAT,       /* something date-like that is not a valid date (e.g. 20241332, 2月30日) */
-    CB_E_DATE_FUTURE,       /* visit date after today */
-    CB_E_DATE_OLD,          /* visit date more than 60 days ago */
-    CB_E_RESULT_MISSING,    /* visit without a result */
-    CB_E_RESULT_BAD,        /* visit result not 1-4 */
-    CB_E_PROBLEMS_MISSING,  /* result 2 without a problem code */
-    CB_E_STATUS_BAD,        /* check-in status not 1-4 */
-    CB_E_CATEGORY_BAD,      /* report category digit not 1-9 */
-    CB_E_DESC_MISSING,      /* report without any description */
-    CB_E_CASE_MISSING,      /* QR/JA/CX without a case number */
-    CB_E_CASE_FORMAT,       /* case number not 10 digits */
-    CB_E_OUTCOME_MISSING,   /* JA without an outcome */
-    CB_E_OUTCOME_BAD,       /* outcome not 1-4 */
+    CB_E_CHILD_MISSING,    /* visit without a child code */
+    CB_E_CHILD_FORMAT,     /* digits that are not 7 long where a child code belongs */
+    CB_E_CHILD_CHECK,      /* 7 digits whose check digit is wrong */
+    CB_E_DATE_FORMAT,      /* something date-like that is not a valid date (e.g. 20241332, 2月30日) */
+    CB_E_DATE_FUTURE,      /* visit date after today */
+    CB_E_DATE_OLD,         /* visit date more than 60 days ago */
+    CB_E_RESULT_MISSING,   /* visit without a result */
+    CB_E_RESULT_BAD,       /* visit result not 1-4 */
+    CB_E_PROBLEMS_MISSING, /* result 2 without a problem code */
+    CB_E_STATUS_BAD,       /* check-in status not 1-4 */
+    CB_E_CATEGORY_BAD,     /* report category digit not 1-9 */
+    CB_E_DESC_MISSING,     /* report without any description */
+    CB_E_CASE_MISSING,     /* QR/JA/CX without a case number */
+    CB_E_CASE_FORMAT,      /* case number not 10 digits */
+    CB_E_OUTCOME_MISSING,  /* JA without an outcome */
+    CB_E_OUTCOME_BAD,      /* outcome not 1-4 */
 };
 
 /* Problem code bits (visit result 2). */

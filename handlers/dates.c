@@ -27,15 +27,11 @@ static const struct {
     const char *word;
     int offset; /* days after today */
 } day_words[] = {
-    {"今天", 0},   {"今日", 0},  {"昨天", -1}, {"昨日", -1}, {"前天", -2},
-    {"前日", -2},  {"大前天", -3}, {"明天", 1}, {"明日", 1},  {"后天", 2},
-    {"後天", 2},   {"大后天", 3}, {"大後天", 3},
+    {"今天", 0}, {"今日", 0}, {"昨天", -1}, {"昨日", -1}, {"前天", -2},  {"前日", -2},  {"大前天", -3},
+    {"明天", 1}, {"明日", 1}, {"后天", 2},  {"後天", 2},  {"大后天", 3}, {"大後天", 3},
 };
 
-static int is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
+static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 static int days_in_month(int y, int m)
 {
@@ -105,10 +101,9 @@ static int lex(const char *s, struct item *it)
         const char *bytes;
         char c; /* digit or unit it stands for */
     } alias[] = {
-        {"０", '0'}, {"１", '1'}, {"２", '2'}, {"３", '3'}, {"４", '4'}, {"５", '5'},
-        {"６", '6'}, {"７", '7'}, {"８", '8'}, {"９", '9'}, {"－", '-'}, {"／", '/'},
-        {"．", '.'}, {"-", '-'}, {"/", '/'},  {".", '.'},  {"年", 'Y'}, {"月", 'M'},
-        {"日", 'D'}, {"号", 'D'}, {"號", 'D'},
+        {"０", '0'}, {"１", '1'}, {"２", '2'}, {"３", '3'}, {"４", '4'}, {"５", '5'}, {"６", '6'},
+        {"７", '7'}, {"８", '8'}, {"９", '9'}, {"－", '-'}, {"／", '/'}, {"．", '.'}, {"-", '-'},
+        {"/", '/'},  {".", '.'},  {"年", 'Y'}, {"月", 'M'}, {"日", 'D'}, {"号", 'D'}, {"號", 'D'},
     };
     int n = 0;
     while (*s == ' ') s++;
@@ -150,15 +145,9 @@ static int num(const struct item *it, int lo_digits, int hi_digits)
     return it->digits >= lo_digits && it->digits <= hi_digits;
 }
 
-static int unit(const struct item *it, char u)
-{
-    return it->digits == 0 && it->unit == u;
-}
+static int unit(const struct item *it, char u) { return it->digits == 0 && it->unit == u; }
 
-static int is_sep(const struct item *it)
-{
-    return unit(it, '-') || unit(it, '/') || unit(it, '.');
-}
+static int is_sep(const struct item *it) { return unit(it, '-') || unit(it, '/') || unit(it, '.'); }
 
 /* Reads the shape of a date: returns 0 and sets y (-1 when absent), m (-1 when
  * absent), d; or -1. The values are not checked here. */
@@ -177,8 +166,8 @@ static int shape(const struct item *it, int n, int *y, int *m, int *d)
         *d = it[0].value % 100;
         return 0;
     }
-    if (n == 5 && num(&it[0], 4, 4) && is_sep(&it[1]) && num(&it[2], 1, 2) &&
-        unit(&it[3], it[1].unit) && num(&it[4], 1, 2)) {
+    if (n == 5 && num(&it[0], 4, 4) && is_sep(&it[1]) && num(&it[2], 1, 2) && unit(&it[3], it[1].unit) &&
+        num(&it[4], 1, 2)) {
         *y = it[0].value, *m = it[2].value, *d = it[4].value;
         return 0;
     }
@@ -226,7 +215,7 @@ int cb_parse_date(const char *tok, int64_t now, enum cb_date_pref pref, int *y, 
 
     if (yy >= 0) { /* a full date */
         if (yy < YEAR_MIN || yy > YEAR_MAX || dd > days_in_month(yy, mm)) return -1;
-    } else if (mm > 0) { /* month and day: this year, else the year before/after */
+    } else if (mm > 0) {                             /* month and day: this year, else the year before/after */
         if (dd > days_in_month(2000, mm)) return -1; /* 2000 is a leap year */
         yy = ty;
         if (step < 0 && (mm > tm_ || (mm == tm_ && dd > td))) yy--;
@@ -235,8 +224,8 @@ int cb_parse_date(const char *tok, int64_t now, enum cb_date_pref pref, int *y, 
     } else { /* day only: this month, else the nearest month before/after that has it */
         yy = ty, mm = tm_;
         int k = 0;
-        while ((step < 0 && yy == ty && mm == tm_ && dd > td) ||
-               (step > 0 && yy == ty && mm == tm_ && dd < td) || dd > days_in_month(yy, mm)) {
+        while ((step < 0 && yy == ty && mm == tm_ && dd > td) || (step > 0 && yy == ty && mm == tm_ && dd < td) ||
+               dd > days_in_month(yy, mm)) {
             mm += step;
             if (mm == 0) mm = 12, yy--;
             if (mm == 13) mm = 1, yy++;

@@ -20,9 +20,8 @@ static const struct {
     enum cb_intent intent;
     h_intent_fn fn;
 } routes[] = {
-    {CB_VISIT, h_visit}, {CB_CHECKIN, h_checkin}, {CB_REPORT, h_report}, {CB_ACK, h_ack},
-    {CB_CLOSE, h_close}, {CB_STATUS, h_status},   {CB_HELP, h_help},     {CB_OPTOUT, h_optout},
-    {CB_OPTIN, h_optin},
+    {CB_VISIT, h_visit},   {CB_CHECKIN, h_checkin}, {CB_REPORT, h_report}, {CB_ACK, h_ack},     {CB_CLOSE, h_close},
+    {CB_STATUS, h_status}, {CB_HELP, h_help},       {CB_OPTOUT, h_optout}, {CB_OPTIN, h_optin},
 };
 
 /* Reply templates for unrecognised text from a registered number, by role. */

@@ -18,7 +18,7 @@
 #include "codebook.h"
 
 #define H_MAX_REPLIES 16
-#define H_MAX_VARS 8
+#define H_MAX_VARS    8
 
 struct h_var {
     const char *name; /* static variable name, e.g. "code" */
@@ -28,13 +28,13 @@ struct h_var {
 enum h_kind { H_REPLY = 0, H_ALERT, H_NOTICE, H_REMINDER };
 
 struct h_reply {
-    const char *tmpl;    /* template name (static string) */
-    char to[24];         /* recipient, E.164 */
-    enum h_kind kind;    /* reply to the sender, alert, notice to staff, reminder */
-    int64_t case_id;     /* related case or 0 */
-    char dedupe[96];     /* "" or a key: a second row with the same key is never written
-                            (one reminder per child per period, one re-alert per deadline) */
-    int64_t not_before;  /* 0, or unix seconds before which it must not be sent (working hours) */
+    const char *tmpl;   /* template name (static string) */
+    char to[24];        /* recipient, E.164 */
+    enum h_kind kind;   /* reply to the sender, alert, notice to staff, reminder */
+    int64_t case_id;    /* related case or 0 */
+    char dedupe[96];    /* "" or a key: a second row with the same key is never written
+                           (one reminder per child per period, one re-alert per deadline) */
+    int64_t not_before; /* 0, or unix seconds before which it must not be sent (working hours) */
     struct h_var vars[H_MAX_VARS];
     int nvars;
 };
@@ -46,19 +46,19 @@ struct h_msg {
     const char *from;    /* sender, E.164 */
     const char *text;    /* raw UTF-8 text */
     size_t len;
-    int64_t now;         /* unix seconds: the message's receipt time */
+    int64_t now; /* unix seconds: the message's receipt time */
 };
 
 struct h_result {
     enum cb_intent intent;
-    const char *result;      /* "ok" | "refused" | "invalid" | "unknown" (static) */
-    char detail[128];        /* short machine-readable reason, stored on the inbox row */
+    const char *result; /* "ok" | "refused" | "invalid" | "unknown" (static) */
+    char detail[128];   /* short machine-readable reason, stored on the inbox row */
     struct h_reply replies[H_MAX_REPLIES];
     int nreplies;
 };
 
 struct h_env {
-    struct store *st;           /* open, inside a transaction */
+    struct store *st; /* open, inside a transaction */
     const struct gw_policy *pol;
 };
 
@@ -75,8 +75,7 @@ void h_replies_free(struct h_replies *l);
  * and invalid input, which are replies, not errors) or -1 when the store
  * failed (err says why); the caller then rolls the message's effects back
  * and keeps only its inbox row. */
-int handlers_run(const struct h_env *env, const struct h_msg *m, struct h_result *out, char *err,
-                 size_t errlen);
+int handlers_run(const struct h_env *env, const struct h_msg *m, struct h_result *out, char *err, size_t errlen);
 
 /* Helper for handlers: appends a reply; silently ignores beyond H_MAX_REPLIES.
  * Variables are added with h_var_set. Returns the reply or NULL when full. */

@@ -8,8 +8,8 @@ static const struct {
     const char *role;
     const char *tmpl;
 } help_tmpl[] = {
-    {"director", "help_director"},   {"supervisor", "help_supervisor"}, {"responder", "help_responder"},
-    {"admin", "help_admin"},         {"guardian", "help_guardian"},     {"public", "help_public"},
+    {"director", "help_director"}, {"supervisor", "help_supervisor"}, {"responder", "help_responder"},
+    {"admin", "help_admin"},       {"guardian", "help_guardian"},     {"public", "help_public"},
 };
 
 int h_help(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,

@@ -17,10 +17,10 @@
 /* Who sent the message, looked up once by dispatch. A phone may be both
  * staff and a guardian; each handler uses the side it needs. */
 struct h_sender {
-    const char *phone;          /* E.164, borrowed from the message */
-    int is_staff;               /* 1: staff is filled */
+    const char *phone; /* E.164, borrowed from the message */
+    int is_staff;      /* 1: staff is filled */
     struct db_staff staff;
-    int is_guardian;            /* 1: guardian_id is set */
+    int is_guardian; /* 1: guardian_id is set */
     int64_t guardian_id;
 };
 
@@ -35,8 +35,8 @@ typedef int (*h_intent_fn)(const struct h_env *env, const struct h_msg *m, const
 
 int h_visit(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
             struct h_result *out);
-int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd,
-              const struct h_sender *who, struct h_result *out);
+int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
+              struct h_result *out);
 int h_report(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
              struct h_result *out);
 int h_ack(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
@@ -47,32 +47,32 @@ int h_status(const struct h_env *env, const struct h_msg *m, const struct cb_cmd
              struct h_result *out);
 int h_help(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
            struct h_result *out);
-int h_optout(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd,
-             const struct h_sender *who, struct h_result *out);
+int h_optout(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
+             struct h_result *out);
 int h_optin(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
             struct h_result *out);
 
 /* What a new case needs from the handler that opens it. */
 struct h_case_req {
-    int category;               /* 1-9 */
-    int classified;             /* 0: nobody named a category */
+    int category;                 /* 1-9 */
+    int classified;               /* 0: nobody named a category */
     const struct db_child *child; /* or NULL */
-    const char *description;    /* as typed, or NULL */
-    const char *event_detail;   /* or NULL */
+    const char *description;      /* as typed, or NULL */
+    const char *event_detail;     /* or NULL */
 };
 
 /* A case just opened: what its reply and its alerts need. */
 struct h_case {
     int64_t id;
     char number[DB_CASE_NO_LEN + 1];
-    int category;                   /* 1-9 */
-    int classified;                 /* 0: nobody named a category */
-    int priority;                   /* 0-3, from the county's routing */
+    int category;                    /* 1-9 */
+    int classified;                  /* 0: nobody named a category */
+    int priority;                    /* 0-3, from the county's routing */
     const struct routing_rule *rule; /* the county's rule for the category (borrowed from the policy) */
-    int64_t county_id;              /* 0 = no county known */
-    char county[DB_PATH_MAX];       /* the county's path, "" when none */
-    int64_t village_id;             /* the named child's village, 0 when no child is named */
-    char place[DB_PATH_MAX];        /* what alerts call the place: the village's name, else the county's */
+    int64_t county_id;               /* 0 = no county known */
+    char county[DB_PATH_MAX];        /* the county's path, "" when none */
+    int64_t village_id;              /* the named child's village, 0 when no child is named */
+    char place[DB_PATH_MAX];         /* what alerts call the place: the village's name, else the county's */
 };
 
 /* Opens a case reported by the sender (report.c): county and region from the

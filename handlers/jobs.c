@@ -142,10 +142,7 @@ int64_t jobs_add_work_days(int64_t day, int n, unsigned work_days)
 
 /* ---- when non-urgent messages go out ---------------------------------------- */
 
-int64_t jobs_staff_time(const struct gw_policy *pol, int64_t now)
-{
-    return h_next_work_time(pol, now);
-}
+int64_t jobs_staff_time(const struct gw_policy *pol, int64_t now) { return h_next_work_time(pol, now); }
 
 int64_t jobs_daytime(const struct gw_policy *pol, int64_t now)
 {
@@ -165,10 +162,7 @@ int64_t jobs_daytime(const struct gw_policy *pol, int64_t now)
     return (int64_t)mktime(&at);
 }
 
-int jobs_digest_time(const struct jobs_run *run)
-{
-    return run->minute >= run->env->pol->digest_minute;
-}
+int jobs_digest_time(const struct jobs_run *run) { return run->minute >= run->env->pol->digest_minute; }
 
 void jobs_codes_list(char (*codes)[8], int n, int total, int with_total, char *out, size_t outlen)
 {
@@ -180,6 +174,8 @@ void jobs_codes_list(char (*codes)[8], int n, int total, int with_total, char *o
         used += (size_t)w;
     }
     if (total <= n) return;
-    if (with_total) snprintf(out + used, outlen - used, "等%d名", total);
-    else snprintf(out + used, outlen - used, "等");
+    if (with_total)
+        snprintf(out + used, outlen - used, "等%d名", total);
+    else
+        snprintf(out + used, outlen - used, "等");
 }

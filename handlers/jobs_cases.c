@@ -51,8 +51,10 @@ static int collect_case(void *arg, const struct db_job_case *c)
 static void case_place(const struct db_job_case *c, char *out, size_t outlen)
 {
     const char *slash = strrchr(c->place, '/');
-    if (c->place_level == 3) gw_strlcpy(out, slash ? slash + 1 : c->place, outlen);
-    else gw_strlcpy(out, c->county[0] ? c->county : "未定", outlen);
+    if (c->place_level == 3)
+        gw_strlcpy(out, slash ? slash + 1 : c->place, outlen);
+    else
+        gw_strlcpy(out, c->county[0] ? c->county : "未定", outlen);
 }
 
 /* Appends phone to phones[*n] unless it is NULL, empty or already there. */

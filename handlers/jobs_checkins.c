@@ -87,8 +87,7 @@ static int tell_directors(struct jobs_run *run, const struct db_job_guardian *g,
         jobs_codes_list(codes, n, (int)(j - i), 1, list, sizeof list);
         struct h_reply *r = h_replies_add(run->out, "checkin_silent_director", l.v[i].director, H_NOTICE);
         r->not_before = not_before;
-        snprintf(r->dedupe, sizeof r->dedupe, "checkin_silent:%lld:%s:%.23s", (long long)g->id, since,
-                 l.v[i].director);
+        snprintf(r->dedupe, sizeof r->dedupe, "checkin_silent:%lld:%s:%.23s", (long long)g->id, since, l.v[i].director);
         h_var_set(r, "codes", "%s", list);
         h_var_set(r, "days", "%lld", (long long)silent);
         i = j;

@@ -22,20 +22,20 @@
 /* One run of jobs_run at `now`. */
 struct jobs_run {
     const struct h_env *env;
-    int64_t now;            /* unix seconds */
-    int64_t today;          /* local day number of now */
-    int minute;             /* local minute of the day of now, 0-1439 */
-    char today_iso[11];     /* today as YYYY-MM-DD */
-    struct h_replies *out;  /* where messages go */
-    char *err;              /* caller's error buffer */
+    int64_t now;           /* unix seconds */
+    int64_t today;         /* local day number of now */
+    int minute;            /* local minute of the day of now, 0-1439 */
+    char today_iso[11];    /* today as YYYY-MM-DD */
+    struct h_replies *out; /* where messages go */
+    char *err;             /* caller's error buffer */
     size_t errlen;
 };
 
 /* The jobs; each returns 0, or -1 with run->err set. */
-int jobs_realert(struct jobs_run *run);    /* jobs_cases.c: acknowledgement deadlines */
-int jobs_triage(struct jobs_run *run);     /* jobs_cases.c: civil-affairs triage digest */
-int jobs_visits(struct jobs_run *run);     /* jobs_visits.c: due/overdue reminders, supervisors' digest */
-int jobs_checkins(struct jobs_run *run);   /* jobs_checkins.c: silent parents */
+int jobs_realert(struct jobs_run *run);  /* jobs_cases.c: acknowledgement deadlines */
+int jobs_triage(struct jobs_run *run);   /* jobs_cases.c: civil-affairs triage digest */
+int jobs_visits(struct jobs_run *run);   /* jobs_visits.c: due/overdue reminders, supervisors' digest */
+int jobs_checkins(struct jobs_run *run); /* jobs_checkins.c: silent parents */
 
 /* Sets run->err from the store's last error with a prefix; returns -1. */
 int jobs_fail(struct jobs_run *run, const char *what);

@@ -37,20 +37,20 @@
 
 struct supervisor {
     char phone[24];
-    char path[DB_PATH_MAX];      /* the town or county they cover */
-    int count;                   /* children in their area past the digest threshold */
+    char path[DB_PATH_MAX]; /* the town or county they cover */
+    int count;              /* children in their area past the digest threshold */
     int ntop;
     struct {
         char code[8];
-        int64_t late;            /* days past due */
-    } top[DIGEST_CODES];         /* the most overdue, most overdue first, then by code */
+        int64_t late;    /* days past due */
+    } top[DIGEST_CODES]; /* the most overdue, most overdue first, then by code */
 };
 
 struct visits_ctx {
     struct jobs_run *run;
-    int64_t not_before;          /* for the reminders of this run */
-    int digest;                  /* 1: today's digests are being built */
-    struct supervisor *sups;     /* owned */
+    int64_t not_before;      /* for the reminders of this run */
+    int digest;              /* 1: today's digests are being built */
+    struct supervisor *sups; /* owned */
     size_t nsups, cap;
 };
 
@@ -167,7 +167,7 @@ int jobs_visits(struct jobs_run *run)
     char last_before[11], last_before_high[11];
     jobs_day_iso(run->today - pol->visit_days, last_before, sizeof last_before);
     jobs_day_iso(run->today - pol->visit_days_high, last_before_high, sizeof last_before_high);
-    int first = pol->first_visit_days > 0 ? pol->first_visit_days
+    int first = pol->first_visit_days > 0                ? pol->first_visit_days
                 : pol->visit_days < pol->visit_days_high ? pol->visit_days
                                                          : pol->visit_days_high;
     int64_t created_before = jobs_day_start(run->today - first + 1);

@@ -40,16 +40,15 @@ enum cls {
 /* Non-ASCII code points that end a token: Unicode spaces, the ideographic
  * separators, and the half-width/small/vertical forms of ，。、；：#*+. */
 static const uint32_t space_cps[] = {
-    0x0085, 0x00A0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006,
-    0x2007, 0x2008, 0x2009, 0x200A, 0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000,
-    0x3001, 0x3002, 0xFE10, 0xFE11, 0xFE12, 0xFE13, 0xFE14, 0xFE50, 0xFE51, 0xFE52,
-    0xFE54, 0xFE55, 0xFE5F, 0xFE61, 0xFE62, 0xFEFF, 0xFF61, 0xFF64,
+    0x0085, 0x00A0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009,
+    0x200A, 0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0x3001, 0x3002, 0xFE10, 0xFE11, 0xFE12, 0xFE13,
+    0xFE14, 0xFE50, 0xFE51, 0xFE52, 0xFE54, 0xFE55, 0xFE5F, 0xFE61, 0xFE62, 0xFEFF, 0xFF61, 0xFF64,
 };
 
 #define CP_NIAN 0x5E74 /* 年 */
-#define CP_YUE 0x6708  /* 月 */
-#define CP_RI 0x65E5   /* 日 */
-#define CP_HAO 0x53F7  /* 号 */
+#define CP_YUE  0x6708 /* 月 */
+#define CP_RI   0x65E5 /* 日 */
+#define CP_HAO  0x53F7 /* 号 */
 
 /* Decodes one code point at s[i] (i < len). Returns the bytes consumed (>= 1);
  * an invalid sequence yields U+FFFD for its longest valid-looking prefix. */
@@ -124,13 +123,17 @@ static uint32_t map_cp(uint32_t c, enum cls *k)
 {
     if (c >= 0xFF01 && c <= 0xFF5E) c -= 0xFEE0;
     if (c < 0x80) {
-        if (c <= 0x20 || c == 0x7F || strchr(",;:#*+", (int)c)) *k = C_SPACE;
-        else if (c >= '0' && c <= '9') *k = C_DIGIT;
+        if (c <= 0x20 || c == 0x7F || strchr(",;:#*+", (int)c))
+            *k = C_SPACE;
+        else if (c >= '0' && c <= '9')
+            *k = C_DIGIT;
         else if (c >= 'a' && c <= 'z') {
             c -= 'a' - 'A';
             *k = C_LETTER;
-        } else if (c >= 'A' && c <= 'Z') *k = C_LETTER;
-        else *k = C_PUNCT;
+        } else if (c >= 'A' && c <= 'Z')
+            *k = C_LETTER;
+        else
+            *k = C_PUNCT;
         return c;
     }
     if (c < 0xA0) { /* C1 controls */
@@ -198,7 +201,7 @@ static size_t date_run(const char *text, size_t len, size_t i)
     }
     if (n < 1 || n > 2) return 0;
     if ((q = expect_cp(text, len, p, CP_RI)) || (q = expect_cp(text, len, p, CP_HAO))) return q; /* D日 */
-    if (!(q = expect_cp(text, len, p, CP_YUE))) return 0;                                      /* M月D[日号] */
+    if (!(q = expect_cp(text, len, p, CP_YUE))) return 0;                                        /* M月D[日号] */
     n = digit_run(text, len, q, &p);
     if (n < 1 || n > 2) return 0;
     if ((q = expect_cp(text, len, p, CP_RI)) || (q = expect_cp(text, len, p, CP_HAO))) return q;
@@ -226,10 +229,14 @@ static void scan(const char *text, size_t len, emit_fn emit, void *arg)
         if (k == C_SPACE) {
             cut = 1;
         } else if (in_tok) {
-            if (i == date_end) cut = 1;
-            else if (i < date_end) cut = 0;
-            else if (prev == C_DIGIT && (k == C_LETTER || k == C_OTHER)) cut = 1;
-            else if ((prev == C_LETTER || prev == C_OTHER) && k == C_DIGIT) cut = 1;
+            if (i == date_end)
+                cut = 1;
+            else if (i < date_end)
+                cut = 0;
+            else if (prev == C_DIGIT && (k == C_LETTER || k == C_OTHER))
+                cut = 1;
+            else if ((prev == C_LETTER || prev == C_OTHER) && k == C_DIGIT)
+                cut = 1;
         }
         if (k == C_DIGIT && prev != C_DIGIT && i >= date_end) {
             size_t e = date_run(text, len, i);

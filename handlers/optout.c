@@ -5,8 +5,8 @@
  * anyone, registered or not. */
 #include "intents.h"
 
-int h_optout(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd,
-             const struct h_sender *who, struct h_result *out)
+int h_optout(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
+             struct h_result *out)
 {
     (void)cmd;
     if (db_optout_set(env->st, who->phone, m->channel, m->now) != 0) return -1;

@@ -59,11 +59,11 @@
 
 #include "../gateway/util.h"
 
-#define W_MAX 48          /* working tokens the grammar looks at; the rest can only be note */
-#define CORE_MAX 63       /* longest token core compared with words and dates (bytes) */
+#define W_MAX          48 /* working tokens the grammar looks at; the rest can only be note */
+#define CORE_MAX       63 /* longest token core compared with words and dates (bytes) */
 #define VISIT_MAX_DAYS 60 /* a visit date older than this is refused */
-#define SEG_MAX 60        /* longest Chinese token tried as a run of code-book words (bytes) */
-#define WORD_MAX 12       /* longest code-book word (无人照料; day words are shorter) */
+#define SEG_MAX        60 /* longest Chinese token tried as a run of code-book words (bytes) */
+#define WORD_MAX       12 /* longest code-book word (无人照料; day words are shorter) */
 
 struct word {
     const char *w;
@@ -77,24 +77,21 @@ static const struct keyword {
     enum cb_intent intent;
     int split; /* may be stuck to the Chinese text after it */
 } keywords[] = {
-    {"ZF", CB_VISIT, 1},     {"走访", CB_VISIT, 1},   {"V", CB_VISIT, 0},
-    {"QD", CB_CHECKIN, 1},   {"签到", CB_CHECKIN, 1}, {"报平安", CB_CHECKIN, 1},
-    {"CI", CB_CHECKIN, 1},   {"BG", CB_REPORT, 1},    {"报告", CB_REPORT, 1},
-    {"举报", CB_REPORT, 1},  {"求助", CB_REPORT, 1},  {"QR", CB_ACK, 1},
-    {"确认", CB_ACK, 1},     {"ACK", CB_ACK, 1},      {"JA", CB_CLOSE, 1},
-    {"结案", CB_CLOSE, 1},   {"CX", CB_STATUS, 1},    {"查询", CB_STATUS, 1},
-    {"BZ", CB_HELP, 1},      {"帮助", CB_HELP, 0},    {"HELP", CB_HELP, 1},
-    {"?", CB_HELP, 0},
+    {"ZF", CB_VISIT, 1},     {"走访", CB_VISIT, 1},     {"V", CB_VISIT, 0},     {"QD", CB_CHECKIN, 1},
+    {"签到", CB_CHECKIN, 1}, {"报平安", CB_CHECKIN, 1}, {"CI", CB_CHECKIN, 1},  {"BG", CB_REPORT, 1},
+    {"报告", CB_REPORT, 1},  {"举报", CB_REPORT, 1},    {"求助", CB_REPORT, 1}, {"QR", CB_ACK, 1},
+    {"确认", CB_ACK, 1},     {"ACK", CB_ACK, 1},        {"JA", CB_CLOSE, 1},    {"结案", CB_CLOSE, 1},
+    {"CX", CB_STATUS, 1},    {"查询", CB_STATUS, 1},    {"BZ", CB_HELP, 1},     {"帮助", CB_HELP, 0},
+    {"HELP", CB_HELP, 1},    {"?", CB_HELP, 0},
 };
 
 static const struct word opt_words[] = {
-    {"TD", CB_OPTOUT},   {"T", CB_OPTOUT},  {"R", CB_OPTOUT},  {"N", CB_OPTOUT},  {"退订", CB_OPTOUT},
-    {"STOP", CB_OPTOUT}, {"DY", CB_OPTIN},  {"订阅", CB_OPTIN}, {"START", CB_OPTIN},
+    {"TD", CB_OPTOUT},   {"T", CB_OPTOUT}, {"R", CB_OPTOUT},   {"N", CB_OPTOUT},    {"退订", CB_OPTOUT},
+    {"STOP", CB_OPTOUT}, {"DY", CB_OPTIN}, {"订阅", CB_OPTIN}, {"START", CB_OPTIN},
 };
 
 static const struct word results[] = {
-    {"正常", 1},   {"有问题", 2}, {"问题", 2}, {"未见", 3},
-    {"没见到", 3}, {"不在家", 3}, {"电话", 4}, {"视频", 4},
+    {"正常", 1}, {"有问题", 2}, {"问题", 2}, {"未见", 3}, {"没见到", 3}, {"不在家", 3}, {"电话", 4}, {"视频", 4},
 };
 
 static const struct word problem_codes[] = {
@@ -108,19 +105,24 @@ static const struct word problem_words[] = {
 };
 
 static const struct word statuses[] = {
-    {"平安", 1}, {"求助", 2}, {"回家", 3}, {"换人", 4},
+    {"平安", 1},
+    {"求助", 2},
+    {"回家", 3},
+    {"换人", 4},
 };
 
 /* Report categories; the order matters only for the prefix rule (longest
  * words cannot be prefixes of each other here). */
 static const struct word categories[] = {
-    {"性侵", 1}, {"家暴", 2}, {"虐待", 2}, {"无人照料", 3}, {"遗弃", 3}, {"走失", 4},
-    {"失踪", 4}, {"拐卖", 4}, {"自杀", 5}, {"自伤", 5},     {"溺水", 6}, {"危险", 6},
-    {"欺凌", 7}, {"辍学", 8}, {"其他", 9},
+    {"性侵", 1}, {"家暴", 2}, {"虐待", 2}, {"无人照料", 3}, {"遗弃", 3}, {"走失", 4}, {"失踪", 4}, {"拐卖", 4},
+    {"自杀", 5}, {"自伤", 5}, {"溺水", 6}, {"危险", 6},     {"欺凌", 7}, {"辍学", 8}, {"其他", 9},
 };
 
 static const struct word outcomes[] = {
-    {"已处置", 1}, {"已转介", 2}, {"不属实", 3}, {"已立案", 4},
+    {"已处置", 1},
+    {"已转介", 2},
+    {"不属实", 3},
+    {"已立案", 4},
 };
 
 /* Every table of code-book words, for reading a token as a run of them. */
@@ -128,16 +130,14 @@ static const struct {
     const struct word *v;
     size_t n;
 } vocab[] = {
-    {results, N_OF(results)},       {problem_words, N_OF(problem_words)},
-    {statuses, N_OF(statuses)},     {categories, N_OF(categories)},
-    {outcomes, N_OF(outcomes)},
+    {results, N_OF(results)},       {problem_words, N_OF(problem_words)}, {statuses, N_OF(statuses)},
+    {categories, N_OF(categories)}, {outcomes, N_OF(outcomes)},
 };
 
 static const char *const intent_names[] = {
-    [CB_UNKNOWN] = "unknown", [CB_VISIT] = "visit", [CB_CHECKIN] = "checkin",
-    [CB_REPORT] = "report",   [CB_ACK] = "ack",     [CB_CLOSE] = "close",
-    [CB_STATUS] = "status",   [CB_HELP] = "help",   [CB_OPTOUT] = "optout",
-    [CB_OPTIN] = "optin",
+    [CB_UNKNOWN] = "unknown", [CB_VISIT] = "visit", [CB_CHECKIN] = "checkin", [CB_REPORT] = "report",
+    [CB_ACK] = "ack",         [CB_CLOSE] = "close", [CB_STATUS] = "status",   [CB_HELP] = "help",
+    [CB_OPTOUT] = "optout",   [CB_OPTIN] = "optin",
 };
 
 static const char *const error_names[] = {
@@ -175,8 +175,8 @@ static size_t u8_last(const char *s, size_t n)
 static int is_punct(uint32_t c)
 {
     if (c >= 0xFF01 && c <= 0xFF5E) c -= 0xFEE0; /* full-width ASCII, as typed in a note */
-    if (c < 0x80) return c > 0x20 && c < 0x7F && !(c >= '0' && c <= '9') && !(c >= 'A' && c <= 'Z') &&
-                         !(c >= 'a' && c <= 'z');
+    if (c < 0x80)
+        return c > 0x20 && c < 0x7F && !(c >= '0' && c <= '9') && !(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z');
     return (c >= 0xA1 && c <= 0xBF) || (c >= 0x2010 && c <= 0x205E) || (c >= 0x3008 && c <= 0x3011) ||
            (c >= 0x3014 && c <= 0x301F) || (c >= 0xFE30 && c <= 0xFE6B) || (c >= 0xFF5F && c <= 0xFF65);
 }
@@ -198,13 +198,13 @@ static int is_cjk(uint32_t c)
 /* ---- working tokens ------------------------------------------------------ */
 
 struct wtok {
-    const char *p;   /* normalised text (in the cb_tokens list), not NUL-terminated */
-    size_t n;        /* its bytes, >= 1 */
-    size_t raw;      /* its first byte in the original text */
-    size_t raw_end;  /* just past its last byte in the original text */
-    int glued;       /* the next token follows in the original with no separator */
-    int nd;          /* when the core is all ASCII digits: how many (capped at 99); else 0 */
-    int numeric;     /* the core has a digit and only digits and ASCII punctuation */
+    const char *p;        /* normalised text (in the cb_tokens list), not NUL-terminated */
+    size_t n;             /* its bytes, >= 1 */
+    size_t raw;           /* its first byte in the original text */
+    size_t raw_end;       /* just past its last byte in the original text */
+    int glued;            /* the next token follows in the original with no separator */
+    int nd;               /* when the core is all ASCII digits: how many (capped at 99); else 0 */
+    int numeric;          /* the core has a digit and only digits and ASCII punctuation */
     char s[CORE_MAX + 1]; /* the core: p without punctuation/emoji at its ends; "" when longer
                              than CORE_MAX (such a token matches no word or date) */
 };
@@ -214,10 +214,10 @@ struct pctx {
     size_t len;
     int64_t now;
     struct wtok w[W_MAX];
-    size_t n;         /* working tokens in w */
-    int full;         /* tokens were left out of w */
-    size_t rest_raw;  /* when full: the first byte of the first token left out */
-    size_t end_raw;   /* just past the last token of the message */
+    size_t n;        /* working tokens in w */
+    int full;        /* tokens were left out of w */
+    size_t rest_raw; /* when full: the first byte of the first token left out */
+    size_t end_raw;  /* just past the last token of the message */
     struct cb_cmd *out;
 };
 
@@ -264,9 +264,12 @@ static int push(struct pctx *x, const char *p, size_t n, size_t raw, size_t raw_
     int digits = 0, other = 0;
     for (size_t i = off; i < off + cn; i++) {
         unsigned char c = (unsigned char)p[i];
-        if (c >= '0' && c <= '9') digits += digits < 99;
-        else if (c >= 0x80 || !is_punct(c)) other = 1;
-        else other |= 2;
+        if (c >= '0' && c <= '9')
+            digits += digits < 99;
+        else if (c >= 0x80 || !is_punct(c))
+            other = 1;
+        else
+            other |= 2;
     }
     t->nd = (digits && !other) ? digits : 0;
     t->numeric = digits && !(other & 1);
@@ -347,8 +350,9 @@ static void add_segmented(struct pctx *x, const char *p, size_t n, size_t raw, s
         size_t end = cut[--k];
         size_t r = find_raw(x, cursor, raw_end, c + start, end - start);
         size_t r_end = k == 0 ? raw_end : r + (end - start);
-        if (push(x, c + start, end - start, start == 0 ? raw : r, r_end) != 0) return; /* the first
-                                                               piece keeps any leading punctuation */
+        if (push(x, c + start, end - start, start == 0 ? raw : r, r_end) != 0)
+            return; /* the first
+piece keeps any leading punctuation */
         cursor = r_end;
         start = end;
     }
@@ -426,10 +430,7 @@ static void fail(struct cb_cmd *c, enum cb_error e)
     if (c->error == CB_OK) c->error = e;
 }
 
-static const struct wtok *tok(const struct pctx *x, size_t i)
-{
-    return i < x->n ? &x->w[i] : NULL;
-}
+static const struct wtok *tok(const struct pctx *x, size_t i) { return i < x->n ? &x->w[i] : NULL; }
 
 static void bad_child(struct cb_cmd *c, const struct wtok *t)
 {
@@ -476,8 +477,10 @@ static int date_like(const struct wtok *t)
     if (t->nd || !t->s[0]) return 0;
     int digits = 0;
     for (const char *p = t->s; *p;) {
-        if (*p >= '0' && *p <= '9') digits = 1, p++;
-        else if (*p == '-' || *p == '/' || *p == '.') p++;
+        if (*p >= '0' && *p <= '9')
+            digits = 1, p++;
+        else if (*p == '-' || *p == '/' || *p == '.')
+            p++;
         else {
             size_t i;
             for (i = 0; i < N_OF(units); i++) {
@@ -505,8 +508,10 @@ static int date_slot(struct pctx *x, size_t i, enum cb_date_pref pref, int visit
         c->year = y, c->month = m, c->day = d, c->date_given = 1;
         if (visit) {
             int ago = cb_days_ago(x->now, y, m, d);
-            if (ago < 0) fail(c, CB_E_DATE_FUTURE);
-            else if (ago > VISIT_MAX_DAYS) fail(c, CB_E_DATE_OLD);
+            if (ago < 0)
+                fail(c, CB_E_DATE_FUTURE);
+            else if (ago > VISIT_MAX_DAYS)
+                fail(c, CB_E_DATE_OLD);
         }
         return 1;
     }
@@ -570,9 +575,12 @@ static int case_slot(struct pctx *x, size_t i)
 static void take_note(struct pctx *x, size_t i)
 {
     size_t start;
-    if (i < x->n) start = x->w[i].raw;
-    else if (x->full) start = x->rest_raw;
-    else return;
+    if (i < x->n)
+        start = x->w[i].raw;
+    else if (x->full)
+        start = x->rest_raw;
+    else
+        return;
     size_t end = x->end_raw;
     if (start >= end) return;
 
@@ -591,8 +599,10 @@ static void take_note(struct pctx *x, size_t i)
         if (c > 0x20 && c != 0x7F && !is_punct(c)) content = 1;
         k += l;
     }
-    if (content) x->out->note = gw_buf_steal(&b);
-    else gw_buf_free(&b);
+    if (content)
+        x->out->note = gw_buf_steal(&b);
+    else
+        gw_buf_free(&b);
 }
 
 /* ---- grammars ------------------------------------------------------------ */
@@ -603,13 +613,17 @@ static size_t parse_visit(struct pctx *x)
     struct cb_cmd *c = x->out;
     size_t i = 1;
     int dated = 0;
-    if (child_slot(x, i, 1)) i++;
-    else fail(c, CB_E_CHILD_MISSING);
+    if (child_slot(x, i, 1))
+        i++;
+    else
+        fail(c, CB_E_CHILD_MISSING);
     if (date_slot(x, i, CB_DATE_PAST, 1)) i++, dated = 1;
     int v = coded(tok(x, i), results, N_OF(results), 4, 0);
     if (v) {
-        if (v < 0) fail(c, CB_E_RESULT_BAD);
-        else c->value = v;
+        if (v < 0)
+            fail(c, CB_E_RESULT_BAD);
+        else
+            c->value = v;
         i++;
         if (!dated && date_slot(x, i, CB_DATE_PAST, 1)) i++, dated = 1;
     } else {
@@ -624,10 +638,7 @@ static size_t parse_visit(struct pctx *x)
     return i;
 }
 
-static int is_status3(const struct wtok *t)
-{
-    return coded(t, statuses, N_OF(statuses), 4, 1) == 3;
-}
+static int is_status3(const struct wtok *t) { return coded(t, statuses, N_OF(statuses), 4, 1) == 3; }
 
 /* QD [child] [status] [date when status 3] [note]; status and date either order. */
 static size_t parse_checkin(struct pctx *x)
@@ -647,8 +658,10 @@ static size_t parse_checkin(struct pctx *x)
         t = &x->w[i];
         int v = status ? 0 : coded(t, statuses, N_OF(statuses), 4, 1);
         if (v) {
-            if (v < 0) fail(c, CB_E_STATUS_BAD);
-            else c->value = v;
+            if (v < 0)
+                fail(c, CB_E_STATUS_BAD);
+            else
+                c->value = v;
             status = 1;
             i++;
         } else if (!date_done && (c->value == 3 || (!status && is_status3(tok(x, i + 1)))) &&
@@ -677,8 +690,10 @@ static size_t parse_report(struct pctx *x)
         const struct wtok *t = &x->w[i];
         int v = cat || t->nd == 2 ? 0 : coded(t, categories, N_OF(categories), 9, 1); /* 2 digits: text */
         if (v) {
-            if (v < 0) fail(c, CB_E_CATEGORY_BAD);
-            else c->value = v, c->category_given = 1;
+            if (v < 0)
+                fail(c, CB_E_CATEGORY_BAD);
+            else
+                c->value = v, c->category_given = 1;
             cat = 1;
             i++;
         } else if (!child && t->nd == 7) {
@@ -704,10 +719,7 @@ static size_t parse_report(struct pctx *x)
 }
 
 /* QR <case> / CX <case> [note] */
-static size_t parse_case(struct pctx *x)
-{
-    return case_slot(x, 1) ? 2 : 1;
-}
+static size_t parse_case(struct pctx *x) { return case_slot(x, 1) ? 2 : 1; }
 
 /* JA <case> <outcome> [note] */
 static size_t parse_close(struct pctx *x)
@@ -718,8 +730,10 @@ static size_t parse_close(struct pctx *x)
         fail(x->out, CB_E_OUTCOME_MISSING);
         return i;
     }
-    if (v < 0) fail(x->out, CB_E_OUTCOME_BAD);
-    else x->out->value = v;
+    if (v < 0)
+        fail(x->out, CB_E_OUTCOME_BAD);
+    else
+        x->out->value = v;
     return i + 1;
 }
 
@@ -768,8 +782,7 @@ enum cb_intent cb_parse(const char *text, size_t len, int64_t now, struct cb_cmd
         }
         take_note(x, i);
     }
-    if (out->intent == CB_REPORT && !out->note && !out->category_given && !out->child[0])
-        fail(out, CB_E_DESC_MISSING);
+    if (out->intent == CB_REPORT && !out->note && !out->category_given && !out->child[0]) fail(out, CB_E_DESC_MISSING);
     cb_tokens_free(&tk);
     free(x);
     return out->intent;

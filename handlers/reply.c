@@ -63,12 +63,9 @@ static const struct {
     const char *tmpl;
     int with_code; /* the reply names the offending child code */
 } common_errors[] = {
-    {CB_E_CHILD_MISSING, "child_missing", 0},
-    {CB_E_CHILD_FORMAT, "child_format", 1},
-    {CB_E_CHILD_CHECK, "child_check", 1},
-    {CB_E_DATE_FORMAT, "date_format", 0},
-    {CB_E_CASE_MISSING, "case_missing", 0},
-    {CB_E_CASE_FORMAT, "case_format", 0},
+    {CB_E_CHILD_MISSING, "child_missing", 0}, {CB_E_CHILD_FORMAT, "child_format", 1},
+    {CB_E_CHILD_CHECK, "child_check", 1},     {CB_E_DATE_FORMAT, "date_format", 0},
+    {CB_E_CASE_MISSING, "case_missing", 0},   {CB_E_CASE_FORMAT, "case_format", 0},
 };
 
 int h_common_error(struct h_result *out, const struct h_msg *m, const struct cb_cmd *cmd, const char *fmt)

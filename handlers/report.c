@@ -55,8 +55,10 @@ static int case_place(const struct h_env *env, const struct h_sender *who, int64
     }
     int rc = db_region_only_county(env->st, county);
     if (rc < 0) return -1;
-    if (rc == 0) *region = *county;
-    else *county = 0;
+    if (rc == 0)
+        *region = *county;
+    else
+        *county = 0;
     return 0;
 }
 
@@ -152,8 +154,8 @@ int h_alert_recipients(const struct h_env *env, int64_t county_id, const char *c
 
 /* The village notice to the directors of the child's village. Returns
  * the number queued or -1. */
-static int tell_village(const struct h_env *env, const struct h_msg *m, const struct h_case *c,
-                        int64_t not_before, struct h_result *out)
+static int tell_village(const struct h_env *env, const struct h_msg *m, const struct h_case *c, int64_t not_before,
+                        struct h_result *out)
 {
     char directors[8][DB_PHONE_LEN];
     int n = db_village_directors(env->st, c->village_id, directors, 8);
@@ -252,8 +254,11 @@ int h_report(const struct h_env *env, const struct h_msg *m, const struct cb_cmd
         }
     }
 
-    struct h_case_req req = {.category = category, .classified = classified, .child = have_child ? &child : NULL,
-                             .description = cmd->note, .event_detail = event_detail[0] ? event_detail : NULL};
+    struct h_case_req req = {.category = category,
+                             .classified = classified,
+                             .child = have_child ? &child : NULL,
+                             .description = cmd->note,
+                             .event_detail = event_detail[0] ? event_detail : NULL};
     struct h_case c;
     if (h_case_open(env, m, who, &req, &c) != 0) return -1;
 

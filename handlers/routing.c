@@ -8,20 +8,20 @@
 
 #include "../gateway/config.h"
 
-static const char *const dept_codes[ROUTING_NDEPTS] = {"police", "civil_affairs", "education", "health",
-                                                       "cyberspace", "women", "youth"};
+static const char *const dept_codes[ROUTING_NDEPTS] = {"police",     "civil_affairs", "education", "health",
+                                                       "cyberspace", "women",         "youth"};
 static const char *const dept_zh[ROUTING_NDEPTS] = {"公安", "民政", "教育", "卫健", "网信", "妇联", "团委"};
 
 static const struct routing_rule rules[] = {
-    {1, 1, 2, {"police", "civil_affairs"}},             /* sexual abuse */
-    {2, 1, 2, {"police", "civil_affairs"}},             /* violence or abuse */
-    {3, 1, 2, {"civil_affairs", "police"}},             /* left without care, abandoned */
-    {4, 0, 2, {"police", "civil_affairs"}},             /* missing, trafficked */
+    {1, 1, 2, {"police", "civil_affairs"}},              /* sexual abuse */
+    {2, 1, 2, {"police", "civil_affairs"}},              /* violence or abuse */
+    {3, 1, 2, {"civil_affairs", "police"}},              /* left without care, abandoned */
+    {4, 0, 2, {"police", "civil_affairs"}},              /* missing, trafficked */
     {5, 1, 3, {"health", "education", "civil_affairs"}}, /* self-harm, mental crisis */
-    {6, 0, 2, {"police", "civil_affairs"}},             /* drowning, immediate danger */
-    {7, 2, 2, {"education", "police"}},                 /* bullying */
-    {8, 2, 1, {"education"}},                           /* dropout */
-    {9, 3, 1, {"civil_affairs"}},                       /* other, unclassified */
+    {6, 0, 2, {"police", "civil_affairs"}},              /* drowning, immediate danger */
+    {7, 2, 2, {"education", "police"}},                  /* bullying */
+    {8, 2, 1, {"education"}},                            /* dropout */
+    {9, 3, 1, {"civil_affairs"}},                        /* other, unclassified */
 };
 
 /* Categories whose village is not told unless configured otherwise. */

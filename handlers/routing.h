@@ -18,13 +18,13 @@ struct gw_policy;
 struct gw_county;
 
 #define ROUTING_MAX_DEPTS 7 /* every department there is */
-#define ROUTING_NDEPTS 7    /* departments routing_dept_code knows */
+#define ROUTING_NDEPTS    7 /* departments routing_dept_code knows */
 
 struct routing_rule {
-    int category;                           /* 1-9 */
-    int priority;                           /* 0 (P0, imminent danger) .. 3 (P3, information) */
-    int ndepts;                             /* 1..ROUTING_MAX_DEPTS, no department twice */
-    const char *depts[ROUTING_MAX_DEPTS];   /* canonical department codes (static), most responsible first */
+    int category;                         /* 1-9 */
+    int priority;                         /* 0 (P0, imminent danger) .. 3 (P3, information) */
+    int ndepts;                           /* 1..ROUTING_MAX_DEPTS, no department twice */
+    const char *depts[ROUTING_MAX_DEPTS]; /* canonical department codes (static), most responsible first */
 };
 
 /* The default rule for a category; categories outside 1-9 get the rule of

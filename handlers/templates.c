@@ -33,8 +33,7 @@ static const struct tmpl_def builtin[] = {
     {"visit_ok_problem", "code,date", "已记录儿童${code}在${date}的走访和发现的问题，请持续跟进。"},
     {"visit_ok_high", "code,date,days", "已记录儿童${code}在${date}的走访。今后请每${days}天走访一次。"},
     {"visit_ok_absent", "code,date", "已记录儿童${code}在${date}的走访（未见到儿童），请尽快再访见到本人。"},
-    {"visit_ok_phone", "code,date",
-     "已记录${date}与儿童${code}的电话或视频联系。电话联系不算走访，请按期上门。"},
+    {"visit_ok_phone", "code,date", "已记录${date}与儿童${code}的电话或视频联系。电话联系不算走访，请按期上门。"},
     {"visit_not_staff", "", "只有儿童主任和督导员可以记录走访。报告儿童情况请发：BG 情况描述"},
     {"visit_not_allowed", "code", "儿童${code}不在您负责的村，不能记录走访，请核对编号后重发。"},
     {"visit_result_missing", "", "缺少走访结果：1正常 2有问题 3未见到 4电话。格式：ZF 编号 结果"},
@@ -154,13 +153,12 @@ static const char *template_text(const struct gw_config *cfg, const char *name)
 static const char *var_value(const struct h_var *vars, int nvars, const char *name, size_t len)
 {
     for (int i = 0; i < nvars; i++)
-        if (vars[i].name && strlen(vars[i].name) == len && memcmp(vars[i].name, name, len) == 0)
-            return vars[i].value;
+        if (vars[i].name && strlen(vars[i].name) == len && memcmp(vars[i].name, name, len) == 0) return vars[i].value;
     return NULL;
 }
 
-int tmpl_render(const struct gw_config *cfg, const char *name, const struct h_var *vars, int nvars,
-                struct gw_buf *out, char *err, size_t errlen)
+int tmpl_render(const struct gw_config *cfg, const char *name, const struct h_var *vars, int nvars, struct gw_buf *out,
+                char *err, size_t errlen)
 {
     const char *text = name ? template_text(cfg, name) : NULL;
     if (!text) {
@@ -215,8 +213,8 @@ const struct h_var *tmpl_longest_values(int *n)
 }
 
 static const char *const category_words[] = {
-    "性侵", "家暴", "虐待", "无人照料", "遗弃", "走失", "失踪", "拐卖", "自杀", "自伤",
-    "溺水", "欺凌", "辍学", "猥亵", "强奸", "自残", "轻生", "家庭暴力",
+    "性侵", "家暴", "虐待", "无人照料", "遗弃", "走失", "失踪", "拐卖", "自杀",
+    "自伤", "溺水", "欺凌", "辍学",     "猥亵", "强奸", "自残", "轻生", "家庭暴力",
 };
 
 const char *tmpl_category_word(const char *text)
@@ -235,7 +233,7 @@ size_t tmpl_ucs2_len(const char *s)
         size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
         size_t i = 1;
         while (i < len && (p[i] & 0xC0) == 0x80) i++;
-        if (i < len) len = 1; /* truncated sequence: count the lead byte alone */
+        if (i < len) len = 1;  /* truncated sequence: count the lead byte alone */
         n += len == 4 ? 2 : 1; /* outside the BMP: a surrogate pair */
         p += len;
     }

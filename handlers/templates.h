@@ -23,8 +23,8 @@ const struct tmpl_def *tmpl_find(const char *name);
  * NULL for built-ins only) with vars
  * into out. Returns 0, or -1 with err when the template is unknown or uses a
  * variable not given. */
-int tmpl_render(const struct gw_config *cfg, const char *name, const struct h_var *vars, int nvars,
-                struct gw_buf *out, char *err, size_t errlen);
+int tmpl_render(const struct gw_config *cfg, const char *name, const struct h_var *vars, int nvars, struct gw_buf *out,
+                char *err, size_t errlen);
 
 /* The longest realistic value of every template variable (static array of
  * *n entries): what the start-up lint and the tests render with. */

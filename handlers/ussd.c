@@ -63,8 +63,8 @@
 #ifndef USSD_SESSION_TTL
 #define USSD_SESSION_TTL 600 /* seconds a session waits for its next step */
 #endif
-#define PAGE_ITEMS 8         /* children on one page of the check-in list; 9 is "more" */
-#define MAX_KIDS 48          /* children one phone's list shows at most */
+#define PAGE_ITEMS 8  /* children on one page of the check-in list; 9 is "more" */
+#define MAX_KIDS   48 /* children one phone's list shows at most */
 
 enum step {
     S_MENU = 0,
@@ -79,8 +79,8 @@ enum step {
     S_S_CASE,   /* status: case number */
     S_DONE,     /* ended */
 };
-static const char *const step_names[] = {"menu",     "r_cat",    "r_child",  "r_desc", "v_child", "v_result",
-                                         "v_prob",   "c_child",  "c_status", "s_case", "done"};
+static const char *const step_names[] = {"menu",   "r_cat",   "r_child",  "r_desc", "v_child", "v_result",
+                                         "v_prob", "c_child", "c_status", "s_case", "done"};
 #define NSTEPS (sizeof step_names / sizeof step_names[0])
 
 /* The flow's state between steps (serialised into ussd_session.state). */
@@ -98,7 +98,7 @@ struct flow {
 /* One screen being built: UTF-8, cut to USSD_SCREEN_MAX characters at the end. */
 struct screen {
     int end;
-    char text[sizeof ((struct ussd_out *)0)->screen];
+    char text[sizeof((struct ussd_out *)0)->screen];
     size_t len;
 };
 
@@ -146,8 +146,9 @@ static void scr_fit(struct screen *s)
 
 static const char menu_text[] = "儿童关爱服务\n1 报告儿童受害或危险\n2 记录走访(儿童主任)\n3 家长报平安\n4 查询案件";
 static const char back_text[] = "0 返回 00 主菜单";
-static const char cat_text[] = "报告类别：\n1 性侵\n2 家暴虐待\n3 无人照料或遗弃\n4 走失拐卖\n5 自伤自杀\n6 溺水等紧急危险\n"
-                               "7 欺凌\n8 辍学\n9 其他";
+static const char cat_text[] =
+    "报告类别：\n1 性侵\n2 家暴虐待\n3 无人照料或遗弃\n4 走失拐卖\n5 自伤自杀\n6 溺水等紧急危险\n"
+    "7 欺凌\n8 辍学\n9 其他";
 static const char prob_text[] = "发现的问题(可多选,如24或XL JK)：\n1 监护JH 2 心理XL\n3 上学XX 4 健康JK\n"
                                 "5 生活SH 6 安全AQ\n7 亲情QG";
 static const char expired_note[] = "会话已超时，请重新选择。";
@@ -223,8 +224,8 @@ static void flow_reset(struct flow *f) { memset(f, 0, sizeof *f); }
 
 static void flow_write(const struct flow *f, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "at=%s;child=%s;res=%d;page=%d;list=%d;case=%s;p=%d;reply=%s", step_names[f->at],
-             f->child, f->result, f->page, f->list, f->case_no, f->priority, f->reply);
+    snprintf(out, outlen, "at=%s;child=%s;res=%d;page=%d;list=%d;case=%s;p=%d;reply=%s", step_names[f->at], f->child,
+             f->result, f->page, f->list, f->case_no, f->priority, f->reply);
 }
 
 static int all_digits(const char *s, size_t n)
@@ -295,8 +296,12 @@ static int flow_read(const char *s, struct flow *f)
  * err filled by handlers_run). */
 static int run_sms(struct ctx *c, const char *text, struct h_reply *answer, char *err, size_t errlen)
 {
-    struct h_msg m = {.inbox_id = 0, .channel = c->in->channel, .from = c->in->phone, .text = text,
-                      .len = strlen(text), .now = c->in->now};
+    struct h_msg m = {.inbox_id = 0,
+                      .channel = c->in->channel,
+                      .from = c->in->phone,
+                      .text = text,
+                      .len = strlen(text),
+                      .now = c->in->now};
     struct h_result *res = gw_calloc(1, sizeof *res);
     memset(answer, 0, sizeof *answer);
     int rc = handlers_run(c->env, &m, res, err, errlen);
@@ -528,8 +533,8 @@ static int visit_start(struct ctx *c, struct flow *f, struct screen *s)
     struct db_staff staff;
     int rc = db_staff_by_phone(c->env->st, c->in->phone, &staff);
     if (rc < 0) return -1;
-    if (rc == 0 && (!strcmp(staff.role, "director") || !strcmp(staff.role, "supervisor") ||
-                    !strcmp(staff.role, "admin"))) {
+    if (rc == 0 &&
+        (!strcmp(staff.role, "director") || !strcmp(staff.role, "supervisor") || !strcmp(staff.role, "admin"))) {
         f->at = S_V_CHILD;
         return ask(c, f, NULL, s);
     }
@@ -590,12 +595,16 @@ static int feed(struct ctx *c, struct flow *f, struct input raw, struct screen *
         case S_V_RESULT: f->at = S_V_CHILD; break;
         case S_V_PROB: f->at = S_V_RESULT; break;
         case S_C_CHILD:
-            if (f->page > 0) f->page--;
-            else flow_reset(f);
+            if (f->page > 0)
+                f->page--;
+            else
+                flow_reset(f);
             break;
         case S_C_STATUS:
-            if (f->list) f->at = S_C_CHILD;
-            else flow_reset(f);
+            if (f->list)
+                f->at = S_C_CHILD;
+            else
+                flow_reset(f);
             break;
         default: flow_reset(f); break;
         }
@@ -785,8 +794,7 @@ int ussd_step(const struct h_env *env, const struct ussd_in *in, struct ussd_out
         memset(sess, 0, sizeof *sess); /* another phone: a session of its own */
         rc = 1;
     }
-    if (rc == 0 && sess->has_last &&
-        (!strcmp(sess->last_text, text) || earlier_step(text, sess->last_text))) {
+    if (rc == 0 && sess->has_last && (!strcmp(sess->last_text, text) || earlier_step(text, sess->last_text))) {
         /* A retried (or late) step: the same answer, nothing done again. */
         out->end = sess->last_end;
         gw_strlcpy(out->screen, sess->last_screen, sizeof out->screen);
@@ -796,8 +804,10 @@ int ussd_step(const struct h_env *env, const struct ussd_in *in, struct ussd_out
     flow_reset(&f);
     if (rc == 1 || !sess->has_last) {
         sess->case_id = 0;
-        if (text[0] == '\0') rc = ask(&c, &f, NULL, s);
-        else rc = replay(&c, &f, text, s, err, errlen);
+        if (text[0] == '\0')
+            rc = ask(&c, &f, NULL, s);
+        else
+            rc = replay(&c, &f, text, s, err, errlen);
     } else if (in->now - sess->updated_at > USSD_SESSION_TTL) {
         rc = ask(&c, &f, expired_note, s);
     } else if (sess->last_end || flow_read(sess->state, &f) != 0) {

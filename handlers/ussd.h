@@ -27,7 +27,7 @@ struct ussd_in {
 };
 
 struct ussd_out {
-    int end;                        /* 1: END (session over); 0: CON */
+    int end;                              /* 1: END (session over); 0: CON */
     char screen[USSD_SCREEN_MAX * 4 + 1]; /* UTF-8, at most USSD_SCREEN_MAX characters, without "CON "/"END " */
 };
 

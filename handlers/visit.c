@@ -13,7 +13,7 @@
 
 #include "intents.h"
 
-#define VISIT_FMT "ZF 编号 [日期] 结果"
+#define VISIT_FMT         "ZF 编号 [日期] 结果"
 #define DEFAULT_DAYS_HIGH 14
 
 /* Errors specific to visits: parser error -> template. */
@@ -22,14 +22,15 @@ static const struct {
     const char *tmpl;
     int with_date;
 } visit_errors[] = {
-    {CB_E_DATE_FUTURE, "date_future", 1},        {CB_E_DATE_OLD, "date_old", 1},
-    {CB_E_RESULT_MISSING, "visit_result_missing", 0}, {CB_E_RESULT_BAD, "visit_result_bad", 0},
+    {CB_E_DATE_FUTURE, "date_future", 1},
+    {CB_E_DATE_OLD, "date_old", 1},
+    {CB_E_RESULT_MISSING, "visit_result_missing", 0},
+    {CB_E_RESULT_BAD, "visit_result_bad", 0},
     {CB_E_PROBLEMS_MISSING, "visit_problems_missing", 0},
 };
 
 /* Template of the confirmation, by result (index 1-4). */
-static const char *const visit_ok_tmpl[] = {NULL, "visit_ok", "visit_ok_problem", "visit_ok_absent",
-                                            "visit_ok_phone"};
+static const char *const visit_ok_tmpl[] = {NULL, "visit_ok", "visit_ok_problem", "visit_ok_absent", "visit_ok_phone"};
 
 static int may_visit(const struct h_sender *who, const struct db_child *c)
 {
@@ -82,8 +83,12 @@ int h_visit(const struct h_env *env, const struct h_msg *m, const struct cb_cmd 
     if (!y) h_today(m->now, &y, &mo, &d);
     char problems[32] = "";
     if (cmd->problems) cb_problems_str(cmd->problems, problems, sizeof problems);
-    struct db_visit v = {.child_id = child.id, .staff_id = who->staff.id, .result = cmd->value,
-                         .problems = problems, .note = cmd->note, .inbox_id = m->inbox_id};
+    struct db_visit v = {.child_id = child.id,
+                         .staff_id = who->staff.id,
+                         .result = cmd->value,
+                         .problems = problems,
+                         .note = cmd->note,
+                         .inbox_id = m->inbox_id};
     h_iso_date(y, mo, d, v.visit_date, sizeof v.visit_date);
     int64_t visit_id = 0;
     if (db_visit_insert(env->st, &v, m->now, &visit_id) != 0) return -1;
@@ -98,7 +103,8 @@ int h_visit(const struct h_env *env, const struct h_msg *m, const struct cb_cmd 
     h_fmt_date(y, mo, d, date, sizeof date);
     h_var_set(r, "code", "%s", child.code);
     h_var_set(r, "date", "%s", date);
-    if (high) h_var_set(r, "days", "%d", env->pol && env->pol->visit_days_high > 0 ? env->pol->visit_days_high
-                                                                                  : DEFAULT_DAYS_HIGH);
+    if (high)
+        h_var_set(r, "days", "%d",
+                  env->pol && env->pol->visit_days_high > 0 ? env->pol->visit_days_high : DEFAULT_DAYS_HIGH);
     return 0;
 }

@@ -65,7 +65,6 @@ static const char *const optional_keys[] = {"number", "ussd_code", NULL};
 static const char at_api[] = "https://api.africastalking.com";
 static const char blacklisted[] = "UserInBlackList"; /* AT also writes "UserInBlacklist" */
 
-
 /* Decodes the form body of a callback into *f. Returns 0, or -1 with err. */
 static int parse_body(const struct prov_request *req, struct form *f, char *err, size_t errlen)
 {
@@ -140,7 +139,7 @@ static enum prov_status_code status_code(const char *s)
         const char *word;
         enum prov_status_code code;
     } map[] = {
-        {"Sent", PROV_ST_SENT},       {"Submitted", PROV_ST_SENT}, {"Buffered", PROV_ST_SENT},
+        {"Sent", PROV_ST_SENT},         {"Submitted", PROV_ST_SENT},  {"Buffered", PROV_ST_SENT},
         {"Success", PROV_ST_DELIVERED}, {"Rejected", PROV_ST_FAILED}, {"Failed", PROV_ST_FAILED},
         {"Expired", PROV_ST_FAILED},
     };
@@ -195,7 +194,6 @@ done:
 static void render_status_ack(const struct gw_channel *ch, struct prov_response *resp) { render_ok(resp); }
 
 /* ---- sending ------------------------------------------------------------- */
-
 
 static int build_send(const struct gw_channel *ch, const struct prov_outbound *m, struct prov_http *out, char *err,
                       size_t errlen)
@@ -341,14 +339,14 @@ static void render_ussd(const struct gw_channel *ch, int end, const char *screen
 
 /* ---- voice ----------------------------------------------------------------- */
 
-#define AT_DIGITS_MAX  64         /* bytes in dtmfDigits */
-#define AT_URL_MAX     1024       /* bytes in recordingUrl */
-#define AT_SECONDS_MAX 604800L    /* a week: larger durations are not believed */
+#define AT_DIGITS_MAX  64      /* bytes in dtmfDigits */
+#define AT_URL_MAX     1024    /* bytes in recordingUrl */
+#define AT_SECONDS_MAX 604800L /* a week: larger durations are not believed */
 
 static char *dup_nonempty(const char *s) { return s && *s ? gw_strdup(s) : NULL; }
 
-static int parse_voice(const struct gw_channel *ch, const struct prov_request *req, struct prov_voice *out,
-                       char *err, size_t errlen)
+static int parse_voice(const struct gw_channel *ch, const struct prov_request *req, struct prov_voice *out, char *err,
+                       size_t errlen)
 {
     struct form f = {0};
     int rc = PROV_EBADREQ;

@@ -62,7 +62,6 @@
 static const char *const required_keys[] = {"access_key_id", "access_key_secret", "sign_name", "token", NULL};
 static const char *const optional_keys[] = {NULL};
 
-
 static int is_blank(const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -97,7 +96,8 @@ static json_t *load_records(const struct prov_request *req, char *err, size_t er
     }
     size_t i;
     json_t *rec;
-    json_array_foreach(root, i, rec) {
+    json_array_foreach(root, i, rec)
+    {
         if (!json_is_object(rec)) {
             gw_err(err, errlen, "record %zu is not an object", i + 1);
             goto bad;
@@ -214,7 +214,8 @@ static int parse_sms(const struct gw_channel *ch, const struct prov_request *req
     if (!root) goto done;
     size_t i;
     json_t *rec;
-    json_array_foreach(root, i, rec) {
+    json_array_foreach(root, i, rec)
+    {
         if (looks_like_report(rec)) continue; /* SmsReport pushed to the SMS URL: not a message */
         if (smsup_record(rec, i, &got, err, errlen) < 0) goto done;
     }
@@ -313,7 +314,8 @@ static int parse_status(const struct gw_channel *ch, const struct prov_request *
     if (!root) goto done;
     size_t i;
     json_t *rec;
-    json_array_foreach(root, i, rec) {
+    json_array_foreach(root, i, rec)
+    {
         if (looks_like_reply(rec)) continue; /* SmsUp pushed to the status URL */
         if (report_record(rec, i, &got, err, errlen) < 0) goto done;
     }
@@ -447,7 +449,8 @@ static int template_param(const struct prov_outbound *m, char **out, char *err, 
     if (!named && vars) {
         const char *k;
         json_t *v;
-        json_object_foreach(vars, k, v) {
+        json_object_foreach(vars, k, v)
+        {
             if (!json_is_string(v)) {
                 gw_err(err, errlen, "template %s: variable %s is not text", tname, k);
                 goto done;
@@ -554,8 +557,8 @@ done:
 static int retryable(const char *code)
 {
     static const char *const prefixes[] = {"isv.BUSINESS_LIMIT", "BUSINESS_LIMIT_CONTROL", "Throttling", NULL};
-    static const char *const exact[] = {"isv.DAY_LIMIT_CONTROL", "isp.SYSTEM_ERROR",  "isp.GATEWAY_ERROR",
-                                        "isp.UNKNOWN",           "InternalError",     "ServiceUnavailable",
+    static const char *const exact[] = {"isv.DAY_LIMIT_CONTROL", "isp.SYSTEM_ERROR",   "isp.GATEWAY_ERROR",
+                                        "isp.UNKNOWN",           "InternalError",      "ServiceUnavailable",
                                         "SignatureNonceUsed",    "isv.DATA_NOT_EXIST", NULL};
     for (size_t i = 0; prefixes[i]; i++)
         if (!strncmp(code, prefixes[i], strlen(prefixes[i]))) return 1;

@@ -30,11 +30,11 @@
 #include "form.h"
 #include "provider.h"
 
-#define GENERIC_ID_MAX   128  /* bytes in a message id */
-#define GENERIC_ADDR_MAX 32   /* bytes in from / to */
-#define GENERIC_TEXT_MAX 8192 /* bytes in text (a long concatenated SMS is ~1600 characters) */
-#define GENERIC_STATUS_MAX 64  /* bytes in a status word */
-#define GENERIC_ERROR_MAX  256 /* bytes in a receipt's error */
+#define GENERIC_ID_MAX     128  /* bytes in a message id */
+#define GENERIC_ADDR_MAX   32   /* bytes in from / to */
+#define GENERIC_TEXT_MAX   8192 /* bytes in text (a long concatenated SMS is ~1600 characters) */
+#define GENERIC_STATUS_MAX 64   /* bytes in a status word */
+#define GENERIC_ERROR_MAX  256  /* bytes in a receipt's error */
 #define GENERIC_RECEIPTS   1000 /* receipts in one status callback */
 
 static const char *const required_keys[] = {"secret", NULL};
@@ -78,7 +78,6 @@ static int verify(const struct gw_channel *ch, const struct prov_request *req, c
 struct fields {
     const char *id, *from, *to, *text; /* NULL when absent */
 };
-
 
 /* Reads one optional string member; NULL or a JSON null count as absent.
  * Returns 0, or -1 with err when the member is another type. */

@@ -34,13 +34,13 @@ struct prov_request {
     size_t body_len;
     /* Case-insensitive header lookup; NULL when absent. */
     const char *(*header)(const struct prov_request *req, const char *name);
-    void *impl;               /* the server's own state for header() */
-    long long now;            /* unix seconds at receipt (for timestamps in messages) */
+    void *impl;    /* the server's own state for header() */
+    long long now; /* unix seconds at receipt (for timestamps in messages) */
 };
 
 /* What to answer. body is owned by the response; content_type is static. */
 struct prov_response {
-    int status;               /* HTTP status */
+    int status; /* HTTP status */
     const char *content_type;
     struct gw_buf body;
 };
@@ -57,13 +57,13 @@ enum prov_status_code {
 
 /* One delivery receipt. All strings owned (freed by prov_statusv_free). */
 struct prov_status {
-    char *provider_msg_id;        /* id the send API returned; NULL when only ref identifies it */
-    char *ref;                    /* our outbox id echoed back (client-ref, out_id, ?ref=...), or NULL */
+    char *provider_msg_id; /* id the send API returned; NULL when only ref identifies it */
+    char *ref;             /* our outbox id echoed back (client-ref, out_id, ?ref=...), or NULL */
     enum prov_status_code status;
-    char *raw_status;             /* the provider's own word ("delivered", "DELIVRD"), never NULL */
-    char *error;                  /* provider error code or reason, or NULL */
-    char *phone;                  /* recipient as the provider wrote it, or NULL */
-    int opted_out;                /* 1: the provider says the recipient opted out (e.g. Twilio 21610) */
+    char *raw_status; /* the provider's own word ("delivered", "DELIVRD"), never NULL */
+    char *error;      /* provider error code or reason, or NULL */
+    char *phone;      /* recipient as the provider wrote it, or NULL */
+    int opted_out;    /* 1: the provider says the recipient opted out (e.g. Twilio 21610) */
 };
 struct prov_statusv {
     struct prov_status *v;
@@ -76,26 +76,26 @@ void prov_statusv_free(struct prov_statusv *sv);
 
 /* One message to send, as the sender hands it to build_send. Borrowed. */
 struct prov_outbound {
-    long long outbox_id;      /* our id: put it where the provider echoes it back (client-ref, OutId...) */
-    const char *to;           /* recipient, E.164 */
-    const char *text;         /* rendered text (free-text channels) */
-    const char *tmpl;         /* template name */
-    const char *tmpl_code;    /* approved template id on template-only channels (aliyun_code,
-                                 tencent_id), NULL otherwise */
-    const char *tmpl_vars;    /* comma-separated variable names in the template's order */
-    const char *vars_json;    /* the variables as a JSON object of strings */
-    const char *status_url;   /* <public_url>/hooks/<channel>/status?ref=<outbox id> */
-    long long now;            /* unix seconds, for timestamps and signatures */
-    const char *nonce;        /* 32 random hex characters, for signatures that need one */
+    long long outbox_id;    /* our id: put it where the provider echoes it back (client-ref, OutId...) */
+    const char *to;         /* recipient, E.164 */
+    const char *text;       /* rendered text (free-text channels) */
+    const char *tmpl;       /* template name */
+    const char *tmpl_code;  /* approved template id on template-only channels (aliyun_code,
+                               tencent_id), NULL otherwise */
+    const char *tmpl_vars;  /* comma-separated variable names in the template's order */
+    const char *vars_json;  /* the variables as a JSON object of strings */
+    const char *status_url; /* <public_url>/hooks/<channel>/status?ref=<outbox id> */
+    long long now;          /* unix seconds, for timestamps and signatures */
+    const char *nonce;      /* 32 random hex characters, for signatures that need one */
 };
 
 /* The HTTP request a provider builds; the sender performs it. Owned. */
 struct prov_http {
-    char *url;                /* full URL (the channel's `url` override replaces the default base) */
-    const char *method;       /* "POST" (static) */
+    char *url;          /* full URL (the channel's `url` override replaces the default base) */
+    const char *method; /* "POST" (static) */
     struct gw_buf body;
-    struct gw_buf headers;    /* "Name: value\n" lines */
-    char *userpwd;            /* "user:password" for HTTP Basic, or NULL */
+    struct gw_buf headers; /* "Name: value\n" lines */
+    char *userpwd;         /* "user:password" for HTTP Basic, or NULL */
 };
 void prov_http_free(struct prov_http *h);
 
@@ -120,15 +120,15 @@ void prov_ussd_clear(struct prov_ussd *u);
 /* One voice webhook: a call arriving, the answer to a step, or the call's
  * end. Strings owned; prov_voice_clear. */
 struct prov_voice {
-    char *call_id;       /* CallSid / sessionId; never NULL or empty after parse */
-    char *from;          /* caller as the provider wrote it */
-    char *to;            /* our number, or NULL */
-    char *digits;        /* keys pressed at the last gather, or NULL (none, or a timeout) */
-    char *recording_url; /* a recording just made, or NULL */
-    char *call_status;   /* the provider's call status word, or NULL */
-    long duration;       /* call seconds, -1 when not given */
+    char *call_id;           /* CallSid / sessionId; never NULL or empty after parse */
+    char *from;              /* caller as the provider wrote it */
+    char *to;                /* our number, or NULL */
+    char *digits;            /* keys pressed at the last gather, or NULL (none, or a timeout) */
+    char *recording_url;     /* a recording just made, or NULL */
+    char *call_status;       /* the provider's call status word, or NULL */
+    long duration;           /* call seconds, -1 when not given */
     long recording_duration; /* seconds, -1 when not given */
-    int final;           /* 1: the call has ended (status callback, AT isActive=0); the answer is ignored */
+    int final;               /* 1: the call has ended (status callback, AT isActive=0); the answer is ignored */
 };
 void prov_voice_clear(struct prov_voice *v);
 
@@ -136,12 +136,12 @@ void prov_voice_clear(struct prov_voice *v);
 enum voice_verb_kind { VOICE_SAY, VOICE_GATHER, VOICE_RECORD, VOICE_DIAL, VOICE_HANGUP, VOICE_REDIRECT };
 struct voice_verb {
     enum voice_verb_kind kind;
-    char text[512];   /* SAY: the words; GATHER/RECORD: the prompt said first (may be "") */
-    char next[64];    /* GATHER/RECORD/REDIRECT: the step that receives the answer ("report_cat") */
-    int num_digits;   /* GATHER: keys to collect, 0 = until '#' */
-    int timeout;      /* GATHER/RECORD: seconds of silence before giving up */
-    int max_length;   /* RECORD: seconds at most */
-    char number[32];  /* DIAL: E.164 */
+    char text[512];  /* SAY: the words; GATHER/RECORD: the prompt said first (may be "") */
+    char next[64];   /* GATHER/RECORD/REDIRECT: the step that receives the answer ("report_cat") */
+    int num_digits;  /* GATHER: keys to collect, 0 = until '#' */
+    int timeout;     /* GATHER/RECORD: seconds of silence before giving up */
+    int max_length;  /* RECORD: seconds at most */
+    char number[32]; /* DIAL: E.164 */
 };
 #define VOICE_MAX_VERBS 8
 struct voice_doc {
@@ -150,11 +150,11 @@ struct voice_doc {
 };
 
 struct provider_ops {
-    const char *name;                   /* "generic", "twilio", ... */
-    const char *const *required_keys;   /* NULL-terminated channel keys that must be set */
-    const char *const *optional_keys;   /* NULL-terminated keys that may be set */
-    int template_only;                  /* 1: sends only approved templates (aliyun, tencent) */
-    int send_needs_url;                 /* 1: has no default send API; sends only when `url` is set */
+    const char *name;                 /* "generic", "twilio", ... */
+    const char *const *required_keys; /* NULL-terminated channel keys that must be set */
+    const char *const *optional_keys; /* NULL-terminated keys that may be set */
+    int template_only;                /* 1: sends only approved templates (aliyun, tencent) */
+    int send_needs_url;               /* 1: has no default send API; sends only when `url` is set */
 
     /* Checks the values of the channel's provider keys at start-up (NULL:
      * nothing beyond presence). Returns 0, or -1 with "key: reason". */
@@ -169,8 +169,8 @@ struct provider_ops {
      * channel, received_at are filled by the caller). Returns PROV_OK,
      * PROV_IGNORED, or PROV_EBADREQ with a short reason in err. On error,
      * messages already appended are the caller's to free. */
-    int (*parse_sms)(const struct gw_channel *ch, const struct prov_request *req, struct gw_msgv *out,
-                     char *err, size_t errlen);
+    int (*parse_sms)(const struct gw_channel *ch, const struct prov_request *req, struct gw_msgv *out, char *err,
+                     size_t errlen);
 
     /* Renders the answer to an SMS webhook whose messages are all stored
      * (duplicates included). */
@@ -208,8 +208,8 @@ struct provider_ops {
     /* Voice (/hooks/<channel>/voice[/<step>]): parse a webhook (PROV_OK or
      * PROV_EBADREQ), and render an answer whose step URLs are step_base
      * followed by the verb's `next` (step_base = "<public_url>/hooks/<ch>/voice/"). */
-    int (*parse_voice)(const struct gw_channel *ch, const struct prov_request *req, struct prov_voice *out,
-                       char *err, size_t errlen);
+    int (*parse_voice)(const struct gw_channel *ch, const struct prov_request *req, struct prov_voice *out, char *err,
+                       size_t errlen);
     void (*render_voice)(const struct gw_channel *ch, const struct voice_doc *doc, const char *step_base,
                          struct prov_response *resp);
 

@@ -19,13 +19,7 @@ extern const struct provider_ops prov_aliyun;
 extern const struct provider_ops prov_tencent;
 
 const struct provider_ops *const prov_registry[] = {
-    &prov_generic,
-    &prov_twilio,
-    &prov_africastalking,
-    &prov_vonage,
-    &prov_aliyun,
-    &prov_tencent,
-    NULL,
+    &prov_generic, &prov_twilio, &prov_africastalking, &prov_vonage, &prov_aliyun, &prov_tencent, NULL,
 };
 
 const struct provider_ops *prov_find(const char *name)

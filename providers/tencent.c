@@ -52,7 +52,6 @@
 static const char *const required_keys[] = {"secret_id", "secret_key", "sdk_app_id", "sign_name", "token", NULL};
 static const char *const optional_keys[] = {NULL};
 
-
 /* Loads the body as JSON. Returns it (the caller decrefs) or NULL with err. */
 static json_t *load_body(const struct prov_request *req, char *err, size_t errlen)
 {
@@ -286,7 +285,8 @@ static int parse_status(const struct gw_channel *ch, const struct prov_request *
         }
         size_t i;
         json_t *rec;
-        json_array_foreach(root, i, rec) {
+        json_array_foreach(root, i, rec)
+        {
             if (!json_is_object(rec)) {
                 gw_err(err, errlen, "result %zu is not an object", i + 1);
                 goto done;
@@ -330,8 +330,8 @@ static int hmac_str(const unsigned char *key, size_t keylen, const char *msg, un
     return pc_hmac_sha256(key, keylen, msg, strlen(msg), out);
 }
 
-int prov_tencent_signature(const char *secret_key, const char *host, long long timestamp, const char *body,
-                           size_t len, char sig[PROV_TENCENT_SIG_HEX_LEN + 1])
+int prov_tencent_signature(const char *secret_key, const char *host, long long timestamp, const char *body, size_t len,
+                           char sig[PROV_TENCENT_SIG_HEX_LEN + 1])
 {
     char date[16], hex[2 * PC_SHA256_LEN + 1];
     unsigned char d[PC_SHA256_LEN], k_date[PC_SHA256_LEN], k_service[PC_SHA256_LEN], k_signing[PC_SHA256_LEN];
@@ -466,8 +466,7 @@ static int build_send(const struct gw_channel *ch, const struct prov_outbound *m
         gw_err(err, errlen, "template %s has no approved code for this channel", m->tmpl ? m->tmpl : "(unnamed)");
         goto done;
     }
-    if (!secret_id || !*secret_id || !secret_key || !*secret_key || !app_id || !*app_id || !sign_name ||
-        !*sign_name) {
+    if (!secret_id || !*secret_id || !secret_key || !*secret_key || !app_id || !*app_id || !sign_name || !*sign_name) {
         gw_err(err, errlen, "channel lacks secret_id, secret_key, sdk_app_id or sign_name");
         goto done;
     }

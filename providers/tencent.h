@@ -21,8 +21,8 @@
  * Writes lower-case hex to sig (NUL-terminated). Returns 0, or -1 when the
  * timestamp has no UTC date or libcrypto fails (sig is then ""). Every
  * secret-derived key is wiped before returning. */
-int prov_tencent_signature(const char *secret_key, const char *host, long long timestamp, const char *body,
-                           size_t len, char sig[PROV_TENCENT_SIG_HEX_LEN + 1]);
+int prov_tencent_signature(const char *secret_key, const char *host, long long timestamp, const char *body, size_t len,
+                           char sig[PROV_TENCENT_SIG_HEX_LEN + 1]);
 
 /* Appends the Authorization header value for the same request to out:
  * "TC3-HMAC-SHA256 Credential=<secret_id>/<date>/sms/tc3_request,

@@ -47,12 +47,12 @@
 #include "crypto.h"
 #include "provider.h"
 
-#define TWILIO_SID_MAX  64   /* MessageSid is "SM" + 32 hex; leave room */
-#define TWILIO_ADDR_MAX 64   /* E.164, short codes, "whatsapp:+..." */
-#define TWILIO_TEXT_MAX 8192 /* Twilio caps Body at 1600 characters */
-#define TWILIO_STATUS_MAX 32  /* bytes in MessageStatus ("partially_delivered") */
-#define TWILIO_ERROR_MAX  16  /* bytes in ErrorCode (five digits today) */
-#define TWILIO_REF_MAX    64  /* bytes in our ?ref= (an outbox id) */
+#define TWILIO_SID_MAX    64    /* MessageSid is "SM" + 32 hex; leave room */
+#define TWILIO_ADDR_MAX   64    /* E.164, short codes, "whatsapp:+..." */
+#define TWILIO_TEXT_MAX   8192  /* Twilio caps Body at 1600 characters */
+#define TWILIO_STATUS_MAX 32    /* bytes in MessageStatus ("partially_delivered") */
+#define TWILIO_ERROR_MAX  16    /* bytes in ErrorCode (five digits today) */
+#define TWILIO_REF_MAX    64    /* bytes in our ?ref= (an outbox id) */
 #define TWILIO_OPTED_OUT  21610 /* "Attempt to send to unsubscribed recipient" */
 
 static const char twilio_api[] = "https://api.twilio.com";
@@ -253,7 +253,6 @@ static int is_outbound_status(const char *s)
     return 0;
 }
 
-
 static int parse_sms(const struct gw_channel *ch, const struct prov_request *req, struct gw_msgv *out, char *err,
                      size_t errlen)
 {
@@ -321,9 +320,9 @@ static enum prov_status_code status_code(const char *s)
         const char *word;
         enum prov_status_code code;
     } map[] = {
-        {"queued", PROV_ST_QUEUED},    {"accepted", PROV_ST_QUEUED},    {"scheduled", PROV_ST_QUEUED},
-        {"sending", PROV_ST_QUEUED},   {"sent", PROV_ST_SENT},          {"delivered", PROV_ST_DELIVERED},
-        {"read", PROV_ST_DELIVERED},   {"failed", PROV_ST_FAILED},      {"undelivered", PROV_ST_FAILED},
+        {"queued", PROV_ST_QUEUED},   {"accepted", PROV_ST_QUEUED}, {"scheduled", PROV_ST_QUEUED},
+        {"sending", PROV_ST_QUEUED},  {"sent", PROV_ST_SENT},       {"delivered", PROV_ST_DELIVERED},
+        {"read", PROV_ST_DELIVERED},  {"failed", PROV_ST_FAILED},   {"undelivered", PROV_ST_FAILED},
         {"canceled", PROV_ST_FAILED},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -401,7 +400,6 @@ static void render_status_ack(const struct gw_channel *ch, struct prov_response 
 }
 
 /* ---- sending ------------------------------------------------------------- */
-
 
 static int build_send(const struct gw_channel *ch, const struct prov_outbound *m, struct prov_http *out, char *err,
                       size_t errlen)
@@ -494,8 +492,8 @@ done:
 
 /* ---- voice ----------------------------------------------------------------- */
 
-#define TWILIO_DIGITS_MAX 64   /* bytes in Digits */
-#define TWILIO_URL_MAX    1024 /* bytes in RecordingUrl */
+#define TWILIO_DIGITS_MAX  64      /* bytes in Digits */
+#define TWILIO_URL_MAX     1024    /* bytes in RecordingUrl */
 #define TWILIO_SECONDS_MAX 604800L /* a week: larger durations are not believed */
 
 /* CallStatus words after which the call is over (providers.md §2.7). */
@@ -516,8 +514,8 @@ static long seconds(const char *s)
 
 static char *dup_nonempty(const char *s) { return s && *s ? gw_strdup(s) : NULL; }
 
-static int parse_voice(const struct gw_channel *ch, const struct prov_request *req, struct prov_voice *out,
-                       char *err, size_t errlen)
+static int parse_voice(const struct gw_channel *ch, const struct prov_request *req, struct prov_voice *out, char *err,
+                       size_t errlen)
 {
     struct form f = {0};
     int rc = PROV_EBADREQ;
@@ -615,8 +613,10 @@ static void render_voice(const struct gw_channel *ch, const struct voice_doc *do
         case VOICE_SAY: say(b, v->text); break;
         case VOICE_GATHER:
             gw_buf_puts(b, "<Gather input=\"dtmf\"");
-            if (v->num_digits > 0) gw_buf_printf(b, " numDigits=\"%d\"", v->num_digits);
-            else gw_buf_puts(b, " finishOnKey=\"#\"");
+            if (v->num_digits > 0)
+                gw_buf_printf(b, " numDigits=\"%d\"", v->num_digits);
+            else
+                gw_buf_puts(b, " finishOnKey=\"#\"");
             if (v->timeout > 0) gw_buf_printf(b, " timeout=\"%d\"", v->timeout);
             gw_buf_puts(b, " action=\"");
             step_url(b, step_base, v->next);
@@ -670,8 +670,7 @@ static int same_origin(const char *url, const char *base)
  * Basic account_sid:auth_token for media: it is sent, but only to Twilio's
  * API host or the channel's own `url` base, never to another host (such a
  * URL is fetched without credentials). */
-static int build_fetch(const struct gw_channel *ch, const char *url, struct prov_http *out, char *err,
-                       size_t errlen)
+static int build_fetch(const struct gw_channel *ch, const char *url, struct prov_http *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (!url || !*url) {

@@ -202,8 +202,8 @@ static const char *get(const struct form *f, const char *name)
 /* Vonage's URL check: nothing a hook could act on. */
 static int is_ping(const struct form *f)
 {
-    static const char *const meaningful[] = {"msisdn", "to",  "messageId", "text",
-                                             "status", "client-ref", "ref", "err-code"};
+    static const char *const meaningful[] = {"msisdn", "to",         "messageId", "text",
+                                             "status", "client-ref", "ref",       "err-code"};
     for (size_t i = 0; i < sizeof meaningful / sizeof meaningful[0]; i++)
         if (form_find(f, meaningful[i])) return 0;
     return 1;
@@ -359,8 +359,7 @@ done:
 static int all_digits(const char *s) { return *s && strspn(s, "0123456789") == strlen(s); }
 
 /* Parses one concat-* field, digits only, as a number in [min, max]. */
-static int concat_num(const struct form *f, const char *name, long min, long max, long *out, char *err,
-                      size_t errlen)
+static int concat_num(const struct form *f, const char *name, long min, long max, long *out, char *err, size_t errlen)
 {
     const char *v = get(f, name);
     if (!v || !all_digits(v) || gw_parse_long(v, min, max, out) < 0) {
@@ -410,8 +409,8 @@ static int parse_sms(const struct gw_channel *ch, const struct prov_request *req
     const char *concat = get(&f, "concat");
     const char *cref = get(&f, "concat-ref");
     long total = 0, part = 0;
-    int is_part = (concat && !strcmp(concat, "true")) || form_find(&f, "concat-ref") ||
-                  form_find(&f, "concat-total") || form_find(&f, "concat-part");
+    int is_part = (concat && !strcmp(concat, "true")) || form_find(&f, "concat-ref") || form_find(&f, "concat-total") ||
+                  form_find(&f, "concat-part");
     if (is_part) {
         if (!cref) {
             gw_err(err, errlen, "bad concat-ref");
@@ -466,7 +465,7 @@ static enum prov_status_code status_code(const char *s)
         const char *word;
         enum prov_status_code code;
     } map[] = {
-        {"delivered", PROV_ST_DELIVERED}, {"accepted", PROV_ST_SENT}, {"buffered", PROV_ST_SENT},
+        {"delivered", PROV_ST_DELIVERED}, {"accepted", PROV_ST_SENT},  {"buffered", PROV_ST_SENT},
         {"failed", PROV_ST_FAILED},       {"expired", PROV_ST_FAILED}, {"rejected", PROV_ST_FAILED},
     };
     for (size_t i = 0; s && i < sizeof map / sizeof map[0]; i++)
@@ -531,13 +530,12 @@ static void render_status_ack(const struct gw_channel *ch, struct prov_response 
 static int is_gsm7(unsigned long c)
 {
     static const unsigned short other[] = {
-        0x00A1, 0x00A3, 0x00A4, 0x00A5, 0x00A7, 0x00BF, 0x00C4, 0x00C5, 0x00C6, 0x00C7, 0x00C9, 0x00D1,
-        0x00D6, 0x00D8, 0x00DC, 0x00DF, 0x00E0, 0x00E4, 0x00E5, 0x00E6, 0x00E8, 0x00E9, 0x00EC, 0x00F1,
-        0x00F2, 0x00F6, 0x00F8, 0x00F9, 0x00FC, 0x0393, 0x0394, 0x0398, 0x039B, 0x039E, 0x03A0, 0x03A3,
-        0x03A6, 0x03A8, 0x03A9, 0x20AC,
+        0x00A1, 0x00A3, 0x00A4, 0x00A5, 0x00A7, 0x00BF, 0x00C4, 0x00C5, 0x00C6, 0x00C7, 0x00C9, 0x00D1, 0x00D6, 0x00D8,
+        0x00DC, 0x00DF, 0x00E0, 0x00E4, 0x00E5, 0x00E6, 0x00E8, 0x00E9, 0x00EC, 0x00F1, 0x00F2, 0x00F6, 0x00F8, 0x00F9,
+        0x00FC, 0x0393, 0x0394, 0x0398, 0x039B, 0x039E, 0x03A0, 0x03A3, 0x03A6, 0x03A8, 0x03A9, 0x20AC,
     };
     if (c == '\n' || c == '\r' || c == '\f') return 1; /* \f is the extension table's page break */
-    if (c >= 0x20 && c <= 0x7E) return c != '`';      /* every printable ASCII but the grave accent */
+    if (c >= 0x20 && c <= 0x7E) return c != '`';       /* every printable ASCII but the grave accent */
     for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
         if (c == other[i]) return 1;
     return 0;
