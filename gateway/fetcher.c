@@ -50,11 +50,12 @@
 #include "sender.h"
 #include "util.h"
 
-#define TICK_MS        1000      /* how often due rows are looked for without a wake-up */
-#define MAX_IN_FLIGHT  4         /* recordings on the wire at once */
-#define ERROR_BODY_CAP 65536     /* bytes of a non-2xx answer read (and dropped) at most */
-#define MAX_RECIPIENTS 32        /* responders told of one recording, at most */
-#define TMP_PREFIX     ".fetch-" /* temporary files in the media folder */
+#define TICK_MS         1000      /* how often due rows are looked for without a wake-up */
+#define MAX_IN_FLIGHT   4         /* recordings on the wire at once */
+#define FETCHER_NOT_YET 300       /* seconds a 404 counts as "not published yet" and is retried */
+#define ERROR_BODY_CAP  65536     /* bytes of a non-2xx answer read (and dropped) at most */
+#define MAX_RECIPIENTS  32        /* responders told of one recording, at most */
+#define TMP_PREFIX      ".fetch-" /* temporary files in the media folder */
 
 enum outcome { OUT_OK, OUT_RETRY, OUT_FAIL };
 
@@ -424,6 +425,9 @@ static void settle(struct fetcher *f, struct xfer *x)
         gw_err(x->error, sizeof x->error, "HTTP %ld: redirects are not followed", http);
     } else if (http == 408 || http == 429 || (http >= 500 && http <= 599)) {
         gw_err(x->error, sizeof x->error, "HTTP %ld", http);
+    } else if (http == 404 && gw_clock_now() - x->created_at < FETCHER_NOT_YET) {
+        /* Providers publish a recording a little after announcing it. */
+        gw_err(x->error, sizeof x->error, "HTTP 404 (not published yet?)");
     } else if (http > 0) {
         x->out = OUT_FAIL;
         gw_err(x->error, sizeof x->error, "HTTP %ld", http);

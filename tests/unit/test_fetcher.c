@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -435,6 +436,14 @@ static void final_failures_are_not_retried(void **state)
         else snprintf(url, sizeof url, "%s", cases[i].path);
         ids[i] = add_media(e, "at", e->case_id, url);
     }
+    /* Announced long ago: a 404 now is final (a fresh one is retried, below). */
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(e->db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    char *sql = sqlite3_mprintf("UPDATE media SET created_at = created_at - 600 WHERE id = %lld", (long long)ids[0]);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_free(sql);
+    sqlite3_close(h);
     struct fetcher *f = start(e);
     for (size_t i = 0; i < N; i++) free(wait_final(e, ids[i], 15000));
     sleep_ms(2500); /* longer than any backoff: nothing may come again */
@@ -462,6 +471,25 @@ static void final_failures_are_not_retried(void **state)
     while ((de = readdir(d)))
         if (de->d_name[0] != '.') fail_msg("a file was kept: %s", de->d_name);
     closedir(d);
+}
+
+/* A provider answers 404 for a moment after announcing a recording: retried. */
+static void fresh_404_is_retried(void **state)
+{
+    struct env *e = *state;
+    unsigned char body[64];
+    for (size_t i = 0; i < sizeof body; i++) body[i] = (unsigned char)(i * 7);
+    mediasrv_put(M, "/rec/late.mp3", "audio/mpeg", body, sizeof body, 0);
+    mediasrv_fail(M, "/rec/late.mp3", 404, 1);
+    char url[160];
+    snprintf(url, sizeof url, "%s/rec/late.mp3", base);
+    int64_t id = add_media(e, "at", e->case_id, url);
+    struct fetcher *f = start(e);
+    char *st = wait_final(e, id, 15000);
+    fetcher_stop(f);
+    assert_string_equal(st, "fetched");
+    free(st);
+    assert_int_equal(db_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 2);
 }
 
 static void gives_up_after_max_attempts(void **state)
@@ -634,6 +662,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fetches_hashes_links_and_tells_the_responders, setup, teardown),
         cmocka_unit_test_setup_teardown(retries_after_503_then_fetches, setup, teardown),
         cmocka_unit_test_setup_teardown(final_failures_are_not_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(fresh_404_is_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(gives_up_after_max_attempts, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_after_a_crash_while_fetching, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_while_on_the_wire_then_restart, setup, teardown),
