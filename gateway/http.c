@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../handlers/codebook.h"
 #include "../providers/provider.h"
 #include "clock.h"
 #include "log.h"
@@ -204,6 +205,8 @@ static enum MHD_Result hook_sms(struct req *r, const char *method)
         m->channel = gw_strdup(r->ch->name);
         if (!m->text) m->text = gw_strdup("");
         if (!m->received_at) m->received_at = pr.now;
+        /* Here, on one of several HTTP threads, not on the one store writer. */
+        if (!m->concat_ref) m->norm = cb_normalize(m->text, strlen(m->text));
     }
     if (p == PROV_IGNORED || r->job.msgs.n == 0) {
         r->job.ok = 1;

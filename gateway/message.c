@@ -14,6 +14,7 @@ void gw_msg_clear(struct gw_msg *m)
     free(m->from);
     free(m->to);
     free(m->text);
+    free(m->norm);
     free(m->concat_ref);
     memset(m, 0, sizeof *m);
 }

@@ -16,6 +16,8 @@ struct gw_msg {
     char *from;          /* sender as the provider wrote it; E.164 after gw_phone_e164 */
     char *to;            /* our number or short code; may be NULL */
     char *text;          /* UTF-8 body as received; never NULL (may be "") */
+    char *norm;          /* text normalised (cb_normalize), or NULL: the pipeline computes it; the HTTP
+                            threads fill it so the single store writer need not */
     int64_t received_at; /* unix seconds when the gateway received it */
     /* A part of a concatenated SMS the provider did not reassemble (Vonage):
      * the store holds parts until all concat_total have come. */

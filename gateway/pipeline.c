@@ -121,9 +121,8 @@ static int process_one(struct store *st, const struct gw_config *cfg, struct gw_
 static int process_whole(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now,
                          int64_t *inbox_id)
 {
-    char *norm = cb_normalize(m->text, strlen(m->text));
-    int rc = store_inbox_insert(st, m, norm, now, inbox_id);
-    free(norm);
+    if (!m->norm) m->norm = cb_normalize(m->text, strlen(m->text));
+    int rc = store_inbox_insert(st, m, m->norm, now, inbox_id);
     if (rc != 0) {
         if (rc < 0) gw_error("inbox insert: %s", store_errmsg(st));
         return rc;
