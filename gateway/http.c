@@ -206,7 +206,11 @@ static enum MHD_Result hook_sms(struct req *r, const char *method)
         if (!m->text) m->text = gw_strdup("");
         if (!m->received_at) m->received_at = pr.now;
         /* Here, on one of several HTTP threads, not on the one store writer. */
-        if (!m->concat_ref) m->norm = cb_normalize(m->text, strlen(m->text));
+        if (!m->concat_ref) {
+            m->norm = cb_normalize(m->text, strlen(m->text));
+            m->cmd = gw_malloc(sizeof *m->cmd);
+            cb_parse(m->text, strlen(m->text), m->received_at, m->cmd);
+        }
     }
     if (p == PROV_IGNORED || r->job.msgs.n == 0) {
         r->job.ok = 1;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../handlers/codebook.h"
 #include "util.h"
 
 void gw_msg_clear(struct gw_msg *m)
@@ -15,6 +16,8 @@ void gw_msg_clear(struct gw_msg *m)
     free(m->to);
     free(m->text);
     free(m->norm);
+    if (m->cmd) cb_cmd_free(m->cmd);
+    free(m->cmd);
     free(m->concat_ref);
     memset(m, 0, sizeof *m);
 }

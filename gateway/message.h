@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cb_cmd;
+
 struct gw_msg {
     char *channel;       /* channel name from the config (or "cli") */
     char *provider_id;   /* provider's message id: dedupe key within channel; never NULL/empty */
@@ -18,6 +20,7 @@ struct gw_msg {
     char *text;          /* UTF-8 body as received; never NULL (may be "") */
     char *norm;          /* text normalised (cb_normalize), or NULL: the pipeline computes it; the HTTP
                             threads fill it so the single store writer need not */
+    struct cb_cmd *cmd;  /* the code-book parse of text at received_at, owned, or NULL (likewise) */
     int64_t received_at; /* unix seconds when the gateway received it */
     /* A part of a concatenated SMS the provider did not reassemble (Vonage):
      * the store holds parts until all concat_total have come. */

@@ -137,6 +137,7 @@ static int process_whole(struct store *st, const struct gw_config *cfg, struct g
         .text = m->text,
         .len = strlen(m->text),
         .now = m->received_at ? m->received_at : now,
+        .parsed = m->received_at ? m->cmd : NULL, /* parsed at that time on an HTTP thread */
     };
     struct h_result res;
     char err[160] = "";

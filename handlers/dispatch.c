@@ -101,24 +101,25 @@ int handlers_run(const struct h_env *env, const struct h_msg *m, struct h_result
     out->intent = CB_UNKNOWN;
     out->result = "unknown";
 
-    struct cb_cmd cmd;
+    struct cb_cmd own;
     const char *text = m->text ? m->text : "";
     size_t len = m->text ? m->len : 0;
-    cb_parse(text, len, m->now, &cmd);
-    out->intent = cmd.intent;
+    if (!m->parsed) cb_parse(text, len, m->now, &own);
+    const struct cb_cmd *cmd = m->parsed ? m->parsed : &own;
+    out->intent = cmd->intent;
 
     struct h_sender who;
     int rc = identify(env->st, m->from ? m->from : "", &who);
     if (rc == 0) {
         h_intent_fn fn = NULL;
         for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-            if (routes[i].intent == cmd.intent) fn = routes[i].fn;
+            if (routes[i].intent == cmd->intent) fn = routes[i].fn;
         struct h_msg msg = *m;
         msg.text = text;
         msg.len = len;
-        rc = fn ? fn(env, &msg, &cmd, &who, out) : unknown_text(env, &msg, &who, out);
+        rc = fn ? fn(env, &msg, cmd, &who, out) : unknown_text(env, &msg, &who, out);
     }
-    cb_cmd_free(&cmd);
+    if (!m->parsed) cb_cmd_free(&own);
     if (rc != 0) {
         gw_err(err, errlen, "store: %s", store_errmsg(env->st));
         out->nreplies = 0;

@@ -46,7 +46,8 @@ struct h_msg {
     const char *from;    /* sender, E.164 */
     const char *text;    /* raw UTF-8 text */
     size_t len;
-    int64_t now; /* unix seconds: the message's receipt time */
+    int64_t now;                 /* unix seconds: the message's receipt time */
+    const struct cb_cmd *parsed; /* cb_parse(text, len, now) done already (borrowed), or NULL */
 };
 
 struct h_result {
