@@ -143,7 +143,7 @@ static enum MHD_Result answer_job(struct req *r)
         gw_buf_free(&sr.body);
         return rc;
     }
-    if (r->job.status_channel) {
+    if (r->route && !strcmp(r->route, "status")) {
         struct prov_response sr = {.status = 200, .content_type = "text/plain"};
         r->ch->ops->render_status_ack(r->ch, &sr);
         enum MHD_Result rc = respond(r, sr.status, sr.content_type, gw_buf_cstr(&sr.body), sr.body.len);
@@ -245,7 +245,7 @@ static enum MHD_Result hook_status(struct req *r, const char *method)
         rc = respond_error(r, p == PROV_EBADREQ ? 400 : 403, err[0] ? err : "malformed request");
         goto end;
     }
-    r->job.status_channel = r->ch->name;
+    r->job.channel = r->ch->name;
     if (p == PROV_IGNORED || r->job.statuses.n == 0) {
         r->job.ok = 1;
         rc = answer_job(r);
@@ -284,7 +284,7 @@ static enum MHD_Result hook_ussd(struct req *r, const char *method)
         rc = respond_error(r, 400, err[0] ? err : "malformed USSD request");
         goto end;
     }
-    r->job.status_channel = r->ch->name;
+    r->job.channel = r->ch->name;
     rc = submit(r);
 end:
     gw_buf_free(&url);
@@ -311,7 +311,7 @@ static enum MHD_Result hook_voice(struct req *r, const char *method, const char 
         rc = respond_error(r, 400, err[0] ? err : "malformed voice request");
         goto end;
     }
-    r->job.status_channel = r->ch->name;
+    r->job.channel = r->ch->name;
     rc = submit(r);
 end:
     gw_buf_free(&url);

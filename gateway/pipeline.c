@@ -280,9 +280,9 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
                 job->stored++;
         }
         for (size_t i = 0; i < job->statuses.n; i++)
-            if (apply_receipt(st, cfg, job->status_channel, &job->statuses.v[i], now) != 0) goto abort;
+            if (apply_receipt(st, cfg, job->channel, &job->statuses.v[i], now) != 0) goto abort;
         if (job->ussd || job->voice) {
-            int rc = process_session(st, cfg, job->status_channel, job, now);
+            int rc = process_session(st, cfg, job->channel, job, now);
             if (rc == -2) goto abort;
             if (rc < 0) job->ok = 0;
         }

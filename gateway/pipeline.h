@@ -38,7 +38,7 @@ struct pipeline_voice {
 struct pipeline_job {
     struct gw_msgv msgs;          /* owned by whoever created the job */
     struct prov_statusv statuses; /* delivery receipts to apply (owned) */
-    const char *status_channel;   /* channel the receipts, USSD or voice step came in on (borrowed) */
+    const char *channel;   /* channel the receipts, USSD or voice step came in on (borrowed) */
     int run_jobs;                 /* 1: also run the timed jobs (pipeline_run_jobs) after this batch */
     struct pipeline_ussd *ussd;   /* a USSD step to run, or NULL (owned) */
     struct pipeline_voice *voice; /* a voice step to run, or NULL (owned) */

@@ -92,25 +92,14 @@ static int parse_sms(const struct gw_channel *ch, const struct prov_request *req
         rc = PROV_IGNORED;
         goto done;
     }
-    if (!id || !*id) {
-        gw_err(err, errlen, "missing field: id");
-        goto done;
-    }
-    if (!from || !*from) {
-        gw_err(err, errlen, "missing field: from");
-        goto done;
-    }
-    if (prov_check_field("id", id, AT_ID_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("from", from, AT_ADDR_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("to", to, AT_ADDR_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("text", text, AT_TEXT_MAX, 0, err, errlen) < 0)
-        goto done;
-
-    struct gw_msg *m = gw_msgv_push(out);
-    m->provider_id = gw_strdup(id);
-    m->from = gw_strdup(from);
-    m->to = to && *to ? gw_strdup(to) : NULL;
-    m->text = gw_strdup(text ? text : "");
+    const struct prov_field fields[] = {
+        {"id", id, AT_ID_MAX, 1, 1},
+        {"from", from, AT_ADDR_MAX, 1, 1},
+        {"to", to, AT_ADDR_MAX, 1, 0},
+        {"text", text, AT_TEXT_MAX, 0, 0},
+    };
+    if (prov_check_fields(fields, sizeof fields / sizeof fields[0], err, errlen) != PROV_OK) goto done;
+    prov_push_sms(out, id, from, to, text);
     rc = PROV_OK;
 done:
     form_free(&f);
@@ -164,19 +153,13 @@ static int parse_status(const struct gw_channel *ch, const struct prov_request *
         gw_err(err, errlen, "an inbound message, not a delivery report");
         goto done;
     }
-    if (!id || !*id) {
-        gw_err(err, errlen, "missing field: id");
-        goto done;
-    }
-    if (!status || !*status) {
-        gw_err(err, errlen, "missing field: status");
-        goto done;
-    }
-    if (prov_check_field("id", id, AT_ID_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("status", status, AT_STATUS_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("phoneNumber", phone, AT_ADDR_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("failureReason", reason, AT_REASON_MAX, 1, err, errlen) < 0)
-        goto done;
+    const struct prov_field fields[] = {
+        {"id", id, AT_ID_MAX, 1, 1},
+        {"status", status, AT_STATUS_MAX, 1, 1},
+        {"phoneNumber", phone, AT_ADDR_MAX, 1, 0},
+        {"failureReason", reason, AT_REASON_MAX, 1, 0},
+    };
+    if (prov_check_fields(fields, sizeof fields / sizeof fields[0], err, errlen) != PROV_OK) goto done;
 
     struct prov_status *st = prov_statusv_push(out);
     st->provider_msg_id = gw_strdup(id);

@@ -142,25 +142,14 @@ static int parse_sms(const struct gw_channel *ch, const struct prov_request *req
         f.text = form_get(&form, "text");
     }
 
-    if (!f.id || !*f.id) {
-        gw_err(err, errlen, "missing field: id");
-        goto done;
-    }
-    if (!f.from || !*f.from) {
-        gw_err(err, errlen, "missing field: from");
-        goto done;
-    }
-    if (prov_check_field("id", f.id, GENERIC_ID_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("from", f.from, GENERIC_ADDR_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("to", f.to, GENERIC_ADDR_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("text", f.text, GENERIC_TEXT_MAX, 0, err, errlen) < 0)
-        goto done;
-
-    struct gw_msg *m = gw_msgv_push(out);
-    m->provider_id = gw_strdup(f.id);
-    m->from = gw_strdup(f.from);
-    m->to = f.to && *f.to ? gw_strdup(f.to) : NULL;
-    m->text = gw_strdup(f.text ? f.text : "");
+    const struct prov_field fields[] = {
+        {"id", f.id, GENERIC_ID_MAX, 1, 1},
+        {"from", f.from, GENERIC_ADDR_MAX, 1, 1},
+        {"to", f.to, GENERIC_ADDR_MAX, 1, 0},
+        {"text", f.text, GENERIC_TEXT_MAX, 0, 0},
+    };
+    if (prov_check_fields(fields, sizeof fields / sizeof fields[0], err, errlen) != PROV_OK) goto done;
+    prov_push_sms(out, f.id, f.from, f.to, f.text);
     rc = PROV_OK;
 done:
     json_decref(root);
@@ -219,19 +208,13 @@ static int parse_receipt(json_t *o, size_t index, struct prov_statusv *out, char
     } else if (json_field(o, "error", &error, err, errlen) < 0) {
         return -1;
     }
-    if (!id || !*id) {
-        gw_err(err, errlen, "missing field: id");
-        return -1;
-    }
-    if (!status || !*status) {
-        gw_err(err, errlen, "missing field: status");
-        return -1;
-    }
-    if (prov_check_field("id", id, GENERIC_ID_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("status", status, GENERIC_STATUS_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("error", error, GENERIC_ERROR_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("to", to, GENERIC_ADDR_MAX, 1, err, errlen) < 0)
-        return -1;
+    const struct prov_field fields[] = {
+        {"id", id, GENERIC_ID_MAX, 1, 1},
+        {"status", status, GENERIC_STATUS_MAX, 1, 1},
+        {"error", error, GENERIC_ERROR_MAX, 1, 0},
+        {"to", to, GENERIC_ADDR_MAX, 1, 0},
+    };
+    if (prov_check_fields(fields, sizeof fields / sizeof fields[0], err, errlen) != PROV_OK) return -1;
     struct prov_status *st = prov_statusv_push(out);
     st->provider_msg_id = gw_strdup(id);
     st->status = status_code(status);

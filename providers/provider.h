@@ -224,6 +224,22 @@ struct provider_ops {
  * "field too long: NAME" / "control character in field: NAME" in err. */
 int prov_check_field(const char *name, const char *value, size_t max, int is_ident, char *err, size_t errlen);
 
+/* One field of a webhook for prov_check_fields. */
+struct prov_field {
+    const char *name;  /* as the provider spells it, for the error */
+    const char *value; /* NULL when absent */
+    size_t max;        /* bytes at most */
+    int ident;         /* 1: an identifier or number: no control characters */
+    int required;      /* 1: must be present and not empty */
+};
+/* Checks fields in two passes: every required one present ("missing field:
+ * NAME"), then every present one within its cap and, for identifiers, free
+ * of control characters (as prov_check_field). PROV_OK or PROV_EBADREQ. */
+int prov_check_fields(const struct prov_field *f, size_t n, char *err, size_t errlen);
+/* Appends one inbound message: id and from copied, to copied unless empty,
+ * text copied ("" when NULL). Returns it (channel and time are the caller's). */
+struct gw_msg *prov_push_sms(struct gw_msgv *out, const char *id, const char *from, const char *to, const char *text);
+
 /* The verify hook of providers whose callbacks carry no signature: the
  * channel's `token` must come back as ?token= on the URL (compared in
  * constant time). PROV_OK, PROV_EFORBIDDEN (missing or wrong), or

@@ -100,3 +100,25 @@ void prov_voice_clear(struct prov_voice *v)
     free(v->call_status);
     memset(v, 0, sizeof *v);
 }
+
+int prov_check_fields(const struct prov_field *f, size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++)
+        if (f[i].required && (!f[i].value || !*f[i].value)) {
+            gw_err(err, errlen, "missing field: %s", f[i].name);
+            return PROV_EBADREQ;
+        }
+    for (size_t i = 0; i < n; i++)
+        if (prov_check_field(f[i].name, f[i].value, f[i].max, f[i].ident, err, errlen) < 0) return PROV_EBADREQ;
+    return PROV_OK;
+}
+
+struct gw_msg *prov_push_sms(struct gw_msgv *out, const char *id, const char *from, const char *to, const char *text)
+{
+    struct gw_msg *m = gw_msgv_push(out);
+    m->provider_id = gw_strdup(id);
+    m->from = gw_strdup(from);
+    m->to = to && *to ? gw_strdup(to) : NULL;
+    m->text = gw_strdup(text ? text : "");
+    return m;
+}

@@ -279,25 +279,14 @@ static int parse_sms(const struct gw_channel *ch, const struct prov_request *req
     const char *from = form_get(&f, "From");
     const char *to = form_get(&f, "To");
     const char *body = form_get(&f, "Body");
-    if (!sid || !*sid) {
-        gw_err(err, errlen, "missing field: MessageSid");
-        goto done;
-    }
-    if (!from || !*from) {
-        gw_err(err, errlen, "missing field: From");
-        goto done;
-    }
-    if (prov_check_field("MessageSid", sid, TWILIO_SID_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("From", from, TWILIO_ADDR_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("To", to, TWILIO_ADDR_MAX, 1, err, errlen) < 0 ||
-        prov_check_field("Body", body, TWILIO_TEXT_MAX, 0, err, errlen) < 0)
-        goto done;
-
-    struct gw_msg *m = gw_msgv_push(out);
-    m->provider_id = gw_strdup(sid);
-    m->from = gw_strdup(from);
-    m->to = to && *to ? gw_strdup(to) : NULL;
-    m->text = gw_strdup(body ? body : "");
+    const struct prov_field fields[] = {
+        {"MessageSid", sid, TWILIO_SID_MAX, 1, 1},
+        {"From", from, TWILIO_ADDR_MAX, 1, 1},
+        {"To", to, TWILIO_ADDR_MAX, 1, 0},
+        {"Body", body, TWILIO_TEXT_MAX, 0, 0},
+    };
+    if (prov_check_fields(fields, sizeof fields / sizeof fields[0], err, errlen) != PROV_OK) goto done;
+    prov_push_sms(out, sid, from, to, body);
     rc = PROV_OK;
 done:
     form_free(&f);
