@@ -138,4 +138,11 @@ void h_today(int64_t now, int *y, int *mo, int *d);
  * yet). 1 yes, 0 no, -1 store error. */
 int h_case_responder(struct store *st, const struct h_sender *who, const struct db_case *c);
 
+/* Tells the directors of village_id of case `number` (H_NOTICE
+ * case_village_notice, dedupe "village:<number>:<phone>"), skipping the
+ * reporter, held until not_before (0: now). The caller decides whether the
+ * village may be told. Returns the number queued, or -1. */
+int h_village_notice(const struct h_env *env, int64_t case_id, const char *number, int priority, int64_t village_id,
+                     const char *reporter, int64_t not_before, struct h_result *out);
+
 #endif

@@ -152,27 +152,31 @@ int h_alert_recipients(const struct h_env *env, int64_t county_id, const char *c
     return n;
 }
 
-/* The village notice to the directors of the child's village. Returns
- * the number queued or -1. */
-static int tell_village(const struct h_env *env, const struct h_msg *m, const struct h_case *c, int64_t not_before,
-                        struct h_result *out)
+int h_village_notice(const struct h_env *env, int64_t case_id, const char *number, int priority, int64_t village_id,
+                     const char *reporter, int64_t not_before, struct h_result *out)
 {
     char directors[8][DB_PHONE_LEN];
-    int n = db_village_directors(env->st, c->village_id, directors, 8);
+    int n = db_village_directors(env->st, village_id, directors, 8);
     if (n < 0) return -1;
     int told = 0;
     for (int i = 0; i < n && i < 8; i++) {
-        if (m->from && strcmp(directors[i], m->from) == 0) continue; /* the reporter knows */
+        if (reporter && strcmp(directors[i], reporter) == 0) continue; /* the reporter knows */
         struct h_reply *r = h_reply_add(out, "case_village_notice", directors[i], H_NOTICE);
         if (!r) break;
-        r->case_id = c->id;
+        r->case_id = case_id;
         r->not_before = not_before;
-        snprintf(r->dedupe, sizeof r->dedupe, "village:%.10s:%.23s", c->number, r->to);
-        h_var_set(r, "case", "%s", c->number);
-        h_var_set(r, "priority", "P%d", c->priority);
+        snprintf(r->dedupe, sizeof r->dedupe, "village:%.10s:%.23s", number, r->to);
+        h_var_set(r, "case", "%s", number);
+        h_var_set(r, "priority", "P%d", priority);
         told++;
     }
     return told;
+}
+
+static int tell_village(const struct h_env *env, const struct h_msg *m, const struct h_case *c, int64_t not_before,
+                        struct h_result *out)
+{
+    return h_village_notice(env, c->id, c->number, c->priority, c->village_id, m->from, not_before, out);
 }
 
 int h_case_alert(const struct h_env *env, const struct h_msg *m, const struct h_case *c, struct h_result *out)

@@ -376,21 +376,10 @@ static int tell_village(struct ctx *c, const struct db_case *k, const struct db_
     int rc = db_region_by_id(c->env->st, k->county_id, &county);
     if (rc != 0) return rc < 0 ? -1 : 0;
     if (!routing_village_told(c->env->pol, county.path, k->category)) return 0;
-    char directors[8][DB_PHONE_LEN];
-    int n = db_village_directors(c->env->st, child->region.id, directors, 8);
-    if (n < 0) return -1;
     int64_t later = k->priority >= 2 ? h_next_work_time(c->env->pol, c->in->now) : 0;
-    int told = 0;
-    for (int i = 0; i < n && i < 8; i++) {
-        if (!strcmp(directors[i], c->in->phone) || c->effects->nreplies >= H_MAX_REPLIES) continue;
-        struct h_reply *r = h_reply_add(c->effects, "case_village_notice", directors[i], H_NOTICE);
-        r->case_id = k->id;
-        r->not_before = later;
-        snprintf(r->dedupe, sizeof r->dedupe, "village:%.10s:%.23s", k->number, r->to);
-        h_var_set(r, "case", "%s", k->number);
-        h_var_set(r, "priority", "P%d", k->priority);
-        told++;
-    }
+    int told =
+        h_village_notice(c->env, k->id, k->number, k->priority, child->region.id, c->in->phone, later, c->effects);
+    if (told < 0) return -1;
     char detail[32];
     snprintf(detail, sizeof detail, "count=%d", told);
     return told ? db_case_event(c->env->st, k->id, "village_told", 0, detail, c->in->now) : 0;
