@@ -39,6 +39,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     int port;
     atomic_int active; /* requests between URI callback and completion */
+    MHD_socket quiesced; /* the listen socket handed back by http_quiesce, or MHD_INVALID_SOCKET */
 };
 
 enum req_state { REQ_NEW = 0, REQ_READING, REQ_WAITING, REQ_DONE };
@@ -470,6 +471,7 @@ int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m,
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : cfg->listen_port;
+    s->quiesced = MHD_INVALID_SOCKET;
     *out = s;
     return 0;
 }
@@ -478,8 +480,9 @@ int http_port(const struct http_server *s) { return s->port; }
 
 void http_quiesce(struct http_server *s)
 {
-    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET) close(fd);
+    /* The listen socket is ours to close, but only after MHD_stop_daemon:
+     * its threads may still be taking it out of their epoll sets. */
+    s->quiesced = MHD_quiesce_daemon(s->daemon);
 }
 
 int http_active(struct http_server *s) { return atomic_load(&s->active); }
@@ -488,5 +491,6 @@ void http_stop(struct http_server *s)
 {
     if (!s) return;
     MHD_stop_daemon(s->daemon);
+    if (s->quiesced != MHD_INVALID_SOCKET) close(s->quiesced);
     free(s);
 }
