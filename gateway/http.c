@@ -38,7 +38,7 @@ struct http_server {
     struct metrics *metrics;     /* borrowed */
     struct MHD_Daemon *daemon;
     int port;
-    atomic_int active; /* requests between URI callback and completion */
+    atomic_int active;   /* requests between URI callback and completion */
     MHD_socket quiesced; /* the listen socket handed back by http_quiesce, or MHD_INVALID_SOCKET */
 };
 
