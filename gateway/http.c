@@ -39,7 +39,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     int port;
     atomic_int active;   /* requests between URI callback and completion */
-    MHD_socket quiesced; /* the listen socket handed back by http_quiesce, or MHD_INVALID_SOCKET */
+    atomic_int stopping; /* set by http_quiesce: new requests get 503 */
 };
 
 enum req_state { REQ_NEW = 0, REQ_READING, REQ_WAITING, REQ_DONE };
@@ -401,6 +401,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r->state == REQ_DONE) return answer_job(r);
     if (r->state == REQ_WAITING) return MHD_YES; /* spurious wake-up; the writer resumes us */
     if (r->too_big) return respond_error(r, 413, "body too large");
+    if (atomic_load(&s->stopping)) return respond_error(r, 503, "shutting down, retry later");
     return route(r, url, method);
 }
 
@@ -471,7 +472,6 @@ int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m,
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : cfg->listen_port;
-    s->quiesced = MHD_INVALID_SOCKET;
     *out = s;
     return 0;
 }
@@ -480,9 +480,11 @@ int http_port(const struct http_server *s) { return s->port; }
 
 void http_quiesce(struct http_server *s)
 {
-    /* The listen socket is ours to close, but only after MHD_stop_daemon:
-     * its threads may still be taking it out of their epoll sets. */
-    s->quiesced = MHD_quiesce_daemon(s->daemon);
+    /* Not MHD_quiesce_daemon: with epoll worker threads its listen socket
+     * can make MHD_stop_daemon abort. New requests are answered 503 with
+     * Retry-After instead (providers retry), so the requests in progress
+     * drain and nothing new is taken on. */
+    atomic_store(&s->stopping, 1);
 }
 
 int http_active(struct http_server *s) { return atomic_load(&s->active); }
@@ -491,6 +493,5 @@ void http_stop(struct http_server *s)
 {
     if (!s) return;
     MHD_stop_daemon(s->daemon);
-    if (s->quiesced != MHD_INVALID_SOCKET) close(s->quiesced);
     free(s);
 }

@@ -17,7 +17,8 @@ struct http_server;
 int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m, struct http_server **out, char *err,
                size_t errlen);
 int http_port(const struct http_server *s);
-/* Stops accepting new connections; requests in progress go on. */
+/* From now on new requests are answered 503 (providers retry); requests
+ * in progress go on. */
 void http_quiesce(struct http_server *s);
 /* Requests received and not yet answered. */
 int http_active(struct http_server *s);
