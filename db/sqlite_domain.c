@@ -314,7 +314,8 @@ int db_reporter_upsert(struct store *st, const char *phone, int64_t now, int64_t
 
 /* ---- cases ------------------------------------------------------------------ */
 
-/* Takes the next number of the local day of `now`: "YYMMDD" + 4 digits. */
+/* Takes the next number of the local day of `now`: "YYMMDD" and the day's
+ * sequence, zero-padded to 4 digits and longer past 9,999. */
 static int next_case_number(struct store *st, int64_t now, char *number)
 {
     time_t t = (time_t)now;
@@ -333,14 +334,14 @@ static int next_case_number(struct store *st, int64_t now, char *number)
     int64_t seq = sqlite3_column_int64(s, 0);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
-    if (rc != SQLITE_DONE || seq < 1 || seq > 9999) return -1;
-    snprintf(number, DB_CASE_NO_LEN + 1, "%.6s%04d", day, (int)seq % 10000);
+    if (rc != SQLITE_DONE || seq < 1 || seq > 999999) return -1;
+    snprintf(number, DB_CASE_NO_MAX + 1, "%.6s%04d", day, (int)seq);
     return 0;
 }
 
 int db_case_open(struct store *st, const struct db_case_new *c, int64_t now, int64_t *id, char *number)
 {
-    char no[DB_CASE_NO_LEN + 1];
+    char no[DB_CASE_NO_MAX + 1];
     if (c->ndepts < 1 || c->ndepts > DB_CASE_MAX_DEPTS) return -1;
     if (next_case_number(st, now, no) != 0) return -1;
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO cases(number, category, classified, priority, child_id, "

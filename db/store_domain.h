@@ -121,7 +121,8 @@ int db_reporter_by_phone(struct store *st, const char *phone, int64_t *id);
  * the reporter's own replies. 0, 1 none, -1. */
 int db_reporter_phone(struct store *st, int64_t reporter_id, char *out, size_t outlen);
 
-#define DB_CASE_NO_LEN    10 /* YYMMDD + 4-digit daily sequence */
+#define DB_CASE_NO_MIN    10 /* YYMMDD + the day's sequence, at least 4 digits */
+#define DB_CASE_NO_MAX    12 /* ... growing to 5 or 6 digits past 9,999 reports a day */
 #define DB_CASE_MAX_DEPTS 8
 
 struct db_case_new {
@@ -139,15 +140,16 @@ struct db_case_new {
     const char *event_detail; /* detail of the 'opened' event, or NULL; borrowed */
 };
 /* Opens a case and its 'opened' event. The number is the local date of
- * `now` (process time zone) as YYMMDD plus the day's next 4-digit sequence
- * from case_seq, taken inside the caller's transaction. Returns 0 with *id
- * and number (DB_CASE_NO_LEN + 1 bytes), -1 on error (including a day's
- * 9999 numbers used up). */
+ * `now` (process time zone) as YYMMDD plus the day's next sequence from
+ * case_seq, taken inside the caller's transaction: 4 digits up to 9,999,
+ * then 5 and 6, so a report is never refused for want of a number.
+ * Returns 0 with *id and number (DB_CASE_NO_MAX + 1 bytes), -1 on error
+ * (including the day's 999,999 numbers used up). */
 int db_case_open(struct store *st, const struct db_case_new *c, int64_t now, int64_t *id, char *number);
 
 struct db_case {
     int64_t id;
-    char number[DB_CASE_NO_LEN + 1];
+    char number[DB_CASE_NO_MAX + 1];
     int category;
     int classified;
     int priority;
@@ -161,7 +163,7 @@ struct db_case {
     int64_t closed_at; /* 0 = not yet */
     int outcome;       /* 1-4, 0 = none */
 };
-/* Case by its 10-digit number. 0, 1 not found, -1. */
+/* Case by its number. 0, 1 not found, -1. */
 int db_case_by_number(struct store *st, const char *number, struct db_case *out);
 /* Copies the case's department codes (each < 24 bytes) into out[max];
  * returns how many there are in all, or -1. */

@@ -34,7 +34,7 @@ struct store;
 
 struct db_job_case {
     int64_t id;
-    char number[DB_CASE_NO_LEN + 1];
+    char number[DB_CASE_NO_MAX + 1];
     int category; /* 1-9 */
     int priority; /* 0 or 1 */
     int64_t opened_at;

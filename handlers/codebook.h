@@ -95,7 +95,7 @@ enum cb_error {
     CB_E_CATEGORY_BAD,     /* report category digit not 1-9 */
     CB_E_DESC_MISSING,     /* report without any description */
     CB_E_CASE_MISSING,     /* QR/JA/CX without a case number */
-    CB_E_CASE_FORMAT,      /* case number not 10 digits */
+    CB_E_CASE_FORMAT,      /* case number not 10 to 12 digits */
     CB_E_OUTCOME_MISSING,  /* JA without an outcome */
     CB_E_OUTCOME_BAD,      /* outcome not 1-4 */
 };
@@ -111,6 +111,13 @@ enum {
     CB_P_QG = 1 << 6, /* no contact with parents     亲情 */
 };
 
+/* A case number: YYMMDD and the day's sequence, 4 digits, growing to 5
+ * and 6 past 9,999 reports a day. */
+#define CB_CASE_NO_MIN 10
+#define CB_CASE_NO_MAX 12
+/* 1 when s[0..len) is CB_CASE_NO_MIN to CB_CASE_NO_MAX ASCII digits. */
+int cb_case_no_valid(const char *s, size_t len);
+
 struct cb_cmd {
     enum cb_intent intent;
     enum cb_error error;  /* CB_OK when well-formed */
@@ -122,7 +129,7 @@ struct cb_cmd {
                              (default 9), case outcome 1-4; 0 when none */
     int category_given;   /* report: 1 when a category was named */
     unsigned problems;    /* CB_P_* bits */
-    char case_no[11];     /* 10-digit case number or "" */
+    char case_no[CB_CASE_NO_MAX + 1]; /* case number (cb_case_no_valid) or "" */
     char *note;           /* owned: the rest of the message from the first token the grammar
                              does not take, exactly as typed (trimmed); NULL when none */
 };

@@ -64,7 +64,7 @@ struct h_case_req {
 /* A case just opened: what its reply and its alerts need. */
 struct h_case {
     int64_t id;
-    char number[DB_CASE_NO_LEN + 1];
+    char number[DB_CASE_NO_MAX + 1];
     int category;                    /* 1-9 */
     int classified;                  /* 0: nobody named a category */
     int priority;                    /* 0-3, from the county's routing */

@@ -114,7 +114,7 @@ static int realert_case(struct jobs_run *run, const struct db_job_case *c)
     for (int i = 0; i < n; i++) {
         struct h_reply *r = h_replies_add(run->out, "case_alert", phones[i], H_ALERT);
         r->case_id = c->id;
-        snprintf(r->dedupe, sizeof r->dedupe, "realert:%.10s:%d:%.23s", c->number, level, phones[i]);
+        snprintf(r->dedupe, sizeof r->dedupe, "realert:%.12s:%d:%.23s", c->number, level, phones[i]);
         h_var_set(r, "case", "%s", c->number);
         h_var_set(r, "priority", "P%d", c->priority);
         h_var_set(r, "cat", "%d", c->category);

@@ -552,13 +552,22 @@ static unsigned problem_bits(const struct wtok *t)
     return bits;
 }
 
-/* Takes a 10-digit case number, or a bad one (CB_E_CASE_FORMAT); sets
+int cb_case_no_valid(const char *s, size_t len)
+{
+    if (len < CB_CASE_NO_MIN || len > CB_CASE_NO_MAX) return 0;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+/* Takes a case number, or a bad one (CB_E_CASE_FORMAT); sets
  * CB_E_CASE_MISSING otherwise. Returns 1 when the token was taken. */
 static int case_slot(struct pctx *x, size_t i)
 {
     const struct wtok *t = tok(x, i);
-    if (t && t->nd == 10) {
-        memcpy(x->out->case_no, t->s, 11);
+    if (t && t->nd >= CB_CASE_NO_MIN && t->nd <= CB_CASE_NO_MAX) {
+        memcpy(x->out->case_no, t->s, t->nd);
+        x->out->case_no[t->nd] = '\0';
         return 1;
     }
     if (t && t->numeric) {

@@ -165,7 +165,7 @@ int h_village_notice(const struct h_env *env, int64_t case_id, const char *numbe
         if (!r) break;
         r->case_id = case_id;
         r->not_before = not_before;
-        snprintf(r->dedupe, sizeof r->dedupe, "village:%.10s:%.23s", number, r->to);
+        snprintf(r->dedupe, sizeof r->dedupe, "village:%.12s:%.23s", number, r->to);
         h_var_set(r, "case", "%s", number);
         h_var_set(r, "priority", "P%d", priority);
         told++;
@@ -201,7 +201,7 @@ int h_case_alert(const struct h_env *env, const struct h_msg *m, const struct h_
                 if (!r) break;
                 r->case_id = c->id;
                 r->not_before = later;
-                snprintf(r->dedupe, sizeof r->dedupe, "alert:%.10s:%.23s:0", c->number, r->to);
+                snprintf(r->dedupe, sizeof r->dedupe, "alert:%.12s:%.23s:0", c->number, r->to);
                 h_var_set(r, "case", "%s", c->number);
                 h_var_set(r, "priority", "P%d", c->priority);
                 h_var_set(r, "place", "%s", c->place);

@@ -11,7 +11,7 @@
  * Variables used across templates:
  *   code  a child code as typed (7 digits, or the offending token)
  *   codes child codes of a check-in, "1000015、1000028等3名"
- *   case  a 10-digit case number
+ *   case  a case number, 10 to 12 digits
  *   date  a calendar date, "2024年3月15日"
  *   days  the visit cadence in days
  *   fmt   the command's format, e.g. "ZF 编号 [日期] 结果"
@@ -77,8 +77,8 @@ static const struct tmpl_def builtin[] = {
     /* to the responders alerted of a case, once its caller's recording is stored */
     {"case_recording", "case", "案件${case}有一段语音描述，请在系统中收听。"},
     /* ---- case actions ---- */
-    {"case_missing", "fmt", "缺少10位案件号。格式：${fmt}"},
-    {"case_format", "fmt", "案件号应为10位数字，如2403150001。格式：${fmt}"},
+    {"case_missing", "fmt", "缺少案件号。格式：${fmt}"},
+    {"case_format", "fmt", "案件号应为10-12位数字，如2403150001。格式：${fmt}"},
     {"case_unknown", "case,fmt", "没有案件号${case}，请核对后重发。格式：${fmt}"},
     {"case_not_responder", "", "只有负责部门的值班人员可以确认或结案。报告请发BG，查询请发CX 案件号"},
     {"case_not_allowed", "case", "案件${case}未派给您的部门或辖区，不能处理，请核对案件号。"},
@@ -195,7 +195,7 @@ int tmpl_render(const struct gw_config *cfg, const char *name, const struct h_va
 static const struct h_var longest[] = {
     {"code", "13800000001"},             /* a phone number typed where a child code belongs */
     {"codes", "1000015、1000028等16名"}, /* a check-in for many children */
-    {"case", "2403150001"},
+    {"case", "240315123456"}, /* past 99,999 reports in a day */
     {"date", "2024年12月31日"},
     {"days", "14"},
     {"fmt", "ZF 编号 [日期] 结果"},

@@ -56,9 +56,13 @@
 #include <string.h>
 
 #include "../gateway/util.h"
+#include "codebook.h"
 #include "intents.h"
 #include "routing.h"
 #include "templates.h"
+
+_Static_assert(CB_CASE_NO_MIN == DB_CASE_NO_MIN && CB_CASE_NO_MAX == DB_CASE_NO_MAX,
+               "the code book reads every case number the store makes");
 
 #ifndef USSD_SESSION_TTL
 #define USSD_SESSION_TTL 600 /* seconds a session waits for its next step */
@@ -90,7 +94,7 @@ struct flow {
     int result;                       /* visit result 1-4, 0 before */
     int page;                         /* check-in list page, from 0 */
     int list;                         /* 1: the check-in child came from the list (0 goes back to it) */
-    char case_no[DB_CASE_NO_LEN + 1]; /* the report's case, "" before the category */
+    char case_no[DB_CASE_NO_MAX + 1]; /* the report's case, "" before the category */
     int priority;                     /* that case's priority 0-3 */
     char reply[32];                   /* template of the SMS answer to the report, for its END */
 };
@@ -212,7 +216,7 @@ static int ask(struct ctx *c, const struct flow *f, const char *note, struct scr
     case S_C_STATUS:
         scr_add(s, "孩子%s的情况：\n1 平安\n2 需要帮助\n3 我要回家\n4 照护人变更\n%s", f->child, back_text);
         break;
-    case S_S_CASE: scr_add(s, "查询案件：请输入10位案件号\n%s", back_text); break;
+    case S_S_CASE: scr_add(s, "查询案件：请输入案件号（10-12位）\n%s", back_text); break;
     }
     scr_fit(s);
     return 0;
@@ -260,7 +264,7 @@ static int flow_read(const char *s, struct flow *f)
             if (vlen && !cb_child_code_valid(v)) return -1;
             memcpy(f->child, v, vlen + 1);
         } else if (KEY("case")) {
-            if (vlen && (vlen != DB_CASE_NO_LEN || !all_digits(v, vlen))) return -1;
+            if (vlen && !cb_case_no_valid(v, vlen)) return -1;
             memcpy(f->case_no, v, vlen + 1);
         } else if (KEY("reply")) {
             if (vlen && (vlen >= sizeof f->reply || !tmpl_find(v))) return -1;
@@ -709,8 +713,8 @@ static int feed(struct ctx *c, struct flow *f, struct input raw, struct screen *
             return finish(c, f, text, s, err, errlen);
         }
     case S_S_CASE:
-        if (in.len != DB_CASE_NO_LEN || !all_digits(in.p, in.len)) {
-            snprintf(note, sizeof note, "案件号应为10位数字，如2403150001。");
+        if (!cb_case_no_valid(in.p, in.len)) {
+            snprintf(note, sizeof note, "案件号应为10-12位数字，如2403150001。");
             break;
         } else {
             char text[32];

@@ -121,7 +121,7 @@ struct flow {
     char at[DB_CALL_STEP_MAX]; /* step expected next; "end" after the call was ended; "" before the first answer */
     int tries;                 /* misses at the current question, 0..TRIES_MAX */
     int cat;                   /* report category 1-9, 0 before it is chosen */
-    char case_no[DB_CASE_NO_LEN + 1]; /* the case opened, "" before */
+    char case_no[DB_CASE_NO_MAX + 1]; /* the case opened, "" before */
     char child[8];                    /* visit: the child's code, "" before */
     int result;                       /* visit result 1-4, 0 before */
 };
@@ -341,7 +341,7 @@ static void spell(const char *digits, char *out, size_t outlen)
 
 static void say_case_number(struct ctx *c, const char *before)
 {
-    char spelt[2 * DB_CASE_NO_LEN + 2], line[256];
+    char spelt[2 * DB_CASE_NO_MAX + 2], line[256];
     spell(c->f->case_no, spelt, sizeof spelt);
     if (before) say(c, before, NULL);
     snprintf(line, sizeof line, t_case_fmt, spelt, spelt);

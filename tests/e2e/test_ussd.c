@@ -275,7 +275,7 @@ static void status_path(void **state)
     const struct row rows[] = {
         {"", "CON 儿童关爱服务", NULL},
         {"4", "CON 查询案件", NULL},
-        {"4*12345", "CON 案件号应为10位数字", NULL},
+        {"4*12345", "CON 案件号应为10-12位数字", NULL},
         {last, want, NULL},
     };
     RUN("e2e-status", PUBLIC, rows); /* the reporter of that case */

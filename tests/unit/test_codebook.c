@@ -622,7 +622,9 @@ static const struct parse_case parse_cases[] = {
     ACK(.in = "ＱＲ２６１１１５０００１", .case_no = CASE),
     ACK(.in = "QR", .error = CB_E_CASE_MISSING),
     ACK(.in = "QR 261115", .error = CB_E_CASE_FORMAT),
-    ACK(.in = "QR 26111500011", .error = CB_E_CASE_FORMAT),
+    ACK(.in = "QR 26111510000", .case_no = "26111510000"),   /* the 10,000th report of a day */
+    ACK(.in = "QR 261115100000", .case_no = "261115100000"), /* the 100,000th */
+    ACK(.in = "QR 2611151000001", .error = CB_E_CASE_FORMAT),
     ACK(.in = "QR 收到", .error = CB_E_CASE_MISSING, .note = "收到"),
     ACK(.in = "确认收到", .error = CB_E_CASE_MISSING, .note = "收到"),
 
@@ -639,6 +641,7 @@ static const struct parse_case parse_cases[] = {
     CLOSE(.in = "JA " CASE " 好了", .error = CB_E_OUTCOME_MISSING, .case_no = CASE, .note = "好了"),
     CLOSE(.in = "JA 已处置", .error = CB_E_CASE_MISSING, .value = 1),
     CLOSE(.in = "JA 1", .error = CB_E_CASE_FORMAT),
+    CLOSE(.in = "JA 261115100000 1", .case_no = "261115100000", .value = 1),
 
     /* status */
     STATUS(.in = "CX " CASE, .case_no = CASE),
@@ -646,6 +649,7 @@ static const struct parse_case parse_cases[] = {
     STATUS(.in = "查询" CASE, .case_no = CASE),
     STATUS(.in = "CX", .error = CB_E_CASE_MISSING),
     STATUS(.in = "CX 2611-150001", .error = CB_E_CASE_FORMAT),
+    STATUS(.in = "CX 26111510000", .case_no = "26111510000"),
     STATUS(.in = "查询一下我的举报", .error = CB_E_CASE_MISSING, .note = "一下我的举报"),
 
     /* help */

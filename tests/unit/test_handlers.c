@@ -362,7 +362,7 @@ static const struct row rows[] = {
     R(SUP, "QR 2403140006", "ack", "refused", "case_not_responder", NULL),
     R(U1, "QR 2403140001", "ack", "refused", "case_not_responder", NULL),
     R(POL, "QR 2403149999", "ack", "invalid", "case_unknown", "2403149999"),
-    R(POL, "QR 24031400", "ack", "invalid", "case_format", "10位"),
+    R(POL, "QR 24031400", "ack", "invalid", "case_format", "10-12位"),
     R(POL, "QR", "ack", "invalid", "case_missing", "QR 案件号"),
     R(CIV, "QR 2403140004", "ack", "refused", "ack_closed", NULL),
     R(POL, "QR 2403140004", "ack", "refused", "case_not_allowed", NULL), /* closed, and not routed to police */

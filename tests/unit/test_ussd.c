@@ -305,7 +305,7 @@ static void test_menu(void **state)
         {"5**abc*0*00", 0, "儿童关爱服务\n1 报告", 0, NULL, NULL},
         {"5**abc*0*00*1", 0, "报告类别：\n1 性侵", 0, NULL, NULL},
         {"5**abc*0*00*1*0", 0, "儿童关爱服务", 0, NULL, NULL}, /* back from the categories */
-        {"5**abc*0*00*1*0*4", 0, "请输入10位案件号", 0, NULL, NULL},
+        {"5**abc*0*00*1*0*4", 0, "请输入案件号", 0, NULL, NULL},
         {"5**abc*0*00*1*0*4*00", 0, "儿童关爱服务", 0, STATE, MENU_STATE},
     };
     RUN("M1", U4, rows);
@@ -576,8 +576,8 @@ static void test_status(void **state)
     sms_reply(U1, "CX 2403140001", want, sizeof want);
     const struct row rows[] = {
         {"", 0, NULL, 0, NULL, NULL},
-        {"4", 0, "查询案件：请输入10位案件号", 0, NULL, NULL},
-        {"4*123", 0, "案件号应为10位数字，如2403150001。\n查询案件", 0, NULL, NULL},
+        {"4", 0, "查询案件：请输入案件号（10-12位）", 0, NULL, NULL},
+        {"4*123", 0, "案件号应为10-12位数字，如2403150001。\n查询案件", 0, NULL, NULL},
         {"4*123*0", 0, "儿童关爱服务", 0, NULL, NULL},
         {"4*123*0*4", 0, "查询案件", 0, NULL, NULL},
         {"4*123*0*4*2403140001", 1, want, 0,
@@ -597,6 +597,15 @@ static void test_status(void **state)
         {"4*2403149999", 1, want, 0, NULL, NULL},
     };
     RUN("S3", U5, unknown);
+    /* numbers past 9,999 and 99,999 reports a day are read like any other */
+    sms_reply(U5, "CX 240314100000", want, sizeof want);
+    const struct row longer[] = {
+        {"4", 0, NULL, 0, NULL, NULL},
+        {"4*2403141000001", 0, "案件号应为10-12位数字", 0, NULL, NULL},
+        {"4*2403141000001*240314100000", 1, want, 0, NULL, NULL},
+    };
+    RUN("S4", U5, longer);
+    assert_null(strstr(want, "应为")); /* read as a case number, not refused as a malformed one */
 }
 
 /* ---- sessions: retries, restarts, expiry -------------------------------------------------- */
