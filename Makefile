@@ -86,7 +86,7 @@ deps:
 
 # The demo: a fictional county loaded into var/demo.db, served on 127.0.0.1:8080.
 demo: all
-	@mkdir -p var
+	@mkdir -p -m 700 var
 	@if [ ! -f var/demo.db ]; then \
 	  bin/gateway migrate -c examples/gateway.ini && \
 	  for k in regions staff children guardians; do \

@@ -277,6 +277,11 @@ static const char *const migrations[] = {
     "CREATE INDEX media_case ON media(case_id);",
     /* 6: who was told about a case (recording notices, re-alerts) */
     "CREATE INDEX outbox_case ON outbox(case_id) WHERE case_id IS NOT NULL;",
+    /* 7: one row the health check rewrites, to prove a transaction can commit */
+    "CREATE TABLE health ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  checked_at INTEGER NOT NULL"
+    ");",
 };
 
 /* clang-format on */

@@ -6,6 +6,7 @@
  * of their static SQL string, so the hot path (inbox insert, outbox insert)
  * never re-parses SQL.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../gateway/log.h"
 #include "../gateway/util.h"
 #include "schema.h"
 #include "store_int.h"
+
+static int unwritable(const char *path, char *why, size_t whylen);
+
+/* Personal data: only the gateway's own user may read the database, its
+ * WAL and its index (SQLite gives those two the database file's mode). */
+static void owner_only(const char *path, const char *suffix)
+{
+    char p[4096];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s%s", path, suffix);
+    if (stat(p, &sb) != 0 || !(sb.st_mode & 077)) return;
+    if (chmod(p, sb.st_mode & 0700) != 0)
+        gw_warn("store: %s is readable by others and cannot be changed: %s", p, strerror(errno));
+    else
+        gw_info("store: %s was readable by others; now 0%o", p, (unsigned)(sb.st_mode & 0700));
+}
 
 int store_open(const char *path, int sync_full, struct store **out, char *err, size_t errlen)
 {
@@ -25,17 +43,21 @@ int store_open(const char *path, int sync_full, struct store **out, char *err, s
     pthread_mutex_init(&st->wal_lock, NULL);
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        gw_err(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        if (unwritable(path, err, errlen) == 0)
+            gw_err(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
         goto fail;
     }
+    owner_only(path, "");
     sqlite3_busy_timeout(st->db, 5000);
     sqlite3_extended_result_codes(st->db, 1);
     if (store_exec(st, "PRAGMA journal_mode=WAL") != 0 || store_exec(st, "PRAGMA foreign_keys=ON") != 0 ||
         store_exec(st, "PRAGMA temp_store=MEMORY") != 0 || store_exec(st, "PRAGMA cache_size=-65536") != 0 ||
         store_exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") != 0) {
-        gw_err(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+        if (unwritable(path, err, errlen) == 0) gw_err(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
         goto fail;
     }
+    owner_only(path, "-wal");
+    owner_only(path, "-shm");
     *out = st;
     return 0;
 fail:
@@ -207,11 +229,55 @@ int store_rollback_to(struct store *st)
     return step_static(st, "RELEASE sp");
 }
 
-int store_health(struct store *st)
+int store_health_write(struct store *st, int64_t now)
 {
-    /* A write lock we can take and give back proves the file is writable. */
-    if (store_exec(st, "BEGIN IMMEDIATE") != 0) return -1;
-    return store_exec(st, "ROLLBACK");
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO health(id, checked_at) VALUES (1, ?) "
+                                     "ON CONFLICT(id) DO UPDATE SET checked_at = excluded.checked_at");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, now);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Why the database at path cannot be written, or 0 when nothing is seen:
+ * the file itself, or the folder where the WAL and its index are created. */
+static int unwritable(const char *path, char *why, size_t whylen)
+{
+    char dir[4096];
+    gw_strlcpy(dir, path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        gw_strlcpy(dir, ".", sizeof dir);
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
+        gw_err(why, whylen, "%s: cannot write the database file: %s", path, strerror(errno));
+        return -1;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        gw_err(why, whylen, "%s: cannot write in the folder (%s): the database, its WAL and their index live there",
+               dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int store_check_writable(struct store *st, int64_t now, char *err, size_t errlen)
+{
+    if (unwritable(st->path, err, errlen) != 0) return -1;
+    if (sqlite3_db_readonly(st->db, "main") == 1) {
+        gw_err(err, errlen, "%s: the database is read-only to this process", st->path);
+        return -1;
+    }
+    if (store_begin(st) != 0 || store_health_write(st, now) != 0 || store_commit(st) != 0) {
+        gw_err(err, errlen, "%s: a test write failed: %s", st->path, sqlite3_errmsg(st->db));
+        store_rollback(st);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- inbox --------------------------------------------------------------- */
@@ -343,23 +409,40 @@ int store_sync_wal(struct store *st)
     return rc;
 }
 
-/* ---- background checkpoints ---------------------------------------------- */
+/* ---- background checkpoints ----------------------------------------------
+ *
+ * The writer commits back to back under load. A PASSIVE checkpoint on the
+ * background thread copies the WAL into the database file without blocking
+ * it, but the WAL only starts over from its beginning when a writer finds
+ * every frame copied, which under sustained load it never does: the file
+ * would grow until the disk is full. A RESTART checkpoint from another
+ * thread would have to catch the writer between two transactions, and the
+ * writer takes its lock again at once. So the writer itself, between
+ * batches (store_wal_trim), runs a RESTART checkpoint once the WAL holds
+ * CHECKPOINT_RESTART_PAGES: the background thread has copied nearly all of
+ * it already, so this costs the writer little, and the next transaction
+ * writes from the WAL's start; journal_size_limit then cuts the file back
+ * to STORE_WAL_LIMIT. */
 
-#define CHECKPOINT_PAGES 1000 /* as SQLite's own wal_autocheckpoint default */
+#define CHECKPOINT_PAGES         1000 /* as SQLite's own wal_autocheckpoint default */
+#define CHECKPOINT_RESTART_PAGES 8192 /* about 32 MiB of 4 KiB pages */
+#define STORE_WAL_LIMIT          "16777216" /* bytes the WAL file is cut back to after a restart */
 
 struct checkpointer {
     sqlite3 *db; /* own connection, used only by the thread */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    int pending;  /* under lock: the WAL passed CHECKPOINT_PAGES */
-    int stopping; /* under lock */
+    int pending;   /* under lock: the WAL passed CHECKPOINT_PAGES */
+    int stopping;  /* under lock */
+    int wal_pages; /* frames in the WAL after the writer's last commit; writer's thread only */
 };
 
 /* Runs on the writer's thread after each commit. */
 static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
 {
     struct checkpointer *c = arg;
+    c->wal_pages = pages;
     if (pages >= CHECKPOINT_PAGES) {
         pthread_mutex_lock(&c->lock);
         c->pending = 1;
@@ -380,9 +463,25 @@ static void *checkpoint_loop(void *arg)
         pthread_mutex_unlock(&c->lock);
         if (stop) break;
         /* PASSIVE: copies what it can without blocking the writer. */
-        sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) gw_error("store: checkpoint: %s", sqlite3_errmsg(c->db));
     }
     return NULL;
+}
+
+int store_wal_trim(struct store *st)
+{
+    if (!st->ckpt || st->ckpt->wal_pages < CHECKPOINT_RESTART_PAGES) return 0;
+    reset_all(st);
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+    if (rc != SQLITE_OK) {
+        gw_warn("store: WAL of %d pages not restarted (%s): tried again after the next commit", log,
+                sqlite3_errmsg(st->db));
+        return -1;
+    }
+    st->ckpt->wal_pages = 0;
+    return 0;
 }
 
 int store_checkpoint_in_background(struct store *st, char *err, size_t errlen)
@@ -395,6 +494,18 @@ int store_checkpoint_in_background(struct store *st, char *err, size_t errlen)
         return -1;
     }
     sqlite3_busy_timeout(c->db, 5000);
+    /* A connection learns that the database is in WAL mode only when it
+     * first reads it; until then its checkpoints do nothing at all. */
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, "PRAGMA journal_size_limit=" STORE_WAL_LIMIT "; SELECT count(*) FROM sqlite_master",
+                     NULL, NULL, &msg) != SQLITE_OK ||
+        store_exec(st, "PRAGMA journal_size_limit=" STORE_WAL_LIMIT) != 0) {
+        gw_err(err, errlen, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+        sqlite3_free(msg);
+        sqlite3_close(c->db);
+        free(c);
+        return -1;
+    }
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->wake, NULL);
     if (pthread_create(&c->thread, NULL, checkpoint_loop, c) != 0) {

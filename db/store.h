@@ -60,8 +60,22 @@ int store_sync_wal(struct store *st);
  * writer's store; store_close stops the thread. Returns 0 or -1 with err. */
 int store_checkpoint_in_background(struct store *st, char *err, size_t errlen);
 
-/* 0 when the database answers and is writable. */
-int store_health(struct store *st);
+/* Keeps the WAL bounded under sustained load: when it has grown past a
+ * threshold since the last restart, copies what is left of it into the
+ * database file and makes the next transaction write it from its start
+ * (a RESTART checkpoint; journal_size_limit then shrinks the file). For
+ * the writer's thread, between transactions, with the background
+ * checkpoints on. Returns 0 (also when nothing was due) or -1 when it
+ * could not (readers held it back; it is tried again next time). */
+int store_wal_trim(struct store *st);
+
+/* The health check's write, inside the caller's transaction: one row
+ * rewritten, so that its commit proves the store can take a write now. */
+int store_health_write(struct store *st, int64_t now);
+/* For start-up: refuses a database that cannot be written (opened
+ * read-only, a folder where the WAL cannot be created, a test write that
+ * does not commit). Returns 0, or -1 with the path and the reason in err. */
+int store_check_writable(struct store *st, int64_t now, char *err, size_t errlen);
 
 /* ---- inbox --------------------------------------------------------------- */
 

@@ -125,7 +125,8 @@ static void job_done(struct pipeline_job *job)
 
 static enum MHD_Result answer_job(struct req *r)
 {
-    if (!r->job.ok) return respond_error(r, 503, "store unavailable, retry later");
+    if (!r->job.ok)
+        return respond_error(r, 503, r->job.reason[0] ? r->job.reason : "store unavailable, retry later");
     if (!r->ch) return respond(r, 200, "text/plain; charset=utf-8", "ok\n", 3); /* health */
     if (r->job.ussd || r->job.voice) {
         struct prov_response sr = {.status = 200, .content_type = "text/plain"};
@@ -324,7 +325,8 @@ static enum MHD_Result route(struct req *r, const char *url, const char *method)
     if (!strcmp(url, "/healthz")) {
         r->route = "healthz";
         if (strcmp(method, "GET") && strcmp(method, "HEAD")) return respond_error(r, 405, "use GET");
-        return submit(r); /* an empty job: 200 once a store transaction commits */
+        r->job.probe = 1; /* 200 once its own write commits, and no batch of messages failed since */
+        return submit(r);
     }
     if (!strcmp(url, "/metrics")) {
         r->route = "metrics";

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -133,6 +134,12 @@ static int cmd_serve(struct gw_config *cfg)
     struct store *st = open_store(cfg);
     if (!st) return 1;
     char err[320];
+    /* Refuse what cannot work rather than answer 503 for ever. */
+    if (store_check_writable(st, gw_clock_now(), err, sizeof err) != 0) {
+        fprintf(stderr, "gateway: cannot serve: %s\n", err);
+        store_close(st);
+        return 1;
+    }
     if (store_checkpoint_in_background(st, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
         store_close(st);
@@ -296,6 +303,9 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    /* Everything the gateway creates (database, WAL, media, exports written
+     * to files) holds personal data: its own user only. */
+    umask(077);
     curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread starts */
     /* The one way to shift the process's clock (tests, rehearsals). */
     const char *offset = getenv("GATEWAY_CLOCK_OFFSET");

@@ -28,6 +28,7 @@ struct metrics {
     struct histogram batch_size, commit_seconds;
     _Atomic unsigned long long *sends; /* nchan x 3 (ok, retry, failed) */
     _Atomic unsigned long long job_runs, job_failures, job_messages;
+    _Atomic unsigned long long handler_errors;
 };
 
 struct metrics *metrics_new(const struct gw_config *cfg)
@@ -80,6 +81,11 @@ void metrics_batch(struct metrics *m, size_t stored, size_t duplicates, size_t b
     atomic_fetch_add_explicit(ok ? &m->batches : &m->failed_batches, 1, memory_order_relaxed);
     observe(&m->batch_size, batch_bounds, NBATCH, (double)batch);
     observe(&m->commit_seconds, lat_bounds, NLAT, seconds);
+}
+
+void metrics_handler_errors(struct metrics *m, size_t n)
+{
+    atomic_fetch_add_explicit(&m->handler_errors, n, memory_order_relaxed);
 }
 
 static const char *const send_results[] = {"ok", "retry", "failed"};
@@ -157,6 +163,11 @@ void metrics_render(struct metrics *m, struct gw_buf *out)
                   "# HELP gateway_job_messages_total Messages the timed jobs queued.\n"
                   "# TYPE gateway_job_messages_total counter\ngateway_job_messages_total %llu\n",
                   atomic_load(&m->job_runs), atomic_load(&m->job_failures), atomic_load(&m->job_messages));
+    gw_buf_printf(out,
+                  "# HELP gateway_handler_errors_total Accepted messages and USSD or voice steps whose handling "
+                  "failed (kept with their error, answered, logged).\n"
+                  "# TYPE gateway_handler_errors_total counter\ngateway_handler_errors_total %llu\n",
+                  atomic_load(&m->handler_errors));
     render_hist(out, "gateway_store_batch_size", "Requests per store transaction.", &m->batch_size, batch_bounds,
                 NBATCH);
     render_hist(out, "gateway_store_commit_seconds", "Store transaction time including fsync.", &m->commit_seconds,

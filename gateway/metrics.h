@@ -19,6 +19,8 @@ void metrics_request(struct metrics *m, const char *channel, int status);
 /* A store transaction: messages newly stored, duplicates, batch size (jobs),
  * commit latency in seconds, and whether it committed. */
 void metrics_batch(struct metrics *m, size_t stored, size_t duplicates, size_t batch, double seconds, int ok);
+/* n accepted messages (or USSD/voice steps) whose handling failed. */
+void metrics_handler_errors(struct metrics *m, size_t n);
 /* One send attempt's result: "ok", "retry" or "failed". */
 void metrics_send(struct metrics *m, const char *channel, const char *result);
 /* A run of the timed jobs finished (ok = 0 when it failed) and queued n messages. */

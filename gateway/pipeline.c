@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,10 +84,44 @@ end:
     return rc;
 }
 
+/* After a message's handling failed and was undone: its fallback effects
+ * (handlers_failed) in a savepoint of their own, else only the reply that
+ * says it was kept. err gets what the fallback did, for the inbox row.
+ * Returns 0, or -1 when the transaction is unusable. */
+static int answer_failed(struct store *st, const struct gw_config *cfg, const struct gw_msg *m,
+                         const struct h_msg *hm, int64_t inbox_id, enum cb_intent intent, int64_t now, char *err,
+                         size_t errlen)
+{
+    struct h_env env = {.st = st, .pol = &cfg->policy};
+    struct h_result res;
+    if (store_savepoint(st) != 0) return -1;
+    int rc = handlers_failed(&env, hm, intent, &res);
+    for (int i = 0; rc == 0 && i < res.nreplies; i++)
+        if (write_reply_row(st, cfg, m, inbox_id, &res.replies[i], now, NULL) < 0) rc = -1;
+    if (rc == 0) {
+        if (store_release(st) != 0) return -1;
+    } else {
+        gw_error("inbox %lld: the fallback for a failed message failed too: %s", (long long)inbox_id,
+                 store_errmsg(st));
+        if (store_rollback_to(st) != 0) return -1;
+        handlers_failed_reply(hm, intent, &res);
+        for (int i = 0; i < res.nreplies; i++)
+            if (write_reply_row(st, cfg, m, inbox_id, &res.replies[i], now, NULL) < 0) {
+                gw_error("inbox %lld: not even its reply could be queued: %s", (long long)inbox_id,
+                         store_errmsg(st));
+                return -1;
+            }
+    }
+    size_t n = strlen(err);
+    if (n + 2 < errlen) snprintf(err + n, errlen - n, "; %s", res.detail);
+    return 0;
+}
+
 /* Stores one message and runs its handlers. Returns 0 stored, 1 duplicate,
- * -1 when the message could not be stored (a failed statement undoes
- * itself; the batch goes on), -2 when the store failed in a way that
- * leaves the transaction unusable. */
+ * 2 stored but its handling failed (kept with the error, answered through
+ * answer_failed), -1 when the message could not be stored (a failed
+ * statement undoes itself; the batch goes on), -2 when the store failed in
+ * a way that leaves the transaction unusable. */
 static int process_whole(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now,
                          int64_t *inbox_id);
 
@@ -104,7 +139,7 @@ static int process_part(struct store *st, const struct gw_config *cfg, struct gw
     rc = process_whole(st, cfg, &whole, now, inbox_id);
     if (rc >= 0 && store_part_done(st, m->channel, m->from, m->concat_ref, *inbox_id) != 0) rc = -2;
     gw_msg_clear(&whole);
-    return rc < 0 ? rc : 0;
+    return rc < 0 ? rc : rc == 2 ? 2 : 0;
 }
 
 static int process_one(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now, int64_t *inbox_id)
@@ -149,14 +184,16 @@ static int process_whole(struct store *st, const struct gw_config *cfg, struct g
     if (hrc == 0) {
         if (store_release(st) != 0) return -2;
     } else {
-        /* Keep the message; drop its half-done effects. */
+        /* Keep the message; drop its half-done effects; never leave its
+         * sender, or a child it reports, in silence. */
         gw_error("handling inbox %lld failed: %s", (long long)*inbox_id, err[0] ? err : store_errmsg(st));
         if (store_rollback_to(st) != 0) return -2;
+        if (answer_failed(st, cfg, m, &hm, *inbox_id, res.intent, now, err, sizeof err) != 0) return -2;
         result = "error";
     }
     if (store_inbox_set_result(st, *inbox_id, cb_intent_name(res.intent), result, hrc ? err : res.detail) != 0)
         return -2;
-    return 0;
+    return hrc == 0 ? 0 : 2;
 }
 
 static const char *status_word(enum prov_status_code c)
@@ -253,11 +290,21 @@ static int process_session(struct store *st, const struct gw_config *cfg, const 
     return store_release(st) == 0 ? 0 : -2;
 }
 
+/* Marks every job of a failed batch with the store's reason. */
+static void fail_all(struct pipeline_job **jobs, size_t n, const char *reason)
+{
+    for (size_t j = 0; j < n; j++) {
+        jobs[j]->ok = 0;
+        gw_strlcpy(jobs[j]->reason, reason, sizeof jobs[j]->reason);
+    }
+}
+
 int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipeline_job **jobs, size_t n, int64_t now)
 {
+    char why[160];
     if (store_begin(st) != 0) {
         gw_error("begin: %s", store_errmsg(st));
-        for (size_t j = 0; j < n; j++) jobs[j]->ok = 0;
+        fail_all(jobs, n, store_errmsg(st));
         return -1;
     }
     for (size_t j = 0; j < n; j++) {
@@ -269,6 +316,18 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
         job->duplicate = gw_calloc(cnt, sizeof *job->duplicate);
         job->ok = 1;
         job->stored = 0;
+        job->handler_errors = 0;
+        job->reason[0] = '\0';
+        if (job->probe) {
+            if (store_savepoint(st) != 0) goto abort;
+            if (store_health_write(st, now) == 0) {
+                if (store_release(st) != 0) goto abort;
+            } else {
+                job->ok = 0;
+                gw_strlcpy(job->reason, store_errmsg(st), sizeof job->reason);
+                if (store_rollback_to(st) != 0) goto abort;
+            }
+        }
         for (size_t i = 0; i < cnt; i++) {
             int rc = process_one(st, cfg, &job->msgs.v[i], now, &job->inbox_ids[i]);
             if (rc == -2) goto abort;
@@ -278,13 +337,17 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
                 job->duplicate[i] = 1;
             else
                 job->stored++;
+            if (rc == 2) job->handler_errors++;
         }
         for (size_t i = 0; i < job->statuses.n; i++)
             if (apply_receipt(st, cfg, job->channel, &job->statuses.v[i], now) != 0) goto abort;
         if (job->ussd || job->voice) {
             int rc = process_session(st, cfg, job->channel, job, now);
             if (rc == -2) goto abort;
-            if (rc < 0) job->ok = 0;
+            if (rc < 0) {
+                job->ok = 0; /* answered 503: the provider sends the step again */
+                job->handler_errors++;
+            }
         }
     }
     if (store_commit(st) != 0) {
@@ -293,9 +356,10 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
     }
     return 0;
 abort:
-    gw_error("store transaction abandoned: %s", store_errmsg(st));
+    gw_strlcpy(why, store_errmsg(st), sizeof why);
+    gw_error("store transaction abandoned: %s", why);
     store_rollback(st);
-    for (size_t j = 0; j < n; j++) jobs[j]->ok = 0;
+    fail_all(jobs, n, why);
     return -1;
 }
 

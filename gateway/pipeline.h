@@ -40,12 +40,16 @@ struct pipeline_job {
     struct prov_statusv statuses; /* delivery receipts to apply (owned) */
     const char *channel;   /* channel the receipts, USSD or voice step came in on (borrowed) */
     int run_jobs;                 /* 1: also run the timed jobs (pipeline_run_jobs) after this batch */
+    int probe;                    /* 1: a health check: one real write that must commit */
     struct pipeline_ussd *ussd;   /* a USSD step to run, or NULL (owned) */
     struct pipeline_voice *voice; /* a voice step to run, or NULL (owned) */
     int64_t *inbox_ids;           /* out: one per message (allocated by pipeline_batch, owned by the job) */
     int *duplicate;               /* out: 1 when that message was already stored */
     int ok;                       /* out: 1 when every message of the job is committed */
+    char reason[160];             /* out: why not, when ok = 0 and the store said ("" otherwise) */
     size_t stored;                /* out: messages newly stored */
+    size_t handler_errors;        /* out: messages or steps whose handling failed after they were
+                                     accepted (each kept with its error, answered and logged) */
     /* Called on the writer's thread after the transaction ended (committed
      * or not). May free the job. NULL for synchronous callers. */
     void (*done)(struct pipeline_job *job);

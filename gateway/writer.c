@@ -18,7 +18,8 @@
 #include "util.h"
 
 #define WRITER_MAX_QUEUE    100000
-#define WRITER_IDLE_SECONDS 5 /* housekeeping after this long without work */
+#define WRITER_IDLE_SECONDS 5  /* housekeeping after this long without work */
+#define WRITER_SICK_SECONDS 10 /* a failed commit keeps /healthz at 503 this long, unless one succeeds */
 
 /* One committed batch waiting for its fsync. */
 struct synced {
@@ -51,7 +52,38 @@ struct writer {
     pthread_cond_t sync_wake;
     struct synced *sync_head, *sync_tail; /* under sync_lock */
     int sync_stopping;                    /* under sync_lock */
+    /* The last commit that failed, for the health check: a small probe
+     * write can still fit where a batch of messages did not. */
+    pthread_mutex_t health_lock;
+    char sick_reason[160]; /* under health_lock: "" while the last commit succeeded */
+    double sick_since;     /* under health_lock: monotonic time of that failure */
 };
+
+/* A commit failed (reason from the store) or succeeded (reason NULL). */
+static void note_commit(struct writer *w, const char *reason, size_t stored)
+{
+    pthread_mutex_lock(&w->health_lock);
+    if (reason) {
+        gw_strlcpy(w->sick_reason, reason[0] ? reason : "the store could not commit", sizeof w->sick_reason);
+        w->sick_since = gw_clock_mono();
+    } else if (stored) {
+        w->sick_reason[0] = '\0';
+    }
+    pthread_mutex_unlock(&w->health_lock);
+}
+
+/* Answers a health probe: its own write committed and is durable, but a
+ * recent batch of messages failed and none has succeeded since: 503 still. */
+static void probe_verdict(struct writer *w, struct pipeline_job *job)
+{
+    if (!job->probe || !job->ok) return;
+    pthread_mutex_lock(&w->health_lock);
+    if (w->sick_reason[0] && gw_clock_mono() - w->sick_since < WRITER_SICK_SECONDS) {
+        job->ok = 0;
+        gw_strlcpy(job->reason, w->sick_reason, sizeof job->reason);
+    }
+    pthread_mutex_unlock(&w->health_lock);
+}
 
 static void *sync_run(void *arg)
 {
@@ -72,9 +104,14 @@ static void *sync_run(void *arg)
             struct synced *b = list;
             list = b->next;
             metrics_batch(w->metrics, ok ? b->stored : 0, ok ? b->dups : 0, b->n, gw_clock_mono() - b->t0, ok);
+            note_commit(w, ok ? NULL : "fsync of the WAL failed", b->stored);
             any |= ok && b->stored;
             for (size_t i = 0; i < b->n; i++) {
-                if (!ok) b->jobs[i]->ok = 0;
+                if (!ok) {
+                    b->jobs[i]->ok = 0;
+                    gw_strlcpy(b->jobs[i]->reason, "fsync of the WAL failed", sizeof b->jobs[i]->reason);
+                }
+                probe_verdict(w, b->jobs[i]);
                 b->jobs[i]->done(b->jobs[i]);
             }
             free(b->jobs);
@@ -144,11 +181,14 @@ static void *run(void *arg)
         int rc = pipeline_batch(w->st, w->cfg, batch, n, gw_clock_now());
         int jobs = 0;
         for (size_t i = 0; i < n; i++) jobs |= batch[i]->run_jobs;
-        size_t stored = 0, dups = 0;
+        size_t stored = 0, dups = 0, failed = 0;
         for (size_t i = 0; i < n; i++) {
             stored += batch[i]->stored;
+            failed += batch[i]->handler_errors;
             for (size_t k = 0; batch[i]->duplicate && k < batch[i]->msgs.n; k++) dups += batch[i]->duplicate[k];
         }
+        if (rc == 0 && failed) metrics_handler_errors(w->metrics, failed);
+        if (rc != 0) note_commit(w, n ? batch[0]->reason : "", 0);
         if (rc == 0 && w->deferred) {
             struct synced *b = gw_calloc(1, sizeof *b);
             b->jobs = gw_malloc(n * sizeof *b->jobs);
@@ -167,12 +207,17 @@ static void *run(void *arg)
             pthread_mutex_unlock(&w->sync_lock);
         } else {
             metrics_batch(w->metrics, rc == 0 ? stored : 0, rc == 0 ? dups : 0, n, gw_clock_mono() - t0, rc == 0);
+            if (rc == 0) note_commit(w, NULL, stored);
             if (rc == 0 && w->on_commit) w->on_commit(w->on_commit_arg);
-            for (size_t i = 0; i < n; i++) batch[i]->done(batch[i]);
+            for (size_t i = 0; i < n; i++) {
+                probe_verdict(w, batch[i]);
+                batch[i]->done(batch[i]);
+            }
         }
         /* After the batch is on its way: requests never wait for the jobs.
          * (The scheduler's own job may already be done; jobs is a copy.) */
         if (jobs) run_jobs(w);
+        store_wal_trim(w->st);
     }
     free(batch);
     return NULL;
@@ -191,6 +236,7 @@ int writer_start(const struct gw_config *cfg, struct store *st, struct metrics *
     pthread_cond_init(&w->wake, NULL);
     pthread_mutex_init(&w->sync_lock, NULL);
     pthread_cond_init(&w->sync_wake, NULL);
+    pthread_mutex_init(&w->health_lock, NULL);
     char err[200] = "cannot start the syncer thread";
     if (cfg->sync_full) {
         if (store_defer_sync(st, err, sizeof err) != 0 || pthread_create(&w->sync_thread, NULL, sync_run, w) != 0)
@@ -216,6 +262,7 @@ fail:
     pthread_cond_destroy(&w->wake);
     pthread_mutex_destroy(&w->sync_lock);
     pthread_cond_destroy(&w->sync_wake);
+    pthread_mutex_destroy(&w->health_lock);
     free(w);
     return -1;
 }
@@ -264,6 +311,7 @@ void writer_stop(struct writer *w)
     }
     pthread_mutex_destroy(&w->sync_lock);
     pthread_cond_destroy(&w->sync_wake);
+    pthread_mutex_destroy(&w->health_lock);
     store_close(w->st);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);

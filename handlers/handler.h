@@ -78,6 +78,17 @@ void h_replies_free(struct h_replies *l);
  * and keeps only its inbox row. */
 int handlers_run(const struct h_env *env, const struct h_msg *m, struct h_result *out, char *err, size_t errlen);
 
+/* After handlers_run failed and the message's effects were undone: what it
+ * still gets, in the same transaction. A report, or free text that could be
+ * one, becomes an unclassified case in the triage queue (event detail
+ * "handler_error") and its sender gets the case number; anything else gets
+ * the reply "handling_failed". out->result is "error". Returns 0, or -1
+ * when the store failed here too (the caller undoes this as well and falls
+ * back to handlers_failed_reply). */
+int handlers_failed(const struct h_env *env, const struct h_msg *m, enum cb_intent intent, struct h_result *out);
+/* The last resort: only the "handling_failed" reply, touching no store. */
+int handlers_failed_reply(const struct h_msg *m, enum cb_intent intent, struct h_result *out);
+
 /* Helper for handlers: appends a reply; silently ignores beyond H_MAX_REPLIES.
  * Variables are added with h_var_set. Returns the reply or NULL when full. */
 struct h_reply *h_reply_add(struct h_result *out, const char *tmpl, const char *to, enum h_kind kind);

@@ -67,6 +67,8 @@ static const struct tmpl_def builtin[] = {
     {"report_ok_child_bad", "case,code", "已收到报告，案件号${case}。儿童编号${code}有误，已按未写编号处理。"},
     {"report_ok_category_bad", "case", "已收到报告，案件号${case}。类别应为1-9，已按待分类处理。"},
     {"report_desc_missing", "", "请写明情况。格式：BG [类别1-9] [儿童编号] 情况描述。紧急请拨110"},
+    /* a message kept but not handled (a store error): a person follows it up */
+    {"handling_failed", "", "已收到您的信息，但系统暂时未能处理，工作人员会跟进。紧急情况请拨打110。"},
     {"unknown_case_opened", "case",
      "已收到您的信息，案件号${case}，会有专人处理。报告儿童情况可发：BG 情况描述；帮助发BZ"},
     /* ---- case alerts (responders) and notices (the child's village) ---- */
