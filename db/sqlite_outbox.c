@@ -22,6 +22,22 @@ int store_outbox_recover(struct store *st, int64_t *n)
     return 0;
 }
 
+/* One row of the due queries' columns (id, channel, recipient, template,
+ * vars, body, kind, priority, attempts, created_at). */
+static void send_from_row(sqlite3_stmt *s, struct store_send *r)
+{
+    r->id = sqlite3_column_int64(s, 0);
+    r->channel = col_dup(s, 1);
+    r->recipient = col_dup(s, 2);
+    r->tmpl = col_dup(s, 3);
+    r->vars_json = col_dup(s, 4);
+    r->body = col_dup(s, 5);
+    r->kind = col_dup(s, 6);
+    r->priority = sqlite3_column_int(s, 7);
+    r->attempts = sqlite3_column_int(s, 8);
+    r->created_at = sqlite3_column_int64(s, 9);
+}
+
 int store_outbox_due(struct store *st, int64_t now, int limit, const int64_t *skip, size_t nskip,
                      struct store_send **rows, size_t *n)
 {
@@ -45,17 +61,7 @@ int store_outbox_due(struct store *st, int64_t now, int limit, const int64_t *sk
             cap = cap ? cap * 2 : 16;
             *rows = gw_realloc(*rows, cap * sizeof **rows);
         }
-        struct store_send *r = &(*rows)[(*n)++];
-        r->id = id;
-        r->channel = col_dup(s, 1);
-        r->recipient = col_dup(s, 2);
-        r->tmpl = col_dup(s, 3);
-        r->vars_json = col_dup(s, 4);
-        r->body = col_dup(s, 5);
-        r->kind = col_dup(s, 6);
-        r->priority = sqlite3_column_int(s, 7);
-        r->attempts = sqlite3_column_int(s, 8);
-        r->created_at = sqlite3_column_int64(s, 9);
+        send_from_row(s, &(*rows)[(*n)++]);
     }
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -65,6 +71,67 @@ int store_outbox_due(struct store *st, int64_t now, int limit, const int64_t *sk
         return -1;
     }
     return 0;
+}
+
+int store_outbox_due_open(struct store *st, int64_t now, int limit, const char *const *busy, size_t nbusy,
+                          struct store_send **rows, size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
+    /* The busy channels travel as one JSON array of names. */
+    struct gw_buf names = {0};
+    gw_buf_putc(&names, '[');
+    for (size_t i = 0; i < nbusy; i++) {
+        gw_buf_puts(&names, i ? ",\"" : "\"");
+        for (const unsigned char *c = (const unsigned char *)busy[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                gw_buf_printf(&names, "\\%c", *c);
+            else if (*c < 0x20)
+                gw_buf_printf(&names, "\\u%04x", *c);
+            else
+                gw_buf_putc(&names, (char)*c);
+        }
+        gw_buf_putc(&names, '"');
+    }
+    gw_buf_putc(&names, ']');
+    sqlite3_stmt *s = store_stmt(st, "SELECT id, channel, recipient, template, vars, body, kind, priority, "
+                                     "attempts, created_at FROM outbox WHERE status = 'queued' AND "
+                                     "next_attempt_at <= ?1 AND (channel IS NULL OR channel NOT IN "
+                                     "(SELECT value FROM json_each(?3))) ORDER BY priority, id LIMIT ?2");
+    if (!s) {
+        gw_buf_free(&names);
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int(s, 2, limit);
+    sqlite3_bind_text(s, 3, gw_buf_cstr(&names), (int)names.len, SQLITE_TRANSIENT);
+    gw_buf_free(&names);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *rows = gw_realloc(*rows, cap * sizeof **rows);
+        }
+        send_from_row(s, &(*rows)[(*n)++]);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        store_sends_free(*rows, *n);
+        *rows = NULL;
+        *n = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int store_outbox_assign(struct store *st, int64_t id, const char *channel)
+{
+    sqlite3_stmt *s = store_stmt(st, "UPDATE outbox SET channel = ? WHERE id = ? AND status = 'queued'");
+    if (!s) return -1;
+    store_bind_text(s, 1, channel);
+    sqlite3_bind_int64(s, 2, id);
+    return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
 void store_sends_free(struct store_send *rows, size_t n)

@@ -40,6 +40,18 @@ int store_outbox_due(struct store *st, int64_t now, int limit, const int64_t *sk
                      struct store_send **rows, size_t *n);
 void store_sends_free(struct store_send *rows, size_t n);
 
+/* As store_outbox_due without skip, leaving out the rows whose channel is
+ * one of busy[0..nbusy) (channels that can take no more sends now), so
+ * they cannot fill the head of the batch; rows without a channel are
+ * always read. */
+int store_outbox_due_open(struct store *st, int64_t now, int limit, const char *const *busy, size_t nbusy,
+                          struct store_send **rows, size_t *n);
+
+/* Records channel as the channel a queued row goes out on (what its claim
+ * would record), so that store_outbox_due_open leaves it out while that
+ * channel is busy. Only a queued row changes. 0 or -1. */
+int store_outbox_assign(struct store *st, int64_t id, const char *channel);
+
 /* Earliest next_attempt_at of a queued row; 1 when there is none. */
 int store_outbox_next_due(struct store *st, int64_t *at);
 

@@ -317,6 +317,61 @@ static struct gw_channel *channel_for(struct loader *l, const char *cname)
     return ch;
 }
 
+#define MAX_MEDIA_HOSTS 16
+
+/* media_hosts = host ... (spaces or commas between): exact host names or
+ * IP literals, or "*.domain" for any name under domain; "none" for no
+ * host at all. Stored lower-case, NULL-terminated. */
+static int media_hosts_key(struct loader *l, struct gw_channel *ch, const char *value)
+{
+    char **list = gw_calloc(MAX_MEDIA_HOSTS + 1, sizeof *list);
+    size_t n = 0;
+    int none = 0;
+    for (const char *p = value; *p;) {
+        size_t len = strcspn(p, " \t,");
+        if (!len) {
+            p++;
+            continue;
+        }
+        char *h = gw_strndup(p, len);
+        p += len;
+        for (char *c = h; *c; c++) *c = (char)tolower((unsigned char)*c);
+        const char *name = !strncmp(h, "*.", 2) ? h + 2 : h;
+        size_t nl = strlen(name);
+        int ok = nl > 0 && nl <= 253;
+        if (ok && name[0] == '[')
+            ok = name[nl - 1] == ']' && strspn(name + 1, "0123456789abcdef:.") == nl - 2 && name == h;
+        else if (ok)
+            ok = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-.") == nl && name[0] != '.' &&
+                 name[nl - 1] != '.' && !strstr(name, "..");
+        if (!strcmp(h, "none")) {
+            none = 1;
+            ok = 1;
+            free(h);
+        } else if (!ok || n == MAX_MEDIA_HOSTS) {
+            for (size_t i = 0; i < n; i++) free(list[i]);
+            free(list);
+            fail(l, "media_hosts: '%s': %s", h,
+                 ok ? "too many hosts (at most 16)" : "expected a host name, an IP literal or *.domain");
+            free(h);
+            return 0;
+        } else {
+            list[n++] = h;
+        }
+    }
+    if ((none && n) || (!none && !n)) {
+        for (size_t i = 0; i < n; i++) free(list[i]);
+        free(list);
+        return fail(l, "media_hosts = %s: expected host names, or none", value);
+    }
+    if (ch->media_hosts) {
+        for (char **h = ch->media_hosts; *h; h++) free(*h);
+        free(ch->media_hosts);
+    }
+    ch->media_hosts = list;
+    return 1;
+}
+
 static int channel_key(struct loader *l, const char *cname, const char *name, const char *value)
 {
     struct gw_channel *ch = channel_for(l, cname);
@@ -343,6 +398,9 @@ static int channel_key(struct loader *l, const char *cname, const char *name, co
         return 1;
     }
     if (!strcmp(name, "default")) return parse_bool(l, name, value, &ch->is_default);
+    if (!strcmp(name, "max_in_flight")) return parse_int(l, name, value, 1, 10000, &ch->max_in_flight);
+    if (!strcmp(name, "media_hosts")) return media_hosts_key(l, ch, value);
+    if (!strcmp(name, "media_allow_local_for_tests")) return parse_bool(l, name, value, &ch->media_test_local);
     if (!ch->ops) return fail(l, "[channel %s]: set provider before the provider's keys", cname);
     if (!in_list(ch->ops->required_keys, name) && !in_list(ch->ops->optional_keys, name))
         return fail(l, "unknown key '%s' for provider %s", name, ch->provider);
@@ -764,6 +822,8 @@ void gw_config_free(struct gw_config *c)
         free(ch->provider);
         free(ch->url);
         free(ch->route);
+        for (char **h = ch->media_hosts; h && *h; h++) free(*h);
+        free(ch->media_hosts);
         for (size_t k = 0; k < ch->nkeys; k++) {
             free(ch->keys[k].key);
             free(ch->keys[k].value);

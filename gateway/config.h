@@ -27,6 +27,13 @@ struct gw_channel {
     int tps;                        /* outbound rate limit, > 0 */
     char *route;                    /* outbound prefix ("+86"); may be NULL */
     int is_default;                 /* default outbound channel */
+    int max_in_flight;              /* sends on the wire at once on this channel; 0 = the sender's
+                                       default share (gateway/sender.h: sender_channel_cap) */
+    char **media_hosts;             /* NULL-terminated lower-case host patterns recordings may come
+                                       from ("api.twilio.com", "*.example.com"), owned; NULL = the
+                                       provider's defaults (provider_ops.media_hosts); {NULL} = none */
+    int media_test_local;           /* 1: media_allow_local_for_tests (tests only): recordings may
+                                       also come over plain http and from loopback addresses */
     struct gw_kv *keys;             /* provider-specific keys (secret, auth_token...) */
     size_t nkeys;
 };

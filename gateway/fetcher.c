@@ -31,6 +31,7 @@
 #include <event2/thread.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -38,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,6 +84,8 @@ struct xfer {
     CURLcode result;      /* transport result when done */
     long http;            /* HTTP status when done (0: none) */
     char ctype[128];      /* Content-Type of the answer, printable ASCII, "" when none */
+    int allow_local;      /* the channel's media_allow_local_for_tests */
+    char refused[160];    /* "" or why an address curl was to connect to was refused */
     /* Set by settle, once: */
     int settled;
     enum outcome out;
@@ -129,31 +133,123 @@ const char *fetcher_ext(const char *ct)
     return "bin";
 }
 
-static int loopback_host(const char *host)
+int fetcher_host_matches(const char *const *patterns, const char *host)
 {
-    if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]")) return 1;
-    struct in_addr a;
-    return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+    if (!host || !*host) return 0;
+    size_t hn = strlen(host);
+    for (const char *const *p = patterns; p && *p; p++) {
+        const char *pat = *p;
+        if (!strncmp(pat, "*.", 2)) {
+            size_t dn = strlen(pat + 1); /* ".domain" */
+            if (hn > dn && !strcasecmp(host + hn - dn, pat + 1)) return 1;
+        } else if (!strcasecmp(host, pat)) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
-int fetcher_url_allowed(const char *url)
+int fetcher_url_check(const struct gw_channel *ch, const char *url, char *err, size_t errlen)
 {
-    if (!url) return 0;
+    if (!ch) {
+        gw_err(err, errlen, "refusing a recording of a channel that is not configured");
+        return -1;
+    }
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
-    int ok = 0;
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host && *host) {
-        if (!strcasecmp(scheme, "https"))
-            ok = 1;
-        else if (!strcasecmp(scheme, "http"))
-            ok = loopback_host(host);
+    int rc = -1;
+    if (!url || !u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host || !*host) {
+        gw_err(err, errlen, "refusing a recording URL that is not https");
+    } else if (strcasecmp(scheme, "https") && (strcasecmp(scheme, "http") || !ch->media_test_local)) {
+        gw_err(err, errlen, "refusing a recording URL that is not https");
+    } else {
+        const char *const *hosts = (const char *const *)ch->media_hosts;
+        if (!hosts && ch->ops) hosts = ch->ops->media_hosts;
+        if (fetcher_host_matches(hosts, host))
+            rc = 0;
+        else
+            gw_err(err, errlen, "refusing a recording from %.80s: not in [channel %s] media_hosts", host, ch->name);
     }
     curl_free(scheme);
     curl_free(host);
     curl_url_cleanup(u);
-    return ok;
+    return rc;
+}
+
+/* The kind of IPv4 address a (host order) that a fetch must not reach, or
+ * NULL for a public unicast one. */
+static const char *ipv4_kind(uint32_t a, int allow_loopback)
+{
+    static const struct {
+        uint32_t net, mask;
+        const char *kind;
+    } deny[] = {
+        {0x00000000, 0xff000000, "an unspecified address"},   /* 0/8 "this network" */
+        {0x7f000000, 0xff000000, "a loopback address"},       /* 127/8 */
+        {0x0a000000, 0xff000000, "a private address"},        /* 10/8 */
+        {0xac100000, 0xfff00000, "a private address"},        /* 172.16/12 */
+        {0xc0a80000, 0xffff0000, "a private address"},        /* 192.168/16 */
+        {0x64400000, 0xffc00000, "a shared (CGNAT) address"}, /* 100.64/10 */
+        {0xa9fe0000, 0xffff0000, "a link-local address"},     /* 169.254/16 */
+        {0xc0000000, 0xffffff00, "a reserved address"},       /* 192.0.0/24 */
+        {0xc0000200, 0xffffff00, "a reserved address"},       /* 192.0.2/24 documentation */
+        {0xc6120000, 0xfffe0000, "a reserved address"},       /* 198.18/15 benchmarking */
+        {0xc6336400, 0xffffff00, "a reserved address"},       /* 198.51.100/24 documentation */
+        {0xcb007100, 0xffffff00, "a reserved address"},       /* 203.0.113/24 documentation */
+        {0xe0000000, 0xf0000000, "a multicast address"},      /* 224/4 */
+        {0xf0000000, 0xf0000000, "a reserved address"},       /* 240/4 and the broadcast address */
+    };
+    if (allow_loopback && (a >> 24) == 127) return NULL;
+    for (size_t i = 0; i < sizeof deny / sizeof deny[0]; i++)
+        if ((a & deny[i].mask) == deny[i].net) return deny[i].kind;
+    return NULL;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static const char *ipv6_kind(const unsigned char *b, int allow_loopback)
+{
+    static const unsigned char zero[12] = {0};
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const unsigned char nat64[12] = {0x00, 0x64, 0xff, 0x9b};
+    if (!memcmp(b, zero, 12)) {
+        uint32_t v4 = be32(b + 12);
+        if (v4 == 0) return "an unspecified address";
+        if (v4 == 1) return allow_loopback ? NULL : "a loopback address";
+        return ipv4_kind(v4, allow_loopback); /* IPv4-compatible */
+    }
+    if (!memcmp(b, mapped, 12) || !memcmp(b, nat64, 12)) return ipv4_kind(be32(b + 12), allow_loopback);
+    if (b[0] == 0x20 && b[1] == 0x02) return ipv4_kind(be32(b + 2), allow_loopback); /* 6to4 */
+    if ((b[0] & 0xfe) == 0xfc) return "a private address";                           /* fc00::/7 */
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return "a link-local address";        /* fe80::/10 */
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return "a private address";           /* fec0::/10 */
+    if (b[0] == 0xff) return "a multicast address";
+    if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0 && b[5] == 1)
+        return "a private address"; /* 64:ff9b:1::/48, local NAT64 */
+    if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return "a reserved address"; /* 2001:db8::/32 */
+    if (b[0] == 0x01 && b[1] == 0x00 && !memcmp(b + 2, zero, 6)) return "a reserved address";      /* 100::/64 */
+    return NULL;
+}
+
+int fetcher_addr_allowed(const struct sockaddr *sa, int allow_loopback, char *why, size_t whylen)
+{
+    const char *kind;
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        kind = ipv4_kind(ntohl(in->sin_addr.s_addr), allow_loopback);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        kind = ipv6_kind(in6->sin6_addr.s6_addr, allow_loopback);
+    } else {
+        kind = "not an internet address";
+    }
+    if (kind && why) gw_err(why, whylen, "%s", kind);
+    return kind == NULL;
 }
 
 /* The case number when it is a plain token, else case-<id>, or "media"
@@ -255,6 +351,25 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* curl is about to connect to a: only a public address (or, for a channel
+ * set up for tests, a loopback one) gets a socket. This sees the address
+ * actually used, after any DNS answer, so no resolver trick gets around it. */
+static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct xfer *x = arg;
+    char why[64];
+    if (purpose == CURLSOCKTYPE_IPCXN && fetcher_addr_allowed(&a->addr, x->allow_local, why, sizeof why))
+        return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (purpose != CURLSOCKTYPE_IPCXN) gw_strlcpy(why, "not an outgoing connection", sizeof why);
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (a->family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)&a->addr)->sin_addr, host, sizeof host);
+    else if (a->family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&a->addr)->sin6_addr, host, sizeof host);
+    gw_err(x->refused, sizeof x->refused, "refusing to connect to %s: %s", host, why);
+    return CURL_SOCKET_BAD;
+}
+
 static void unlink_active(struct fetcher *f, struct xfer *x)
 {
     for (struct xfer **p = &f->active; *p; p = &(*p)->next)
@@ -317,26 +432,24 @@ static struct xfer *build(struct fetcher *f, const struct store_media *r, char *
     gw_strlcpy(x->case_number, r->case_number ? r->case_number : "", sizeof x->case_number);
     file_stem(r, x->stem, sizeof x->stem);
     const struct gw_channel *ch = r->channel ? gw_config_channel(f->cfg, r->channel) : NULL;
-    if (ch && ch->ops && ch->ops->build_fetch) {
+    /* The URL as announced and as the provider's hook rewrites it must
+     * both pass: credentials are prepared only for an allowed one. */
+    if (fetcher_url_check(ch, r->url, err, errlen) != 0) goto fail;
+    x->allow_local = ch->media_test_local;
+    if (ch->ops && ch->ops->build_fetch) {
         if (ch->ops->build_fetch(ch, r->url, &x->req, err, errlen) != PROV_OK) goto fail;
     } else {
-        if (!ch)
-            gw_warn("fetcher: media %lld: channel %s is not configured; fetching without its auth", (long long)r->id,
-                    r->channel ? r->channel : "-");
         x->req.url = gw_strdup(r->url);
     }
     x->req.method = "GET";
-    if (!fetcher_url_allowed(x->req.url)) {
-        gw_err(err, errlen, "refusing a recording URL that is not https");
-        goto fail;
-    }
+    if (fetcher_url_check(ch, x->req.url, err, errlen) != 0) goto fail;
     if (snprintf(x->tmp, sizeof x->tmp, "%s/" TMP_PREFIX "%lld-XXXXXX", f->cfg->policy.media_dir, (long long)r->id) >=
         (int)sizeof x->tmp) {
         x->tmp[0] = '\0';
         gw_err(err, errlen, "media_dir path too long");
         goto fail;
     }
-    int fd = mkostemp(x->tmp, O_CLOEXEC);
+    int fd = mkostemp(x->tmp, O_CLOEXEC); /* created 0600: a recording is personal data */
     if (fd < 0) {
         gw_err(err, errlen, "cannot create a file in %s: %s", f->cfg->policy.media_dir, strerror(errno));
         x->tmp[0] = '\0';
@@ -367,8 +480,14 @@ static void start(struct fetcher *f, struct xfer *x)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    /* fetcher_url_allowed passed: plain http here means a loopback host. */
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, strncasecmp(x->req.url, "https:", 6) ? "http,https" : "https");
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, x->allow_local ? "http,https" : "https");
+    /* Every connection is opened here and checked: no proxy from the
+     * environment, no connection kept from an earlier fetch. */
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
     curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)sc->timeout * 4);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)(sc->timeout < 10 ? sc->timeout : 10));
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FETCHER_MAX_BYTES);
@@ -407,7 +526,11 @@ static void settle(struct fetcher *f, struct xfer *x)
     x->settled = 1;
     long http = x->http;
     x->out = OUT_RETRY;
-    if (x->io_errno) {
+    if (x->refused[0] && x->result == CURLE_COULDNT_CONNECT) {
+        /* The host pointed at an address a fetch must not reach: final. */
+        x->out = OUT_FAIL;
+        gw_strlcpy(x->error, x->refused, sizeof x->error);
+    } else if (x->io_errno) {
         gw_err(x->error, sizeof x->error, "writing the recording: %s", strerror(x->io_errno));
     } else if (http >= 200 && http <= 299) {
         if (x->too_big || x->result == CURLE_FILESIZE_EXCEEDED) {
@@ -708,6 +831,11 @@ int fetcher_start(const struct gw_config *cfg, struct metrics *m, struct fetcher
         return -1;
     }
     remove_leftovers(dir);
+    for (size_t i = 0; i < cfg->nchannels; i++)
+        if (cfg->channels[i].media_test_local)
+            gw_warn("channel %s: media_allow_local_for_tests is on: recordings may come over plain http and from "
+                    "loopback addresses (never set it outside tests)",
+                    cfg->channels[i].name);
     struct fetcher *f = gw_calloc(1, sizeof *f);
     f->cfg = cfg;
     f->metrics = m;

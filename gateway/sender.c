@@ -11,6 +11,15 @@
  * is committed before its request leaves, so after a crash the row is found
  * "sending" and sent again: a duplicate is possible only for a request the
  * provider accepted whose answer we had not yet recorded.
+ *
+ * One channel cannot hold up the others: each has at most its cap of
+ * sends on the wire (a provider that accepts and never answers ties up
+ * only its own share), and due rows are read leaving out channels that
+ * can take nothing now (at their cap or out of rate tokens). A row read
+ * without a channel, or for one that cannot send, whose route leads to
+ * such a channel is given that channel's name (as its claim would), so
+ * later reads leave it out too: blocked rows never fill the head of the
+ * batch while other channels' rows wait behind them.
  */
 #include "sender.h"
 
@@ -33,11 +42,15 @@
 
 #define RESPONSE_CAP (64 * 1024) /* bytes of a provider answer we read at most */
 #define TICK_MS      250         /* how often due rows and retries are looked for when idle */
+#define MAX_READS    8           /* reads of due rows in one round, at most */
 
 struct chan_state {
     const struct gw_channel *ch;
     double tokens; /* token bucket of ch->tps requests per second */
     double last;   /* monotonic seconds of the last refill */
+    int cap;       /* sender_channel_cap: most sends on the wire at once */
+    int in_flight; /* claimed sends of this channel not yet finished, 0..cap */
+    int full;      /* 1 while in_flight has reached cap (logged once per episode) */
 };
 
 struct xfer {
@@ -67,6 +80,7 @@ struct sender {
     struct event *wake;       /* activated by sender_wake */
     struct curlloop *loop;    /* curl multi on this base */
     struct chan_state *chans; /* one per configured channel */
+    const char **busy;        /* scratch: names of channels that can take no send now */
     int in_flight;            /* transfers on the wire */
     struct xfer *done;        /* finished, not yet recorded */
     unsigned seed;            /* jitter, this thread only */
@@ -104,6 +118,19 @@ const struct gw_channel *sender_route(const struct gw_config *cfg, const char *w
     for (size_t i = 0; i < cfg->nchannels; i++)
         if (cfg->channels[i].is_default && can_send(&cfg->channels[i])) return &cfg->channels[i];
     return NULL;
+}
+
+int sender_channel_cap(const struct gw_config *cfg, const struct gw_channel *ch)
+{
+    int total = cfg->sender.max_in_flight;
+    int cap = ch->max_in_flight;
+    if (!cap) {
+        int senders = 0;
+        for (size_t i = 0; i < cfg->nchannels; i++) senders += can_send(&cfg->channels[i]);
+        cap = total / (senders > 1 ? senders : 1);
+    }
+    if (cap > total) cap = total;
+    return cap < 1 ? 1 : cap;
 }
 
 int sender_backoff(const struct gw_sender_cfg *sc, int attempt, double jitter)
@@ -162,6 +189,7 @@ static void on_done(void *arg, CURL *easy, CURLcode result)
     curl_easy_cleanup(easy);
     x->easy = NULL;
     s->in_flight--;
+    x->cs->in_flight--;
     x->next = s->done;
     s->done = x;
     event_active(s->wake, EV_READ, 0);
@@ -242,15 +270,35 @@ static struct chan_state *chan_for(struct sender *s, const struct gw_channel *ch
     return NULL;
 }
 
-static int take_token(struct chan_state *cs)
+static void refill(struct chan_state *cs)
 {
     double now = gw_clock_mono();
     cs->tokens += (now - cs->last) * cs->ch->tps;
     if (cs->tokens > cs->ch->tps) cs->tokens = cs->ch->tps;
     cs->last = now;
+}
+
+static int take_token(struct chan_state *cs)
+{
+    refill(cs);
     if (cs->tokens < 1) return 0;
     cs->tokens -= 1;
     return 1;
+}
+
+/* 1 when the channel can start a send now: a free slot and a rate token. */
+static int can_take(struct chan_state *cs)
+{
+    if (cs->in_flight >= cs->cap) {
+        if (!cs->full)
+            gw_warn("channel %s: %d sends on the wire, its max_in_flight: its messages wait, other channels go on",
+                    cs->ch->name, cs->in_flight);
+        cs->full = 1;
+        return 0;
+    }
+    cs->full = 0;
+    refill(cs);
+    return cs->tokens >= 1;
 }
 
 /* Builds the request for a claimed row; returns the transfer, or NULL with
@@ -341,6 +389,63 @@ static void start(struct sender *s, struct xfer *x)
     }
 }
 
+/* Reads up to limit due rows, leaving out the channels that can take no
+ * send now, and claims what it can onto *ready (inside pump's
+ * transaction). A row whose channel is full or over its rate stays queued
+ * and is counted in *aside; *claimed gets the rows claimed. Returns the
+ * rows read, or -1. */
+static int claim_batch(struct sender *s, int64_t now, int limit, struct xfer **ready, int *claimed, int *aside)
+{
+    size_t nbusy = 0;
+    for (size_t i = 0; i < s->cfg->nchannels; i++)
+        if (!can_take(&s->chans[i])) s->busy[nbusy++] = s->chans[i].ch->name;
+    struct store_send *rows = NULL;
+    size_t n = 0;
+    if (store_outbox_due_open(s->st, now, limit, s->busy, nbusy, &rows, &n) != 0) {
+        gw_error("sender: %s", store_errmsg(s->st));
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct store_send *r = &rows[i];
+        const struct gw_channel *ch = sender_route(s->cfg, r->channel, r->recipient);
+        char err[200] = "";
+        if (!ch) {
+            store_outbox_finish(s->st, r->id, "failed", NULL, "no channel can send to this number", 0, now);
+            continue;
+        }
+        if (r->kind && !strcmp(r->kind, "reminder") && db_optout_check(s->st, r->recipient) == 1) {
+            store_outbox_finish(s->st, r->id, "suppressed", NULL, "recipient opted out of reminders", 0, now);
+            continue;
+        }
+        struct chan_state *cs = chan_for(s, ch);
+        if (cs->in_flight >= cs->cap || !take_token(cs)) {
+            /* Full or over its rate: the row stays queued, named after the
+             * channel it waits for so the next reads leave it out. */
+            if ((!r->channel || strcmp(r->channel, ch->name)) && store_outbox_assign(s->st, r->id, ch->name) != 0)
+                gw_error("sender: %s", store_errmsg(s->st));
+            (*aside)++;
+            continue;
+        }
+        if (store_outbox_claim(s->st, r->id, ch->name, now) != 0) continue;
+        struct xfer *x = build(s, r, cs, err, sizeof err);
+        if (!x) {
+            char masked[GW_MASK_LEN];
+            gw_warn("send outbox=%lld channel=%s to=%s failed: %s", (long long)r->id, ch->name,
+                    gw_mask_phone(r->recipient, masked), err);
+            store_outbox_finish(s->st, r->id, "failed", NULL, err, 0, now);
+            store_send_attempt(s->st, r->id, r->attempts + 1, ch->name, 0, "failed", NULL, err, now);
+            metrics_send(s->metrics, ch->name, "failed");
+            continue;
+        }
+        cs->in_flight++; /* its slot is taken from the claim on */
+        (*claimed)++;
+        x->next = *ready;
+        *ready = x;
+    }
+    store_sends_free(rows, n);
+    return (int)n;
+}
+
 /* One round: record finished sends, claim what is due, start it. */
 static void pump(struct sender *s)
 {
@@ -365,39 +470,15 @@ static void pump(struct sender *s)
         if (store_receipts_expire(s->st, now - 86400) != 0) gw_error("sender: %s", store_errmsg(s->st));
         s->swept_at = now;
     }
-    struct store_send *rows = NULL;
-    size_t n = 0;
-    if (!stopping && room > 0 && store_outbox_due(s->st, now, room, NULL, 0, &rows, &n) != 0)
-        gw_error("sender: %s", store_errmsg(s->st));
-    for (size_t i = 0; i < n; i++) {
-        const struct store_send *r = &rows[i];
-        const struct gw_channel *ch = sender_route(s->cfg, r->channel, r->recipient);
-        char err[200] = "";
-        if (!ch) {
-            store_outbox_finish(s->st, r->id, "failed", NULL, "no channel can send to this number", 0, now);
-            continue;
-        }
-        if (r->kind && !strcmp(r->kind, "reminder") && db_optout_check(s->st, r->recipient) == 1) {
-            store_outbox_finish(s->st, r->id, "suppressed", NULL, "recipient opted out of reminders", 0, now);
-            continue;
-        }
-        struct chan_state *cs = chan_for(s, ch);
-        if (!take_token(cs)) continue; /* over the channel's rate: stays queued */
-        if (store_outbox_claim(s->st, r->id, ch->name, now) != 0) continue;
-        struct xfer *x = build(s, r, cs, err, sizeof err);
-        if (!x) {
-            char masked[GW_MASK_LEN];
-            gw_warn("send outbox=%lld channel=%s to=%s failed: %s", (long long)r->id, ch->name,
-                    gw_mask_phone(r->recipient, masked), err);
-            store_outbox_finish(s->st, r->id, "failed", NULL, err, 0, now);
-            store_send_attempt(s->st, r->id, r->attempts + 1, ch->name, 0, "failed", NULL, err, now);
-            metrics_send(s->metrics, ch->name, "failed");
-            continue;
-        }
-        x->next = ready;
-        ready = x;
+    /* A full batch that set rows aside is followed by another read, which
+     * leaves those rows out: the rows behind them go in this round. */
+    int claimed = 0;
+    for (int reads = 0; !stopping && claimed < room && reads < MAX_READS; reads++) {
+        int got = 0, aside = 0, limit = room - claimed;
+        int n = claim_batch(s, now, limit, &ready, &got, &aside);
+        claimed += got;
+        if (n < limit || !aside) break;
     }
-    store_sends_free(rows, n);
     if (store_commit(s->st) != 0) {
         /* Nothing claimed is on the wire yet: drop it, the rows stay queued. */
         gw_error("sender commit: %s", store_errmsg(s->st));
@@ -405,6 +486,7 @@ static void pump(struct sender *s)
         while (ready) {
             struct xfer *x = ready;
             ready = x->next;
+            x->cs->in_flight--;
             xfer_free(x);
         }
         s->done = finished;
@@ -467,7 +549,9 @@ int sender_start(const struct gw_config *cfg, struct metrics *m, struct sender *
         s->chans[i].ch = &cfg->channels[i];
         s->chans[i].tokens = cfg->channels[i].tps;
         s->chans[i].last = gw_clock_mono();
+        s->chans[i].cap = sender_channel_cap(cfg, &cfg->channels[i]);
     }
+    s->busy = gw_calloc(cfg->nchannels ? cfg->nchannels : 1, sizeof *s->busy);
     if (!senders) gw_warn("no channel can send: replies and alerts stay in the outbox as failed");
     s->base = event_base_new();
     s->loop = s->base ? curlloop_new(s->base, on_done, s) : NULL;
@@ -493,6 +577,7 @@ fail:
     if (s->base) event_base_free(s->base);
     store_close(s->st);
     free(s->chans);
+    free(s->busy);
     pthread_mutex_destroy(&s->lock);
     free(s);
     return -1;
@@ -518,6 +603,7 @@ void sender_stop(struct sender *s)
     event_base_free(s->base);
     store_close(s->st);
     free(s->chans);
+    free(s->busy);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }

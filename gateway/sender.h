@@ -6,7 +6,11 @@
  * per-channel rate limit, most urgent first, and their results recorded:
  * sent with the provider's id, retried with exponential backoff and
  * jitter (timeouts, connection errors, 429, 5xx), or failed (4xx, too many
- * attempts, too old). Nothing is sent from inside an HTTP request.
+ * attempts, too old). Nothing is sent from inside an HTTP request. Each
+ * channel has at most sender_channel_cap sends on the wire; a channel at
+ * its cap (a provider that stopped answering) or over its rate is left
+ * out of the queue's reads, so other channels' messages go at their
+ * normal latency.
  */
 #ifndef GW_SENDER_H
 #define GW_SENDER_H
@@ -29,6 +33,11 @@ void sender_stop(struct sender *s);
  * send, else the channel whose route is the longest prefix of to, else the
  * default channel; NULL when none can send. */
 const struct gw_channel *sender_route(const struct gw_config *cfg, const char *wanted, const char *to);
+
+/* The most sends on the wire at once on ch: its max_in_flight when set,
+ * else [sender] max_in_flight shared evenly among the channels that can
+ * send; at least 1, at most [sender] max_in_flight. */
+int sender_channel_cap(const struct gw_config *cfg, const struct gw_channel *ch);
 
 /* Delay before retry number attempt (1-based) in seconds: backoff doubling
  * up to backoff_max, scaled by jitter in [0.5, 1.5). */

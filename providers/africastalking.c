@@ -61,6 +61,10 @@
 
 static const char *const required_keys[] = {"username", "api_key", "token", NULL};
 static const char *const optional_keys[] = {"number", "ussd_code", NULL};
+/* AT documents no recordings host; the recordingUrl seen in the wild is on
+ * voice.africastalking.com, so AT's own domain is the default. Recordings
+ * served from another host need [channel] media_hosts. */
+static const char *const media_hosts[] = {"*.africastalking.com", NULL};
 
 static const char at_api[] = "https://api.africastalking.com";
 static const char blacklisted[] = "UserInBlackList"; /* AT also writes "UserInBlacklist" */
@@ -483,4 +487,5 @@ const struct provider_ops prov_africastalking = {
     .render_ussd = render_ussd,
     .parse_voice = parse_voice,
     .render_voice = render_voice,
+    .media_hosts = media_hosts,
 };

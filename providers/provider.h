@@ -155,6 +155,8 @@ struct provider_ops {
     const char *const *optional_keys; /* NULL-terminated keys that may be set */
     int template_only;                /* 1: sends only approved templates (aliyun, tencent) */
     int send_needs_url;               /* 1: has no default send API; sends only when `url` is set */
+    const char *const *media_hosts;   /* NULL-terminated host patterns its recordings come from (as
+                                         [channel] media_hosts); NULL: none (no recording is fetched) */
 
     /* Checks the values of the channel's provider keys at start-up (NULL:
      * nothing beyond presence). Returns 0, or -1 with "key: reason". */

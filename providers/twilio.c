@@ -58,6 +58,8 @@
 static const char twilio_api[] = "https://api.twilio.com";
 
 static const char *const required_keys[] = {"account_sid", "auth_token", "number", NULL};
+/* Recordings are served by the REST API host (/2010-04-01/Accounts/.../Recordings/...). */
+static const char *const media_hosts[] = {"api.twilio.com", NULL};
 static const char *const optional_keys[] = {NULL};
 
 static const char twiml_empty[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
@@ -707,4 +709,5 @@ const struct provider_ops prov_twilio = {
     .parse_voice = parse_voice,
     .render_voice = render_voice,
     .build_fetch = build_fetch,
+    .media_hosts = media_hosts,
 };

@@ -2,7 +2,10 @@
  * provider's recordings: binary bodies with a content type, served by
  * path, with scripted failures and requests held on the wire. Any POST is
  * answered 201 {"sid":"SMmediasrv<n>"} (a Twilio send API), so one server
- * can be both a channel's `url` base and the host of its recordings. */
+ * can be both a channel's `url` base and the host of its recordings. It
+ * speaks plain http on loopback: a channel fetching from it needs
+ * media_hosts naming 127.0.0.1 (or localhost) and
+ * media_allow_local_for_tests = yes. */
 #ifndef MEDIASRV_H
 #define MEDIASRV_H
 

@@ -28,6 +28,7 @@ struct standin {
     size_t nscript, next;
     int def_status;
     char *def_body;
+    int def_hang; /* 1: unscripted requests hang */
     struct standin_req reqs[MAX_REQS];
     size_t nreqs;
     int released, stopping;
@@ -100,7 +101,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         p->headers = NULL;
         p->body = NULL;
     }
-    struct answer a = {.status = s->def_status, .body = s->def_body};
+    struct answer a = {.status = s->def_status, .body = s->def_body, .hang = s->def_hang};
     if (s->next < s->nscript) a = s->script[s->next++];
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
@@ -172,6 +173,13 @@ void standin_default(struct standin *s, int status, const char *body)
     free(s->def_body);
     s->def_status = status;
     s->def_body = body ? strdup(body) : NULL;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void standin_hang(struct standin *s, int on)
+{
+    pthread_mutex_lock(&s->lock);
+    s->def_hang = on;
     pthread_mutex_unlock(&s->lock);
 }
 

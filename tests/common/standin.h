@@ -27,6 +27,10 @@ int standin_port(struct standin *s);
 void standin_push(struct standin *s, int status, const char *body, int delay_ms, int hang);
 /* Sets the default answer (status 0: back to the built-in default). */
 void standin_default(struct standin *s, int status, const char *body);
+/* on = 1: every request without a scripted answer hangs (a send API that
+ * accepts connections and never answers) until standin_release or stop;
+ * 0: back to the default answer. */
+void standin_hang(struct standin *s, int on);
 /* Lets every hanging request go (they get 503). */
 void standin_release(struct standin *s);
 /* Requests received so far. */

@@ -2,9 +2,12 @@
  * serve whose RecordingUrl points at a local recordings server
  * (tests/common/mediasrv): the recording is fetched as MP3 with the
  * channel's Basic credentials, stored in the media folder beside the
- * database under the case number, its SHA-256 and length match the bytes
- * served, it is linked to the call's case, and the responders alerted of
- * the case get a notice that a recording exists. */
+ * database under the case number (owner-only file and folder), its
+ * SHA-256 and length match the bytes served, it is linked to the call's
+ * case, and the responders alerted of the case get a notice that a
+ * recording exists. The Twilio channel lists the local server in
+ * media_hosts and turns media_allow_local_for_tests on: without them a
+ * plain-http loopback recording is never fetched (tests/e2e/test_voice.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -77,8 +81,13 @@ static int setup(void **state)
     if (mediasrv_start(&M) != 0) return -1;
     mediasrv_base(M, base, sizeof base);
     /* The Twilio channel's API base is the recordings server too: its
-     * credentials may go there, as they go to api.twilio.com. */
-    if (gwp_init_send(&G, "[sender]\nbackoff = 1\nbackoff_max = 2\n", 1, NULL, base) != 0) return -1;
+     * credentials may go there, as they go to api.twilio.com. The lines
+     * before [sender] belong to [channel twilio]. */
+    if (gwp_init_send(&G,
+                      "media_hosts = 127.0.0.1\nmedia_allow_local_for_tests = yes\n"
+                      "[sender]\nbackoff = 1\nbackoff_max = 2\n",
+                      1, NULL, base) != 0)
+        return -1;
     return gwp_start(&G);
 }
 
@@ -172,6 +181,14 @@ static void voice_report_recording_is_fetched_hashed_and_linked(void **state)
     assert_string_equal(sha, hex);
     assert_int_equal(db_int(G.db, "SELECT bytes FROM media WHERE id = %lld", (long long)media_id), (int64_t)n);
     free(sha);
+    /* Personal data: the file is 0600, the folder the fetcher made 0700. */
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/media", G.dir);
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
     free(file);
     free(path);
 

@@ -4,8 +4,11 @@
  * named, with the effects read back from the database: the case opened
  * from the category on, the recording queued, the visit recorded, the
  * call's path, duration and final status; hang-ups, no input, a retried
- * step and the hotline included. One gateway (demo roster, [policy]
- * hotline set) serves every test; each call has its own call id. */
+ * step and the hotline included; a recording URL that points inside (plain
+ * http to a live local server, or a host the provider does not serve
+ * recordings from) is never fetched and tells nobody. One gateway (demo
+ * roster, [policy] hotline set, no media_allow_local_for_tests) serves
+ * every test; each call has its own call id. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -20,6 +24,7 @@
 #include "../../providers/form.h"
 #include "../../providers/twilio.h"
 #include "../common/harness.h"
+#include "../common/mediasrv.h"
 
 #define AT_TOKEN "demo-at-token"
 #define HOTLINE  "12355"
@@ -30,9 +35,11 @@
 #define REC_URL  "http://127.0.0.1:9/recordings/" /* loopback, where nothing listens */
 
 static struct gw_proc G;
+static struct mediasrv *M; /* a live server the refused recordings point at */
 
 static int setup(void **state)
 {
+    if (mediasrv_start(&M) != 0) return -1;
     const char *ini = "[channel at]\nprovider = africastalking\nusername = sandbox\napi_key = k\n"
                       "token = " AT_TOKEN "\nurl = " NOWHERE_URL "\n"
                       "[policy]\nhotline = " HOTLINE "\n";
@@ -43,6 +50,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     gwp_cleanup(&G);
+    mediasrv_stop(M);
     return 0;
 }
 
@@ -441,6 +449,63 @@ static void at_report_hangup_while_recording(void **state)
     assert_int_equal(db_int(G.db, "SELECT duration FROM call WHERE call_id = %Q", sid), 64);
 }
 
+/* A caller who knows only the channel token names a recording inside:
+ * plain http to a live loopback server, then https to a host Africa's
+ * Talking does not serve recordings from. Neither is requested; each media
+ * row fails for good with the reason, and no responder is told. */
+static void at_recording_inside_is_never_fetched(void **state)
+{
+    static const char audio[] = "ID3-not-for-outsiders";
+    mediasrv_put(M, "/recordings/AT6.mp3", "audio/mpeg", audio, sizeof audio, 0);
+    static const struct {
+        const char *sid, *scheme, *error;
+    } cases[] = {
+        {"ATVId_e2e_6", "http", "refusing a recording URL that is not https"},
+        {"ATVId_e2e_7", "https", "refusing a recording from 127.0.0.1: not in [channel at] media_hosts"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct answer a;
+        at_step(cases[i].sid, PUBLIC1, NULL, NULL, &a);
+        char step[64];
+        snprintf(step, sizeof step, "%s", a.next);
+        answer_free(&a);
+        at_step(cases[i].sid, PUBLIC1, step, "&dtmfDigits=1", &a);
+        snprintf(step, sizeof step, "%s", a.next);
+        answer_free(&a);
+        at_step(cases[i].sid, PUBLIC1, step, "&dtmfDigits=7", &a);
+        answer_free(&a);
+        char extra[160];
+        snprintf(extra, sizeof extra, "&recordingUrl=%s%%3A%%2F%%2F127.0.0.1%%3A%d%%2Frecordings%%2FAT6.mp3",
+                 cases[i].scheme, mediasrv_port(M));
+        at_final(cases[i].sid, PUBLIC1, extra, &a);
+        answer_free(&a);
+        int64_t case_id = db_int(G.db, "SELECT case_id FROM call WHERE call_id = %Q", cases[i].sid);
+        assert_true(case_id > 0);
+        assert_true(db_int(G.db, "SELECT count(*) FROM outbox WHERE case_id = %lld AND template = 'case_alert'",
+                           (long long)case_id) > 0);
+        char *row = NULL;
+        for (int waited = 0; waited < 10000; waited += 20) {
+            free(row);
+            row = db_text(G.db,
+                          "SELECT m.status || '|' || m.attempts || '|' || coalesce(m.last_error, '') FROM media m "
+                          "JOIN call k ON k.id = m.call_row_id WHERE k.call_id = %Q",
+                          cases[i].sid);
+            if (row && strncmp(row, "queued", 6) && strncmp(row, "fetching", 8)) break;
+            struct timespec ts = {0, 20 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        char want[200];
+        snprintf(want, sizeof want, "failed|1|%s", cases[i].error);
+        if (!row || strcmp(row, want)) fail_msg("%s: media '%s', expected '%s'", cases[i].sid, row ? row : "-", want);
+        free(row);
+        assert_int_equal(db_int(G.db, "SELECT count(*) FROM outbox WHERE case_id = %lld AND template = "
+                                      "'case_recording'",
+                                (long long)case_id),
+                         0);
+    }
+    assert_int_equal(mediasrv_hits(M, "*"), 0);
+}
+
 static void at_no_input_and_hotline(void **state)
 {
     const char *sid = "ATVId_e2e_3";
@@ -487,7 +552,7 @@ int main(void)
         cmocka_unit_test(twilio_report_with_recording), cmocka_unit_test(twilio_hangup_after_category),
         cmocka_unit_test(twilio_no_input_and_retry),    cmocka_unit_test(twilio_hotline_and_refusals),
         cmocka_unit_test(at_visit_by_director),         cmocka_unit_test(at_report_hangup_while_recording),
-        cmocka_unit_test(at_no_input_and_hotline),
+        cmocka_unit_test(at_no_input_and_hotline),      cmocka_unit_test(at_recording_inside_is_never_fetched),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

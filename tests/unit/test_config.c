@@ -96,6 +96,14 @@ static void refuses_bad_files(void **state)
          "default = yes\n",
          "more than one channel has default = yes"},
         {"[channel cli]\nprovider = generic\nsecret = x\n", "invalid channel name"},
+        {"[channel a]\nprovider = generic\nsecret = x\nmax_in_flight = 0\n", ":4: max_in_flight = 0"},
+        {"[channel a]\nprovider = twilio\nmedia_hosts = api.twilio.com/x\n", ":3: media_hosts: 'api.twilio.com/x'"},
+        {"[channel a]\nprovider = twilio\nmedia_hosts = *.\n", ":3: media_hosts: '*.'"},
+        {"[channel a]\nprovider = twilio\nmedia_hosts = a..b\n", ":3: media_hosts: 'a..b'"},
+        {"[channel a]\nprovider = twilio\nmedia_hosts = https://api.twilio.com\n", ":3: media_hosts: 'https:"},
+        {"[channel a]\nprovider = twilio\nmedia_hosts = none api.twilio.com\n", ":3: media_hosts = none api"},
+        {"[channel a]\nprovider = twilio\nmedia_hosts = ,\n", ":3: media_hosts = ,: expected host names"},
+        {"[channel a]\nprovider = twilio\nmedia_allow_local_for_tests = sure\n", ":3: media_allow_local_for_tests"},
         {"[channel v]\nprovider = vonage\napi_key = k\napi_secret = s\nnumber = 1\nsignature_method = sha3\n",
          "[channel v]: signature_method = sha3: expected md5hash"},
         {"[template nosuch]\ntext = hi\n", ":2: [template nosuch]: no such template"},
@@ -137,6 +145,36 @@ static void refuses_bad_files(void **state)
         assert_null(c);
         unlink(p);
     }
+}
+
+static void loads_channel_sending_and_media_settings(void **state)
+{
+    struct gw_config *c;
+    char err[256] = "";
+    const char *ini = "[channel tw]\nprovider = twilio\naccount_sid = AC1\nauth_token = t\nnumber = +1\n"
+                      "max_in_flight = 4\nmedia_hosts = API.Twilio.com, *.Example.org [::1]\t127.0.0.1\n"
+                      "[channel at]\nprovider = africastalking\nusername = u\napi_key = k\ntoken = t\n"
+                      "media_allow_local_for_tests = yes\n"
+                      "[channel off]\nprovider = twilio\naccount_sid = AC1\nauth_token = t\nnumber = +1\n"
+                      "media_hosts = none\n";
+    if (gw_config_load(write_ini(ini), &c, err, sizeof err) != 0) fail_msg("%s", err);
+    const struct gw_channel *tw = gw_config_channel(c, "tw"), *at = gw_config_channel(c, "at"),
+                            *off = gw_config_channel(c, "off");
+    assert_int_equal(tw->max_in_flight, 4);
+    assert_int_equal(at->max_in_flight, 0); /* the sender's default share */
+    static const char *const want[] = {"api.twilio.com", "*.example.org", "[::1]", "127.0.0.1", NULL};
+    for (int i = 0; want[i] || tw->media_hosts[i]; i++) {
+        if (!want[i] || !tw->media_hosts[i] || strcmp(want[i], tw->media_hosts[i]))
+            fail_msg("media_hosts[%d]: %s, expected %s", i, tw->media_hosts[i] ? tw->media_hosts[i] : "(end)",
+                     want[i] ? want[i] : "(end)");
+    }
+    assert_int_equal(tw->media_test_local, 0);
+    assert_null(at->media_hosts); /* the provider's own list */
+    assert_int_equal(at->media_test_local, 1);
+    assert_non_null(off->media_hosts);
+    assert_null(off->media_hosts[0]); /* none */
+    gw_config_free(c);
+    unlink(path);
 }
 
 static void loads_routing_and_county_contacts(void **state)
@@ -250,6 +288,7 @@ int main(void)
         cmocka_unit_test(loads_a_good_file),
         cmocka_unit_test(refuses_bad_files),
         cmocka_unit_test(loads_routing_and_county_contacts),
+        cmocka_unit_test(loads_channel_sending_and_media_settings),
         cmocka_unit_test(long_lines_are_refused_with_advice),
         cmocka_unit_test(missing_file),
         cmocka_unit_test(phone_numbers_become_e164),

@@ -3,8 +3,12 @@
  * folder: the file on disk and its SHA-256, the row's fields, the
  * responders' notices, a retry after 503, a 404 and oversized bodies that
  * fail at once, giving up after max_attempts, restarts while fetching,
- * URLs refused, and Twilio's extension and credentials. The URL and
- * content-type helpers and Twilio's build_fetch are tables. */
+ * URLs refused (not https, a host outside media_hosts) and addresses
+ * refused at connect time (a listed host that is loopback), and Twilio's
+ * extension and credentials. The URL, host, address and content-type
+ * helpers and Twilio's build_fetch are tables. The local server is
+ * reached through channels with media_allow_local_for_tests on; the
+ * "strict" channel has it off. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -66,8 +72,10 @@ static void exec_sql(const char *db, const char *sql)
 }
 
 /* A config with short retries, a Twilio and an Africa's Talking channel
- * whose send APIs are the stand-in, a migrated database and one case
- * alerted to R1 (sent, then re-alerted) and R2 (held). */
+ * whose send APIs and recordings are the stand-in (allowed for tests), an
+ * Africa's Talking channel "strict" that lists the local server's names
+ * but keeps the address check, a migrated database and one case alerted
+ * to R1 (sent, then re-alerted) and R2 (held). */
 static int setup(void **state)
 {
     struct env *e = calloc(1, sizeof *e);
@@ -75,14 +83,17 @@ static int setup(void **state)
     if (!mkdtemp(e->dir)) return -1;
     snprintf(e->db, sizeof e->db, "%s/gw.db", e->dir);
     snprintf(e->media, sizeof e->media, "%s/media", e->dir);
-    char ini[2048], path[128];
+    char ini[3072], path[128];
     snprintf(ini, sizeof ini,
              "[store]\npath = %s\n[policy]\nmedia_dir = %s\n"
              "[sender]\nbackoff = 1\nbackoff_max = 1\ntimeout = 2\nmax_attempts = 3\n"
              "[channel tw]\nprovider = twilio\naccount_sid = " SID "\nauth_token = " TOKEN "\n"
-             "number = +12025550100\nurl = %s\n"
-             "[channel at]\nprovider = africastalking\nusername = sandbox\napi_key = k\ntoken = t\nurl = %s\n",
-             e->db, e->media, base, base);
+             "number = +12025550100\nurl = %s\nmedia_hosts = 127.0.0.1 localhost\nmedia_allow_local_for_tests = yes\n"
+             "[channel at]\nprovider = africastalking\nusername = sandbox\napi_key = k\ntoken = t\nurl = %s\n"
+             "media_hosts = 127.0.0.1\nmedia_allow_local_for_tests = yes\n"
+             "[channel strict]\nprovider = africastalking\nusername = sandbox\napi_key = k\ntoken = t\nurl = %s\n"
+             "media_hosts = localhost, 127.0.0.1\n",
+             e->db, e->media, base, base, base);
     snprintf(path, sizeof path, "%s/gateway.ini", e->dir);
     FILE *fp = fopen(path, "w");
     fputs(ini, fp);
@@ -198,33 +209,153 @@ static void extension_from_content_type(void **state)
                      cases[i].ext);
 }
 
-static void only_https_or_loopback(void **state)
+static void urls_need_https_and_a_listed_host(void **state)
 {
+    const struct provider_ops *tw = prov_find("twilio"), *at = prov_find("africastalking"),
+                              *gen = prov_find("generic");
+    char *local_hosts[] = {"127.0.0.1", "localhost", "[::1]", NULL};
+    char *no_hosts[] = {NULL};
+    const struct gw_channel chans[] = {
+        {.name = "tw", .provider = "twilio", .ops = tw},
+        {.name = "at", .provider = "africastalking", .ops = at},
+        {.name = "test", .provider = "africastalking", .ops = at, .media_hosts = local_hosts,
+         .media_test_local = 1},
+        {.name = "list", .provider = "africastalking", .ops = at, .media_hosts = local_hosts},
+        {.name = "off", .provider = "twilio", .ops = tw, .media_hosts = no_hosts},
+        {.name = "gen", .provider = "generic", .ops = gen},
+    };
     static const struct {
+        int ch; /* index in chans, -1: no channel */
         const char *url;
+        const char *error; /* NULL: allowed */
+    } cases[] = {
+        {0, "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1", NULL},
+        {0, "HTTPS://API.Twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1.mp3", NULL},
+        {0, "http://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1", "not https"},
+        {0, "https://api.twilio.com.example.net/RE1", "from api.twilio.com.example.net: not in [channel tw]"},
+        {0, "https://api.twilio.com@example.net/RE1", "from example.net: not in [channel tw]"},
+        {0, "https://media.twiliocdn.com/RE1", "not in [channel tw] media_hosts"},
+        {0, "https://127.0.0.1/RE1", "not in [channel tw] media_hosts"},
+        {1, "https://voice.africastalking.com/recordings/AT1.mp3", NULL},
+        {1, "https://a.b.africastalking.com/recordings/AT1.mp3", NULL},
+        {1, "https://africastalking.com/recordings/AT1.mp3", "not in [channel at] media_hosts"},
+        {1, "https://voice.africastalking.com.example.net/AT1.mp3", "not in [channel at] media_hosts"},
+        {1, "https://evilafricastalking.com/AT1.mp3", "not in [channel at] media_hosts"},
+        {1, "http://voice.africastalking.com/recordings/AT1.mp3", "not https"},
+        {1, "http://127.0.0.1:8080/rec.mp3", "not https"},
+        {2, "http://127.0.0.1:8080/rec.mp3", NULL},
+        {2, "http://LOCALHOST:9/rec", NULL},
+        {2, "https://localhost:9/rec", NULL},
+        {2, "http://[::1]:9/rec", NULL},
+        {2, "http://[::2]:9/rec", "from [::2]: not in [channel test] media_hosts"},
+        {2, "http://127.0.0.2/rec", "from 127.0.0.2: not in [channel test] media_hosts"},
+        {2, "http://example.com/rec.mp3", "from example.com: not in [channel test] media_hosts"},
+        {2, "ftp://127.0.0.1/rec.mp3", "not https"},
+        {2, "file:///etc/passwd", "not https"},
+        {3, "https://localhost:9/rec", NULL}, /* the address check comes at connect time */
+        {3, "http://localhost:9/rec", "not https"},
+        {4, "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1", "not in [channel off] media_hosts"},
+        {5, "https://example.org/rec.mp3", "not in [channel gen] media_hosts"},
+        {-1, "https://api.twilio.com/RE1", "not configured"},
+        {0, "127.0.0.1/rec.mp3", "not https"},
+        {0, "https://", "not https"},
+        {0, "", "not https"},
+        {0, NULL, "not https"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[200] = "";
+        int rc = fetcher_url_check(cases[i].ch < 0 ? NULL : &chans[cases[i].ch], cases[i].url, err, sizeof err);
+        if (!cases[i].error ? rc != 0 : rc != -1 || !strstr(err, cases[i].error))
+            fail_msg("case %zu '%s': %d '%s', expected %s", i, cases[i].url ? cases[i].url : "(null)", rc, err,
+                     cases[i].error ? cases[i].error : "allowed");
+    }
+}
+
+static void host_patterns(void **state)
+{
+    static const char *const pats[] = {"api.twilio.com", "*.example.org", "127.0.0.1", "[::1]", NULL};
+    static const struct {
+        const char *host;
         int ok;
     } cases[] = {
-        {"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1", 1},
-        {"HTTPS://media.example.org/a.mp3?sig=1", 1},
-        {"http://127.0.0.1:8080/rec.mp3", 1},
-        {"http://127.3.4.5/rec.mp3", 1},
-        {"http://localhost:9/rec", 1},
-        {"http://[::1]:9/rec", 1},
-        {"http://example.com/rec.mp3", 0},
-        {"http://10.0.0.1/rec.mp3", 0},
-        {"http://127.0.0.1.nip.io/rec.mp3", 0},
-        {"http://localhost.example.com/rec", 0},
-        {"http://128.0.0.1/rec", 0},
-        {"ftp://127.0.0.1/rec.mp3", 0},
-        {"file:///etc/passwd", 0},
-        {"127.0.0.1/rec.mp3", 0},
-        {"https://", 0},
-        {"", 0},
-        {NULL, 0},
+        {"api.twilio.com", 1},  {"API.TWILIO.COM", 1},     {"x.api.twilio.com", 0}, {"twilio.com", 0},
+        {"a.example.org", 1},   {"a.b.example.org", 1},    {"example.org", 0},      {"aexample.org", 0},
+        {"example.org.net", 0}, {".example.org", 0},       {"127.0.0.1", 1},        {"127.0.0.10", 0},
+        {"[::1]", 1},           {"[::2]", 0},              {"", 0},                 {NULL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        if (fetcher_url_allowed(cases[i].url) != cases[i].ok)
-            fail_msg("'%s': expected %d", cases[i].url ? cases[i].url : "(null)", cases[i].ok);
+        if (fetcher_host_matches(pats, cases[i].host) != cases[i].ok)
+            fail_msg("'%s': expected %d", cases[i].host ? cases[i].host : "(null)", cases[i].ok);
+    assert_int_equal(fetcher_host_matches(NULL, "api.twilio.com"), 0);
+}
+
+static void addresses_a_fetch_may_connect_to(void **state)
+{
+    static const struct {
+        const char *addr;
+        int loopback_ok; /* media_allow_local_for_tests */
+        const char *kind; /* NULL: allowed */
+    } cases[] = {
+        {"54.172.60.1", 0, NULL},
+        {"8.8.8.8", 0, NULL},
+        {"2600:1f18::1", 0, NULL},
+        {"127.0.0.1", 0, "loopback"},
+        {"127.255.0.9", 0, "loopback"},
+        {"127.0.0.1", 1, NULL},
+        {"::1", 0, "loopback"},
+        {"::1", 1, NULL},
+        {"10.1.2.3", 0, "private"},
+        {"10.1.2.3", 1, "private"},
+        {"172.16.0.1", 0, "private"},
+        {"172.31.255.255", 0, "private"},
+        {"172.32.0.1", 0, NULL},
+        {"192.168.1.1", 0, "private"},
+        {"100.64.0.1", 0, "CGNAT"},
+        {"100.127.255.254", 0, "CGNAT"},
+        {"100.128.0.1", 0, NULL},
+        {"169.254.169.254", 0, "link-local"},
+        {"0.0.0.0", 0, "unspecified"},
+        {"0.1.2.3", 0, "unspecified"},
+        {"224.0.0.1", 0, "multicast"},
+        {"255.255.255.255", 0, "reserved"},
+        {"192.0.2.1", 0, "reserved"},
+        {"::", 0, "unspecified"},
+        {"fc00::1", 0, "private"},
+        {"fd12:3456::1", 0, "private"},
+        {"fe80::1", 0, "link-local"},
+        {"febf::1", 0, "link-local"},
+        {"ff02::1", 0, "multicast"},
+        {"::ffff:127.0.0.1", 0, "loopback"},
+        {"::ffff:127.0.0.1", 1, NULL},
+        {"::ffff:10.0.0.1", 0, "private"},
+        {"::ffff:169.254.169.254", 0, "link-local"},
+        {"::ffff:8.8.8.8", 0, NULL},
+        {"::127.0.0.1", 0, "loopback"},
+        {"64:ff9b::a9fe:a9fe", 0, "link-local"},
+        {"64:ff9b::808:808", 0, NULL},
+        {"2002:7f00:1::1", 0, "loopback"},
+        {"2002:c0a8:101::1", 0, "private"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof ss);
+        if (strchr(cases[i].addr, ':')) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            a->sin6_family = AF_INET6;
+            assert_int_equal(inet_pton(AF_INET6, cases[i].addr, &a->sin6_addr), 1);
+        } else {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            a->sin_family = AF_INET;
+            assert_int_equal(inet_pton(AF_INET, cases[i].addr, &a->sin_addr), 1);
+        }
+        char why[64] = "";
+        int ok = fetcher_addr_allowed((struct sockaddr *)&ss, cases[i].loopback_ok, why, sizeof why);
+        if (!cases[i].kind ? !ok : ok || !strstr(why, cases[i].kind))
+            fail_msg("%s (loopback %s): %d '%s', expected %s", cases[i].addr, cases[i].loopback_ok ? "on" : "off", ok,
+                     why, cases[i].kind ? cases[i].kind : "allowed");
+    }
+    struct sockaddr unix_addr = {.sa_family = AF_UNIX};
+    assert_int_equal(fetcher_addr_allowed(&unix_addr, 1, NULL, 0), 0);
 }
 
 static void twilio_fetch_adds_mp3_and_scoped_credentials(void **state)
@@ -424,8 +555,11 @@ static void final_failures_are_not_retried(void **state)
         {"/rec/moved.mp3", "HTTP 302: redirects are not followed", 1},
         {"/rec/huge.mp3", "too large: over 20971520 bytes", 1},
         {"/rec/huge-chunked.mp3", "too large: over 20971520 bytes", 1},
-        {"http://example.com/rec/plain.mp3", "refusing a recording URL that is not https", 0},
-        {"http://127.0.0.1.nip.io/rec/plain.mp3", "refusing a recording URL that is not https", 0},
+        {"http://example.com/rec/plain.mp3", "refusing a recording from example.com: not in [channel at] media_hosts",
+         0},
+        {"http://127.0.0.1.nip.io/rec/plain.mp3",
+         "refusing a recording from 127.0.0.1.nip.io: not in [channel at] media_hosts", 0},
+        {"ftp://127.0.0.1/rec/plain.mp3", "refusing a recording URL that is not https", 0},
     };
     enum { N = sizeof cases / sizeof cases[0] };
     int64_t ids[N];
@@ -640,6 +774,52 @@ static void twilio_recordings_use_the_hook(void **state)
     free(body);
 }
 
+/* The strict channel lists the local server's names without the test
+ * setting: a listed name that is, or resolves to, a loopback address is
+ * refused when curl is about to connect. Nothing reaches the server, the
+ * rows fail for good with the reason, and nobody is told. */
+static void listed_host_on_a_loopback_address_is_refused_at_connect(void **state)
+{
+    struct env *e = *state;
+    unsigned char b[32] = {9, 8, 7};
+    mediasrv_put(M, "/rec/inside.mp3", "audio/mpeg", b, sizeof b, 0);
+    static const struct {
+        const char *fmt, *error;
+    } cases[] = {
+        {"https://127.0.0.1:%d/rec/inside.mp3", "refusing to connect to 127.0.0.1: a loopback address"},
+        {"https://localhost:%d/rec/inside.mp3", "refusing to connect to "}, /* 127.0.0.1 or ::1 */
+        {"http://127.0.0.1:%d/rec/inside.mp3", "refusing a recording URL that is not https"},
+        {"https://example.com:%d/rec/inside.mp3",
+         "refusing a recording from example.com: not in [channel strict] media_hosts"},
+    };
+    enum { N = sizeof cases / sizeof cases[0] };
+    int64_t ids[N];
+    size_t before = mediasrv_hits(M, "*");
+    for (size_t i = 0; i < N; i++) {
+        char url[160];
+        snprintf(url, sizeof url, cases[i].fmt, mediasrv_port(M));
+        ids[i] = add_media(e, "strict", e->case_id, url);
+    }
+    struct fetcher *f = start(e);
+    for (size_t i = 0; i < N; i++) free(wait_final(e, ids[i], 10000));
+    fetcher_stop(f);
+    for (size_t i = 0; i < N; i++) {
+        char *got = db_text(e->db,
+                            "SELECT status || '|' || attempts || '|' || coalesce(path, '') || '|' || "
+                            "coalesce(last_error, '') FROM media WHERE id = %lld",
+                            (long long)ids[i]);
+        assert_non_null(got);
+        if (strncmp(got, "failed|1||", 10) || !strstr(got, cases[i].error))
+            fail_msg("case %zu: '%s', expected failed|1||%s", i, got, cases[i].error);
+        if (i < 2 && !strstr(got, "a loopback address")) fail_msg("case %zu: '%s'", i, got);
+        free(got);
+    }
+    assert_int_equal(mediasrv_hits(M, "*"), before);
+    assert_int_equal(mediasrv_hits(M, "/rec/inside.mp3"), 0);
+    assert_int_equal(db_int(e->db, "SELECT count(*) FROM outbox WHERE template = 'case_recording'"), 0);
+    assert_int_equal(count_tmp_files(e->media), 0);
+}
+
 static int group_setup(void **state)
 {
     if (mediasrv_start(&M) != 0) return -1;
@@ -657,7 +837,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(extension_from_content_type),
-        cmocka_unit_test(only_https_or_loopback),
+        cmocka_unit_test(urls_need_https_and_a_listed_host),
+        cmocka_unit_test(host_patterns),
+        cmocka_unit_test(addresses_a_fetch_may_connect_to),
         cmocka_unit_test(twilio_fetch_adds_mp3_and_scoped_credentials),
         cmocka_unit_test_setup_teardown(fetches_hashes_links_and_tells_the_responders, setup, teardown),
         cmocka_unit_test_setup_teardown(retries_after_503_then_fetches, setup, teardown),
@@ -667,6 +849,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(restart_after_a_crash_while_fetching, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_while_on_the_wire_then_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(twilio_recordings_use_the_hook, setup, teardown),
+        cmocka_unit_test_setup_teardown(listed_host_on_a_loopback_address_is_refused_at_connect, setup, teardown),
     };
     return cmocka_run_group_tests_name("fetcher", tests, group_setup, group_teardown);
 }

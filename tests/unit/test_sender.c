@@ -1,5 +1,6 @@
-/* tests/unit/test_sender.c - channel choice, retry backoff and the start-up
- * template lint: tables of inputs and expected answers. */
+/* tests/unit/test_sender.c - channel choice, each channel's share of the
+ * sends on the wire, retry backoff and the start-up template lint: tables
+ * of inputs and expected answers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,6 +79,42 @@ static void no_channel_when_none_can_send(void **state)
     gw_config_free(c);
 }
 
+static void each_channel_has_its_share_of_sends_in_flight(void **state)
+{
+    static const struct {
+        const char *ini;
+        const char *channel;
+        int expect;
+    } cases[] = {
+        /* Five channels can send (sim cannot): 64 / 5. */
+        {"", "cn", 12},
+        {"", "sim", 12},
+        {"[sender]\nmax_in_flight = 16\n", "ke", 3},
+        {"[sender]\nmax_in_flight = 3\n", "ke", 1}, /* at least one */
+        {"[channel ke]\nmax_in_flight = 40\n", "ke", 40},
+        {"[channel ke]\nmax_in_flight = 40\n", "cn", 12},
+        {"[channel ke]\nmax_in_flight = 500\n", "ke", 64}, /* never above [sender] */
+        {"[channel ke]\nmax_in_flight = 1\n", "ke", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char ini[2048], err[256] = "";
+        snprintf(ini, sizeof ini, "%s[channel x]\nprovider = twilio\naccount_sid = AC5\nauth_token = t\n"
+                 "number = +1\n%s", CHANNELS, cases[i].ini);
+        struct gw_config *c = load(ini, err, sizeof err);
+        if (!c) fail_msg("case %zu: %s", i, err);
+        int got = sender_channel_cap(c, gw_config_channel(c, cases[i].channel));
+        if (got != cases[i].expect) fail_msg("case %zu: %d, expected %d", i, got, cases[i].expect);
+        gw_config_free(c);
+    }
+    /* One channel alone keeps every slot. */
+    char err[256] = "";
+    struct gw_config *c = load("[channel one]\nprovider = twilio\naccount_sid = AC1\nauth_token = t\nnumber = +1\n",
+                               err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(sender_channel_cap(c, &c->channels[0]), 64);
+    gw_config_free(c);
+}
+
 static void backoff_doubles_to_the_cap_with_jitter(void **state)
 {
     struct gw_sender_cfg sc = {.backoff = 2, .backoff_max = 60};
@@ -129,6 +166,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(routes_by_longest_prefix_then_default),
         cmocka_unit_test(no_channel_when_none_can_send),
+        cmocka_unit_test(each_channel_has_its_share_of_sends_in_flight),
         cmocka_unit_test(backoff_doubles_to_the_cap_with_jitter),
         cmocka_unit_test(template_lint_refuses_at_start_up),
     };
