@@ -282,6 +282,12 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  checked_at INTEGER NOT NULL"
     ");",
+    /* 8: one number's flood of reports: each report still opens its case,
+     * but beyond [policy] flood_reports in flood_window its alerts are held
+     * and summarised (handlers/report.c); the reporter's recent cases are
+     * counted on every report */
+    "ALTER TABLE cases ADD COLUMN flood_of INTEGER REFERENCES cases(id);" /* held: the first held case of its run (itself for that one); NULL: alerted as usual */
+    "CREATE INDEX cases_reporter_opened ON cases(reporter_id, opened_at);",
 };
 
 /* clang-format on */

@@ -1,6 +1,7 @@
 /* db/sqlite_domain.c - SQLite implementation of the domain store functions
  * (store_domain.h): who a phone belongs to, children and their regions,
- * visits, check-ins, reporters, cases and opt-outs.
+ * visits, check-ins, reporters, cases (and a reporter's recent ones, for
+ * the flood rule), opt-outs, and whether a message was queued already.
  *
  * Runs on the thread that owns the store, inside the caller's transaction.
  * Every statement is a static string prepared once through store_stmt;
@@ -377,8 +378,8 @@ int db_case_open(struct store *st, const struct db_case_new *c, int64_t now, int
 int db_case_by_number(struct store *st, const char *number, struct db_case *out)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT id, number, category, classified, priority, status, child_id, "
-                                     "county_id, region_id, reporter_id, opened_at, acked_at, closed_at, outcome "
-                                     "FROM cases WHERE number = ?");
+                                     "county_id, region_id, reporter_id, opened_at, acked_at, closed_at, outcome, "
+                                     "flood_of FROM cases WHERE number = ?");
     if (!s) return -1;
     store_bind_text(s, 1, number);
     int rc = step_one(s);
@@ -398,6 +399,7 @@ int db_case_by_number(struct store *st, const char *number, struct db_case *out)
         out->acked_at = sqlite3_column_int64(s, 11);
         out->closed_at = sqlite3_column_int64(s, 12);
         out->outcome = sqlite3_column_int(s, 13);
+        out->flood_of = sqlite3_column_int64(s, 14);
     }
     sqlite3_reset(s);
     return rc;
@@ -440,6 +442,70 @@ int db_case_event(struct store *st, int64_t case_id, const char *kind, int64_t s
     bind_id_or_null(s, 4, staff_id);
     store_bind_text(s, 5, detail);
     return step_done(s);
+}
+
+int db_reporter_flood(struct store *st, int64_t reporter_id, int64_t since, struct db_flood *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = store_stmt(st, "SELECT count(*) FROM cases WHERE reporter_id = ? AND opened_at > ?");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, reporter_id);
+    sqlite3_bind_int64(s, 2, since);
+    int rc = step_one(s);
+    if (rc == 0) out->recent = sqlite3_column_int(s, 0);
+    sqlite3_reset(s);
+    if (rc != 0) return -1;
+    s = store_stmt(st, "SELECT id, number FROM cases WHERE reporter_id = ? AND opened_at > ? AND flood_of = id "
+                       "ORDER BY id DESC LIMIT 1");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, reporter_id);
+    sqlite3_bind_int64(s, 2, since);
+    rc = step_one(s);
+    if (rc == 0) {
+        out->first_id = sqlite3_column_int64(s, 0);
+        store_col_text(s, 1, out->first_number, sizeof out->first_number);
+    }
+    sqlite3_reset(s);
+    return rc < 0 ? -1 : 0;
+}
+
+int db_case_set_flood(struct store *st, int64_t case_id, int64_t first_id)
+{
+    sqlite3_stmt *s = store_stmt(st, "UPDATE cases SET flood_of = ? WHERE id = ?");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, first_id);
+    sqlite3_bind_int64(s, 2, case_id);
+    if (step_done(s) != 0) return -1;
+    return sqlite3_changes(st->db) == 1 ? 0 : 1;
+}
+
+int db_case_flood_run(struct store *st, int64_t case_id, int64_t since, struct db_flood *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = store_stmt(st, "SELECT F.id, F.number, (SELECT count(*) FROM cases R WHERE "
+                                     "R.reporter_id = C.reporter_id AND R.opened_at > ?2) "
+                                     "FROM cases C JOIN cases F ON F.id = C.flood_of WHERE C.id = ?1");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, case_id);
+    sqlite3_bind_int64(s, 2, since);
+    int rc = step_one(s);
+    if (rc == 0) {
+        out->first_id = sqlite3_column_int64(s, 0);
+        store_col_text(s, 1, out->first_number, sizeof out->first_number);
+        out->recent = sqlite3_column_int(s, 2);
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+int db_message_queued(struct store *st, const char *dedupe_key)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM outbox WHERE dedupe_key = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, dedupe_key);
+    int rc = step_one(s);
+    sqlite3_reset(s);
+    return rc < 0 ? -1 : rc == 0;
 }
 
 int db_case_ack(struct store *st, int64_t case_id, int64_t staff_id, int64_t now)

@@ -77,6 +77,8 @@ int db_jobs_unacked_cases(struct store *st, int64_t p0_opened_before, int64_t p1
                                      "LEFT JOIN region R ON R.id = C.region_id "
                                      "WHERE C.status = 'open' AND ((C.priority = 0 AND C.opened_at <= ?1) "
                                      "  OR (C.priority = 1 AND C.opened_at <= ?2)) AND n < 2 "
+                                     "  AND (C.flood_of IS NULL OR EXISTS (SELECT 1 FROM case_event A "
+                                     "    WHERE A.case_id = C.id AND A.kind = 'alerted')) "
                                      "ORDER BY C.id");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, p0_opened_before);

@@ -253,29 +253,59 @@ int store_send_attempt(struct store *st, int64_t outbox_id, int attempt, const c
 int store_outbox_receipt(struct store *st, const char *channel, const char *provider_msg_id, int64_t ref,
                          const char *status, const char *raw_status, const char *error, int64_t now, char *recipient)
 {
+    /* A receipt touches only a row handed to its own channel: outbox ids
+     * are sequential and provider ids can be guessed, so a row still
+     * queued, or one on another channel, is never reachable from a status
+     * hook. Looked up by the provider's id first, else by our reference. */
     sqlite3_stmt *s;
-    if (ref > 0) {
-        s = store_stmt(st, "SELECT id, recipient FROM outbox WHERE id = ? AND (channel IS NULL OR channel = ?)");
-        if (!s) return -1;
-        sqlite3_bind_int64(s, 1, ref);
-        store_bind_text(s, 2, channel);
-    } else {
-        if (!provider_msg_id) return 1;
-        s = store_stmt(st, "SELECT id, recipient FROM outbox WHERE channel = ? AND provider_msg_id = ?");
+    int64_t id = 0;
+    char row_status[16] = "", row_pid[160] = "", to[32] = "";
+    int has_pid = provider_msg_id && *provider_msg_id, rc;
+    if (!channel || !*channel) return 2;
+    for (int by_ref = 0; by_ref < 2 && !id; by_ref++) {
+        if (!by_ref && !has_pid) continue;
+        if (by_ref && ref <= 0) break;
+        s = store_stmt(st, by_ref ? "SELECT id, status, coalesce(provider_msg_id, ''), recipient FROM outbox "
+                                    "WHERE id = ?2 AND channel = ?1"
+                                  : "SELECT id, status, coalesce(provider_msg_id, ''), recipient FROM outbox "
+                                    "WHERE channel = ?1 AND provider_msg_id = ?3 ORDER BY id DESC LIMIT 1");
         if (!s) return -1;
         store_bind_text(s, 1, channel);
-        store_bind_text(s, 2, provider_msg_id);
-    }
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(s, 0);
-        if (recipient) store_col_text(s, 1, recipient, 32);
+        if (by_ref)
+            sqlite3_bind_int64(s, 2, ref);
+        else
+            store_bind_text(s, 3, provider_msg_id);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            id = sqlite3_column_int64(s, 0);
+            store_col_text(s, 1, row_status, sizeof row_status);
+            store_col_text(s, 2, row_pid, sizeof row_pid);
+            store_col_text(s, 3, to, sizeof to);
+        }
         sqlite3_reset(s);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return -1;
+        /* Found by reference while the receipt's provider id matched
+         * nothing: only a row whose send has not answered yet fits. */
+        if (id && by_ref && has_pid && row_pid[0]) return 2;
+    }
+    if (id) {
+        if (ref > 0 && ref != id) return 2; /* the provider's id and our reference disagree */
+        if (!strcmp(row_status, "queued") || !strcmp(row_status, "suppressed")) return 2; /* never handed over */
+        if (recipient) gw_strlcpy(recipient, to, 32);
         return apply_status(st, id, status, error, now);
     }
+    /* No row. A reference that names none on this channel is not ours. A
+     * provider id may belong to a send whose answer has not come back: it
+     * is held, only while a send on this channel is in flight, and applied
+     * only to the row whose answer carries that id (store_outbox_finish). */
+    if (ref > 0 || !has_pid) return 2;
+    s = store_stmt(st, "SELECT 1 FROM outbox WHERE status = 'sending' AND channel = ? LIMIT 1");
+    if (!s) return -1;
+    store_bind_text(s, 1, channel);
+    rc = sqlite3_step(s);
     sqlite3_reset(s);
-    if (rc != SQLITE_DONE) return -1;
-    if (!provider_msg_id) return 1;
+    if (rc == SQLITE_DONE) return 2;
+    if (rc != SQLITE_ROW) return -1;
     s = store_stmt(st, "INSERT INTO receipt_pending(channel, provider_msg_id, status, raw_status, error, received_at) "
                        "VALUES (?,?,?,?,?,?)");
     if (!s) return -1;

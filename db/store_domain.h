@@ -1,5 +1,6 @@
 /* db/store_domain.h - store functions for the domain: regions, staff,
- * children, guardians, visits, check-ins, reporters, cases, opt-outs.
+ * children, guardians, visits, check-ins, reporters, cases, opt-outs, and
+ * whether a message was queued already.
  * Included by store.h; same conventions.
  *
  * Return convention: 0 success, 1 "not found" (or "not in the expected
@@ -162,6 +163,7 @@ struct db_case {
     int64_t acked_at;  /* 0 = not yet */
     int64_t closed_at; /* 0 = not yet */
     int outcome;       /* 1-4, 0 = none */
+    int64_t flood_of;  /* held by the flood rule: the first held case of its run; 0 = alerted as usual */
 };
 /* Case by its number. 0, 1 not found, -1. */
 int db_case_by_number(struct store *st, const char *number, struct db_case *out);
@@ -182,6 +184,29 @@ int db_case_close(struct store *st, int64_t case_id, int64_t staff_id, int outco
  * detail may be NULL. 0, -1. */
 int db_case_event(struct store *st, int64_t case_id, const char *kind, int64_t staff_id, const char *detail,
                   int64_t now);
+
+/* One reporter's recent reports, for the flood rule (handlers/report.c). */
+struct db_flood {
+    int recent;                            /* the reporter's cases opened after `since` */
+    int64_t first_id;                      /* the first held case of a run that began after `since`, 0 = none */
+    char first_number[DB_CASE_NO_MAX + 1]; /* its number, "" when none */
+};
+/* Fills *out for reporter_id: cases opened after since, and the newest
+ * held run (cases.flood_of = its own id) begun after since. 0, -1. */
+int db_reporter_flood(struct store *st, int64_t reporter_id, int64_t since, struct db_flood *out);
+/* Marks a case held by the flood rule as part of the run that began with
+ * case first_id (case_id itself for the first). 0, 1 no such case, -1. */
+int db_case_set_flood(struct store *st, int64_t case_id, int64_t first_id);
+/* For a case the flood rule held: its run's first case (first_id,
+ * first_number) and its reporter's cases opened after since (recent).
+ * 0, 1 when the case is not held (or does not exist), -1. */
+int db_case_flood_run(struct store *st, int64_t case_id, int64_t since, struct db_flood *out);
+
+/* ---- messages ------------------------------------------------------------- */
+
+/* 1 when an outbox row with this dedupe key exists (the message was
+ * queued already, in this transaction or before), 0 when not, -1. */
+int db_message_queued(struct store *st, const char *dedupe_key);
 
 /* ---- opt-out -------------------------------------------------------------- */
 

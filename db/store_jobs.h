@@ -47,7 +47,10 @@ struct db_job_case {
 
 /* Cases still 'open' (never acknowledged, not closed) with priority 0
  * opened at or before p0_opened_before, or priority 1 opened at or before
- * p1_opened_before, that have fewer than two 'realerted' events; by id. */
+ * p1_opened_before, that have fewer than two 'realerted' events; by id.
+ * A case the flood rule held (cases.flood_of set) is listed only when it
+ * was alerted itself (an 'alerted' event: it carried its run's summary),
+ * so a run of held cases escalates as one. */
 int db_jobs_unacked_cases(struct store *st, int64_t p0_opened_before, int64_t p1_opened_before,
                           int (*fn)(void *arg, const struct db_job_case *c), void *arg);
 

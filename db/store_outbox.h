@@ -70,12 +70,25 @@ int store_outbox_finish(struct store *st, int64_t id, const char *status, const 
 int store_send_attempt(struct store *st, int64_t outbox_id, int attempt, const char *channel, long http,
                        const char *result, const char *provider_msg_id, const char *error, int64_t now);
 
-/* Applies a delivery receipt: to row ref when ref > 0 (and the row is on
- * channel), else to the row with (channel, provider_msg_id). status is
- * queued|sent|delivered|failed. Returns 0 applied (or ignored because the
- * row is already final), 1 when no row matches yet (held in
- * receipt_pending for when the send returns), -1 on error. *recipient
- * (size 32, may be NULL) gets the row's number when one matched. */
+/* Applies a delivery receipt from channel's status hook, only to a row
+ * that was handed to that same channel: the row with (channel,
+ * provider_msg_id), else, when the receipt carries our reference ref > 0,
+ * row ref if its channel is channel and, when both are known, its provider
+ * id is the receipt's. A row still queued (or suppressed) is never
+ * touched, whatever the receipt names. status is queued|sent|delivered|
+ * failed. Returns
+ *   0  applied (or nothing to change: the row is already final);
+ *   1  held in receipt_pending: no row carries that provider id yet, no
+ *      reference was given, and a send on this channel is in flight; it
+ *      is applied when a send's answer on this channel brings that id
+ *      (store_outbox_finish), dropped by store_receipts_expire otherwise;
+ *   2  ignored, nothing stored: the receipt names no row handed to this
+ *      channel (a queued row, another channel's row, a reference whose
+ *      row went out with another provider id, an id and a reference that
+ *      disagree, or an unknown id while nothing is in flight); the caller
+ *      logs it as a warning;
+ *  -1  on error.
+ * *recipient (size 32, may be NULL) gets the row's number only when 0. */
 int store_outbox_receipt(struct store *st, const char *channel, const char *provider_msg_id, int64_t ref,
                          const char *status, const char *raw_status, const char *error, int64_t now, char *recipient);
 

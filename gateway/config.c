@@ -188,6 +188,8 @@ static int policy_key(struct loader *l, const char *name, const char *value)
         {"ack_minutes_p1", offsetof(struct gw_policy, ack_minutes_p1), 1, 1440},
         {"first_visit_days", offsetof(struct gw_policy, first_visit_days), 0, 60},
         {"overdue_days", offsetof(struct gw_policy, overdue_days), 1, 90},
+        {"flood_reports", offsetof(struct gw_policy, flood_reports), 0, 1000},
+        {"flood_window", offsetof(struct gw_policy, flood_window), 1, 86400},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (!strcmp(name, ints[i].name))
@@ -671,6 +673,8 @@ static void defaults(struct gw_config *c)
     c->policy.country_code = gw_strdup("86");
     c->policy.first_visit_days = 5;
     c->policy.overdue_days = 7;
+    c->policy.flood_reports = 3;
+    c->policy.flood_window = 600;
     c->policy.work_start = 8 * 60 + 30;
     c->policy.work_end = 17 * 60 + 30;
     c->policy.work_days = 0x1F;

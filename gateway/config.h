@@ -96,6 +96,9 @@ struct gw_policy {
     char *country_code;         /* digits, e.g. "86" */
     int first_visit_days;       /* working days after import a new child's first visit is due */
     int overdue_days;           /* days past due for the second reminder and the supervisors' digest */
+    int flood_reports;          /* reports one number may make within flood_window that alert one by one;
+                                   its further reports there are summarised (0: no limit) */
+    int flood_window;           /* seconds, >= 1: the window of flood_reports */
     int work_start, work_end;   /* working hours, minutes after local midnight [start, end) */
     unsigned work_days;         /* bit 0 Monday ... bit 6 Sunday */
     int digest_minute;          /* local minute of the day the daily digests go out */

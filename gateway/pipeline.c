@@ -88,9 +88,8 @@ end:
  * (handlers_failed) in a savepoint of their own, else only the reply that
  * says it was kept. err gets what the fallback did, for the inbox row.
  * Returns 0, or -1 when the transaction is unusable. */
-static int answer_failed(struct store *st, const struct gw_config *cfg, const struct gw_msg *m,
-                         const struct h_msg *hm, int64_t inbox_id, enum cb_intent intent, int64_t now, char *err,
-                         size_t errlen)
+static int answer_failed(struct store *st, const struct gw_config *cfg, const struct gw_msg *m, const struct h_msg *hm,
+                         int64_t inbox_id, enum cb_intent intent, int64_t now, char *err, size_t errlen)
 {
     struct h_env env = {.st = st, .pol = &cfg->policy};
     struct h_result res;
@@ -101,14 +100,12 @@ static int answer_failed(struct store *st, const struct gw_config *cfg, const st
     if (rc == 0) {
         if (store_release(st) != 0) return -1;
     } else {
-        gw_error("inbox %lld: the fallback for a failed message failed too: %s", (long long)inbox_id,
-                 store_errmsg(st));
+        gw_error("inbox %lld: the fallback for a failed message failed too: %s", (long long)inbox_id, store_errmsg(st));
         if (store_rollback_to(st) != 0) return -1;
         handlers_failed_reply(hm, intent, &res);
         for (int i = 0; i < res.nreplies; i++)
             if (write_reply_row(st, cfg, m, inbox_id, &res.replies[i], now, NULL) < 0) {
-                gw_error("inbox %lld: not even its reply could be queued: %s", (long long)inbox_id,
-                         store_errmsg(st));
+                gw_error("inbox %lld: not even its reply could be queued: %s", (long long)inbox_id, store_errmsg(st));
                 return -1;
             }
     }
@@ -220,6 +217,15 @@ static int apply_receipt(struct store *st, const struct gw_config *cfg, const ch
         int rc =
             store_outbox_receipt(st, channel, r->provider_msg_id, ref, word, r->raw_status, r->error, now, recipient);
         if (rc < 0) return -2;
+        if (rc == 2) {
+            /* Names nothing handed to this channel: forged or mistaken. It
+             * is acknowledged (no retries) and changes nothing, opt-outs
+             * included. */
+            gw_warn(
+                "receipt channel=%s id=%s ref=%ld status=%s (%s) ignored: no message sent on this channel matches it",
+                channel, r->provider_msg_id ? r->provider_msg_id : "-", ref, word, r->raw_status ? r->raw_status : "");
+            return 0;
+        }
         gw_info("receipt channel=%s id=%s ref=%ld status=%s (%s)%s", channel,
                 r->provider_msg_id ? r->provider_msg_id : "-", ref, word, r->raw_status ? r->raw_status : "",
                 rc == 1 ? " held until the send returns" : "");

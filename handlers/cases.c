@@ -5,7 +5,9 @@
  * department the case was routed to whose region contains the case's
  * county, or to an admin over that county (any admin while a case has no
  * county yet). Acknowledging twice, acknowledging a closed case and closing
- * a closed case are refused with a clear reply. Closing an unacknowledged
+ * a closed case are refused with a clear reply; a case number that does
+ * not exist and a case the sender may not act on get one and the same
+ * refusal. Closing an unacknowledged
  * case acknowledges it at the same time. On close the reporter (when it is
  * not the closer) gets a neutral notice that the report was handled. CX is
  * answered for the case's reporter and for those who may act on it; anyone
@@ -51,18 +53,14 @@ static int responder_case(const struct h_env *env, const struct h_msg *m, const 
     }
     int rc = db_case_by_number(env->st, cmd->case_no, c);
     if (rc < 0) return -1;
-    if (rc == 1) {
-        struct h_reply *r = h_answer(out, m, "invalid", "case_unknown", "case_unknown");
-        h_var_set(r, "case", "%s", cmd->case_no);
-        h_var_set(r, "fmt", "%s", fmt);
-        return 0;
-    }
-    int may = h_case_responder(env->st, who, c);
+    int may = rc == 0 ? h_case_responder(env->st, who, c) : 0;
     if (may < 0) return -1;
     if (!may) {
-        struct h_reply *r = h_answer(out, m, "refused", "not_routed", "case_not_allowed");
-        if (r) r->case_id = c->id;
-        h_var_set(r, "case", "%s", c->number);
+        /* One answer for "no such case" and "not yours". */
+        struct h_reply *r = h_answer(out, m, rc == 1 ? "invalid" : "refused", rc == 1 ? "case_unknown" : "not_routed",
+                                     "case_not_allowed");
+        if (r && rc == 0) r->case_id = c->id;
+        h_var_set(r, "case", "%s", cmd->case_no);
         return 0;
     }
     return 1;

@@ -100,6 +100,11 @@ int h_case_open(const struct h_env *env, const struct h_msg *m, const struct h_s
  *    to the directors of the child's village other than the sender (held
  *    until working hours for P2 and P3). An unclassified case never tells
  *    the village: its category is unknown and could be 1 or 2.
+ *  - A case held by the flood rule (cases.flood_of: one number past
+ *    [policy] flood_reports reports within flood_window) is summarised
+ *    instead: one case_flood_alert per responder and run, the village not
+ *    told, and the sender's answer (the H_REPLY with case_id) becomes
+ *    report_flood once per run (report.c).
  * Returns 0 or -1 (store error). */
 int h_case_alert(const struct h_env *env, const struct h_msg *m, const struct h_case *c, struct h_result *out);
 

@@ -15,6 +15,15 @@
  * only, to everybody it covers, and records both events. Dedupe keys:
  * "realert:<case number>:<level>:<phone>".
  *
+ * Held runs. Cases that one number's flood of reports put on hold
+ * (handlers/report.c) were never alerted one by one, and must not each
+ * page the responders at their deadline: a run is escalated in aggregate,
+ * through the held case that carried the run's summary to those
+ * recipients (it has an 'alerted' event, and only such held cases are
+ * listed by db_jobs_unacked_cases). Acknowledging that case stops the
+ * run's re-alerts; every held case can still be acknowledged or closed on
+ * its own, and stays open in the dashboard and exports until it is.
+ *
  * Triage. Once a day, at or after the digest time, each civil-
  * affairs responder registered at a county gets the number of that
  * county's open cases that are unclassified or P3; nothing when there are

@@ -6,6 +6,9 @@
  * or a category outside 1-9 still opens the case (without the child, or as
  * category 9 for a person to triage) and the reply says what was wrong;
  * only a bare "BG" with nothing to report is answered with the format.
+ * Only a code whose form or check digit is wrong is pointed out: the reply
+ * to a well-formed code never tells whether such a child is registered
+ * (the case just has no child; the village is told only of a real one).
  * The case belongs to the child's county; with no child, to the
  * reporter's registered region; else to [policy] default_region; else the
  * only county; else it waits without a county for an admin. Category ->
@@ -17,6 +20,24 @@
  * told unless the category excludes it (h_case_alert). Alerts carry the
  * case number, priority, place and category digit: never a name, a
  * category word or anything about the reporter.
+ *
+ * The flood rule (h_case_open decides, h_case_alert acts; every channel's
+ * reports come through here): one number that makes more than [policy]
+ * flood_reports reports within flood_window seconds would otherwise page
+ * every responder once per report. Its first flood_reports reports alert
+ * as usual; the next one begins a held run lasting flood_window, and each
+ * report of the run still opens its case (with a "flood_held" event, so
+ * triage sees why it was quiet) but alerts nobody by itself: whoever its
+ * alert would have reached gets one summary per run (case_flood_alert,
+ * naming the case it came with and how many reports the number made), the
+ * village is not told, and the reporter gets one answer per run
+ * (report_flood) and no SMS after it. Reports from other numbers are never
+ * held. A run that ends while the number keeps on begins a new one, so
+ * responders hear at most once per window per number. Escalation: only a
+ * held case that carried a summary is re-alerted when unacknowledged
+ * (db_jobs_unacked_cases): the run is escalated as one, through the case
+ * its summary named; every held case can still be acknowledged and closed
+ * on its own.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +45,15 @@
 #include "../gateway/util.h"
 #include "intents.h"
 #include "routing.h"
+
+/* The flood rule counts by number: only for a real one (an E.164 number),
+ * never for a hidden caller or an alphanumeric sender many people share. */
+static int flood_applies(const struct gw_policy *pol, const char *phone)
+{
+    if (!pol || pol->flood_reports <= 0 || pol->flood_window <= 0 || !phone || phone[0] != '+') return 0;
+    size_t n = strlen(phone + 1);
+    return n >= 6 && n <= 15 && strspn(phone + 1, "0123456789") == n;
+}
 
 /* Where a case with no child belongs: the sender's county, else the default. */
 static int case_place(const struct h_env *env, const struct h_sender *who, int64_t *county, int64_t *region)
@@ -110,7 +140,15 @@ int h_case_open(const struct h_env *env, const struct h_msg *m, const struct h_s
     c.depts = rule->depts;
     c.ndepts = rule->ndepts;
     if (db_reporter_upsert(env->st, who->phone, m->now, &c.reporter_id) != 0) return -1;
+    struct db_flood flood = {0};
+    int counted = c.reporter_id && flood_applies(env->pol, who->phone);
+    if (counted && db_reporter_flood(env->st, c.reporter_id, m->now - env->pol->flood_window, &flood) != 0) return -1;
     if (db_case_open(env->st, &c, m->now, &out->id, out->number) != 0) return -1;
+    /* Held: beyond the number's allowance, or inside a run it began
+     * (cases.flood_of, which h_case_alert reads back). */
+    if (counted && (flood.first_id || flood.recent >= env->pol->flood_reports) &&
+        db_case_set_flood(env->st, out->id, flood.first_id ? flood.first_id : out->id) < 0)
+        return -1;
     out->category = rule->category;
     out->classified = req->classified;
     out->priority = rule->priority;
@@ -179,8 +217,73 @@ static int tell_village(const struct h_env *env, const struct h_msg *m, const st
     return h_village_notice(env, c->id, c->number, c->priority, c->village_id, m->from, not_before, out);
 }
 
+/* h_case_alert for a case the flood rule holds (see the file's header):
+ * run is its run's first case and recent the number's reports within the
+ * window, this one included. */
+static int flood_alert(const struct h_env *env, const struct h_msg *m, const struct h_case *c,
+                       const struct db_flood *run, struct h_result *out)
+{
+    /* The sender's answer: written once per run, whatever the channel. */
+    for (int i = 0; i < out->nreplies; i++) {
+        struct h_reply *r = &out->replies[i];
+        if (r->kind != H_REPLY || r->case_id != c->id) continue;
+        r->tmpl = "report_flood";
+        r->nvars = 0;
+        h_var_set(r, "case", "%s", c->number);
+        snprintf(r->dedupe, sizeof r->dedupe, "flood_reply:%.12s", run->first_number);
+        break;
+    }
+    size_t dl = strlen(out->detail);
+    if (dl + 12 < sizeof out->detail) snprintf(out->detail + dl, sizeof out->detail - dl, " flood_held");
+
+    int summaries = 0, unsent = 0;
+    if (c->classified && c->priority <= 2) {
+        int64_t later = c->priority >= 2 ? h_next_work_time(env->pol, m->now) : 0;
+        char phones[H_MAX_REPLIES][DB_PHONE_LEN];
+        int room = H_MAX_REPLIES - out->nreplies;
+        int n = h_alert_recipients(env, c->county_id, c->county, c->rule, phones, room);
+        if (n < 0) return -1;
+        int k = n < room ? n : room;
+        unsent = n - k;
+        for (int i = 0; i < k; i++) {
+            char key[sizeof out->replies[0].dedupe];
+            snprintf(key, sizeof key, "flood:%.12s:%.23s", run->first_number, phones[i]);
+            int told = db_message_queued(env->st, key);
+            if (told < 0) return -1;
+            if (told) continue; /* this run's summary reached them already */
+            struct h_reply *r = h_reply_add(out, "case_flood_alert", phones[i], H_ALERT);
+            if (!r) {
+                unsent++;
+                continue;
+            }
+            r->case_id = c->id;
+            r->not_before = later;
+            memcpy(r->dedupe, key, sizeof r->dedupe);
+            h_var_set(r, "case", "%s", c->number);
+            h_var_set(r, "priority", "P%d", c->priority);
+            h_var_set(r, "count", "%d", run->recent);
+            summaries++;
+        }
+    }
+    char detail[128];
+    int village = c->classified && c->village_id && routing_village_told(env->pol, c->county, c->category);
+    int w = snprintf(detail, sizeof detail, "run=%s reports=%d summary=%d", run->first_number, run->recent, summaries);
+    if (unsent) w += snprintf(detail + w, sizeof detail - (size_t)w, " unsent=%d", unsent);
+    if (village) snprintf(detail + w, sizeof detail - (size_t)w, " village=held");
+    if (db_case_event(env->st, c->id, "flood_held", 0, detail, m->now) != 0) return -1;
+    if (!summaries) return 0;
+    snprintf(detail, sizeof detail, "flood_summary count=%d", summaries);
+    return db_case_event(env->st, c->id, "alerted", 0, detail, m->now);
+}
+
 int h_case_alert(const struct h_env *env, const struct h_msg *m, const struct h_case *c, struct h_result *out)
 {
+    if (env->pol && env->pol->flood_window > 0) {
+        struct db_flood run;
+        int rc = db_case_flood_run(env->st, c->id, m->now - env->pol->flood_window, &run);
+        if (rc < 0) return -1;
+        if (rc == 0) return flood_alert(env, m, c, &run, out);
+    }
     int village = c->classified && c->village_id && routing_village_told(env->pol, c->county, c->category);
     int64_t later = c->priority >= 2 ? h_next_work_time(env->pol, m->now) : 0;
     /* Slots kept for the village notice: it must not be crowded out. */
@@ -252,10 +355,9 @@ int h_report(const struct h_env *env, const struct h_msg *m, const struct cb_cmd
         int rc = db_child_by_code(env->st, cmd->child, &child);
         if (rc < 0) return -1;
         have_child = rc == 0;
-        if (!have_child) {
-            bad_code = cmd->child;
-            snprintf(event_detail, sizeof event_detail, "child_unknown:%s", cmd->child);
-        }
+        /* Kept for triage, never told: the reply to a well-formed code is
+         * the same whether or not the child exists (no register oracle). */
+        if (!have_child) snprintf(event_detail, sizeof event_detail, "child_unknown:%s", cmd->child);
     }
 
     struct h_case_req req = {.category = category,

@@ -18,7 +18,8 @@
  *   priority  a case's priority, "P0" .. "P3"
  *   cat   a case's category as its digit, "1" .. "9" (never its name)
  *   place where a case is: the village's name, else the county's
- *   count how many children or cases a digest counts
+ *   count how many children or cases a digest counts, or reports a
+ *         held run from one number has made
  *   list  a digest's child codes, "1000015、1000028、1000031等"
  */
 #include "templates.h"
@@ -35,6 +36,7 @@ static const struct tmpl_def builtin[] = {
     {"visit_ok_absent", "code,date", "已记录儿童${code}在${date}的走访（未见到儿童），请尽快再访见到本人。"},
     {"visit_ok_phone", "code,date", "已记录${date}与儿童${code}的电话或视频联系。电话联系不算走访，请按期上门。"},
     {"visit_not_staff", "", "只有儿童主任和督导员可以记录走访。报告儿童情况请发：BG 情况描述"},
+    /* an unregistered code and another village's child alike */
     {"visit_not_allowed", "code", "儿童${code}不在您负责的村，不能记录走访，请核对编号后重发。"},
     {"visit_result_missing", "", "缺少走访结果：1正常 2有问题 3未见到 4电话。格式：ZF 编号 结果"},
     {"visit_result_bad", "", "走访结果应为1-4：1正常 2有问题 3未见到 4电话。格式：ZF 编号 结果"},
@@ -47,7 +49,6 @@ static const struct tmpl_def builtin[] = {
     {"child_missing", "fmt", "缺少7位儿童编号，请补上后重发。格式：${fmt}"},
     {"child_format", "code,fmt", "儿童编号${code}应为7位数字，请核对后重发。格式：${fmt}"},
     {"child_check", "code,fmt", "儿童编号${code}校验位不对，请核对后重发。格式：${fmt}"},
-    {"child_unknown", "code,fmt", "没有编号为${code}的儿童，请核对后重发。格式：${fmt}"},
     /* ---- parent check-ins ---- */
     {"checkin_ok", "codes", "已收到签到（${codes}），谢谢！请每周至少联系孩子一次。"},
     {"checkin_help", "codes", "已记录求助（${codes}），村儿童主任会尽快联系您。紧急请拨110。"},
@@ -67,6 +68,9 @@ static const struct tmpl_def builtin[] = {
     {"report_ok_child_bad", "case,code", "已收到报告，案件号${case}。儿童编号${code}有误，已按未写编号处理。"},
     {"report_ok_category_bad", "case", "已收到报告，案件号${case}。类别应为1-9，已按待分类处理。"},
     {"report_desc_missing", "", "请写明情况。格式：BG [类别1-9] [儿童编号] 情况描述。紧急请拨110"},
+    /* the reporter's one answer once a run of reports from the number is held (report.c) */
+    {"report_flood", "case",
+     "已收到报告，案件号${case}。您近期报告较多，此后的报告都会登记处理，不再逐条回复。紧急请拨110或120。"},
     /* a message kept but not handled (a store error): a person follows it up */
     {"handling_failed", "", "已收到您的信息，但系统暂时未能处理，工作人员会跟进。紧急情况请拨打110。"},
     {"unknown_case_opened", "case",
@@ -74,6 +78,9 @@ static const struct tmpl_def builtin[] = {
     /* ---- case alerts (responders) and notices (the child's village) ---- */
     {"case_alert", "case,priority,cat,place",
      "${priority}案件${case}，类别${cat}，地点${place}。请立即核实处理，并回复QR ${case}确认。"},
+    /* instead of each alert of a held run of reports from one number: once per responder and run */
+    {"case_flood_alert", "case,priority,count",
+     "${priority}案件${case}：同一号码连续报告${count}起，后续不再逐条通知，请登录系统核实；确认回复QR ${case}"},
     {"case_village_notice", "case,priority",
      "本村有儿童情况被报告，案件${case}（${priority}），相关部门正在处理。请配合工作，关注孩子安全，勿外传。"},
     /* to the responders alerted of a case, once its caller's recording is stored */
@@ -81,9 +88,9 @@ static const struct tmpl_def builtin[] = {
     /* ---- case actions ---- */
     {"case_missing", "fmt", "缺少案件号。格式：${fmt}"},
     {"case_format", "fmt", "案件号应为10-12位数字，如2403150001。格式：${fmt}"},
-    {"case_unknown", "case,fmt", "没有案件号${case}，请核对后重发。格式：${fmt}"},
     {"case_not_responder", "", "只有负责部门的值班人员可以确认或结案。报告请发BG，查询请发CX 案件号"},
-    {"case_not_allowed", "case", "案件${case}未派给您的部门或辖区，不能处理，请核对案件号。"},
+    /* an unknown case number and another department's or county's case alike */
+    {"case_not_allowed", "case", "案件${case}不存在或未派给您的部门、辖区，不能处理，请核对案件号。"},
     {"ack_ok", "case", "已确认案件${case}。处理后请发：JA ${case} 结果（1已处置 2已转介 3不属实 4已立案）"},
     {"ack_already", "case", "案件${case}已确认过，无需重复。处理后请发：JA ${case} 结果"},
     {"ack_closed", "case", "案件${case}已结案，不能再确认。"},
@@ -197,7 +204,7 @@ int tmpl_render(const struct gw_config *cfg, const char *name, const struct h_va
 static const struct h_var longest[] = {
     {"code", "13800000001"},             /* a phone number typed where a child code belongs */
     {"codes", "1000015、1000028等16名"}, /* a check-in for many children */
-    {"case", "240315123456"}, /* past 99,999 reports in a day */
+    {"case", "240315123456"},            /* past 99,999 reports in a day */
     {"date", "2024年12月31日"},
     {"days", "14"},
     {"fmt", "ZF 编号 [日期] 结果"},

@@ -3,7 +3,10 @@
  * Rules (DESIGN §5, §7): the director of the child's village, or a
  * supervisor or admin whose region contains the village, may record it.
  * The date defaults to today and may not be in the future or more than 60
- * days back (the parser checks both). Result 2 needs problem codes; an XL
+ * days back (the parser checks both). A code that is not registered and a
+ * child outside the sender's area get one and the same refusal, so the
+ * register cannot be probed; only a wrong check digit is pointed out
+ * (it says nothing about who exists). Result 2 needs problem codes; an XL
  * problem moves the child to the high visit cadence. Result 4 (phone or
  * video) is stored like the others; it does not reset the visit clock,
  * which the scheduler reads from the result.
@@ -67,15 +70,12 @@ int h_visit(const struct h_env *env, const struct h_msg *m, const struct cb_cmd 
     struct db_child child;
     int rc = db_child_by_code(env->st, cmd->child, &child);
     if (rc < 0) return -1;
-    if (rc == 1) {
-        struct h_reply *r = h_answer(out, m, "invalid", "child_unknown", "child_unknown");
+    if (rc == 1 || !may_visit(who, &child)) {
+        /* One answer for "no such child" and "not yours": staff learn
+         * nothing about children outside their area. */
+        struct h_reply *r = h_answer(out, m, rc == 1 ? "invalid" : "refused",
+                                     rc == 1 ? "child_unknown" : "not_in_region", "visit_not_allowed");
         h_var_set(r, "code", "%s", cmd->child);
-        h_var_set(r, "fmt", "%s", VISIT_FMT);
-        return 0;
-    }
-    if (!may_visit(who, &child)) {
-        struct h_reply *r = h_answer(out, m, "refused", "not_in_region", "visit_not_allowed");
-        h_var_set(r, "code", "%s", child.code);
         return 0;
     }
 

@@ -52,6 +52,8 @@ static void loads_a_good_file(void **state)
     assert_int_equal(c->sync_full, 0);
     assert_int_equal(c->policy.visit_days, 28);
     assert_int_equal(c->policy.visit_days_high, 14); /* default */
+    assert_int_equal(c->policy.flood_reports, 3);    /* default */
+    assert_int_equal(c->policy.flood_window, 600);   /* default */
     assert_string_equal(c->policy.default_region, "示例县");
     assert_int_equal(c->nchannels, 2);
     const struct gw_channel *g = gw_config_channel(c, "gen");
@@ -62,6 +64,19 @@ static void loads_a_good_file(void **state)
     assert_int_equal(t->tps, 5);
     assert_string_equal(t->route, "+1");
     assert_null(gw_config_channel(c, "none"));
+    gw_config_free(c);
+    unlink(path);
+}
+
+static void loads_flood_settings(void **state)
+{
+    struct gw_config *c;
+    char err[256] = "";
+    assert_int_equal(gw_config_load(write_ini("[policy]\nflood_reports = 0   ; no limit\nflood_window = 60\n"), &c, err,
+                                    sizeof err),
+                     0);
+    assert_int_equal(c->policy.flood_reports, 0);
+    assert_int_equal(c->policy.flood_window, 60);
     gw_config_free(c);
     unlink(path);
 }
@@ -84,6 +99,9 @@ static void refuses_bad_files(void **state)
         {"[store]\nsynchronous = sometimes\n", ":2: synchronous = sometimes: expected full or normal"},
         {"[policy]\ntimezone = Mars/Olympus\n", ":2: timezone = Mars/Olympus: unknown time zone"},
         {"[policy]\nvisit_days = 0\n", ":2: visit_days = 0"},
+        {"[policy]\nflood_reports = -1\n", ":2: flood_reports = -1"},
+        {"[policy]\nflood_reports = many\n", ":2: flood_reports = many"},
+        {"[policy]\nflood_window = 0\n", ":2: flood_window = 0"},
         {"[policy]\ncountry_code = +86\n", ":2: country_code = +86"},
         {"[channel a]\nprovider = carrierpigeon\n", ":2: provider = carrierpigeon: unknown provider"},
         {"[channel a]\nprovider = generic\nsecret = env:GW_MISSING_VAR\n", ":3: secret = env:GW_MISSING_VAR"},
@@ -287,6 +305,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(loads_a_good_file),
         cmocka_unit_test(refuses_bad_files),
+        cmocka_unit_test(loads_flood_settings),
         cmocka_unit_test(loads_routing_and_county_contacts),
         cmocka_unit_test(loads_channel_sending_and_media_settings),
         cmocka_unit_test(long_lines_are_refused_with_advice),

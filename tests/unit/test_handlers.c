@@ -217,7 +217,7 @@ static const struct row rows[] = {
     R(D1, "ZF 1000015 2", "visit", "invalid", "visit_problems_missing", "XL心理"),
     R(D1, "ZF 1000015 有问题", "visit", "invalid", "visit_problems_missing", NULL),
     R(D1, "ZF 1000015 5", "visit", "invalid", "visit_result_bad", "1-4"),
-    R(D1, "ZF 2000012 1", "visit", "invalid", "child_unknown", "2000012"),
+    R(D1, "ZF 2000012 1", "visit", "invalid", "visit_not_allowed", "2000012"), /* unregistered: as another village's */
     /* ---- visits: who may ---- */
     R(D1, "ZF 1000031 1", "visit", "refused", "visit_not_allowed", "不在您负责的村"),
     R(D1, "ZF 1000089 1", "visit", "refused", "visit_not_allowed", NULL),
@@ -302,7 +302,7 @@ static const struct row rows[] = {
     R(U2, "BG 9 其他情况", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/1/open"),
     R(U2, "BG 1000089 孩子被打", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "邻县"),
     R(U2, "BG 1000016 孩子受伤", "report", "ok", "report_ok_child_bad", "1000016", .cases = 1, .events = 2, .sql = CASE_CHILD("@CASE"), .want = "-"),
-    R(U2, "BG 2000012 孩子受伤", "report", "ok", "report_ok_child_bad", "2000012", .cases = 1, .events = 2,
+    R(U2, "BG 2000012 孩子受伤", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, /* the same answer as for a registered child */
      .sql = "SELECT detail FROM case_event WHERE kind = 'opened' ORDER BY id DESC LIMIT 1", .want = "child_unknown:2000012"),
     R(U2, "BG 张小明被打了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2,
      .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "张小明被打了"),
@@ -361,7 +361,7 @@ static const struct row rows[] = {
     R(D1, "QR 2403140001", "ack", "refused", "case_not_responder", NULL),
     R(SUP, "QR 2403140006", "ack", "refused", "case_not_responder", NULL),
     R(U1, "QR 2403140001", "ack", "refused", "case_not_responder", NULL),
-    R(POL, "QR 2403149999", "ack", "invalid", "case_unknown", "2403149999"),
+    R(POL, "QR 2403149999", "ack", "invalid", "case_not_allowed", "2403149999"), /* the same answer as for another's case */
     R(POL, "QR 24031400", "ack", "invalid", "case_format", "10-12位"),
     R(POL, "QR", "ack", "invalid", "case_missing", "QR 案件号"),
     R(CIV, "QR 2403140004", "ack", "refused", "ack_closed", NULL),
@@ -390,7 +390,7 @@ static const struct row rows[] = {
     R(D1, "JA 2403140003 1", "close", "refused", "case_not_responder", NULL),
     R(U1, "JA 2403140001 1", "close", "refused", "case_not_responder", NULL),
     R(ADM, "JA 2403140007 3", "close", "ok", "close_ok", NULL, .events = 1),
-    R(POL, "JA 2403149999 1", "close", "invalid", "case_unknown", NULL),
+    R(POL, "JA 2403149999 1", "close", "invalid", "case_not_allowed", NULL),
 
     /* ---- status ---- */
     R(U1, "CX 2403140001", "status", "ok", "status_closed", NULL, .events = 1),
@@ -1276,7 +1276,9 @@ static const char routing_ini[] = "[routing]\n"
                                   "city_contact = 0086 138 0000 0096\n"
                                   "duty_health = 138-0000-0098\n"
                                   "[county 邻县]\n"
-                                  "duty_civil_affairs = +8613800000097\n";
+                                  "duty_civil_affairs = +8613800000097\n"
+                                  "[policy]\n"
+                                  "flood_reports = 0   ; one number reports everything here\n";
 
 static void test_routing_from_config(void **state)
 {
@@ -1349,6 +1351,213 @@ static void test_routing_from_config(void **state)
     gw_config_free(cfg);
 }
 
+/* ---- one number's flood of reports ---- */
+
+#define OUTBOX_COUNT(cond) "SELECT count(*) FROM outbox WHERE " cond
+
+static void test_flood_from_one_number(void **state)
+{
+    struct world *w = *state;
+    char err[256] = "", v[512], sql[256];
+    struct gw_config *cfg = config_from("[policy]\nflood_reports = 3\nflood_window = 600\n", err, sizeof err);
+    if (!cfg) fail_msg("config: %s", err);
+    long cases0 = count_rows(w, "cases");
+
+    /* Three reports alert as usual: police and civil affairs, each. */
+    for (int i = 0; i < 3; i++) assert_int_equal(pipe_msg(w, cfg, U4, "BG 4 孩子不见了", NOW + i), 0);
+    probe(w, OUTBOX_COUNT("template = 'case_alert'"), v, sizeof v);
+    assert_string_equal(v, "6");
+    /* The fourth begins a held run: one summary to each of them, one
+     * answer to the reporter saying further reports are recorded. */
+    assert_int_equal(pipe_msg(w, cfg, U4, "BG 4 孩子不见了", NOW + 3), 0);
+    char run[16];
+    probe(w, LAST_CASE_NUMBER, run, sizeof run);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U4 " reply 1 0;" POL " alert 0 0;" CIV " alert 0 0");
+    probe(w, "SELECT group_concat(template, ',') FROM (SELECT template FROM outbox WHERE inbox_id = "
+             "(SELECT max(id) FROM inbox) ORDER BY id)", v, sizeof v);
+    assert_string_equal(v, "report_flood,case_flood_alert,case_flood_alert");
+    probe(w, "SELECT body FROM outbox WHERE template = 'case_flood_alert' AND recipient = '" POL "'", v, sizeof v);
+    char want[256];
+    snprintf(want, sizeof want, "P0案件%s：同一号码连续报告4起，后续不再逐条通知，请登录系统核实；确认回复QR %s", run,
+             run);
+    assert_string_equal(v, want);
+    probe(w, LAST_CASE_EVENTS, v, sizeof v);
+    snprintf(want, sizeof want, "opened:;flood_held:run=%s reports=4 summary=2;alerted:flood_summary count=2", run);
+    assert_string_equal(v, want);
+    /* The rest of the run: a case each, with its event, and no SMS at all. */
+    for (int i = 4; i < 20; i++) assert_int_equal(pipe_msg(w, cfg, U4, "BG 4 孩子不见了", NOW + i), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, "");
+    probe(w, LAST_CASE_EVENTS, v, sizeof v);
+    snprintf(want, sizeof want, "opened:;flood_held:run=%s reports=20 summary=0", run);
+    assert_string_equal(v, want);
+    assert_int_equal(count_rows(w, "cases") - cases0, 20);
+    /* Unclassified free text from the same number joins the run quietly. */
+    assert_int_equal(pipe_msg(w, cfg, U4, "河边有个小孩一直没人管", NOW + 20), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, "");
+    probe(w, "SELECT kind FROM case_event WHERE case_id = (SELECT max(id) FROM cases) ORDER BY id DESC LIMIT 1", v,
+          sizeof v);
+    assert_string_equal(v, "flood_held");
+    /* Another number inside the burst alerts at once. */
+    assert_int_equal(pipe_msg(w, cfg, U5, "BG 4 孩子不见了", NOW + 21), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U5 " reply 1 0;" POL " alert 0 0;" CIV " alert 0 0");
+    /* A held report for other departments reaches only those not yet told. */
+    assert_int_equal(pipe_msg(w, cfg, U4, "BG 7 1000015 同学打他", NOW + 22), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, EDU " alert 0 0"); /* P2 in working hours; police heard already; no village notice */
+    probe(w, "SELECT detail FROM case_event WHERE kind = 'flood_held' ORDER BY id DESC LIMIT 1", v, sizeof v);
+    snprintf(want, sizeof want, "run=%s reports=22 summary=1 village=held", run);
+    assert_string_equal(v, want);
+    /* Alert SMS for 22 reports from one number: 3 x 2 alerts and 3 summaries. */
+    probe(w, OUTBOX_COUNT("kind = 'alert' AND case_id IN (SELECT c.id FROM cases c JOIN reporter r ON "
+                          "r.id = c.reporter_id WHERE r.phone = '" U4 "')"),
+          v, sizeof v);
+    assert_string_equal(v, "9");
+    probe(w, OUTBOX_COUNT("recipient = '" U4 "'"), v, sizeof v);
+    assert_string_equal(v, "4");
+
+    /* Deadlines: the held run escalates once, through the case its summary
+     * named, not once per held case. */
+    size_t n = 0;
+    assert_int_equal(pipeline_run_jobs(w->st, cfg, NOW + 16 * 60, &n), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:%s:%%'", run);
+    probe(w, sql, v, sizeof v);
+    assert_string_equal(v, "2");
+    probe(w, OUTBOX_COUNT("dedupe_key LIKE 'realert:240315%'"), v, sizeof v);
+    assert_string_equal(v, "10"); /* today's: 3 + 1 cases of U4, 1 of U5, 2 responders each */
+    /* Each held case can still be acknowledged. */
+    probe(w, "SELECT max(number) FROM cases WHERE flood_of IS NOT NULL AND category = 4", v, sizeof v);
+    char qr[sizeof v + 8];
+    snprintf(qr, sizeof qr, "QR %s", v);
+    struct h_result res;
+    assert_int_equal(run_msg(w, POL, qr, &res, err, sizeof err), 0);
+    assert_string_equal(res.replies[0].tmpl, "ack_ok");
+
+    /* After the run's window, the number keeps on: a new run, a new summary. */
+    assert_int_equal(pipe_msg(w, cfg, U4, "BG 4 孩子不见了", NOW + 3 + 600), 0);
+    probe(w, LAST_OUTBOX, v, sizeof v);
+    assert_string_equal(v, U4 " reply 1 0;" POL " alert 0 0;" CIV " alert 0 0");
+    probe(w, "SELECT count(DISTINCT flood_of) FROM cases", v, sizeof v);
+    assert_string_equal(v, "2");
+    /* Quiet for a window: alerted one by one again. */
+    assert_int_equal(pipe_msg(w, cfg, U4, "BG 4 孩子不见了", NOW + 3 + 1300), 0);
+    probe(w, "SELECT group_concat(template, ',') FROM (SELECT template FROM outbox WHERE inbox_id = "
+             "(SELECT max(id) FROM inbox) ORDER BY id)", v, sizeof v);
+    assert_string_equal(v, "report_ok_p0,case_alert,case_alert");
+    gw_config_free(cfg);
+}
+
+/* Hidden callers, or numbers in no E.164 form, are never counted as one. */
+static void test_flood_needs_a_number(void **state)
+{
+    struct world *w = *state;
+    char err[256] = "", v[64];
+    struct gw_config *cfg = config_from("[policy]\nflood_reports = 1\n", err, sizeof err);
+    if (!cfg) fail_msg("config: %s", err);
+    for (int i = 0; i < 3; i++) assert_int_equal(pipe_msg(w, cfg, "anonymous", "BG 4 孩子不见了", NOW + i), 0);
+    probe(w, "SELECT count(*) FROM outbox WHERE template = 'case_alert'", v, sizeof v);
+    assert_string_equal(v, "6");
+    probe(w, "SELECT count(*) FROM cases WHERE flood_of IS NOT NULL", v, sizeof v);
+    assert_string_equal(v, "0");
+    gw_config_free(cfg);
+}
+
+/* ---- no oracles: what exists and what is not the sender's look alike ---- */
+
+/* Pairs of messages from one sender that differ only in whether the code
+ * or case number they name exists; the replies to the sender must be
+ * byte-identical once every run of 7 or more digits (the code as typed,
+ * a case number) is masked. A report about a registered child still tells
+ * its village (notices), one about an unregistered code nobody. The Damm
+ * check digit is no oracle (it says nothing about existence) and keeps
+ * its own answer. */
+static const struct twin {
+    const char *from;
+    const char *real;    /* names a child or case that exists but is not the sender's to know */
+    const char *absent;  /* the same with a well-formed code or number nobody has */
+    int real_notices;    /* H_NOTICEs the real one causes */
+} twins[] = {
+    {U4, "BG 3 1000015 孩子没人管", "BG 3 2000012 孩子没人管", 1},
+    {U4, "BG 4 1000089 孩子不见了", "BG 4 2000012 孩子不见了", 1}, /* a child of another county */
+    {U5, "BG 1000031 孩子受伤", "BG 2000012 孩子受伤", 0},         /* unclassified: the village is never told */
+    {U5, "举报 1000044 孩子被关在家里", "举报 2000012 孩子被关在家里", 0},
+    {D1, "ZF 1000031 1", "ZF 2000012 1", 0},                 /* another village of the same town */
+    {D1, "ZF 1000089 3", "ZF 2000012 3", 0},                 /* another county */
+    {D4, "ZF 1000015 1", "ZF 2000012 1", 0},
+    {SUP, "ZF 1000053 2 XL", "ZF 2000012 2 XL", 0},          /* outside the supervisor's town */
+    {ADM, "ZF 1000089 1", "ZF 2000012 1", 0},                /* outside the admin's county */
+    {G1, "QD 1000031 2", "QD 2000012 2", 0},                 /* another family's child */
+    {POL2, "QR 2403140001", "QR 2403149999", 0},             /* another county's case */
+    {EDU, "QR 2403140006", "QR 2403149999", 0},              /* not routed to education */
+    {EDU, "JA 2403140001 1", "JA 2403149998 1", 0},
+    {ADM, "JA 2403140003 3", "JA 2403149998 3", 0},
+    {U4, "CX 2403140001", "CX 2403149999", 0},               /* somebody else's report */
+    {G1, "CX 2403140002", "CX 2403149997", 0},
+};
+
+/* The replies to `from` in res, rendered and masked, joined by '\n'. */
+static void sender_view(const struct h_result *res, const char *from, char *out, size_t outlen)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; i < res->nreplies; i++) {
+        const struct h_reply *r = &res->replies[i];
+        if (r->kind != H_REPLY || strcmp(r->to, from) != 0) continue;
+        struct gw_buf b = {0};
+        char err[128];
+        assert_int_equal(tmpl_render(NULL, r->tmpl, r->vars, r->nvars, &b, err, sizeof err), 0);
+        const char *t = gw_buf_cstr(&b);
+        for (size_t k = 0; t[k] && o + 2 < outlen;) {
+            size_t run = 0;
+            while (t[k + run] >= '0' && t[k + run] <= '9') run++;
+            if (run >= 7) {
+                out[o++] = '#';
+                k += run;
+            } else {
+                out[o++] = t[k++];
+            }
+        }
+        out[o++] = '\n';
+        out[o] = '\0';
+        gw_buf_free(&b);
+    }
+}
+
+static void test_no_oracles(void **state)
+{
+    struct world *w = *state;
+    int failures = 0;
+    for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++) {
+        const struct twin *t = &twins[i];
+        struct h_result a, b;
+        char err[256] = "", va[1024], vb[1024];
+        if (run_msg(w, t->from, t->real, &a, err, sizeof err) != 0) fail_msg("%s: %s", t->real, err);
+        if (run_msg(w, t->from, t->absent, &b, err, sizeof err) != 0) fail_msg("%s: %s", t->absent, err);
+        sender_view(&a, t->from, va, sizeof va);
+        sender_view(&b, t->from, vb, sizeof vb);
+        if (!va[0] || strcmp(va, vb) != 0) {
+            fprintf(stderr, "twin %zu from %s:\n  %s -> %s  %s -> %s", i + 1, t->from, t->real, va, t->absent, vb);
+            failures++;
+        }
+        if (count_kind(&a, H_NOTICE) != t->real_notices || count_kind(&b, H_NOTICE) != 0) {
+            fprintf(stderr, "twin %zu: notices %d and %d, want %d and 0\n", i + 1, count_kind(&a, H_NOTICE),
+                    count_kind(&b, H_NOTICE), t->real_notices);
+            failures++;
+        }
+    }
+    /* The check digit still speaks: it reveals nothing about who exists. */
+    struct h_result r;
+    char err[256] = "";
+    assert_int_equal(run_msg(w, D1, "ZF 1000016 1", &r, err, sizeof err), 0);
+    assert_string_equal(r.replies[0].tmpl, "child_check");
+    assert_int_equal(run_msg(w, U4, "BG 3 1000016 孩子没人管", &r, err, sizeof err), 0);
+    assert_string_equal(r.replies[0].tmpl, "report_ok_child_bad");
+    assert_int_equal(failures, 0);
+}
+
 static int setup(void **state)
 {
     *state = world_new(seed_sql);
@@ -1383,6 +1592,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checkin_tells_the_director, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alerts_share_the_reply_slots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_routing_from_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flood_from_one_number, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flood_needs_a_number, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_oracles, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
