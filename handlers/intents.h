@@ -35,6 +35,12 @@ typedef int (*h_intent_fn)(const struct h_env *env, const struct h_msg *m, const
 
 int h_visit(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
             struct h_result *out);
+/* 1 when the staff member with this phone may record a visit to the child
+ * with this code (its village's director, a supervisor or admin above it),
+ * with *child filled; 0 when not, for an unregistered code exactly as for
+ * another village's child (the USSD and voice steps answer both alike);
+ * -1 on a store error. */
+int h_visit_allowed(const struct h_env *env, const char *phone, const char *code, struct db_child *child);
 int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
               struct h_result *out);
 int h_report(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,

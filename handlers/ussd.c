@@ -374,6 +374,7 @@ static int report_open(struct ctx *c, struct flow *f, int cat, char *err, size_t
  * director other than the reporter, held to working hours from P2 on. */
 static int tell_village(struct ctx *c, const struct db_case *k, const struct db_child *child)
 {
+    if (k->flood_of) return 0; /* held by the flood rule: nobody is told one by one */
     if (!k->classified || !k->county_id || k->county_id != child->region.county_id || child->region.level != 3)
         return 0;
     struct db_region county;
@@ -450,11 +451,11 @@ static int digit_in(struct input in, int lo, int hi)
     return d >= lo && d <= hi ? d : 0;
 }
 
-/* Checks a child code: 0 with *child when valid and on the roster, 1 with
- * the reason in note, -1 on a store error. */
-static int check_child(struct ctx *c, struct input in, struct db_child *child, char *note, size_t notelen)
+/* Checks a child code's form: 0 with code (8 bytes) when it is 7 digits
+ * with a good check digit, else 1 with the reason in note. Whether such a
+ * child is registered is never said here: that would tell anyone. */
+static int check_code(struct input in, char *code, char *note, size_t notelen)
 {
-    char code[8];
     if (in.len == 0) {
         snprintf(note, notelen, "请输入儿童编号。");
         return 1;
@@ -469,13 +470,19 @@ static int check_child(struct ctx *c, struct input in, struct db_child *child, c
         snprintf(note, notelen, "编号%s校验位不对，请核对。", code);
         return 1;
     }
-    int rc = db_child_by_code(c->env->st, code, child);
-    if (rc < 0) return -1;
-    if (rc == 1) {
-        snprintf(note, notelen, "没有编号为%s的儿童，请核对。", code);
-        return 1;
-    }
     return 0;
+}
+
+/* A well-formed code that names no registered child: kept on the case for
+ * triage, and the report goes on as with any other code. */
+static int report_unknown_child(struct ctx *c, const struct flow *f, const char *code)
+{
+    struct db_case k;
+    int rc = db_case_by_number(c->env->st, f->case_no, &k);
+    if (rc != 0) return rc < 0 ? -1 : 0;
+    char detail[40];
+    snprintf(detail, sizeof detail, "child_unknown:%s", code);
+    return db_case_event(c->env->st, k.id, "child_named", 0, detail, c->in->now);
 }
 
 /* Problem codes as typed: two-letter codes (any case), their digits 1-7
@@ -576,6 +583,7 @@ static int feed(struct ctx *c, struct flow *f, struct input raw, struct screen *
     char note[128] = "";
     int rc = 0, d;
     struct db_child child;
+    char code[8];
 
     /* Back and main menu on the menu screens and required inputs. */
     int nav = f->at != S_R_CHILD && f->at != S_R_DESC && f->at != S_DONE;
@@ -628,12 +636,11 @@ static int feed(struct ctx *c, struct flow *f, struct input raw, struct screen *
             f->at = S_R_DESC;
             break;
         }
-        rc = check_child(c, in, &child, note, sizeof note);
+        if (check_code(in, code, note, sizeof note) != 0) break;
+        rc = db_child_by_code(c->env->st, code, &child);
         if (rc < 0) return -1;
-        if (rc == 0) {
-            if (report_child(c, f, &child) != 0) return -1;
-            f->at = S_R_DESC;
-        }
+        if ((rc == 0 ? report_child(c, f, &child) : report_unknown_child(c, f, code)) != 0) return -1;
+        f->at = S_R_DESC;
         break;
     case S_R_DESC:
         if (in.len == 0) {
@@ -649,12 +656,16 @@ static int feed(struct ctx *c, struct flow *f, struct input raw, struct screen *
         report_end(f, s);
         return 0;
     case S_V_CHILD:
-        rc = check_child(c, in, &child, note, sizeof note);
+        if (check_code(in, code, note, sizeof note) != 0) break;
+        rc = h_visit_allowed(c->env, c->in->phone, code, &child);
         if (rc < 0) return -1;
         if (rc == 0) {
-            memcpy(f->child, child.code, sizeof f->child);
-            f->at = S_V_RESULT;
+            /* One answer for "no such child" and "not yours", as by SMS. */
+            snprintf(note, sizeof note, "儿童%s不在您负责的村，请核对编号。", code);
+            break;
         }
+        memcpy(f->child, child.code, sizeof f->child);
+        f->at = S_V_RESULT;
         break;
     case S_V_RESULT:
         if (!(d = digit_in(in, 1, 4))) {

@@ -43,6 +43,17 @@ static int may_visit(const struct h_sender *who, const struct db_child *c)
     return 0;
 }
 
+int h_visit_allowed(const struct h_env *env, const char *phone, const char *code, struct db_child *child)
+{
+    struct h_sender who = {.phone = phone};
+    int rc = db_staff_by_phone(env->st, phone, &who.staff);
+    if (rc < 0) return -1;
+    who.is_staff = rc == 0;
+    rc = db_child_by_code(env->st, code, child);
+    if (rc < 0) return -1;
+    return rc == 0 && may_visit(&who, child);
+}
+
 int h_visit(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
             struct h_result *out)
 {

@@ -55,6 +55,7 @@
 
 #include "../gateway/util.h"
 #include "codebook.h"
+#include "intents.h"
 
 #define TRIES_MAX    2   /* repeats of a question after the first asking */
 #define MENU_TIMEOUT 10  /* seconds to wait for a key */
@@ -81,10 +82,11 @@ static const char t_no_recording[] = "没有录到您的声音。";
 static const char t_thanks[] = "谢谢，您的描述已收到。";
 static const char t_not_recorded[] = "没有录到描述，报告已经登记。";
 static const char t_case_fmt[] = "您的案件号是：%s。再说一遍：%s。";
-static const char t_case_sms[] = "案件号也已用短信发给您，我们会尽快处理。再见。";
+static const char t_case_sms[] = "请记下案件号，我们会尽快处理。再见。";
 static const char t_child[] = "请输入7位儿童编号。";
 static const char t_child_bad[] = "编号有误，请核对。";
-static const char t_child_unknown[] = "没有这个儿童编号，请核对。";
+/* One answer for "no such child" and "not yours", as by SMS. */
+static const char t_child_not_yours[] = "这个编号不在您负责的村，请核对。";
 static const char t_result[] =
     "请选择走访结果：1见到儿童，一切正常；2见到儿童，发现问题；3上门未见到儿童；4电话或视频联系。";
 static const char t_problem[] = "请选择发现的问题，可以按多个数字，按井号键结束：1监护缺失，2心理或行为，3上学或辍学，"
@@ -491,6 +493,12 @@ static int open_case(struct ctx *c, int cat, int *p0)
         c->call->case_id = r->case_id;
         gw_strlcpy(c->f->case_no, no ? no : "", sizeof c->f->case_no);
         *p0 = !strcmp(r->tmpl, "report_ok_p0");
+        if (!strcmp(r->tmpl, "report_flood")) { /* a held run: the reply says less, the caller must not */
+            struct db_case k;
+            int rc = no ? db_case_by_number(c->env->st, no, &k) : 1;
+            if (rc < 0) return -1;
+            *p0 = rc == 0 && k.priority == 0;
+        }
         break;
     }
     if (!c->call->case_id) {
@@ -550,9 +558,9 @@ static int on_child(struct ctx *c)
     if (!keys(c->in, k, sizeof k)) return missed(c, t_no_input, again_child);
     if (!cb_child_code_valid(k)) return missed(c, t_child_bad, again_child);
     struct db_child child;
-    int rc = db_child_by_code(c->env->st, k, &child);
+    int rc = h_visit_allowed(c->env, c->in->from ? c->in->from : "", k, &child);
     if (rc < 0) return -1;
-    if (rc == 1) return missed(c, t_child_unknown, again_child);
+    if (rc == 0) return missed(c, t_child_not_yours, again_child);
     gw_strlcpy(c->f->child, k, sizeof c->f->child);
     c->f->tries = 0;
     again_result(c, NULL);

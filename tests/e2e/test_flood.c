@@ -139,6 +139,12 @@ static void two_hundred_reports_from_one_number(void **state)
     assert_non_null(strstr(screen, no));
     free(screen);
     assert_int_equal(db_int(G.db, "SELECT count(*) FROM cases WHERE number = %Q AND flood_of IS NOT NULL", no), 1);
+    /* Naming a registered child next does not tell the village one by one either. */
+    screen = ussd("flood-s1", FLOODER, "1*4*1110022");
+    free(screen);
+    assert_int_equal(db_int(G.db, "SELECT count(*) FROM cases c JOIN child k ON k.id = c.child_id "
+                                  "WHERE c.number = %Q AND k.code = '1110022'", no),
+                     1);
     assert_int_equal(db_int(G.db, "SELECT count(*) FROM outbox o JOIN cases c ON c.id = o.case_id WHERE c.number = %Q",
                             no),
                      0);

@@ -220,7 +220,7 @@ static void visit_path(void **state)
 
     /* refused as the SMS refuses: another village's director, a guardian */
     static const struct row other[] = {
-        {"2*1110022*1", "END 儿童1110022不在您负责的村", NULL},
+        {"2*1110022", "CON 儿童1110022不在您负责的村", NULL},
     };
     RUN("e2e-visit-other", OTHER_DIRECTOR, other);
     static const struct row guardian[] = {
