@@ -77,6 +77,15 @@ enum cb_intent {
     CB_HELP,
     CB_OPTOUT,
     CB_OPTIN,
+    CB_CLASSIFY, /* FL <case> <category> (分类): triage classifies an unclassified case */
+    CB_QUERY,    /* a director's or supervisor's question: CX 待访, CX 走访 (cmd.query says which) */
+};
+
+/* What a CB_QUERY asks. */
+enum cb_query {
+    CB_Q_NONE = 0,
+    CB_Q_DUE,      /* CX 待访: which of my children are due a visit this month */
+    CB_Q_COVERAGE, /* CX 走访: my township's visit coverage */
 };
 
 /* Why a recognised command is malformed (CB_OK when it is well-formed). */
@@ -130,6 +139,7 @@ struct cb_cmd {
     int category_given;   /* report: 1 when a category was named */
     unsigned problems;    /* CB_P_* bits */
     char case_no[CB_CASE_NO_MAX + 1]; /* case number (cb_case_no_valid) or "" */
+    enum cb_query query;              /* CB_QUERY: what is asked; CB_Q_NONE otherwise */
     char *note;           /* owned: the rest of the message from the first token the grammar
                              does not take, exactly as typed (trimmed); NULL when none */
 };

@@ -137,7 +137,7 @@ static const struct {
 static const char *const intent_names[] = {
     [CB_UNKNOWN] = "unknown", [CB_VISIT] = "visit", [CB_CHECKIN] = "checkin", [CB_REPORT] = "report",
     [CB_ACK] = "ack",         [CB_CLOSE] = "close", [CB_STATUS] = "status",   [CB_HELP] = "help",
-    [CB_OPTOUT] = "optout",   [CB_OPTIN] = "optin",
+    [CB_OPTOUT] = "optout",   [CB_OPTIN] = "optin",     [CB_CLASSIFY] = "classify", [CB_QUERY] = "query",
 };
 
 static const char *const error_names[] = {
@@ -787,6 +787,8 @@ enum cb_intent cb_parse(const char *text, size_t len, int64_t now, struct cb_cmd
         case CB_HELP: i = 1; break;
         case CB_OPTOUT:
         case CB_OPTIN: i = x->n; break;
+        case CB_CLASSIFY:
+        case CB_QUERY:
         case CB_UNKNOWN: i = 0; break;
         }
         take_note(x, i);
