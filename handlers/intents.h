@@ -57,6 +57,21 @@ int h_optout(const struct h_env *env, const struct h_msg *m, const struct cb_cmd
              struct h_result *out);
 int h_optin(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
             struct h_result *out);
+/* FL <case> <category>: the county's civil-affairs triage classifies an
+ * unclassified (or inferred) case, which is then routed and alerted as if
+ * it had been coded (cases.c). */
+int h_classify(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
+               struct h_result *out);
+/* CX 待访 / CX 走访: a director's children due a visit, a supervisor's
+ * township coverage (query.c). */
+int h_query(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
+            struct h_result *out);
+/* A responder's 收到 / 好的, or QR without a number: acknowledges their one
+ * unacknowledged alerted case, or with several lists their numbers
+ * (cases.c). Returns 0 answered, 1 when the sender is no responder with an
+ * unacknowledged case (the caller answers as it would have), -1 on a store
+ * error. */
+int h_ack_pending(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, struct h_result *out);
 
 /* What a new case needs from the handler that opens it. */
 struct h_case_req {
