@@ -141,6 +141,9 @@ static int server_key(struct loader *l, const char *name, const char *value)
         return 1;
     }
     if (!strcmp(name, "threads")) return parse_int(l, name, value, 1, 64, &c->threads);
+    if (!strcmp(name, "max_connections_per_ip"))
+        return parse_int(l, name, value, 0, 100000, &c->max_connections_per_ip);
+    if (!strcmp(name, "request_timeout")) return parse_int(l, name, value, 1, 3600, &c->request_timeout);
     if (!strcmp(name, "job_interval")) return parse_int(l, name, value, 1, 3600, &c->job_interval);
     if (!strcmp(name, "log_level")) {
         if (strcmp(value, "debug") && strcmp(value, "info") && strcmp(value, "warn") && strcmp(value, "error"))
@@ -658,6 +661,8 @@ static void defaults(struct gw_config *c)
     c->public_url = gw_strdup("http://127.0.0.1:8080");
     c->max_body = 65536;
     c->threads = 2;
+    c->max_connections_per_ip = 256;
+    c->request_timeout = 30;
     c->job_interval = 60;
     c->log_level = gw_strdup("info");
     c->store_path = gw_strdup("var/gateway.db");

@@ -129,6 +129,10 @@ struct gw_config {
     int threads;       /* HTTP worker threads, >= 1 */
     int job_interval;  /* seconds between runs of the timed jobs */
     char *log_level;   /* debug|info|warn|error */
+    /* [server], slow clients */
+    int max_connections_per_ip; /* connections one client address may hold open at once; 0 = no limit */
+    int request_timeout;        /* seconds from a request's start (connection opened, or previous answer
+                                   sent) to its last body byte; a slower one is closed; >= 1 */
     /* [store] */
     char *store_path;
     int sync_full; /* 1: synchronous=FULL, 0: NORMAL */

@@ -11,19 +11,47 @@
  * verifies (403) and parses (400); the messages go to the writer and the
  * connection is suspended; after the commit the writer resumes it and the
  * provider renders the answer; the completion callback frees the req.
+ *
+ * Bodies over max_body: up to DRAIN_MAX more bytes are read and dropped,
+ * then 413 is answered and the connection closed, so a client that sends
+ * its whole body reads the 413 instead of a reset. Past that (or when the
+ * client waits for "100 Continue") the 413 goes at once; in the middle of a
+ * body libmicrohttpd 0.9.75 cannot queue an answer, so there the
+ * connection is closed.
+ *
+ * Slow clients: one client address holds at most max_connections_per_ip
+ * connections (libmicrohttpd refuses the rest), and a request must arrive
+ * whole (request line, headers, body) within request_timeout of its start:
+ * the connection's opening, or the previous answer on a kept-alive one.
+ * libmicrohttpd's idle timeout alone restarts with every byte. Each open
+ * connection has a struct conn_track (the connection notification adds and
+ * removes it under guard_lock); the reaper thread shuts down (never
+ * closes) the socket of one past its deadline, under the same lock, so the
+ * descriptor cannot be closed and reused meanwhile. A request that has
+ * arrived whole -- being answered, or suspended for the writer -- has no
+ * deadline.
+ *
+ * Logs: refused requests (4xx, 503) and libmicrohttpd's messages go
+ * through rate limits (gw_log_limited): the first few of each interval as
+ * lines, the rest as one summary line, which the reaper writes even when
+ * the flood stops.
  */
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../handlers/codebook.h"
@@ -32,14 +60,38 @@
 #include "log.h"
 #include "util.h"
 
+#define CONN_LIMIT   4000u      /* connections open at once, all clients */
+#define FD_RESERVE   256u       /* descriptors kept for the store, curl and libmicrohttpd itself */
+#define DRAIN_MAX    (1u << 20) /* body bytes read and dropped past max_body before a 413 */
+#define REAP_TICK_MS 250        /* how often the reaper looks for late requests */
+#define LOG_INTERVAL 10.0       /* seconds of one rate-limited log interval */
+#define LOG_BURST    5          /* lines of one kind written as they come in an interval */
+
+/* One open connection, as the reaper sees it. */
+struct conn_track {
+    struct conn_track *prev, *next; /* in http_server.conns; under guard_lock */
+    int fd;                         /* its socket: shut down past the deadline, never closed here */
+    double since;                   /* monotonic start of the request now arriving (under guard_lock) */
+    int answering;                  /* 1: that request arrived whole: no deadline (under guard_lock) */
+    int reaped;                     /* 1: shut down for passing request_timeout (under guard_lock) */
+};
+
 struct http_server {
     const struct gw_config *cfg; /* borrowed, frozen */
     struct writer *writer;       /* borrowed */
     struct metrics *metrics;     /* borrowed */
     struct MHD_Daemon *daemon;
     int port;
-    atomic_int active;   /* requests between URI callback and completion */
-    atomic_int stopping; /* set by http_quiesce: new requests get 503 */
+    atomic_int active;             /* requests between URI callback and completion */
+    atomic_int stopping;           /* set by http_quiesce: new requests get 503 */
+    pthread_mutex_t guard_lock;    /* guards conns, every conn_track and reaper_stop */
+    pthread_cond_t guard_wake;     /* wakes the reaper to stop (CLOCK_MONOTONIC) */
+    struct conn_track conns;       /* sentinel of the open connections' ring */
+    int reaper_stop;               /* 1: the reaper returns (under guard_lock) */
+    int reaper_running;            /* 1: reaper is to be joined */
+    pthread_t reaper;              /* shuts down late requests, flushes the log summaries */
+    struct gw_log_limit *refusals; /* requests answered 4xx or 503 */
+    struct gw_log_limit *conn_log; /* libmicrohttpd's messages and timed-out connections */
 };
 
 enum req_state { REQ_NEW = 0, REQ_READING, REQ_WAITING, REQ_DONE };
@@ -50,24 +102,137 @@ struct req {
     char *uri;                   /* raw request target (path + query), owned */
     enum req_state state;        /* REQ_DONE is set by the writer before it resumes us */
     struct gw_buf body;          /* the request body, at most max_body bytes */
+    size_t received;             /* body bytes received, kept or dropped (<= max_body + DRAIN_MAX + a read) */
     int too_big;                 /* the body passed max_body: answer 413 */
+    int close;                   /* answer with "Connection: close" */
+    struct conn_track *track;    /* the connection's record, or NULL; owned by the connection */
     const struct gw_channel *ch; /* channel of a hook, or NULL */
     const char *route;           /* "sms", "healthz", ...; for logs */
     struct pipeline_job job;     /* what the writer stores */
 };
 
+/* ---- request deadlines -------------------------------------------------------- */
+
+/* Marks the connection's current request as arrived whole (answering = 1)
+ * or starts the deadline of the next one (0). Returns 0 when the reaper
+ * has already shut the connection down. */
+static int track_set(struct http_server *s, struct conn_track *t, int answering)
+{
+    if (!t) return 1;
+    pthread_mutex_lock(&s->guard_lock);
+    t->answering = answering;
+    if (!answering) t->since = gw_clock_mono();
+    int alive = !t->reaped;
+    pthread_mutex_unlock(&s->guard_lock);
+    return alive;
+}
+
+/* Runs on libmicrohttpd's threads as connections open and close. The
+ * record is unlinked before libmicrohttpd closes the descriptor. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci) return; /* untracked: libmicrohttpd's idle timeout still applies */
+        struct conn_track *t = gw_calloc(1, sizeof *t);
+        t->fd = ci->connect_fd;
+        t->since = gw_clock_mono();
+        pthread_mutex_lock(&s->guard_lock);
+        t->prev = &s->conns;
+        t->next = s->conns.next;
+        s->conns.next->prev = t;
+        s->conns.next = t;
+        pthread_mutex_unlock(&s->guard_lock);
+        *socket_context = t;
+        return;
+    }
+    struct conn_track *t = *socket_context;
+    if (!t) return;
+    pthread_mutex_lock(&s->guard_lock);
+    t->prev->next = t->next;
+    t->next->prev = t->prev;
+    pthread_mutex_unlock(&s->guard_lock);
+    free(t);
+    *socket_context = NULL;
+}
+
+/* Shuts down every connection whose request is past request_timeout;
+ * returns how many. Under guard_lock. */
+static int reap_late(struct http_server *s, double now)
+{
+    int n = 0;
+    for (struct conn_track *t = s->conns.next; t != &s->conns; t = t->next) {
+        if (t->answering || t->reaped || now - t->since < s->cfg->request_timeout) continue;
+        shutdown(t->fd, SHUT_RDWR); /* libmicrohttpd sees the end and closes it on its own thread */
+        t->reaped = 1;
+        n++;
+    }
+    return n;
+}
+
+static void *reaper_main(void *arg)
+{
+    struct http_server *s = arg;
+    pthread_mutex_lock(&s->guard_lock);
+    while (!s->reaper_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += REAP_TICK_MS * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&s->guard_wake, &s->guard_lock, &ts);
+        if (s->reaper_stop) break;
+        double now = gw_clock_mono();
+        int n = reap_late(s, now);
+        pthread_mutex_unlock(&s->guard_lock);
+        for (int i = 0; i < n; i++) /* one event each, so the summary counts connections */
+            gw_log_limited(s->conn_log, now, "closed: no whole request in time",
+                           "http: closed a connection that sent no whole request within %d s", s->cfg->request_timeout);
+        gw_log_limit_tick(s->refusals, now);
+        gw_log_limit_tick(s->conn_log, now);
+        pthread_mutex_lock(&s->guard_lock);
+    }
+    pthread_mutex_unlock(&s->guard_lock);
+    return NULL;
+}
+
 /* ---- answering ------------------------------------------------------------ */
 
 static enum MHD_Result respond(struct req *r, int status, const char *ctype, const char *body, size_t len)
 {
+    track_set(r->srv, r->track, 1);
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!resp) return MHD_NO;
     if (ctype) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (r->close) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (status == 503) MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
     enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     metrics_request(r->srv->metrics, r->ch ? r->ch->name : NULL, status);
     return rc;
+}
+
+/* The route as a summary key: one of a fixed few, whatever the URL said. */
+static const char *route_key(const char *route)
+{
+    static const char *const known[] = {"sms", "status", "ussd", "voice", "healthz", "metrics"};
+    if (!route) return "-";
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(route, known[i])) return known[i];
+    if (!strncmp(route, "voice/", 6)) return "voice";
+    return "other";
+}
+
+/* Logs a refused request through the rate limit. */
+static void log_refusal(struct req *r, int status, const char *reason)
+{
+    const char *ch = r->ch ? r->ch->name : "-";
+    char key[96];
+    snprintf(key, sizeof key, "%d channel=%s route=%s", status, ch, route_key(r->route));
+    gw_log_limited(r->srv->refusals, gw_clock_mono(), key, "http: refused status=%d channel=%s route=%s reason=%s",
+                   status, ch, r->route ? r->route : "-", reason);
 }
 
 static enum MHD_Result respond_error(struct req *r, int status, const char *reason)
@@ -80,8 +245,7 @@ static enum MHD_Result respond_error(struct req *r, int status, const char *reas
         gw_buf_putc(&b, *p);
     }
     gw_buf_puts(&b, "\"}\n");
-    if (r->ch && status >= 400)
-        gw_info("%s %s channel=%s status=%d reason=%s", r->route ? r->route : "-", "hook", r->ch->name, status, reason);
+    log_refusal(r, status, reason);
     enum MHD_Result rc = respond(r, status, "application/json", b.p, b.len);
     gw_buf_free(&b);
     return rc;
@@ -125,8 +289,7 @@ static void job_done(struct pipeline_job *job)
 
 static enum MHD_Result answer_job(struct req *r)
 {
-    if (!r->job.ok)
-        return respond_error(r, 503, r->job.reason[0] ? r->job.reason : "store unavailable, retry later");
+    if (!r->job.ok) return respond_error(r, 503, r->job.reason[0] ? r->job.reason : "store unavailable, retry later");
     if (!r->ch) return respond(r, 200, "text/plain; charset=utf-8", "ok\n", 3); /* health */
     if (r->job.ussd || r->job.voice) {
         struct prov_response sr = {.status = 200, .content_type = "text/plain"};
@@ -166,6 +329,9 @@ static enum MHD_Result answer_job(struct req *r)
 /* Hands the job to the writer and suspends the connection until it is done. */
 static enum MHD_Result submit(struct req *r)
 {
+    /* Arrived whole: from here on no deadline. Too late if the reaper
+     * already shut the connection: store nothing nobody will hear of. */
+    if (!track_set(r->srv, r->track, 1)) return MHD_NO;
     r->job.done = job_done;
     r->state = REQ_WAITING;
     MHD_suspend_connection(r->conn);
@@ -370,8 +536,34 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     r->srv = s;
     r->conn = conn;
     r->uri = gw_strdup(uri ? uri : "/");
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    r->track = ci ? ci->socket_context : NULL;
     atomic_fetch_add(&s->active, 1);
     return r;
+}
+
+/* Refuses a body over max_body, closing the connection after the 413. The
+ * request is not routed, but its channel is named for the log and metrics. */
+static enum MHD_Result refuse_too_big(struct req *r)
+{
+    r->close = 1;
+    if (!r->ch && !strncmp(r->uri, "/hooks/", 7)) {
+        char cname[64];
+        size_t n = strcspn(r->uri + 7, "/?");
+        if (r->uri[7 + n] == '/' && n > 0 && n < sizeof cname) {
+            memcpy(cname, r->uri + 7, n);
+            cname[n] = '\0';
+            r->ch = gw_config_channel(r->srv->cfg, cname);
+        }
+    }
+    return respond_error(r, 413, "body too large");
+}
+
+/* 1 when the client waits for "100 Continue" before it sends the body. */
+static int expects_continue(struct MHD_Connection *conn)
+{
+    const char *e = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    return e && !strcasecmp(e, "100-continue");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -385,24 +577,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r->state == REQ_NEW) {
         r->state = REQ_READING;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        long len;
-        if (cl && (gw_parse_long(cl, 0, 1L << 40, &len) != 0 || (size_t)len > s->cfg->max_body))
-            return respond_error(r, 413, "body too large");
+        long len = 0;
+        if (!cl) return MHD_YES;
+        if (gw_parse_long(cl, 0, 1L << 40, &len) != 0) return refuse_too_big(r);
+        if ((size_t)len <= s->cfg->max_body) return MHD_YES;
+        r->too_big = 1;
+        /* Drain what fits the cap, so the client reads the 413 once it has sent all. */
+        if ((size_t)len > s->cfg->max_body + DRAIN_MAX || expects_continue(conn)) return refuse_too_big(r);
         return MHD_YES;
     }
     if (r->state == REQ_READING && *upload_data_size) {
         size_t n = *upload_data_size;
-        if (!r->too_big && r->body.len + n > s->cfg->max_body) {
+        *upload_data_size = 0;
+        r->received += n;
+        if (!r->too_big && r->received > s->cfg->max_body) {
             r->too_big = 1;
             gw_buf_free(&r->body);
         }
-        if (!r->too_big) gw_buf_append(&r->body, upload_data, n);
-        *upload_data_size = 0;
+        if (!r->too_big) {
+            gw_buf_append(&r->body, upload_data, n);
+            return MHD_YES;
+        }
+        /* Past the cap (a chunked body that keeps coming): answer now, which
+         * libmicrohttpd refuses mid-body, so the connection closes. */
+        if (r->received > s->cfg->max_body + DRAIN_MAX) return refuse_too_big(r);
         return MHD_YES;
     }
     if (r->state == REQ_DONE) return answer_job(r);
     if (r->state == REQ_WAITING) return MHD_YES; /* spurious wake-up; the writer resumes us */
-    if (r->too_big) return respond_error(r, 413, "body too large");
+    if (r->too_big) return refuse_too_big(r);
     if (atomic_load(&s->stopping)) return respond_error(r, 503, "shutting down, retry later");
     return route(r, url, method);
 }
@@ -412,6 +615,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct http_server *s = cls;
     struct req *r = *con_cls;
     if (!r) return;
+    track_set(s, r->track, 0); /* a kept-alive connection's next request starts now */
     gw_buf_free(&r->body);
     pipeline_job_clear(&r->job);
     free(r->uri);
@@ -422,11 +626,37 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    struct http_server *s = cls;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-    gw_warn("http: %s", line);
+    gw_log_limited(s->conn_log, gw_clock_mono(), line, "http: %s", line);
+}
+
+/* Each connection holds a descriptor: raises the soft limit to the hard
+ * one and returns how many connections fit, leaving FD_RESERVE for the
+ * rest of the process (at most CONN_LIMIT). */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return CONN_LIMIT;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0) rl = want;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= CONN_LIMIT + FD_RESERVE) return CONN_LIMIT;
+    unsigned n = rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)rl.rlim_cur - FD_RESERVE : (unsigned)rl.rlim_cur / 2;
+    gw_warn("http: %llu file descriptors allowed: at most %u connections at once", (unsigned long long)rl.rlim_cur, n);
+    return n;
+}
+
+static void guard_free(struct http_server *s)
+{
+    pthread_cond_destroy(&s->guard_wake);
+    pthread_mutex_destroy(&s->guard_lock);
+    gw_log_limit_free(s->refusals);
+    gw_log_limit_free(s->conn_log);
 }
 
 int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m, struct http_server **out, char *err,
@@ -436,6 +666,15 @@ int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m,
     s->cfg = cfg;
     s->writer = w;
     s->metrics = m;
+    pthread_mutex_init(&s->guard_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->guard_wake, &ca);
+    pthread_condattr_destroy(&ca);
+    s->conns.prev = s->conns.next = &s->conns;
+    s->refusals = gw_log_limit_new(GW_LOG_INFO, "http: ", "requests refused", LOG_INTERVAL, LOG_BURST);
+    s->conn_log = gw_log_limit_new(GW_LOG_WARN, "http: ", "connection messages", LOG_INTERVAL, LOG_BURST);
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     const char *host = !strcmp(cfg->listen_host, "localhost") ? "127.0.0.1" : cfg->listen_host;
@@ -458,20 +697,32 @@ int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m,
         flags |= MHD_USE_IPv6;
     } else {
         gw_err(err, errlen, "listen: %s is not an IP address", cfg->listen_host);
+        guard_free(s);
         free(s);
         return -1;
     }
-    s->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_END);
+    s->daemon =
+        MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+                         on_mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK,
+                         on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+                         on_connection, s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip, MHD_OPTION_END);
     if (!s->daemon) {
         gw_err(err, errlen, "cannot listen on %s:%d (address in use or not permitted)", cfg->listen_host,
                cfg->listen_port);
+        guard_free(s);
         free(s);
         return -1;
     }
+    if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
+        gw_err(err, errlen, "cannot start the request deadline thread");
+        MHD_stop_daemon(s->daemon);
+        guard_free(s);
+        free(s);
+        return -1;
+    }
+    s->reaper_running = 1;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : cfg->listen_port;
     *out = s;
@@ -494,6 +745,14 @@ int http_active(struct http_server *s) { return atomic_load(&s->active); }
 void http_stop(struct http_server *s)
 {
     if (!s) return;
-    MHD_stop_daemon(s->daemon);
+    if (s->reaper_running) {
+        pthread_mutex_lock(&s->guard_lock);
+        s->reaper_stop = 1;
+        pthread_cond_signal(&s->guard_wake);
+        pthread_mutex_unlock(&s->guard_lock);
+        pthread_join(s->reaper, NULL);
+    }
+    MHD_stop_daemon(s->daemon); /* every connection's record is unlinked and freed on the way */
+    guard_free(s);              /* and the pending log summaries written */
     free(s);
 }

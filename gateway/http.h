@@ -13,7 +13,10 @@
 struct http_server;
 
 /* Starts listening on cfg->listen_host:listen_port (port 0 picks a free
- * port). Returns 0 and *out, or -1 with err. */
+ * port), with one client address limited to max_connections_per_ip
+ * connections and every request to request_timeout seconds to arrive
+ * whole. Raises the process's open-file soft limit to its hard limit (each
+ * connection is a descriptor). Returns 0 and *out, or -1 with err. */
 int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m, struct http_server **out, char *err,
                size_t errlen);
 int http_port(const struct http_server *s);
@@ -22,8 +25,9 @@ int http_port(const struct http_server *s);
 void http_quiesce(struct http_server *s);
 /* Requests received and not yet answered. */
 int http_active(struct http_server *s);
-/* Stops the server and frees it. Every suspended request must have been
- * resumed (stop the writer's intake and drain it first). NULL is a no-op. */
+/* Stops the server, writes the log summaries still pending and frees it.
+ * Every suspended request must have been resumed (stop the writer's intake
+ * and drain it first). NULL is a no-op. */
 void http_stop(struct http_server *s);
 
 #endif

@@ -49,6 +49,8 @@ static void loads_a_good_file(void **state)
     assert_int_equal(c->listen_port, 0);
     assert_string_equal(c->public_url, "https://gw.example.org");
     assert_int_equal(c->max_body, 8192);
+    assert_int_equal(c->max_connections_per_ip, 256); /* default */
+    assert_int_equal(c->request_timeout, 30);         /* default */
     assert_int_equal(c->sync_full, 0);
     assert_int_equal(c->policy.visit_days, 28);
     assert_int_equal(c->policy.visit_days_high, 14); /* default */
@@ -95,6 +97,10 @@ static void refuses_bad_files(void **state)
         {"[server]\nlisten = 127.0.0.1:99999\n", ":2: listen port = 99999"},
         {"[server]\nlisten = nohost\n", ":2: listen = nohost: expected HOST:PORT"},
         {"[server]\nmax_body = lots\n", ":2: max_body = lots"},
+        {"[server]\nmax_connections_per_ip = -1\n", ":2: max_connections_per_ip = -1: expected a whole number from 0"},
+        {"[server]\nmax_connections_per_ip = many\n", ":2: max_connections_per_ip = many"},
+        {"[server]\nrequest_timeout = 0\n", ":2: request_timeout = 0: expected a whole number from 1 to 3600"},
+        {"[server]\nrequest_timeout = 3601\n", ":2: request_timeout = 3601"},
         {"[server]\npublic_url = ftp://x\n", ":2: public_url"},
         {"[store]\nsynchronous = sometimes\n", ":2: synchronous = sometimes: expected full or normal"},
         {"[policy]\ntimezone = Mars/Olympus\n", ":2: timezone = Mars/Olympus: unknown time zone"},
@@ -263,6 +269,18 @@ static void long_lines_are_refused_with_advice(void **state)
     unlink(path);
 }
 
+static void server_limits_are_read(void **state)
+{
+    struct gw_config *c = NULL;
+    char err[256] = "";
+    const char *ini = "[server]\nmax_connections_per_ip = 0   ; no limit\nrequest_timeout = 5\n";
+    assert_int_equal(gw_config_load(write_ini(ini), &c, err, sizeof err), 0);
+    assert_int_equal(c->max_connections_per_ip, 0);
+    assert_int_equal(c->request_timeout, 5);
+    gw_config_free(c);
+    unlink(path);
+}
+
 static void missing_file(void **state)
 {
     struct gw_config *c = NULL;
@@ -309,6 +327,7 @@ int main(void)
         cmocka_unit_test(loads_routing_and_county_contacts),
         cmocka_unit_test(loads_channel_sending_and_media_settings),
         cmocka_unit_test(long_lines_are_refused_with_advice),
+        cmocka_unit_test(server_limits_are_read),
         cmocka_unit_test(missing_file),
         cmocka_unit_test(phone_numbers_become_e164),
         cmocka_unit_test(log_masks_phone_numbers),
