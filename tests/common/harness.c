@@ -1,6 +1,9 @@
 /* tests/common/harness.c - run the real gateway binary for end-to-end tests. */
 #include "harness.h"
 
+#include "../../providers/form.h"
+#include "../../providers/twilio.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -310,6 +313,29 @@ int post_generic(int port, const char *id, const char *from, const char *text, s
     free(efrom);
     free(etext);
     return rc;
+}
+
+int post_generic_json(int port, const char *path, const char *json, struct http_resp *out)
+{
+    char sig[65], hdr[90];
+    hmac_sha256_hex(GENERIC_SECRET, json, strlen(json), sig);
+    snprintf(hdr, sizeof hdr, "X-Signature: %s", sig);
+    const char *h[] = {"Content-Type: application/json", hdr, NULL};
+    return http_req(port, "POST", path, h, json, strlen(json), out);
+}
+
+int post_twilio(int port, const char *path, const char *body, struct http_resp *out)
+{
+    char url[512], sig[PROV_TWILIO_SIG_LEN + 1], hdr[96], err[128];
+    snprintf(url, sizeof url, PUBLIC_URL "%s", path);
+    struct form f;
+    if (form_parse(body, strlen(body), &f, err, sizeof err) != 0) return -1;
+    int rc = prov_twilio_signature(TWILIO_TOKEN, url, &f, sig);
+    form_free(&f);
+    if (rc != 0) return -1;
+    snprintf(hdr, sizeof hdr, "X-Twilio-Signature: %s", sig);
+    const char *h[] = {"Content-Type: application/x-www-form-urlencoded", hdr, NULL};
+    return http_req(port, "POST", path, h, body, strlen(body), out);
 }
 
 /* ---- database -------------------------------------------------------------- */

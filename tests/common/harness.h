@@ -63,6 +63,12 @@ void http_resp_free(struct http_resp *r);
 
 /* POSTs a generic-channel SMS as a form, signed with GENERIC_SECRET. */
 int post_generic(int port, const char *id, const char *from, const char *text, struct http_resp *out);
+/* POSTs a JSON body to path, signed for the generic channel with
+ * GENERIC_SECRET (X-Signature). */
+int post_generic_json(int port, const char *path, const char *json, struct http_resp *out);
+/* POSTs a form body to path (with its query), signed as Twilio signs
+ * (X-Twilio-Signature over PUBLIC_URL + path and the form's fields). */
+int post_twilio(int port, const char *path, const char *body, struct http_resp *out);
 /* Hex HMAC-SHA256 of data with key; out holds 65 bytes. */
 void hmac_sha256_hex(const char *key, const char *data, size_t len, char *out);
 /* Form-urlencodes s into out (owned). */

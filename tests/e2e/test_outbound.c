@@ -117,12 +117,8 @@ static void visit(const char *id)
 
 static void post_receipt(const char *json, long want_status)
 {
-    char sig[65], hdr[90];
-    hmac_sha256_hex(GENERIC_SECRET, json, strlen(json), sig);
-    snprintf(hdr, sizeof hdr, "X-Signature: %s", sig);
-    const char *h[] = {"Content-Type: application/json", hdr, NULL};
     struct http_resp r;
-    assert_int_equal(http_req(G.port, "POST", "/hooks/generic/status", h, json, strlen(json), &r), 0);
+    assert_int_equal(post_generic_json(G.port, "/hooks/generic/status", json, &r), 0);
     assert_int_equal(r.status, want_status);
     http_resp_free(&r);
 }
@@ -279,17 +275,9 @@ static void twilio_reply_and_unsubscribed_recipient(void **state)
     char body[512];
     snprintf(body, sizeof body, "AccountSid=AC00000000000000000000000000000001&Body=%s&From=%%2B8613700001234&"
              "MessageSid=SM00000000000000000000000000000077&To=%%2B12025550100", "BZ");
-    struct form f;
-    char err[128];
-    assert_int_equal(form_parse(body, strlen(body), &f, err, sizeof err), 0);
-    char sig[40], hdr[80];
-    assert_int_equal(prov_twilio_signature(TWILIO_TOKEN, PUBLIC_URL "/hooks/twilio/sms", &f, sig), 0);
-    form_free(&f);
-    snprintf(hdr, sizeof hdr, "X-Twilio-Signature: %s", sig);
-    const char *h[] = {"Content-Type: application/x-www-form-urlencoded", hdr, NULL};
     size_t before = standin_count(S);
     struct http_resp r;
-    assert_int_equal(http_req(G.port, "POST", "/hooks/twilio/sms", h, body, strlen(body), &r), 0);
+    assert_int_equal(post_twilio(G.port, "/hooks/twilio/sms", body, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "<Response/>"));
     http_resp_free(&r);

@@ -88,12 +88,8 @@ static void sender_on(void)
 
 static void generic_receipt(const char *json)
 {
-    char sig[65], hdr[90];
-    hmac_sha256_hex(GENERIC_SECRET, json, strlen(json), sig);
-    snprintf(hdr, sizeof hdr, "X-Signature: %s", sig);
-    const char *h[] = {"Content-Type: application/json", hdr, NULL};
     struct http_resp r;
-    assert_int_equal(http_req(G.port, "POST", "/hooks/generic/status", h, json, strlen(json), &r), 0);
+    assert_int_equal(post_generic_json(G.port, "/hooks/generic/status", json, &r), 0);
     assert_int_equal(r.status, 200); /* acknowledged, whatever became of it */
     http_resp_free(&r);
 }
@@ -101,16 +97,8 @@ static void generic_receipt(const char *json)
 /* A Twilio webhook, correctly signed, to path (with its query). */
 static void twilio_post(const char *path, const char *body)
 {
-    char url[256], sig[40], hdr[80], err[128];
-    snprintf(url, sizeof url, PUBLIC_URL "%s", path);
-    struct form f;
-    assert_int_equal(form_parse(body, strlen(body), &f, err, sizeof err), 0);
-    assert_int_equal(prov_twilio_signature(TWILIO_TOKEN, url, &f, sig), 0);
-    form_free(&f);
-    snprintf(hdr, sizeof hdr, "X-Twilio-Signature: %s", sig);
-    const char *h[] = {"Content-Type: application/x-www-form-urlencoded", hdr, NULL};
     struct http_resp r;
-    assert_int_equal(http_req(G.port, "POST", path, h, body, strlen(body), &r), 0);
+    assert_int_equal(post_twilio(G.port, path, body, &r), 0);
     assert_int_equal(r.status, 200);
     http_resp_free(&r);
 }

@@ -46,20 +46,13 @@ static void sleep_ms(int ms)
  * the first action URL of the answer's path part into next (or ""). */
 static void voice(const char *path, const char *extra, char *next, size_t nextlen)
 {
-    char body[1024], url[256], sig[PROV_TWILIO_SIG_LEN + 1], hdr[80], err[128];
+    char body[1024];
     snprintf(body, sizeof body,
              "AccountSid=" SID "&ApiVersion=2010-04-01&CallSid=" CALL "&CallStatus=in-progress&Called=%%2B12025550100"
              "&Caller=%%2B8613700000077&Direction=inbound&From=%%2B8613700000077&To=%%2B12025550100%s",
              extra);
-    snprintf(url, sizeof url, PUBLIC_URL "%s", path);
-    struct form f;
-    assert_int_equal(form_parse(body, strlen(body), &f, err, sizeof err), 0);
-    assert_int_equal(prov_twilio_signature(TWILIO_TOKEN, url, &f, sig), 0);
-    form_free(&f);
-    snprintf(hdr, sizeof hdr, "X-Twilio-Signature: %s", sig);
-    const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", hdr, NULL};
     struct http_resp r;
-    assert_int_equal(http_req(G.port, "POST", path, headers, body, strlen(body), &r), 0);
+    assert_int_equal(post_twilio(G.port, path, body, &r), 0);
     if (r.status != 200) fail_msg("%s: HTTP %ld %s", path, r.status, r.body);
     if (next) {
         next[0] = '\0';

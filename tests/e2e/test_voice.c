@@ -87,18 +87,10 @@ static void next_step(const char *body, const char *channel, char *out, size_t o
 /* POSTs a Twilio voice request to /hooks/twilio/voice[/step], signed. */
 static void twilio(const char *step, const char *body, struct answer *a)
 {
-    char path[128], url[256], sig[PROV_TWILIO_SIG_LEN + 1], hdr[96];
+    char path[128];
     snprintf(path, sizeof path, "/hooks/twilio/voice%s%s", step && *step ? "/" : "", step ? step : "");
-    snprintf(url, sizeof url, "%s%s", PUBLIC_URL, path);
-    struct form f;
-    char err[128];
-    assert_int_equal(form_parse(body, strlen(body), &f, err, sizeof err), 0);
-    assert_int_equal(prov_twilio_signature(TWILIO_TOKEN, url, &f, sig), 0);
-    form_free(&f);
-    snprintf(hdr, sizeof hdr, "X-Twilio-Signature: %s", sig);
-    const char *h[] = {"Content-Type: application/x-www-form-urlencoded", hdr, NULL};
     struct http_resp r;
-    assert_int_equal(http_req(G.port, "POST", path, h, body, strlen(body), &r), 0);
+    assert_int_equal(post_twilio(G.port, path, body, &r), 0);
     memset(a, 0, sizeof *a);
     a->status = r.status;
     snprintf(a->ctype, sizeof a->ctype, "%s", r.ctype);
