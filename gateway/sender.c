@@ -125,9 +125,12 @@ int sender_channel_cap(const struct gw_config *cfg, const struct gw_channel *ch)
     int total = cfg->sender.max_in_flight;
     int cap = ch->max_in_flight;
     if (!cap) {
+        /* With other channels sending, a quarter of the slots stays theirs:
+         * a provider that stops answering holds the rest at most, and one
+         * busy channel still gets most of the throughput. */
         int senders = 0;
         for (size_t i = 0; i < cfg->nchannels; i++) senders += can_send(&cfg->channels[i]);
-        cap = total / (senders > 1 ? senders : 1);
+        cap = senders > 1 ? total - (total / 4 > 1 ? total / 4 : 1) : total;
     }
     if (cap > total) cap = total;
     return cap < 1 ? 1 : cap;

@@ -35,8 +35,9 @@ void sender_stop(struct sender *s);
 const struct gw_channel *sender_route(const struct gw_config *cfg, const char *wanted, const char *to);
 
 /* The most sends on the wire at once on ch: its max_in_flight when set,
- * else [sender] max_in_flight shared evenly among the channels that can
- * send; at least 1, at most [sender] max_in_flight. */
+ * else [sender] max_in_flight less a quarter kept for the other channels
+ * when more than one can send (all of it when only one can); at least 1,
+ * at most [sender] max_in_flight. */
 int sender_channel_cap(const struct gw_config *cfg, const struct gw_channel *ch);
 
 /* Delay before retry number attempt (1-based) in seconds: backoff doubling

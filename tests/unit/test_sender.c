@@ -86,13 +86,14 @@ static void each_channel_has_its_share_of_sends_in_flight(void **state)
         const char *channel;
         int expect;
     } cases[] = {
-        /* Five channels can send (sim cannot): 64 / 5. */
-        {"", "cn", 12},
-        {"", "sim", 12},
-        {"[sender]\nmax_in_flight = 16\n", "ke", 3},
-        {"[sender]\nmax_in_flight = 3\n", "ke", 1}, /* at least one */
+        /* Five channels can send (sim cannot): a quarter of 64 stays for the others. */
+        {"", "cn", 48},
+        {"", "sim", 48},
+        {"[sender]\nmax_in_flight = 16\n", "ke", 12},
+        {"[sender]\nmax_in_flight = 3\n", "ke", 2}, /* at least one stays for the others */
+        {"[sender]\nmax_in_flight = 1\n", "ke", 1}, /* and at least one for each */
         {"[channel ke]\nmax_in_flight = 40\n", "ke", 40},
-        {"[channel ke]\nmax_in_flight = 40\n", "cn", 12},
+        {"[channel ke]\nmax_in_flight = 40\n", "cn", 48},
         {"[channel ke]\nmax_in_flight = 500\n", "ke", 64}, /* never above [sender] */
         {"[channel ke]\nmax_in_flight = 1\n", "ke", 1},
     };
