@@ -288,6 +288,24 @@ static const char *const migrations[] = {
      * counted on every report */
     "ALTER TABLE cases ADD COLUMN flood_of INTEGER REFERENCES cases(id);" /* held: the first held case of its run (itself for that one); NULL: alerted as usual */
     "CREATE INDEX cases_reporter_opened ON cases(reporter_id, opened_at);",
+    /* 9: reminders are digests (handlers/jobs.c): one SMS per recipient and day
+     * lists children, and each child (or silent parent) it covered is an
+     * item under its period's key, so "one reminder per child per period"
+     * still holds; the per-child reminders already sent count as covered */
+    "CREATE TABLE digest_item ("
+    "  key TEXT PRIMARY KEY,"             /* visit_due:<code>:<due>:<phone> | visit_overdue:... | checkin_silent:<guardian id>:<since>:<phone> */
+    "  recipient TEXT NOT NULL,"          /* E.164 */
+    "  digest TEXT NOT NULL,"             /* dedupe key of the outbox row that carried it */
+    "  at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO digest_item(key, recipient, digest, at) SELECT dedupe_key, recipient, dedupe_key, created_at "
+    "  FROM outbox WHERE dedupe_key LIKE 'visit\\_due:%' ESCAPE '\\' OR dedupe_key LIKE 'visit\\_overdue:%' ESCAPE '\\' "
+    "  OR dedupe_key LIKE 'checkin\\_silent:%' ESCAPE '\\';",
+    /* danger words: a case whose category and priority were read from the
+     * words of a report or free text (handlers/lexicon.h), not named */
+    "ALTER TABLE cases ADD COLUMN inferred INTEGER NOT NULL DEFAULT 0;", /* 1: inferred (classified is 1 too); the 'opened' event names the phrase */
+    /* children named instead of coded (ZF 张小明 1): an exact name within a region */
+    "CREATE INDEX child_name ON child(name);",
 };
 
 /* clang-format on */

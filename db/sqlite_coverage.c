@@ -1,27 +1,28 @@
 /* db/sqlite_coverage.c - the coverage export (store_export_coverage in
  * store_roster.h): per county, town and village, how many children are in
- * scope, visited in their current period (in person and remote apart),
- * overdue, how many migrant parents are in touch, how the villages are
- * staffed, and the open cases with their time to acknowledgement.
+ * scope and how many have aged out, how many in scope were visited in their
+ * current period (in person and remote apart), overdue, how many migrant
+ * parents are in touch, how the villages are staffed, and the open cases
+ * with their time to acknowledgement.
  *
  * The work is a handful of queries, each read once:
  *
  *   1. every region (id, parent, path, level): the nodes of the tree;
- *   2. one row per child with its cadence, its import time and its last
- *      counting and last remote visit dates (two index look-ups per child
- *      on visit(child_id, visit_date));
+ *   2. one row per child with its cadence, birth date, categories, import
+ *      time and its last counting and last remote visit dates (two index
+ *      look-ups per child on visit(child_id, visit_date));
  *   3. directors per region;
- *   4. away guardians per region and ancestor, and how many of them
- *      checked in during the last 7 days (a guardian with children in two
- *      villages of one town counts once for the town, so this one is
- *      counted in SQL over the region closure, not summed in C);
+ *   4. every away link (guardian, child, the child's region) with whether
+ *      the guardian checked in during the last 7 days;
  *   5. the cases still open or acknowledged, and the acknowledged ones
  *      opened in the window, for the median.
  *
  * Everything else is added to the region it belongs to and to its
- * ancestors (at most two steps up) in C; the due-date arithmetic is done
- * in C on local calendar day numbers, because the first visit of a new
- * child is due after a number of working days.
+ * ancestors (at most two steps up) in C. Whether a child is in scope and
+ * when its visit is due are the rules the reminders apply, called from
+ * the store (db_child_scope_end, store_visit_due_day): there is one copy
+ * of each. A guardian with children in two villages of one town counts
+ * once for the town: its regions are collected and deduplicated in C.
  *
  * Local days are in the process time zone (the CLI sets TZ from
  * [policy] timezone). Runs on the thread that owns the store.
@@ -50,6 +51,8 @@ static const struct gw_policy default_policy = {
     .first_visit_days = 5,
     .overdue_days = 7,
     .work_days = 0x1F,
+    .age_left_behind = 16,
+    .age_difficulty = 18,
 };
 
 /* One region and what has been counted for it, its sub-regions included. */
@@ -59,6 +62,7 @@ struct node {
     int level;             /* 1 county, 2 town, 3 village */
     char *path;            /* owned */
     long children;         /* children in scope */
+    long aged_out;         /* children registered but past their categories' age (db_child_scope_end) */
     long in_person;        /* last counting visit within the current period */
     long remote_only;      /* no counting visit in it, but a phone/video one */
     long overdue;          /* more than overdue_days past due */
@@ -79,35 +83,13 @@ struct tree {
 
 /* ---- calendar ---------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t day_number(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* Day number of the local calendar day holding unix time t. */
 static int64_t local_day_number(int64_t t)
 {
     time_t tt = (time_t)t;
     struct tm tm;
     localtime_r(&tt, &tm);
-    return day_number(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
-/* Day number of a YYYY-MM-DD text (as stored), or -1 when it is not one. */
-static int parse_day(const char *s, int64_t *out)
-{
-    if (!s || store_date_valid(s) != 0) return -1;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    *out = day_number(y, m, d);
-    return 0;
+    return db_civil_day(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
 /* Local midnight at the start of day YYYY-MM-DD (+ add days), unix seconds. */
@@ -119,19 +101,6 @@ static int64_t local_midnight(const char *s, int add)
     tm.tm_mday = (s[8] - '0') * 10 + (s[9] - '0') + add;
     tm.tm_isdst = -1;
     return (int64_t)mktime(&tm);
-}
-
-/* The n-th working day after day (n >= 1); work_days: bit 0 Monday ... bit 6
- * Sunday, 0 taken as every day. */
-static int64_t add_working_days(int64_t day, int n, unsigned work_days)
-{
-    if (!(work_days & 0x7F)) return day + n;
-    while (n > 0) {
-        day++;
-        int wd = (int)(((day % 7) + 7 + 3) % 7); /* 1970-01-01 was a Thursday; 0 = Monday */
-        if (work_days & (1u << wd)) n--;
-    }
-    return day;
 }
 
 /* ---- the region tree --------------------------------------------------------- */
@@ -219,31 +188,60 @@ struct when {
     int64_t lo, hi;   /* the median's window on opened_at, [lo, hi) */
 };
 
-static int count_children(struct store *st, const struct gw_policy *pol, const struct when *w, struct tree *t)
+/* Child ids in scope, ascending (count_children fills it for count_parents). */
+struct ids {
+    int64_t *v; /* owned */
+    size_t n, cap;
+};
+
+static int has_id(const struct ids *l, int64_t id)
+{
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->v[mid] == id) return 1;
+        if (l->v[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+static int count_children(struct store *st, const struct gw_policy *pol, const struct when *w, struct tree *t,
+                          struct ids *in_scope)
 {
     /* Visits dated after today are not yet visible from now. */
     sqlite3_stmt *s = store_stmt(st, "SELECT c.region_id, c.flags <> '' OR c.high_cadence <> 0, c.created_at, "
                                      "(SELECT max(v.visit_date) FROM visit v WHERE v.child_id = c.id "
                                      "AND v.visit_date <= ?1 AND v.result IN (1, 2, 3)), "
                                      "(SELECT max(v.visit_date) FROM visit v WHERE v.child_id = c.id "
-                                     "AND v.visit_date <= ?1 AND v.result = 4) "
-                                     "FROM child c");
+                                     "AND v.visit_date <= ?1 AND v.result = 4), "
+                                     "c.birth_date, c.categories, c.id "
+                                     "FROM child c ORDER BY c.id");
     if (!s) return -1;
     store_bind_text(s, 1, w->today_s);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         int i = find(t, sqlite3_column_int64(s, 0));
         if (i < 0) continue; /* no such region: the schema's foreign key forbids it */
+        if (w->today >=
+            db_child_scope_end(pol, (const char *)sqlite3_column_text(s, 5), (const char *)sqlite3_column_text(s, 6))) {
+            add_up(t, i, offsetof(struct node, aged_out), 1);
+            continue;
+        }
+        if (in_scope->n == in_scope->cap) {
+            in_scope->cap = in_scope->cap ? in_scope->cap * 2 : 256;
+            in_scope->v = gw_realloc(in_scope->v, in_scope->cap * sizeof *in_scope->v);
+        }
+        in_scope->v[in_scope->n++] = sqlite3_column_int64(s, 7);
         int64_t cadence = sqlite3_column_int(s, 1) ? pol->visit_days_high : pol->visit_days;
-        int64_t last, remote, due;
-        int seen = parse_day((const char *)sqlite3_column_text(s, 3), &last) == 0;
-        int phoned = parse_day((const char *)sqlite3_column_text(s, 4), &remote) == 0;
-        if (seen)
-            due = last + cadence;
-        else if (pol->first_visit_days > 0)
-            due = add_working_days(local_day_number(sqlite3_column_int64(s, 2)), pol->first_visit_days, pol->work_days);
-        else
-            due = local_day_number(sqlite3_column_int64(s, 2)) + cadence;
+        int64_t last = STORE_NO_DAY, remote;
+        int seen = db_date_day((const char *)sqlite3_column_text(s, 3), &last) == 0;
+        int phoned = db_date_day((const char *)sqlite3_column_text(s, 4), &remote) == 0;
+        if (!seen) last = STORE_NO_DAY;
+        int64_t due =
+            store_visit_due_day(pol, sqlite3_column_int(s, 1), last, local_day_number(sqlite3_column_int64(s, 2)));
         int in_person = seen && w->today - last < cadence;
         add_up(t, i, offsetof(struct node, children), 1);
         if (in_person)
@@ -276,29 +274,54 @@ static int count_directors(struct store *st, struct tree *t)
     return 0;
 }
 
-static int count_parents(struct store *st, const struct when *w, struct tree *t)
+/* Adds one guardian's distinct regions (regs[0..n), each with its
+ * ancestors) to parents_away, and to parents_contacted when contacted. */
+static void add_guardian(struct tree *t, const int *regs, size_t n, int contacted)
 {
-    /* up: each region with itself and its ancestors; pairs: each away
-     * guardian once per region that holds one of its children. */
+    int seen[64];
+    size_t nseen = 0;
+    for (size_t k = 0; k < n; k++)
+        for (int i = regs[k], steps = 0; i >= 0 && steps < MAX_DEPTH; steps++, i = t->v[i].parent) {
+            int dup = 0;
+            for (size_t q = 0; q < nseen && !dup; q++) dup = seen[q] == i;
+            if (dup) continue;
+            if (nseen < sizeof seen / sizeof seen[0]) seen[nseen++] = i;
+            t->v[i].away++;
+            if (contacted) t->v[i].contacted++;
+        }
+}
+
+static int count_parents(struct store *st, const struct when *w, struct tree *t, const struct ids *in_scope)
+{
+    /* Every away link, by guardian: only children in scope count, and a
+     * guardian once per region that holds one of them. */
     sqlite3_stmt *s =
-        store_stmt(st, "WITH RECURSIVE up(rid, aid, depth) AS (SELECT id, id, 0 FROM region "
-                       "UNION ALL SELECT up.rid, r.parent_id, up.depth + 1 FROM up JOIN region r ON r.id = up.aid "
-                       "WHERE r.parent_id IS NOT NULL AND up.depth < 8), "
-                       "away(g, rid) AS (SELECT DISTINCT gc.guardian_id, c.region_id FROM guardian_child gc "
-                       "JOIN child c ON c.id = gc.child_id WHERE gc.away = 1), "
-                       "pairs(g, aid) AS (SELECT DISTINCT away.g, up.aid FROM away JOIN up ON up.rid = away.rid) "
-                       "SELECT aid, count(*), sum(EXISTS (SELECT 1 FROM checkin k WHERE k.guardian_id = pairs.g "
-                       "AND k.created_at > ?1 AND k.created_at <= ?2)) FROM pairs GROUP BY aid");
+        store_stmt(st, "SELECT gc.guardian_id, gc.child_id, c.region_id, EXISTS (SELECT 1 FROM checkin k "
+                       "WHERE k.guardian_id = gc.guardian_id AND k.created_at > ?1 AND k.created_at <= ?2) "
+                       "FROM guardian_child gc JOIN child c ON c.id = gc.child_id WHERE gc.away = 1 "
+                       "ORDER BY gc.guardian_id");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, w->now - CONTACT_WINDOW);
     sqlite3_bind_int64(s, 2, w->now);
-    int rc;
+    int regs[16];
+    size_t nregs = 0;
+    int64_t guardian = 0;
+    int contacted = 0, rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int i = find(t, sqlite3_column_int64(s, 0));
-        if (i < 0) continue;
-        t->v[i].away = sqlite3_column_int(s, 1);
-        t->v[i].contacted = sqlite3_column_int(s, 2);
+        int64_t g = sqlite3_column_int64(s, 0);
+        if (g != guardian) {
+            add_guardian(t, regs, nregs, contacted);
+            guardian = g;
+            nregs = 0;
+        }
+        contacted = sqlite3_column_int(s, 3);
+        int i = find(t, sqlite3_column_int64(s, 2));
+        if (i < 0 || !has_id(in_scope, sqlite3_column_int64(s, 1))) continue;
+        int dup = 0;
+        for (size_t k = 0; k < nregs && !dup; k++) dup = regs[k] == i;
+        if (!dup && nregs < sizeof regs / sizeof regs[0]) regs[nregs++] = i;
     }
+    add_guardian(t, regs, nregs, contacted);
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -363,7 +386,7 @@ static void put(FILE *f, const char *s, int first)
 }
 
 #define HEADER                                                                                                         \
-    "level,region,children_in_scope,visited_in_person,visited_remote_only,overdue_7,overdue_30,"                       \
+    "level,region,children_in_scope,aged_out,visited_in_person,visited_remote_only,overdue_7,overdue_30,"              \
     "parents_contacted_7d,parents_away,directors,villages_over_30_one_director,open_p0,open_p1,open_p2,open_p3,"       \
     "median_minutes_to_ack"
 
@@ -372,9 +395,9 @@ static void write_row(FILE *f, struct node *nd)
     static const char *const levels[] = {"?", "county", "town", "village"};
     put(f, levels[nd->level >= 1 && nd->level <= 3 ? nd->level : 0], 1);
     put(f, nd->path, 0);
-    fprintf(f, ",%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,", nd->children, nd->in_person, nd->remote_only,
-            nd->overdue, nd->overdue_long, nd->contacted, nd->away, nd->directors, nd->big_one_director, nd->open[0],
-            nd->open[1], nd->open[2], nd->open[3]);
+    fprintf(f, ",%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,", nd->children, nd->aged_out, nd->in_person,
+            nd->remote_only, nd->overdue, nd->overdue_long, nd->contacted, nd->away, nd->directors,
+            nd->big_one_director, nd->open[0], nd->open[1], nd->open[2], nd->open[3]);
     if (nd->nacks) {
         qsort(nd->acks, nd->nacks, sizeof *nd->acks, cmp_i64);
         size_t m = nd->nacks / 2;
@@ -388,6 +411,7 @@ int store_export_coverage(struct store *st, const struct gw_policy *pol, int64_t
                           FILE *out, long *rows, char *err, size_t errlen)
 {
     struct tree t = {0};
+    struct ids in_scope = {0};
     struct node **order = NULL;
     struct gw_policy p;
     struct when w;
@@ -410,6 +434,8 @@ int store_export_coverage(struct store *st, const struct gw_policy *pol, int64_t
     if (p.visit_days_high <= 0) p.visit_days_high = default_policy.visit_days_high;
     if (p.overdue_days <= 0) p.overdue_days = default_policy.overdue_days;
     if (p.first_visit_days < 0) p.first_visit_days = 0;
+    if (p.age_left_behind <= 0) p.age_left_behind = default_policy.age_left_behind;
+    if (p.age_difficulty <= 0) p.age_difficulty = default_policy.age_difficulty;
 
     w.now = now;
     w.today = local_day_number(now);
@@ -428,8 +454,8 @@ int store_export_coverage(struct store *st, const struct gw_policy *pol, int64_t
      * sees the same moment. */
     int own_tx = sqlite3_get_autocommit(st->db);
     if (own_tx && store_exec(st, "BEGIN") != 0) goto dbfail;
-    int ok = load_regions(st, &t) == 0 && count_children(st, &p, &w, &t) == 0 && count_directors(st, &t) == 0 &&
-             count_parents(st, &w, &t) == 0 && count_cases(st, &w, &t) == 0;
+    int ok = load_regions(st, &t) == 0 && count_children(st, &p, &w, &t, &in_scope) == 0 &&
+             count_directors(st, &t) == 0 && count_parents(st, &w, &t, &in_scope) == 0 && count_cases(st, &w, &t) == 0;
     if (!ok) {
         gw_err(err, errlen, "database: %s", store_errmsg(st));
         if (own_tx) store_exec(st, "ROLLBACK");
@@ -453,6 +479,7 @@ dbfail:
     gw_err(err, errlen, "database: %s", store_errmsg(st));
 end:
     free(order);
+    free(in_scope.v);
     tree_free(&t);
     return rc;
 }

@@ -1,7 +1,10 @@
 /* db/sqlite_domain.c - SQLite implementation of the domain store functions
  * (store_domain.h): who a phone belongs to, children and their regions,
  * visits, check-ins, reporters, cases (and a reporter's recent ones, for
- * the flood rule), opt-outs, and whether a message was queued already.
+ * the flood rule), opt-outs, and whether a message was queued already;
+ * and what free text needs (freetext.c): a reporter's open case, who a
+ * case's alerts went to, a guardian's recent reminder, the supervisors
+ * above a village, and children's names to take out of forwarded words.
  *
  * Runs on the thread that owns the store, inside the caller's transaction.
  * Every statement is a static string prepared once through store_stmt;
@@ -346,8 +349,8 @@ int db_case_open(struct store *st, const struct db_case_new *c, int64_t now, int
     if (c->ndepts < 1 || c->ndepts > DB_CASE_MAX_DEPTS) return -1;
     if (next_case_number(st, now, no) != 0) return -1;
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO cases(number, category, classified, priority, child_id, "
-                                     "county_id, region_id, description, reporter_id, inbox_id, opened_at) "
-                                     "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+                                     "county_id, region_id, description, reporter_id, inbox_id, opened_at, "
+                                     "inferred) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!s) return -1;
     store_bind_text(s, 1, no);
     sqlite3_bind_int(s, 2, c->category);
@@ -360,6 +363,7 @@ int db_case_open(struct store *st, const struct db_case_new *c, int64_t now, int
     bind_id_or_null(s, 9, c->reporter_id);
     bind_id_or_null(s, 10, c->inbox_id);
     sqlite3_bind_int64(s, 11, now);
+    sqlite3_bind_int(s, 12, c->inferred ? 1 : 0);
     if (step_done(s) != 0) return -1;
     int64_t case_id = sqlite3_last_insert_rowid(st->db);
     for (int i = 0; i < c->ndepts; i++) {
@@ -379,7 +383,7 @@ int db_case_by_number(struct store *st, const char *number, struct db_case *out)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT id, number, category, classified, priority, status, child_id, "
                                      "county_id, region_id, reporter_id, opened_at, acked_at, closed_at, outcome, "
-                                     "flood_of FROM cases WHERE number = ?");
+                                     "flood_of, inferred FROM cases WHERE number = ?");
     if (!s) return -1;
     store_bind_text(s, 1, number);
     int rc = step_one(s);
@@ -400,6 +404,7 @@ int db_case_by_number(struct store *st, const char *number, struct db_case *out)
         out->closed_at = sqlite3_column_int64(s, 12);
         out->outcome = sqlite3_column_int(s, 13);
         out->flood_of = sqlite3_column_int64(s, 14);
+        out->inferred = sqlite3_column_int(s, 15);
     }
     sqlite3_reset(s);
     return rc;
@@ -537,6 +542,166 @@ int db_case_close(struct store *st, int64_t case_id, int64_t staff_id, int outco
     char detail[24];
     snprintf(detail, sizeof detail, "outcome=%d", outcome);
     return db_case_event(st, case_id, "closed", staff_id, detail, now);
+}
+
+int db_case_classify(struct store *st, int64_t case_id, int category, int priority, const char *const *depts,
+                     int ndepts, int64_t staff_id, const char *detail, int64_t now, int *phase)
+{
+    if (ndepts < 1 || ndepts > DB_CASE_MAX_DEPTS) return -1;
+    sqlite3_stmt *s = store_stmt(st, "UPDATE cases SET category = ?, classified = 1, inferred = 0, priority = ?, "
+                                     "status = 'open', acked_at = NULL, acked_by = NULL, flood_of = NULL "
+                                     "WHERE id = ? AND status <> 'closed'");
+    if (!s) return -1;
+    sqlite3_bind_int(s, 1, category);
+    sqlite3_bind_int(s, 2, priority);
+    sqlite3_bind_int64(s, 3, case_id);
+    if (step_done(s) != 0) return -1;
+    if (sqlite3_changes(st->db) != 1) return 1;
+    s = store_stmt(st, "DELETE FROM case_dept WHERE case_id = ?");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, case_id);
+    if (step_done(s) != 0) return -1;
+    for (int i = 0; i < ndepts; i++) {
+        s = store_stmt(st, "INSERT OR IGNORE INTO case_dept(case_id, department) VALUES (?, ?)");
+        if (!s) return -1;
+        sqlite3_bind_int64(s, 1, case_id);
+        store_bind_text(s, 2, depts[i]);
+        if (step_done(s) != 0) return -1;
+    }
+    if (db_case_event(st, case_id, "classified", staff_id, detail, now) != 0) return -1;
+    if (phase) {
+        s = store_stmt(st, "SELECT count(*) FROM case_event WHERE case_id = ? AND kind = 'classified'");
+        if (!s) return -1;
+        sqlite3_bind_int64(s, 1, case_id);
+        int rc = sqlite3_step(s);
+        *phase = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+        sqlite3_reset(s);
+        if (rc != SQLITE_ROW) return -1;
+    }
+    return 0;
+}
+
+int db_phone_unacked_cases(struct store *st, const char *phone, char (*out)[DB_CASE_NO_MAX + 1], int max)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT C.number FROM cases C WHERE C.status = 'open' AND EXISTS ("
+                                     "SELECT 1 FROM outbox O WHERE O.case_id = C.id AND O.recipient = ? "
+                                     "AND O.kind = 'alert') ORDER BY C.priority, C.opened_at, C.id");
+    if (!s) return -1;
+    store_bind_text(s, 1, phone);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n < max) store_col_text(s, 0, out[n], DB_CASE_NO_MAX + 1);
+        n++;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+/* ---- free text: follow-ups, forwards, replies to reminders ------------------ */
+
+int db_reporter_open_case(struct store *st, int64_t reporter_id, int64_t since, struct db_case *out)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT number FROM cases WHERE reporter_id = ? AND opened_at > ? "
+                                     "AND status <> 'closed' ORDER BY id DESC LIMIT 1");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, reporter_id);
+    sqlite3_bind_int64(s, 2, since);
+    char number[DB_CASE_NO_MAX + 1] = "";
+    int rc = step_one(s);
+    if (rc == 0) store_col_text(s, 0, number, sizeof number);
+    sqlite3_reset(s);
+    return rc != 0 ? rc : db_case_by_number(st, number, out);
+}
+
+int db_case_alerted(struct store *st, int64_t case_id, char (*out)[DB_PHONE_LEN], int max)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT recipient FROM outbox WHERE case_id = ? AND kind = 'alert' "
+                                     "GROUP BY recipient ORDER BY min(id)");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, case_id);
+    return phones(s, out, max);
+}
+
+int db_reminder_since(struct store *st, int64_t guardian_id, int64_t since)
+{
+    /* The keys "checkin_remind:<id>:<date>" of one guardian sort between
+     * "checkin_remind:<id>:" and "checkin_remind:<id>;" (';' follows ':'). */
+    char lo[48], hi[48];
+    snprintf(lo, sizeof lo, "checkin_remind:%lld:", (long long)guardian_id);
+    snprintf(hi, sizeof hi, "checkin_remind:%lld;", (long long)guardian_id);
+    sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? "
+                                     "AND status NOT IN ('suppressed', 'failed') "
+                                     "AND coalesce(sent_at, created_at) > ? LIMIT 1");
+    if (!s) return -1;
+    store_bind_text(s, 1, lo);
+    store_bind_text(s, 2, hi);
+    sqlite3_bind_int64(s, 3, since);
+    int rc = step_one(s);
+    sqlite3_reset(s);
+    return rc < 0 ? -1 : rc == 0;
+}
+
+int db_region_supervisors(struct store *st, int64_t region_id, char (*out)[DB_PHONE_LEN], int max)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT S.phone, R.level FROM region V JOIN staff S ON S.role = 'supervisor' "
+                                     "JOIN region R ON R.id = S.region_id WHERE V.id = ? AND (V.path = R.path "
+                                     "OR substr(V.path, 1, length(R.path) + 1) = R.path || '/') "
+                                     "ORDER BY R.level DESC, S.id");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, region_id);
+    int n = 0, level = -1, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int lv = sqlite3_column_int(s, 1);
+        if (level < 0) level = lv;
+        if (lv != level) continue; /* a farther level: only the nearest is told */
+        if (n < max) store_col_text(s, 0, out[n], sizeof out[n]);
+        n++;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+int db_guardian_relation(struct store *st, int64_t guardian_id, int64_t child_id, char *out, size_t outlen)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT relation FROM guardian_child WHERE guardian_id = ? AND child_id = ?");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, guardian_id);
+    sqlite3_bind_int64(s, 2, child_id);
+    int rc = step_one(s);
+    if (rc == 0) store_col_text(s, 0, out, outlen);
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int child_names(sqlite3_stmt *s, struct db_child_name *out, int max)
+{
+    int n = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n < max) {
+            store_col_text(s, 0, out[n].code, sizeof out[n].code);
+            store_col_text(s, 1, out[n].name, sizeof out[n].name);
+        }
+        n++;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+int db_guardian_child_names(struct store *st, int64_t guardian_id, struct db_child_name *out, int max)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT CH.code, CH.name FROM guardian_child GC JOIN child CH "
+                                     "ON CH.id = GC.child_id WHERE GC.guardian_id = ? ORDER BY CH.code");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, guardian_id);
+    return child_names(s, out, max);
+}
+
+int db_region_child_names(struct store *st, int64_t region_id, struct db_child_name *out, int max)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT code, name FROM child WHERE region_id = ? ORDER BY code");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, region_id);
+    return child_names(s, out, max);
 }
 
 /* ---- opt-out -------------------------------------------------------------- */

@@ -1,18 +1,86 @@
-/* db/sqlite_jobs.c - SQLite implementation of the timed jobs' reads
- * (store_jobs.h).
+/* db/sqlite_jobs.c - SQLite implementation of the timed jobs' reads and
+ * digest items, and the shared age-out rule (store_jobs.h).
  *
  * Runs on the thread that owns the store, inside the caller's transaction.
  * Every statement is a static string prepared once through store_stmt;
  * values travel only through bind calls. The indexes that serve them are
  * the schema's own: cases(status, priority), case_event(case_id, at),
  * visit(child_id, visit_date), staff(region_id), checkin(guardian_id,
- * created_at), cases(county_id, status), and the outbox's unique
- * dedupe_key, read as a range per child ("visit_due:<code>:" up to
- * "visit_due:<code>;", ';' being the byte after ':').
+ * created_at), cases(county_id, status), the outbox's unique dedupe_key
+ * and digest_item's key, both read as a range per child or parent
+ * ("visit_due:<code>:" up to "visit_due:<code>;", ';' being the byte
+ * after ':').
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "../gateway/config.h"
 #include "store_int.h"
+
+/* ---- shared rules ------------------------------------------------------------- */
+
+int64_t db_civil_day(int y, int m, int d)
+{
+    /* Days from civil (H. Hinnant's algorithm), March-based years. */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int db_date_day(const char *s, int64_t *day)
+{
+    if (!s || store_date_valid(s) != 0) return -1;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0');
+    int d = (s[8] - '0') * 10 + (s[9] - '0');
+    *day = db_civil_day(y, m, d);
+    return 0;
+}
+
+int64_t db_add_work_days(int64_t day, int n, unsigned work_days)
+{
+    if (!(work_days & 0x7F)) return day + (n > 0 ? n : 0);
+    while (n > 0) {
+        day++;
+        int64_t w = (day + 3) % 7; /* 1970-01-01 was a Thursday; 0 = Monday */
+        if (work_days & (1u << (w < 0 ? w + 7 : w))) n--;
+    }
+    return day;
+}
+
+#define AGE_LEFT_BEHIND 16 /* 国发〔2016〕13号: a left-behind child is under 16 */
+#define AGE_DIFFICULTY  18 /* children in difficulty, orphans, unsupported children: minors */
+
+int64_t db_child_scope_end(const struct gw_policy *pol, const char *birth_date, const char *categories)
+{
+    int lb = pol && pol->age_left_behind > 0 ? pol->age_left_behind : AGE_LEFT_BEHIND;
+    int other = pol && pol->age_difficulty > 0 ? pol->age_difficulty : AGE_DIFFICULTY;
+    if (!birth_date || store_date_valid(birth_date) != 0) return INT64_MAX;
+    /* The later age of the child's categories; an unknown or missing one is a minor's. */
+    int age = 0, any = 0;
+    const char *p = categories ? categories : "";
+    while (*p) {
+        size_t n = strcspn(p, "|");
+        int a = n == 11 && memcmp(p, "left_behind", 11) == 0 ? lb : other;
+        if (n) {
+            any = 1;
+            if (a > age) age = a;
+        }
+        p += n;
+        if (*p == '|') p++;
+    }
+    if (!any) age = other;
+    int y =
+        (birth_date[0] - '0') * 1000 + (birth_date[1] - '0') * 100 + (birth_date[2] - '0') * 10 + (birth_date[3] - '0');
+    int m = (birth_date[5] - '0') * 10 + (birth_date[6] - '0');
+    int d = (birth_date[8] - '0') * 10 + (birth_date[9] - '0');
+    return db_civil_day(y + age, m, d);
+}
+
+/* ---- listings ------------------------------------------------------------------- */
 
 /* Runs s row by row through each; returns 0 at the end, fn's non-zero
  * value when it stops, -1 on error. Resets s either way. */
@@ -61,28 +129,46 @@ static int case_row(sqlite3_stmt *s, void *ctx)
     store_col_text(s, 7, c.place, sizeof c.place);
     c.place_level = sqlite3_column_int(s, 8);
     c.realerts = sqlite3_column_int(s, 9);
+    c.since = sqlite3_column_int64(s, 10);
+    c.phase = sqlite3_column_int(s, 11);
+    c.triage = sqlite3_column_int(s, 12) != 0;
     return x->fn(x->arg, &c);
 }
 
-int db_jobs_unacked_cases(struct store *st, int64_t p0_opened_before, int64_t p1_opened_before,
+int db_jobs_unacked_cases(struct store *st, int64_t p0_since, int64_t p1_since,
                           int (*fn)(void *arg, const struct db_job_case *c), void *arg)
 {
-    sqlite3_stmt *s = store_stmt(st, "SELECT C.id, C.number, C.category, C.priority, C.opened_at, "
-                                     "coalesce(C.county_id, 0), coalesce(K.path, ''), coalesce(R.path, ''), "
+    /* A classification by triage starts the deadlines afresh: `since` is
+     * its time, and only the re-alerts after it (by event id) count. */
+    sqlite3_stmt *s = store_stmt(st, "WITH O AS MATERIALIZED ("
+                                     "  SELECT C.*, "
+                                     "    coalesce((SELECT max(E.id) FROM case_event E WHERE E.case_id = C.id "
+                                     "      AND E.kind = 'classified'), 0) AS cls_id, "
+                                     "    coalesce((SELECT max(E.at) FROM case_event E WHERE E.case_id = C.id "
+                                     "      AND E.kind = 'classified'), C.opened_at) AS since, "
+                                     "    (SELECT count(*) FROM case_event E WHERE E.case_id = C.id "
+                                     "      AND E.kind = 'classified') AS phase, "
+                                     "    (C.classified = 0 AND EXISTS (SELECT 1 FROM case_event E "
+                                     "      WHERE E.case_id = C.id AND E.kind = 'alerted' "
+                                     "      AND E.detail LIKE 'triage%')) AS triage "
+                                     "  FROM cases C WHERE C.status = 'open') "
+                                     "SELECT O.id, O.number, O.category, O.priority, O.opened_at, "
+                                     "coalesce(O.county_id, 0), coalesce(K.path, ''), coalesce(R.path, ''), "
                                      "coalesce(R.level, 0), "
-                                     "(SELECT count(*) FROM case_event E WHERE E.case_id = C.id "
-                                     "  AND E.kind = 'realerted') AS n "
-                                     "FROM cases C "
-                                     "LEFT JOIN region K ON K.id = C.county_id "
-                                     "LEFT JOIN region R ON R.id = C.region_id "
-                                     "WHERE C.status = 'open' AND ((C.priority = 0 AND C.opened_at <= ?1) "
-                                     "  OR (C.priority = 1 AND C.opened_at <= ?2)) AND n < 2 "
-                                     "  AND (C.flood_of IS NULL OR EXISTS (SELECT 1 FROM case_event A "
-                                     "    WHERE A.case_id = C.id AND A.kind = 'alerted')) "
-                                     "ORDER BY C.id");
+                                     "(SELECT count(*) FROM case_event E WHERE E.case_id = O.id "
+                                     "  AND E.kind = 'realerted' AND E.id > O.cls_id) AS n, "
+                                     "O.since, O.phase, O.triage "
+                                     "FROM O "
+                                     "LEFT JOIN region K ON K.id = O.county_id "
+                                     "LEFT JOIN region R ON R.id = O.region_id "
+                                     "WHERE ((O.priority = 0 AND O.since <= ?1) "
+                                     "  OR ((O.priority = 1 OR O.triage) AND O.since <= ?2)) AND n < 2 "
+                                     "  AND (O.flood_of IS NULL OR EXISTS (SELECT 1 FROM case_event A "
+                                     "    WHERE A.case_id = O.id AND A.kind = 'alerted')) "
+                                     "ORDER BY O.id");
     if (!s) return -1;
-    sqlite3_bind_int64(s, 1, p0_opened_before);
-    sqlite3_bind_int64(s, 2, p1_opened_before);
+    sqlite3_bind_int64(s, 1, p0_since);
+    sqlite3_bind_int64(s, 2, p1_since);
     struct case_ctx x = {fn, arg};
     return each_row(s, case_row, &x);
 }
@@ -106,31 +192,39 @@ static int child_row(sqlite3_stmt *s, void *ctx)
     store_col_text(s, 4, c.last_visit, sizeof c.last_visit);
     store_col_text(s, 5, c.village, sizeof c.village);
     col_phones(s, 6, c.directors, sizeof c.directors);
-    store_col_text(s, 7, c.due_sent, sizeof c.due_sent);
-    store_col_text(s, 8, c.overdue_sent, sizeof c.overdue_sent);
+    store_col_text(s, 7, c.due_done, sizeof c.due_done);
+    store_col_text(s, 8, c.overdue_done, sizeof c.overdue_done);
+    store_col_text(s, 9, c.birth_date, sizeof c.birth_date);
+    store_col_text(s, 10, c.categories, sizeof c.categories);
     return x->fn(x->arg, &c);
 }
 
 int db_jobs_children_due(struct store *st, const char *last_before, const char *last_before_high,
                          int64_t created_before, int (*fn)(void *arg, const struct db_job_child *c), void *arg)
 {
-    /* "visit_due:" is 10 bytes and "visit_overdue:" 14: the key's date
-     * starts after the prefix, the code and its ':'. */
+    /* "visit_due:" is 10 bytes and "visit_overdue:" 14: the item's date
+     * starts after the prefix, the code and its ':'. The village's least
+     * advanced director decides: a period is done when every director has
+     * its item ('' when any has none, and when there is no director). */
     sqlite3_stmt *s =
         store_stmt(st, "WITH K AS MATERIALIZED ("
                        "  SELECT CH.id AS id, CH.code AS code, CH.region_id AS region_id, CH.created_at AS created_at, "
+                       "    CH.birth_date AS birth_date, CH.categories AS categories, "
                        "    (CH.flags <> '' OR CH.high_cadence <> 0) AS high, "
                        "    (SELECT max(V.visit_date) FROM visit V WHERE V.child_id = CH.id AND V.result <= 3) AS last "
                        "  FROM child CH) "
                        "SELECT K.id, K.code, K.high, K.created_at, coalesce(K.last, ''), R.path, "
                        "  coalesce((SELECT group_concat(S.phone, ',') FROM (SELECT phone FROM staff "
                        "    WHERE region_id = K.region_id AND role = 'director' ORDER BY phone) S), ''), "
-                       "  coalesce((SELECT substr(max(O.dedupe_key), length(K.code) + 12, 10) FROM outbox O "
-                       "    WHERE O.dedupe_key > 'visit_due:' || K.code || ':' "
-                       "      AND O.dedupe_key < 'visit_due:' || K.code || ';'), ''), "
-                       "  coalesce((SELECT substr(max(O.dedupe_key), length(K.code) + 16, 10) FROM outbox O "
-                       "    WHERE O.dedupe_key > 'visit_overdue:' || K.code || ':' "
-                       "      AND O.dedupe_key < 'visit_overdue:' || K.code || ';'), '') "
+                       "  coalesce((SELECT min(coalesce((SELECT substr(max(I.key), length(K.code) + 12, 10) "
+                       "    FROM digest_item I WHERE I.key > 'visit_due:' || K.code || ':' "
+                       "      AND I.key < 'visit_due:' || K.code || ';' AND I.recipient = S.phone), '')) "
+                       "    FROM staff S WHERE S.region_id = K.region_id AND S.role = 'director'), ''), "
+                       "  coalesce((SELECT min(coalesce((SELECT substr(max(I.key), length(K.code) + 16, 10) "
+                       "    FROM digest_item I WHERE I.key > 'visit_overdue:' || K.code || ':' "
+                       "      AND I.key < 'visit_overdue:' || K.code || ';' AND I.recipient = S.phone), '')) "
+                       "    FROM staff S WHERE S.region_id = K.region_id AND S.role = 'director'), ''), "
+                       "  K.birth_date, K.categories "
                        "FROM K JOIN region R ON R.id = K.region_id "
                        "WHERE CASE WHEN K.last IS NULL THEN K.created_at < ?3 "
                        "           WHEN K.high THEN K.last <= ?2 ELSE K.last <= ?1 END "
@@ -184,7 +278,7 @@ static int guardian_row(sqlite3_stmt *s, void *ctx)
     store_col_text(s, 1, g.phone, sizeof g.phone);
     g.last_contact = sqlite3_column_int64(s, 2);
     store_col_text(s, 3, g.remind_sent, sizeof g.remind_sent);
-    store_col_text(s, 4, g.silent_sent, sizeof g.silent_sent);
+    store_col_text(s, 4, g.silent_done, sizeof g.silent_done);
     return x->fn(x->arg, &g);
 }
 
@@ -203,9 +297,12 @@ int db_jobs_silent_guardians(struct store *st, int64_t before, int (*fn)(void *a
             "  coalesce((SELECT substr(max(O.dedupe_key), length(K.id) + 17, 10) FROM outbox O "
             "    WHERE O.dedupe_key > 'checkin_remind:' || K.id || ':' "
             "      AND O.dedupe_key < 'checkin_remind:' || K.id || ';'), ''), "
-            "  coalesce((SELECT substr(max(O.dedupe_key), length(K.id) + 17, 10) FROM outbox O "
-            "    WHERE O.dedupe_key > 'checkin_silent:' || K.id || ':' "
-            "      AND O.dedupe_key < 'checkin_silent:' || K.id || ';'), '') "
+            "  coalesce((SELECT min(coalesce((SELECT substr(max(I.key), length(K.id) + 17, 10) FROM digest_item I "
+            "    WHERE I.key > 'checkin_silent:' || K.id || ':' AND I.key < 'checkin_silent:' || K.id || ';' "
+            "      AND I.recipient = S.phone), '')) "
+            "    FROM guardian_child GC JOIN child CH ON CH.id = GC.child_id "
+            "    JOIN staff S ON S.region_id = CH.region_id AND S.role = 'director' "
+            "    WHERE GC.guardian_id = K.id AND GC.away = 1), '') "
             "FROM K WHERE K.last < ?1 ORDER BY K.id");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, before);
@@ -213,31 +310,84 @@ int db_jobs_silent_guardians(struct store *st, int64_t before, int (*fn)(void *a
     return each_row(s, guardian_row, &x);
 }
 
-struct pair_ctx {
-    int (*fn)(void *arg, const char *a, const char *b);
+struct ward_ctx {
+    int (*fn)(void *arg, const struct db_job_ward *w);
     void *arg;
 };
 
-static int pair_row(sqlite3_stmt *s, void *ctx)
+static int ward_row(sqlite3_stmt *s, void *ctx)
 {
-    struct pair_ctx *x = ctx;
-    char a[24], b[24];
-    store_col_text(s, 0, a, sizeof a);
-    store_col_text(s, 1, b, sizeof b);
-    return x->fn(x->arg, a, b);
+    struct ward_ctx *x = ctx;
+    struct db_job_ward w;
+    memset(&w, 0, sizeof w);
+    store_col_text(s, 0, w.code, sizeof w.code);
+    store_col_text(s, 1, w.birth_date, sizeof w.birth_date);
+    store_col_text(s, 2, w.categories, sizeof w.categories);
+    col_phones(s, 3, w.directors, sizeof w.directors);
+    return x->fn(x->arg, &w);
 }
 
-int db_jobs_guardian_directors(struct store *st, int64_t guardian_id,
-                               int (*fn)(void *arg, const char *director, const char *code), void *arg)
+int db_jobs_guardian_wards(struct store *st, int64_t guardian_id, int (*fn)(void *arg, const struct db_job_ward *w),
+                           void *arg)
 {
-    sqlite3_stmt *s = store_stmt(st, "SELECT S.phone, CH.code FROM guardian_child GC "
-                                     "JOIN child CH ON CH.id = GC.child_id "
-                                     "JOIN staff S ON S.region_id = CH.region_id AND S.role = 'director' "
-                                     "WHERE GC.guardian_id = ? AND GC.away = 1 ORDER BY S.phone, CH.code");
+    sqlite3_stmt *s = store_stmt(st, "SELECT CH.code, CH.birth_date, CH.categories, "
+                                     "  coalesce((SELECT group_concat(S.phone, ',') FROM (SELECT phone FROM staff "
+                                     "    WHERE region_id = CH.region_id AND role = 'director' ORDER BY phone) S), '') "
+                                     "FROM guardian_child GC JOIN child CH ON CH.id = GC.child_id "
+                                     "WHERE GC.guardian_id = ? AND GC.away = 1 ORDER BY CH.code");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, guardian_id);
-    struct pair_ctx x = {fn, arg};
-    return each_row(s, pair_row, &x);
+    struct ward_ctx x = {fn, arg};
+    return each_row(s, ward_row, &x);
+}
+
+/* ---- digests and the daily cap ------------------------------------------------- */
+
+int db_digest_item_exists(struct store *st, const char *key)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM digest_item WHERE key = ?");
+    if (!s) return -1;
+    store_bind_text(s, 1, key);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_digest_item_add(struct store *st, const char *key, const char *recipient, const char *digest, int64_t now)
+{
+    sqlite3_stmt *s = store_stmt(st, "INSERT INTO digest_item(key, recipient, digest, at) VALUES (?, ?, ?, ?) "
+                                     "ON CONFLICT(key) DO NOTHING");
+    if (!s) return -1;
+    store_bind_text(s, 1, key);
+    store_bind_text(s, 2, recipient);
+    store_bind_text(s, 3, digest);
+    sqlite3_bind_int64(s, 4, now);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_jobs_capped_today(struct store *st, const char *phone, const char *day_iso, int64_t day_start, int64_t day_end)
+{
+    /* Exact look-ups in the outbox's dedupe index: the digests carry the
+     * recipient and the day in their keys; a parent's reminder carries the
+     * guardian, found by phone. */
+    sqlite3_stmt *s = store_stmt(st, "SELECT (SELECT count(*) FROM outbox WHERE dedupe_key IN ("
+                                     "    'visit_digest:' || ?1 || ':' || ?2, 'silent_digest:' || ?1 || ':' || ?2, "
+                                     "    'digest:' || ?1 || ':' || ?2, 'triage:' || ?1 || ':' || ?2)) "
+                                     "  + (SELECT count(*) FROM guardian G JOIN outbox O "
+                                     "    ON O.dedupe_key > 'checkin_remind:' || G.id || ':' "
+                                     "    AND O.dedupe_key < 'checkin_remind:' || G.id || ';' "
+                                     "    WHERE G.phone = ?1 AND O.created_at >= ?3 AND O.created_at < ?4)");
+    if (!s) return -1;
+    store_bind_text(s, 1, phone);
+    store_bind_text(s, 2, day_iso);
+    sqlite3_bind_int64(s, 3, day_start);
+    sqlite3_bind_int64(s, 4, day_end);
+    int n = -1;
+    if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
+    sqlite3_reset(s);
+    return n;
 }
 
 /* ---- triage ---------------------------------------------------------------- */

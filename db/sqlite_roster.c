@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "../gateway/clock.h"
+#include "../gateway/config.h"
 #include "../gateway/log.h"
 #include "../gateway/message.h"
 #include "../gateway/util.h"
@@ -1426,4 +1427,90 @@ int store_export(struct store *st, enum store_export_what what, const char *from
 dbfail:
     gw_err(err, errlen, "database: %s", store_errmsg(st));
     return -1;
+}
+
+/* ---- children by name -------------------------------------------------------------- */
+
+/* Columns of a child look-up, in the order read_named reads them; R is the
+ * child's village, C its county. */
+#define NAMED_COLS "CH.id, CH.code, CH.flags, CH.high_cadence, R.id, R.level, R.path, C.id"
+#define NAMED_FROM                                                                                                     \
+    " FROM child CH JOIN region R ON R.id = CH.region_id"                                                              \
+    " LEFT JOIN region C ON C.level = 1 AND C.path = substr(R.path, 1, instr(R.path || '/', '/') - 1)"
+/* R lies at or under the region whose path is bound as ?2. */
+#define UNDER_PATH " (R.path = ?2 OR substr(R.path, 1, length(?2) + 1) = ?2 || '/')"
+
+static void read_named(sqlite3_stmt *s, struct db_child *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = sqlite3_column_int64(s, 0);
+    store_col_text(s, 1, out->code, sizeof out->code);
+    store_col_text(s, 2, out->flags, sizeof out->flags);
+    out->high_cadence = sqlite3_column_int(s, 3);
+    out->region.id = sqlite3_column_int64(s, 4);
+    out->region.level = sqlite3_column_int(s, 5);
+    store_col_text(s, 6, out->region.path, sizeof out->region.path);
+    out->region.county_id = sqlite3_column_int64(s, 7);
+}
+
+int db_child_by_name(struct store *st, const char *name, const char *under, struct db_child *out)
+{
+    if (!name || !*name || !under || !*under) return 1;
+    sqlite3_stmt *s =
+        store_stmt(st, "SELECT " NAMED_COLS NAMED_FROM " WHERE CH.name = ?1 AND" UNDER_PATH " ORDER BY CH.id LIMIT 2");
+    if (!s) return -1;
+    store_bind_text(s, 1, name);
+    store_bind_text(s, 2, under);
+    int n = 0, rc;
+    struct db_child first;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == 0) read_named(s, &first);
+        n++;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return -1;
+    if (n == 1) *out = first;
+    return n == 0 ? 1 : n == 1 ? 0 : 2;
+}
+
+int db_child_named_in(struct store *st, const char *text, const char *under, struct db_child *out)
+{
+    if (!text || !*text || !under || !*under) return 1;
+    /* length() counts characters: a one-character "name" would match too much. */
+    sqlite3_stmt *s = store_stmt(st, "SELECT " NAMED_COLS NAMED_FROM " WHERE length(CH.name) >= 2 AND"
+                                     " instr(?1, CH.name) > 0 AND" UNDER_PATH " ORDER BY CH.id LIMIT 2");
+    if (!s) return -1;
+    store_bind_text(s, 1, text);
+    store_bind_text(s, 2, under);
+    int n = 0, rc;
+    struct db_child first;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == 0) read_named(s, &first);
+        n++;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return -1;
+    if (n == 1) *out = first;
+    return n == 0 ? 1 : n == 1 ? 0 : 2;
+}
+
+/* ---- the visit-due rule ------------------------------------------------------------ */
+
+int64_t store_visit_due_day(const struct gw_policy *pol, int high, int64_t last_visit_day, int64_t registered_day)
+{
+    int visit_days = pol && pol->visit_days > 0 ? pol->visit_days : 30;
+    int visit_days_high = pol && pol->visit_days_high > 0 ? pol->visit_days_high : 14;
+    int first = pol ? pol->first_visit_days : 5;
+    unsigned work_days = pol ? pol->work_days : 0x1F;
+    int cadence = high ? visit_days_high : visit_days;
+    if (last_visit_day != STORE_NO_DAY) return last_visit_day + cadence;
+    if (registered_day == STORE_NO_DAY) return STORE_NO_DAY;
+    if (first <= 0) return registered_day + cadence;
+    int64_t day = registered_day;
+    for (int n = first; n > 0;) {
+        day++;
+        int wd = (int)(((day % 7) + 7 + 3) % 7); /* 1970-01-01 was a Thursday; 0 = Monday */
+        if (!(work_days & 0x7F) || (work_days & (1u << wd))) n--;
+    }
+    return day;
 }

@@ -139,6 +139,7 @@ struct db_case_new {
     int64_t reporter_id;      /* 0 = none */
     int64_t inbox_id;         /* cause, 0 = none */
     const char *event_detail; /* detail of the 'opened' event, or NULL; borrowed */
+    int inferred;             /* 1: category and priority were read from danger words (classified is 1) */
 };
 /* Opens a case and its 'opened' event. The number is the local date of
  * `now` (process time zone) as YYMMDD plus the day's next sequence from
@@ -164,6 +165,7 @@ struct db_case {
     int64_t closed_at; /* 0 = not yet */
     int outcome;       /* 1-4, 0 = none */
     int64_t flood_of;  /* held by the flood rule: the first held case of its run; 0 = alerted as usual */
+    int inferred;      /* 1: category and priority were read from danger words, not named */
 };
 /* Case by its number. 0, 1 not found, -1. */
 int db_case_by_number(struct store *st, const char *number, struct db_case *out);
@@ -201,6 +203,62 @@ int db_case_set_flood(struct store *st, int64_t case_id, int64_t first_id);
  * first_number) and its reporter's cases opened after since (recent).
  * 0, 1 when the case is not held (or does not exist), -1. */
 int db_case_flood_run(struct store *st, int64_t case_id, int64_t since, struct db_flood *out);
+
+/* Triage classifies a case (FL): its category, classified = 1, inferred =
+ * 0 (a person named it), priority and
+ * departments (depts replace the old ones; 1..DB_CASE_MAX_DEPTS), and a
+ * 'classified' event by staff_id with detail (may be NULL). The case goes
+ * back to 'open' with its acknowledgement cleared, so that the departments
+ * now routed acknowledge it (the acknowledgement deadlines start again at
+ * the event), and out of any flood hold (a person has read it). *phase
+ * (may be NULL) gets how many times the case has been classified, this
+ * time included. 0, 1 when the case is closed or unknown (nothing
+ * changed), -1. */
+int db_case_classify(struct store *st, int64_t case_id, int category, int priority, const char *const *depts,
+                     int ndepts, int64_t staff_id, const char *detail, int64_t now, int *phase);
+/* The numbers of the cases still 'open' (never acknowledged, not closed)
+ * that were alerted to phone (an outbox row of kind 'alert'), most urgent
+ * first (priority, then the oldest): copies at most max into out and
+ * returns how many there are in all, or -1. */
+int db_phone_unacked_cases(struct store *st, const char *phone, char (*out)[DB_CASE_NO_MAX + 1], int max);
+
+/* ---- free text: follow-ups, forwards, replies to reminders ------------------ */
+
+/* The newest case reporter_id opened after since that is not closed. 0
+ * with *out, 1 none, -1. */
+int db_reporter_open_case(struct store *st, int64_t reporter_id, int64_t since, struct db_case *out);
+/* The phones a case's alerts went to (outbox rows of kind 'alert': first
+ * alerts, flood summaries, re-alerts, triage alerts), each once, the first
+ * alerted first: copies at most max into out and returns how many there
+ * are in all, or -1. */
+int db_case_alerted(struct store *st, int64_t case_id, char (*out)[DB_PHONE_LEN], int max);
+/* 1 when the guardian got a check-in reminder after since (the outbox row
+ * keyed "checkin_remind:<guardian id>:..." of handlers/jobs_checkins.c,
+ * sent after since, or queued after since and not yet sent; never one
+ * suppressed by an opt-out or failed), 0 when not, -1. Reads the dedupe
+ * key's index only. */
+int db_reminder_since(struct store *st, int64_t guardian_id, int64_t since);
+/* The phones of the supervisors whose region contains region_id, those of
+ * the nearest level only (the township's before the county's), in staff id
+ * order; same return as db_county_responders. */
+int db_region_supervisors(struct store *st, int64_t region_id, char (*out)[DB_PHONE_LEN], int max);
+/* The guardian's relation to the child as imported (母亲, father...),
+ * copied into out. 0, 1 not linked, -1. */
+int db_guardian_relation(struct store *st, int64_t guardian_id, int64_t child_id, char *out, size_t outlen);
+
+#define DB_NAME_MAX 64 /* bytes of a child's name, NUL included; longer names are truncated */
+
+/* A child's code and name, read only to take names out of text that is
+ * forwarded by SMS (a name never goes into an SMS). */
+struct db_child_name {
+    char code[8];
+    char name[DB_NAME_MAX];
+};
+/* The children linked to a guardian, or registered in a region (a village),
+ * by code: copies at most max into out and returns how many there are in
+ * all, or -1. */
+int db_guardian_child_names(struct store *st, int64_t guardian_id, struct db_child_name *out, int max);
+int db_region_child_names(struct store *st, int64_t region_id, struct db_child_name *out, int max);
 
 /* ---- messages ------------------------------------------------------------- */
 

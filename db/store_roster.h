@@ -33,6 +33,7 @@
 
 struct store;
 struct gw_policy;
+struct db_child;
 
 #define STORE_ROSTER_FIELD_MAX  200    /* bytes in one value after trimming */
 #define STORE_ROSTER_ROWS_MAX   100000 /* data rows in one file */
@@ -211,5 +212,46 @@ int store_export(struct store *st, enum store_export_what what, const char *from
  * a database error or a write error (the output may then be partial). */
 int store_export_coverage(struct store *st, const struct gw_policy *pol, int64_t now, const char *from, const char *to,
                           FILE *out, long *rows, char *err, size_t errlen);
+
+/* ---- children by name ---------------------------------------------------------
+ * A director may name a child instead of writing its code, and a reporter
+ * may name a child in a report. A name identifies a child only when it is
+ * unique where it is looked for; a name that is missing and a name that
+ * several children share get different return values, but callers answer
+ * both alike, so nobody learns who is registered. Both run inside the
+ * caller's transaction. */
+
+/* The one child named exactly `name` whose village is the region with path
+ * `under` or lies below it (a village, town or county path). Returns 0 with
+ * *out filled; 1 when there is none; 2 when several children have that
+ * name there (*out untouched); -1 on a database error. */
+int db_child_by_name(struct store *st, const char *name, const char *under, struct db_child *out);
+
+/* For free text (a report's description): the one child under `under`
+ * whose registered name (2 characters or more) occurs in text, when
+ * exactly one child's name does. Several children named alike, or two
+ * different names both in the text, are several (2), so a report is never
+ * linked to the wrong one of them: it stays for triage. 0 with *out, 1
+ * none, 2 several, -1 on a database error. */
+int db_child_named_in(struct store *st, const char *text, const char *under, struct db_child *out);
+
+/* ---- the visit-due rule ---------------------------------------------------------
+ * One rule, one place: the reminders (handlers/jobs_visits.c), the coverage
+ * export and the SMS questions (handlers/query.c) all decide when a child's
+ * visit falls due with this function. Day numbers are days since
+ * 1970-01-01 of a local calendar date (the numbering of jobs_day_of and of
+ * the coverage export).
+ *
+ * A child falls due `cadence` days after its last counting visit (result
+ * 1, 2 or 3; a phone or video contact does not count), where cadence is
+ * pol->visit_days_high on the high cadence (flagged, or raised by an XL
+ * visit) and pol->visit_days otherwise. With no counting visit yet, the
+ * first visit falls due on the pol->first_visit_days-th working day
+ * (pol->work_days: bit 0 Monday ... bit 6 Sunday; an empty mask makes every
+ * day one) after the day of registration, or cadence days after it when
+ * first_visit_days is 0. pol NULL: the config's defaults (30/14 days, 5
+ * working days Monday-Friday). Pure. */
+#define STORE_NO_DAY INT64_MIN
+int64_t store_visit_due_day(const struct gw_policy *pol, int high, int64_t last_visit_day, int64_t registered_day);
 
 #endif

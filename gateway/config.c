@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../handlers/lexicon.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
 #include "message.h"
@@ -175,6 +176,25 @@ static int store_key(struct loader *l, const char *name, const char *value)
     return fail(l, "unknown key '%s' in [store]", name);
 }
 
+/* lexicon = PATH ([policy] and [county COUNTY]): the file's own entries,
+ * read now so that its errors name its lines; finish() lays them over the
+ * built-in. A relative path is read beside the configuration file. */
+static int lexicon_key(struct loader *l, struct lexicon **slot, const char *name, const char *value)
+{
+    if (!*value) return fail(l, "%s: expected a file of danger words (handlers/lexicon.h)", name);
+    struct gw_buf path = {0};
+    const char *slash = strrchr(l->path, '/');
+    if (value[0] != '/' && slash) gw_buf_append(&path, l->path, (size_t)(slash - l->path + 1));
+    gw_buf_puts(&path, value);
+    char err[200];
+    struct lexicon *lx = lex_load(gw_buf_cstr(&path), err, sizeof err);
+    gw_buf_free(&path);
+    if (!lx) return fail(l, "%s = %s: %s", name, value, err);
+    lex_free(*slot);
+    *slot = lx;
+    return 1;
+}
+
 static int policy_key(struct loader *l, const char *name, const char *value)
 {
     struct gw_policy *p = &l->cfg->policy;
@@ -193,6 +213,11 @@ static int policy_key(struct loader *l, const char *name, const char *value)
         {"overdue_days", offsetof(struct gw_policy, overdue_days), 1, 90},
         {"flood_reports", offsetof(struct gw_policy, flood_reports), 0, 1000},
         {"flood_window", offsetof(struct gw_policy, flood_window), 1, 86400},
+        {"daily_cap", offsetof(struct gw_policy, daily_cap), 0, 100},
+        {"age_left_behind", offsetof(struct gw_policy, age_left_behind), 1, 18},
+        {"age_difficulty", offsetof(struct gw_policy, age_difficulty), 1, 18},
+        {"reply_window_days", offsetof(struct gw_policy, reply_window_days), 0, 30},
+        {"followup_hours", offsetof(struct gw_policy, followup_hours), 0, 720},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (!strcmp(name, ints[i].name))
@@ -271,6 +296,7 @@ static int policy_key(struct loader *l, const char *name, const char *value)
         set_str(&p->country_code, gw_strdup(value));
         return 1;
     }
+    if (!strcmp(name, "lexicon")) return lexicon_key(l, &p->lexicon, name, value);
     return fail(l, "unknown key '%s' in [policy]", name);
 }
 
@@ -582,6 +608,10 @@ static int county_key(struct loader *l, const char *county, const char *name, co
     if (!c) return 0;
     char **slot = NULL;
     int field = 0;
+    if (!strcmp(name, "lexicon")) {
+        if (c->lexicon) return fail(l, "[county %s]: %s given twice", c->county, name);
+        return lexicon_key(l, &c->lexicon, name, value);
+    }
     if (!strcmp(name, "duty_contact")) {
         slot = &c->duty_contact;
         field = -2;
@@ -594,7 +624,8 @@ static int county_key(struct loader *l, const char *county, const char *name, co
     } else {
         return fail(l,
                     "unknown key '%s' in [county %s] (duty_contact, city_contact, duty_police, "
-                    "duty_civil_affairs, duty_education, duty_health, duty_cyberspace, duty_women, duty_youth)",
+                    "duty_civil_affairs, duty_education, duty_health, duty_cyberspace, duty_women, duty_youth, "
+                    "lexicon)",
                     name, c->county);
     }
     if (*slot) return fail(l, "[county %s]: %s given twice", c->county, name);
@@ -680,10 +711,15 @@ static void defaults(struct gw_config *c)
     c->policy.overdue_days = 7;
     c->policy.flood_reports = 3;
     c->policy.flood_window = 600;
+    c->policy.reply_window_days = 3;
+    c->policy.followup_hours = 24;
     c->policy.work_start = 8 * 60 + 30;
     c->policy.work_end = 17 * 60 + 30;
     c->policy.work_days = 0x1F;
     c->policy.digest_minute = 8 * 60;
+    c->policy.daily_cap = 3;
+    c->policy.age_left_behind = 16;
+    c->policy.age_difficulty = 18;
     c->sender.enabled = 1;
     c->sender.max_attempts = 10;
     c->sender.max_age = 86400;
@@ -751,6 +787,24 @@ static int lint_templates(struct loader *l)
     return 0;
 }
 
+/* The lexicon files were read as their own entries; each becomes a whole
+ * lexicon: [policy]'s over the built-in, a county's over that. */
+static void lay_lexicons(struct gw_policy *p)
+{
+    if (p->lexicon) {
+        struct lexicon *whole = lex_over(NULL, p->lexicon);
+        lex_free(p->lexicon);
+        p->lexicon = whole;
+    }
+    for (size_t i = 0; i < p->ncounties; i++) {
+        struct gw_county *k = &p->counties[i];
+        if (!k->lexicon) continue;
+        struct lexicon *whole = lex_over(p->lexicon, k->lexicon);
+        lex_free(k->lexicon);
+        k->lexicon = whole;
+    }
+}
+
 /* Checks that need the whole file: required provider keys, one default. */
 static int finish(struct loader *l)
 {
@@ -781,6 +835,7 @@ static int finish(struct loader *l)
         gw_buf_puts(&b, "media");
         c->policy.media_dir = gw_buf_steal(&b);
     }
+    lay_lexicons(&c->policy);
     l->line = 0;
     if (lint_templates(l) != 0) return 0;
     if (c->policy.checkin_escalate_days < c->policy.checkin_days) {
@@ -857,12 +912,14 @@ void gw_config_free(struct gw_config *c)
     free(c->policy.country_code);
     free(c->policy.hotline);
     free(c->policy.media_dir);
+    lex_free(c->policy.lexicon);
     for (size_t i = 0; i < c->policy.ncounties; i++) {
         struct gw_county *k = &c->policy.counties[i];
         free(k->county);
         free(k->duty_contact);
         free(k->city_contact);
         for (int d = 0; d < ROUTING_NDEPTS; d++) free(k->dept_duty[d]);
+        lex_free(k->lexicon);
     }
     free(c->policy.counties);
     free(c);

@@ -13,6 +13,7 @@
 #include "../handlers/routing.h"
 
 struct provider_ops;
+struct lexicon; /* handlers/lexicon.h */
 
 struct gw_kv {
     char *key;   /* owned */
@@ -64,6 +65,9 @@ struct gw_template {
  *   city_contact = +8613800000096  ; the second level, after a second miss
  *   duty_police = ...              ; duty_<department code>: the department's duty
  *                                  ; phone, alerted when it has no responder there
+ *   lexicon = 示例县.txt           ; danger words of this county, over the built-in and
+ *                                  ; [policy] lexicon (handlers/lexicon.h: the format);
+ *                                  ; a relative path is read beside this file
  *
  * Numbers may be national (13800000099) and are stored in E.164 with
  * [policy] country_code. Unknown keys, departments, priorities and
@@ -82,6 +86,9 @@ struct gw_county {
     char *city_contact;              /* E.164 or NULL: the city level, after a second miss */
     char *dept_duty[ROUTING_NDEPTS]; /* E.164 or NULL, by routing_dept_index: a department's duty
                                         phone, alerted when the department has no responder there */
+    struct lexicon *lexicon;         /* owned: this county's danger words (the built-in, the [policy]
+                                        file, then [county COUNTY] lexicon over them); NULL = the
+                                        policy's */
 };
 
 struct gw_policy {
@@ -102,8 +109,19 @@ struct gw_policy {
     int work_start, work_end;   /* working hours, minutes after local midnight [start, end) */
     unsigned work_days;         /* bit 0 Monday ... bit 6 Sunday */
     int digest_minute;          /* local minute of the day the daily digests go out */
+    int daily_cap;              /* reminders and notices of the timed jobs one recipient gets a day at most
+                                   (the rest waits for the next day's digest); 0: no cap. Alerts and
+                                   replies are never capped */
+    int age_left_behind;        /* a left-behind child leaves scope (reminders, coverage) at this age */
+    int age_difficulty;         /* ... a child in difficulty, an orphan, an unsupported child at this one */
     char *hotline;              /* the human hotline the voice menu's 0 connects to, or NULL */
     char *media_dir;            /* folder for fetched recordings (default: "media" beside the database) */
+    int reply_window_days;      /* days after a check-in reminder within which a guardian's message
+                                   (好的, 收到, 1, any text) is recorded as a check-in; 0: off */
+    int followup_hours;         /* hours after an unregistered number's report within which its free
+                                   text is added to that open case; 0: off */
+    struct lexicon *lexicon;    /* owned: danger words, the built-in with the [policy] lexicon file
+                                   over it (handlers/lexicon.h); NULL = the built-in alone */
     struct gw_county *counties; /* [routing], [routing COUNTY], [county COUNTY]; owned, may be NULL */
     size_t ncounties;           /* at most one entry per county and one with county NULL */
 };

@@ -1,18 +1,43 @@
-/* handlers/cases.c - QR, JA, CX: responders acknowledge and close cases;
- * reporters and responders ask for a case's status.
+/* handlers/cases.c - QR, JA, CX, FL: responders acknowledge and close
+ * cases; reporters and responders ask for a case's status; the county's
+ * civil-affairs triage classifies cases.
  *
  * Rules (DESIGN §5, §7): QR and JA belong to a county-level responder of a
  * department the case was routed to whose region contains the case's
  * county, or to an admin over that county (any admin while a case has no
- * county yet). Acknowledging twice, acknowledging a closed case and closing
- * a closed case are refused with a clear reply; a case number that does
- * not exist and a case the sender may not act on get one and the same
- * refusal. Closing an unacknowledged
- * case acknowledges it at the same time. On close the reporter (when it is
- * not the closer) gets a neutral notice that the report was handled. CX is
+ * county yet). An inferred P0 case (its category read from the words of
+ * the report, nobody named one) may also be acknowledged and closed by
+ * the 公安 and 民政 responders over its county and those of every
+ * department a P0 category routes to there: the words may have been read
+ * wrongly, and whoever can act first must be able to. Acknowledging twice,
+ * acknowledging a closed case and closing a closed case are refused with a
+ * clear reply; a case number that does not exist and a case the sender may
+ * not act on get one and the same refusal. Closing an unacknowledged case
+ * acknowledges it at the same time. On close the reporter (when it is not
+ * the closer) gets a neutral notice that the report was handled. CX is
  * answered for the case's reporter and for those who may act on it; anyone
  * else, and an unknown number, gets one and the same answer, so probing
  * numbers reveals nothing. Every step is a case event.
+ *
+ * QR without a number (and 收到 / 好的 from a responder, h_ack_pending):
+ * the cases still open that were alerted to the sender and that the sender
+ * may act on; exactly one is acknowledged, several are listed by number
+ * within one SMS, none leaves the message to the caller's usual answer.
+ *
+ * FL <case> <category>: the civil-affairs (民政) responders over the case's
+ * county and the admins over it classify a case, unclassified, inferred or
+ * already classified. The case takes the category, its priority and
+ * departments from the county's routing, a 'classified' event, goes back
+ * to 'open' for the departments now routed (its acknowledgement deadlines
+ * start again) and is alerted as if it had been coded (h_case_alert). A
+ * classified case may be classified again (a correction: the same event,
+ * the same steps); naming the category it already has changes nothing.
+ * The k-th classification's alerts carry the dedupe key
+ * "alert:<case number>:<phone>:<k>", so those told before are told again.
+ * Classifying an inferred case makes its category named (no longer
+ * inferred), even when triage confirms the category the words gave. A
+ * closed case is not classified. The reply names the case number and the
+ * category digit only.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,9 +45,13 @@
 #include "intents.h"
 #include "routing.h"
 
-#define ACK_FMT    "QR 案件号"
-#define CLOSE_FMT  "JA 案件号 结果"
-#define STATUS_FMT "CX 案件号"
+#define ACK_FMT      "QR 案件号"
+#define CLOSE_FMT    "JA 案件号 结果"
+#define STATUS_FMT   "CX 案件号"
+#define CLASSIFY_FMT "FL 案件号 类别"
+
+#define PENDING_MAX   32 /* unacknowledged cases of one responder read at most */
+#define PENDING_CHARS 39 /* characters of the listed numbers at most: the template lint's longest "cases" */
 
 int h_case_responder(struct store *st, const struct h_sender *who, const struct db_case *c)
 {
@@ -33,6 +62,32 @@ int h_case_responder(struct store *st, const struct h_sender *who, const struct 
     if (under <= 0 || admin) return under;
     const char *dept = routing_dept_code(who->staff.department);
     return dept ? db_case_has_dept(st, c->id, dept) : 0;
+}
+
+/* 1 when the case is P0 by danger words alone (nobody named its category). */
+static int inferred_p0(const struct db_case *c) { return c->inferred && c->priority == 0; }
+
+/* h_case_responder, widened for an inferred P0 case (see the file's
+ * header). 1 yes, 0 no, -1 store error. */
+static int may_act(const struct h_env *env, const struct h_sender *who, const struct db_case *c)
+{
+    int may = h_case_responder(env->st, who, c);
+    if (may != 0 || !c->county_id || !inferred_p0(c) || !h_is_role(who, "responder")) return may;
+    const char *dept = routing_dept_code(who->staff.department);
+    if (!dept) return 0;
+    int under = db_region_under(env->st, c->county_id, who->staff.region.id);
+    if (under <= 0) return under;
+    if (dept == routing_dept_code("police") || dept == routing_dept_code("civil_affairs")) return 1;
+    struct db_region county;
+    int rc = db_region_by_id(env->st, c->county_id, &county);
+    if (rc < 0) return -1;
+    for (int cat = 1; cat <= 9; cat++) {
+        const struct routing_rule *rule = routing_for(env->pol, rc == 0 ? county.path : NULL, cat);
+        if (rule->priority != 0) continue;
+        for (int d = 0; d < rule->ndepts; d++)
+            if (rule->depts[d] == dept) return 1;
+    }
+    return 0;
 }
 
 /* Shared start of QR and JA: role, parse errors, look-up, authorisation.
@@ -53,7 +108,7 @@ static int responder_case(const struct h_env *env, const struct h_msg *m, const 
     }
     int rc = db_case_by_number(env->st, cmd->case_no, c);
     if (rc < 0) return -1;
-    int may = rc == 0 ? h_case_responder(env->st, who, c) : 0;
+    int may = rc == 0 ? may_act(env, who, c) : 0;
     if (may < 0) return -1;
     if (!may) {
         /* One answer for "no such case" and "not yours". */
@@ -74,23 +129,87 @@ static void case_answer(struct h_result *out, const struct h_msg *m, const char 
     h_var_set(r, "case", "%s", c->number);
 }
 
+/* Acknowledges a case the sender may act on; answers either way. 0 or -1. */
+static int ack_case(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, struct db_case *c,
+                    struct h_result *out)
+{
+    if (strcmp(c->status, "closed") == 0) {
+        case_answer(out, m, "refused", "case_closed", "ack_closed", c);
+        return 0;
+    }
+    int rc = db_case_ack(env->st, c->id, who->staff.id, m->now);
+    if (rc < 0) return -1;
+    if (rc == 1) {
+        case_answer(out, m, "refused", "already_acknowledged", "ack_already", c);
+        return 0;
+    }
+    case_answer(out, m, "ok", "acknowledged", "ack_ok", c);
+    return 0;
+}
+
 int h_ack(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
           struct h_result *out)
 {
+    if (cmd->error == CB_E_CASE_MISSING) {
+        int rc = h_ack_pending(env, m, who, out);
+        if (rc != 1) return rc;
+    }
     struct db_case c;
     int rc = responder_case(env, m, cmd, who, out, ACK_FMT, &c);
     if (rc <= 0) return rc;
-    if (strcmp(c.status, "closed") == 0) {
-        case_answer(out, m, "refused", "case_closed", "ack_closed", &c);
-        return 0;
+    return ack_case(env, m, who, &c, out);
+}
+
+/* Case numbers joined with "、" within budget UCS-2 characters; "等" ends
+ * the list when not all fit. */
+static void numbers_list(char (*nums)[DB_CASE_NO_MAX + 1], int n, size_t budget, char *out, size_t outlen)
+{
+    size_t used = 0, chars = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(nums[i]) + (i ? 1 : 0); /* digits, and the separator (one character) */
+        size_t tail = i + 1 < n ? 1 : 0;            /* room for "等" if more are to come */
+        if (i > 0 && chars + len + tail > budget) {
+            snprintf(out + used, outlen - used, "等");
+            return;
+        }
+        int w = snprintf(out + used, outlen - used, "%s%s", i ? "、" : "", nums[i]);
+        if (w < 0 || (size_t)w >= outlen - used) return;
+        used += (size_t)w;
+        chars += len;
     }
-    rc = db_case_ack(env->st, c.id, who->staff.id, m->now);
-    if (rc < 0) return -1;
-    if (rc == 1) {
-        case_answer(out, m, "refused", "already_acknowledged", "ack_already", &c);
-        return 0;
+}
+
+int h_ack_pending(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, struct h_result *out)
+{
+    if (!h_is_role(who, "responder") && !h_is_role(who, "admin")) return 1;
+    char nums[PENDING_MAX][DB_CASE_NO_MAX + 1];
+    int n = db_phone_unacked_cases(env->st, who->phone ? who->phone : "", nums, PENDING_MAX);
+    if (n < 0) return -1;
+    if (n > PENDING_MAX) n = PENDING_MAX;
+    /* Only the cases the sender may still act on. */
+    int k = 0;
+    struct db_case one;
+    for (int i = 0; i < n; i++) {
+        struct db_case c;
+        int rc = db_case_by_number(env->st, nums[i], &c);
+        if (rc < 0) return -1;
+        int may = rc == 0 ? may_act(env, who, &c) : 0;
+        if (may < 0) return -1;
+        if (!may) continue;
+        if (k == 0) one = c;
+        memmove(nums[k++], nums[i], sizeof nums[0]);
     }
-    case_answer(out, m, "ok", "acknowledged", "ack_ok", &c);
+    if (k == 0) return 1;
+    if (k == 1) return ack_case(env, m, who, &one, out);
+    char count[16], list[192];
+    snprintf(count, sizeof count, "%d", k);
+    numbers_list(nums, k, PENDING_CHARS, list, sizeof list);
+    char detail[32];
+    snprintf(detail, sizeof detail, "pending=%d", k);
+    struct h_reply *r = h_answer(out, m, "invalid", detail, "ack_pending_list");
+    h_var_set(r, "count", "%s", count);
+    h_var_set(r, "cases", "%s", list);
     return 0;
 }
 
@@ -160,8 +279,10 @@ int h_status(const struct h_env *env, const struct h_msg *m, const struct cb_cmd
     if (rc == 0 && c.reporter_id && reporter_id == c.reporter_id) {
         as = "reporter";
     } else {
-        int may = h_case_responder(env->st, who, &c);
+        int may = may_act(env, who, &c);
         if (may < 0) return -1;
+        /* a supervisor above the case's village (or county) may see its status */
+        if (!may && (may = h_case_supervisor(env->st, who, &c)) < 0) return -1;
         if (may) as = h_role(who);
     }
     if (!as) {
@@ -176,5 +297,103 @@ int h_status(const struct h_env *env, const struct h_msg *m, const struct cb_cmd
     char detail[32];
     snprintf(detail, sizeof detail, "status=%s", c.status);
     case_answer(out, m, "ok", detail, tmpl, &c);
+    return 0;
+}
+
+/* ---- FL: triage classifies --------------------------------------------------- */
+
+/* Whether the sender is the case's triage: a civil-affairs responder over
+ * its county, or an admin over it (any admin while it has no county). 1
+ * yes, 0 no, -1 store error. */
+static int triage_may(const struct h_env *env, const struct h_sender *who, const struct db_case *c)
+{
+    int admin = h_is_role(who, "admin");
+    if (!admin && routing_dept_code(who->staff.department) != routing_dept_code("civil_affairs")) return 0;
+    if (!c->county_id) return admin;
+    return db_region_under(env->st, c->county_id, who->staff.region.id);
+}
+
+/* The alerts h_case_alert added from out->replies[from] on carry the
+ * classification's phase in their dedupe key ("alert:<case>:<phone>:<k>"). */
+static void phase_keys(struct h_result *out, int from, const char *number, int phase)
+{
+    char prefix[32];
+    int plen = snprintf(prefix, sizeof prefix, "alert:%s:", number);
+    for (int i = from; i < out->nreplies; i++) {
+        char *key = out->replies[i].dedupe;
+        char *colon = strrchr(key, ':');
+        if (strncmp(key, prefix, (size_t)plen) != 0 || !colon || colon < key + plen) continue;
+        size_t room = sizeof out->replies[i].dedupe - (size_t)(colon + 1 - key);
+        snprintf(colon + 1, room, "%d", phase);
+    }
+}
+
+int h_classify(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
+               struct h_result *out)
+{
+    if (!h_is_role(who, "admin") && !(h_is_role(who, "responder") &&
+                                      routing_dept_code(who->staff.department) == routing_dept_code("civil_affairs"))) {
+        h_answer(out, m, "refused", "not_triage", "classify_not_triage");
+        return 0;
+    }
+    if (cmd->error != CB_OK && h_common_error(out, m, cmd, CLASSIFY_FMT)) return 0;
+    if (cmd->error != CB_OK || cmd->value < 1 || cmd->value > 9) {
+        h_answer(out, m, "invalid", cmd->error != CB_OK ? cb_error_name(cmd->error) : "category_missing",
+                 "classify_category_bad");
+        return 0;
+    }
+    struct db_case c;
+    int rc = db_case_by_number(env->st, cmd->case_no, &c);
+    if (rc < 0) return -1;
+    int may = rc == 0 ? triage_may(env, who, &c) : 0;
+    if (may < 0) return -1;
+    if (!may) {
+        struct h_reply *r = h_answer(out, m, rc == 1 ? "invalid" : "refused", rc == 1 ? "case_unknown" : "not_triage",
+                                     "case_not_allowed");
+        if (r && rc == 0) r->case_id = c.id;
+        h_var_set(r, "case", "%s", cmd->case_no);
+        return 0;
+    }
+    if (strcmp(c.status, "closed") == 0) {
+        case_answer(out, m, "refused", "case_closed", "classify_closed", &c);
+        return 0;
+    }
+    if (c.classified && !c.inferred && c.category == cmd->value) {
+        struct h_reply *r = h_answer(out, m, "ok", "already_category", "classify_ok");
+        if (r) r->case_id = c.id;
+        h_var_set(r, "case", "%s", c.number);
+        h_var_set(r, "cat", "%d", c.category);
+        return 0;
+    }
+
+    struct h_case hc;
+    if (h_case_describe(env, &c, &hc) != 0) return -1;
+    const struct routing_rule *rule = routing_for(env->pol, hc.county, cmd->value);
+    char detail[64];
+    snprintf(detail, sizeof detail, "cat=%d P%d from=%d%s", rule->category, rule->priority, c.category,
+             c.inferred     ? " inferred"
+             : c.classified ? ""
+                            : " unclassified");
+    int phase = 0;
+    rc = db_case_classify(env->st, c.id, rule->category, rule->priority, rule->depts, rule->ndepts, who->staff.id,
+                          detail, m->now, &phase);
+    if (rc < 0) return -1;
+    if (rc == 1) { /* closed meanwhile: cannot happen inside one transaction, answered all the same */
+        case_answer(out, m, "refused", "case_closed", "classify_closed", &c);
+        return 0;
+    }
+    snprintf(detail, sizeof detail, "classified cat=%d P%d", rule->category, rule->priority);
+    struct h_reply *r = h_answer(out, m, "ok", detail, "classify_ok");
+    if (r) r->case_id = c.id;
+    h_var_set(r, "case", "%s", c.number);
+    h_var_set(r, "cat", "%d", rule->category);
+
+    hc.category = rule->category;
+    hc.classified = 1;
+    hc.priority = rule->priority;
+    hc.rule = rule;
+    int from = out->nreplies;
+    if (h_case_alert(env, m, &hc, out) != 0) return -1;
+    phase_keys(out, from, c.number, phase);
     return 0;
 }

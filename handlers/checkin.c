@@ -9,6 +9,13 @@
  * naming the child codes only, one per director however many of the
  * phone's children live in that village); a director who is the guardian
  * sending the check-in is not told what they just wrote.
+ *
+ * One SMS may check in several children with their own statuses (QD
+ * 1000015 1 1000028 2): each is recorded on its own; one reply counts them
+ * and names by code any that were not recorded and why; a child needing
+ * help (2) or with a new carer (4) gets the same guardian reply and the
+ * same notice to the director as a one-child check-in. A one-child
+ * message gets exactly the replies it always got (USSD relies on them).
  */
 #include <stdio.h>
 #include <string.h>
@@ -66,6 +73,114 @@ static int tell_directors(const struct h_env *env, const struct h_msg *m, const 
     return 0;
 }
 
+#define MORE_REPLIES 3 /* SMS after the summary that may carry the rest of the refusals */
+static const char WHY_NOT_LINKED[] = "未登记在此号码下";
+
+/* Records one check-in of a guardian for a child. 0 or -1. */
+static int record(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const struct cb_item *it,
+                  const struct db_child *child)
+{
+    int status = it->value >= 1 && it->value <= 4 ? it->value : 1;
+    char return_date[11] = "";
+    int has_date = status == 3 && it->date_given && it->year;
+    if (has_date) h_iso_date(it->year, it->month, it->day, return_date, sizeof return_date);
+    struct db_checkin c = {.guardian_id = who->guardian_id,
+                           .child_id = child->id,
+                           .status = status,
+                           .return_date = has_date ? return_date : NULL,
+                           .note = it->note,
+                           .inbox_id = m->inbox_id};
+    return db_checkin_insert(env->st, &c, m->now, NULL);
+}
+
+/* Several children in one check-in: each on its own, one summary, and for
+ * each of statuses 2 and 4 the guardian's reply and the directors' notice
+ * a one-child check-in gets. */
+static int checkin_many(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd,
+                        const struct h_sender *who, struct h_result *out)
+{
+    struct h_refused refused = {.n = 0};
+    struct db_child done[CB_ITEMS_MAX + MAX_CHILDREN]; /* recorded, in message order */
+    int status_of[CB_ITEMS_MAX + MAX_CHILDREN];
+    int ndone = 0, invalid = 0;
+    for (int k = 0; k < cmd->nitems && k < CB_ITEMS_MAX; k++) {
+        const struct cb_item *it = &cmd->items[k];
+        if (it->error != CB_OK) {
+            h_refused_add(&refused, it->child[0] ? it->child : it->bad_child, h_item_error_why(it->error));
+            invalid++;
+            continue;
+        }
+        struct db_child kids[MAX_CHILDREN];
+        int n = 0;
+        if (it->child[0]) {
+            int rc = db_child_by_code(env->st, it->child, &kids[0]);
+            if (rc < 0) return -1;
+            int linked = rc == 0 ? db_guardian_linked(env->st, who->guardian_id, kids[0].id) : 0;
+            if (linked < 0) return -1;
+            if (!linked) { /* unknown and not linked alike */
+                h_refused_add(&refused, it->child, WHY_NOT_LINKED);
+                continue;
+            }
+            n = 1;
+        } else { /* no code: the phone's children that no other part of the message names */
+            int all = db_guardian_children(env->st, who->guardian_id, kids, MAX_CHILDREN);
+            if (all < 0) return -1;
+            for (int i = 0; i < all && i < MAX_CHILDREN; i++) {
+                int named = 0;
+                for (int j = 0; j < cmd->nitems && j < CB_ITEMS_MAX && !named; j++)
+                    named = strcmp(cmd->items[j].child, kids[i].code) == 0;
+                if (!named) kids[n++] = kids[i];
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            int dup = 0;
+            for (int j = 0; j < ndone && !dup; j++) dup = done[j].id == kids[i].id;
+            if (dup || ndone == CB_ITEMS_MAX + MAX_CHILDREN) continue;
+            if (record(env, m, who, it, &kids[i]) != 0) return -1;
+            status_of[ndone] = it->value >= 1 && it->value <= 4 ? it->value : 1;
+            done[ndone++] = kids[i];
+        }
+    }
+
+    h_refused_more(&refused, cmd);
+    char values[1 + MORE_REPLIES][96], codes[64], detail[64];
+    int nv = h_refused_render(&refused, values, 1 + MORE_REPLIES);
+    snprintf(detail, sizeof detail, "checkin children=%d refused=%d", ndone, refused.n);
+    struct h_reply *r;
+    if (ndone == 0) {
+        r = h_answer(out, m, invalid == refused.n ? "invalid" : "refused", detail, "checkin_many_none");
+        h_var_set(r, "refused", "%s", nv ? values[0] : "");
+    } else if (nv == 0) {
+        codes_var(done, ndone, codes, sizeof codes);
+        r = h_answer(out, m, "ok", detail, "checkin_many_ok");
+        h_var_set(r, "count", "%d", ndone);
+        h_var_set(r, "codes", "%s", codes);
+    } else {
+        r = h_answer(out, m, "ok", detail, "checkin_many_some");
+        h_var_set(r, "count", "%d", ndone);
+        h_var_set(r, "refused", "%s", values[0]);
+    }
+    for (int i = 1; i < nv; i++) {
+        r = h_reply_add(out, "many_more", m->from, H_REPLY);
+        h_var_set(r, "refused", "%s", values[i]);
+    }
+    for (int status = 2; status <= 4; status += 2) { /* needs help, carer changed */
+        struct db_child these[CB_ITEMS_MAX + MAX_CHILDREN];
+        int n = 0;
+        for (int i = 0; i < ndone; i++)
+            if (status_of[i] == status) these[n++] = done[i];
+        if (n == 0) continue;
+        codes_var(these, n, codes, sizeof codes);
+        r = h_reply_add(out, checkin_ok_tmpl[status], m->from, H_REPLY);
+        h_var_set(r, "codes", "%s", codes);
+        for (int i = 0; i < n; i += MAX_CHILDREN) /* tell_directors takes MAX_CHILDREN at a time */
+            if (tell_directors(env, m, checkin_director_tmpl[status], these + i,
+                               n - i < MAX_CHILDREN ? n - i : MAX_CHILDREN, out) != 0)
+                return -1;
+    }
+    return 0;
+}
+
 int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
               struct h_result *out)
 {
@@ -73,6 +188,7 @@ int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cm
         h_answer(out, m, "refused", "not_guardian", "checkin_not_guardian");
         return 0;
     }
+    if (cmd->nitems > 1) return checkin_many(env, m, cmd, who, out);
     if (cmd->error != CB_OK) {
         if (cmd->error == CB_E_DATE_FORMAT) {
             struct h_reply *r = h_answer(out, m, "invalid", cb_error_name(cmd->error), "date_format");

@@ -1,13 +1,13 @@
 /* handlers/dispatch.c - handlers_run: parse one message, identify its
  * sender, route it to its intent handler.
  *
- * A message that matches no command is never dropped: from an unregistered
- * number it opens an unclassified case (a worried neighbour rarely knows
- * the codes), which waits in the county civil-affairs triage queue and
- * alerts nobody, and the reply gives its number and how to report with codes;
- * from a registered number it gets a short help for the sender's role and
- * opens nothing. An empty message from an unregistered number gets the
- * public help and opens nothing either.
+ * A message that matches no command is never dropped: h_free_text
+ * (freetext.c) reads it for an opt-out in words, a pending acknowledgement,
+ * a reply to a reminder, danger words, a follow-up, or words to forward to
+ * a person, and else opens an unclassified case (unregistered numbers) or
+ * answers with the help for the sender's role. A guardian's bare 求助 (a
+ * report with nothing to report) goes there too: within the reminder
+ * window it is a check-in asking for help.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,16 +22,8 @@ static const struct {
 } routes[] = {
     {CB_VISIT, h_visit},   {CB_CHECKIN, h_checkin}, {CB_REPORT, h_report}, {CB_ACK, h_ack},     {CB_CLOSE, h_close},
     {CB_STATUS, h_status}, {CB_HELP, h_help},       {CB_OPTOUT, h_optout}, {CB_OPTIN, h_optin},
-};
-
-/* Reply templates for unrecognised text from a registered number, by role. */
-static const struct {
-    const char *role;
-    const char *tmpl;
-} unrecognised[] = {
-    {"director", "unrecognised_director"},   {"supervisor", "unrecognised_supervisor"},
-    {"responder", "unrecognised_responder"}, {"admin", "unrecognised_admin"},
-    {"guardian", "unrecognised_guardian"},
+    {CB_CLASSIFY, h_classify},
+    {CB_QUERY, h_query},
 };
 
 const char *h_role(const struct h_sender *who)
@@ -61,38 +53,11 @@ static int identify(struct store *st, const char *phone, struct h_sender *who)
     return 0;
 }
 
-/* Text that matches no command. */
-static int unknown_text(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
-                        struct h_result *out)
+/* A guardian's bare 求助: a report with nothing to report, which may be a
+ * reply to a check-in reminder (freetext.c decides). */
+static int bare_plea(const struct cb_cmd *cmd, const struct h_sender *who)
 {
-    const char *role = h_role(who);
-    for (size_t i = 0; i < sizeof unrecognised / sizeof unrecognised[0]; i++)
-        if (strcmp(role, unrecognised[i].role) == 0) {
-            h_answer(out, m, "unknown", "unrecognised", unrecognised[i].tmpl);
-            return 0;
-        }
-
-    char *norm = cb_normalize(m->text ? m->text : "", m->text ? m->len : 0);
-    int empty = norm[0] == '\0';
-    free(norm);
-    if (empty) {
-        h_answer(out, m, "unknown", "empty", "help_public");
-        return 0;
-    }
-
-    char *desc = gw_strndup(m->text, m->len);
-    struct h_case_req req = {.category = 9, .classified = 0, .description = desc, .event_detail = "free_text"};
-    struct h_case c;
-    int rc = h_case_open(env, m, who, &req, &c);
-    free(desc);
-    if (rc != 0) return -1;
-    char detail[64];
-    snprintf(detail, sizeof detail, "unclassified_case=%s", c.number);
-    struct h_reply *r = h_answer(out, m, "unknown", detail, "unknown_case_opened");
-    if (r) r->case_id = c.id;
-    h_var_set(r, "case", "%s", c.number);
-    /* Unclassified: no alert; it waits in the civil-affairs triage queue. */
-    return h_case_alert(env, m, &c, out);
+    return cmd->intent == CB_REPORT && cmd->error == CB_E_DESC_MISSING && strcmp(h_role(who), "guardian") == 0;
 }
 
 int handlers_run(const struct h_env *env, const struct h_msg *m, struct h_result *out, char *err, size_t errlen)
@@ -117,7 +82,8 @@ int handlers_run(const struct h_env *env, const struct h_msg *m, struct h_result
         struct h_msg msg = *m;
         msg.text = text;
         msg.len = len;
-        rc = fn ? fn(env, &msg, cmd, &who, out) : unknown_text(env, &msg, &who, out);
+        if (bare_plea(cmd, &who)) fn = NULL;
+        rc = fn ? fn(env, &msg, cmd, &who, out) : h_free_text(env, &msg, cmd, &who, out);
     }
     if (!m->parsed) cb_cmd_free(&own);
     if (rc != 0) {

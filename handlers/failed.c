@@ -10,7 +10,11 @@
  * triage sees why), and the sender gets an answer. It deliberately uses as
  * little as it can: no child look-up, no sender look-up (the case's county
  * comes from [policy] default_region or the only county), since the part
- * that failed may be any of those.
+ * that failed may be any of those. The case stays unclassified (its
+ * county's triage is alerted at once) even when the words say danger: the
+ * fault may lie in routing a classified case. Danger words are still read
+ * (the [policy] lexicon needs no store), for the answer only: words of a
+ * P0 danger get the 110/120 advice.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +22,7 @@
 
 #include "../gateway/util.h"
 #include "intents.h"
+#include "lexicon.h"
 
 int handlers_failed(const struct h_env *env, const struct h_msg *m, enum cb_intent intent, struct h_result *out)
 {
@@ -42,7 +47,10 @@ int handlers_failed(const struct h_env *env, const struct h_msg *m, enum cb_inte
     if (rc != 0) return -1;
     char detail[64];
     snprintf(detail, sizeof detail, "handler_error unclassified_case=%s", c.number);
-    struct h_reply *r = h_answer(out, m, "error", detail, intent == CB_REPORT ? "report_ok" : "unknown_case_opened");
+    struct lex_match lm;
+    int p0 = lex_scan(env->pol ? env->pol->lexicon : NULL, m->text, m->len, &lm) && lm.priority == 0;
+    const char *tmpl = p0 ? "report_ok_p0" : intent == CB_REPORT ? "report_ok" : "unknown_case_opened";
+    struct h_reply *r = h_answer(out, m, "error", detail, tmpl);
     if (r) r->case_id = c.id;
     h_var_set(r, "case", "%s", c.number);
     return h_case_alert(env, m, &c, out);

@@ -14,6 +14,8 @@
 #include "handler.h"
 #include "routing.h"
 
+struct lex_match; /* lexicon.h */
+
 /* Who sent the message, looked up once by dispatch. A phone may be both
  * staff and a guardian; each handler uses the side it needs. */
 struct h_sender {
@@ -80,6 +82,9 @@ struct h_case_req {
     const struct db_child *child; /* or NULL */
     const char *description;      /* as typed, or NULL */
     const char *event_detail;     /* or NULL */
+    const struct lex_match *inferred; /* or NULL: danger words read from the text (h_infer), which give
+                                         the category and, with the county's routing, the priority; the
+                                         case is then classified and inferred (category is ignored) */
 };
 
 /* A case just opened: what its reply and its alerts need. */
@@ -94,6 +99,9 @@ struct h_case {
     char county[DB_PATH_MAX];        /* the county's path, "" when none */
     int64_t village_id;              /* the named child's village, 0 when no child is named */
     char place[DB_PATH_MAX];         /* what alerts call the place: the village's name, else the county's */
+    int inferred;                    /* 1: category and priority read from danger words (classified is 1) */
+    unsigned inferred_cats;          /* inferred: bit c-1 for every category the words matched; the
+                                        village is told only when it may be of all of them */
 };
 
 /* Opens a case reported by the sender (report.c): county and region from the
@@ -105,6 +113,31 @@ struct h_case {
 int h_case_open(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
                 const struct h_case_req *req, struct h_case *c);
 
+/* Reads text (len bytes) for danger words with the lexicon of the county a
+ * case from this sender, about child (or NULL), would belong to: the
+ * county's [county] lexicon, else [policy]'s, else the built-in
+ * (report.c). Returns 1 with *match filled, 0 when nothing matched, -1 on a
+ * store error. Pass the match as h_case_req.inferred. */
+int h_infer(const struct h_env *env, const struct h_sender *who, const struct db_child *child, const char *text,
+            size_t len, struct lex_match *match);
+
+/* Text that matches no command (freetext.c): an opt-out in words, a
+ * responder's pending acknowledgement (h_ack_pending), a guardian's reply
+ * to a reminder (a check-in), danger words (an inferred case), a
+ * guardian's or director's words forwarded to the child's director or the
+ * township supervisor, an unregistered reporter's follow-up to their open
+ * case; else an unclassified case (unregistered) or a help reply. Also
+ * takes a guardian's bare 求助 (a report with nothing to report) within the
+ * reminder window as a check-in. cmd is the parsed message. Returns 0 or
+ * -1 (store error). */
+int h_free_text(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
+                struct h_result *out);
+
+/* 1 when the whole message asks, in words, to stop reminders (别再发了,
+ * 不要再发, 取消短信, 不要发短信了, 退订...; nothing else in it), else 0
+ * (optout.c; pure). */
+int h_optout_words(const char *text, size_t len);
+
 /* Tells those who must know about a case just opened, in its transaction;
  * call it after the answer to the sender, which stays the first reply.
  *  - P0/P1: an H_ALERT to every responder of each routed department over
@@ -113,9 +146,12 @@ int h_case_open(const struct h_env *env, const struct h_msg *m, const struct h_s
  *    until working hours (h_next_work_time). Template case_alert: case
  *    number, priority, place, category digit. Dedupe key
  *    "alert:<case number>:<phone>:0". Case event "alerted", "count=N".
- *  - P3 and unclassified cases (and alerts with nobody to send them to)
- *    wait in the county civil-affairs triage queue: case event
- *    "queued_for_triage" with the reason.
+ *  - Unclassified cases (nothing named, nothing inferred): h_triage_alert.
+ *  - P3 cases (and alerts with nobody to send them to) wait in the county
+ *    civil-affairs triage queue: case event "queued_for_triage" with the
+ *    reason.
+ *  - Inferred cases alert as coded ones; their village is told only when
+ *    every category in inferred_cats may be told.
  *  - Classified cases with a child named whose category's village is not
  *    excluded (by default all but 1 and 2): an H_NOTICE case_village_notice
  *    to the directors of the child's village other than the sender (held
@@ -138,6 +174,28 @@ int h_case_alert(const struct h_env *env, const struct h_msg *m, const struct h_
  * max phones and returns how many there are in all, or -1. */
 int h_alert_recipients(const struct h_env *env, int64_t county_id, const char *county_path,
                        const struct routing_rule *rule, char (*phones)[DB_PHONE_LEN], int max);
+
+/* The county's civil-affairs triage (triage.c): the 民政 responders over
+ * the county, else its duty_civil_affairs phone, else its duty_contact;
+ * as h_alert_recipients returns. */
+int h_triage_recipients(const struct h_env *env, int64_t county_id, const char *county_path,
+                        char (*phones)[DB_PHONE_LEN], int max);
+
+/* Alerts the county's civil-affairs triage at once of a case just opened
+ * that is unclassified and inferred nothing (triage.c): an H_ALERT
+ * triage_alert (case number, place) to each h_triage_recipients phone,
+ * dedupe key "alert:<case number>:<phone>:0", and the case event
+ * "alerted" with detail "triage count=N", which gives it the P1
+ * acknowledgement deadline and its re-alerts (jobs_cases.c). The village
+ * is not told. With nobody to alert: the event "queued_for_triage"
+ * "unclassified no_responder". Call it where h_case_alert would queue an
+ * unclassified case for triage. Returns 0 or -1 (store error). */
+int h_triage_alert(const struct h_env *env, const struct h_msg *m, const struct h_case *c, struct h_result *out);
+
+/* Fills *c for an existing case as h_case_open fills it for a new one
+ * (county path, place, the named child's village, the county's rule for
+ * its category), so that h_case_alert can alert it (triage.c). 0 or -1. */
+int h_case_describe(const struct h_env *env, const struct db_case *dc, struct h_case *c);
 
 /* Sets out->result (static string) and out->detail, and adds a reply to the
  * sender with template tmpl. Returns the reply (for h_var_set) or NULL when
@@ -170,5 +228,41 @@ int h_case_responder(struct store *st, const struct h_sender *who, const struct 
  * village may be told. Returns the number queued, or -1. */
 int h_village_notice(const struct h_env *env, int64_t case_id, const char *number, int priority, int64_t village_id,
                      const char *reporter, int64_t not_before, struct h_result *out);
+
+/* ---- several children in one message (visit.c, checkin.c; reply.c) ---- */
+
+#define H_REFUSED_CHARS 40 /* UCS-2 units of one ${refused} value (the templates carrying it fit one SMS) */
+#define H_REFUSED_MAX   (CB_ITEMS_MAX + 1) /* and "the rest was not read" */
+
+/* The children of one message that were not recorded, and why. A child
+ * named but not found has no code: such entries are counted ("1名儿童名字
+ * 查不到...") so that no reply ever carries a name. */
+struct h_refused {
+    struct {
+        char code[24];   /* the child code (or the offending token), "" for a name */
+        const char *why; /* static reason, e.g. "不在您负责的村" */
+    } v[H_REFUSED_MAX];
+    int n;
+};
+void h_refused_add(struct h_refused *r, const char *code, const char *why);
+/* The refusals grouped by reason, in the order first met ("1000028、1000031
+ * 不在您负责的村；1000016校验位不对"), cut into values of at most
+ * H_REFUSED_CHARS units (and fewer than 96 bytes), at most nout of them.
+ * Returns how many values were written (0 when there is no refusal). */
+int h_refused_render(const struct h_refused *r, char (*out)[96], int nout);
+/* The reason for a child whose part of the message has parse error e
+ * (static string), e.g. "结果应为1-4". */
+const char *h_item_error_why(enum cb_error e);
+/* Adds "the rest was not read" when the message named more children than
+ * CB_ITEMS_MAX (cmd->items_more). */
+void h_refused_more(struct h_refused *r, const struct cb_cmd *cmd);
+
+/* ---- questions (query.c) ---- */
+
+/* Whether a supervisor may see the status of case c (CX <case>): a
+ * supervisor whose region (a town or the county) contains the case's most
+ * precise region (its village, else its county). 1 yes, 0 no, -1 store
+ * error. */
+int h_case_supervisor(struct store *st, const struct h_sender *who, const struct db_case *c);
 
 #endif

@@ -1,17 +1,27 @@
 /* handlers/jobs.c - the policy engine's timed jobs (see jobs.h): one run
- * calls each job in turn, and the calendar and timing helpers they share
- * (jobs_int.h).
+ * calls each job in turn; and what they share (jobs_int.h): the calendar,
+ * when non-urgent messages go out, the daily cap, and digests.
  *
  * Nothing here remembers anything between runs: every decision is made
  * from the store at `now`. A message's period is in its dedupe key (the
- * child and its due date, the case and its deadline level, the parent and
- * the day the silence began, the recipient and the digest's date), so a
+ * case and its deadline level, the parent and the day the silence began,
+ * the recipient and the digest's date), and each child a digest covers is
+ * a digest item under its period's key (the child and its due date), so a
  * second run, a restart, or one run after days of downtime writes each
  * message once; a catch-up sends what is due now, not every tick it missed.
+ *
+ * The daily cap. Every reminder and notice the jobs write counts against
+ * its recipient's [policy] daily_cap for the local day (alerts never do,
+ * and are never held): once a recipient has had that many, what the jobs
+ * would still tell them waits, and a digest's children go into the next
+ * day's digest. The count is the store's (today's digest keys and parent
+ * reminders) plus this run's own (a small hash by phone).
  */
 #include "jobs.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -20,9 +30,55 @@
 #include "jobs_int.h"
 #include "routing.h"
 
+/* Capped messages this run wrote, by recipient: open addressing, grown at half full. */
+struct jobs_tally {
+    struct {
+        char phone[24]; /* "" = free slot */
+        int n;
+    } * v;         /* owned */
+    size_t n, cap; /* used slots, slots (a power of two) */
+};
+
+static size_t phone_hash(const char *p)
+{
+    size_t h = 2166136261u;
+    for (; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    return h;
+}
+
+/* The slot of phone (a free one when absent; the table has room). */
+static size_t tally_slot(const struct jobs_tally *t, const char *phone)
+{
+    size_t i = phone_hash(phone) & (t->cap - 1);
+    while (t->v[i].phone[0] && strcmp(t->v[i].phone, phone) != 0) i = (i + 1) & (t->cap - 1);
+    return i;
+}
+
+static int *tally_at(struct jobs_tally *t, const char *phone)
+{
+    if (2 * (t->n + 1) > t->cap) {
+        struct jobs_tally g = {.v = NULL, .n = 0, .cap = t->cap ? t->cap * 2 : 64};
+        g.v = gw_calloc(g.cap, sizeof *g.v);
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->v[i].phone[0]) {
+                g.v[tally_slot(&g, t->v[i].phone)] = t->v[i];
+                g.n++;
+            }
+        free(t->v);
+        *t = g;
+    }
+    size_t i = tally_slot(t, phone);
+    if (!t->v[i].phone[0]) {
+        gw_strlcpy(t->v[i].phone, phone, sizeof t->v[i].phone);
+        t->n++;
+    }
+    return &t->v[i].n;
+}
+
 int jobs_run(const struct h_env *env, int64_t now, struct h_replies *out, char *err, size_t errlen)
 {
-    struct jobs_run run = {.env = env, .now = now, .out = out, .err = err, .errlen = errlen};
+    struct jobs_tally tally = {0};
+    struct jobs_run run = {.env = env, .now = now, .out = out, .tally = &tally, .err = err, .errlen = errlen};
     if (errlen) err[0] = '\0';
     time_t t = (time_t)now;
     struct tm tm;
@@ -31,13 +87,16 @@ int jobs_run(const struct h_env *env, int64_t now, struct h_replies *out, char *
         return -1;
     }
     run.today = jobs_day_of(now);
+    run.day_start = jobs_day_start(run.today);
+    run.day_end = jobs_day_start(run.today + 1);
     run.minute = tm.tm_hour * 60 + tm.tm_min;
     jobs_day_iso(run.today, run.today_iso, sizeof run.today_iso);
-    if (jobs_realert(&run) != 0) return -1;
-    if (jobs_visits(&run) != 0) return -1;
-    if (jobs_checkins(&run) != 0) return -1;
-    if (jobs_triage(&run) != 0) return -1;
-    return 0;
+    run.staff_digests = jobs_staff_digest_time(&run);
+    int rc = jobs_realert(&run) == 0 && jobs_visits(&run) == 0 && jobs_checkins(&run) == 0 && jobs_triage(&run) == 0
+                 ? 0
+                 : -1;
+    free(tally.v);
+    return rc;
 }
 
 int jobs_fail(struct jobs_run *run, const char *what)
@@ -48,17 +107,9 @@ int jobs_fail(struct jobs_run *run, const char *what)
 
 /* ---- calendar days -------------------------------------------------------- */
 
-/* Day number of a civil date: timegm of its midnight, in days. */
-static int64_t civil_day(int y, int m, int d)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    tm.tm_year = y - 1900;
-    tm.tm_mon = m - 1;
-    tm.tm_mday = d;
-    time_t t = timegm(&tm);
-    return (int64_t)t >= 0 ? (int64_t)t / 86400 : ((int64_t)t - 86399) / 86400;
-}
+/* Day number of a civil date: the store's calendar (store_jobs.h), which
+ * the visit-due and age-out rules count in. */
+static int64_t civil_day(int y, int m, int d) { return db_civil_day(y, m, d); }
 
 static int civil_of(int64_t day, struct tm *tm)
 {
@@ -131,14 +182,7 @@ int jobs_is_work_day(unsigned work_days, int64_t day)
     return (work_days >> jobs_weekday(day)) & 1u;
 }
 
-int64_t jobs_add_work_days(int64_t day, int n, unsigned work_days)
-{
-    while (n > 0) {
-        day++;
-        if (jobs_is_work_day(work_days, day)) n--;
-    }
-    return day;
-}
+int64_t jobs_add_work_days(int64_t day, int n, unsigned work_days) { return db_add_work_days(day, n, work_days); }
 
 /* ---- when non-urgent messages go out ---------------------------------------- */
 
@@ -164,6 +208,14 @@ int64_t jobs_daytime(const struct gw_policy *pol, int64_t now)
 
 int jobs_digest_time(const struct jobs_run *run) { return run->minute >= run->env->pol->digest_minute; }
 
+int jobs_staff_digest_time(const struct jobs_run *run)
+{
+    const struct gw_policy *pol = run->env->pol;
+    if (!jobs_digest_time(run) || !jobs_is_work_day(pol->work_days, run->today)) return 0;
+    int hours = pol->work_start >= 0 && pol->work_start < pol->work_end;
+    return !hours || run->minute < pol->work_end || pol->digest_minute >= pol->work_end;
+}
+
 void jobs_codes_list(char (*codes)[8], int n, int total, int with_total, char *out, size_t outlen)
 {
     size_t used = 0;
@@ -178,4 +230,100 @@ void jobs_codes_list(char (*codes)[8], int n, int total, int with_total, char *o
         snprintf(out + used, outlen - used, "等%d名", total);
     else
         snprintf(out + used, outlen - used, "等");
+}
+
+/* ---- the daily cap ------------------------------------------------------------- */
+
+int jobs_add_capped(struct jobs_run *run, const char *tmpl, const char *phone, enum h_kind kind, const char *dedupe,
+                    struct h_reply **r)
+{
+    struct store *st = run->env->st;
+    *r = NULL;
+    int queued = db_message_queued(st, dedupe);
+    if (queued < 0) return jobs_fail(run, "message queued");
+    if (queued) return JOBS_QUEUED;
+    int *mine = tally_at(run->tally, phone);
+    int cap = run->env->pol->daily_cap;
+    if (cap > 0) {
+        if (*mine >= cap) return JOBS_CAPPED;
+        int sent = db_jobs_capped_today(st, phone, run->today_iso, run->day_start, run->day_end);
+        if (sent < 0) return jobs_fail(run, "messages today");
+        if (sent + *mine >= cap) return JOBS_CAPPED;
+    }
+    (*mine)++;
+    *r = h_replies_add(run->out, tmpl, phone, kind);
+    gw_strlcpy((*r)->dedupe, dedupe, sizeof(*r)->dedupe);
+    return JOBS_ADDED;
+}
+
+/* ---- digests -------------------------------------------------------------------- */
+
+struct jobs_item *jobs_items_add(struct jobs_items *l)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = gw_realloc(l->v, l->cap * sizeof *l->v);
+    }
+    struct jobs_item *it = &l->v[l->n++];
+    memset(it, 0, sizeof *it);
+    return it;
+}
+
+void jobs_items_free(struct jobs_items *l)
+{
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+/* By recipient, then rank (highest first), then code. */
+static int item_cmp(const void *a, const void *b)
+{
+    const struct jobs_item *x = a, *y = b;
+    int c = strcmp(x->phone, y->phone);
+    if (c) return c;
+    if (x->rank != y->rank) return x->rank > y->rank ? -1 : 1;
+    return strcmp(x->code, y->code);
+}
+
+int jobs_digests(struct jobs_run *run, struct jobs_items *items, const char *prefix,
+                 int (*make)(void *arg, struct jobs_run *run, const struct jobs_digest *d, const char *dedupe),
+                 void *arg)
+{
+    struct store *st = run->env->st;
+    size_t keep = 0;
+    for (size_t i = 0; i < items->n; i++) {
+        int done = db_digest_item_exists(st, items->v[i].key);
+        if (done < 0) return jobs_fail(run, "digest items");
+        if (!done) items->v[keep++] = items->v[i];
+    }
+    items->n = keep;
+    if (items->n > 1) qsort(items->v, items->n, sizeof *items->v, item_cmp);
+    int added = 0;
+    for (size_t i = 0; i < items->n;) {
+        size_t j = i;
+        while (j < items->n && strcmp(items->v[j].phone, items->v[i].phone) == 0) j++;
+        struct jobs_digest d = {.phone = items->v[i].phone};
+        /* A child covered twice (two silent parents) is one child. */
+        for (size_t k = i; k < j; k++) {
+            int seen = 0;
+            for (size_t q = i; q < k && !seen; q++) seen = strcmp(items->v[q].code, items->v[k].code) == 0;
+            if (seen) continue;
+            d.count++;
+            if (items->v[k].flag) d.flagged++;
+            if (d.ncodes < 3) memcpy(d.codes[d.ncodes++], items->v[k].code, sizeof d.codes[0]);
+        }
+        char dedupe[sizeof run->out->v[0].dedupe];
+        snprintf(dedupe, sizeof dedupe, "%s:%.23s:%s", prefix, d.phone, run->today_iso);
+        int rc = make(arg, run, &d, dedupe);
+        if (rc < 0) return -1;
+        if (rc == JOBS_ADDED) {
+            added++;
+            for (size_t k = i; k < j; k++)
+                if (db_digest_item_add(st, items->v[k].key, d.phone, dedupe, run->now) != 0)
+                    return jobs_fail(run, "digest item");
+        }
+        i = j;
+    }
+    return added;
 }

@@ -1,13 +1,17 @@
 /* handlers/jobs.h - the policy engine's timed jobs (DESIGN §7): re-alerts
- * of unacknowledged P0/P1 cases, visit due and overdue reminders, the
- * supervisors' daily digest, reminders to silent parents and the
- * director's notice when they stay silent, and the civil-affairs triage
- * digest.
+ * of unacknowledged P0/P1 cases and of unclassified cases alerted to
+ * triage, the directors' daily digests (children due a visit, children
+ * whose migrant parents went silent), the supervisors' daily digest,
+ * reminders to silent parents, and the civil-affairs triage digest.
  *
  * jobs_run is pure domain logic over an open transaction, like
  * handlers_run: it reads the store at `now` and returns the messages due,
- * each with a dedupe key per child/case and period, so running it twice,
- * or after a restart, or once after a long stop, sends each message once.
+ * each with a dedupe key per case and deadline, parent and silence, or
+ * recipient and day; each child a digest covers is recorded as a digest
+ * item under its period's key, in the same transaction. So running it
+ * twice, or after a restart, or once after a long stop, tells of each
+ * child once per period, and nobody gets more than [policy] daily_cap
+ * reminders and notices a day (alerts are never capped).
  */
 #ifndef JOBS_H
 #define JOBS_H

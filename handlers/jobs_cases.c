@@ -2,18 +2,24 @@
  * civil-affairs triage digest (DESIGN §7; reference/domain.md R2.7).
  *
  * Deadlines. A P0/P1 case still 'open' (nobody acknowledged it, nobody
- * closed it) at opened_at + ack_minutes_pN has missed its first deadline:
- * the alert (case_alert, the same text the responders got) is sent again
- * to the responders it went to, chosen as the first alert chooses them
- * (h_alert_recipients over the case's stored departments), and to the
- * county duty contact. At opened_at + 2 x ack_minutes it has missed the
- * second: the same people get it once more and the city contact, when the
- * county has one, is added. Each level is a 'realerted' case event, and
- * the number of those events is what the job reads back, so a level is
- * acted on once however often the job runs. A run that finds a case past
- * both deadlines at once (the process was down) sends the second level
- * only, to everybody it covers, and records both events. Dedupe keys:
- * "realert:<case number>:<level>:<phone>".
+ * closed it) at since + ack_minutes_pN has missed its first deadline
+ * (since: its opening, or the last time triage classified it, which
+ * starts its deadlines afresh): the alert (case_alert, the same text the
+ * responders got) is sent again to the responders it went to, chosen as
+ * the first alert chooses them (h_alert_recipients over the case's stored
+ * departments), and to the county duty contact. At since + 2 x
+ * ack_minutes it has missed the second: the same people get it once more
+ * and the city contact, when the county has one, is added. An
+ * unclassified case alerted to triage (h_triage_alert) has the P1
+ * deadlines: its re-alerts are triage_alert, to the county's civil-affairs
+ * triage (h_triage_recipients) and the same contacts. Each level is a
+ * 'realerted' case event, and the number of those events since `since` is
+ * what the job reads back, so a level is acted on once however often the
+ * job runs. A run that finds a case past both deadlines at once (the
+ * process was down) sends the second level only, to everybody it covers,
+ * and records both events. Dedupe keys: "realert:<case number>:<level>:
+ * <phone>", and "realert:<case number>#<k>:<level>:<phone>" after the k-th
+ * classification.
  *
  * Held runs. Cases that one number's flood of reports put on hold
  * (handlers/report.c) were never alerted one by one, and must not each
@@ -24,10 +30,11 @@
  * run's re-alerts; every held case can still be acknowledged or closed on
  * its own, and stays open in the dashboard and exports until it is.
  *
- * Triage. Once a day, at or after the digest time, each civil-
+ * Triage digest. Once a day, at or after the digest time, each civil-
  * affairs responder registered at a county gets the number of that
  * county's open cases that are unclassified or P3; nothing when there are
- * none. Dedupe key "triage:<phone>:<YYYY-MM-DD>".
+ * none. It counts against the daily cap. Dedupe key
+ * "triage:<phone>:<YYYY-MM-DD>".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +105,11 @@ static int realert_recipients(struct jobs_run *run, const struct db_job_case *c,
     }
     char found[MAX_RECIPIENTS][DB_PHONE_LEN];
     int nf = 0;
-    if (rule.ndepts > 0) {
+    if (c->triage) {
+        nf = h_triage_recipients(run->env, c->county_id, c->county, found, MAX_RECIPIENTS);
+        if (nf < 0) return -1;
+        if (nf > MAX_RECIPIENTS) nf = MAX_RECIPIENTS;
+    } else if (rule.ndepts > 0) {
         nf = h_alert_recipients(run->env, c->county_id, c->county, &rule, found, MAX_RECIPIENTS);
         if (nf < 0) return -1;
         if (nf > MAX_RECIPIENTS) nf = MAX_RECIPIENTS;
@@ -112,22 +123,28 @@ static int realert_recipients(struct jobs_run *run, const struct db_job_case *c,
 static int realert_case(struct jobs_run *run, const struct db_job_case *c)
 {
     const struct gw_policy *pol = run->env->pol;
-    int64_t ack = (int64_t)(c->priority == 0 ? pol->ack_minutes_p0 : pol->ack_minutes_p1) * 60;
-    int level = run->now >= c->opened_at + 2 * ack ? 2 : 1;
+    int64_t ack = (int64_t)(c->priority == 0 && !c->triage ? pol->ack_minutes_p0 : pol->ack_minutes_p1) * 60;
+    if (run->now < c->since + ack) return 0;
+    int level = run->now >= c->since + 2 * ack ? 2 : 1;
     if (level <= c->realerts) return 0;
 
-    char phones[MAX_RECIPIENTS][DB_PHONE_LEN], place[DB_PATH_MAX];
+    char phones[MAX_RECIPIENTS][DB_PHONE_LEN], place[DB_PATH_MAX], number[24];
     int n = realert_recipients(run, c, level, phones);
     if (n < 0) return jobs_fail(run, "re-alert recipients");
     case_place(c, place, sizeof place);
+    if (c->phase > 0)
+        snprintf(number, sizeof number, "%.12s#%d", c->number, c->phase);
+    else
+        snprintf(number, sizeof number, "%.12s", c->number);
     for (int i = 0; i < n; i++) {
-        struct h_reply *r = h_replies_add(run->out, "case_alert", phones[i], H_ALERT);
+        struct h_reply *r = h_replies_add(run->out, c->triage ? "triage_alert" : "case_alert", phones[i], H_ALERT);
         r->case_id = c->id;
-        snprintf(r->dedupe, sizeof r->dedupe, "realert:%.12s:%d:%.23s", c->number, level, phones[i]);
+        snprintf(r->dedupe, sizeof r->dedupe, "realert:%s:%d:%.23s", number, level, phones[i]);
         h_var_set(r, "case", "%s", c->number);
+        h_var_set(r, "place", "%s", place);
+        if (c->triage) continue;
         h_var_set(r, "priority", "P%d", c->priority);
         h_var_set(r, "cat", "%d", c->category);
-        h_var_set(r, "place", "%s", place);
     }
     for (int l = c->realerts + 1; l <= level; l++) {
         char detail[48];
@@ -153,19 +170,43 @@ int jobs_realert(struct jobs_run *run)
 
 /* ---- triage digest ------------------------------------------------------------ */
 
+struct triage_count {
+    char phone[24];
+    int count;
+};
+
+struct triage_list {
+    struct triage_count *v; /* owned */
+    size_t n, cap;
+};
+
 static int triage_row(void *arg, const char *phone, int count)
 {
-    struct jobs_run *run = arg;
+    struct triage_list *l = arg;
     if (count <= 0) return 0;
-    struct h_reply *r = h_replies_add(run->out, "triage_digest", phone, H_NOTICE);
-    snprintf(r->dedupe, sizeof r->dedupe, "triage:%.23s:%s", phone, run->today_iso);
-    h_var_set(r, "count", "%d", count);
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->v = gw_realloc(l->v, l->cap * sizeof *l->v);
+    }
+    gw_strlcpy(l->v[l->n].phone, phone, sizeof l->v[l->n].phone);
+    l->v[l->n++].count = count;
     return 0;
 }
 
 int jobs_triage(struct jobs_run *run)
 {
     if (!jobs_digest_time(run)) return 0;
-    if (db_jobs_triage_counts(run->env->st, triage_row, run) != 0) return jobs_fail(run, "triage counts");
-    return 0;
+    struct triage_list l = {0};
+    int rc = db_jobs_triage_counts(run->env->st, triage_row, &l) != 0 ? jobs_fail(run, "triage counts") : 0;
+    /* The listing is finished before the cap is read. */
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
+        char dedupe[sizeof run->out->v[0].dedupe];
+        snprintf(dedupe, sizeof dedupe, "triage:%.23s:%s", l.v[i].phone, run->today_iso);
+        struct h_reply *r;
+        int added = jobs_add_capped(run, "triage_digest", l.v[i].phone, H_NOTICE, dedupe, &r);
+        if (added < 0) rc = -1;
+        if (added == JOBS_ADDED) h_var_set(r, "count", "%d", l.v[i].count);
+    }
+    free(l.v);
+    return rc;
 }

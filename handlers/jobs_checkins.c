@@ -1,23 +1,30 @@
 /* handlers/jobs_checkins.c - parent contact: reminders to silent migrant
- * parents and the director's notice when they stay silent (DESIGN §7;
- * Minor Protection Law Art. 23: contact at least weekly).
+ * parents and the directors' daily digest of parents who stay silent
+ * (DESIGN §7; Minor Protection Law Art. 23: contact at least weekly).
  *
  * A guardian linked to a child as away (a migrant parent) is silent since
  * the local day of their last check-in, for any child and with any status,
- * or since their registration when they never checked in. Once
- * checkin_days whole days have passed without a check-in (the day of the
- * last one not counted) they get checkin_reminder, once per silence; once
- * checkin_escalate_days have, the directors of the villages of the
- * children they are away from get checkin_silent_director, naming those
- * children's codes, once per silence. A check-in ends the
- * silence; the next one is a new period. Dedupe keys:
- * "checkin_remind:<guardian id>:<YYYY-MM-DD the silence began>" and
- * "checkin_silent:<guardian id>:<YYYY-MM-DD>:<director phone>".
+ * or since their registration when they never checked in. Only children
+ * still in scope count (db_child_scope_end): a parent whose children have
+ * all aged out is reminded of nothing. Once checkin_days whole days have
+ * passed without a check-in (the day of the last one not counted) they get
+ * checkin_reminder, once per silence (dedupe key
+ * "checkin_remind:<guardian id>:<YYYY-MM-DD the silence began>"). Once
+ * checkin_escalate_days have, each director of the villages of the
+ * children they are away from is told, once per silence: in a digest, one
+ * SMS a working day at or after the digest time (checkin_silent_digest),
+ * listing the children whose parents went silent (three codes and how
+ * many in all), each covered as the digest item
+ * "checkin_silent:<guardian id>:<YYYY-MM-DD>:<director phone>". A check-in
+ * ends the silence; the next one is a new period. Dedupe key of the digest
+ * "silent_digest:<phone>:<YYYY-MM-DD>". What a recipient's daily cap holds
+ * back comes in the next digest (or, for a parent's reminder, the next
+ * day).
  *
  * The reminder row is written even for a number that opted out: the sender
  * suppresses reminders to opted-out numbers (status "suppressed"), which
  * keeps the record that one was due. Reminders go out in the daytime on
- * any day; the directors' notices in working hours.
+ * any day; the directors' digests in working hours.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +33,6 @@
 #include "../gateway/util.h"
 #include "intents.h"
 #include "jobs_int.h"
-
-#define NOTICE_CODES 2 /* codes a notice names; the rest are counted */
 
 struct guardian_list {
     struct db_job_guardian *v; /* owned */
@@ -45,58 +50,43 @@ static int collect_guardian(void *arg, const struct db_job_guardian *g)
     return 0;
 }
 
-struct pair {
-    char director[24];
-    char code[8];
-};
-
-struct pair_list {
-    struct pair *v; /* owned */
+struct ward_list {
+    struct db_job_ward *v; /* owned */
     size_t n, cap;
 };
 
-static int collect_pair(void *arg, const char *director, const char *code)
+static int collect_ward(void *arg, const struct db_job_ward *w)
 {
-    struct pair_list *l = arg;
+    struct ward_list *l = arg;
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 8;
         l->v = gw_realloc(l->v, l->cap * sizeof *l->v);
     }
-    gw_strlcpy(l->v[l->n].director, director, sizeof l->v[l->n].director);
-    gw_strlcpy(l->v[l->n].code, code, sizeof l->v[l->n].code);
-    l->n++;
+    l->v[l->n++] = *w;
     return 0;
 }
 
-/* One notice per director of the silent guardian's children's villages. */
-static int tell_directors(struct jobs_run *run, const struct db_job_guardian *g, const char *since, int64_t silent)
+/* The items of a silent guardian's notice: one per in-scope child and director. */
+static void add_items(struct jobs_items *items, const struct db_job_guardian *g, const char *since, int64_t silent,
+                      const struct db_job_ward *w)
 {
-    struct pair_list l = {0};
-    if (db_jobs_guardian_directors(run->env->st, g->id, collect_pair, &l) != 0) {
-        free(l.v);
-        return jobs_fail(run, "directors of a silent parent");
+    const char *p = w->directors;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        if (len > 0 && len < sizeof items->v[0].phone) {
+            struct jobs_item *it = jobs_items_add(items);
+            memcpy(it->phone, p, len);
+            it->phone[len] = '\0';
+            gw_strlcpy(it->code, w->code, sizeof it->code);
+            it->rank = (int)(silent < 100000 ? silent : 100000);
+            snprintf(it->key, sizeof it->key, "checkin_silent:%lld:%s:%s", (long long)g->id, since, it->phone);
+        }
+        p += len;
+        if (*p == ',') p++;
     }
-    int64_t not_before = jobs_staff_time(run->env->pol, run->now);
-    /* Rows come by director, then code. */
-    for (size_t i = 0; i < l.n;) {
-        size_t j = i;
-        char codes[NOTICE_CODES][8], list[64];
-        int n = 0;
-        for (; j < l.n && strcmp(l.v[j].director, l.v[i].director) == 0; j++)
-            if (n < NOTICE_CODES) memcpy(codes[n++], l.v[j].code, sizeof codes[0]);
-        jobs_codes_list(codes, n, (int)(j - i), 1, list, sizeof list);
-        struct h_reply *r = h_replies_add(run->out, "checkin_silent_director", l.v[i].director, H_NOTICE);
-        r->not_before = not_before;
-        snprintf(r->dedupe, sizeof r->dedupe, "checkin_silent:%lld:%s:%.23s", (long long)g->id, since, l.v[i].director);
-        h_var_set(r, "codes", "%s", list);
-        h_var_set(r, "days", "%lld", (long long)silent);
-        i = j;
-    }
-    free(l.v);
-    return 0;
 }
 
-static int check_guardian(struct jobs_run *run, const struct db_job_guardian *g)
+static int check_guardian(struct jobs_run *run, const struct db_job_guardian *g, struct jobs_items *items)
 {
     const struct gw_policy *pol = run->env->pol;
     int64_t began = jobs_day_of(g->last_contact);
@@ -104,27 +94,65 @@ static int check_guardian(struct jobs_run *run, const struct db_job_guardian *g)
     int64_t silent = run->today - began;
     char since[11];
     jobs_day_iso(began, since, sizeof since);
-    if (silent > pol->checkin_days && strcmp(g->remind_sent, since) != 0) {
-        struct h_reply *r = h_replies_add(run->out, "checkin_reminder", g->phone, H_REMINDER);
-        r->not_before = jobs_daytime(pol, run->now);
-        snprintf(r->dedupe, sizeof r->dedupe, "checkin_remind:%lld:%s", (long long)g->id, since);
-        h_var_set(r, "days", "%lld", (long long)silent);
+    int remind = silent > pol->checkin_days && strcmp(g->remind_sent, since) != 0;
+    int notice = run->staff_digests && silent > pol->checkin_escalate_days && strcmp(g->silent_done, since) < 0;
+    if (!remind && !notice) return 0;
+
+    struct ward_list w = {0};
+    if (db_jobs_guardian_wards(run->env->st, g->id, collect_ward, &w) != 0) {
+        free(w.v);
+        return jobs_fail(run, "children of a silent parent");
     }
-    if (silent > pol->checkin_escalate_days && strcmp(g->silent_sent, since) != 0)
-        return tell_directors(run, g, since, silent);
-    return 0;
+    int in_scope = 0, rc = 0;
+    for (size_t i = 0; i < w.n; i++) {
+        if (run->today >= db_child_scope_end(pol, w.v[i].birth_date, w.v[i].categories)) continue;
+        in_scope++;
+        if (notice) add_items(items, g, since, silent, &w.v[i]);
+    }
+    free(w.v);
+    if (remind && in_scope) {
+        char dedupe[sizeof run->out->v[0].dedupe];
+        snprintf(dedupe, sizeof dedupe, "checkin_remind:%lld:%s", (long long)g->id, since);
+        struct h_reply *r;
+        rc = jobs_add_capped(run, "checkin_reminder", g->phone, H_REMINDER, dedupe, &r);
+        if (rc == JOBS_ADDED) {
+            r->not_before = jobs_daytime(pol, run->now);
+            h_var_set(r, "days", "%lld", (long long)silent);
+        }
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+/* One director's digest. */
+static int make_digest(void *arg, struct jobs_run *run, const struct jobs_digest *d, const char *dedupe)
+{
+    (void)arg;
+    struct h_reply *r;
+    int rc = jobs_add_capped(run, "checkin_silent_digest", d->phone, H_NOTICE, dedupe, &r);
+    if (rc != JOBS_ADDED) return rc;
+    char codes[3][8], list[96];
+    for (int k = 0; k < d->ncodes; k++) memcpy(codes[k], d->codes[k], sizeof codes[k]);
+    jobs_codes_list(codes, d->ncodes, d->count, 0, list, sizeof list);
+    r->not_before = jobs_staff_time(run->env->pol, run->now);
+    h_var_set(r, "count", "%d", d->count);
+    h_var_set(r, "days", "%d", run->env->pol->checkin_escalate_days);
+    h_var_set(r, "list", "%s", list);
+    return JOBS_ADDED;
 }
 
 int jobs_checkins(struct jobs_run *run)
 {
     const struct gw_policy *pol = run->env->pol;
     struct guardian_list l = {0};
+    struct jobs_items items = {0};
     /* checkin_days whole days without a check-in: the last contact was
      * before the start of the day checkin_days ago. */
     int64_t before = jobs_day_start(run->today - pol->checkin_days);
     int rc = db_jobs_silent_guardians(run->env->st, before, collect_guardian, &l);
     if (rc != 0) rc = jobs_fail(run, "silent parents");
-    for (size_t i = 0; rc == 0 && i < l.n; i++) rc = check_guardian(run, &l.v[i]);
+    for (size_t i = 0; rc == 0 && i < l.n; i++) rc = check_guardian(run, &l.v[i], &items);
+    if (rc == 0 && run->staff_digests && jobs_digests(run, &items, "silent_digest", make_digest, NULL) < 0) rc = -1;
+    jobs_items_free(&items);
     free(l.v);
     return rc;
 }

@@ -1,29 +1,37 @@
-/* handlers/jobs_visits.c - visit cadence: the directors' due and overdue
- * reminders and the supervisors' daily digest (DESIGN §7; reference/
+/* handlers/jobs_visits.c - visit cadence: the directors' daily digest of
+ * visits due and the supervisors' daily digest (DESIGN §7; reference/
  * domain.md R4.2, R4.3).
  *
- * Every registered child is in scope. A child's visit falls due on the
- * date of its last counting visit (result 1, 2 or 3; a phone or video
- * contact, 4, does not reset the clock) plus visit_days, or visit_days_high
- * when the child is flagged or was moved to the high cadence by an XL
- * visit. With no counting visit yet, the first visit falls due
- * first_visit_days working days after registration (work_days; 0 turns the
- * rule off and the cadence runs from the registration date).
+ * Every registered child is in scope until it ages out (db_child_scope_end:
+ * 16 for a left-behind child, 18 for a child in difficulty, the later for
+ * both; configurable); a child past it is in no reminder and no digest.
+ * When a visit falls due is store_visit_due_day's rule, the one the
+ * coverage export and CX 待访 apply: the last counting visit (result 1, 2 or 3; a phone or
+ * video contact, 4, does not reset the clock) plus visit_days, or
+ * visit_days_high for a flagged child or after an XL visit; a child never
+ * visited is due first_visit_days working days after registration.
  *
- * On the due date the village's directors get visit_due, once; from
- * overdue_days after it, visit_overdue, once. A child the job first finds
- * already that late (the process was down) gets only the overdue reminder:
- * the two would say the same thing at the same time. A period is a due
- * date, so a new counting visit starts a new one. Dedupe keys:
- * "visit_due:<code>:<YYYY-MM-DD due>:<director phone>" and
- * "visit_overdue:<code>:<due>:<director phone>". Reminders wait for working
- * hours.
+ * A child's period is its due date, and it is reminded twice in it: once
+ * due (on the due date), once overdue (from overdue_days after it). A
+ * child the job first finds already that late gets only the overdue
+ * reminder: the two would say the same thing at the same time. Reminders
+ * are digests: on a working day, at or after the digest time, each
+ * director gets at most one SMS (visit_digest, or visit_digest_more when
+ * more than three children are in it: their number and how to list them,
+ * CX 待访) covering every child of their village whose reminder is due and
+ * not yet given, overdue ones first; each child it covers is a digest item
+ * "visit_due:<code>:<YYYY-MM-DD due>:<director phone>" (or
+ * "visit_overdue:..."), so a child is in one digest per reminder and
+ * period. A child whose reminder falls on a weekend, or whose director
+ * has had their daily cap, is in the next working day's digest. Dedupe
+ * key of the digest "visit_digest:<phone>:<YYYY-MM-DD>". Digests wait for
+ * working hours.
  *
- * Once a day, at or after the digest time, every supervisor
- * gets the number of children in their town or county more than
- * overdue_days overdue, with the codes of the three most overdue; nothing
- * when there are none. Dedupe key "digest:<phone>:<YYYY-MM-DD>". Digests
- * go out at once: the digest time is when they are wanted.
+ * Once a day, at or after the digest time, every supervisor gets the
+ * number of children in their town or county more than overdue_days
+ * overdue, with the codes of the three most overdue; nothing when there
+ * are none. Dedupe key "digest:<phone>:<YYYY-MM-DD>". These go out at
+ * once, every day: the digest time is when they are wanted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,10 +56,10 @@ struct supervisor {
 
 struct visits_ctx {
     struct jobs_run *run;
-    int64_t not_before;      /* for the reminders of this run */
-    int digest;              /* 1: today's digests are being built */
+    int digest;              /* 1: today's supervisors' digests are being built */
     struct supervisor *sups; /* owned */
     size_t nsups, cap;
+    struct jobs_items items; /* the directors' digest items of this run */
 };
 
 static int add_supervisor(void *arg, const char *phone, const char *path)
@@ -89,13 +97,11 @@ static void count_for_digest(struct visits_ctx *x, const struct db_job_child *c,
 /* The child's due date as a day number, or JOBS_NO_DAY when it has none. */
 static int64_t due_day(const struct gw_policy *pol, const struct db_job_child *c)
 {
-    int cadence = c->high ? pol->visit_days_high : pol->visit_days;
-    int64_t day;
-    if (c->last_visit[0]) return jobs_day_parse(c->last_visit, &day) == 0 ? day + cadence : JOBS_NO_DAY;
-    day = jobs_day_of(c->created_at);
-    if (day == JOBS_NO_DAY) return JOBS_NO_DAY;
-    if (pol->first_visit_days <= 0) return day + cadence;
-    return jobs_add_work_days(day, pol->first_visit_days, pol->work_days);
+    int64_t last = STORE_NO_DAY;
+    if (c->last_visit[0] && jobs_day_parse(c->last_visit, &last) != 0) return JOBS_NO_DAY;
+    int64_t registered = jobs_day_of(c->created_at);
+    int64_t due = store_visit_due_day(pol, c->high, last, registered == JOBS_NO_DAY ? STORE_NO_DAY : registered);
+    return due == STORE_NO_DAY ? JOBS_NO_DAY : due;
 }
 
 static int child_row(void *arg, const struct db_job_child *c)
@@ -103,31 +109,29 @@ static int child_row(void *arg, const struct db_job_child *c)
     struct visits_ctx *x = arg;
     struct jobs_run *run = x->run;
     const struct gw_policy *pol = run->env->pol;
+    if (run->today >= db_child_scope_end(pol, c->birth_date, c->categories)) return 0; /* aged out */
     int64_t due = due_day(pol, c);
     if (due == JOBS_NO_DAY || run->today < due) return 0;
     int64_t late = run->today - due;
     if (x->digest && late > pol->overdue_days) count_for_digest(x, c, late);
+    if (!run->staff_digests) return 0;
 
     int overdue = late >= pol->overdue_days;
-    const char *tmpl = overdue ? "visit_overdue" : "visit_due";
-    char due_iso[11], due_zh[32];
+    const char *kind = overdue ? "visit_overdue" : "visit_due";
+    char due_iso[11];
     jobs_day_iso(due, due_iso, sizeof due_iso);
-    if (strcmp(overdue ? c->overdue_sent : c->due_sent, due_iso) == 0) return 0; /* already reminded */
-    jobs_day_zh(due, due_zh, sizeof due_zh);
+    if (strcmp(overdue ? c->overdue_done : c->due_done, due_iso) >= 0) return 0; /* every director reminded */
     const char *p = c->directors;
     while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char phone[24];
-        if (len > 0 && len < sizeof phone) {
-            memcpy(phone, p, len);
-            phone[len] = '\0';
-            struct h_reply *r = h_replies_add(run->out, tmpl, phone, H_REMINDER);
-            r->not_before = x->not_before;
-            snprintf(r->dedupe, sizeof r->dedupe, "%s:%s:%s:%s", tmpl, c->code, due_iso, phone);
-            h_var_set(r, "code", "%s", c->code);
-            h_var_set(r, "date", "%s", due_zh);
-            if (overdue) h_var_set(r, "days", "%d", pol->overdue_days);
+        size_t len = strcspn(p, ",");
+        if (len > 0 && len < sizeof x->items.v[0].phone) {
+            struct jobs_item *it = jobs_items_add(&x->items);
+            memcpy(it->phone, p, len);
+            it->phone[len] = '\0';
+            gw_strlcpy(it->code, c->code, sizeof it->code);
+            it->rank = (int)(late < 100000 ? late : 100000);
+            it->flag = overdue;
+            snprintf(it->key, sizeof it->key, "%s:%s:%s:%s", kind, c->code, due_iso, it->phone);
         }
         p += len;
         if (*p == ',') p++;
@@ -135,27 +139,50 @@ static int child_row(void *arg, const struct db_job_child *c)
     return 0;
 }
 
-static void send_digests(struct visits_ctx *x)
+/* One director's digest. */
+static int make_digest(void *arg, struct jobs_run *run, const struct jobs_digest *d, const char *dedupe)
+{
+    (void)arg;
+    int more = d->count > DIGEST_CODES;
+    struct h_reply *r;
+    int rc = jobs_add_capped(run, more ? "visit_digest_more" : "visit_digest", d->phone, H_REMINDER, dedupe, &r);
+    if (rc != JOBS_ADDED) return rc;
+    char codes[DIGEST_CODES][8], list[96];
+    for (int k = 0; k < d->ncodes; k++) memcpy(codes[k], d->codes[k], sizeof codes[k]);
+    jobs_codes_list(codes, d->ncodes, d->ncodes, 0, list, sizeof list);
+    r->not_before = jobs_staff_time(run->env->pol, run->now);
+    h_var_set(r, "count", "%d", d->count);
+    h_var_set(r, "late", "%d", d->flagged);
+    h_var_set(r, "list", "%s", list);
+    return JOBS_ADDED;
+}
+
+static int send_digests(struct visits_ctx *x)
 {
     struct jobs_run *run = x->run;
     for (size_t i = 0; i < x->nsups; i++) {
         struct supervisor *s = &x->sups[i];
         if (s->count == 0) continue;
+        char dedupe[sizeof run->out->v[0].dedupe];
+        snprintf(dedupe, sizeof dedupe, "digest:%.23s:%s", s->phone, run->today_iso);
+        struct h_reply *r;
+        int rc = jobs_add_capped(run, "supervisor_digest", s->phone, H_NOTICE, dedupe, &r);
+        if (rc < 0) return -1;
+        if (rc != JOBS_ADDED) continue;
         char codes[DIGEST_CODES][8], list[96];
         for (int k = 0; k < s->ntop; k++) memcpy(codes[k], s->top[k].code, sizeof codes[k]);
         jobs_codes_list(codes, s->ntop, s->count, 0, list, sizeof list);
-        struct h_reply *r = h_replies_add(run->out, "supervisor_digest", s->phone, H_NOTICE);
-        snprintf(r->dedupe, sizeof r->dedupe, "digest:%.23s:%s", s->phone, run->today_iso);
         h_var_set(r, "count", "%d", s->count);
         h_var_set(r, "days", "%d", run->env->pol->overdue_days);
         h_var_set(r, "list", "%s", list);
     }
+    return 0;
 }
 
 int jobs_visits(struct jobs_run *run)
 {
     const struct gw_policy *pol = run->env->pol;
-    struct visits_ctx x = {.run = run, .not_before = jobs_staff_time(pol, run->now), .digest = jobs_digest_time(run)};
+    struct visits_ctx x = {.run = run, .digest = jobs_digest_time(run)};
     int rc = 0;
     if (x.digest && db_jobs_staff(run->env->st, "supervisor", add_supervisor, &x) != 0) {
         rc = jobs_fail(run, "supervisors");
@@ -175,8 +202,13 @@ int jobs_visits(struct jobs_run *run)
         rc = jobs_fail(run, "children due");
         goto end;
     }
-    if (x.digest) send_digests(&x);
+    if (x.digest && send_digests(&x) != 0) {
+        rc = -1;
+        goto end;
+    }
+    if (run->staff_digests && jobs_digests(run, &x.items, "visit_digest", make_digest, NULL) < 0) rc = -1;
 end:
+    jobs_items_free(&x.items);
     free(x.sups);
     return rc;
 }

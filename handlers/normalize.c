@@ -21,6 +21,11 @@
  * Every token remembers the byte range of the original text it came from,
  * so the parser can cut the free-text note exactly as typed. Work is linear
  * in the input; nothing here keeps state between calls.
+ *
+ * Chinese numerals are not touched here: the normalised text keeps them as
+ * typed (一个人 stays 一个人). cb_numerals, at the end of this file, reads
+ * them as digits for the parser, which applies it only to a whole token in
+ * a slot that takes a number or a date.
  */
 #include "codebook.h"
 
@@ -317,4 +322,90 @@ void cb_tokens_free(struct cb_tokens *t)
     free(t->v);
     t->v = NULL;
     t->n = 0;
+}
+
+/* ---- Chinese numerals ------------------------------------------------------ */
+
+static const struct {
+    uint32_t cp;
+    int v; /* 0-9, or 10 for 十 */
+} numerals[] = {
+    {0x3007, 0}, /* 〇 */ {0x96F6, 0}, /* 零 */ {0x4E00, 1},  /* 一 */ {0x5E7A, 1},  /* 幺 */
+    {0x58F9, 1}, /* 壹 */ {0x4E8C, 2}, /* 二 */ {0x4E24, 2},  /* 两 */ {0x8D30, 2},  /* 贰 */
+    {0x4E09, 3}, /* 三 */ {0x53C1, 3}, /* 叁 */ {0x56DB, 4},  /* 四 */ {0x8086, 4},  /* 肆 */
+    {0x4E94, 5}, /* 五 */ {0x4F0D, 5}, /* 伍 */ {0x516D, 6},  /* 六 */ {0x9646, 6},  /* 陆 */
+    {0x4E03, 7}, /* 七 */ {0x67D2, 7}, /* 柒 */ {0x516B, 8},  /* 八 */ {0x634C, 8},  /* 捌 */
+    {0x4E5D, 9}, /* 九 */ {0x7396, 9}, /* 玖 */ {0x5341, 10}, /* 十 */ {0x62FE, 10}, /* 拾 */
+};
+
+/* The value of a numeral code point (0-10), or -1. */
+static int numeral_value(uint32_t c)
+{
+    for (size_t i = 0; i < sizeof numerals / sizeof numerals[0]; i++)
+        if (numerals[i].cp == c) return numerals[i].v;
+    return -1;
+}
+
+/* Writes the digits of one run (values v[0..n)) to out at *o. 0, or -1. */
+static int put_run(const int *v, size_t n, char *out, size_t outlen, size_t *o)
+{
+    size_t tens = n, k;
+    for (k = 0; k < n; k++)
+        if (v[k] == 10) {
+            if (tens != n) return -1; /* two 十 */
+            tens = k;
+        }
+    char buf[64];
+    size_t bn = 0;
+    if (tens == n) { /* digit by digit */
+        if (n >= sizeof buf) return -1;
+        for (k = 0; k < n; k++) buf[bn++] = (char)('0' + v[k]);
+    } else { /* [d]十[d] */
+        if (tens > 1 || n - tens > 2) return -1;
+        int hi = tens == 1 ? v[0] : 1, lo = n - tens == 2 ? v[tens + 1] : 0;
+        if (hi < 1 || hi > 9 || lo < 0 || lo > 9 || (tens == 1 && v[0] == 0)) return -1;
+        buf[bn++] = (char)('0' + hi);
+        buf[bn++] = (char)('0' + lo);
+    }
+    if (*o + bn >= outlen) return -1;
+    memcpy(out + *o, buf, bn);
+    *o += bn;
+    return 0;
+}
+
+int cb_numerals(const char *s, char *out, size_t outlen)
+{
+    if (!out || outlen == 0) return -1;
+    out[0] = '\0';
+    if (!s) return 0;
+    size_t len = strlen(s), o = 0, i = 0;
+    int runs = 0;
+    int v[64];
+    size_t nv = 0;
+    while (i <= len) {
+        uint32_t c = 0;
+        size_t step = i < len ? cb_utf8_next((const unsigned char *)s, len, i, &c) : 1;
+        int val = i < len ? numeral_value(c) : -1;
+        if (val >= 0) {
+            if (nv == sizeof v / sizeof v[0]) goto fail;
+            v[nv++] = val;
+        } else {
+            if (nv) {
+                if (put_run(v, nv, out, outlen, &o) != 0) goto fail;
+                runs++;
+                nv = 0;
+            }
+            if (i < len) {
+                if (o + step >= outlen) goto fail;
+                memcpy(out + o, s + i, step);
+                o += step;
+            }
+        }
+        i += step;
+    }
+    out[o] = '\0';
+    return runs;
+fail:
+    out[0] = '\0';
+    return -1;
 }

@@ -117,3 +117,103 @@ void h_replies_free(struct h_replies *l)
     free(l->v);
     memset(l, 0, sizeof *l);
 }
+
+/* ---- several children in one message ---------------------------------------- */
+
+void h_refused_add(struct h_refused *r, const char *code, const char *why)
+{
+    if (r->n >= H_REFUSED_MAX) return;
+    gw_strlcpy(r->v[r->n].code, code ? code : "", sizeof r->v[r->n].code);
+    r->v[r->n].why = why;
+    r->n++;
+}
+
+/* UCS-2 units of s (every character here is in the BMP). */
+static size_t units(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Appends piece to the value being built when it still fits with room for
+ * tail after it; 1 when it was appended. */
+static int fits(char *cur, const char *piece, const char *tail)
+{
+    size_t b = strlen(cur) + strlen(piece) + strlen(tail), u = units(cur) + units(piece) + units(tail);
+    if (b >= 96 || u > H_REFUSED_CHARS) return 0;
+    strcat(cur, piece);
+    return 1;
+}
+
+int h_refused_render(const struct h_refused *r, char (*out)[96], int nout)
+{
+    int nv = 0;
+    char cur[96] = "";
+    int done[H_REFUSED_MAX] = {0};
+    for (int i = 0; i < r->n && nv < nout; i++) {
+        if (done[i]) continue;
+        const char *why = r->v[i].why ? r->v[i].why : "";
+        int names = 0, in_cur = 0; /* names of this reason; its codes in the current value */
+        for (int j = i; j < r->n; j++) {
+            const char *wj = r->v[j].why ? r->v[j].why : "";
+            if (done[j] || strcmp(wj, why) != 0) continue;
+            done[j] = 1;
+            if (!r->v[j].code[0]) {
+                names++;
+                continue;
+            }
+            char piece[40];
+            snprintf(piece, sizeof piece, "%s%s", in_cur ? "、" : cur[0] ? "；" : "", r->v[j].code);
+            if (fits(cur, piece, why)) {
+                in_cur = 1;
+                continue;
+            }
+            if (in_cur) strcat(cur, why); /* room was kept for it */
+            if (cur[0]) {
+                if (nv == nout) return nv;
+                memcpy(out[nv++], cur, sizeof cur);
+            }
+            cur[0] = '\0';
+            in_cur = fits(cur, r->v[j].code, why);
+        }
+        if (in_cur) strcat(cur, why);
+        if (names) {
+            char piece[96];
+            snprintf(piece, sizeof piece, "%s%d名儿童%s", cur[0] ? "；" : "", names, why);
+            if (!fits(cur, piece, "")) {
+                if (cur[0] && nv < nout) memcpy(out[nv++], cur, sizeof cur);
+                snprintf(piece, sizeof piece, "%d名儿童%s", names, why);
+                cur[0] = '\0';
+                fits(cur, piece, "");
+            }
+        }
+    }
+    if (cur[0] && nv < nout) memcpy(out[nv++], cur, sizeof cur);
+    return nv;
+}
+
+static const struct {
+    enum cb_error e;
+    const char *why;
+} item_whys[] = {
+    {CB_E_CHILD_MISSING, "缺少编号"},   {CB_E_CHILD_FORMAT, "编号应为7位"}, {CB_E_CHILD_CHECK, "校验位不对"},
+    {CB_E_DATE_FORMAT, "日期写法不对"}, {CB_E_DATE_FUTURE, "日期晚于今天"}, {CB_E_DATE_OLD, "日期超过60天"},
+    {CB_E_RESULT_MISSING, "缺少结果"},  {CB_E_RESULT_BAD, "结果应为1-4"},   {CB_E_PROBLEMS_MISSING, "结果2缺问题代码"},
+    {CB_E_STATUS_BAD, "状态应为1-4"},
+};
+
+const char *h_item_error_why(enum cb_error e)
+{
+    for (size_t i = 0; i < sizeof item_whys / sizeof item_whys[0]; i++)
+        if (item_whys[i].e == e) return item_whys[i].why;
+    return "写法不对";
+}
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
+void h_refused_more(struct h_refused *r, const struct cb_cmd *cmd)
+{
+    if (cmd->items_more) h_refused_add(r, "其余", "未读（一次最多" STR(CB_ITEMS_MAX) "名），请另发");
+}

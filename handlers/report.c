@@ -15,11 +15,25 @@
  * priority and departments from that county's routing (routing.h). The
  * reporter is stored apart from the case and gets the case number at once,
  * with the 110/120 advice for P0. In the same transaction the responders
- * are alerted (P0/P1 at once, P2 in working hours), P3 and unclassified
- * cases join the civil-affairs triage queue, and the child's village is
+ * are alerted (P0/P1 at once, P2 in working hours), an unclassified case
+ * alerts the county's civil-affairs triage at once, P3 cases join its
+ * triage queue, and the child's village is
  * told unless the category excludes it (h_case_alert). Alerts carry the
  * case number, priority, place and category digit: never a name, a
  * category word or anything about the reporter.
+ *
+ * Danger words (lexicon.h): a report with no category, or an invalid one,
+ * has its description read with the lexicon of the county the case will
+ * belong to (h_infer; the same for free text, freetext.c). A match makes
+ * the case *inferred*: classified, with the phrase's category, the
+ * departments of that category's routing, and the more urgent of the
+ * phrase's priority and the routing's; cases.inferred is 1 and the
+ * 'opened' event says "inferred=<category> P<n> phrase=<phrase>". It is
+ * then alerted at once like a coded case, a P0 answer carries the 110/120
+ * advice, and the village is told only when every category the words
+ * matched may be told (words of abuse next to words of drowning keep it
+ * out). With no match the case stays unclassified and its county's
+ * civil-affairs triage is alerted at once (h_triage_alert).
  *
  * The flood rule (h_case_open decides, h_case_alert acts; every channel's
  * reports come through here): one number that makes more than [policy]
@@ -44,6 +58,7 @@
 
 #include "../gateway/util.h"
 #include "intents.h"
+#include "lexicon.h"
 #include "routing.h"
 
 /* The flood rule counts by number: only for a real one (an E.164 number),
@@ -134,11 +149,21 @@ int h_case_open(const struct h_env *env, const struct h_msg *m, const struct h_s
         return -1;
     }
     if (describe_place(env->st, c.county_id, c.region_id, req->child != NULL, out) != 0) return -1;
-    const struct routing_rule *rule = routing_for(env->pol, out->county, req->category);
+    const struct lex_match *lm = req->inferred;
+    const struct routing_rule *rule = routing_for(env->pol, out->county, lm ? lm->category : req->category);
     c.category = rule->category;
     c.priority = rule->priority;
     c.depts = rule->depts;
     c.ndepts = rule->ndepts;
+    char detail[192];
+    if (lm) {
+        /* The more urgent of the words' priority and the county's routing. */
+        if (lm->priority < c.priority) c.priority = lm->priority;
+        c.classified = c.inferred = 1;
+        snprintf(detail, sizeof detail, "%s%sinferred=%d P%d phrase=%s", req->event_detail ? req->event_detail : "",
+                 req->event_detail ? " " : "", rule->category, c.priority, lm->phrase);
+        c.event_detail = detail;
+    }
     if (db_reporter_upsert(env->st, who->phone, m->now, &c.reporter_id) != 0) return -1;
     struct db_flood flood = {0};
     int counted = c.reporter_id && flood_applies(env->pol, who->phone);
@@ -150,11 +175,50 @@ int h_case_open(const struct h_env *env, const struct h_msg *m, const struct h_s
         db_case_set_flood(env->st, out->id, flood.first_id ? flood.first_id : out->id) < 0)
         return -1;
     out->category = rule->category;
-    out->classified = req->classified;
-    out->priority = rule->priority;
+    out->classified = c.classified;
+    out->priority = c.priority;
     out->rule = rule;
     out->county_id = c.county_id;
+    out->inferred = c.inferred;
+    out->inferred_cats = lm ? lm->cats : 0;
     return 0;
+}
+
+/* The lexicon for a county's cases: its own, else [policy]'s, else the built-in. */
+static const struct lexicon *county_lexicon(const struct gw_policy *pol, const char *county)
+{
+    const struct gw_county *cc = routing_county(pol, county);
+    if (cc && cc->lexicon) return cc->lexicon;
+    return pol ? pol->lexicon : NULL;
+}
+
+int h_infer(const struct h_env *env, const struct h_sender *who, const struct db_child *child, const char *text,
+            size_t len, struct lex_match *match)
+{
+    memset(match, 0, sizeof *match);
+    if (!text || !len) return 0;
+    int64_t county_id = child ? child->region.county_id : 0, region_id = 0;
+    if (!child && case_place(env, who, &county_id, &region_id) != 0) return -1;
+    char county[DB_PATH_MAX] = "";
+    if (county_id) {
+        struct db_region r;
+        int rc = db_region_by_id(env->st, county_id, &r);
+        if (rc < 0) return -1;
+        if (rc == 0) gw_strlcpy(county, r.path, sizeof county);
+    }
+    return lex_scan(county_lexicon(env->pol, county), text, len, match);
+}
+
+/* Whether the child's village may be told of a case: a classified case of
+ * a category the county tells villages of; an inferred one only when every
+ * category its words matched may be told (words of abuse beside words of
+ * drowning keep the village out, as a coded 1 or 2 would). */
+static int village_may_know(const struct h_env *env, const struct h_case *c)
+{
+    if (!c->classified || !c->village_id || !routing_village_told(env->pol, c->county, c->category)) return 0;
+    for (int k = 1; c->inferred && k <= 9; k++)
+        if ((c->inferred_cats & (1u << (k - 1))) && !routing_village_told(env->pol, c->county, k)) return 0;
+    return 1;
 }
 
 int h_alert_recipients(const struct h_env *env, int64_t county_id, const char *county_path,
@@ -266,7 +330,7 @@ static int flood_alert(const struct h_env *env, const struct h_msg *m, const str
         }
     }
     char detail[128];
-    int village = c->classified && c->village_id && routing_village_told(env->pol, c->county, c->category);
+    int village = village_may_know(env, c);
     int w = snprintf(detail, sizeof detail, "run=%s reports=%d summary=%d", run->first_number, run->recent, summaries);
     if (unsent) w += snprintf(detail + w, sizeof detail - (size_t)w, " unsent=%d", unsent);
     if (village) snprintf(detail + w, sizeof detail - (size_t)w, " village=held");
@@ -284,7 +348,7 @@ int h_case_alert(const struct h_env *env, const struct h_msg *m, const struct h_
         if (rc < 0) return -1;
         if (rc == 0) return flood_alert(env, m, c, &run, out);
     }
-    int village = c->classified && c->village_id && routing_village_told(env->pol, c->county, c->category);
+    int village = village_may_know(env, c);
     int64_t later = c->priority >= 2 ? h_next_work_time(env->pol, m->now) : 0;
     /* Slots kept for the village notice: it must not be crowded out. */
     int keep = village ? 2 : 0;
@@ -319,7 +383,10 @@ int h_case_alert(const struct h_env *env, const struct h_msg *m, const struct h_
             return db_case_event(env->st, c->id, "alerted", 0, detail, m->now);
         }
     }
-    /* The triage queue of the county's civil-affairs responders. */
+    /* Nothing named, nothing inferred: the county's civil-affairs triage is
+     * alerted at once (triage.c); the village is never told. */
+    if (!c->classified) return h_triage_alert(env, m, c, out);
+    /* P3, or nobody to alert: the triage queue of the county's civil-affairs responders. */
     if (village && (told = tell_village(env, m, c, later, out)) < 0) return -1;
     const char *why = !c->classified ? "unclassified" : c->priority == 3 ? "P3" : "no_responder";
     int w = snprintf(detail, sizeof detail, "%s", why);
@@ -359,21 +426,45 @@ int h_report(const struct h_env *env, const struct h_msg *m, const struct cb_cmd
          * the same whether or not the child exists (no register oracle). */
         if (!have_child) snprintf(event_detail, sizeof event_detail, "child_unknown:%s", cmd->child);
     }
+    /* A child named instead of coded (BG 4 张小明 走丢了): linked only when
+     * the name is that of exactly one child in the case's county; else the
+     * name stays in the description for triage. */
+    if (!cmd->child[0] && !cmd->bad_child[0] && cmd->name[0]) {
+        int64_t county_id, region_id;
+        struct db_region county;
+        if (case_place(env, who, &county_id, &region_id) != 0) return -1;
+        int rc = county_id ? db_region_by_id(env->st, county_id, &county) : 1;
+        if (rc == 0) rc = db_child_by_name(env->st, cmd->name, county.path, &child);
+        if (rc < 0) return -1;
+        if (rc == 0) {
+            have_child = 1;
+            snprintf(event_detail, sizeof event_detail, "child_named");
+        }
+    }
+
+    /* No usable category: the description is read for danger words. */
+    struct lex_match lm;
+    int inferred = 0;
+    if (!classified && cmd->note) {
+        inferred = h_infer(env, who, have_child ? &child : NULL, cmd->note, strlen(cmd->note), &lm);
+        if (inferred < 0) return -1;
+    }
 
     struct h_case_req req = {.category = category,
                              .classified = classified,
                              .child = have_child ? &child : NULL,
                              .description = cmd->note,
-                             .event_detail = event_detail[0] ? event_detail : NULL};
+                             .event_detail = event_detail[0] ? event_detail : NULL,
+                             .inferred = inferred ? &lm : NULL};
     struct h_case c;
     if (h_case_open(env, m, who, &req, &c) != 0) return -1;
 
-    const char *tmpl = c.priority == 0                   ? "report_ok_p0"
-                       : bad_code                        ? "report_ok_child_bad"
-                       : cmd->error == CB_E_CATEGORY_BAD ? "report_ok_category_bad"
-                                                         : "report_ok";
-    char detail[48];
-    snprintf(detail, sizeof detail, "case=%s P%d", c.number, c.priority);
+    const char *tmpl = c.priority == 0                                ? "report_ok_p0"
+                       : bad_code                                     ? "report_ok_child_bad"
+                       : cmd->error == CB_E_CATEGORY_BAD && !inferred ? "report_ok_category_bad"
+                                                                      : "report_ok";
+    char detail[64];
+    snprintf(detail, sizeof detail, "case=%s P%d%s", c.number, c.priority, inferred ? " inferred" : "");
     struct h_reply *r = h_answer(out, m, "ok", detail, tmpl);
     if (r) r->case_id = c.id;
     h_var_set(r, "case", "%s", c.number);

@@ -21,6 +21,12 @@
  *   count how many children or cases a digest counts, or reports a
  *         held run from one number has made
  *   list  a digest's child codes, "1000015、1000028、1000031等"
+ *   relation  a guardian's relation to a child, "母亲" (at most 4 characters)
+ *   text, text2  a registered sender's own words, forwarded to the child's
+ *         director or the supervisor: 31 characters each at most, every
+ *         child's name already replaced by its code (freetext.c)
+ *   late  how many of a visit digest's children are overdue
+ *   cases case numbers, "2403150001、2403150002等"
  */
 #include "templates.h"
 
@@ -38,6 +44,15 @@ static const struct tmpl_def builtin[] = {
     {"visit_not_staff", "", "只有儿童主任和督导员可以记录走访。报告儿童情况请发：BG 情况描述"},
     /* an unregistered code and another village's child alike */
     {"visit_not_allowed", "code", "儿童${code}不在您负责的村，不能记录走访，请核对编号后重发。"},
+    /* a child named instead of coded: no such name in the sender's villages, or several (one answer) */
+    {"visit_name_unknown", "", "您负责的村里找不到这个名字（或有重名），请写7位编号。本月待访编号请发：CX 待访"},
+    /* several children in one visit SMS (visit.c): how many were recorded, which were not and why */
+    {"visit_many_ok", "count", "已记录${count}名儿童的走访，谢谢！"},
+    {"visit_many_some", "count,refused", "已记录${count}名儿童的走访；未记录：${refused}。"},
+    {"visit_many_none", "refused", "走访都未记录：${refused}。请改后重发。"},
+    {"visit_many_high", "codes,days", "儿童${codes}今后请每${days}天走访一次。"},
+    /* the rest of a list of children not recorded, when it does not fit the first reply */
+    {"many_more", "refused", "另有未记录：${refused}。"},
     {"visit_result_missing", "", "缺少走访结果：1正常 2有问题 3未见到 4电话。格式：ZF 编号 结果"},
     {"visit_result_bad", "", "走访结果应为1-4：1正常 2有问题 3未见到 4电话。格式：ZF 编号 结果"},
     {"visit_problems_missing", "",
@@ -62,6 +77,10 @@ static const struct tmpl_def builtin[] = {
     /* to the village's director(s), at once */
     {"checkin_help_director", "codes", "儿童${codes}的家长报告孩子需要帮助，请尽快联系家长并看望孩子。"},
     {"checkin_carer_director", "codes", "儿童${codes}的家长报告照护人已变更，请尽快上门核实新照护人并更新档案。"},
+    /* several children in one check-in SMS (checkin.c) */
+    {"checkin_many_ok", "count,codes", "已收到${count}名孩子的签到（${codes}），谢谢！"},
+    {"checkin_many_some", "count,refused", "已收到${count}名孩子的签到；未记录：${refused}。"},
+    {"checkin_many_none", "refused", "签到未记录：${refused}。格式：QD 编号 状态"},
     /* ---- risk reports ---- */
     {"report_ok", "case", "已收到报告，案件号${case}，我们会尽快处理并告知结果。查询请发：CX ${case}"},
     {"report_ok_p0", "case", "已收到报告，案件号${case}。情况紧急，请立即拨打110或120！"},
@@ -75,6 +94,19 @@ static const struct tmpl_def builtin[] = {
     {"handling_failed", "", "已收到您的信息，但系统暂时未能处理，工作人员会跟进。紧急情况请拨打110。"},
     {"unknown_case_opened", "case",
      "已收到您的信息，案件号${case}，会有专人处理。报告儿童情况可发：BG 情况描述；帮助发BZ"},
+    /* an unregistered reporter's follow-up within the window (freetext.c): kept on their case */
+    {"followup_ok", "case", "已把您补充的情况记入案件${case}，谢谢！紧急情况请直接拨打110或120。"},
+    /* ... and the responders its alerts went to: the case number only */
+    {"case_followup", "case", "案件${case}有报告人补充的新情况，请登录系统查看。"},
+    /* thanks or 好的 from an unregistered number: nothing is opened */
+    {"thanks_reply", "", "不客气，感谢您关心孩子。有新情况请随时发短信；紧急请拨110或120。"},
+    /* ---- words of registered people, forwarded (freetext.c): ${text} is the sender's own words ---- */
+    {"guardian_text", "codes,relation,text", "儿童${codes}的${relation}来信：${text}"},
+    {"director_text", "place,text", "${place}儿童主任来信：${text}"},
+    /* the rest of forwarded words that do not fit the first SMS */
+    {"forward_more", "text,text2", "（续）${text}${text2}"},
+    {"guardian_forwarded", "", "已把您的话转给村儿童主任，他会尽快联系您。报平安请发QD；紧急请拨110。"},
+    {"director_forwarded", "", "已转给督导员。走访:ZF 编号 结果;报告:BG 描述;帮助:BZ"},
     /* ---- case alerts (responders) and notices (the child's village) ---- */
     {"case_alert", "case,priority,cat,place",
      "${priority}案件${case}，类别${cat}，地点${place}。请立即核实处理，并回复QR ${case}确认。"},
@@ -129,6 +161,29 @@ static const struct tmpl_def builtin[] = {
     {"checkin_silent_director", "codes,days",
      "家长失联提醒：儿童${codes}的外出家长已${days}天未报平安，请联系家长和照护人了解情况。"},
     {"triage_digest", "count", "分诊日报：本县有${count}件未分类或P3案件待处理，请尽快核实分派。"},
+    /* ---- questions by SMS (query.c): CX 待访, CX 走访 ---- */
+    {"query_due", "count,dues,next", "本月待访${count}名：${dues}；下页发CX 待访 ${next}"},
+    {"query_due_end", "count,dues", "本月待访${count}名：${dues}。走访后发ZF 编号 结果"},
+    {"query_due_none", "", "本月没有待访的儿童，谢谢！"},
+    {"query_due_past", "count", "待访名单共${count}页，请发CX 待访查看第1页。"},
+    {"query_coverage", "place,count,visited,overdue,days",
+     "${place}走访：在册${count}名，按期已访${visited}名，逾期超${days}天${overdue}名。"},
+    {"query_not_staff", "", "只有儿童主任和督导员可以查询走访。查询案件请发：CX 案件号"},
+    /* the directors' daily digests (one SMS a day each): children due a visit (overdue ones
+     * first; with more than three, how to list them all), children whose parents went silent */
+    {"visit_digest", "count,late,list", "走访提醒：${count}名儿童应走访，其中逾期${late}名：${list}。走访后请发：ZF 编号 结果"},
+    {"visit_digest_more", "count,late,list",
+     "走访提醒：${count}名儿童应走访，其中逾期${late}名，如${list}等。全部编号请发CX 待访"},
+    {"checkin_silent_digest", "count,days,list",
+     "家长失联提醒：${count}名儿童的外出家长已超过${days}天未报平安：${list}。请联系家长和照护人。"},
+    /* ---- triage (unclassified cases) ---- */
+    {"triage_alert", "case,place", "待分类案件${case}，地点${place}。请尽快核实，分类请回复：FL ${case} 类别"},
+    {"classify_ok", "case,cat", "已将案件${case}分类为类别${cat}，并通知相关部门。"},
+    {"classify_not_triage", "", "只有县民政部门的值班人员可以分类案件。格式：FL 案件号 类别(1-9)"},
+    {"classify_category_bad", "", "类别应为1-9的数字。格式：FL 案件号 类别，如：FL 2403150001 3"},
+    {"classify_closed", "case", "案件${case}已结案，不能再分类。"},
+    /* QR, 收到 or 好的 without a number from a responder with several unacknowledged alerts */
+    {"ack_pending_list", "count,cases", "您有${count}件案件未确认：${cases}。请逐件回复：QR 案件号"},
 };
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])
@@ -213,6 +268,16 @@ static const struct h_var longest[] = {
     {"place", "大王家窝堡村民委员会"}, /* a long village name */
     {"count", "9999"},
     {"list", "1000015、1000028、1000031等"}, /* a digest's most overdue children */
+    {"late", "9999"},                        /* how many of a digest's children are overdue */
+    {"refused", "1000028、1000031、1000044不在您负责的村；1000016校验"}, /* H_REFUSED_CHARS (40) */
+    {"dues", "1000015、1000028、1000031、1000044、1000053"},             /* one page of CX 待访 */
+    {"next", "99"},
+    {"visited", "9999"},
+    {"overdue", "9999"},
+    {"cases", "240315123456、240315123457、240315123458等"}, /* a responder's unacknowledged cases */
+    {"relation", "曾外祖母"},                                /* a guardian's relation, at most 4 characters */
+    {"text", "孩子这两天发烧一直不退奶奶年纪大了也没法带他去医院请主任帮帮忙"}, /* forwarded words: 31 a piece */
+    {"text2", "我在外地打工一时回不去麻烦您去家里看一下需要钱的话我先转给您吧"},
 };
 
 const struct h_var *tmpl_longest_values(int *n)

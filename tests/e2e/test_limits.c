@@ -201,18 +201,19 @@ static void failed_handling_is_never_silent(void **state)
     assert_non_null(detail);
     assert_non_null(strstr(detail, "injected fault"));
     free(detail);
-    /* ... still a case, unclassified, in the triage queue, saying why ... */
+    /* ... still a case, unclassified, its triage alerted at once, saying why ... */
     char *number = db_text(G.db, "SELECT c.number FROM cases c JOIN inbox i ON i.id = c.inbox_id "
                                  "WHERE i.provider_id = 'lim-fail-1' AND c.classified = 0");
     assert_non_null(number);
     assert_int_equal(db_int(G.db, "SELECT count(*) FROM case_event e JOIN cases c ON c.id = e.case_id WHERE "
                                   "c.number = %Q AND e.kind = 'opened' AND e.detail = 'handler_error'", number), 1);
     assert_int_equal(db_int(G.db, "SELECT count(*) FROM case_event e JOIN cases c ON c.id = e.case_id WHERE "
-                                  "c.number = %Q AND e.kind = 'queued_for_triage'", number), 1);
-    /* ... its sender has the number ... */
+                                  "c.number = %Q AND e.kind = 'alerted' AND e.detail LIKE 'triage count=%%'", number), 1);
+    /* ... its sender has the number, and for words of drowning the 110/120 advice ... */
     char *body = reply_to("lim-fail-1", reporter);
     assert_non_null(body);
     assert_non_null(strstr(body, number));
+    assert_non_null(strstr(body, "110"));
     free(body);
     free(number);
     /* ... and an operator sees it. */

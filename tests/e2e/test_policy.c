@@ -4,9 +4,13 @@
  *   a P0 report alerts the right departments only, is re-alerted with the
  *   county duty contact when nobody acknowledges, then to the city level,
  *   stops once acknowledged, and the reporter hears when it closes;
+ *   a bare QR from a responder with two pending alerts lists them;
  *   a category 2 case never tells the village; sixty simulated days of
- *   visits and silence produce exactly the reminders the rules call for;
- *   an opted-out parent gets no reminder but still gets case messages. */
+ *   visits and silence produce exactly the reminders the rules call for,
+ *   as daily digests (one visit digest a director a day, and no recipient
+ *   over [policy] daily_cap reminders and notices a day), for the 200
+ *   children of the demo roster less those past their age; an opted-out
+ *   parent gets no reminder but still gets case messages. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,7 +138,11 @@ static void cases_alert_escalate_and_feed_back(void **state)
     at(20 * MIN); /* a restart, and a later tick: nothing twice */
     assert_int_equal(db_int(G.db, "SELECT count(*) FROM outbox"), before);
 
-    sms("+8613800002001", "QR");
+    sms("+8613800002001", "QR"); /* two pending: listed, neither acknowledged */
+    assert_int_equal(db_int(G.db, "SELECT count(*) FROM outbox WHERE recipient = '+8613800002001' AND template = "
+                                  "'ack_pending_list' AND vars LIKE '%%\"count\":\"2\"%%'"),
+                     1);
+    assert_int_equal(db_int(G.db, "SELECT count(*) FROM cases WHERE status = 'acknowledged'"), 0);
     char qr[32];
     snprintf(qr, sizeof qr, "QR %s", num);
     sms("+8613800002001", qr);
@@ -206,18 +214,33 @@ static void sixty_days_of_visits_and_silence(void **state)
             assert_int_equal(db_int(G.db, "SELECT count(*) FROM outbox"), n);
         }
     }
-    /* The child: due 30 days after the day-3 visit, overdue 7 days later,
-     * and nothing after the day-47 visit. */
-    assert_int_equal(db_int(G.db, "SELECT count(*) FROM outbox WHERE template = 'visit_due' AND dedupe_key LIKE "
-                                  "'visit_due:" CHILD ":%%'"), 1);
-    assert_int_equal(db_int(G.db, "SELECT count(*) FROM outbox WHERE template = 'visit_overdue' AND dedupe_key LIKE "
-                                  "'visit_overdue:" CHILD ":%%'"), 1);
-    assert_int_equal(rows("visit_due", DIRECTOR, "AND dedupe_key LIKE 'visit_due:" CHILD ":%'"), 1);
+    /* The child: in a digest when due 30 days after the day-3 visit, in
+     * another when overdue 7 days later, and in none after the day-47 visit. */
+    assert_int_equal(db_int(G.db, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit_due:" CHILD ":%%:" DIRECTOR
+                                  "' AND digest LIKE 'visit_digest:" DIRECTOR ":%%'"), 1);
+    assert_int_equal(db_int(G.db, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit_overdue:" CHILD ":%%:"
+                                  DIRECTOR "'"), 1);
+    assert_int_equal(db_int(G.db, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit%%:" CHILD ":%%'"), 2);
     /* The parent: silent from the start (reminder on day 7, the director told on
      * day 14), checks in on day 20 (again 27 and 34), and on day 50 (57). */
     assert_int_equal(rows("checkin_reminder", PARENT, NULL), 3);
-    assert_int_equal(db_int(G.db, "SELECT count(*) FROM outbox WHERE template = 'checkin_silent_director' AND "
-                                  "recipient = %Q AND dedupe_key LIKE 'checkin_silent:3:%%'", DIRECTOR), 2);
+    assert_int_equal(db_int(G.db, "SELECT count(*) FROM digest_item WHERE key LIKE 'checkin_silent:3:%%:" DIRECTOR
+                                  "'"), 2);
+    /* Digests: the director of 上湾村 (38 children) gets at most one visit
+     * digest a day, every one of them within one SMS, and nobody more than
+     * daily_cap (3) reminders and notices of the jobs a day. */
+    int64_t digests_dir = db_int(G.db, "SELECT count(*) FROM outbox WHERE recipient = %Q AND template LIKE "
+                                       "'visit\\_digest%%' ESCAPE '\\'", DIRECTOR);
+    assert_true(digests_dir >= 2);
+    assert_int_equal(db_int(G.db, "SELECT count(DISTINCT dedupe_key) FROM outbox WHERE recipient = %Q AND template LIKE "
+                                  "'visit\\_digest%%' ESCAPE '\\'", DIRECTOR), digests_dir);
+    assert_int_equal(db_int(G.db, "SELECT count(*) FROM outbox WHERE template IN ('visit_due', 'visit_overdue', "
+                                  "'checkin_silent_director')"), 0);
+    assert_true(db_int(G.db, "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM outbox WHERE kind IN "
+                             "('reminder', 'notice') AND inbox_id IS NULL AND case_id IS NULL GROUP BY recipient, "
+                             "date(created_at, 'unixepoch', '+8 hours'))") <= 3);
+    assert_int_equal(db_int(G.db, "SELECT count(*) FROM outbox WHERE template LIKE 'visit\\_digest%%' ESCAPE '\\' "
+                                  "AND length(body) > 70"), 0); /* length() counts characters */
     /* The supervisor: at most one digest a day. */
     int64_t digests = rows("supervisor_digest", SUPERVISOR, NULL);
     assert_true(digests >= 30 && digests <= 50);
@@ -235,8 +258,15 @@ static void sixty_days_of_visits_and_silence(void **state)
     const char *args[] = {"export", "-c", G.cfg, "coverage", NULL};
     char *out = NULL;
     assert_int_equal(gwp_run(args, &out, NULL), 0);
-    assert_int_equal(strncmp(out, "level,region,children_in_scope,visited_in_person,", 49), 0);
-    assert_non_null(strstr(out, "\ncounty,示例县,200,"));
+    assert_int_equal(strncmp(out, "level,region,children_in_scope,aged_out,visited_in_person,", 58), 0);
+    /* The demo's 200 children: those past their age (left-behind children
+     * born in 2010 are 16 by now) are counted apart. */
+    const char *county = strstr(out, "\ncounty,示例县,");
+    assert_non_null(county);
+    long in_scope = 0, aged_out = 0;
+    assert_int_equal(sscanf(county + strlen("\ncounty,示例县,"), "%ld,%ld,", &in_scope, &aged_out), 2);
+    assert_int_equal(in_scope + aged_out, 200);
+    assert_true(aged_out >= 1);
     assert_non_null(strstr(out, "\nvillage,示例县/东溪镇/上湾村,"));
     assert_null(strstr(out, "138000")); /* no phone numbers */
     free(out);

@@ -12,8 +12,10 @@
  *
  * Besides "no crash, no leak, no UB", it checks the invariants callers rely on:
  * the normalised text is the tokens joined by one space, every token's byte
- * range lies inside the input, and every string in the command is
- * NUL-terminated and in range.
+ * range lies inside the input, every string in the command is
+ * NUL-terminated and in range, a visit or check-in has its children as
+ * items (the single fields being the first item's) and nothing else has
+ * any, and Chinese numerals read back as digits only.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -35,6 +37,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const int64_t now = 1794708000; /* 2026-11-15 10:00 Asia/Shanghai */
     const char *text = (const char *)data;
+    char norm_copy[100] = "";
+    if (size < sizeof norm_copy) {
+        memcpy(norm_copy, data, size);
+        norm_copy[size] = '\0';
+    }
 
     char *norm = cb_normalize(text, size);
     struct cb_tokens tk;
@@ -65,8 +72,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     assert(cmd.error == CB_OK || in != CB_UNKNOWN);
     assert(strlen(cmd.child) == 0 || cb_child_code_valid(cmd.child));
     assert(strlen(cmd.bad_child) < sizeof cmd.bad_child);
-    assert(strlen(cmd.case_no) == 0 || strlen(cmd.case_no) == 10);
+    assert(strlen(cmd.case_no) == 0 || cb_case_no_valid(cmd.case_no, strlen(cmd.case_no)));
     assert(cmd.note == NULL || (strlen(cmd.note) > 0 && strlen(cmd.note) <= 3 * size));
+    assert(strlen(cmd.name) < sizeof cmd.name);
+    assert(cmd.name[0] == '\0' || cb_name_like(cmd.name, 0));
+    if (in == CB_VISIT || in == CB_CHECKIN) {
+        assert(cmd.nitems >= 1 && cmd.nitems <= CB_ITEMS_MAX);
+        assert(cmd.error == cmd.items[0].error && strcmp(cmd.child, cmd.items[0].child) == 0);
+        assert((cmd.note == NULL) == (cmd.items[0].note == NULL));
+        for (int i = 0; i < cmd.nitems; i++) {
+            const struct cb_item *it = &cmd.items[i];
+            assert(strlen(it->child) == 0 || cb_child_code_valid(it->child));
+            assert(strlen(it->bad_child) < sizeof it->bad_child && strlen(it->name) < sizeof it->name);
+            assert(!(it->child[0] && it->name[0]));
+            assert(it->note == NULL || (strlen(it->note) > 0 && strlen(it->note) <= 3 * size));
+            assert(in == CB_CHECKIN || (it->year >= 1900 && it->month >= 1 && it->month <= 12));
+            assert(it->value >= 0 && it->value <= 4);
+        }
+    } else {
+        assert(cmd.nitems == 0 && !cmd.items_more);
+    }
+    assert(in != CB_QUERY || cmd.query != CB_Q_NONE);
+    char digits[128];
+    int runs = size < 100 ? cb_numerals((const char *)norm_copy, digits, sizeof digits) : 0;
+    assert(runs >= -1);
     char pb[32];
     cb_problems_str(cmd.problems, pb, sizeof pb);
     (void)cb_error_name(cmd.error);

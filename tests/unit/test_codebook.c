@@ -285,6 +285,71 @@ static const struct date_case date_cases[] = {
     {"明天", W_NOW, F, 0, 2026, 11, 16},
     {"后天", W_NOW, F, 0, 2026, 11, 17},
     {"今天", W_EARLY, P, 0, 2026, 11, 15}, /* the local day, not UTC's */
+    /* Chinese numerals */
+    {"三月五号", W_NOW, P, 0, 2026, 3, 5},
+    {"三月五日", W_NOW, F, 0, 2027, 3, 5},
+    {"十二月一日", W_NOW, P, 0, 2025, 12, 1},
+    {"十二月一日", W_NOW, F, 0, 2026, 12, 1},
+    {"十一月五号", W_NOW, P, 0, 2026, 11, 5},
+    {"十一月十五日", W_NOW, P, 0, 2026, 11, 15},
+    {"十月三十一号", W_NOW, P, 0, 2026, 10, 31},
+    {"二〇二六年十一月五日", W_NOW, P, 0, 2026, 11, 5},
+    {"二零二六年十一月五日", W_NOW, P, 0, 2026, 11, 5},
+    {"二十五号", W_NOW, P, 0, 2026, 10, 25},
+    {"二十五号", W_NOW, F, 0, 2026, 11, 25},
+    {"三十一号", W_NOW, P, 0, 2026, 10, 31},
+    {"五号", W_NOW, P, 0, 2026, 11, 5},
+    {"十号", W_NOW, P, 0, 2026, 11, 10},
+    {"一一零五", W_NOW, P, 0, 2026, 11, 5},
+    {"3月五号", W_NOW, P, 0, 2026, 3, 5},
+    {"12月一日", W_NOW, F, 0, 2026, 12, 1},
+    /* relative days; 2026-11-15 is a Sunday, weeks run Monday to Sunday */
+    {"上周三", W_NOW, P, 0, 2026, 11, 4},
+    {"上周一", W_NOW, P, 0, 2026, 11, 2},
+    {"上周日", W_NOW, P, 0, 2026, 11, 8},
+    {"上周天", W_NOW, P, 0, 2026, 11, 8},
+    {"上星期五", W_NOW, P, 0, 2026, 11, 6},
+    {"上个星期二", W_NOW, P, 0, 2026, 11, 3},
+    {"上礼拜六", W_NOW, P, 0, 2026, 11, 7},
+    {"上上周三", W_NOW, P, 0, 2026, 10, 28},
+    {"这周一", W_NOW, P, 0, 2026, 11, 9},
+    {"本周三", W_NOW, P, 0, 2026, 11, 11},
+    {"这个星期六", W_NOW, P, 0, 2026, 11, 14},
+    {"下周五", W_NOW, F, 0, 2026, 11, 20},
+    {"下星期一", W_NOW, F, 0, 2026, 11, 16},
+    {"周五", W_NOW, P, 0, 2026, 11, 13},
+    {"周日", W_NOW, P, 0, 2026, 11, 15}, /* today is one */
+    {"星期一", W_NOW, P, 0, 2026, 11, 9},
+    {"星期一", W_NOW, F, 0, 2026, 11, 16},
+    {"礼拜三", W_NOW, F, 0, 2026, 11, 18},
+    {"上周", W_NOW, P, 0, 2026, 11, 8},
+    {"上星期", W_NOW, P, 0, 2026, 11, 8},
+    {"下周", W_NOW, F, 0, 2026, 11, 22},
+    {"上个月5号", W_NOW, P, 0, 2026, 10, 5},
+    {"上个月五号", W_NOW, P, 0, 2026, 10, 5},
+    {"上月31号", W_NOW, P, 0, 2026, 10, 31},
+    {"上月20日", W_NOW, P, 0, 2026, 10, 20},
+    {"上上个月1号", W_NOW, P, 0, 2026, 9, 1},
+    {"本月3号", W_NOW, P, 0, 2026, 11, 3},
+    {"这个月二十号", W_NOW, P, 0, 2026, 11, 20}, /* what it says, even after today */
+    {"下个月5号", W_NOW, F, 0, 2026, 12, 5},
+    {"前两天", W_NOW, P, 0, 2026, 11, 13},
+    {"两天前", W_NOW, P, 0, 2026, 11, 13},
+    {"3天前", W_NOW, P, 0, 2026, 11, 12},
+    {"三天前", W_NOW, P, 0, 2026, 11, 12},
+    {"十天以前", W_NOW, P, 0, 2026, 11, 5},
+    {"5日前", W_NOW, P, 0, 2026, 11, 10},
+    {"100天前", W_NOW, P, 0, 2026, 8, 7},
+    {"上周三", W_JAN2, P, 0, 2026, 12, 23}, /* across the new year */
+    {"这周一", W_JAN2, P, 0, 2026, 12, 28},
+    {"上个月5号", W_JAN2, P, 0, 2026, 12, 5},
+    {"下周五", W_JAN2, F, 0, 2027, 1, 8},
+    {"上周三", W_MAR1, P, 0, 2028, 2, 23}, /* a Wednesday: last week's, not today */
+    {"周三", W_MAR1, P, 0, 2028, 3, 1},
+    {"周四", W_MAR1, P, 0, 2028, 2, 24},
+    {"周四", W_MAR1, F, 0, 2028, 3, 2},
+    {"上个月29号", W_MAR1, P, 0, 2028, 2, 29},
+    {"上周日", W_MAR1_27, P, 0, 2027, 2, 28},
     /* year rollover */
     {"昨天", W_JAN2, P, 0, 2027, 1, 1},
     {"前天", W_JAN2, P, 0, 2026, 12, 31},
@@ -353,6 +418,25 @@ static const struct date_case date_cases[] = {
     {"11..5", W_NOW, P, BAD},
     {"正常", W_NOW, P, BAD},
     {"今天好", W_NOW, P, BAD},
+    /* numerals and relative words that name no day */
+    {"十三月一日", W_NOW, P, BAD},
+    {"三十二号", W_NOW, P, BAD},
+    {"二月三十日", W_NOW, P, BAD},
+    {"十十月一日", W_NOW, P, BAD},
+    {"一百号", W_NOW, P, BAD},
+    {"上个月31号", W_MAR1_27, P, BAD}, /* February has none: never moved */
+    {"上个月30号", W_MAR1, P, BAD},
+    {"上个月", W_NOW, P, BAD},
+    {"上周八", W_NOW, P, BAD},
+    {"这周", W_NOW, P, BAD},
+    {"周", W_NOW, P, BAD},
+    {"周小玲", W_NOW, P, BAD}, /* a name, not a weekday */
+    {"星期", W_NOW, P, BAD},
+    {"0天前", W_NOW, P, BAD},
+    {"天前", W_NOW, P, BAD},
+    {"前三天", W_NOW, P, BAD},
+    {"一个人", W_NOW, P, BAD},
+    {"十分", W_NOW, P, BAD},
 };
 
 static void test_date(void **state)
@@ -414,6 +498,10 @@ struct parse_case {
     unsigned probs;
     const char *case_no; /* NULL: "" */
     const char *note;    /* NULL: no note */
+    const char *cname;   /* cmd.name (a child's name); NULL: "" */
+    enum cb_query query;
+    const char *items;   /* NULL: one item (visits, check-ins) or none; else items_str of all of them */
+    int more;            /* items_more */
 };
 
 /* Rows start from their intent's defaults (VISIT: child 1000015, dated today;
@@ -436,6 +524,8 @@ struct parse_case {
 #define OPTOUT(...) {.intent = CB_OPTOUT, __VA_ARGS__}
 #define OPTIN(...) {.intent = CB_OPTIN, __VA_ARGS__}
 #define UNKNOWN(...) {.intent = CB_UNKNOWN, __VA_ARGS__}
+#define CLASSIFY(...) {.intent = CB_CLASSIFY, __VA_ARGS__}
+#define QUERY(...) {.intent = CB_QUERY, __VA_ARGS__}
 #define CASE "2611150001"
 
 static const struct parse_case parse_cases[] = {
@@ -509,7 +599,8 @@ static const struct parse_case parse_cases[] = {
     VISIT(.in = "ZF 1000051 1", .error = CB_E_CHILD_CHECK, .child = NULL, .bad = "1000051", .value = 1),
     VISIT(.in = "ZF 100001 1", .error = CB_E_CHILD_FORMAT, .child = NULL, .bad = "100001", .value = 1),
     VISIT(.in = "ZF 10000155 1", .error = CB_E_CHILD_FORMAT, .child = NULL, .bad = "10000155", .value = 1),
-    VISIT(.in = "ZF 1000-015 1", .error = CB_E_CHILD_FORMAT, .child = NULL, .bad = "1000-015", .value = 1),
+    VISIT(.in = "ZF 1000-015 1", .value = 1), /* a code split by punctuation, joined: its check digit is valid */
+    VISIT(.in = "ZF 1000-016 1", .error = CB_E_CHILD_FORMAT, .child = NULL, .bad = "1000-016", .value = 1),
     VISIT(.in = "ZF 123456789012345678901234567890 1", .error = CB_E_CHILD_FORMAT, .child = NULL,
           .bad = "12345678901234567890123", .value = 1),
     VISIT(.in = "ZF 1000016 20261116 5", .error = CB_E_CHILD_CHECK, .child = NULL, .bad = "1000016",
@@ -696,7 +787,249 @@ static const struct parse_case parse_cases[] = {
     UNKNOWN(.in = "平安", .note = "平安"),
     UNKNOWN(.name = "invalid bytes", .in = "\xFF\xFE\xFD",
             .note = "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"),
+
+    /* ---- numbers as people type them: Chinese numerals ---- */
+    VISIT(.in = "ZF 一零零零零一五 一", .value = 1),
+    VISIT(.in = "ZF 一零零零零一五 正常", .value = 1),
+    VISIT(.in = "走访一零零零零一五正常", .value = 1),
+    VISIT(.in = "ZF 幺零零零零幺五 1", .value = 1),
+    VISIT(.in = "ZF 1000015 二 心理", .value = 2, .probs = CB_P_XL),
+    VISIT(.in = "ZF 1000015 三", .value = 3),
+    VISIT(.in = "ZF 1000015 四", .value = 4),
+    VISIT(.in = "ZF 1000015 两 XL", .value = 2, .probs = CB_P_XL),
+    VISIT(.in = "ZF 1000015 五", .error = CB_E_RESULT_BAD),
+    VISIT(.in = "ZF 1000015 零", .error = CB_E_RESULT_BAD),
+    VISIT(.in = "ZF 1000015 十", .error = CB_E_RESULT_BAD),
+    VISIT(.in = "ZF 一零零零零一六 1", .error = CB_E_CHILD_CHECK, .child = NULL, .bad = "1000016", .value = 1),
+    VISIT(.in = "ZF 一零零零零一 1", .error = CB_E_CHILD_FORMAT, .child = NULL, .bad = "100001", .value = 1),
+    VISIT(.in = "ZF 1000015 三月五号 1", .error = CB_E_DATE_OLD, DATE(2026, 3, 5), .value = 1),
+    VISIT(.in = "ZF 1000015 十一月五号 1", DATE(2026, 11, 5), .value = 1),
+    VISIT(.in = "ZF 1000015 十一月五号正常", DATE(2026, 11, 5), .value = 1),
+    VISIT(.in = "ZF 1000015 十二月一日 1", .error = CB_E_DATE_OLD, DATE(2025, 12, 1), .value = 1),
+    VISIT(.in = "ZF 1000015 十一月十日 二 心理", DATE(2026, 11, 10), .value = 2, .probs = CB_P_XL),
+    VISIT(.in = "ZF 1000015 二〇二六年十一月五日 1", DATE(2026, 11, 5), .value = 1),
+    VISIT(.in = "ZF 1000015 五号 1", DATE(2026, 11, 5), .value = 1),
+    VISIT(.in = "ZF 1000015 十号正常", DATE(2026, 11, 10), .value = 1),
+    VISIT(.in = "ZF 1000015 11月一日 1", DATE(2026, 11, 1), .value = 1),
+    VISIT(.in = "ZF 1000015 三月5号 1", .error = CB_E_DATE_OLD, DATE(2026, 3, 5), .value = 1),
+    VISIT(.in = "ZF 1000015 三十二号 1", .error = CB_E_DATE_FORMAT, .value = 1),
+    /* ---- voice-typed digits, codes split by spaces or punctuation ---- */
+    VISIT(.in = "ZF 100 0015 1", .value = 1),
+    VISIT(.in = "ZF 1000 015 1", .value = 1),
+    VISIT(.in = "ZF 1 0 0 0 0 1 5 1", .value = 1),
+    VISIT(.in = "ZF 10 00 01 5 正常", .value = 1),
+    VISIT(.in = "ZF 100-0015 1", .value = 1),
+    VISIT(.in = "ZF 100，0015，1", .value = 1),
+    VISIT(.in = "ZF１０００，０１５　１", .value = 1),
+    VISIT(.in = "ZF 一零零 零零一五 正常", .value = 1),
+    VISIT(.in = "ZF 100 0016 1", .error = CB_E_CHILD_FORMAT, .child = NULL, .bad = "100", .value = 1), /* only a valid code */
+    VISIT(.in = "ZF 100001 5", .error = CB_E_RESULT_MISSING), /* 100001 5 joined is 1000015 */
+    /* ---- result words, in the result slot only ---- */
+    VISIT(.in = "ZF 1000015 挺好", .value = 1),
+    VISIT(.in = "ZF 1000015 都好", .value = 1),
+    VISIT(.in = "ZF 1000015 没事", .value = 1),
+    VISIT(.in = "ZF 1000015 一切正常", .value = 1),
+    VISIT(.in = "ZF 1000015 好的", .value = 1),
+    VISIT(.in = "ZF 1000015 很好", .value = 1),
+    VISIT(.in = "ZF 1000015 好", .value = 1),
+    VISIT(.in = "ZF 1000015 都正常", .value = 1),
+    VISIT(.in = "ZF 1000015 全部正常", .value = 1),
+    VISIT(.in = "ZF 1000015 一切都好 奶奶身体也好", .value = 1, .note = "奶奶身体也好"),
+    VISIT(.in = "ZF 1000015 挺好的！", .value = 1),
+    VISIT(.in = "走访1000015挺好", .value = 1),
+    VISIT(.in = "走访1000015昨天挺好", DATE(2026, 11, 14), .value = 1),
+    VISIT(.in = "ZF 1000015 没问题", .value = 1),
+    VISIT(.in = "ZF 1000015 不好 心理", .value = 2, .probs = CB_P_XL),
+    VISIT(.in = "ZF 1000015 不好", .error = CB_E_PROBLEMS_MISSING, .value = 2),
+    VISIT(.in = "ZF 1000015 不在", .value = 3),
+    VISIT(.in = "ZF 1000015 没在家 去外婆家了", .value = 3, .note = "去外婆家了"),
+    VISIT(.in = "ZF 1000015 都不在家", .value = 3),
+    VISIT(.in = "ZF 1000015 打电话", .value = 4),
+    VISIT(.in = "ZF 1000015 微信视频", .value = 4),
+    VISIT(.in = "ZF 1000015 1 挺好", .value = 1, .note = "挺好"), /* after the result: a note */
+    VISIT(.in = "ZF 1000015 孩子挺好", .error = CB_E_RESULT_MISSING, .note = "孩子挺好"),
+    CHECKIN(.in = "QD 挺好", .note = "挺好"),
+    CHECKIN(.in = "QD 1000015 没事", .child = "1000015", .note = "没事"),
+    REPORT(.in = "BG 没事", .note = "没事"),
+    CLOSE(.in = "JA " CASE " 好的", .error = CB_E_OUTCOME_MISSING, .case_no = CASE, .note = "好的"),
+    /* ---- relative dates (2026-11-15 is a Sunday) ---- */
+    VISIT(.in = "ZF 1000015 上周三 1", DATE(2026, 11, 4), .value = 1),
+    VISIT(.in = "ZF1000015上周三正常", DATE(2026, 11, 4), .value = 1),
+    VISIT(.in = "ZF 1000015 上个月5号 1", DATE(2026, 10, 5), .value = 1),
+    VISIT(.in = "ZF 1000015 上个月 5号 1", DATE(2026, 10, 5), .value = 1),
+    VISIT(.in = "ZF 1000015 上个月五号正常", DATE(2026, 10, 5), .value = 1),
+    VISIT(.in = "ZF 1000015 前两天 1", DATE(2026, 11, 13), .value = 1),
+    VISIT(.in = "ZF 1000015 大前天 正常", DATE(2026, 11, 12), .value = 1),
+    VISIT(.in = "ZF 1000015 上周 3", DATE(2026, 11, 8), .value = 3), /* last week, result 3 */
+    VISIT(.in = "ZF 1000015 这周一 1", DATE(2026, 11, 9), .value = 1),
+    VISIT(.in = "ZF 1000015 周五 2 XL", DATE(2026, 11, 13), .value = 2, .probs = CB_P_XL),
+    VISIT(.in = "ZF 1000015 星期六 1", DATE(2026, 11, 14), .value = 1),
+    VISIT(.in = "ZF 1000015 3天前 1", DATE(2026, 11, 12), .value = 1),
+    VISIT(.in = "ZF 1000015 三天前 1", DATE(2026, 11, 12), .value = 1),
+    VISIT(.in = "ZF 1000015 1 上周五", DATE(2026, 11, 6), .value = 1),
+    VISIT(.in = "ZF 1000015 下周一 1", .error = CB_E_DATE_FUTURE, DATE(2026, 11, 16), .value = 1),
+    VISIT(.in = "ZF 1000015 上上个月1号 1", .error = CB_E_DATE_OLD, DATE(2026, 9, 1), .value = 1),
+    VISIT(.in = "ZF 1000015 这个月二十号 1", .error = CB_E_DATE_FUTURE, DATE(2026, 11, 20), .value = 1),
+    VISIT(.in = "ZF 1000015 上个月31号 1", DATE(2026, 10, 31), .value = 1),
+    CHECKIN(.in = "QD 回家 下周五", .value = 3, DATE(2026, 11, 20)),
+    CHECKIN(.in = "QD 1000015 3 下个月5号", .child = "1000015", .value = 3, DATE(2026, 12, 5)),
+    CHECKIN(.in = "QD 1000015 回家 十二月二十日", .child = "1000015", .value = 3, DATE(2026, 12, 20)),
+    /* ---- several children in one SMS ---- */
+    VISIT(.in = "ZF 1000015 1 1000028 1 1000031 2 XL", .value = 1, .items = "1000015=1 | 1000028=1 | 1000031=2+XL"),
+    VISIT(.in = "ZF 1000015、1000028、1000031 都正常", .value = 1, .items = "1000015=1 | 1000028=1 | 1000031=1"),
+    VISIT(.in = "ZF 1000015 1 ZF 1000028 1", .value = 1, .items = "1000015=1 | 1000028=1"),
+    VISIT(.in = "ZF 1000015 1 走访 1000028 正常", .value = 1, .items = "1000015=1 | 1000028=1"),
+    VISIT(.in = "ZF 1000015 正常 ZF 1000028 正常 ZF 1000031 有问题 心理", .value = 1,
+          .items = "1000015=1 | 1000028=1 | 1000031=2+XL"),
+    VISIT(.in = "zf1000015 1，1000028 2 xl，1000031 3", .value = 1, .items = "1000015=1 | 1000028=2+XL | 1000031=3"),
+    VISIT(.in = "ZF：1000015、1000028：1", .value = 1, .items = "1000015=1 | 1000028=1"),
+    VISIT(.in = "ZF 1000015 1，1000028 1。", .value = 1, .items = "1000015=1 | 1000028=1"),
+    VISIT(.in = "ZF 1000015 2 XL 不爱说话 1000028 1 很好", .value = 2, .probs = CB_P_XL, .note = "不爱说话",
+          .items = "1000015=2+XL#不爱说话 | 1000028=1#很好"),
+    VISIT(.in = "ZF 1000015、1000028 3 奶奶说去县城了", .value = 3, .note = "奶奶说去县城了",
+          .items = "1000015=3#奶奶说去县城了 | 1000028=3#奶奶说去县城了"),
+    VISIT(.in = "ZF 1000015 1 1000016 1", .value = 1, .items = "1000015=1 | 1000016=1!child_check"),
+    VISIT(.in = "ZF 1000015 1 1000028", .value = 1, .items = "1000015=1 | 1000028=0!result_missing"),
+    VISIT(.in = "ZF 1000015 1 1000028 5", .value = 1, .items = "1000015=1 | 1000028=0!result_bad"),
+    VISIT(.in = "ZF 1000015 昨天 1 1000028 前天 2 JK", DATE(2026, 11, 14), .value = 1,
+          .items = "1000015=1@1114 | 1000028=2+JK@1113"),
+    VISIT(.in = "ZF 1000015 1 1000028 明天 1", .value = 1, .items = "1000015=1 | 1000028=1@1116!date_future"),
+    VISIT(.in = "ZF 1000015 1 100 0028 1", .value = 1, .items = "1000015=1 | 1000028=1"),
+    VISIT(.in = "ZF 一零零零零一五 一 一零零零零二八 二 心理", .value = 1, .items = "1000015=1 | 1000028=2+XL"),
+    VISIT(.in = "ZF 1000015 1 1000015 1", .value = 1, .items = "1000015=1 | 1000015=1"), /* the handler keeps one */
+    VISIT(.in = "ZF 1000015 1000028", .error = CB_E_RESULT_MISSING,
+          .items = "1000015=0!result_missing | 1000028=0!result_missing"),
+    VISIT(.in = "ZF 1000015 2 1000028 1", .error = CB_E_PROBLEMS_MISSING, .value = 2,
+          .items = "1000015=2!problems_missing | 1000028=1"),
+    VISIT(.in = "ZF 1000016 1 1000028 1", .error = CB_E_CHILD_CHECK, .child = NULL, .bad = "1000016", .value = 1,
+          .items = "1000016=1!child_check | 1000028=1"),
+    VISIT(.in = "ZF 1000015 1 孩子们都很好", .value = 1, .note = "孩子们都很好"),
+    VISIT(.in = "ZF 1000015 1 1000028 1 孩子们都很好", .value = 1, .items = "1000015=1 | 1000028=1#孩子们都很好"),
+    CHECKIN(.in = "QD 1000015 1 1000028 2", .child = "1000015", .value = 1, .items = "1000015=1 | 1000028=2"),
+    CHECKIN(.in = "QD 1000015 1000028 平安", .child = "1000015", .items = "1000015=1 | 1000028=1"),
+    CHECKIN(.in = "QD 1000015、1000028 求助", .child = "1000015", .value = 2, .items = "1000015=2 | 1000028=2"),
+    CHECKIN(.in = "QD 1000015 平安 1000028 回家 12月20日", .child = "1000015",
+            .items = "1000015=1 | 1000028=3@1220"),
+    CHECKIN(.in = "签到 1000015 1 签到 1000028 4 换了奶奶照顾", .child = "1000015",
+            .items = "1000015=1 | 1000028=4#换了奶奶照顾"),
+    CHECKIN(.in = "QD 1000015 2 1000016 1", .child = "1000015", .value = 2,
+            .items = "1000015=2 | 1000016=1!child_check"),
+    CHECKIN(.in = "QD 1000015 7 1000028 1", .error = CB_E_STATUS_BAD, .child = "1000015", .value = 0,
+            .items = "1000015=0!status_bad | 1000028=1"),
+    CHECKIN(.in = "QD 1000015 2 孩子发烧 1000028 1", .child = "1000015", .value = 2, .note = "孩子发烧",
+            .items = "1000015=2#孩子发烧 | 1000028=1"),
+    CHECKIN(.in = "QD 1000015 1，1000028 2！", .child = "1000015", .items = "1000015=1 | 1000028=2"),
+    CHECKIN(.in = "QD 一零零零零一五 二", .child = "1000015", .value = 2),
+    CHECKIN(.in = "QD 100 0015 2", .child = "1000015", .value = 2),
+    CHECKIN(.in = "QD 1 0 0 0 0 1 5 2", .child = "1000015", .value = 2),
+    CHECKIN(.in = "QD 二", .value = 2),
+    /* ---- names instead of codes ---- */
+    VISIT(.in = "ZF 张小明 1", .child = NULL, .cname = "张小明", .value = 1),
+    VISIT(.in = "走访张小明正常", .child = NULL, .cname = "张小明", .value = 1),
+    VISIT(.in = "ZF张小明 2 心理", .child = NULL, .cname = "张小明", .value = 2, .probs = CB_P_XL),
+    VISIT(.in = "ZF 张小明 昨天 1", .child = NULL, .cname = "张小明", DATE(2026, 11, 14), .value = 1),
+    VISIT(.in = "ZF 张小明今天正常", .child = NULL, .cname = "张小明", DATE(2026, 11, 15), .value = 1),
+    VISIT(.in = "ZF 欧阳娜娜 1", .child = NULL, .cname = "欧阳娜娜", .value = 1),
+    VISIT(.in = "ZF 买买提·艾力 1", .child = NULL, .cname = "买买提·艾力", .value = 1),
+    VISIT(.in = "ZF 张小明", .error = CB_E_RESULT_MISSING, .child = NULL, .cname = "张小明"),
+    VISIT(.in = "ZF 张小明 1 李小红 2 XL", .child = NULL, .cname = "张小明", .value = 1, .items = "张小明=1 | 李小红=2+XL"),
+    VISIT(.in = "ZF 张小明、李小红 都好", .child = NULL, .cname = "张小明", .value = 1, .items = "张小明=1 | 李小红=1"),
+    VISIT(.in = "ZF 张小明 1 1000028 1", .child = NULL, .cname = "张小明", .value = 1, .items = "张小明=1 | 1000028=1"),
+    VISIT(.in = "ZF 1000015 1 王小刚 3", .value = 1, .items = "1000015=1 | 王小刚=3"),
+    VISIT(.in = "ZF 张小明 1 李小红正常", .child = NULL, .cname = "张小明", .value = 1, .items = "张小明=1 | 李小红=1"),
+    VISIT(.in = "ZF 1000015 2 XL 王老师说正常", .value = 2, .probs = CB_P_XL, .note = "王老师说正常"),
+    VISIT(.in = "ZF 1000015 1 李奶奶说孩子很好", .value = 1, .note = "李奶奶说孩子很好"),
+    VISIT(.in = "ZF 孩子很好", .child = NULL, .cname = "孩子", .value = 1), /* no such name: the handler says so */
+    VISIT(.in = "ZF 今天 1", .error = CB_E_CHILD_MISSING, .child = NULL, DATE(2026, 11, 15), .value = 1),
+    VISIT(.in = "ZF 周一 1", .error = CB_E_CHILD_MISSING, .child = NULL, DATE(2026, 11, 9), .value = 1),
+    REPORT(.in = "BG 4 张小明 走丢了", .value = 4, .cat = 1, .cname = "张小明", .note = "张小明 走丢了"),
+    REPORT(.in = "BG 张小明 被打了", .cname = "张小明", .note = "张小明 被打了"),
+    REPORT(.in = "BG 张小明被打了", .note = "张小明被打了"),
+    REPORT(.in = "BG 孩子 被打了", .note = "孩子 被打了"),
+    REPORT(.in = "BG 1000015 张小明 被打", .child = "1000015", .note = "张小明 被打"),
+    /* ---- report categories as numerals; numerals inside words stay words ---- */
+    REPORT(.in = "BG 五 孩子在家割手腕", .value = 5, .cat = 1, .note = "孩子在家割手腕"),
+    REPORT(.in = "BG 六 孩子掉河里了", .value = 6, .cat = 1, .note = "孩子掉河里了"),
+    REPORT(.in = "举报 二 邻居打孩子", .value = 2, .cat = 1, .note = "邻居打孩子"),
+    REPORT(.in = "BG 一 1000015 有人对孩子不轨", .value = 1, .cat = 1, .child = "1000015", .note = "有人对孩子不轨"),
+    REPORT(.in = "BG 1000015 四", .value = 4, .cat = 1, .child = "1000015"),
+    REPORT(.in = "BG 零 孩子", .error = CB_E_CATEGORY_BAD, .note = "孩子"),
+    REPORT(.in = "BG 十 孩子", .note = "十 孩子"),
+    REPORT(.in = "BG 一个人在家三天了", .note = "一个人在家三天了"),
+    REPORT(.in = "BG 孩子 一 个人在家", .note = "孩子 一 个人在家"),
+    REPORT(.in = "BG 三天两头被打", .note = "三天两头被打"),
+    REPORT(.in = "BG 五孩子被打", .note = "五孩子被打"),
+    REPORT(.in = "BG 十分紧急 孩子落水", .note = "十分紧急 孩子落水"),
+    REPORT(.in = "BG 万一出事怎么办", .note = "万一出事怎么办"),
+    REPORT(.in = "BG 1 0 0 0 0 1 5 孩子被打", .child = "1000015", .note = "孩子被打"),
+    REPORT(.in = "BG 4 100 0015 孩子丢了", .value = 4, .cat = 1, .child = "1000015", .note = "孩子丢了"),
+    CHECKIN(.in = "QD 一直联系不上孩子", .note = "一直联系不上孩子"),
+    CHECKIN(.in = "QD 一切都好", .note = "一切都好"),
+    VISIT(.in = "ZF 1000015 1 一直不在家", .value = 1, .note = "一直不在家"),
+    VISIT(.in = "ZF 1000015 1 十分懂事", .value = 1, .note = "十分懂事"),
+    VISIT(.in = "ZF 1000015 三天两头不在家", .error = CB_E_RESULT_MISSING, .note = "三天两头不在家"),
+    UNKNOWN(.in = "一个人在家的孩子没人管", .note = "一个人在家的孩子没人管"),
+    /* ---- FL: triage classifies a case ---- */
+    CLASSIFY(.in = "FL " CASE " 3", .case_no = CASE, .value = 3),
+    CLASSIFY(.in = "分类 " CASE " 家暴", .case_no = CASE, .value = 2),
+    CLASSIFY(.in = "fl " CASE " 五", .case_no = CASE, .value = 5),
+    CLASSIFY(.in = "FL" CASE " 6 孩子落水", .case_no = CASE, .value = 6, .note = "孩子落水"),
+    CLASSIFY(.in = "分类" CASE "无人照料", .case_no = CASE, .value = 3),
+    CLASSIFY(.in = "分类 " CASE " 其他", .case_no = CASE, .value = 9),
+    CLASSIFY(.in = "FL " CASE " 溺水", .case_no = CASE, .value = 6),
+    CLASSIFY(.in = "ＦＬ　" CASE "　２", .case_no = CASE, .value = 2),
+    CLASSIFY(.in = "FL 26111510000 4", .case_no = "26111510000", .value = 4),
+    CLASSIFY(.in = "FL " CASE, .error = CB_E_CATEGORY_MISSING, .case_no = CASE),
+    CLASSIFY(.in = "FL " CASE " 0", .error = CB_E_CATEGORY_BAD, .case_no = CASE),
+    CLASSIFY(.in = "FL " CASE " 12", .error = CB_E_CATEGORY_BAD, .case_no = CASE),
+    CLASSIFY(.in = "FL " CASE " 十", .error = CB_E_CATEGORY_BAD, .case_no = CASE),
+    CLASSIFY(.in = "FL " CASE " 看不清", .error = CB_E_CATEGORY_MISSING, .case_no = CASE, .note = "看不清"),
+    CLASSIFY(.in = "FL", .error = CB_E_CASE_MISSING),
+    CLASSIFY(.in = "FL 5", .error = CB_E_CASE_FORMAT),
+    CLASSIFY(.in = "FL 3 " CASE, .error = CB_E_CASE_FORMAT, .note = CASE),
+    UNKNOWN(.in = "分类垃圾要放好", .note = "分类垃圾要放好"),
+    /* ---- questions ---- */
+    QUERY(.in = "CX 待访", .query = CB_Q_DUE, .value = 1),
+    QUERY(.in = "查询待访", .query = CB_Q_DUE, .value = 1),
+    QUERY(.in = "cx待访", .query = CB_Q_DUE, .value = 1),
+    QUERY(.in = "CX 待访 2", .query = CB_Q_DUE, .value = 2),
+    QUERY(.in = "CX 待访 二", .query = CB_Q_DUE, .value = 2),
+    QUERY(.in = "CX待访3", .query = CB_Q_DUE, .value = 3),
+    QUERY(.in = "CX 待访名单", .query = CB_Q_DUE, .value = 1),
+    QUERY(.in = "哪些孩子要走访", .query = CB_Q_DUE, .value = 1),
+    QUERY(.in = "哪些孩子要走访？", .query = CB_Q_DUE, .value = 1),
+    QUERY(.in = "请问哪些孩子该走访了", .query = CB_Q_DUE, .value = 1),
+    QUERY(.in = "待访名单", .query = CB_Q_DUE, .value = 1),
+    QUERY(.in = "本月待访", .query = CB_Q_DUE, .value = 1),
+    QUERY(.in = "还有哪些孩子没走访呢", .query = CB_Q_DUE, .value = 1),
+    QUERY(.in = "CX 走访", .query = CB_Q_COVERAGE, .value = 1),
+    QUERY(.in = "查询走访情况", .query = CB_Q_COVERAGE, .value = 1),
+    QUERY(.in = "走访情况", .query = CB_Q_COVERAGE, .value = 1),
+    QUERY(.in = "CX 覆盖率", .query = CB_Q_COVERAGE, .value = 1),
+    QUERY(.in = "走访进度？", .query = CB_Q_COVERAGE, .value = 1),
+    STATUS(.in = "CX 待办", .error = CB_E_CASE_MISSING, .note = "待办"),
+    UNKNOWN(.in = "孩子要走访吗", .note = "孩子要走访吗"),
 };
+
+/* The items of a visit or check-in, one per child: "<code, name or bad
+ * token>=<value>[+<problems>][@MMDD when dated][!<error>][#<note>]", joined
+ * by " | ". */
+static void items_str(const struct cb_cmd *cmd, char *out, size_t outlen)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < cmd->nitems && i < CB_ITEMS_MAX; i++) {
+        const struct cb_item *it = &cmd->items[i];
+        char pb[32];
+        const char *who = it->child[0] ? it->child : it->name[0] ? it->name : it->bad_child[0] ? it->bad_child : "-";
+        n += (size_t)snprintf(out + n, outlen - n, "%s%s=%d", i ? " | " : "", who, it->value);
+        if (it->problems) n += (size_t)snprintf(out + n, outlen - n, "+%s", cb_problems_str(it->problems, pb, sizeof pb));
+        if (it->date_given) n += (size_t)snprintf(out + n, outlen - n, "@%02d%02d", it->month, it->day);
+        if (it->error) n += (size_t)snprintf(out + n, outlen - n, "!%s", cb_error_name(it->error));
+        if (it->note) n += (size_t)snprintf(out + n, outlen - n, "#%s", it->note);
+        if (n >= outlen) return;
+    }
+}
 
 static void test_parse(void **state)
 {
@@ -724,6 +1057,16 @@ static void test_parse(void **state)
         assert_string_equal(cmd.note, c->note);
     } else if (cmd.note) {
         fail_msg("unexpected note \"%s\"", cmd.note);
+    }
+    assert_string_equal(cmd.name, c->cname ? c->cname : "");
+    assert_int_equal(cmd.query, c->query);
+    assert_int_equal(cmd.items_more, c->more);
+    if (c->items) {
+        char items[1024];
+        items_str(&cmd, items, sizeof items);
+        assert_string_equal(items, c->items);
+    } else {
+        assert_int_equal(cmd.nitems, c->intent == CB_VISIT || c->intent == CB_CHECKIN ? 1 : 0);
     }
     cb_cmd_free(&cmd);
     assert_null(cmd.note);
@@ -782,6 +1125,100 @@ static void test_parse_long(void **state)
     cb_cmd_free(&cmd);
 }
 
+/* Chinese numerals: whole runs only, 十 read as tens. */
+static void test_numerals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+        int runs;
+    } cases[] = {
+        {"一零零零零一五", "1000015", 1}, {"幺零零零零幺五", "1000015", 1}, {"五", "5", 1},
+        {"十", "10", 1},                   {"十二", "12", 1},               {"二十", "20", 1},
+        {"二十五", "25", 1},               {"三十一", "31", 1},             {"两", "2", 1},
+        {"二〇二六", "2026", 1},           {"贰零贰陆", "2026", 1},         {"拾伍", "15", 1},
+        {"三月五号", "3月5号", 2},         {"十二月一日", "12月1日", 2},    {"一个人", "1个人", 1},
+        {"孩子", "孩子", 0},               {"", "", 0},                     {"abc", "abc", 0},
+        {"十十", "", -1},                  {"一十二十", "", -1},            {"一百", "1百", 1},
+        {"零十", "", -1},                  {"十一十", "", -1},
+    };
+    for (size_t i = 0; i < N_OF(cases); i++) {
+        char out[64];
+        int runs = cb_numerals(cases[i].in, out, sizeof out);
+        if (runs != cases[i].runs || strcmp(out, cases[i].out) != 0)
+            fail_msg("%s: %d \"%s\", want %d \"%s\"", cases[i].in, runs, out, cases[i].runs, cases[i].out);
+    }
+    char small[3];
+    assert_int_equal(cb_numerals("一二三", small, sizeof small), -1); /* too small: nothing half written */
+    assert_string_equal(small, "");
+    assert_int_equal(cb_numerals(NULL, small, sizeof small), 0);
+    assert_int_equal(cb_numerals("一", NULL, 0), -1);
+}
+
+/* What reads as a child's name. */
+static void test_name_like(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        int surname, want;
+    } cases[] = {
+        {"张小明", 0, 1},      {"张小明", 1, 1},   {"李华", 1, 1},        {"欧阳娜娜", 1, 1},  {"欧阳娜娜", 0, 1},
+        {"张小明明", 0, 1},    {"张小明明", 1, 0}, {"买买提·艾力", 0, 1}, {"孩子", 0, 1},      {"孩子", 1, 0},
+        {"王老师说", 1, 0},    {"正常", 0, 0},     {"今天", 0, 0},        {"上周三", 0, 0},    {"周一", 1, 0},
+        {"一零零", 0, 0},      {"张", 0, 0},       {"张小明123", 0, 0},   {"ZF", 0, 0},        {"走访", 0, 0},
+        {"张小明很乖的", 0, 0}, {"·张明", 0, 0},    {"张明·", 0, 0},       {"", 0, 0},          {"都好", 0, 0},
+    };
+    for (size_t i = 0; i < N_OF(cases); i++)
+        if (cb_name_like(cases[i].s, cases[i].surname) != cases[i].want)
+            fail_msg("%s (surname %d): want %d", cases[i].s, cases[i].surname, cases[i].want);
+    assert_int_equal(cb_name_like(NULL, 0), 0);
+}
+
+/* More children than CB_ITEMS_MAX: the first CB_ITEMS_MAX are read, the
+ * command says more followed, and the rest is the last item's note. */
+static void test_parse_many_children(void **state)
+{
+    (void)state;
+    char buf[1024] = "ZF";
+    for (int i = 0; i < CB_ITEMS_MAX + 3; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "%06d", (100001 + i) % 1000000);
+        code[6] = cb_damm_digit(code, 6);
+        code[7] = '\0';
+        strcat(buf, i ? "、" : " ");
+        strcat(buf, code);
+    }
+    strcat(buf, " 正常");
+    struct cb_cmd cmd;
+    cb_parse(buf, strlen(buf), NOW_TS, &cmd);
+    assert_int_equal(cmd.intent, CB_VISIT);
+    assert_int_equal(cmd.nitems, CB_ITEMS_MAX);
+    assert_int_equal(cmd.items_more, 1);
+    for (int i = 0; i < cmd.nitems; i++) {
+        assert_int_equal(cmd.items[i].error, CB_OK);
+        assert_int_equal(cmd.items[i].value, 1); /* the list's result reaches every child read */
+    }
+    cb_cmd_free(&cmd);
+
+    /* groups: ZF c 1 ZF c 1 ... past the limit */
+    strcpy(buf, "");
+    for (int i = 0; i < CB_ITEMS_MAX + 2; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "%06d", (200001 + i) % 1000000);
+        code[6] = cb_damm_digit(code, 6);
+        code[7] = '\0';
+        strcat(buf, "ZF ");
+        strcat(buf, code);
+        strcat(buf, " 1 ");
+    }
+    cb_parse(buf, strlen(buf), NOW_TS, &cmd);
+    assert_int_equal(cmd.nitems, CB_ITEMS_MAX);
+    assert_int_equal(cmd.items_more, 1);
+    assert_int_equal(cmd.items[CB_ITEMS_MAX - 1].value, 1);
+    cb_cmd_free(&cmd);
+}
+
 static void test_parse_null(void **state)
 {
     (void)state;
@@ -795,15 +1232,16 @@ static void test_parse_null(void **state)
 static void test_names(void **state)
 {
     (void)state;
-    static const char *const intents[] = {"unknown", "visit", "checkin", "report", "ack",
-                                          "close",   "status", "help",   "optout", "optin"};
+    static const char *const intents[] = {"unknown", "visit",  "checkin", "report",   "ack",  "close",
+                                          "status",  "help",   "optout",  "optin", "classify", "query"};
     static const char *const errors[] = {
         "ok",           "child_missing", "child_format",   "child_check",   "date_format",    "date_future",
         "date_old",     "result_missing", "result_bad",    "problems_missing", "status_bad", "category_bad",
-        "desc_missing", "case_missing",  "case_format",    "outcome_missing", "outcome_bad",
+        "desc_missing", "case_missing",  "case_format",    "outcome_missing", "outcome_bad", "category_missing",
     };
-    for (int i = CB_UNKNOWN; i <= CB_OPTIN; i++) assert_string_equal(cb_intent_name((enum cb_intent)i), intents[i]);
-    for (int e = CB_OK; e <= CB_E_OUTCOME_BAD; e++) assert_string_equal(cb_error_name((enum cb_error)e), errors[e]);
+    for (int i = CB_UNKNOWN; i <= CB_QUERY; i++) assert_string_equal(cb_intent_name((enum cb_intent)i), intents[i]);
+    for (int e = CB_OK; e <= CB_E_CATEGORY_MISSING; e++)
+        assert_string_equal(cb_error_name((enum cb_error)e), errors[e]);
     assert_string_equal(cb_intent_name((enum cb_intent)99), "unknown");
     assert_string_equal(cb_error_name((enum cb_error)99), "unknown");
 }
@@ -893,11 +1331,14 @@ int main(void)
     failed += _cmocka_run_group_tests("dates", dates, n, NULL, NULL);
 
     char parse_names[N_OF(parse_cases)][NAME_MAX_];
-    struct CMUnitTest parse[N_OF(parse_cases) + 4];
+    struct CMUnitTest parse[N_OF(parse_cases) + 7];
     n = 0;
     ROWS(parse, n, parse_cases, test_parse, parse_names);
     parse[n++] = (struct CMUnitTest)cmocka_unit_test(test_parse_long);
     parse[n++] = (struct CMUnitTest)cmocka_unit_test(test_parse_null);
+    parse[n++] = (struct CMUnitTest)cmocka_unit_test(test_numerals);
+    parse[n++] = (struct CMUnitTest)cmocka_unit_test(test_name_like);
+    parse[n++] = (struct CMUnitTest)cmocka_unit_test(test_parse_many_children);
     parse[n++] = (struct CMUnitTest)cmocka_unit_test(test_names);
     parse[n++] = (struct CMUnitTest)cmocka_unit_test(test_problems_str);
     failed += _cmocka_run_group_tests("parse", parse, n, NULL, NULL);

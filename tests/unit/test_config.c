@@ -15,6 +15,7 @@
 #include "../../gateway/config.h"
 #include "../../gateway/log.h"
 #include "../../gateway/message.h"
+#include "../../handlers/lexicon.h"
 
 static char path[64];
 
@@ -83,6 +84,24 @@ static void loads_flood_settings(void **state)
     unlink(path);
 }
 
+static void loads_digest_and_age_settings(void **state)
+{
+    struct gw_config *c;
+    char err[256] = "";
+    assert_int_equal(gw_config_load(write_ini("[policy]\ndaily_cap = 0   ; no cap\nage_left_behind = 14\n"), &c, err,
+                                    sizeof err),
+                     0);
+    assert_int_equal(c->policy.daily_cap, 0);
+    assert_int_equal(c->policy.age_left_behind, 14);
+    assert_int_equal(c->policy.age_difficulty, 18); /* default */
+    gw_config_free(c);
+    assert_int_equal(gw_config_load(write_ini("[policy]\n"), &c, err, sizeof err), 0);
+    assert_int_equal(c->policy.daily_cap, 3); /* defaults */
+    assert_int_equal(c->policy.age_left_behind, 16);
+    gw_config_free(c);
+    unlink(path);
+}
+
 struct bad_case {
     const char *ini;
     const char *expect; /* substring of the error, including file line */
@@ -108,6 +127,10 @@ static void refuses_bad_files(void **state)
         {"[policy]\nflood_reports = -1\n", ":2: flood_reports = -1"},
         {"[policy]\nflood_reports = many\n", ":2: flood_reports = many"},
         {"[policy]\nflood_window = 0\n", ":2: flood_window = 0"},
+        {"[policy]\ndaily_cap = -1\n", ":2: daily_cap = -1"},
+        {"[policy]\ndaily_cap = 101\n", ":2: daily_cap = 101"},
+        {"[policy]\nage_left_behind = 0\n", ":2: age_left_behind = 0"},
+        {"[policy]\nage_difficulty = 19\n", ":2: age_difficulty = 19"},
         {"[policy]\ncountry_code = +86\n", ":2: country_code = +86"},
         {"[channel a]\nprovider = carrierpigeon\n", ":2: provider = carrierpigeon: unknown provider"},
         {"[channel a]\nprovider = generic\nsecret = env:GW_MISSING_VAR\n", ":3: secret = env:GW_MISSING_VAR"},
@@ -158,6 +181,12 @@ static void refuses_bad_files(void **state)
         {"[county 示例县]\nduty_contact = 13800000001\nduty_contact = 13800000002\n", ":3: [county 示例县]: duty_contact given twice"},
         {"[county 示例县]\ncity_contact = env:GW_MISSING_VAR\n", ":2: city_contact = env:GW_MISSING_VAR"},
         {"[county]\nduty_contact = 13800000001\n", ":2: [county]: name the county"},
+        /* conversation windows and danger words */
+        {"[policy]\nreply_window_days = 31\n", ":2: reply_window_days = 31: expected a whole number from 0 to 30"},
+        {"[policy]\nfollowup_hours = -1\n", ":2: followup_hours = -1"},
+        {"[policy]\nlexicon = /nonexistent/lex.txt\n", ":2: lexicon = /nonexistent/lex.txt: /nonexistent/lex.txt: cannot open"},
+        {"[policy]\nlexicon =\n", ":2: lexicon: expected a file of danger words"},
+        {"[county 示例县]\nlexicon = /nonexistent/c.txt\n", ":2: lexicon = /nonexistent/c.txt: /nonexistent/c.txt: cannot open"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct gw_config *c = NULL;
@@ -281,6 +310,72 @@ static void server_limits_are_read(void **state)
     unlink(path);
 }
 
+/* [policy] lexicon and [county COUNTY] lexicon: read beside the config,
+ * laid over the built-in (the county's over [policy]'s), errors named by
+ * the lexicon file's own line; the conversation windows' defaults. */
+static void loads_lexicons(void **state)
+{
+    char dir[] = "/tmp/gw-lexicon-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char all[128], county[128], bad[128], ini[128];
+    snprintf(all, sizeof all, "%s/all.txt", dir);
+    snprintf(county, sizeof county, "%s/county.txt", dir);
+    snprintf(bad, sizeof bad, "%s/bad.txt", dir);
+    snprintf(ini, sizeof ini, "%s/gw.ini", dir);
+    FILE *f = fopen(all, "w");
+    fputs("# every county\n掉进鱼塘\t6\tP0\n欺负 -\n", f);
+    fclose(f);
+    f = fopen(county, "w");
+    fputs("欺负 7 P2\n", f);
+    fclose(f);
+    f = fopen(bad, "w");
+    fputs("落水 6 P0\n\n溺水 10 P0\n", f);
+    fclose(f);
+
+    f = fopen(ini, "w");
+    fputs("[policy]\nlexicon = all.txt\nreply_window_days = 0\nfollowup_hours = 48\n[county 示例县]\nlexicon = "
+          "county.txt\n",
+          f);
+    fclose(f);
+    struct gw_config *c = NULL;
+    char err[256] = "";
+    assert_int_equal(gw_config_load(ini, &c, err, sizeof err), 0);
+    assert_int_equal(c->policy.reply_window_days, 0);
+    assert_int_equal(c->policy.followup_hours, 48);
+    struct lex_match m;
+    const char *t1 = "孩子掉进鱼塘了", *t2 = "孩子被同学欺负";
+    assert_int_equal(lex_scan(c->policy.lexicon, t1, strlen(t1), &m), 1);
+    assert_int_equal(lex_scan(c->policy.lexicon, t2, strlen(t2), &m), 0); /* withdrawn for every county */
+    const struct gw_county *k = NULL;
+    for (size_t i = 0; i < c->policy.ncounties; i++)
+        if (c->policy.counties[i].county && !strcmp(c->policy.counties[i].county, "示例县")) k = &c->policy.counties[i];
+    assert_non_null(k);
+    assert_int_equal(lex_scan(k->lexicon, t2, strlen(t2), &m), 1); /* back in this one */
+    assert_int_equal(lex_scan(k->lexicon, t1, strlen(t1), &m), 1); /* over [policy]'s */
+    gw_config_free(c);
+
+    /* Defaults, and a bad lexicon file named with its own line. */
+    assert_int_equal(gw_config_load(write_ini("[policy]\nvisit_days = 30\n"), &c, err, sizeof err), 0);
+    assert_int_equal(c->policy.reply_window_days, 3);
+    assert_int_equal(c->policy.followup_hours, 24);
+    assert_null(c->policy.lexicon);
+    gw_config_free(c);
+    unlink(path);
+    f = fopen(ini, "w");
+    fputs("[policy]\n\nlexicon = bad.txt\n", f);
+    fclose(f);
+    c = NULL;
+    assert_int_equal(gw_config_load(ini, &c, err, sizeof err), -1);
+    assert_null(c);
+    assert_non_null(strstr(err, "gw.ini:3: lexicon = bad.txt: "));
+    assert_non_null(strstr(err, "bad.txt:3: expected 'phrase category priority'"));
+    unlink(all);
+    unlink(county);
+    unlink(bad);
+    unlink(ini);
+    rmdir(dir);
+}
+
 static void missing_file(void **state)
 {
     struct gw_config *c = NULL;
@@ -324,10 +419,12 @@ int main(void)
         cmocka_unit_test(loads_a_good_file),
         cmocka_unit_test(refuses_bad_files),
         cmocka_unit_test(loads_flood_settings),
+        cmocka_unit_test(loads_digest_and_age_settings),
         cmocka_unit_test(loads_routing_and_county_contacts),
         cmocka_unit_test(loads_channel_sending_and_media_settings),
         cmocka_unit_test(long_lines_are_refused_with_advice),
         cmocka_unit_test(server_limits_are_read),
+        cmocka_unit_test(loads_lexicons),
         cmocka_unit_test(missing_file),
         cmocka_unit_test(phone_numbers_become_e164),
         cmocka_unit_test(log_masks_phone_numbers),

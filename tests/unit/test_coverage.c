@@ -3,8 +3,9 @@
  * one director, and a second, empty county), visits at the edges of each
  * cadence window, first visits due after working days, away parents who
  * did and did not check in, cases at every priority with their
- * acknowledgements; then the --from/--to window of the median, other
- * policies, bad dates and the CLI wrapper.
+ * acknowledgements; children past their categories' age; then the
+ * --from/--to window of the median, other policies, bad dates and the
+ * CLI wrapper.
  *
  * Every test gets a fresh migrated database in a temporary file; a second
  * plain sqlite3 connection seeds it. The clock is fixed at
@@ -180,19 +181,19 @@ static void seed(struct ctx *c)
 }
 
 #define HEADER                                                                                                   \
-    "level,region,children_in_scope,visited_in_person,visited_remote_only,overdue_7,overdue_30,"                 \
+    "level,region,children_in_scope,aged_out,visited_in_person,visited_remote_only,overdue_7,overdue_30,"                 \
     "parents_contacted_7d,parents_away,directors,villages_over_30_one_director,open_p0,open_p1,open_p2,open_p3," \
     "median_minutes_to_ack\n"
 
 /* Ack minutes: 甲村 10 and 60; 乙村 30; 丙村 20 and 5; the county has five. */
-#define ROW_COUNTY "county,示例县,38,5,3,28,25,3,5,4,1,2,1,1,2,20.0\n"
-#define ROW_EAST "town,示例县/东镇,36,4,3,27,24,2,3,3,1,1,1,1,1,30.0\n"
-#define ROW_YI "village,示例县/东镇/乙村,4,1,0,1,0,1,1,2,0,0,0,1,0,30.0\n"
-#define ROW_JIA "village,示例县/东镇/甲村,32,3,3,26,24,2,3,1,1,1,1,0,0,35.0\n"
-#define ROW_WEST "town,示例县/西镇,2,1,0,1,1,1,2,1,0,1,0,0,0,12.5\n"
-#define ROW_DING "village,示例县/西镇/丁村,0,0,0,0,0,0,0,0,0,0,0,0,0,\n"
-#define ROW_BING "village,示例县/西镇/丙村,2,1,0,1,1,1,2,1,0,1,0,0,0,12.5\n"
-#define ROW_NEW "county,示例县-新区,0,0,0,0,0,0,0,0,0,0,0,0,0,\n"
+#define ROW_COUNTY "county,示例县,38,0,5,3,28,25,3,5,4,1,2,1,1,2,20.0\n"
+#define ROW_EAST "town,示例县/东镇,36,0,4,3,27,24,2,3,3,1,1,1,1,1,30.0\n"
+#define ROW_YI "village,示例县/东镇/乙村,4,0,1,0,1,0,1,1,2,0,0,0,1,0,30.0\n"
+#define ROW_JIA "village,示例县/东镇/甲村,32,0,3,3,26,24,2,3,1,1,1,1,0,0,35.0\n"
+#define ROW_WEST "town,示例县/西镇,2,0,1,0,1,1,1,2,1,0,1,0,0,0,12.5\n"
+#define ROW_DING "village,示例县/西镇/丁村,0,0,0,0,0,0,0,0,0,0,0,0,0,0,\n"
+#define ROW_BING "village,示例县/西镇/丙村,2,0,1,0,1,1,1,2,1,0,1,0,0,0,12.5\n"
+#define ROW_NEW "county,示例县-新区,0,0,0,0,0,0,0,0,0,0,0,0,0,0,\n"
 
 /* Runs the export into a temporary file and returns its whole text. */
 static char *coverage(struct ctx *c, const struct gw_policy *pol, const char *from, const char *to, long *rows)
@@ -254,22 +255,22 @@ static void the_window_bounds_only_the_median(void **state)
     seed(c);
     /* Opened 06-01 00:10 .. 06-12 23:30 local: cases 2 (10 min), 5 (20), 9 (60). */
     char *out = coverage(c, NULL, "2025-06-01", "2025-06-12", NULL);
-    expect_lines(out, HEADER "county,示例县,38,5,3,28,25,3,5,4,1,2,1,1,2,20.0\n"
-                             "town,示例县/东镇,36,4,3,27,24,2,3,3,1,1,1,1,1,35.0\n"
-                             "village,示例县/东镇/乙村,4,1,0,1,0,1,1,2,0,0,0,1,0,\n"
-                             "village,示例县/东镇/甲村,32,3,3,26,24,2,3,1,1,1,1,0,0,35.0\n"
-                             "town,示例县/西镇,2,1,0,1,1,1,2,1,0,1,0,0,0,20.0\n" ROW_DING
-                             "village,示例县/西镇/丙村,2,1,0,1,1,1,2,1,0,1,0,0,0,20.0\n" ROW_NEW);
+    expect_lines(out, HEADER "county,示例县,38,0,5,3,28,25,3,5,4,1,2,1,1,2,20.0\n"
+                             "town,示例县/东镇,36,0,4,3,27,24,2,3,3,1,1,1,1,1,35.0\n"
+                             "village,示例县/东镇/乙村,4,0,1,0,1,0,1,1,2,0,0,0,1,0,\n"
+                             "village,示例县/东镇/甲村,32,0,3,3,26,24,2,3,1,1,1,1,0,0,35.0\n"
+                             "town,示例县/西镇,2,0,1,0,1,1,1,2,1,0,1,0,0,0,20.0\n" ROW_DING
+                             "village,示例县/西镇/丙村,2,0,1,0,1,1,1,2,1,0,1,0,0,0,20.0\n" ROW_NEW);
     free(out);
     /* The bounds are local days: 06-02..06-12 loses case 2 (06-01 00:10). */
     out = coverage(c, NULL, "2025-06-02", NULL, NULL);
-    assert_non_null(strstr(out, "\nvillage,示例县/东镇/甲村,32,3,3,26,24,2,3,1,1,1,1,0,0,60.0\n"));
+    assert_non_null(strstr(out, "\nvillage,示例县/东镇/甲村,32,0,3,3,26,24,2,3,1,1,1,1,0,0,60.0\n"));
     free(out);
     /* ... and up to 06-11 loses case 9 (opened 06-12 23:30), which up to
      * 06-12 kept; the county keeps 5, 10, 20, 30 minutes. */
     out = coverage(c, NULL, NULL, "2025-06-11", NULL);
-    assert_non_null(strstr(out, "\nvillage,示例县/东镇/甲村,32,3,3,26,24,2,3,1,1,1,1,0,0,10.0\n"));
-    assert_non_null(strstr(out, "\ncounty,示例县,38,5,3,28,25,3,5,4,1,2,1,1,2,15.0\n"));
+    assert_non_null(strstr(out, "\nvillage,示例县/东镇/甲村,32,0,3,3,26,24,2,3,1,1,1,1,0,0,10.0\n"));
+    assert_non_null(strstr(out, "\ncounty,示例县,38,0,5,3,28,25,3,5,4,1,2,1,1,2,15.0\n"));
     free(out);
 }
 
@@ -287,14 +288,14 @@ static void the_policy_sets_the_due_dates(void **state)
          ROW_JIA, ROW_YI},
         /* no first-visit rule: due import day + 30; overdue after 10 days: 甲村 loses child 4 (8 days) */
         {{.visit_days = 30, .visit_days_high = 14, .first_visit_days = 0, .overdue_days = 10, .work_days = 0x1F},
-         "village,示例县/东镇/甲村,32,3,3,25,24,2,3,1,1,1,1,0,0,35.0\n",
-         "village,示例县/东镇/乙村,4,1,0,0,0,1,1,2,0,0,0,1,0,30.0\n"},
+         "village,示例县/东镇/甲村,32,0,3,3,25,24,2,3,1,1,1,1,0,0,35.0\n",
+         "village,示例县/东镇/乙村,4,0,1,0,0,0,1,1,2,0,0,0,1,0,30.0\n"},
         /* every day a working day: 34 is due 06-07 (8 days past), 36 due 06-04 */
         {{.visit_days = 30, .visit_days_high = 14, .first_visit_days = 5, .overdue_days = 7, .work_days = 0x7F},
-         ROW_JIA, "village,示例县/东镇/乙村,4,1,0,2,0,1,1,2,0,0,0,1,0,30.0\n"},
+         ROW_JIA, "village,示例县/东镇/乙村,4,0,1,0,2,0,1,1,2,0,0,0,1,0,30.0\n"},
         /* a 40-day cadence: 3, 4, 5 are back in the window; 9 keeps its 14 days */
         {{.visit_days = 40, .visit_days_high = 14, .first_visit_days = 5, .overdue_days = 7, .work_days = 0x1F},
-         "village,示例县/东镇/甲村,32,6,3,25,24,2,3,1,1,1,1,0,0,35.0\n", ROW_YI},
+         "village,示例县/东镇/甲村,32,0,6,3,25,24,2,3,1,1,1,1,0,0,35.0\n", ROW_YI},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *out = coverage(c, &cases[i].pol, NULL, NULL, NULL);
@@ -306,6 +307,44 @@ static void the_policy_sets_the_due_dates(void **state)
         assert_non_null(strstr(out, yi));
         free(out);
     }
+}
+
+/* Children past their categories' age leave scope: counted as aged_out,
+ * in no other column, and their parents are no longer parents away. */
+static void aged_out_children_leave_scope(void **state)
+{
+    struct ctx *c = *state;
+    seed(c);
+    exec(c, "INSERT INTO child(id, code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES "
+            /* 16 today: out */
+            "(39, '3000039', '丙39', 'M', '2009-06-15', 6, 'left_behind', '', " L("2025-01-01 09:00") "), "
+            /* 16 tomorrow: in, never visited (overdue_30) */
+            "(40, '3000040', '丙40', 'F', '2009-06-16', 6, 'left_behind', '', " L("2025-01-01 09:00") "), "
+            /* past 16 but in difficulty too: the later age, 18, counts: in */
+            "(41, '3000041', '丙41', 'M', '2009-01-01', 6, 'left_behind|difficulty', '', " L("2025-01-01 09:00") "), "
+            /* 18 today: out */
+            "(42, '3000042', '丙42', 'F', '2007-06-15', 6, 'difficulty', '', " L("2025-01-01 09:00") "), "
+            /* an orphan of 18 and a half: out */
+            "(43, '3000043', '丙43', 'M', '2006-12-01', 6, 'orphan', '', " L("2025-01-01 09:00") ")");
+    exec(c, "INSERT INTO guardian(id, phone, name, created_at) VALUES "
+            "(7, '+8613900000007', 'g7', 0), (8, '+8613900000008', 'g8', 0)");
+    /* g7 is away only from an aged-out child: not counted; g8 from one out
+     * and one in: counted once, and in contact. */
+    exec(c, "INSERT INTO guardian_child(guardian_id, child_id, relation, away) VALUES "
+            "(7, 39, '父亲', 1), (8, 42, '母亲', 1), (8, 40, '母亲', 1)");
+    exec(c, "INSERT INTO checkin(guardian_id, child_id, status, created_at) VALUES "
+            "(7, 39, 1, " L("2025-06-14 12:00") "), (8, 42, 1, " L("2025-06-14 12:00") ")");
+    char *out = coverage(c, NULL, NULL, NULL, NULL);
+    expect_lines(out, HEADER "county,示例县,40,3,5,3,30,27,4,6,4,1,2,1,1,2,20.0\n" ROW_EAST ROW_YI ROW_JIA
+                             "town,示例县/西镇,4,3,1,0,3,3,2,3,1,0,1,0,0,0,12.5\n" ROW_DING
+                             "village,示例县/西镇/丙村,4,3,1,0,3,3,2,3,1,0,1,0,0,0,12.5\n" ROW_NEW);
+    free(out);
+    /* A left-behind child in scope until 17: child 39 is back. */
+    struct gw_policy pol = {.visit_days = 30, .visit_days_high = 14, .first_visit_days = 5, .overdue_days = 7,
+                            .work_days = 0x1F, .age_left_behind = 17, .age_difficulty = 18};
+    out = coverage(c, &pol, NULL, NULL, NULL);
+    assert_non_null(strstr(out, "\nvillage,示例县/西镇/丙村,5,2,1,0,4,4,3,4,1,0,1,0,0,0,12.5\n"));
+    free(out);
 }
 
 static void an_empty_database_has_only_the_header(void **state)
@@ -352,8 +391,8 @@ static void the_cli_exports_coverage(void **state)
     fclose(o);
     fclose(e);
     assert_memory_equal(out, HEADER, strlen(HEADER));
-    assert_non_null(strstr(out, "\ncounty,示例县,38,"));
-    assert_non_null(strstr(out, "\nvillage,示例县/西镇/丁村,0,0,0,0,0,0,0,0,0,0,0,0,0,\n"));
+    assert_non_null(strstr(out, "\ncounty,示例县,38,0,"));
+    assert_non_null(strstr(out, "\nvillage,示例县/西镇/丁村,0,0,0,0,0,0,0,0,0,0,0,0,0,0,\n"));
     assert_string_equal(err, "export coverage: 8 rows\nexport: --from 2025-06-03 is after --to 2025-06-01\n");
     free(out);
     free(err);
@@ -367,6 +406,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rows_for_every_region_in_tree_order, setup, teardown),
         cmocka_unit_test_setup_teardown(the_window_bounds_only_the_median, setup, teardown),
         cmocka_unit_test_setup_teardown(the_policy_sets_the_due_dates, setup, teardown),
+        cmocka_unit_test_setup_teardown(aged_out_children_leave_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(an_empty_database_has_only_the_header, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_dates_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(the_cli_exports_coverage, setup, teardown),

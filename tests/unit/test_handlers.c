@@ -287,10 +287,10 @@ static const struct row rows[] = {
     R(U1, "BG 2 有人打孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_DEPTS("@CASE"), .want = "police,civil_affairs"),
     R(U1, "BG 4 1000015 孩子放学没回家", "report", "ok", "report_ok_p0", "110", .alerts = 2, .notices = 1, .cases = 1, .events = 2, .sql = CASE_CHILD("@CASE"), .want = "1000015"),
     R(U1, "BG 4 1000015 孩子放学没回家", "report", "ok", "report_ok_p0", NULL, .alerts = 2, .notices = 1, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "4/P0/1/open"),
-    R(U2, "举报 有人在河边欺负小孩", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/0/open"),
-    R(U2, "举报 有人在河边欺负小孩", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
+    R(U2, "举报 有人在河边欺负小孩", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "7/P2/1/open"), /* inferred from 欺负 */
+    R(U2, "举报 有人在河边欺负小孩", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
     R(U2, "报告 6 有孩子掉进水库", "report", "ok", "report_ok_p0", "120", .alerts = 2, .cases = 1, .events = 2, .sql = CASE_DEPTS("@CASE"), .want = "police,civil_affairs"),
-    R(U2, "求助 孩子一个人在家三天了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2,
+    R(U2, "求助 孩子一个人在家三天了", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2,
      .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "孩子一个人在家三天了"),
     R(U2, "BG 家暴 邻居打孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
     R(U2, "BG 走失 1000031", "report", "ok", "report_ok_p0", NULL, .alerts = 2, .notices = 1, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "4/P0/1/open"),
@@ -300,29 +300,29 @@ static const struct row rows[] = {
     R(U2, "BG 7 同学欺负", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "7/P2/1/open"),
     R(U2, "BG 8 孩子不上学了", "report", "ok", "report_ok", NULL, .alerts = 1, .cases = 1, .events = 2, .sql = CASE_DEPTS("@CASE"), .want = "education"),
     R(U2, "BG 9 其他情况", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/1/open"),
-    R(U2, "BG 1000089 孩子被打", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "邻县"),
-    R(U2, "BG 1000016 孩子受伤", "report", "ok", "report_ok_child_bad", "1000016", .cases = 1, .events = 2, .sql = CASE_CHILD("@CASE"), .want = "-"),
-    R(U2, "BG 2000012 孩子受伤", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, /* the same answer as for a registered child */
+    R(U2, "BG 1000089 孩子被打", "report", "ok", "report_ok", NULL, .alerts = 1, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "邻县"), /* inferred 2: 邻县 has police only */
+    R(U2, "BG 1000016 孩子受伤", "report", "ok", "report_ok_child_bad", "1000016", .alerts = 1, .cases = 1, .events = 2, .sql = CASE_CHILD("@CASE"), .want = "-"), /* unclassified: triage */
+    R(U2, "BG 2000012 孩子受伤", "report", "ok", "report_ok", NULL, .alerts = 1, .cases = 1, .events = 2, /* the same answer as for a registered child */
      .sql = "SELECT detail FROM case_event WHERE kind = 'opened' ORDER BY id DESC LIMIT 1", .want = "child_unknown:2000012"),
-    R(U2, "BG 张小明被打了", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2,
+    R(U2, "BG 张小明被打了", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2,
      .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "张小明被打了"),
-    R(U2, "BG 0 有情况", "report", "ok", "report_ok_category_bad", "1-9", .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/0/open"),
+    R(U2, "BG 0 有情况", "report", "ok", "report_ok_category_bad", "1-9", .alerts = 1, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "9/P3/0/open"),
     R(U2, "举报家暴", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
     R(U2, "BG 家暴打孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2,
       .sql = "SELECT category || '/' || description FROM cases WHERE number = '@CASE'", .want = "2/家暴打孩子"),
-    R(U2, "BG 3个孩子在河边玩水", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2,
+    R(U2, "BG 3个孩子在河边玩水", "report", "ok", "report_ok", NULL, .alerts = 1, .cases = 1, .events = 2,
       .sql = "SELECT category || '/' || description FROM cases WHERE number = '@CASE'", .want = "9/3个孩子在河边玩水"),
-    R(U2, "BG 1000016 孩子受伤", "report", "ok", "report_ok_child_bad", NULL, .cases = 1, .events = 2,
+    R(U2, "BG 1000016 孩子受伤", "report", "ok", "report_ok_child_bad", NULL, .alerts = 1, .cases = 1, .events = 2,
       .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "孩子受伤"),
     R(U2, "BG", "report", "invalid", "report_desc_missing", "BG"),
     R(U2, "报告", "report", "invalid", "report_desc_missing", NULL),
     R(U3, "bg2 有人打孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "2/P1/1/open"),
     R(U3, "ＢＧ　６　孩子落水", "report", "ok", "report_ok_p0", NULL, .alerts = 2, .cases = 1, .events = 2),
     R(U3, "BG 4", "report", "ok", "report_ok_p0", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_SHAPE("@CASE"), .want = "4/P0/1/open"),
-    R(U3, "BG 1000015", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_CHILD("@CASE"), .want = "1000015"),
+    R(U3, "BG 1000015", "report", "ok", "report_ok", NULL, .alerts = 1, .cases = 1, .events = 2, .sql = CASE_CHILD("@CASE"), .want = "1000015"),
     R(D1, "BG 3 1000015 奶奶住院，孩子没人管", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2,
      .sql = "SELECT count(*) FROM reporter WHERE phone = '" D1 "'", .want = "1"),
-    R(D1, "BG 孩子辍学在家", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2,
+    R(D1, "BG 孩子辍学在家", "report", "ok", "report_ok", NULL, .alerts = 1, .cases = 1, .events = 2, /* inferred 8: education */
      .sql = "SELECT coalesce(r.path, '-') FROM cases LEFT JOIN region r ON r.id = region_id WHERE number = '@CASE'", .want = "示例县/东镇/桃村"),
     R(D4, "BG 9 情况", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "邻县"),
     R(G1, "BG 7 同学欺负我家孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
@@ -340,8 +340,8 @@ static const struct row rows[] = {
      .sql = LAST_EVENT, .want = "alerted/count=2"),
     R(U5, "BG 9 1000066 有情况", "report", "ok", "report_ok", NULL, .notices = 1, .cases = 1, .events = 2,
      .sql = LAST_EVENT, .want = "queued_for_triage/P3 village=1"),
-    R(U5, "BG 1000066 有情况", "report", "ok", "report_ok", NULL, .cases = 1, .events = 2,
-     .sql = LAST_EVENT, .want = "queued_for_triage/unclassified"),
+    R(U5, "BG 1000066 有情况", "report", "ok", "report_ok", NULL, .alerts = 1, .cases = 1, .events = 2,
+     .sql = LAST_EVENT, .want = "alerted/triage count=1"),
     R(U5, "BG 4 1000089 孩子不见了", "report", "ok", "report_ok_p0", NULL, .alerts = 1, .notices = 1, .cases = 1, .events = 2,
      .sql = LAST_EVENT, .want = "alerted/count=1 village=1"),
     R(U5, "BG 2 1000089 有人打孩子", "report", "ok", "report_ok", NULL, .alerts = 1, .cases = 1, .events = 2,
@@ -431,22 +431,22 @@ static const struct row rows[] = {
     R(U3, "td", "optout", "ok", "optout_ok", NULL, .optouts = 1,
      .sql = "SELECT channel FROM opt_out WHERE phone = '" U3 "'", .want = "test"),
     R(D1, "ＴＤ", "optout", "ok", "optout_ok", NULL, .optouts = 1),
-    R(G2, "TD 我不要短信了", "unknown", "unknown", "unrecognised_guardian", NULL),
+    R(G2, "TD 我不要短信了", "optout", "ok", "optout_ok", "DY"), /* in words; G2 opted out already */
 
     /* ---- text that matches no command ---- */
-    R(U4, "你好，我们村有个孩子好几天没人管了", "unknown", "unknown", "unknown_case_opened", "BG", .cases = 1, .events = 2,
-     .sql = CASE_SHAPE("@CASE"), .want = "9/P3/0/open"),
-    R(U4, "你好，我们村有个孩子好几天没人管了", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 2,
-     .sql = CASE_DEPTS("@CASE"), .want = "civil_affairs"),
-    R(U5, "Hello there", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 2,
+    R(U4, "你好，我们村有个孩子好几天没人管了", "unknown", "ok", "report_ok", "CX", .alerts = 2, .cases = 1, .events = 2, /* inferred from 没人管 */
+     .sql = CASE_SHAPE("@CASE"), .want = "3/P1/1/open"),
+    R(U4, "你好，我们村有个孩子好几天没人管了", "unknown", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2,
+     .sql = CASE_DEPTS("@CASE"), .want = "civil_affairs,police"),
+    R(U5, "Hello there", "unknown", "unknown", "unknown_case_opened", NULL, .alerts = 1, .cases = 1, .events = 2, /* triage */
      .sql = "SELECT description FROM cases WHERE number = '@CASE'", .want = "Hello there"),
-    R(U5, "😀", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 2),
-    R(U5, "孩子 1000015 不见了", "unknown", "unknown", "unknown_case_opened", NULL, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
+    R(U5, "😀", "unknown", "unknown", "unknown_case_opened", NULL, .alerts = 1, .cases = 1, .events = 2),
+    R(U5, "孩子 1000015 不见了", "unknown", "ok", "report_ok_p0", "110", .alerts = 2, .cases = 1, .events = 2, .sql = CASE_COUNTY("@CASE"), .want = "示例县"),
     R(U5, "CX@CASE", "status", "ok", "status_open", NULL, .events = 1),
     R(U5, "", "unknown", "unknown", "help_public", NULL),
     R(U5, "   ", "unknown", "unknown", "help_public", NULL),
     R(U5, "，。、", "unknown", "unknown", "help_public", NULL),
-    R(D1, "今天天气好", "unknown", "unknown", "unrecognised_director", NULL),
+    R(D1, "今天天气好", "unknown", "ok", "director_forwarded", "督导员", .notices = 1), /* to the supervisor of 东镇 */
     R(D1, "1000015 1", "unknown", "unknown", "unrecognised_director", "ZF"),
     R(D1, "", "unknown", "unknown", "unrecognised_director", NULL),
     R(SUP, "好的", "unknown", "unknown", "unrecognised_supervisor", NULL),
@@ -1087,10 +1087,11 @@ static void test_category_2_never_tells_the_village(void **state)
     assert_string_equal(v, U2 " reply 1 0;" POL " alert 0 0;" CIV " alert 0 0");
     probe(w, "SELECT count(*) FROM outbox WHERE recipient = '" D1 "'", v, sizeof v);
     assert_string_equal(v, "0");
-    /* Nor an unclassified report about the same child: it might be either. */
+    /* Nor an unclassified report about the same child: it might be either
+     * (only the county's civil-affairs triage is alerted). */
     assert_int_equal(pipe_msg(w, cfg, U2, "BG 1000015 孩子经常哭", NOW), 0);
     probe(w, LAST_OUTBOX, v, sizeof v);
-    assert_string_equal(v, U2 " reply 1 0");
+    assert_string_equal(v, U2 " reply 1 0;" CIV " alert 0 0");
     gw_config_free(cfg);
 }
 
@@ -1192,14 +1193,16 @@ static void test_p3_and_unclassified_wait_for_triage(void **state)
     assert_string_equal(v, U1 " reply 1 0");
     probe(w, LAST_CASE_EVENTS, v, sizeof v);
     assert_string_equal(v, "opened:;queued_for_triage:P3");
+    /* Danger words: inferred, alerted at once like a coded 3 (民政, 公安). */
     assert_int_equal(pipe_msg(w, cfg, U4, "我们村有个孩子好几天没人管了", NOW), 0);
     probe(w, LAST_OUTBOX, v, sizeof v);
-    assert_string_equal(v, U4 " reply 1 0");
+    assert_string_equal(v, U4 " reply 1 0;" CIV " alert 0 0;" POL " alert 0 0");
     probe(w, LAST_CASE_EVENTS, v, sizeof v);
-    assert_string_equal(v, "opened:free_text;queued_for_triage:unclassified");
+    assert_string_equal(v, "opened:free_text inferred=3 P1 phrase=没人管;alerted:count=2");
+    /* Nothing named, nothing inferred: the county's triage is alerted at once. */
     assert_int_equal(pipe_msg(w, cfg, U4, "BG 0 有情况", NOW), 0);
     probe(w, LAST_CASE_EVENTS, v, sizeof v);
-    assert_string_equal(v, "opened:;queued_for_triage:unclassified");
+    assert_string_equal(v, "opened:;alerted:triage count=1");
     gw_config_free(cfg);
 
     /* A P1 case in a county with no responder: nobody to alert, so triage. */

@@ -11,6 +11,10 @@
  * stop (days 40-49) after which each reminder that fell due is sent once.
  * Five migrant parents keep or break the weekly contact; four cases miss
  * or meet their acknowledgement deadlines; two cases wait for triage.
+ * Reminders to directors are digests: at most one visit digest and one
+ * silent-parent digest a working day each, built at the 08:10 tick, and
+ * with daily_cap = 1 a director never gets two of them on one day: the
+ * second waits for the next working day (days 35-36 and 50-52 show it).
  * Every tick runs twice and the second run must write nothing; the
  * store is closed and reopened half-way (a restart). At the end the
  * outbox must hold exactly the table `expected`, derived by hand in the
@@ -19,7 +23,8 @@
  * Day 0 is Monday 2 March 2026. Ticks run at 00:30, 08:10 (the digests,
  * due from 08:00), 12:30 and 20:00 local time, plus minutes around the
  * deadlines of day 2. People act at 12:00 unless the timeline says.
- * Working days (reminders wait for them) are Monday to Friday.
+ * Working days (the directors' digests are built on them) are Monday to
+ * Friday: days 5, 6, 12, 13, 19, 20, 26, 27, 33, 34 and 54, 55 are weekends.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -201,7 +206,7 @@ static int setup(void **state)
     fprintf(f,
             "[store]\npath = %s\n"
             "[policy]\ntimezone = Asia/Shanghai\nvisit_days = 30\nvisit_days_high = 14\ncheckin_days = 7\n"
-            "checkin_escalate_days = 14\nack_minutes_p0 = 15\nack_minutes_p1 = 30\nfirst_visit_days = 5\n"
+            "checkin_escalate_days = 14\ndaily_cap = 1\nack_minutes_p0 = 15\nack_minutes_p1 = 30\nfirst_visit_days = 5\n"
             "overdue_days = 7\nwork_hours = 08:30-17:30\nwork_days = 1-5\ndigest_time = 08:00\n"
             "default_region = 示例县\n"
             "[county 示例县]\nduty_contact = %s\ncity_contact = %s\n"
@@ -277,17 +282,22 @@ static const struct ev timeline[] = {
     {20, 23, 0, EV_SMS, PUB2, "BG 1 " E " 有人对孩子不轨", 0},
     {25, 12, 0, EV_SMS, POLICE, "JA 2603220001 4", 0},
     /* Triage: a P3 case on day 4 (Friday), free text from a stranger on
-     * day 6 (2603080001, unclassified); the P3 case is closed on day 20. */
+     * day 6 (2603080001, no danger words: unclassified, so civil affairs
+     * is alerted at once, with the P1 deadlines); the P3 case is closed
+     * on day 20. */
     {4, 10, 0, EV_SMS, PUB2, "BG 9 村口有个孩子天黑了还一个人在外面", 0},
-    {6, 10, 0, EV_SMS, PUB3, "我家邻居的孩子好几天没人管了", 0},
+    {6, 10, 0, EV_SMS, PUB3, "请问村里留守儿童的补助找谁申请", 0},
     {20, 12, 0, EV_SMS, CIVIL, "JA 2603060001 3", 0},
     /* Registration of C (first visit due day 10) and its parent G2. */
     {3, 10, 0, EV_REGISTER_C, NULL, NULL, 0},
-    /* Visits. A: due 20 -> visit 21 -> due 51 -> visit 52.
-     * B (14): due 13 -> visit 13 -> due 27 -> phone visit 27 (no reset)
-     *   -> overdue 34 -> visit 36 -> due 50 -> overdue 57.
+    /* Visits (a digest names a child on the first working day its
+     * reminder is due). A: due 20 (Sunday: in Monday 21's digest) -> visit
+     *   21 -> due 51 -> visit 52.
+     * B (14): due 13 (Saturday) -> visit 13: never in a digest -> due 27
+     *   (Sunday: day 28) -> phone visit 27 (no reset) -> overdue 34
+     *   (Sunday: day 35) -> visit 36 -> due 50 -> overdue 57.
      * C: due 10, overdue 17, a phone visit on 30 changes nothing.
-     * D: overdue at the first tick -> visit 5 -> due 35 -> overdue 42,
+     * D: overdue at the first digest -> visit 5 -> due 35 -> overdue 42,
      *   seen on day 50.
      * E: due 10 -> XL visit 11 (now 14 days) -> due 25 -> visit 25 -> due
      *   39 -> overdue 46, seen on day 50 -> visit 52.
@@ -309,11 +319,15 @@ static const struct ev timeline[] = {
     {30, 12, 0, EV_VISIT, D2, F, 1},
     {53, 12, 0, EV_VISIT, D2, F, 1},
     /* Parents. G1 weekly on days 0-35 and 50, 57 (none during the stop:
-     * on day 50 it is 15 days silent: reminder and notice, once).
+     * on day 50 it is 15 days silent: a reminder at 00:30; its directors'
+     * notice, held by the cap behind the visit digests of days 50 and 51,
+     * is moot once G1 checks in at noon on day 50).
      * G2 never: reminder day 11, notice day 18. G4 (opted out): silent
-     * since day -3: reminder 5, notice 12; checks in on 20: reminder 28,
-     * notice 35. G5 silent since day -2: reminder 6, notice 13 (two
-     * villages); checks in on 30: reminder 38, notice (45) seen on 50. */
+     * since day -3: reminder 5, notice 12 (Saturday: day 14, with G5's);
+     * checks in on 20: reminder 28, notice 35, held behind D3's visit
+     * digest to day 36. G5 silent since day -2: reminder 6, notice 13
+     * (Sunday: day 14; two villages); checks in on 30: reminder 38, notice
+     * (45) seen on 50, held: D3 gets it on 51, D1 on 52. */
     {0, 12, 0, EV_SMS, G1, "QD", 0},
     {7, 12, 0, EV_SMS, G1, "QD 平安", 0},
     {14, 12, 0, EV_SMS, G1, "签到", 0},
@@ -392,22 +406,34 @@ static void check_at(int64_t t)
     if (t == at(2, 10, 31))
         assert_int_equal(
             db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key = 'realert:2603040001:2:" CITY "'"), 1);
-    if (t == at(10, 0, 30)) {
-        /* C's first visit: registered Thursday 5 March, due Thursday 12 March. */
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key IN "
+    if (t == at(10, 0, 30)) /* digests are built from the digest time on */
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit_due:" C ":%%'"), 0);
+    if (t == at(10, 8, 10)) {
+        /* C's first visit: registered Thursday 5 March, due Thursday 12 March:
+         * in each of its directors' digest, with E in D1's. */
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key IN "
                                         "('visit_due:" C ":2026-03-12:" D2 "', 'visit_due:" C ":2026-03-12:" D2B "')"),
                          2);
-        /* Reminders wait for working hours: 08:30 the same day. */
+        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'visit_digest:" D2 ":2026-03-12'");
+        assert_non_null(v);
+        assert_string_equal(v, "{\"count\":\"1\",\"late\":\"0\",\"list\":\"" C "\"}");
+        free(v);
+        /* Digests wait for working hours: 08:30 the same day. */
         assert_int_equal(db_int(dbpath, "SELECT next_attempt_at FROM outbox WHERE dedupe_key = "
-                                        "'visit_due:" C ":2026-03-12:" D2 "'"),
+                                        "'visit_digest:" D2 ":2026-03-12'"),
                          at(10, 8, 30));
     }
     if (t == at(0, 8, 10)) {
         /* D's first visit fell due 5 working days after Saturday 22 November. */
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key = "
-                                        "'visit_overdue:" D ":2025-11-28:" D3 "'"),
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key = "
+                                        "'visit_overdue:" D ":2025-11-28:" D3 "' AND digest = 'visit_digest:" D3
+                                        ":2026-03-02'"),
                          1);
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'visit_due:" D ":%%'"), 0);
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit_due:" D ":%%'"), 0);
+        char *w = db_text(dbpath, "SELECT body FROM outbox WHERE dedupe_key = 'visit_digest:" D3 ":2026-03-02'");
+        assert_non_null(w);
+        assert_string_equal(w, "走访提醒：1名儿童应走访，其中逾期1名：" D "。走访后请发：ZF 编号 结果");
+        free(w);
         char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'digest:" S2 ":2026-03-02'");
         assert_non_null(v);
         assert_string_equal(v, "{\"count\":\"1\",\"days\":\"7\",\"list\":\"" D "\"}");
@@ -420,25 +446,73 @@ static void check_at(int64_t t)
         free(v);
     }
     if (t == at(50, 0, 30)) {
-        /* After the stop: B and F are due (once), E and D overdue (once,
-         * without the due reminder E had before the stop). */
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND "
-                                        "template = 'visit_due'", (long long)t),
-                         1 + 2);
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND "
-                                        "template = 'visit_overdue'", (long long)t),
-                         2);
-        /* G1 silent since day 35: one reminder, one notice, not one per missed day. */
+        /* After the stop: G1, silent since day 35, gets one reminder, not one
+         * per missed day; no digest before the digest time. */
         day_iso(35, since);
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND "
-                                        "template IN ('checkin_reminder', 'checkin_silent_director')", (long long)t),
-                         1 + 1 + 2);
-        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE created_at = %lld AND recipient = '" D1 "' AND "
-                                  "template = 'checkin_silent_director' AND dedupe_key LIKE 'checkin_silent:%%:%q:%%'",
-                          (long long)t, since);
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld", (long long)t), 1);
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND recipient = '" G1
+                                        "' AND template = 'checkin_reminder' AND dedupe_key LIKE 'checkin_remind:%%:%q'",
+                                (long long)t, since),
+                         1);
+    }
+    if (t == at(50, 8, 10)) {
+        /* One visit digest per director: B due and E overdue (once, without
+         * the due reminder E had before the stop) to D1, F due to D2 and
+         * D2B, D overdue to D3; the silent-parent digests wait (cap 1). */
+        static const struct {
+            const char *to, *vars;
+        } digests[] = {
+            {D1, "{\"count\":\"2\",\"late\":\"1\",\"list\":\"" E "、" B "\"}"},
+            {D2, "{\"count\":\"1\",\"late\":\"0\",\"list\":\"" F "\"}"},
+            {D2B, "{\"count\":\"1\",\"late\":\"0\",\"list\":\"" F "\"}"},
+            {D3, "{\"count\":\"1\",\"late\":\"1\",\"list\":\"" D "\"}"},
+        };
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND template LIKE "
+                                        "'visit\\_digest%%' ESCAPE '\\'", (long long)t),
+                         4);
+        for (size_t i = 0; i < sizeof digests / sizeof digests[0]; i++) {
+            char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE created_at = %lld AND recipient = %Q AND "
+                                      "template = 'visit_digest'", (long long)t, digests[i].to);
+            assert_non_null(v);
+            assert_string_equal(v, digests[i].vars);
+            free(v);
+        }
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND template = "
+                                        "'checkin_silent_digest'", (long long)t),
+                         0);
+    }
+    if (t == at(51, 8, 10)) {
+        /* D3 gets the held notice (G5 silent since day 30); D1 has A due: its notice waits again. */
+        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'silent_digest:" D3 ":2026-04-22'");
         assert_non_null(v);
-        assert_string_equal(v, "{\"codes\":\"" A "\",\"days\":\"15\"}");
+        assert_string_equal(v, "{\"count\":\"1\",\"days\":\"14\",\"list\":\"" D "\"}");
         free(v);
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" D1 "' AND created_at = %lld",
+                                (long long)t),
+                         1);
+    }
+    if (t == at(52, 8, 10)) {
+        /* Two working days late, the notice comes, covering G5's children in 上湾村 once. */
+        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'silent_digest:" D1 ":2026-04-23'");
+        assert_non_null(v);
+        assert_string_equal(v, "{\"count\":\"2\",\"days\":\"14\",\"list\":\"" A "、" B "\"}");
+        free(v);
+        day_iso(30, since);
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'checkin\\_silent:%%:%q:" D1
+                                        "' ESCAPE '\\' AND digest = 'silent_digest:" D1 ":2026-04-23'",
+                                since),
+                         1);
+    }
+    if (t == at(35, 8, 10) || t == at(36, 8, 10)) {
+        /* D3: D due on Monday 35 and G4's notice the same day: the notice on 36. */
+        int d = t == at(35, 8, 10) ? 35 : 36;
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" D3 "' AND created_at = %lld",
+                                (long long)t),
+                         1);
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" D3 "' AND created_at = %lld "
+                                        "AND template = %Q",
+                                (long long)t, d == 35 ? "visit_digest" : "checkin_silent_digest"),
+                         1);
     }
     if (t == at(50, 8, 10)) {
         char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'digest:" S0 ":2026-04-21'");
@@ -452,13 +526,20 @@ static void check_at(int64_t t)
         assert_string_equal(v, "{\"count\":\"2\"}");
         free(v);
     }
-    if (t == at(13, 0, 30)) {
-        /* G5's two villages: one notice each, naming that village's children. */
-        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE template = 'checkin_silent_director' "
+    if (t == at(14, 8, 10)) {
+        /* G5's two villages (and G4's): one digest each, naming that village's children once. */
+        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE template = 'checkin_silent_digest' "
                                   "AND recipient = '" D1 "'");
         assert_non_null(v);
-        assert_string_equal(v, "{\"codes\":\"" A "、" B "\",\"days\":\"15\"}");
+        assert_string_equal(v, "{\"count\":\"2\",\"days\":\"14\",\"list\":\"" A "、" B "\"}");
         free(v);
+        v = db_text(dbpath, "SELECT vars FROM outbox WHERE template = 'checkin_silent_digest' AND recipient = '" D3 "'");
+        assert_non_null(v);
+        assert_string_equal(v, "{\"count\":\"1\",\"days\":\"14\",\"list\":\"" D "\"}");
+        free(v);
+        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'checkin\\_silent:%%:" D3
+                                        "' ESCAPE '\\'"),
+                         2); /* G4 and G5 */
     }
 }
 
@@ -471,20 +552,21 @@ struct expect {
 };
 
 static const struct expect expected[] = {
-    /* A 20, 51; B 13, 27, 50; E 10, 25, 39. */
-    {"visit_due", D1, 8},
-    /* C 10; F 0, 16, 30, 50 (each to both directors). */
-    {"visit_due", D2, 5},
-    {"visit_due", D2B, 5},
-    /* D 35. */
-    {"visit_due", D3, 1},
-    /* B 34, 57; E 50. */
-    {"visit_overdue", D1, 3},
-    /* C 17; F 51. */
-    {"visit_overdue", D2, 2},
-    {"visit_overdue", D2B, 2},
-    /* D 0, 50. */
-    {"visit_overdue", D3, 2},
+    /* Working days with a child's reminder due: E 10, A 21, E 25, B 28, B
+     * 35, E 39, B and E 50, A 51, B 57. */
+    {"visit_digest", D1, 9},
+    /* F 0, C 10, F 16, C 17, F 30, F 50, F 51 (each to both directors). */
+    {"visit_digest", D2, 7},
+    {"visit_digest", D2B, 7},
+    /* D 0, 35, 50. */
+    {"visit_digest", D3, 3},
+    /* G5 14, G5 (held from 50) 52. */
+    {"checkin_silent_digest", D1, 2},
+    /* G2 18. */
+    {"checkin_silent_digest", D2, 1},
+    {"checkin_silent_digest", D2B, 1},
+    /* G4 and G5 14, G4 (held from 35) 36, G5 (held from 50) 51. */
+    {"checkin_silent_digest", D3, 3},
     /* Days with a child more than 7 days overdue in the area, outside the
      * stop: S1 (C from day 18): days 18-39 and 50-59; S2 (D): days 0-5
      * (visited at noon on day 5, after the 08:10 digest) and 50-59; S0:
@@ -496,19 +578,15 @@ static const struct expect expected[] = {
     {"checkin_reminder", G2, 1},
     {"checkin_reminder", G4, 2}, /* written; the sender suppresses them */
     {"checkin_reminder", G5, 2},
-    /* G5 13, G1 50, G5 50. */
-    {"checkin_silent_director", D1, 3},
-    {"checkin_silent_director", D2, 1},
-    {"checkin_silent_director", D2B, 1},
-    /* G4 12, G5 13, G4 35, G5 50. */
-    {"checkin_silent_director", D3, 4},
     /* Every day from day 4 (at 12:30) to 59 outside the stop. */
     {"triage_digest", CIVIL, 36 + 10},
-    /* 2603040001 levels 1 and 2, 2603040002 level 1, 2603220001 level 2. */
-    {"realert", CIVIL, 4},
+    /* 2603040001 levels 1 and 2, 2603040002 level 1, 2603220001 level 2;
+     * to triage (civil affairs), the unclassified 2603080001, past both P1
+     * deadlines at the 12:30 tick of its day: level 2 only. */
+    {"realert", CIVIL, 4 + 1},
     {"realert", POLICE, 4},
-    {"realert", DUTY, 4},
-    {"realert", CITY, 2},
+    {"realert", DUTY, 4 + 1},
+    {"realert", CITY, 2 + 1},
 };
 
 static void check_outbox(void)
@@ -518,10 +596,11 @@ static void check_outbox(void)
     assert_int_equal(sqlite3_open_v2(dbpath, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(
         sqlite3_prepare_v2(h,
-                           "SELECT CASE WHEN dedupe_key LIKE 'realert:%' THEN 'realert' ELSE template END AS w, "
+                           "SELECT CASE WHEN dedupe_key LIKE 'realert:%' THEN 'realert' WHEN template = "
+                           "'visit_digest_more' THEN 'visit_digest' ELSE template END AS w, "
                            "recipient, count(*) FROM outbox WHERE dedupe_key LIKE 'realert:%' OR template IN "
-                           "('visit_due', 'visit_overdue', 'supervisor_digest', 'checkin_reminder', "
-                           "'checkin_silent_director', 'triage_digest') GROUP BY 1, 2 ORDER BY 1, 2",
+                           "('visit_digest', 'visit_digest_more', 'supervisor_digest', 'checkin_reminder', "
+                           "'checkin_silent_digest', 'triage_digest') GROUP BY 1, 2 ORDER BY 1, 2",
                            -1, &s, NULL),
         SQLITE_OK);
     size_t n = sizeof expected / sizeof expected[0], seen = 0;
@@ -588,26 +667,44 @@ static void sixty_days(void **state)
     static const struct {
         const char *number;
         int events;
-    } realerted[] = {{"2603040001", 2}, {"2603040002", 1}, {"2603050001", 0}, {"2603220001", 2}};
+    } realerted[] = {{"2603040001", 2}, {"2603040002", 1}, {"2603050001", 0}, {"2603220001", 2}, {"2603080001", 2}};
     for (size_t i = 0; i < sizeof realerted / sizeof realerted[0]; i++)
         assert_int_equal(db_int(dbpath, "SELECT count(*) FROM case_event E JOIN cases C ON C.id = E.case_id "
                                         "WHERE C.number = '%q' AND E.kind = 'realerted'", realerted[i].number),
                          realerted[i].events);
     /* The case past both deadlines at once got the second level only. */
     assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:2603220001:1:%%'"), 0);
+    /* The unclassified case: alerted to triage at once, re-alerted as a triage alert. */
+    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key = 'alert:2603080001:" CIVIL ":0' "
+                                    "AND template = 'triage_alert' AND kind = 'alert' AND created_at = %lld",
+                            (long long)at(6, 10, 0)),
+                     1);
+    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:2603080001:2:%%' AND "
+                                    "template = 'triage_alert'"),
+                     3);
     /* Reminders are reminders (the sender suppresses them for opted-out
      * numbers); notices and digests are notices. */
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE template IN ('visit_due', 'visit_overdue', "
-                                    "'checkin_reminder') AND kind <> 'reminder'"),
+    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE template IN ('visit_digest', "
+                                    "'visit_digest_more', 'checkin_reminder') AND kind <> 'reminder'"),
                      0);
     assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE template IN ('supervisor_digest', "
-                                    "'triage_digest', 'checkin_silent_director') AND kind <> 'notice'"),
+                                    "'triage_digest', 'checkin_silent_digest') AND kind <> 'notice'"),
                      0);
     /* No message names a child: only codes. */
     assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE body LIKE '%%小%%' AND (template IN "
-                                    "('visit_due', 'visit_overdue', 'supervisor_digest', 'checkin_reminder', "
-                                    "'checkin_silent_director', 'triage_digest') OR dedupe_key LIKE 'realert:%%')"),
+                                    "('visit_digest', 'visit_digest_more', 'supervisor_digest', 'checkin_reminder', "
+                                    "'checkin_silent_digest', 'triage_digest') OR dedupe_key LIKE 'realert:%%')"),
                      0);
+    /* The cap: no recipient got two reminders or notices of the jobs on
+     * one local day; alerts are not counted (D1..D3 never get any). */
+    assert_int_equal(db_int(dbpath, "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM outbox WHERE kind IN "
+                                    "('reminder', 'notice') AND inbox_id IS NULL AND case_id IS NULL GROUP BY "
+                                    "recipient, date(created_at, 'unixepoch', '+8 hours'))"),
+                     1);
+    /* Each child a digest covered is one item per reminder and period:
+     * as many visit items as (child, due date, kind, director) periods. */
+    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit%%'"),
+                     9 + 1 + 7 + 7 + 3);
 }
 
 /* ---- calendar arithmetic ------------------------------------------------------- */

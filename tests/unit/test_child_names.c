@@ -1,0 +1,198 @@
+/* tests/unit/test_child_names.c - children by name (db_child_by_name,
+ * db_child_named_in) and the shared visit-due rule (store_visit_due_day).
+ *
+ * A fresh migrated database in a temporary file, seeded through a second
+ * connection: a county with two towns and three villages, children with
+ * unique names, two children who share a name in one village, and a name
+ * that exists in another county only.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "../../db/store.h"
+#include "../../gateway/config.h"
+#include "../../gateway/util.h"
+
+struct ctx {
+    char path[64];
+    struct store *st;
+    sqlite3 *db;
+};
+
+static const char seed[] =
+    "INSERT INTO region(id, parent_id, name, path, level) VALUES"
+    " (1, NULL, '示例县', '示例县', 1), (2, 1, '东镇', '示例县/东镇', 2), (3, 1, '西镇', '示例县/西镇', 2),"
+    " (4, 2, '桃村', '示例县/东镇/桃村', 3), (5, 2, '李村', '示例县/东镇/李村', 3),"
+    " (6, 3, '杏村', '示例县/西镇/杏村', 3), (7, NULL, '邻县', '邻县', 1), (8, 7, '南镇', '邻县/南镇', 2),"
+    " (9, 8, '柳村', '邻县/南镇/柳村', 3), (10, NULL, '示例县东', '示例县东', 1),"
+    " (11, 10, '北镇', '示例县东/北镇', 2), (12, 11, '桃村', '示例县东/北镇/桃村', 3);"
+    "INSERT INTO child(id, code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES"
+    " (1, '1000015', '张小明', 'M', '2014-05-01', 4, 'left_behind', '', 0),"
+    " (2, '1000028', '李小红', 'F', '2015-06-02', 4, 'left_behind', '', 0),"
+    " (3, '1000031', '王小刚', 'M', '2013-07-03', 5, 'left_behind', '', 0),"
+    " (4, '1000044', '王小刚', 'M', '2016-08-04', 5, 'difficulty', '', 0),"
+    " (5, '1000053', '刘小军', 'M', '2012-09-05', 6, 'left_behind', 'psych', 0),"
+    " (6, '1000066', '陈芳', 'F', '2017-10-06', 6, 'orphan', '', 0),"
+    " (7, '1000077', '周小玲', 'F', '2014-12-08', 9, 'left_behind', '', 0),"
+    " (8, '1000089', '陈芳芳', 'F', '2014-12-08', 6, 'left_behind', '', 0),"
+    " (9, '1000093', '马', 'M', '2014-12-08', 4, 'left_behind', '', 0),"
+    " (10, '1000101', '赵小丽', 'F', '2016-08-04', 12, 'difficulty', '', 0);";
+
+static int setup(void **state)
+{
+    struct ctx *c = gw_calloc(1, sizeof *c);
+    char err[256] = "";
+    snprintf(c->path, sizeof c->path, "/tmp/gw-names-XXXXXX");
+    int fd = mkstemp(c->path);
+    if (fd < 0) return -1;
+    close(fd);
+    if (store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
+    if (store_migrate(c->st, NULL, NULL, err, sizeof err) != 0) return -1;
+    if (sqlite3_open(c->path, &c->db) != SQLITE_OK) return -1;
+    sqlite3_busy_timeout(c->db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, seed, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "seed: %s\n", msg ? msg : "?");
+        sqlite3_free(msg);
+        return -1;
+    }
+    *state = c;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct ctx *c = *state;
+    char p[80];
+    sqlite3_close(c->db);
+    store_close(c->st);
+    unlink(c->path);
+    snprintf(p, sizeof p, "%s-wal", c->path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", c->path);
+    unlink(p);
+    free(c);
+    return 0;
+}
+
+/* One look-up: rc, and the code when found. */
+static const struct {
+    const char *name, *under;
+    int rc;
+    const char *code;
+} by_name[] = {
+    {"张小明", "示例县/东镇/桃村", 0, "1000015"}, /* the director's village */
+    {"张小明", "示例县/东镇", 0, "1000015"},      /* a supervisor's town */
+    {"张小明", "示例县", 0, "1000015"},           /* the county */
+    {"张小明", "示例县/东镇/李村", 1, NULL},      /* another village: as if nobody had that name */
+    {"张小明", "示例县/西镇", 1, NULL},
+    {"张小明", "邻县", 1, NULL},
+    {"王小刚", "示例县/东镇/李村", 2, NULL}, /* two children of that name */
+    {"王小刚", "示例县/东镇/桃村", 1, NULL},
+    {"周小玲", "示例县", 1, NULL}, /* registered in another county only */
+    {"周小玲", "邻县/南镇/柳村", 0, "1000077"},
+    {"赵小丽", "示例县", 1, NULL}, /* 示例县东 is not under 示例县 */
+    {"赵小丽", "示例县东", 0, "1000101"},
+    {"张小", "示例县", 1, NULL}, /* exact names only */
+    {"张小明明", "示例县", 1, NULL},
+    {"", "示例县", 1, NULL},
+    {"张小明", "", 1, NULL},
+};
+
+static void test_by_name(void **state)
+{
+    struct ctx *c = *state;
+    assert_int_equal(store_begin(c->st), 0);
+    for (size_t i = 0; i < sizeof by_name / sizeof by_name[0]; i++) {
+        struct db_child ch;
+        memset(&ch, 0, sizeof ch);
+        int rc = db_child_by_name(c->st, by_name[i].name, by_name[i].under, &ch);
+        if (rc != by_name[i].rc) fail_msg("%s under %s: %d, want %d", by_name[i].name, by_name[i].under, rc, by_name[i].rc);
+        if (rc == 0) {
+            assert_string_equal(ch.code, by_name[i].code);
+            assert_true(ch.id > 0);
+            assert_int_equal(ch.region.level, 3);
+            assert_true(ch.region.county_id > 0);
+        }
+    }
+    assert_int_equal(store_rollback(c->st), 0);
+}
+
+static const struct {
+    const char *text, *under;
+    int rc;
+    const char *code;
+} named_in[] = {
+    {"张小明被打了", "示例县", 0, "1000015"},
+    {"邻居家的张小明三天没回家", "示例县", 0, "1000015"},
+    {"张小明被打了", "邻县", 1, NULL},
+    {"王小刚在河边", "示例县", 2, NULL},              /* two children named alike: for triage */
+    {"张小明和李小红都没人管", "示例县", 2, NULL},    /* two names: for triage */
+    {"陈芳芳被打了", "示例县", 2, NULL},              /* 陈芳 and 陈芳芳 both occur: never the wrong one */
+    {"陈芳被打了", "示例县", 0, "1000066"},
+    {"马上来人，孩子被打了", "示例县", 1, NULL},      /* one-character names never match */
+    {"孩子被打了", "示例县", 1, NULL},
+    {"", "示例县", 1, NULL},
+};
+
+static void test_named_in(void **state)
+{
+    struct ctx *c = *state;
+    assert_int_equal(store_begin(c->st), 0);
+    for (size_t i = 0; i < sizeof named_in / sizeof named_in[0]; i++) {
+        struct db_child ch;
+        memset(&ch, 0, sizeof ch);
+        int rc = db_child_named_in(c->st, named_in[i].text, named_in[i].under, &ch);
+        if (rc != named_in[i].rc) fail_msg("%s under %s: %d, want %d", named_in[i].text, named_in[i].under, rc,
+                                           named_in[i].rc);
+        if (rc == 0) assert_string_equal(ch.code, named_in[i].code);
+    }
+    assert_int_equal(store_rollback(c->st), 0);
+}
+
+/* The visit-due rule, by day numbers. Day 20254 is 2025-06-15, a Sunday. */
+static void test_due_rule(void **state)
+{
+    (void)state;
+    struct gw_policy pol = {.visit_days = 30, .visit_days_high = 14, .first_visit_days = 5, .work_days = 0x1F};
+    const int64_t sun = 20254, mon = sun + 1, fri = sun + 5;
+    assert_int_equal(store_visit_due_day(&pol, 0, sun, sun), sun + 30); /* last visit + cadence */
+    assert_int_equal(store_visit_due_day(&pol, 1, sun, sun), sun + 14); /* the high cadence */
+    assert_int_equal(store_visit_due_day(&pol, 0, sun, STORE_NO_DAY), sun + 30);
+    /* no visit yet: the 5th working day after registration */
+    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, mon), mon + 7); /* Mon -> next Mon */
+    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, fri), fri + 7); /* Fri -> next Fri */
+    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, sun), sun + 5); /* Sun -> Fri */
+    assert_int_equal(store_visit_due_day(&pol, 1, STORE_NO_DAY, sun), sun + 5); /* the cadence plays no part */
+    pol.work_days = 0x7F;
+    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, sun), sun + 5);
+    pol.work_days = 0; /* an empty mask: every day */
+    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, mon), mon + 5);
+    pol.first_visit_days = 0; /* the rule off: the cadence from registration */
+    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, mon), mon + 30);
+    assert_int_equal(store_visit_due_day(&pol, 1, STORE_NO_DAY, mon), mon + 14);
+    assert_true(store_visit_due_day(&pol, 0, STORE_NO_DAY, STORE_NO_DAY) == STORE_NO_DAY);
+    /* no policy: the config's defaults */
+    assert_int_equal(store_visit_due_day(NULL, 0, sun, sun), sun + 30);
+    assert_int_equal(store_visit_due_day(NULL, 0, STORE_NO_DAY, mon), mon + 7);
+}
+
+int main(void)
+{
+    setenv("TZ", "Asia/Shanghai", 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_by_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_named_in, setup, teardown),
+        cmocka_unit_test(test_due_rule),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
