@@ -29,7 +29,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS_BASE) $(OPT) $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 LIBS = $(PKG_LIBS) -lcsv -lm -pthread
 
-LIB_SRC = $(filter-out gateway/main.c,$(wildcard gateway/*.c providers/*.c handlers/*.c db/*.c))
+LIB_SRC = $(filter-out gateway/main.c,$(wildcard core/*.c gateway/*.c providers/*.c handlers/*.c db/*.c))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -116,7 +116,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libgw.a
 # Coverage-guided fuzzing of the normaliser, the code-book parser and every
 # provider's request parsers (libFuzzer; needs clang). FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC = $(filter-out gateway/main.c,$(wildcard gateway/*.c providers/*.c handlers/*.c db/*.c))
+FUZZ_SRC = $(filter-out gateway/main.c,$(wildcard core/*.c gateway/*.c providers/*.c handlers/*.c db/*.c))
 fuzz: deps
 	@command -v clang >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq clang; } || \
 	  { echo "fuzzing needs clang: sudo apt-get install -y clang"; exit 1; }

@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../gateway/log.h"
-#include "../gateway/util.h"
+#include "../core/log.h"
+#include "../core/util.h"
 #include "schema.h"
 #include "store_int.h"
 

@@ -35,8 +35,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../gateway/config.h"
-#include "../gateway/util.h"
+#include "../core/config.h"
+#include "../core/util.h"
 #include "store_int.h"
 
 #define OVERDUE_LONG_DAYS 30          /* the county's overdue list (domain R4.3) */

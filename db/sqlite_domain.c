@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 #include "store_int.h"
 
 /* The columns every region look-up returns, in this order: id, level,

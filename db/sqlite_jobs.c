@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gateway/config.h"
+#include "../core/config.h"
 #include "store_int.h"
 
 /* ---- shared rules ------------------------------------------------------------- */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 #include "store_int.h"
 
 static char *col_dup(sqlite3_stmt *s, int i)

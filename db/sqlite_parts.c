@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 #include "store_int.h"
 
 #define MAX_PARTS 16

@@ -22,12 +22,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "../gateway/clock.h"
-#include "../gateway/config.h"
-#include "../gateway/log.h"
-#include "../gateway/message.h"
-#include "../gateway/util.h"
-#include "../handlers/codebook.h"
+#include "../core/clock.h"
+#include "../core/config.h"
+#include "../core/log.h"
+#include "../core/message.h"
+#include "../core/util.h"
+#include "../core/damm.h"
 #include "store_int.h"
 
 #define MAX_COLS   8     /* documented columns of any kind, plus slack */

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 #include "store_int.h"
 
 static void bind_id_or_null(sqlite3_stmt *s, int i, int64_t v)

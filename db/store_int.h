@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
-#include "store.h"
+#include "../core/store.h"
 
 #define STORE_STMT_CACHE 160
 

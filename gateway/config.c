@@ -5,7 +5,9 @@
  * Every section and key is checked here, once, at start-up: nothing later
  * in the process has to cope with a bad value.
  */
-#include "config.h"
+#include "config_load.h"
+
+#include "../handlers/routing.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,8 +22,8 @@
 #include "../handlers/lexicon.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
-#include "message.h"
-#include "util.h"
+#include "../core/message.h"
+#include "../core/util.h"
 
 #define MAX_CHANNELS  64
 #define MAX_TEMPLATES 128
@@ -923,26 +925,4 @@ void gw_config_free(struct gw_config *c)
     }
     free(c->policy.counties);
     free(c);
-}
-
-const struct gw_channel *gw_config_channel(const struct gw_config *cfg, const char *name)
-{
-    for (size_t i = 0; i < cfg->nchannels; i++)
-        if (!strcmp(cfg->channels[i].name, name)) return &cfg->channels[i];
-    return NULL;
-}
-
-const char *gw_channel_key(const struct gw_channel *ch, const char *key)
-{
-    for (size_t i = 0; i < ch->nkeys; i++)
-        if (!strcmp(ch->keys[i].key, key)) return ch->keys[i].value;
-    return NULL;
-}
-
-const struct gw_template *gw_config_template(const struct gw_config *cfg, const char *name)
-{
-    if (!cfg) return NULL;
-    for (size_t i = 0; i < cfg->ntemplates; i++)
-        if (!strcmp(cfg->templates[i].name, name)) return &cfg->templates[i];
-    return NULL;
 }

@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "util.h"
+#include "../core/util.h"
 
 struct curlloop {
     struct event_base *base; /* borrowed */

@@ -43,14 +43,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../db/store.h"
+#include "../core/store.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
-#include "clock.h"
+#include "../core/clock.h"
 #include "curlloop.h"
-#include "log.h"
+#include "../core/log.h"
 #include "sender.h"
-#include "util.h"
+#include "../core/util.h"
 
 #define TICK_MS         1000      /* how often due rows are looked for without a wake-up */
 #define MAX_IN_FLIGHT   4         /* recordings on the wire at once */

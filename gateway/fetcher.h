@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "config.h"
+#include "../core/config.h"
 #include "metrics.h"
 
 #define FETCHER_MAX_BYTES (20L * 1024 * 1024) /* largest recording kept */

@@ -56,9 +56,9 @@
 
 #include "../handlers/codebook.h"
 #include "../providers/provider.h"
-#include "clock.h"
-#include "log.h"
-#include "util.h"
+#include "../core/clock.h"
+#include "../core/log.h"
+#include "../core/util.h"
 
 #define CONN_LIMIT   4000u      /* connections open at once, all clients */
 #define FD_RESERVE   256u       /* descriptors kept for the store, curl and libmicrohttpd itself */
@@ -377,6 +377,7 @@ static enum MHD_Result hook_sms(struct req *r, const char *method)
         if (!m->concat_ref) {
             m->norm = cb_normalize(m->text, strlen(m->text));
             m->cmd = gw_malloc(sizeof *m->cmd);
+            m->cmd_free = cb_cmd_free;
             cb_parse(m->text, strlen(m->text), m->received_at, m->cmd);
         }
     }

@@ -6,7 +6,7 @@
 #ifndef GW_HTTP_H
 #define GW_HTTP_H
 
-#include "config.h"
+#include "../core/config.h"
 #include "metrics.h"
 #include "writer.h"
 

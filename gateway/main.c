@@ -11,19 +11,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../db/store.h"
+#include "../core/store.h"
 #include "../handlers/templates.h"
-#include "clock.h"
-#include "config.h"
+#include "../core/clock.h"
+#include "config_load.h"
 #include "fetcher.h"
 #include "http.h"
-#include "log.h"
+#include "../core/log.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "roster.h"
 #include "scheduler.h"
 #include "sender.h"
-#include "util.h"
+#include "../core/util.h"
 #include "writer.h"
 
 static void usage(FILE *out)

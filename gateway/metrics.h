@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
-#include "config.h"
-#include "util.h"
+#include "../core/config.h"
+#include "../core/util.h"
 
 struct metrics;
 

@@ -20,8 +20,8 @@
 #include "../handlers/handler.h"
 #include "../handlers/jobs.h"
 #include "../handlers/templates.h"
-#include "log.h"
-#include "util.h"
+#include "../core/log.h"
+#include "../core/util.h"
 
 static const char *kind_name(enum h_kind k)
 {

@@ -8,9 +8,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../db/store.h"
-#include "clock.h"
-#include "config.h"
+#include "../core/store.h"
+#include "../core/clock.h"
+#include "../core/config.h"
 
 struct err_ctx {
     FILE *errout;

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-#include "util.h"
+#include "../core/log.h"
+#include "../core/util.h"
 
 struct scheduler {
     const struct gw_config *cfg; /* borrowed, frozen */

@@ -11,7 +11,7 @@
 #ifndef GW_SCHEDULER_H
 #define GW_SCHEDULER_H
 
-#include "config.h"
+#include "../core/config.h"
 #include "writer.h"
 
 struct scheduler;

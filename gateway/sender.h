@@ -15,7 +15,7 @@
 #ifndef GW_SENDER_H
 #define GW_SENDER_H
 
-#include "config.h"
+#include "../core/config.h"
 #include "metrics.h"
 
 struct sender;

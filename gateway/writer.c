@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "log.h"
-#include "util.h"
+#include "../core/clock.h"
+#include "../core/log.h"
+#include "../core/util.h"
 
 #define WRITER_MAX_QUEUE    100000
 #define WRITER_IDLE_SECONDS 5  /* housekeeping after this long without work */

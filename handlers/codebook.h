@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/damm.h"
+
 /* ---- normalisation ----------------------------------------------------
  * Full-width ASCII U+FF01..U+FF5E -> ASCII; U+3000 and every whitespace run
  * -> one ' '; the separators ，。、；：,;:#*+ (and their full-width forms) ->
@@ -56,11 +58,7 @@ struct cb_tokens {
 void cb_tokenize(const char *text, size_t len, struct cb_tokens *out);
 void cb_tokens_free(struct cb_tokens *t);
 
-/* ---- Damm check digits -------------------------------------------------- */
-/* Returns the check digit ('0'..'9') for a string of ASCII digits of length n. */
-char cb_damm_digit(const char *digits, size_t n);
-/* Returns 1 when s is exactly 7 ASCII digits whose Damm check is valid, else 0. */
-int cb_child_code_valid(const char *s);
+/* ---- Damm check digits: core/damm.h (cb_damm_digit, cb_child_code_valid) -- */
 
 /* ---- dates -------------------------------------------------------------- */
 enum cb_date_pref {

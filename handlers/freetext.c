@@ -49,7 +49,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 #include "intents.h"
 #include "lexicon.h"
 #include "routing.h"

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../db/store.h"
-#include "../gateway/config.h"
+#include "../core/store.h"
+#include "../core/config.h"
 #include "codebook.h"
 
 #define H_MAX_REPLIES 16

@@ -10,7 +10,7 @@
 #ifndef INTENTS_H
 #define INTENTS_H
 
-#include "../db/store.h"
+#include "../core/store.h"
 #include "handler.h"
 #include "routing.h"
 

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 #include "intents.h"
 #include "jobs_int.h"
 #include "routing.h"

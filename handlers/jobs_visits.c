@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 #include "intents.h"
 #include "jobs_int.h"
 

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 #include "codebook.h"
 
 #define LEX_FILE_MAX (1u << 20) /* bytes of a lexicon file */

@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 
 enum cls {
     C_SPACE,  /* whitespace, control or separator: ends a token */

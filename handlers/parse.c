@@ -94,7 +94,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 
 #define W_MAX          64 /* working tokens the grammar looks at (20 children of 3 tokens); the rest can only be note */
 #define CORE_MAX       63 /* longest token core compared with words and dates (bytes) */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 #include "intents.h"
 
 struct h_reply *h_reply_add(struct h_result *out, const char *tmpl, const char *to, enum h_kind kind)

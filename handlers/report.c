@@ -56,7 +56,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 #include "intents.h"
 #include "lexicon.h"
 #include "routing.h"

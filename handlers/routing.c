@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../gateway/config.h"
+#include "../core/config.h"
 
 static const char *const dept_codes[ROUTING_NDEPTS] = {"police",     "civil_affairs", "education", "health",
                                                        "cyberspace", "women",         "youth"};

@@ -3,9 +3,9 @@
  * told; the county's duty contacts; the department names responders are
  * registered with; and working hours.
  *
- * The default table is DESIGN §7's. The configuration overrides it
+ * The default table is built in. The configuration overrides it
  * ([routing] for every county, [routing COUNTY] for one, [county COUNTY]
- * for the contacts; see gateway/config.h): a county's own setting wins over
+ * for the contacts; see core/config.h): a county's own setting wins over
  * [routing], which wins over the default. Lookups are pure and read only
  * the frozen config, so any thread may call them.
  */
@@ -14,18 +14,7 @@
 
 #include <stdint.h>
 
-struct gw_policy;
-struct gw_county;
-
-#define ROUTING_MAX_DEPTS 7 /* every department there is */
-#define ROUTING_NDEPTS    7 /* departments routing_dept_code knows */
-
-struct routing_rule {
-    int category;                         /* 1-9 */
-    int priority;                         /* 0 (P0, imminent danger) .. 3 (P3, information) */
-    int ndepts;                           /* 1..ROUTING_MAX_DEPTS, no department twice */
-    const char *depts[ROUTING_MAX_DEPTS]; /* canonical department codes (static), most responsible first */
-};
+#include "../core/config.h"
 
 /* The default rule for a category; categories outside 1-9 get the rule of
  * 9 (other / unclassified). Never NULL. */

@@ -32,7 +32,7 @@
 
 #include <string.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 
 static const struct tmpl_def builtin[] = {
     /* ---- visits ---- */

@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 
-#include "../gateway/config.h"
-#include "../gateway/util.h"
+#include "../core/config.h"
+#include "../core/util.h"
 #include "handler.h"
 
 struct tmpl_def {

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 #include "intents.h"
 #include "routing.h"
 

@@ -55,7 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 #include "codebook.h"
 #include "intents.h"
 #include "routing.h"

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../providers/provider.h"
+#include "../core/voicedoc.h"
 #include "handler.h"
 
 struct voice_in {

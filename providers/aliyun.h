@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 
 #define PROV_ALIYUN_SIG_LEN 28 /* base64 of an HMAC-SHA1: 28 characters */
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 
 static int hexval(unsigned char c)
 {

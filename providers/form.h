@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 
 #define FORM_MAX_PARAMS 256 /* more pairs than this is an error (400) */
 

@@ -12,9 +12,10 @@
 
 #include <stddef.h>
 
-#include "../gateway/config.h"
-#include "../gateway/message.h"
-#include "../gateway/util.h"
+#include "../core/config.h"
+#include "../core/message.h"
+#include "../core/util.h"
+#include "../core/voicedoc.h"
 
 /* Return codes of provider hooks. */
 enum {
@@ -132,22 +133,7 @@ struct prov_voice {
 };
 void prov_voice_clear(struct prov_voice *v);
 
-/* A provider-neutral voice answer; providers render it as TwiML or AT XML. */
-enum voice_verb_kind { VOICE_SAY, VOICE_GATHER, VOICE_RECORD, VOICE_DIAL, VOICE_HANGUP, VOICE_REDIRECT };
-struct voice_verb {
-    enum voice_verb_kind kind;
-    char text[512];  /* SAY: the words; GATHER/RECORD: the prompt said first (may be "") */
-    char next[64];   /* GATHER/RECORD/REDIRECT: the step that receives the answer ("report_cat") */
-    int num_digits;  /* GATHER: keys to collect, 0 = until '#' */
-    int timeout;     /* GATHER/RECORD: seconds of silence before giving up */
-    int max_length;  /* RECORD: seconds at most */
-    char number[32]; /* DIAL: E.164 */
-};
-#define VOICE_MAX_VERBS 8
-struct voice_doc {
-    struct voice_verb v[VOICE_MAX_VERBS];
-    int n;
-};
+/* The provider-neutral voice answer (struct voice_doc): core/voicedoc.h. */
 
 struct provider_ops {
     const char *name;                 /* "generic", "twilio", ... */

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "../gateway/util.h"
+#include "../core/util.h"
 
 #define PROV_TENCENT_SIG_HEX_LEN 64 /* lower-case hex of an HMAC-SHA256 */
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../../gateway/util.h"
+#include "../../core/util.h"
 
 /* A cursor over the file's bytes. */
 struct cur {

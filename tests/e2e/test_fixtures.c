@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "../../gateway/util.h"
+#include "../../core/util.h"
 #include "../../handlers/templates.h"
 #include "../common/fixture.h"
 #include "../common/harness.h"

@@ -22,7 +22,7 @@
 #include <signal.h>
 #include <time.h>
 
-#include "../../gateway/util.h"
+#include "../../core/util.h"
 #include "../common/harness.h"
 
 #define FLOODER   "+8613755550201"

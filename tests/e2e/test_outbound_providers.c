@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <time.h>
 
-#include "../../gateway/util.h"
+#include "../../core/util.h"
 #include "../../handlers/templates.h"
 #include "../common/harness.h"
 #include "../common/standin.h"

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <signal.h>
 
-#include "../../gateway/util.h"
+#include "../../core/util.h"
 #include "../common/fixture.h"
 #include "../common/harness.h"
 

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "../../gateway/util.h"
+#include "../../core/util.h"
 #include "../../providers/form.h"
 #include "../../providers/twilio.h"
 #include "../common/harness.h"

@@ -18,9 +18,9 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "../../db/store.h"
-#include "../../gateway/config.h"
-#include "../../gateway/util.h"
+#include "../../core/store.h"
+#include "../../core/config.h"
+#include "../../core/util.h"
 
 struct ctx {
     char path[64];

@@ -12,9 +12,10 @@
 
 #include <cmocka.h>
 
-#include "../../gateway/config.h"
-#include "../../gateway/log.h"
-#include "../../gateway/message.h"
+#include "../../gateway/config_load.h"
+#include "../../handlers/routing.h"
+#include "../../core/log.h"
+#include "../../core/message.h"
 #include "../../handlers/lexicon.h"
 
 static char path[64];

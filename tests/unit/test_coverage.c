@@ -26,10 +26,10 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "../../db/store.h"
-#include "../../gateway/config.h"
+#include "../../core/store.h"
+#include "../../core/config.h"
 #include "../../gateway/roster.h"
-#include "../../gateway/util.h"
+#include "../../core/util.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 

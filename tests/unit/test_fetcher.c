@@ -28,9 +28,9 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
-#include "../../db/store.h"
-#include "../../gateway/clock.h"
-#include "../../gateway/config.h"
+#include "../../core/store.h"
+#include "../../core/clock.h"
+#include "../../gateway/config_load.h"
 #include "../../gateway/fetcher.h"
 #include "../../providers/provider.h"
 #include "../common/harness.h"

@@ -31,10 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../db/store.h"
-#include "../../gateway/config.h"
+#include "../../core/store.h"
+#include "../../gateway/config_load.h"
 #include "../../gateway/pipeline.h"
-#include "../../gateway/util.h"
+#include "../../core/util.h"
 #include "../../handlers/codebook.h"
 #include "../../handlers/handler.h"
 #include "../../handlers/routing.h"

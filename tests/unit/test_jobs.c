@@ -38,9 +38,9 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "../../db/store.h"
-#include "../../gateway/config.h"
-#include "../../gateway/message.h"
+#include "../../core/store.h"
+#include "../../gateway/config_load.h"
+#include "../../core/message.h"
 #include "../../gateway/pipeline.h"
 #include "../../handlers/jobs_int.h"
 #include "../common/harness.h"

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../../gateway/log.h"
+#include "../../core/log.h"
 
 struct esc_case {
     const char *in;

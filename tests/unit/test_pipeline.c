@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "../../db/store.h"
-#include "../../gateway/config.h"
+#include "../../core/store.h"
+#include "../../gateway/config_load.h"
 #include "../../gateway/pipeline.h"
 #include "../common/harness.h"
 

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../../gateway/config.h"
+#include "../../gateway/config_load.h"
 #include "../../gateway/sender.h"
 
 static char path[64];

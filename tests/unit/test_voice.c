@@ -34,9 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../db/store.h"
-#include "../../gateway/config.h"
-#include "../../gateway/util.h"
+#include "../../core/store.h"
+#include "../../core/config.h"
+#include "../../core/util.h"
 #include "../../handlers/handler.h"
 #include "../../handlers/voice.h"
 #include "../../providers/provider.h"

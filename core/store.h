@@ -1,4 +1,4 @@
-/* db/store.h - the store interface: every read and write the gateway makes.
+/* core/store.h - the store interface: every read and write the gateway makes.
  *
  * All SQL lives below db/. Callers see an opaque `struct store` and
  * domain-level functions; values travel only through bind calls. One store
@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../gateway/message.h"
+#include "message.h"
 
 struct store;
 

@@ -1,4 +1,4 @@
-/* db/store_voice.h - call records of the voice line: one row per call
+/* core/store_voice.h - call records of the voice line: one row per call
  * (channel, provider call id) with the caller, the path taken through the
  * menu, the flow's own state, the last answer given (so a retried request
  * gets it again without doing anything twice) and, from the provider's

@@ -1,4 +1,4 @@
-/* db/store_domain.h - store functions for the domain: regions, staff,
+/* core/store_domain.h - store functions for the domain: regions, staff,
  * children, guardians, visits, check-ins, reporters, cases, opt-outs, and
  * whether a message was queued already.
  * Included by store.h; same conventions.

@@ -1,4 +1,4 @@
-/* db/store_media.h - recordings announced by the voice line: their queue
+/* core/store_media.h - recordings announced by the voice line: their queue
  * of fetches and what each fetch left on disk. Included by store.h.
  *
  * A row's status moves queued -> fetching -> fetched, or -> queued again

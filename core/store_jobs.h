@@ -1,4 +1,4 @@
-/* db/store_jobs.h - the reads behind the policy engine's timed jobs
+/* core/store_jobs.h - the reads behind the policy engine's timed jobs
  * (handlers/jobs.c): unacknowledged P0/P1 and triage cases, children whose
  * visit is due, silent migrant parents and their children, supervisors,
  * the civil-affairs triage counts, what each digest already covered, and

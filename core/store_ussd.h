@@ -1,4 +1,4 @@
-/* db/store_ussd.h - store functions for the USSD menus: the session row
+/* core/store_ussd.h - store functions for the USSD menus: the session row
  * (ussd_session) and what the report path adds to the case it opened.
  * Included by store.h; same conventions.
  *

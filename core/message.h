@@ -1,4 +1,4 @@
-/* gateway/message.h - the normalised inbound message every provider produces.
+/* core/message.h - the normalised inbound message every provider produces.
  *
  * A provider turns its webhook into one or more gw_msg; the pipeline
  * normalises the sender to E.164 and hands the message to the store writer.
@@ -21,6 +21,7 @@ struct gw_msg {
     char *norm;          /* text normalised (cb_normalize), or NULL: the pipeline computes it; the HTTP
                             threads fill it so the single store writer need not */
     struct cb_cmd *cmd;  /* the code-book parse of text at received_at, owned, or NULL (likewise) */
+    void (*cmd_free)(struct cb_cmd *); /* releases what cmd holds (not cmd itself); set with cmd */
     int64_t received_at; /* unix seconds when the gateway received it */
     /* A part of a concatenated SMS the provider did not reassemble (Vonage):
      * the store holds parts until all concat_total have come. */

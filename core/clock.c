@@ -1,4 +1,4 @@
-/* gateway/clock.c - the one place the process reads the wall clock. */
+/* core/clock.c - the one place the process reads the wall clock. */
 #include "clock.h"
 
 #include <stdatomic.h>

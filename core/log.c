@@ -1,4 +1,4 @@
-/* gateway/log.c - leveled logging to stderr, with phone masking, escaping
+/* core/log.c - leveled logging to stderr, with phone masking, escaping
  * and rate-limited lines.
  *
  * Every line is built in one buffer and written with one write(2), so

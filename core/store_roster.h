@@ -1,4 +1,4 @@
-/* db/store_roster.h - roster import (regions, staff, children, guardians)
+/* core/store_roster.h - roster import (regions, staff, children, guardians)
  * and CSV export (visits, check-ins, cases, outbox, coverage). Included by
  * store.h.
  *

@@ -1,11 +1,10 @@
-/* gateway/message.c - normalised message lifetime and phone number normalisation. */
+/* core/message.c - normalised message lifetime and phone number normalisation. */
 #include "message.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../handlers/codebook.h"
 #include "util.h"
 
 void gw_msg_clear(struct gw_msg *m)
@@ -16,7 +15,7 @@ void gw_msg_clear(struct gw_msg *m)
     free(m->to);
     free(m->text);
     free(m->norm);
-    if (m->cmd) cb_cmd_free(m->cmd);
+    if (m->cmd && m->cmd_free) m->cmd_free(m->cmd);
     free(m->cmd);
     free(m->concat_ref);
     memset(m, 0, sizeof *m);

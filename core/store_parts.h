@@ -1,4 +1,4 @@
-/* db/store_parts.h - parts of concatenated SMS that a provider delivers
+/* core/store_parts.h - parts of concatenated SMS that a provider delivers
  * one request per part (Vonage): kept until the whole message can be put
  * together. Included by store.h. */
 #ifndef STORE_PARTS_H
@@ -6,8 +6,8 @@
 
 #include <stdint.h>
 
-#include "../gateway/message.h"
-#include "../gateway/util.h"
+#include "message.h"
+#include "util.h"
 
 struct store;
 

@@ -1,4 +1,4 @@
-/* gateway/util.c - allocation, growable buffers and small string helpers. */
+/* core/util.c - allocation, growable buffers and small string helpers. */
 #include "util.h"
 
 #include <errno.h>

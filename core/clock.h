@@ -1,4 +1,4 @@
-/* gateway/clock.h - the one place the process reads the wall clock.
+/* core/clock.h - the one place the process reads the wall clock.
  * Every time the domain sees comes from here, so tests and operators can
  * shift it (gw_clock_set_offset) without touching the system clock. */
 #ifndef GW_CLOCK_H

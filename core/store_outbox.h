@@ -1,4 +1,4 @@
-/* db/store_outbox.h - the outbound queue's life: rows due for sending,
+/* core/store_outbox.h - the outbound queue's life: rows due for sending,
  * claims, attempts, results and delivery receipts. Included by store.h.
  *
  * A row's status moves queued -> sending -> sent -> delivered | failed, or

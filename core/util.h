@@ -1,4 +1,4 @@
-/* gateway/util.h - allocation, growable buffers and byte strings shared by every layer.
+/* core/util.h - allocation, growable buffers and byte strings shared by every layer.
  *
  * Allocation failure is not recoverable in this service: the gw_ allocators
  * abort through one path instead of every caller checking for NULL.

@@ -1,4 +1,4 @@
-/* gateway/log.h - leveled logging to stderr, with phone masking, escaping
+/* core/log.h - leveled logging to stderr, with phone masking, escaping
  * and rate-limited lines.
  *
  * Privacy rule: a log line never carries a full phone number, a secret or,

@@ -1,11 +1,13 @@
-/* handlers/damm.c - Damm check digits for child codes (DESIGN §5).
+/* core/damm.c - Damm check digits for child codes.
  *
  * A child code is 6 digits and a Damm check digit. The table is the
  * totally anti-symmetric quasigroup of order 10 published by H. Michael
  * Damm (2004): it catches every single-digit error and every transposition
  * of adjacent digits, and a valid code checks to 0 over all its digits.
  */
-#include "codebook.h"
+#include "damm.h"
+
+#include <string.h>
 
 static const unsigned char damm_table[10][10] = {
     {0, 3, 1, 7, 5, 9, 8, 6, 4, 2}, {7, 0, 9, 2, 1, 5, 4, 8, 6, 3}, {4, 2, 0, 6, 8, 7, 1, 3, 5, 9},

@@ -1,16 +1,27 @@
-/* gateway/config.h - the INI configuration (DESIGN §4), loaded once and frozen.
+/* core/config.h - the configuration's plain types, read by every layer.
  *
- * gw_config_load reads the file with inih, resolves "env:NAME" values,
- * checks every section, key and value, and refuses unknown ones with
- * "file:line: reason". After loading, the config is read-only and shared
- * by every thread.
+ * gateway/config_load.h fills them from the INI file (gw_config_load reads
+ * it with inih, resolves "env:NAME" values, checks every section, key and
+ * value and refuses unknown ones with "file:line: reason"). After loading,
+ * the config is read-only and shared by every thread.
  */
 #ifndef GW_CONFIG_H
 #define GW_CONFIG_H
 
 #include <stddef.h>
 
-#include "../handlers/routing.h"
+
+#define ROUTING_MAX_DEPTS 7 /* every department there is */
+#define ROUTING_NDEPTS    7 /* departments routing_dept_code knows */
+
+/* One routing rule: a report category's priority and the departments its
+ * case goes to (handlers/routing.h reads them). */
+struct routing_rule {
+    int category;                         /* 1-9 */
+    int priority;                         /* 0 (P0, imminent danger) .. 3 (P3, information) */
+    int ndepts;                           /* 1..ROUTING_MAX_DEPTS, no department twice */
+    const char *depts[ROUTING_MAX_DEPTS]; /* canonical department codes (static), most responsible first */
+};
 
 struct provider_ops;
 struct lexicon; /* handlers/lexicon.h */
@@ -163,12 +174,6 @@ struct gw_config {
     struct gw_template *templates;
     size_t ntemplates;
 };
-
-/* Loads and validates path. Returns 0 and a new config in *out, or -1 with
- * "path:line: reason" (or "path: reason") in err. The caller frees *out
- * with gw_config_free. */
-int gw_config_load(const char *path, struct gw_config **out, char *err, size_t errlen);
-void gw_config_free(struct gw_config *cfg); /* NULL is a no-op */
 
 /* Lookups; NULL when absent. Borrowed pointers, valid while cfg lives. */
 const struct gw_channel *gw_config_channel(const struct gw_config *cfg, const char *name);
