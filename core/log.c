@@ -7,6 +7,7 @@
  * site can let a request's bytes start a line of their own.
  */
 #include "log.h"
+#include "utf8.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -37,34 +38,6 @@ int gw_log_parse_level(const char *s, enum gw_log_level *out)
 
 /* ---- escaping ------------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0 when
- * the byte at s does not start one (RFC 3629: no overlongs, no surrogates,
- * nothing above U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) return 1;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF; /* bounds of the second byte */
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-    return len;
-}
-
 /* 1 when the well-formed sequence at s (len bytes) must be escaped. */
 static int must_escape(const unsigned char *s, size_t len)
 {
@@ -80,7 +53,7 @@ size_t gw_log_escape(const char *s, size_t n, char *out, size_t cap)
     const unsigned char *p = (const unsigned char *)s;
     size_t o = 0, i = 0;
     while (i < n) {
-        size_t len = utf8_len(p + i, n - i);
+        size_t len = utf8_seq(p + i, n - i);
         int esc = len == 0 || must_escape(p + i, len);
         if (len == 0) len = 1;
         size_t need = esc ? 4 * len : len;

@@ -51,14 +51,6 @@ struct gw_policy;
  * the reminders, the coverage export and CX 待访 share is
  * store_visit_due_day (store_roster.h). */
 
-/* Day number of a proleptic Gregorian date; a day past the month's end
- * counts on into the next month (29 February of a common year is 1 March). */
-int64_t db_civil_day(int y, int m, int d);
-/* Day number of a "YYYY-MM-DD" date; 0, or -1 when s is not a real date. */
-int db_date_day(const char *s, int64_t *day);
-/* The n-th working day after day (n >= 0; n = 0 gives day). work_days:
- * bit 0 Monday ... bit 6 Sunday; an empty mask makes every day one. */
-int64_t db_add_work_days(int64_t day, int n, unsigned work_days);
 
 /* The age-out rule, the only copy: the day a child leaves scope, its
  * birthday at the age of its categories ([policy] age_left_behind for

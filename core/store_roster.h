@@ -29,6 +29,7 @@
 #define STORE_ROSTER_H
 
 #include <stdint.h>
+#include "calendar.h"
 #include <stdio.h>
 
 struct store;
@@ -121,9 +122,6 @@ enum store_export_what {
 
 /* "visits"|"checkins"|"cases"|"outbox"|"coverage" -> what. 0, or -1 when unknown. */
 int store_export_what_parse(const char *name, enum store_export_what *out);
-
-/* 0 when s is a real calendar date written YYYY-MM-DD, else -1. */
-int store_date_valid(const char *s);
 
 /* Writes one CSV export to out: a header row, then one row per record,
  * oldest first, fields quoted only where needed, "\n" line ends, no BOM.
@@ -239,7 +237,7 @@ int db_child_named_in(struct store *st, const char *text, const char *under, str
  * One rule, one place: the reminders (handlers/jobs_visits.c), the coverage
  * export and the SMS questions (handlers/query.c) all decide when a child's
  * visit falls due with this function. Day numbers are days since
- * 1970-01-01 of a local calendar date (the numbering of jobs_day_of and of
+ * 1970-01-01 of a local calendar date (the numbering of cal_local_day and of
  * the coverage export).
  *
  * A child falls due `cadence` days after its last counting visit (result

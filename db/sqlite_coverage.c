@@ -28,6 +28,7 @@
  * [policy] timezone). Runs on the thread that owns the store.
  */
 #include <csv.h>
+#include "../core/calendar.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,15 +83,6 @@ struct tree {
 };
 
 /* ---- calendar ---------------------------------------------------------------- */
-
-/* Day number of the local calendar day holding unix time t. */
-static int64_t local_day_number(int64_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    localtime_r(&tt, &tm);
-    return db_civil_day(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
 
 /* Local midnight at the start of day YYYY-MM-DD (+ add days), unix seconds. */
 static int64_t local_midnight(const char *s, int add)
@@ -237,11 +229,11 @@ static int count_children(struct store *st, const struct gw_policy *pol, const s
         in_scope->v[in_scope->n++] = sqlite3_column_int64(s, 7);
         int64_t cadence = sqlite3_column_int(s, 1) ? pol->visit_days_high : pol->visit_days;
         int64_t last = STORE_NO_DAY, remote;
-        int seen = db_date_day((const char *)sqlite3_column_text(s, 3), &last) == 0;
-        int phoned = db_date_day((const char *)sqlite3_column_text(s, 4), &remote) == 0;
+        int seen = cal_date_parse((const char *)sqlite3_column_text(s, 3), &last) == 0;
+        int phoned = cal_date_parse((const char *)sqlite3_column_text(s, 4), &remote) == 0;
         if (!seen) last = STORE_NO_DAY;
         int64_t due =
-            store_visit_due_day(pol, sqlite3_column_int(s, 1), last, local_day_number(sqlite3_column_int64(s, 2)));
+            store_visit_due_day(pol, sqlite3_column_int(s, 1), last, cal_local_day(sqlite3_column_int64(s, 2)));
         int in_person = seen && w->today - last < cadence;
         add_up(t, i, offsetof(struct node, children), 1);
         if (in_person)
@@ -417,11 +409,11 @@ int store_export_coverage(struct store *st, const struct gw_policy *pol, int64_t
     struct when w;
     int rc = -1;
 
-    if (from && store_date_valid(from) != 0) {
+    if (from && cal_date_valid(from) != 0) {
         gw_err(err, errlen, "--from '%s' is not a date written YYYY-MM-DD", from);
         return -1;
     }
-    if (to && store_date_valid(to) != 0) {
+    if (to && cal_date_valid(to) != 0) {
         gw_err(err, errlen, "--to '%s' is not a date written YYYY-MM-DD", to);
         return -1;
     }
@@ -438,7 +430,7 @@ int store_export_coverage(struct store *st, const struct gw_policy *pol, int64_t
     if (p.age_difficulty <= 0) p.age_difficulty = default_policy.age_difficulty;
 
     w.now = now;
-    w.today = local_day_number(now);
+    w.today = cal_local_day(now);
     {
         time_t tt = (time_t)now;
         struct tm tm;

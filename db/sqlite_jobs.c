@@ -12,6 +12,7 @@
  * after ':').
  */
 #include <stdlib.h>
+#include "../core/calendar.h"
 #include <string.h>
 
 #include "../core/config.h"
@@ -19,37 +20,8 @@
 
 /* ---- shared rules ------------------------------------------------------------- */
 
-int64_t db_civil_day(int y, int m, int d)
-{
-    /* Days from civil (H. Hinnant's algorithm), March-based years. */
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
 
-int db_date_day(const char *s, int64_t *day)
-{
-    if (!s || store_date_valid(s) != 0) return -1;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    *day = db_civil_day(y, m, d);
-    return 0;
-}
 
-int64_t db_add_work_days(int64_t day, int n, unsigned work_days)
-{
-    if (!(work_days & 0x7F)) return day + (n > 0 ? n : 0);
-    while (n > 0) {
-        day++;
-        int64_t w = (day + 3) % 7; /* 1970-01-01 was a Thursday; 0 = Monday */
-        if (work_days & (1u << (w < 0 ? w + 7 : w))) n--;
-    }
-    return day;
-}
 
 #define AGE_LEFT_BEHIND 16 /* 国发〔2016〕13号: a left-behind child is under 16 */
 #define AGE_DIFFICULTY  18 /* children in difficulty, orphans, unsupported children: minors */
@@ -58,7 +30,7 @@ int64_t db_child_scope_end(const struct gw_policy *pol, const char *birth_date, 
 {
     int lb = pol && pol->age_left_behind > 0 ? pol->age_left_behind : AGE_LEFT_BEHIND;
     int other = pol && pol->age_difficulty > 0 ? pol->age_difficulty : AGE_DIFFICULTY;
-    if (!birth_date || store_date_valid(birth_date) != 0) return INT64_MAX;
+    if (!birth_date || cal_date_valid(birth_date) != 0) return INT64_MAX;
     /* The later age of the child's categories; an unknown or missing one is a minor's. */
     int age = 0, any = 0;
     const char *p = categories ? categories : "";
@@ -77,7 +49,7 @@ int64_t db_child_scope_end(const struct gw_policy *pol, const char *birth_date, 
         (birth_date[0] - '0') * 1000 + (birth_date[1] - '0') * 100 + (birth_date[2] - '0') * 10 + (birth_date[3] - '0');
     int m = (birth_date[5] - '0') * 10 + (birth_date[6] - '0');
     int d = (birth_date[8] - '0') * 10 + (birth_date[9] - '0');
-    return db_civil_day(y + age, m, d);
+    return cal_civil_day(y + age, m, d);
 }
 
 /* ---- listings ------------------------------------------------------------------- */

@@ -15,6 +15,8 @@
  * Runs on the thread that owns the store (a CLI command).
  */
 #include <csv.h>
+#include "../core/utf8.h"
+#include "../core/calendar.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,41 +92,6 @@ static const char *const flag_names[] = {"parent_disabled", "child_disabled", "p
 
 /* ---- small text helpers ------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 when invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    if (p[0] < 0x80) return 1;
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if ((p[0] & 0xE0) == 0xC0)
-        len = 2, min = 0x80, cp = p[0] & 0x1F;
-    else if ((p[0] & 0xF0) == 0xE0)
-        len = 3, min = 0x800, cp = p[0] & 0x0F;
-    else if ((p[0] & 0xF8) == 0xF0)
-        len = 4, min = 0x10000, cp = p[0] & 0x07;
-    else
-        return 0;
-    if (len > n) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return len;
-}
-
-static int utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_len(p + i, n - i);
-        if (!k) return 0;
-        i += k;
-    }
-    return 1;
-}
-
 static int has_control(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -164,7 +131,7 @@ static const char *show(const char *v, char out[SHOW_MAX + 8])
     const unsigned char *p = (const unsigned char *)v;
     size_t n = strlen(v), o = 0;
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_len(p + i, n - i);
+        size_t k = utf8_seq(p + i, n - i);
         if (o + (k ? k : 1) > SHOW_MAX) {
             memcpy(out + o, "...", 3);
             o += 3;
@@ -207,12 +174,6 @@ static int parse_ymd(const char *s, int *y, int *m, int *d)
     int leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
     int max = mdays[*m - 1] + (*m == 2 && leap);
     return *d <= max ? 0 : -1;
-}
-
-int store_date_valid(const char *s)
-{
-    int y, m, d;
-    return s && parse_ymd(s, &y, &m, &d) == 0 ? 0 : -1;
 }
 
 /* Local midnight starting day y-m-d (+ add days), as unix seconds. */

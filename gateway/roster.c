@@ -4,6 +4,7 @@
  * line. Runs on the main thread of a CLI invocation, which owns the store.
  */
 #include "roster.h"
+#include "../core/calendar.h"
 
 #include <errno.h>
 #include <string.h>
@@ -77,11 +78,11 @@ int roster_export_cmd(struct store *st, const struct gw_config *cfg, const char 
         fprintf(errout, "export: unknown export '%s' (visits|checkins|cases|outbox|coverage)\n", what ? what : "");
         return 2;
     }
-    if (from && store_date_valid(from) != 0) {
+    if (from && cal_date_valid(from) != 0) {
         fprintf(errout, "export: --from '%s' is not a date written YYYY-MM-DD\n", from);
         return 2;
     }
-    if (to && store_date_valid(to) != 0) {
+    if (to && cal_date_valid(to) != 0) {
         fprintf(errout, "export: --to '%s' is not a date written YYYY-MM-DD\n", to);
         return 2;
     }

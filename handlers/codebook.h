@@ -36,10 +36,7 @@ char *cb_normalize(const char *text, size_t len);
  * 十分, 万一) are never touched. */
 int cb_numerals(const char *s, char *out, size_t outlen);
 
-/* Decodes the code point at s[i] (i < len) into *cp and returns the bytes
- * it takes (>= 1); an invalid sequence is U+FFFD for its longest
- * valid-looking prefix. Shared by the normaliser and the parser. */
-size_t cb_utf8_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp);
+/* UTF-8 decoding: core/utf8.h (utf8_decode). */
 
 /* ---- tokens -------------------------------------------------------------
  * Splits text as cb_normalize does, but keeps for every token the byte

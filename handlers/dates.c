@@ -28,6 +28,7 @@
  * (proleptic Gregorian), which has no DST or mktime normalisation surprises.
  */
 #include "codebook.h"
+#include "../core/calendar.h"
 
 #include <string.h>
 #include <time.h>
@@ -51,30 +52,6 @@ static int days_in_month(int y, int m)
     return m == 2 && is_leap(y) ? 29 : dim[m - 1];
 }
 
-/* Day number of a civil date (days since 1970-01-01); H. Hinnant's algorithm. */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    int64_t yy = (int64_t)y - (m <= 2);
-    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-    int64_t yoe = yy - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 /* The local calendar day of now. Returns 0, or -1 when it cannot be had. */
 static int today(int64_t now, int *y, int *m, int *d)
 {
@@ -91,7 +68,7 @@ int cb_days_ago(int64_t now, int y, int m, int d)
 {
     int ty, tm_, td;
     if (today(now, &ty, &tm_, &td) != 0) return 0;
-    int64_t diff = days_from_civil(ty, tm_, td) - days_from_civil(y, m, d);
+    int64_t diff = cal_civil_day(ty, tm_, td) - cal_civil_day(y, m, d);
     if (diff > 1000000) return 1000000;
     if (diff < -1000000) return -1000000;
     return (int)diff;
@@ -299,7 +276,7 @@ static int relative_day(const char *tok, int64_t t0, int ty, int tm_, int step, 
         while (mm < 1) mm += 12, yy--;
         while (mm > 12) mm -= 12, yy++;
         if (dd < 1 || dd > days_in_month(yy, mm)) return -1;
-        *day = days_from_civil(yy, mm, dd);
+        *day = cal_civil_day(yy, mm, dd);
         return 0;
     }
     if (strcmp(tok, "前两天") == 0) {
@@ -326,19 +303,19 @@ int cb_parse_date(const char *tok, int64_t now, enum cb_date_pref pref, int *y, 
 {
     int ty, tm_, td;
     if (!tok || today(now, &ty, &tm_, &td) != 0) return -1;
-    int64_t t0 = days_from_civil(ty, tm_, td);
+    int64_t t0 = cal_civil_day(ty, tm_, td);
     int step = pref == CB_DATE_FUTURE ? 1 : -1;
 
     for (size_t i = 0; i < sizeof day_words / sizeof day_words[0]; i++) {
         if (strcmp(tok, day_words[i].word) == 0) {
-            civil_from_days(t0 + day_words[i].offset, y, m, d);
+            cal_civil_from_day(t0 + day_words[i].offset, y, m, d);
             return 0;
         }
     }
     int64_t rel;
     int rc = relative_day(tok, t0, ty, tm_, step, &rel);
     if (rc == 0) {
-        civil_from_days(rel, y, m, d);
+        cal_civil_from_day(rel, y, m, d);
         return 0;
     }
     if (rc < 0) return -1;

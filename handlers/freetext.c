@@ -45,6 +45,7 @@
  *      registered one the help reply for their role.
  */
 #include <stdio.h>
+#include "../core/utf8.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -105,7 +106,6 @@ static int checkin_status(const char *text, size_t len)
 /* ---- the forwarded words ------------------------------------------------------- */
 
 /* Bytes of a UTF-8 character by its lead byte. */
-static size_t utf8_len(unsigned char b) { return b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : 4; }
 
 /* The sender's words as an SMS may carry them: control characters and runs
  * of white space made one space, trimmed, invalid UTF-8 replaced, and each
@@ -119,7 +119,7 @@ static char *clean_words(const char *text, size_t len, const struct db_child_nam
     int space = 0;
     for (size_t i = 0; i < nlen;) {
         uint32_t cp;
-        size_t step = cb_utf8_next((const unsigned char *)norm, nlen, i, &cp);
+        size_t step = utf8_decode((const unsigned char *)norm, nlen, i, &cp);
         if (cp < 0x20 || cp == ' ' || cp == 0x7F || cp == 0x3000) {
             space = b.len > 0;
         } else {
@@ -136,12 +136,12 @@ static char *clean_words(const char *text, size_t len, const struct db_child_nam
     char *out = gw_buf_steal(&b);
     for (int k = 0; k < nnames; k++) {
         const char *full = names[k].name;
-        size_t first = full[0] ? utf8_len((unsigned char)full[0]) : 0;
+        size_t first = full[0] ? utf8_lead_len((unsigned char)full[0]) : 0;
         const char *forms[2] = {full, full + first};
         for (int f = 0; f < 2; f++) {
             const char *w = forms[f];
             size_t wl = strlen(w), chars = 0;
-            for (size_t i = 0; i < wl; i += utf8_len((unsigned char)w[i])) chars++;
+            for (size_t i = 0; i < wl; i += utf8_lead_len((unsigned char)w[i])) chars++;
             if (chars < 2 || (f == 1 && first >= strlen(full))) continue;
             struct gw_buf r = {0};
             const char *p = out, *at;
@@ -163,7 +163,7 @@ static size_t fit(const char *s, size_t max_units, size_t max_bytes)
 {
     size_t i = 0, units = 0;
     while (s[i]) {
-        size_t l = utf8_len((unsigned char)s[i]);
+        size_t l = utf8_lead_len((unsigned char)s[i]);
         size_t u = l == 4 ? 2 : 1;
         if (units + u > max_units || i + l > max_bytes) break;
         for (size_t k = 1; k < l; k++)

@@ -18,6 +18,7 @@
  * reminders) plus this run's own (a small hash by phone).
  */
 #include "jobs.h"
+#include "../core/calendar.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -86,11 +87,11 @@ int jobs_run(const struct h_env *env, int64_t now, struct h_replies *out, char *
         gw_err(err, errlen, "jobs: time %lld out of range", (long long)now);
         return -1;
     }
-    run.today = jobs_day_of(now);
-    run.day_start = jobs_day_start(run.today);
-    run.day_end = jobs_day_start(run.today + 1);
+    run.today = cal_local_day(now);
+    run.day_start = cal_local_midnight(run.today);
+    run.day_end = cal_local_midnight(run.today + 1);
     run.minute = tm.tm_hour * 60 + tm.tm_min;
-    jobs_day_iso(run.today, run.today_iso, sizeof run.today_iso);
+    cal_date_iso(run.today, run.today_iso, sizeof run.today_iso);
     run.staff_digests = jobs_staff_digest_time(&run);
     int rc = jobs_realert(&run) == 0 && jobs_visits(&run) == 0 && jobs_checkins(&run) == 0 && jobs_triage(&run) == 0
                  ? 0
@@ -107,57 +108,10 @@ int jobs_fail(struct jobs_run *run, const char *what)
 
 /* ---- calendar days -------------------------------------------------------- */
 
-/* Day number of a civil date: the store's calendar (store_jobs.h), which
- * the visit-due and age-out rules count in. */
-static int64_t civil_day(int y, int m, int d) { return db_civil_day(y, m, d); }
-
 static int civil_of(int64_t day, struct tm *tm)
 {
     time_t t = (time_t)(day * 86400);
     return gmtime_r(&t, tm) ? 0 : -1;
-}
-
-int64_t jobs_day_of(int64_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if ((int64_t)tt != t || !localtime_r(&tt, &tm)) return JOBS_NO_DAY;
-    return civil_day(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
-int64_t jobs_day_start(int64_t day)
-{
-    struct tm tm;
-    if (civil_of(day, &tm) != 0) return 0;
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    return (int64_t)mktime(&tm);
-}
-
-int jobs_day_parse(const char *s, int64_t *day)
-{
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return -1;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return -1;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    if (m < 1 || m > 12 || d < 1 || d > 31) return -1;
-    int64_t n = civil_day(y, m, d);
-    struct tm tm;
-    if (civil_of(n, &tm) != 0 || tm.tm_mday != d) return -1; /* 02-30 and the like */
-    *day = n;
-    return 0;
-}
-
-void jobs_day_iso(int64_t day, char *out, size_t outlen)
-{
-    struct tm tm;
-    if (civil_of(day, &tm) != 0) {
-        gw_strlcpy(out, "", outlen);
-        return;
-    }
-    snprintf(out, outlen, "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100);
 }
 
 void jobs_day_zh(int64_t day, char *out, size_t outlen)
@@ -169,20 +123,6 @@ void jobs_day_zh(int64_t day, char *out, size_t outlen)
     }
     h_fmt_date(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, out, outlen);
 }
-
-int jobs_weekday(int64_t day)
-{
-    int64_t w = (day + 3) % 7; /* 1970-01-01 was a Thursday */
-    return (int)(w < 0 ? w + 7 : w);
-}
-
-int jobs_is_work_day(unsigned work_days, int64_t day)
-{
-    if (!(work_days & 0x7F)) return 1;
-    return (work_days >> jobs_weekday(day)) & 1u;
-}
-
-int64_t jobs_add_work_days(int64_t day, int n, unsigned work_days) { return db_add_work_days(day, n, work_days); }
 
 /* ---- when non-urgent messages go out ---------------------------------------- */
 
@@ -196,7 +136,7 @@ int64_t jobs_daytime(const struct gw_policy *pol, int64_t now)
     if (!localtime_r(&t, &tm)) return 0;
     int minute = tm.tm_hour * 60 + tm.tm_min;
     if (minute >= pol->work_start && minute < pol->work_end) return 0;
-    int64_t day = jobs_day_of(now) + (minute >= pol->work_end ? 1 : 0);
+    int64_t day = cal_local_day(now) + (minute >= pol->work_end ? 1 : 0);
     struct tm at;
     if (civil_of(day, &at) != 0) return 0;
     at.tm_hour = pol->work_start / 60;
@@ -211,7 +151,7 @@ int jobs_digest_time(const struct jobs_run *run) { return run->minute >= run->en
 int jobs_staff_digest_time(const struct jobs_run *run)
 {
     const struct gw_policy *pol = run->env->pol;
-    if (!jobs_digest_time(run) || !jobs_is_work_day(pol->work_days, run->today)) return 0;
+    if (!jobs_digest_time(run) || !cal_is_work_day(pol->work_days, run->today)) return 0;
     int hours = pol->work_start >= 0 && pol->work_start < pol->work_end;
     return !hours || run->minute < pol->work_end || pol->digest_minute >= pol->work_end;
 }

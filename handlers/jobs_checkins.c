@@ -27,6 +27,7 @@
  * any day; the directors' digests in working hours.
  */
 #include <stdio.h>
+#include "../core/calendar.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,11 +90,11 @@ static void add_items(struct jobs_items *items, const struct db_job_guardian *g,
 static int check_guardian(struct jobs_run *run, const struct db_job_guardian *g, struct jobs_items *items)
 {
     const struct gw_policy *pol = run->env->pol;
-    int64_t began = jobs_day_of(g->last_contact);
-    if (began == JOBS_NO_DAY) return 0;
+    int64_t began = cal_local_day(g->last_contact);
+    if (began == CAL_NO_DAY) return 0;
     int64_t silent = run->today - began;
     char since[11];
-    jobs_day_iso(began, since, sizeof since);
+    cal_date_iso(began, since, sizeof since);
     int remind = silent > pol->checkin_days && strcmp(g->remind_sent, since) != 0;
     int notice = run->staff_digests && silent > pol->checkin_escalate_days && strcmp(g->silent_done, since) < 0;
     if (!remind && !notice) return 0;
@@ -147,7 +148,7 @@ int jobs_checkins(struct jobs_run *run)
     struct jobs_items items = {0};
     /* checkin_days whole days without a check-in: the last contact was
      * before the start of the day checkin_days ago. */
-    int64_t before = jobs_day_start(run->today - pol->checkin_days);
+    int64_t before = cal_local_midnight(run->today - pol->checkin_days);
     int rc = db_jobs_silent_guardians(run->env->st, before, collect_guardian, &l);
     if (rc != 0) rc = jobs_fail(run, "silent parents");
     for (size_t i = 0; rc == 0 && i < l.n; i++) rc = check_guardian(run, &l.v[i], &items);

@@ -7,8 +7,8 @@
  * Calendar days are day numbers: days since 1970-01-01 of the local
  * calendar date, so "due + 7" and "today - last" are plain integer
  * arithmetic with no DST or mktime normalisation in between. Only the
- * conversions from and to unix time (jobs_day_of, jobs_day_start) consult
- * the time zone (localtime_r / mktime, like handlers/dates.c).
+ * conversions from and to unix time (cal_local_day, cal_local_midnight in
+ * core/calendar.h) consult the time zone.
  */
 #ifndef JOBS_INT_H
 #define JOBS_INT_H
@@ -16,9 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/calendar.h"
 #include "handler.h"
-
-#define JOBS_NO_DAY INT64_MIN
 
 struct jobs_tally; /* capped messages written in this run, by recipient (jobs.c) */
 
@@ -49,24 +48,9 @@ int jobs_fail(struct jobs_run *run, const char *what);
 
 /* ---- calendar days -------------------------------------------------------- */
 
-/* Local day number of unix time t, or JOBS_NO_DAY when t cannot be converted. */
-int64_t jobs_day_of(int64_t t);
-/* Unix time of the local midnight that starts day (the first second of the
- * day when a DST change skips midnight). */
-int64_t jobs_day_start(int64_t day);
-/* Day number of a "YYYY-MM-DD" date; 0, or -1 when s is not one. */
-int jobs_day_parse(const char *s, int64_t *day);
-/* "YYYY-MM-DD" (11 bytes) and "2024年3月15日" (at least 24 bytes). */
-void jobs_day_iso(int64_t day, char *out, size_t outlen);
+/* Day numbers, local days and working days: core/calendar.h. */
+/* "2024年3月15日" of a day number (at least 24 bytes). */
 void jobs_day_zh(int64_t day, char *out, size_t outlen);
-/* 0 Monday ... 6 Sunday. */
-int jobs_weekday(int64_t day);
-/* 1 when day is a working day under mask (bit 0 Monday ... bit 6 Sunday;
- * an empty mask makes every day one). */
-int jobs_is_work_day(unsigned work_days, int64_t day);
-/* The n-th working day after day (n >= 0; day itself never counts, n = 0
- * gives day). */
-int64_t jobs_add_work_days(int64_t day, int n, unsigned work_days);
 
 /* ---- when non-urgent messages go out ---------------------------------------- */
 

@@ -34,6 +34,7 @@
  * once, every day: the digest time is when they are wanted.
  */
 #include <stdio.h>
+#include "../core/calendar.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,14 +95,14 @@ static void count_for_digest(struct visits_ctx *x, const struct db_job_child *c,
     }
 }
 
-/* The child's due date as a day number, or JOBS_NO_DAY when it has none. */
+/* The child's due date as a day number, or CAL_NO_DAY when it has none. */
 static int64_t due_day(const struct gw_policy *pol, const struct db_job_child *c)
 {
     int64_t last = STORE_NO_DAY;
-    if (c->last_visit[0] && jobs_day_parse(c->last_visit, &last) != 0) return JOBS_NO_DAY;
-    int64_t registered = jobs_day_of(c->created_at);
-    int64_t due = store_visit_due_day(pol, c->high, last, registered == JOBS_NO_DAY ? STORE_NO_DAY : registered);
-    return due == STORE_NO_DAY ? JOBS_NO_DAY : due;
+    if (c->last_visit[0] && cal_date_parse(c->last_visit, &last) != 0) return CAL_NO_DAY;
+    int64_t registered = cal_local_day(c->created_at);
+    int64_t due = store_visit_due_day(pol, c->high, last, registered == CAL_NO_DAY ? STORE_NO_DAY : registered);
+    return due == STORE_NO_DAY ? CAL_NO_DAY : due;
 }
 
 static int child_row(void *arg, const struct db_job_child *c)
@@ -111,7 +112,7 @@ static int child_row(void *arg, const struct db_job_child *c)
     const struct gw_policy *pol = run->env->pol;
     if (run->today >= db_child_scope_end(pol, c->birth_date, c->categories)) return 0; /* aged out */
     int64_t due = due_day(pol, c);
-    if (due == JOBS_NO_DAY || run->today < due) return 0;
+    if (due == CAL_NO_DAY || run->today < due) return 0;
     int64_t late = run->today - due;
     if (x->digest && late > pol->overdue_days) count_for_digest(x, c, late);
     if (!run->staff_digests) return 0;
@@ -119,7 +120,7 @@ static int child_row(void *arg, const struct db_job_child *c)
     int overdue = late >= pol->overdue_days;
     const char *kind = overdue ? "visit_overdue" : "visit_due";
     char due_iso[11];
-    jobs_day_iso(due, due_iso, sizeof due_iso);
+    cal_date_iso(due, due_iso, sizeof due_iso);
     if (strcmp(overdue ? c->overdue_done : c->due_done, due_iso) >= 0) return 0; /* every director reminded */
     const char *p = c->directors;
     while (*p) {
@@ -192,12 +193,12 @@ int jobs_visits(struct jobs_run *run)
      * a first visit cannot fall due sooner than this many days after
      * registration (working days are at least as long as calendar days). */
     char last_before[11], last_before_high[11];
-    jobs_day_iso(run->today - pol->visit_days, last_before, sizeof last_before);
-    jobs_day_iso(run->today - pol->visit_days_high, last_before_high, sizeof last_before_high);
+    cal_date_iso(run->today - pol->visit_days, last_before, sizeof last_before);
+    cal_date_iso(run->today - pol->visit_days_high, last_before_high, sizeof last_before_high);
     int first = pol->first_visit_days > 0                ? pol->first_visit_days
                 : pol->visit_days < pol->visit_days_high ? pol->visit_days
                                                          : pol->visit_days_high;
-    int64_t created_before = jobs_day_start(run->today - first + 1);
+    int64_t created_before = cal_local_midnight(run->today - first + 1);
     if (db_jobs_children_due(run->env->st, last_before, last_before_high, created_before, child_row, &x) != 0) {
         rc = jobs_fail(run, "children due");
         goto end;

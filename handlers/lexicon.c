@@ -14,6 +14,7 @@
  * compact. Entries of loaded lexicons own their phrase strings.
  */
 #include "lexicon.h"
+#include "../core/utf8.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -182,30 +183,6 @@ static int is_cjk(uint32_t cp)
            (cp >= 0x20000 && cp <= 0x2FFFF) || cp == 0x3007; /* 〇 */
 }
 
-static size_t put_utf8(char *out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* What one code point is for the compact text. */
 enum cp_kind { CP_KEEP, CP_SOFT, CP_HARD };
 
@@ -236,7 +213,7 @@ static void scan_init(struct scan *sc, const char *text, size_t len)
     int soft = 0;
     for (size_t i = 0; i < len && sc->n < cap;) { /* the text never grows: cap + 4 bytes suffice */
         uint32_t cp;
-        i += cb_utf8_next(t, len, i, &cp);
+        i += utf8_decode(t, len, i, &cp);
         switch (classify(&cp)) {
         case CP_SOFT: soft = 1; break;
         case CP_HARD:
@@ -248,7 +225,7 @@ static void scan_init(struct scan *sc, const char *text, size_t len)
             break;
         case CP_KEEP:
             sc->soft[sc->n] = (unsigned char)soft;
-            sc->n += put_utf8(sc->s + sc->n, cp);
+            sc->n += utf8_encode(cp, sc->s + sc->n);
             soft = 0;
             break;
         }
@@ -502,7 +479,7 @@ static int phrase_norm(const char *field, int ordinary, char *out, const char **
     int stars = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t step = cb_utf8_next(f, len, i, &cp);
+        size_t step = utf8_decode(f, len, i, &cp);
         if (cp == 0xFFFD) {
             *why = "is not UTF-8";
             return -1;
@@ -530,7 +507,7 @@ static int phrase_norm(const char *field, int ordinary, char *out, const char **
             return -1;
         }
         char buf[4];
-        size_t l = put_utf8(buf, cp);
+        size_t l = utf8_encode(cp, buf);
         if (n + l > LEX_PHRASE_MAX) goto long_phrase;
         memcpy(out + n, buf, l);
         n += l;

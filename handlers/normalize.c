@@ -28,6 +28,7 @@
  * a slot that takes a number or a date.
  */
 #include "codebook.h"
+#include "../core/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,74 +55,6 @@ static const uint32_t space_cps[] = {
 #define CP_YUE  0x6708 /* 月 */
 #define CP_RI   0x65E5 /* 日 */
 #define CP_HAO  0x53F7 /* 号 */
-
-/* Decodes one code point at s[i] (i < len). Returns the bytes consumed (>= 1);
- * an invalid sequence yields U+FFFD for its longest valid-looking prefix. */
-size_t cb_utf8_next(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
-{
-    unsigned char b = s[i];
-    if (b < 0x80) {
-        *cp = b;
-        return 1;
-    }
-    size_t need;
-    uint32_t c;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    if (b >= 0xC2 && b <= 0xDF) {
-        need = 1;
-        c = b & 0x1F;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        need = 2;
-        c = b & 0x0F;
-        if (b == 0xE0) lo = 0xA0;
-        if (b == 0xED) hi = 0x9F; /* no surrogates */
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        need = 3;
-        c = b & 0x07;
-        if (b == 0xF0) lo = 0x90;
-        if (b == 0xF4) hi = 0x8F;
-    } else {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    size_t k;
-    for (k = 1; k <= need; k++) {
-        if (i + k >= len) break;
-        unsigned char cb = s[i + k];
-        if (k == 1 ? (cb < lo || cb > hi) : (cb < 0x80 || cb > 0xBF)) break;
-        c = (c << 6) | (cb & 0x3F);
-    }
-    if (k <= need) {
-        *cp = 0xFFFD;
-        return k;
-    }
-    *cp = c;
-    return need + 1;
-}
-
-static size_t utf8_put(uint32_t c, char *out)
-{
-    if (c < 0x80) {
-        out[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = (char)(0xC0 | (c >> 6));
-        out[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = (char)(0xE0 | (c >> 12));
-        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (c >> 18));
-    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
 
 /* Maps a code point (full-width ASCII to ASCII, a-z to A-Z) and classes it. */
 static uint32_t map_cp(uint32_t c, enum cls *k)
@@ -158,7 +91,7 @@ static uint32_t map_cp(uint32_t c, enum cls *k)
 /* Decodes and maps the code point at byte i; returns the bytes consumed. */
 static size_t next_mapped(const char *text, size_t len, size_t i, uint32_t *c, enum cls *k)
 {
-    size_t n = cb_utf8_next((const unsigned char *)text, len, i, c);
+    size_t n = utf8_decode((const unsigned char *)text, len, i, c);
     *c = map_cp(*c, k);
     return n;
 }
@@ -261,7 +194,7 @@ static void scan(const char *text, size_t len, emit_fn emit, void *arg)
                 in_tok = 1;
                 tok_raw = i;
             }
-            gw_buf_append(&tok, u, utf8_put(c, u));
+            gw_buf_append(&tok, u, utf8_encode(c, u));
             tok_end = i + step;
         }
         prev = k;
@@ -384,7 +317,7 @@ int cb_numerals(const char *s, char *out, size_t outlen)
     size_t nv = 0;
     while (i <= len) {
         uint32_t c = 0;
-        size_t step = i < len ? cb_utf8_next((const unsigned char *)s, len, i, &c) : 1;
+        size_t step = i < len ? utf8_decode((const unsigned char *)s, len, i, &c) : 1;
         int val = i < len ? numeral_value(c) : -1;
         if (val >= 0) {
             if (nv == sizeof v / sizeof v[0]) goto fail;

@@ -16,6 +16,7 @@
  * opt-out (it is read as a report); "不要了" alone is not either.
  */
 #include <stdint.h>
+#include "../core/utf8.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,16 +98,14 @@ int h_optout_words(const char *text, size_t len)
     size_t n = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t step = cb_utf8_next((const unsigned char *)text, len, i, &cp);
+        size_t step = utf8_decode((const unsigned char *)text, len, i, &cp);
         if (cp >= 0xFF01 && cp <= 0xFF5E) cp -= 0xFEE0; /* full-width ASCII */
         if (cp >= 'A' && cp <= 'Z') cp += 32;
         if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9')) {
             s[n++] = (char)cp;
         } else if (cp >= 0x3400 && cp <= 0x9FFF) {
             if (n + 3 > WORDS_MAX) return 0;
-            s[n++] = (char)(0xE0 | (cp >> 12));
-            s[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            s[n++] = (char)(0x80 | (cp & 0x3F));
+            n += utf8_encode(cp, s + n);
         }
         i += step;
     }

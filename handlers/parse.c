@@ -90,6 +90,7 @@
  *     the other fields are filled as far as they can be.
  */
 #include "codebook.h"
+#include "../core/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -347,14 +348,14 @@ static void core_of(const char *p, size_t n, size_t *off, size_t *cn)
     size_t a = 0, b = n;
     while (a < b) {
         uint32_t c;
-        size_t k = cb_utf8_next((const unsigned char *)p, b, a, &c);
+        size_t k = utf8_decode((const unsigned char *)p, b, a, &c);
         if (!is_decor(c)) break;
         a += k;
     }
     while (b > a) {
         uint32_t c;
         size_t k = u8_last(p + a, b - a);
-        cb_utf8_next((const unsigned char *)p, b, b - k, &c);
+        utf8_decode((const unsigned char *)p, b, b - k, &c);
         if (!is_decor(c)) break;
         b -= k;
     }
@@ -489,7 +490,7 @@ static int all_cjk(const char *c, size_t cn)
     if (cn == 0) return 0;
     for (size_t i = 0; i < cn;) {
         uint32_t cp;
-        i += cb_utf8_next((const unsigned char *)c, cn, i, &cp);
+        i += utf8_decode((const unsigned char *)c, cn, i, &cp);
         if (!is_cjk(cp) && cp != 0x3007) return 0;
     }
     return 1;
@@ -539,7 +540,7 @@ static size_t keyword_prefix(const char *p, size_t n)
         if (!keywords[i].split || kl >= n || kl <= best || memcmp(p, keywords[i].w, kl) != 0) continue;
         if ((unsigned char)keywords[i].w[0] < 0x80) { /* ASCII keyword: Chinese must follow */
             uint32_t cp;
-            cb_utf8_next((const unsigned char *)p, n, kl, &cp);
+            utf8_decode((const unsigned char *)p, n, kl, &cp);
             if (!is_cjk(cp)) continue;
         }
         best = kl;
@@ -588,7 +589,7 @@ static void build(struct pctx *x, const struct cb_tokens *tk)
             size_t r = t->raw_start + kl;
             if ((unsigned char)p[0] < 0x80) {
                 uint32_t cp;
-                size_t l = cb_utf8_next((const unsigned char *)p, n, kl, &cp);
+                size_t l = utf8_decode((const unsigned char *)p, n, kl, &cp);
                 r = find_raw(x, t->raw_start, t->raw_end, p + kl, l);
             }
             push(x, p, kl, t->raw_start, r);
@@ -636,7 +637,7 @@ static int has_surname(const char *s)
     for (size_t i = 0; i < N_OF(compound_surnames); i++)
         if (strncmp(s, compound_surnames[i], strlen(compound_surnames[i])) == 0) return 1;
     uint32_t cp;
-    size_t l = cb_utf8_next((const unsigned char *)s, strlen(s), 0, &cp);
+    size_t l = utf8_decode((const unsigned char *)s, strlen(s), 0, &cp);
     if (l != 3) return 0;
     for (size_t i = 0; i + 3 <= sizeof surnames - 1; i += 3)
         if (memcmp(surnames + i, s, 3) == 0) return 1;
@@ -650,7 +651,7 @@ static int name_shape(const char *s, int need_surname)
     if (n == 0 || n >= CB_NAME_MAX) return 0;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        i += cb_utf8_next((const unsigned char *)s, n, i, &cp);
+        i += utf8_decode((const unsigned char *)s, n, i, &cp);
         if (cp == 0x00B7 || cp == 0x2022 || cp == 0x30FB || cp == 0x2027) {
             if (chars == 0 || i == n) return 0; /* a dot inside the name only */
             dots++;
@@ -988,7 +989,7 @@ static char *note_between(const struct pctx *x, size_t i, size_t j)
     int content = 0;
     for (size_t k = start; k < end;) {
         uint32_t c;
-        size_t l = cb_utf8_next((const unsigned char *)x->text, end, k, &c);
+        size_t l = utf8_decode((const unsigned char *)x->text, end, k, &c);
         if (c == 0xFFFD && !(l == 3 && memcmp(x->text + k, "\xEF\xBF\xBD", 3) == 0)) {
             gw_buf_append(&b, "\xEF\xBF\xBD", 3);
         } else if (c < 0x20 || c == 0x7F) {

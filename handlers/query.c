@@ -20,6 +20,7 @@
  * guardians, the public) gets one refusal that says what CX is for.
  */
 #include <stdio.h>
+#include "../core/calendar.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,9 +49,9 @@ struct due_ctx {
 /* The visit-due rule for a row of the reminders' listing. */
 static int64_t due_of(const struct gw_policy *pol, const struct db_job_child *c)
 {
-    int64_t last = STORE_NO_DAY, reg = jobs_day_of(c->created_at);
-    if (c->last_visit[0] && jobs_day_parse(c->last_visit, &last) != 0) return STORE_NO_DAY;
-    return store_visit_due_day(pol, c->high, last, reg == JOBS_NO_DAY ? STORE_NO_DAY : reg);
+    int64_t last = STORE_NO_DAY, reg = cal_local_day(c->created_at);
+    if (c->last_visit[0] && cal_date_parse(c->last_visit, &last) != 0) return STORE_NO_DAY;
+    return store_visit_due_day(pol, c->high, last, reg == CAL_NO_DAY ? STORE_NO_DAY : reg);
 }
 
 static int due_row(void *arg, const struct db_job_child *c)
@@ -88,7 +89,7 @@ static int64_t month_end(int64_t now)
     char iso[11];
     int64_t first;
     h_iso_date(y, mo, 1, iso, sizeof iso);
-    return jobs_day_parse(iso, &first) == 0 ? first - 1 : jobs_day_of(now);
+    return cal_date_parse(iso, &first) == 0 ? first - 1 : cal_local_day(now);
 }
 
 static int query_due(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd,
@@ -98,14 +99,14 @@ static int query_due(const struct h_env *env, const struct h_msg *m, const struc
     struct gw_policy defaults = {.visit_days = 30, .visit_days_high = 14, .first_visit_days = 5, .work_days = 0x1F};
     if (!pol) pol = &defaults;
     struct due_ctx x = {
-        .pol = pol, .under = who->staff.region.path, .today = jobs_day_of(m->now), .by = month_end(m->now)};
+        .pol = pol, .under = who->staff.region.path, .today = cal_local_day(m->now), .by = month_end(m->now)};
     /* The listing's SQL bounds: a counting visit on or before these days has
      * made a child due by the end of the month; every child registered by
      * then is read and the rule decides. */
     char last_before[11], last_before_high[11];
-    jobs_day_iso(x.by - pol->visit_days, last_before, sizeof last_before);
-    jobs_day_iso(x.by - pol->visit_days_high, last_before_high, sizeof last_before_high);
-    if (db_jobs_children_due(env->st, last_before, last_before_high, jobs_day_start(x.by + 1), due_row, &x) != 0) {
+    cal_date_iso(x.by - pol->visit_days, last_before, sizeof last_before);
+    cal_date_iso(x.by - pol->visit_days_high, last_before_high, sizeof last_before_high);
+    if (db_jobs_children_due(env->st, last_before, last_before_high, cal_local_midnight(x.by + 1), due_row, &x) != 0) {
         free(x.v);
         return -1;
     }

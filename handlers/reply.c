@@ -1,6 +1,7 @@
 /* handlers/reply.c - building replies: adding a reply and its variables,
  * the answers every intent shares, and dates as replies show them. */
 #include <stdarg.h>
+#include "../core/utf8.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,18 +21,6 @@ struct h_reply *h_reply_add(struct h_result *out, const char *tmpl, const char *
     return r;
 }
 
-/* Cuts a UTF-8 string truncated by snprintf back to its last whole character. */
-static void trim_partial_utf8(char *s)
-{
-    size_t n = strlen(s);
-    size_t i = n;
-    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) i--; /* continuation bytes */
-    if (i == 0) return;
-    unsigned char lead = (unsigned char)s[i - 1];
-    size_t want = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : 4;
-    if (n - (i - 1) < want) s[i - 1] = '\0';
-}
-
 void h_var_set(struct h_reply *r, const char *name, const char *fmt, ...)
 {
     if (!r || !name) return;
@@ -47,7 +36,7 @@ void h_var_set(struct h_reply *r, const char *name, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(v->value, sizeof v->value, fmt, ap);
     va_end(ap);
-    if (n >= (int)sizeof v->value) trim_partial_utf8(v->value);
+    if (n >= (int)sizeof v->value) v->value[utf8_cut(v->value, strlen(v->value))] = '\0';
 }
 
 struct h_reply *h_answer(struct h_result *out, const struct h_msg *m, const char *result, const char *detail,

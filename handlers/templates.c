@@ -29,6 +29,7 @@
  *   cases case numbers, "2403150001、2403150002等"
  */
 #include "templates.h"
+#include "../core/utf8.h"
 
 #include <string.h>
 
@@ -304,7 +305,7 @@ size_t tmpl_ucs2_len(const char *s)
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p) {
         unsigned c = *p;
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+        size_t len = utf8_lead_len(c);
         size_t i = 1;
         while (i < len && (p[i] & 0xC0) == 0x80) i++;
         if (i < len) len = 1;  /* truncated sequence: count the lead byte alone */

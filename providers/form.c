@@ -1,5 +1,6 @@
 /* providers/form.c - application/x-www-form-urlencoded decoding (see form.h). */
 #include "form.h"
+#include "../core/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,42 +14,6 @@ static int hexval(unsigned char c)
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-/* 1 when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, at most
- * U+10FFFF). */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t k;
-        unsigned int cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            k = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            k = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (n - i <= k) return 0;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i + j] & 0x3f);
-        }
-        if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        i += k + 1;
-    }
-    return 1;
 }
 
 /* Decodes s[0..n) into a new NUL-terminated string (*out, *outlen).
@@ -76,7 +41,7 @@ static int decode(const char *s, size_t n, char **out, size_t *outlen, char *err
         d[w++] = (char)c;
     }
     d[w] = '\0';
-    if (!utf8_valid((const unsigned char *)d, w)) {
+    if (!utf8_valid(d, w)) {
         gw_err(err, errlen, "form data is not UTF-8");
         goto fail;
     }

@@ -40,6 +40,7 @@
  * Pure translation: no I/O, no state, any thread.
  */
 #include <stdio.h>
+#include "../core/utf8.h"
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -545,30 +546,13 @@ static int is_gsm7(unsigned long c)
  * not, -1 when s is not UTF-8. */
 static int text_is_gsm7(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    if (!utf8_valid(s, n)) return -1;
     int gsm = 1;
-    while (*p) {
-        unsigned long c;
-        size_t k;
-        if (*p < 0x80) {
-            c = *p, k = 0;
-        } else if (*p >= 0xC2 && *p <= 0xDF) {
-            c = *p & 0x1F, k = 1;
-        } else if (*p >= 0xE0 && *p <= 0xEF) {
-            c = *p & 0x0F, k = 2;
-        } else if (*p >= 0xF0 && *p <= 0xF4) {
-            c = *p & 0x07, k = 3;
-        } else {
-            return -1;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if ((p[j] & 0xC0) != 0x80) return -1; /* also stops at the NUL */
-            c = (c << 6) | (p[j] & 0x3F);
-        }
-        if ((k == 2 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) || (k == 3 && (c < 0x10000 || c > 0x10FFFF)))
-            return -1;
+    for (size_t i = 0; i < n;) {
+        uint32_t c;
+        i += utf8_decode((const unsigned char *)s, n, i, &c);
         if (!is_gsm7(c)) gsm = 0;
-        p += k + 1;
     }
     return gsm;
 }

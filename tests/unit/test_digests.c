@@ -18,6 +18,7 @@
  * The figures are printed ("FIGURE ...") for the record.
  */
 #include <setjmp.h>
+#include "../../core/calendar.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,7 +51,7 @@ static int64_t day0;
 
 /* ---- the rules ------------------------------------------------------------------- */
 
-static void day_of(const char *iso, int64_t *d) { assert_int_equal(db_date_day(iso, d), 0); }
+static void day_of(const char *iso, int64_t *d) { assert_int_equal(cal_date_parse(iso, d), 0); }
 
 static void scope_end_rule(void **state)
 {
@@ -81,7 +82,7 @@ static void scope_end_rule(void **state)
         if (got != want) fail_msg("row %zu: %s %s: %lld, expected %s", i, rows[i].birth, rows[i].cats, (long long)got,
                                   rows[i].out);
     }
-    assert_int_equal(db_child_scope_end(NULL, "2010-03-02", "left_behind"), db_civil_day(2026, 3, 2));
+    assert_int_equal(db_child_scope_end(NULL, "2010-03-02", "left_behind"), cal_civil_day(2026, 3, 2));
     assert_true(db_child_scope_end(NULL, "2010-02-30", "left_behind") == INT64_MAX); /* not a date: never out */
     assert_true(db_child_scope_end(NULL, NULL, "left_behind") == INT64_MAX);
 }
@@ -107,7 +108,7 @@ static void visit_due_rule(void **state)
 
 /* ---- a village of forty --------------------------------------------------------- */
 
-static int64_t at(int d, int hh, int mm) { return jobs_day_start(day0 + d) + hh * 3600 + mm * 60; }
+static int64_t at(int d, int hh, int mm) { return cal_local_midnight(day0 + d) + hh * 3600 + mm * 60; }
 
 static void sql(const char *fmt, ...)
 {
@@ -142,7 +143,7 @@ static void open_db(const char *start, const char *extra)
 {
     setenv("TZ", "Asia/Shanghai", 1);
     tzset();
-    assert_int_equal(jobs_day_parse(start, &day0), 0);
+    assert_int_equal(cal_date_parse(start, &day0), 0);
     snprintf(dir, sizeof dir, "/tmp/gw-digests-XXXXXX");
     assert_non_null(mkdtemp(dir));
     char ini[160];
@@ -194,7 +195,7 @@ static void close_db(void)
 static void visited(int d, const char *like)
 {
     char date[11];
-    jobs_day_iso(day0 + d, date, sizeof date);
+    cal_date_iso(day0 + d, date, sizeof date);
     sql("INSERT INTO visit(child_id, staff_id, visit_date, result, created_at) SELECT id, 1, '%q', 1, %lld FROM child "
         "WHERE code LIKE '%q'",
         date, (long long)at(d, 12, 0), like ? like : "%");

@@ -27,6 +27,7 @@
  * Friday: days 5, 6, 12, 13, 19, 20, 26, 27, 33, 34 and 54, 55 are weekends.
  */
 #include <setjmp.h>
+#include "../../core/calendar.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,12 +84,12 @@ static int64_t day0; /* day number of 2026-03-02 */
 /* Unix time of local hh:mm on day d of the simulation. */
 static int64_t at(int d, int hh, int mm)
 {
-    return jobs_day_start(day0 + d) + hh * 3600 + mm * 60;
+    return cal_local_midnight(day0 + d) + hh * 3600 + mm * 60;
 }
 
 static void day_iso(int d, char *out)
 {
-    jobs_day_iso(day0 + d, out, 11);
+    cal_date_iso(day0 + d, out, 11);
 }
 
 /* Runs SQL on the database file (its own connection; the store holds no
@@ -195,7 +196,7 @@ static int setup(void **state)
     (void)state;
     setenv("TZ", "Asia/Shanghai", 1);
     tzset();
-    if (jobs_day_parse("2026-03-02", &day0) != 0) return -1;
+    if (cal_date_parse("2026-03-02", &day0) != 0) return -1;
     snprintf(dir, sizeof dir, "/tmp/gw-jobs-XXXXXX");
     if (!mkdtemp(dir)) return -1;
     char ini[160];
@@ -733,20 +734,20 @@ static void work_days(void **state)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         int64_t d;
         char got[11];
-        assert_int_equal(jobs_day_parse(rows[i].from, &d), 0);
-        jobs_day_iso(jobs_add_work_days(d, rows[i].n, rows[i].mask), got, sizeof got);
+        assert_int_equal(cal_date_parse(rows[i].from, &d), 0);
+        cal_date_iso(cal_add_work_days(d, rows[i].n, rows[i].mask), got, sizeof got);
         if (strcmp(got, rows[i].want)) fail_msg("%s + %d: %s, expected %s", rows[i].from, rows[i].n, got, rows[i].want);
     }
     int64_t d;
-    assert_int_equal(jobs_day_parse("2026-03-02", &d), 0);
-    assert_int_equal(jobs_weekday(d), 0);
-    assert_int_equal(jobs_weekday(d + 6), 6);
-    assert_int_equal(jobs_weekday(d - 1), 6);
-    assert_true(jobs_is_work_day(0x1F, d + 4));
-    assert_false(jobs_is_work_day(0x1F, d + 5));
+    assert_int_equal(cal_date_parse("2026-03-02", &d), 0);
+    assert_int_equal(cal_weekday(d), 0);
+    assert_int_equal(cal_weekday(d + 6), 6);
+    assert_int_equal(cal_weekday(d - 1), 6);
+    assert_true(cal_is_work_day(0x1F, d + 4));
+    assert_false(cal_is_work_day(0x1F, d + 5));
     static const char *const bad[] = {"2026-02-30", "2026-2-03", "2026-13-01", "20260302", "2026-03-0x", ""};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) assert_int_equal(jobs_day_parse(bad[i], &d), -1);
-    assert_int_equal(jobs_day_parse("1969-12-31", &d), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) assert_int_equal(cal_date_parse(bad[i], &d), -1);
+    assert_int_equal(cal_date_parse("1969-12-31", &d), 0);
     assert_int_equal(d, -1);
 }
 
@@ -755,12 +756,12 @@ static void local_days(void **state)
 {
     (void)state;
     int64_t d, start;
-    assert_int_equal(jobs_day_parse("2026-03-02", &d), 0);
-    start = jobs_day_start(d);
+    assert_int_equal(cal_date_parse("2026-03-02", &d), 0);
+    start = cal_local_midnight(d);
     assert_int_equal(start, 1772380800LL); /* 2026-03-01T16:00:00Z */
-    assert_int_equal(jobs_day_of(start), d);
-    assert_int_equal(jobs_day_of(start - 1), d - 1);
-    assert_int_equal(jobs_day_of(start + 86399), d);
+    assert_int_equal(cal_local_day(start), d);
+    assert_int_equal(cal_local_day(start - 1), d - 1);
+    assert_int_equal(cal_local_day(start + 86399), d);
     char zh[32];
     jobs_day_zh(d, zh, sizeof zh);
     assert_string_equal(zh, "2026年3月2日");

@@ -11,6 +11,7 @@
  * (Tuesday 3 March 2026, TZ=Asia/Shanghai).
  */
 #include <setjmp.h>
+#include "../../core/calendar.h"
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,8 +69,8 @@ static int setup(void **state)
     setenv("TZ", "Asia/Shanghai", 1);
     tzset();
     int64_t day;
-    if (jobs_day_parse("2026-03-03", &day) != 0) return -1;
-    t0 = jobs_day_start(day) + 10 * 3600;
+    if (cal_date_parse("2026-03-03", &day) != 0) return -1;
+    t0 = cal_local_midnight(day) + 10 * 3600;
     snprintf(dir, sizeof dir, "/tmp/gw-triage-XXXXXX");
     if (!mkdtemp(dir)) return -1;
     char ini[160];
