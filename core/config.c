@@ -24,3 +24,29 @@ const struct gw_template *gw_config_template(const struct gw_config *cfg, const 
         if (!strcmp(cfg->templates[i].name, name)) return &cfg->templates[i];
     return NULL;
 }
+
+struct gw_policy gw_policy_defaults(void)
+{
+    struct gw_policy p = {
+        .visit_days = 30,
+        .visit_days_high = 14,
+        .checkin_days = 7,
+        .checkin_escalate_days = 14,
+        .ack_minutes_p0 = 15,
+        .ack_minutes_p1 = 30,
+        .first_visit_days = 5,
+        .overdue_days = 7,
+        .flood_reports = 3,
+        .flood_window = 600,
+        .reply_window_days = 3,
+        .followup_hours = 24,
+        .work_start = 8 * 60 + 30,
+        .work_end = 17 * 60 + 30,
+        .work_days = 0x1F,
+        .digest_minute = 8 * 60,
+        .daily_cap = 3,
+        .age_left_behind = 16, /* 国发〔2016〕13号: a left-behind child is under 16 */
+        .age_difficulty = 18,  /* children in difficulty, orphans, unsupported children: minors */
+    };
+    return p;
+}

@@ -1,9 +1,13 @@
-/* core/store.h - the store interface: every read and write the gateway makes.
+/* core/store.h - the store port: every read and write the gateway makes.
  *
- * All SQL lives below db/. Callers see an opaque `struct store` and
- * domain-level functions; values travel only through bind calls. One store
- * handle belongs to one thread (the store writer, or a CLI command); other
- * threads open their own read handles.
+ * All SQL lives below db/. Callers see `struct store`, the head of a
+ * backend's handle (store_ops.h), and domain-level functions; each calls the
+ * operation of the same name in the handle's backend table, so the backend
+ * is chosen once, by the constructor that opened the handle (each backend
+ * declares its own below db/, with what only that backend has).
+ * Values travel only through bind calls. One store handle belongs to one
+ * thread (the store writer, or a CLI command); other threads open their own
+ * read handles.
  *
  * Return convention unless stated: 0 success, 1 "not found" or "duplicate"
  * where the function says so, -1 database error (store_errmsg tells).
@@ -20,18 +24,15 @@
 
 struct store;
 
-/* Opens (creating if needed) the SQLite database at path in WAL mode with
- * synchronous FULL (sync_full=1) or NORMAL, foreign keys on and a busy
- * timeout. Does not migrate. Returns 0 and *out, or -1 with err. */
-int store_open(const char *path, int sync_full, struct store **out, char *err, size_t errlen);
-void store_close(struct store *st); /* NULL is a no-op */
+/* Closes the handle and frees what it holds; NULL is a no-op. */
+void store_close(struct store *st);
+/* The last error of the handle's backend, "no database" for NULL. */
 const char *store_errmsg(struct store *st);
 
 /* Brings the schema to the newest version, each step in its own
  * transaction. from and to (may be NULL) get the versions before and after. */
 int store_migrate(struct store *st, int *from, int *to, char *err, size_t errlen);
 int store_schema_version(struct store *st); /* -1 on error, 0 when empty */
-int store_schema_latest(void);
 
 /* Transactions. store_begin takes the write lock at once (BEGIN IMMEDIATE).
  * One savepoint (not nested) may be open inside a transaction: it undoes a
@@ -43,31 +44,6 @@ int store_rollback(struct store *st);
 int store_savepoint(struct store *st);
 int store_release(struct store *st);
 int store_rollback_to(struct store *st);
-
-/* Splits "commit" from "durable" for the store writer's group commit: the
- * connection commits without fsync (synchronous=NORMAL), and the caller
- * makes the commits durable with store_sync_wal, from any thread, before it
- * tells anyone they are: an fsync of the WAL file covers every commit
- * written before it. Returns 0 or -1 with err. */
-int store_defer_sync(struct store *st, char *err, size_t errlen);
-/* fdatasync of the WAL file (see store_defer_sync). Thread-safe with
- * respect to the connection's own use. Returns 0 or -1. */
-int store_sync_wal(struct store *st);
-
-/* Moves WAL checkpoints to a background thread with its own connection,
- * so the writer never stalls copying the WAL into the database file (and
- * that file's fsync) in the middle of a commit. For the long-running
- * writer's store; store_close stops the thread. Returns 0 or -1 with err. */
-int store_checkpoint_in_background(struct store *st, char *err, size_t errlen);
-
-/* Keeps the WAL bounded under sustained load: when it has grown past a
- * threshold since the last restart, copies what is left of it into the
- * database file and makes the next transaction write it from its start
- * (a RESTART checkpoint; journal_size_limit then shrinks the file). For
- * the writer's thread, between transactions, with the background
- * checkpoints on. Returns 0 (also when nothing was due) or -1 when it
- * could not (readers held it back; it is tried again next time). */
-int store_wal_trim(struct store *st);
 
 /* The health check's write, inside the caller's transaction: one row
  * rewritten, so that its commit proves the store can take a write now. */
@@ -120,5 +96,7 @@ int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
 #include "store_roster.h"
 #include "store_ussd.h"
 #include "store_voice.h"
+
+#include "store_ops.h"
 
 #endif

@@ -2,10 +2,9 @@
  * (handlers/jobs.c): unacknowledged P0/P1 and triage cases, children whose
  * visit is due, silent migrant parents and their children, supervisors,
  * the civil-affairs triage counts, what each digest already covered, and
- * how many reminders and notices a recipient got today; and the two rules
- * the jobs share with the coverage export and the directors' questions:
- * when a child's visit falls due, and when a child ages out of scope.
- * Included by store.h; same conventions.
+ * how many reminders and notices a recipient got today. The rules applied
+ * to these rows (when a visit falls due, when a child ages out) are the
+ * domain's (handlers/visit_rule.h). Included by store.h; same conventions.
  *
  * Each listing is one statement over the whole table, not one per child:
  * the jobs run every few minutes over every child of the deployment. The
@@ -39,28 +38,10 @@
 #include "store_domain.h"
 
 struct store;
-struct gw_policy;
 
 #define DB_JOB_DATE   11  /* "YYYY-MM-DD" and its NUL */
 #define DB_JOB_PHONES 256 /* comma-separated E.164 phones, truncated at a whole phone */
 #define DB_JOB_CATS   64  /* a child's categories, "left_behind|difficulty" */
-
-/* ---- shared rules: calendar days, age-out ------------------------------------------
- * Days are day numbers: days since 1970-01-01 of a calendar date (the
- * local date, for times). Pure functions; no store. The visit-due rule that
- * the reminders, the coverage export and CX 待访 share is
- * store_visit_due_day (store_roster.h). */
-
-
-/* The age-out rule, the only copy: the day a child leaves scope, its
- * birthday at the age of its categories ([policy] age_left_behind for
- * left_behind, age_difficulty for difficulty, orphan, unsupported or none
- * known; a child in several: the later). The day is the birthday itself:
- * a left-behind child born 2010-03-02 is out of scope from 2026-03-02;
- * one born on 29 February leaves on 1 March of a common year. pol may be
- * NULL or its ages 0 (16 and 18). INT64_MAX when the birth date is not a
- * date (never aged out: better a reminder too many than a child lost). */
-int64_t db_child_scope_end(const struct gw_policy *pol, const char *birth_date, const char *categories);
 
 /* ---- acknowledgement deadlines ---------------------------------------------- */
 
@@ -95,7 +76,8 @@ int db_jobs_unacked_cases(struct store *st, int64_t p0_since, int64_t p1_since,
 struct db_job_child {
     int64_t id;
     char code[8];                   /* 7 digits */
-    int high;                       /* 1: flagged or moved to the high cadence (after XL) */
+    char flags[DB_JOB_CATS];        /* parent_disabled|child_disabled|psych, "" when none */
+    int high_cadence;               /* 1: moved to the high cadence (after XL) */
     int64_t created_at;             /* registration */
     char birth_date[DB_JOB_DATE];   /* YYYY-MM-DD */
     char categories[DB_JOB_CATS];   /* left_behind|difficulty|orphan|unsupported */
@@ -108,9 +90,11 @@ struct db_job_child {
 };
 
 /* Children that may be due: with a counting visit (result 1-3) dated on or
- * before last_before (normal cadence) or last_before_high (high cadence),
- * or with none and registered before created_before; by code. Age is not
- * filtered here (db_child_scope_end decides). */
+ * before last_before (the bound for the normal cadence) or last_before_high
+ * (for the high cadence), whichever is later, or with none and registered
+ * before created_before; by code. Which cadence a child is on, when it is
+ * due exactly and whether it has aged out are the caller's rules
+ * (handlers/visit_rule.h): this is a superset. */
 int db_jobs_children_due(struct store *st, const char *last_before, const char *last_before_high,
                          int64_t created_before, int (*fn)(void *arg, const struct db_job_child *c), void *arg);
 

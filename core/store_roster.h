@@ -1,215 +1,235 @@
-/* core/store_roster.h - roster import (regions, staff, children, guardians)
- * and CSV export (visits, check-ins, cases, outbox, coverage). Included by
- * store.h.
+/* core/store_roster.h - the roster rows (regions, staff, children,
+ * guardians) one at a time, the rows behind the CSV exports (visits,
+ * check-ins, cases, outbox) and behind the coverage report, and children by
+ * name. Included by store.h; same conventions.
  *
- * Import (DESIGN §4 "Roster CSV"). A roster file is UTF-8 CSV (a leading
- * BOM is skipped, CRLF or LF line ends, spaces around values trimmed) whose
- * first row names the columns; the documented columns must all be there, in
- * any order, and no others:
+ * Row level only: reading and checking a roster file is the domain's
+ * (handlers/roster_import.h), computing coverage too (handlers/coverage.h),
+ * and writing CSV the process's (gateway/export.h). Nothing here reads the
+ * clock or the policy: callers pass `now` and the bounds.
  *
- *   regions    path                                   县/镇/村, 1-3 levels
- *   staff      phone,name,role,region,department
- *   children   code,name,sex,birth_date,region,categories,flags
- *   guardians  phone,name,relation,child_code,away
- *
- * An import is one transaction: when any row is bad, nothing changes and
- * every bad row is reported with its physical line number in the file.
- * Re-importing is an upsert and idempotent: a row whose key (region path,
- * staff phone, child code, guardian phone + child code) is already in the
- * database updates it; rows absent from the file are left alone (import
- * never deletes). Import kinds refer to each other only through the
- * database, so import regions, then staff and children, then guardians.
- *
- * Export writes CSV with a header row to a FILE*: child codes, never child
- * names; staff and guardian phones masked (+86138****0001); never anything
- * about a case's reporter, nor the free text of a report or its outcome
- * note (those stay behind the audited API).
+ * Iterators call fn once per row, in the order stated, with a row that is
+ * valid only during the call. fn must not call store functions (the
+ * statement is still running); it returns 0 to go on, non-zero to stop
+ * (the iterator then returns that value). Iterators return 0, or -1 on a
+ * database error (store_errmsg tells). In rows, a text column that is NULL
+ * is a NULL pointer and an integer or time column that is NULL is
+ * STORE_NULL.
  */
 #ifndef STORE_ROSTER_H
 #define STORE_ROSTER_H
 
 #include <stdint.h>
-#include "calendar.h"
-#include <stdio.h>
 
 struct store;
-struct gw_policy;
 struct db_child;
 
-#define STORE_ROSTER_FIELD_MAX  200    /* bytes in one value after trimming */
-#define STORE_ROSTER_ROWS_MAX   100000 /* data rows in one file */
-#define STORE_ROSTER_LINE_MAX   8192   /* bytes in one row (a longer one is an unclosed quote) */
-#define STORE_ROSTER_REASON_MAX 400    /* bytes in one reported reason, NUL included */
+#define STORE_NULL INT64_MIN /* an integer or time column that is NULL */
 
-enum store_roster_kind {
-    STORE_ROSTER_REGIONS = 0,
-    STORE_ROSTER_STAFF,
-    STORE_ROSTER_CHILDREN,
-    STORE_ROSTER_GUARDIANS,
+/* ---- roster rows, inside the caller's transaction ---------------------------------- */
+
+/* What an upsert did. */
+enum store_upsert {
+    STORE_INSERTED = 0,  /* a new row */
+    STORE_UPDATED = 1,   /* the row was there and a value changed */
+    STORE_UNCHANGED = 2, /* the row was there with the same values */
 };
 
-/* "regions"|"staff"|"children"|"guardians" -> kind. 0, or -1 when unknown. */
-int store_roster_kind_parse(const char *name, enum store_roster_kind *out);
-const char *store_roster_kind_name(enum store_roster_kind kind);
+/* The region whose path ("县/镇/村", canonical) is path: 0 with *id and
+ * *level (1 county, 2 town, 3 village; level may be NULL), 1 when there is
+ * none, -1 on a database error. */
+int store_region_find(struct store *st, const char *path, int64_t *id, int *level);
 
-struct store_import_opts {
-    const char *country_code; /* digits ("86"): bare national phone numbers get it; NULL = "86" */
-    int64_t now;              /* unix seconds: created_at of new rows; its local day is "today" */
-    /* Called once per problem found, in file order: line is the physical
-     * line (1-based) where the row starts, reason a short English sentence
-     * naming the column and the value. May be NULL. reason is borrowed
-     * for the call only. */
-    void (*on_error)(void *arg, long line, const char *reason);
-    void *arg;
+/* Adds one region (parent_id 0 for a county): 0 with *id, -1 on a database
+ * error (a path already there included). */
+int store_region_insert(struct store *st, int64_t parent_id, const char *name, const char *path, int level,
+                        int64_t *id);
+
+struct store_staff_row {
+    const char *phone; /* E.164, the key */
+    const char *name;
+    const char *role; /* director|supervisor|responder|admin */
+    int64_t region_id;
+    const char *department; /* English code, or NULL */
 };
 
-struct store_import_result {
-    long rows;      /* data rows read (header and blank rows excluded) */
-    long inserted;  /* new rows; for regions, every region created, implied ancestors included */
-    long updated;   /* rows already present whose values changed */
-    long unchanged; /* rows already present and identical */
-    long bad_rows;  /* rows (or header/file problems) reported through on_error */
-    int bad_header; /* 1 when the header itself (or an empty file) was the problem */
+/* Inserts the staff member, or updates the one with that phone (created_at
+ * = now on insert). Returns an enum store_upsert, or -1. */
+int store_staff_upsert(struct store *st, const struct store_staff_row *r, int64_t now);
+
+struct store_child_row {
+    const char *code; /* 7 digits, the key */
+    const char *name;
+    const char *sex;        /* M|F */
+    const char *birth_date; /* YYYY-MM-DD */
+    int64_t region_id;      /* a village */
+    const char *categories; /* canonical '|' list */
+    const char *flags;      /* canonical '|' list, "" for none */
+    int high_cadence;       /* 1 to put the child on the high cadence */
 };
 
-/* Imports one roster file of the given kind from in (read to its end; the
- * caller opens and closes it). Expects no open transaction: runs its own.
- *
- * Validation (each failure is reported and makes the whole file fail):
- *  - any value: valid UTF-8, no control characters, at most
- *    STORE_ROSTER_FIELD_MAX bytes; the row has the header's field count
- *    (extra empty trailing fields are tolerated); a value appears where the
- *    column is required. A key repeated within the file is an error naming
- *    both lines.
- *  - regions: 1-3 non-empty '/'-separated levels (1 county, 2 town,
- *    3 village); missing ancestors are created.
- *  - staff: phone normalised to E.164 with country_code (a +86 number must
- *    be an 11-digit mobile starting with 1; others 8-15 digits); role
- *    director|supervisor|responder|admin; region must exist; a director's
- *    region is a village, a supervisor's a town or county; department (from
- *    公安|民政|教育|卫健|网信|妇联|团委 or police|civil_affairs|education|
- *    health|cyberspace|women|youth, stored as the English code) is required
- *    for responders and, when given for others, must be valid.
- *  - children: code 7 digits with a valid Damm check digit; sex M|F|男|女;
- *    birth_date a real YYYY-MM-DD from 1900 up to today; region an existing
- *    village; categories from left_behind|difficulty|orphan|unsupported
- *    ('|'-separated, at least one); flags from parent_disabled|
- *    child_disabled|psych (may be empty). Both are stored deduplicated in
- *    that canonical order. high_cadence is 1 when a flag is set (on update,
- *    a child raised by an earlier XL visit stays raised).
- *  - guardians: phone as for staff; child_code valid and already in the
- *    database; away yes|no|是|否|1|0; relation free text. One phone used
- *    with two different names in the file is an error naming both lines.
- *    A phone may be both staff and guardian.
- *
- * Returns 0 when the file was committed (res filled); 1 when it had bad
- * rows or a bad header (each reported through opts->on_error,
- * res->bad_rows > 0, nothing changed); -1 on a read or database error
- * (err says; nothing changed). opts and res may be NULL (defaults: "86",
- * the current time, no error callback). */
-int store_import(struct store *st, enum store_roster_kind kind, FILE *in, const struct store_import_opts *opts,
-                 struct store_import_result *res, char *err, size_t errlen);
+/* Inserts the child, or updates the one with that code (created_at = now
+ * on insert). A child already raised by an XL visit stays on the high
+ * cadence whatever high_cadence says. Returns an enum store_upsert, or -1. */
+int store_child_upsert(struct store *st, const struct store_child_row *r, int64_t now);
 
-/* ---- export ---------------------------------------------------------------- */
+/* The id of the child with that code: 0 with *id, 1 none, -1. */
+int store_child_id(struct store *st, const char *code, int64_t *id);
 
-enum store_export_what {
-    STORE_EXPORT_VISITS = 0,
-    STORE_EXPORT_CHECKINS,
-    STORE_EXPORT_CASES,
-    STORE_EXPORT_OUTBOX,
-    STORE_EXPORT_COVERAGE, /* store_export_coverage with the built-in policy and the process clock */
+struct store_guardian_row {
+    const char *phone; /* E.164, the key of the guardian */
+    const char *name;
+    const char *relation; /* to the child, free text */
+    int64_t child_id;
+    int away; /* 1: a migrant parent */
 };
 
-/* "visits"|"checkins"|"cases"|"outbox"|"coverage" -> what. 0, or -1 when unknown. */
-int store_export_what_parse(const char *name, enum store_export_what *out);
+/* Inserts or renames the guardian with that phone (created_at = now on
+ * insert) and inserts or updates its link to the child. The row is new when
+ * the link is; updated when the name or the link changed. Returns an enum
+ * store_upsert, or -1. */
+int store_guardian_upsert(struct store *st, const struct store_guardian_row *r, int64_t now);
 
-/* Writes one CSV export to out: a header row, then one row per record,
- * oldest first, fields quoted only where needed, "\n" line ends, no BOM.
- * from/to (YYYY-MM-DD, inclusive, either may be NULL) filter on visit_date
- * for visits, and on the local calendar day (process time zone) of the
- * check-in's or the case's creation for the others. Columns:
- *
- *   visits    id,visit_date,child_code,region,result,problems,note,recorded_by,recorded_at
- *   checkins  id,checkin_date,child_code,region,status,return_date,note,guardian,relation,recorded_at
- *   cases     case_number,opened_at,category,classified,priority,status,departments,
- *             child_code,region,county,acknowledged_at,closed_at,outcome
- *
- * recorded_by and guardian are the masked phone of the director (or
- * supervisor) who recorded the visit and of the guardian who checked in;
- * relation is that guardian's relation to the child; region is the child's
- * village (for a case, the most precise region known). Empty fields mean
- * unknown or not yet (a case with no child, no county, not acknowledged).
- * Coded values are the code book's numbers (visit result 1-4, check-in
- * status 1-4, case category 1-9, outcome 1-4); priorities P0..P3;
- * departments joined with '|' in routing order; regions as paths;
- * timestamps ISO 8601 local time with offset (2024-05-01T09:30:00+08:00);
- * phones masked; a free-text note that starts with = + - @ (or a tab or
- * CR) gets a leading ' so spreadsheets do not run it as a formula.
- *
- * coverage is store_export_coverage below, with the built-in policy and
- * the gateway clock (gw_clock_now); callers with a config call that one.
- *
- * Returns 0 with *rows (may be NULL) rows written; -1 with err on a bad
- * date, a database error or a write error (the output may then be partial). */
-int store_export(struct store *st, enum store_export_what what, const char *from, const char *to, FILE *out, long *rows,
-                 char *err, size_t errlen);
+/* ---- rows behind the exports ----------------------------------------------------------
+ * Oldest first. Nothing about a case's reporter, a report's free text or a
+ * case's outcome note is ever read here. Phones are as stored (E.164):
+ * the caller masks them. */
 
-/* Writes the coverage report (issue "coverage export"; DESIGN §7, domain
- * §4 R4.2-R4.5) as CSV to out, seen from `now` (unix seconds; local days
- * in the process time zone): a header row, then one row per region in
- * tree order (a county, then each town followed by its villages), "\n"
- * line ends. No names and no phone numbers. Columns:
- *
- *   level,region,children_in_scope,visited_in_person,visited_remote_only,
- *   overdue_7,overdue_30,parents_contacted_7d,parents_away,directors,
- *   villages_over_30_one_director,open_p0,open_p1,open_p2,open_p3,
- *   median_minutes_to_ack
- *
- * level is county|town|village and region its path. A town or county row
- * counts everything in its villages (and anything attached to it
- * directly). Every registered child is in scope (the roster holds the
- * children in scope; there is no age cut-off here). Definitions, per child
- * registered in the region:
- *  - cadence: pol->visit_days_high when the child has flags or was raised
- *    to the high cadence (an XL visit), else pol->visit_days.
- *  - a counting visit has result 1, 2 or 3 (in person); result 4 (phone or
- *    video) is remote and does not reset the clock. Visits dated after
- *    today are ignored.
- *  - due date: the last counting visit + cadence days; with no counting
- *    visit, the pol->first_visit_days-th working day (pol->work_days)
- *    after the local day of import, or import day + cadence when
- *    first_visit_days is 0.
- *  - visited_in_person: the last counting visit is less than cadence days
- *    before today (i.e. the child is not yet due again);
- *    visited_remote_only: not that, but a result-4 visit in the same
- *    window.
- *  - overdue_7: today is more than pol->overdue_days after the due date
- *    (the column keeps its name when the setting is changed); overdue_30:
- *    more than 30 days after it. A child in overdue_30 is in overdue_7 too.
- * Parents: parents_away counts the distinct guardians linked with away = 1
- * to a child of the region (once per region, even with children in two of
- * its villages); parents_contacted_7d those of them with a check-in in
- * (now - 7 days, now].
- * directors: directors registered in the region's villages;
- * villages_over_30_one_director: villages with more than 30 children and
- * exactly one director (for a village row, 1 or 0).
- * open_pN: cases of priority N not closed (open or acknowledged) whose most
- * precise known region (region_id, else county_id) is the region or within
- * it; a case with neither is in no row.
- * median_minutes_to_ack: median of (acked_at - opened_at) in minutes, one
- * decimal, over the region's cases opened within from/to (YYYY-MM-DD local
- * days, inclusive, either may be NULL for no bound) that have been
- * acknowledged (closing acknowledges), whatever their status; empty when
- * there are none. from/to bound nothing else: every other column is the
- * state at now.
- *
- * pol may be NULL (the config defaults: 30/14 days, first visit within 5
- * working days Monday-Friday, overdue after 7). Runs in one read
- * transaction of its own, or in the caller's when one is open. Returns 0
- * with *rows (may be NULL) data rows written; -1 with err on a bad date,
- * a database error or a write error (the output may then be partial). */
-int store_export_coverage(struct store *st, const struct gw_policy *pol, int64_t now, const char *from, const char *to,
-                          FILE *out, long *rows, char *err, size_t errlen);
+struct store_visit_rec {
+    int64_t id;
+    const char *visit_date; /* YYYY-MM-DD */
+    const char *child_code;
+    const char *region; /* the child's village path */
+    int64_t result;     /* 1-4 */
+    const char *problems;
+    const char *note;
+    const char *recorded_by; /* the phone of the staff member who recorded it */
+    int64_t recorded_at;     /* unix seconds */
+};
+
+/* Visits with from_day <= visit_date <= to_day (YYYY-MM-DD; NULL for no
+ * bound), by visit_date then id. */
+int store_export_visits(struct store *st, const char *from_day, const char *to_day,
+                        int (*fn)(void *arg, const struct store_visit_rec *r), void *arg);
+
+struct store_checkin_rec {
+    int64_t id;
+    int64_t created_at; /* unix seconds */
+    const char *child_code;
+    const char *region; /* the child's village path */
+    int64_t status;     /* 1-4 */
+    const char *return_date;
+    const char *note;
+    const char *guardian; /* the phone of the guardian who checked in */
+    const char *relation; /* that guardian's relation to the child */
+};
+
+/* Check-ins created in [from, until) (unix seconds), by created_at then id. */
+int store_export_checkins(struct store *st, int64_t from, int64_t until,
+                          int (*fn)(void *arg, const struct store_checkin_rec *r), void *arg);
+
+struct store_case_rec {
+    const char *number;
+    int64_t opened_at;
+    int64_t category;   /* 1-9 */
+    int64_t classified; /* 0|1 */
+    int priority;       /* 0-3 */
+    const char *status;
+    const char *departments; /* '|'-joined in routing order */
+    const char *child_code;
+    const char *region; /* the case's most precise region path */
+    const char *county; /* the county's path */
+    int64_t acked_at;
+    int64_t closed_at;
+    int64_t outcome; /* 1-4 */
+};
+
+/* Cases opened in [from, until), by opened_at then id. */
+int store_export_cases(struct store *st, int64_t from, int64_t until,
+                       int (*fn)(void *arg, const struct store_case_rec *r), void *arg);
+
+struct store_outbox_rec {
+    int64_t id;
+    int64_t created_at;
+    const char *kind;
+    int64_t priority;
+    const char *channel;
+    const char *recipient; /* E.164 */
+    const char *tmpl;
+    const char *provider_msg_id;
+    const char *status;
+    int64_t attempts;
+    const char *last_error;
+    int64_t sent_at;
+    int64_t done_at;
+};
+
+/* Outbox rows created in [from, until), by id. Never the text itself. */
+int store_export_outbox(struct store *st, int64_t from, int64_t until,
+                        int (*fn)(void *arg, const struct store_outbox_rec *r), void *arg);
+
+/* ---- rows behind the coverage report ------------------------------------------------- */
+
+/* One read transaction around several reads, so that they all see the same
+ * moment: returns 1 when it began one, 0 when the caller already holds a
+ * transaction (nothing to do), -1 on a database error. */
+int store_read_begin(struct store *st);
+/* Ends what store_read_begin began (began = its return value; 0 is a
+ * no-op). Returns 0 or -1. */
+int store_read_end(struct store *st, int began);
+
+struct store_region_rec {
+    int64_t id;
+    int64_t parent_id; /* 0 for a county */
+    const char *path;
+    int level; /* 1 county, 2 town, 3 village */
+};
+
+/* Every region, by id. */
+int store_regions_each(struct store *st, int (*fn)(void *arg, const struct store_region_rec *r), void *arg);
+
+struct store_child_rec {
+    int64_t id;
+    int64_t region_id;
+    const char *flags; /* '|' list, "" for none */
+    int high_cadence;  /* raised by an XL visit */
+    int64_t created_at;
+    const char *last_visit;  /* newest counting visit (result 1-3) dated on or before `today`, NULL when none */
+    const char *last_remote; /* newest result-4 visit dated on or before `today`, NULL when none */
+    const char *birth_date;
+    const char *categories;
+};
+
+/* Every child, by id; visits dated after today (YYYY-MM-DD) are not read. */
+int store_children_each(struct store *st, const char *today, int (*fn)(void *arg, const struct store_child_rec *r),
+                        void *arg);
+
+/* The number of directors registered in each region that has one. */
+int store_directors_each(struct store *st, int (*fn)(void *arg, int64_t region_id, long directors), void *arg);
+
+struct store_away_rec {
+    int64_t guardian_id;
+    int64_t child_id;
+    int64_t region_id; /* the child's */
+    int contacted;     /* the guardian checked in within (from, until] */
+};
+
+/* Every guardian-child link with away = 1, grouped by guardian. */
+int store_away_links_each(struct store *st, int64_t from, int64_t until,
+                          int (*fn)(void *arg, const struct store_away_rec *r), void *arg);
+
+struct store_case_brief {
+    int64_t region_id; /* the most precise region known: region_id, else county_id */
+    int priority;      /* 0-3 */
+    int open;          /* 1 when not closed */
+    int64_t opened_at;
+    int64_t acked_at; /* STORE_NULL when never acknowledged */
+};
+
+/* Cases with a region or a county that are not closed, or were
+ * acknowledged and opened in [from, until). */
+int store_cases_brief_each(struct store *st, int64_t from, int64_t until,
+                           int (*fn)(void *arg, const struct store_case_brief *r), void *arg);
 
 /* ---- children by name ---------------------------------------------------------
  * A director may name a child instead of writing its code, and a reporter
@@ -232,24 +252,5 @@ int db_child_by_name(struct store *st, const char *name, const char *under, stru
  * linked to the wrong one of them: it stays for triage. 0 with *out, 1
  * none, 2 several, -1 on a database error. */
 int db_child_named_in(struct store *st, const char *text, const char *under, struct db_child *out);
-
-/* ---- the visit-due rule ---------------------------------------------------------
- * One rule, one place: the reminders (handlers/jobs_visits.c), the coverage
- * export and the SMS questions (handlers/query.c) all decide when a child's
- * visit falls due with this function. Day numbers are days since
- * 1970-01-01 of a local calendar date (the numbering of cal_local_day and of
- * the coverage export).
- *
- * A child falls due `cadence` days after its last counting visit (result
- * 1, 2 or 3; a phone or video contact does not count), where cadence is
- * pol->visit_days_high on the high cadence (flagged, or raised by an XL
- * visit) and pol->visit_days otherwise. With no counting visit yet, the
- * first visit falls due on the pol->first_visit_days-th working day
- * (pol->work_days: bit 0 Monday ... bit 6 Sunday; an empty mask makes every
- * day one) after the day of registration, or cadence days after it when
- * first_visit_days is 0. pol NULL: the config's defaults (30/14 days, 5
- * working days Monday-Friday). Pure. */
-#define STORE_NO_DAY INT64_MIN
-int64_t store_visit_due_day(const struct gw_policy *pol, int high, int64_t last_visit_day, int64_t registered_day);
 
 #endif

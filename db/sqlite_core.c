@@ -1,7 +1,8 @@
 /* db/sqlite_core.c - SQLite implementation of the store core: opening,
- * pragmas, migrations, transactions, the statement cache, inbox and outbox.
+ * pragmas, migrations, transactions, the statement cache, inbox and outbox,
+ * and the SQLite-only group commit and WAL checkpoints (db/sqlite.h).
  *
- * One struct store is one sqlite3 connection used by one thread. Statements
+ * One struct sqlite_store is one sqlite3 connection used by one thread. Statements
  * are prepared once (SQLITE_PREPARE_PERSISTENT) and cached by the identity
  * of their static SQL string, so the hot path (inbox insert, outbox insert)
  * never re-parses SQL.
@@ -35,25 +36,28 @@ static void owner_only(const char *path, const char *suffix)
         gw_info("store: %s was readable by others; now 0%o", p, (unsigned)(sb.st_mode & 0700));
 }
 
-int store_open(const char *path, int sync_full, struct store **out, char *err, size_t errlen)
+int sqlite_store_open_ops(const struct store_ops *ops, const char *path, int sync_full, struct store **out, char *err,
+                          size_t errlen)
 {
-    struct store *st = gw_calloc(1, sizeof *st);
-    st->path = gw_strdup(path);
-    st->wal_fd = -1;
-    pthread_mutex_init(&st->wal_lock, NULL);
-    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    struct sqlite_store *sq = gw_calloc(1, sizeof *sq);
+    struct store *st = &sq->base;
+    sq->base.ops = ops;
+    sq->path = gw_strdup(path);
+    sq->wal_fd = -1;
+    pthread_mutex_init(&sq->wal_lock, NULL);
+    int rc = sqlite3_open_v2(path, &sq->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         if (unwritable(path, err, errlen) == 0)
-            gw_err(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+            gw_err(err, errlen, "%s: %s", path, sq->db ? sqlite3_errmsg(sq->db) : sqlite3_errstr(rc));
         goto fail;
     }
     owner_only(path, "");
-    sqlite3_busy_timeout(st->db, 5000);
-    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(sq->db, 5000);
+    sqlite3_extended_result_codes(sq->db, 1);
     if (store_exec(st, "PRAGMA journal_mode=WAL") != 0 || store_exec(st, "PRAGMA foreign_keys=ON") != 0 ||
         store_exec(st, "PRAGMA temp_store=MEMORY") != 0 || store_exec(st, "PRAGMA cache_size=-65536") != 0 ||
         store_exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") != 0) {
-        if (unwritable(path, err, errlen) == 0) gw_err(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+        if (unwritable(path, err, errlen) == 0) gw_err(err, errlen, "%s: %s", path, sqlite3_errmsg(sq->db));
         goto fail;
     }
     owner_only(path, "-wal");
@@ -67,43 +71,47 @@ fail:
 
 static void checkpointer_stop(struct checkpointer *c);
 
-void store_close(struct store *st)
+void sqlite_store_close(struct store *st)
 {
-    if (!st) return;
-    checkpointer_stop(st->ckpt);
-    if (st->wal_fd >= 0) close(st->wal_fd);
-    pthread_mutex_destroy(&st->wal_lock);
-    for (int i = 0; i < st->ncache; i++) sqlite3_finalize(st->cache[i].st);
-    if (st->db) sqlite3_close(st->db);
-    free(st->path);
-    free(st);
+    struct sqlite_store *sq = sqlite_of(st);
+    checkpointer_stop(sq->ckpt);
+    if (sq->wal_fd >= 0) close(sq->wal_fd);
+    pthread_mutex_destroy(&sq->wal_lock);
+    for (int i = 0; i < sq->ncache; i++) sqlite3_finalize(sq->cache[i].st);
+    if (sq->db) sqlite3_close(sq->db);
+    free(sq->path);
+    free(sq);
 }
 
-const char *store_errmsg(struct store *st) { return st && st->db ? sqlite3_errmsg(st->db) : "no database"; }
+const char *sqlite_store_errmsg(struct store *st)
+{
+    return store_db(st) ? sqlite3_errmsg(store_db(st)) : "no database";
+}
 
 int store_exec(struct store *st, const char *sql)
 {
     char *msg = NULL;
-    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+    int rc = sqlite3_exec(store_db(st), sql, NULL, NULL, &msg);
     sqlite3_free(msg);
     return rc == SQLITE_OK ? 0 : -1;
 }
 
 sqlite3_stmt *store_stmt(struct store *st, const char *sql)
 {
-    for (int i = 0; i < st->ncache; i++)
-        if (st->cache[i].sql == sql) {
-            sqlite3_stmt *s = st->cache[i].st;
+    struct sqlite_store *sq = sqlite_of(st);
+    for (int i = 0; i < sq->ncache; i++)
+        if (sq->cache[i].sql == sql) {
+            sqlite3_stmt *s = sq->cache[i].st;
             sqlite3_reset(s);
             sqlite3_clear_bindings(s);
             return s;
         }
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) return NULL;
-    if (st->ncache < STORE_STMT_CACHE) {
-        st->cache[st->ncache].sql = sql;
-        st->cache[st->ncache].st = s;
-        st->ncache++;
+    if (sqlite3_prepare_v3(sq->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) return NULL;
+    if (sq->ncache < STORE_STMT_CACHE) {
+        sq->cache[sq->ncache].sql = sql;
+        sq->cache[sq->ncache].st = s;
+        sq->ncache++;
     } else {
         /* The cache is sized for every statement in db/; outgrowing it is a
          * programming error, caught in tests. */
@@ -126,25 +134,26 @@ void store_col_text(sqlite3_stmt *s, int i, char *out, size_t outlen)
 
 /* ---- migrations ---------------------------------------------------------- */
 
-int store_schema_latest(void) { return schema_count(); }
+int sqlite_schema_latest(void) { return schema_count(); }
 
-int store_schema_version(struct store *st)
+int sqlite_store_schema_version(struct store *st)
 {
+    sqlite3 *db = store_db(st);
     sqlite3_stmt *s = NULL;
     int v = 0;
-    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master WHERE name='schema_version'", -1, &s, NULL) !=
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name='schema_version'", -1, &s, NULL) !=
         SQLITE_OK)
         return -1;
     int has = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
     sqlite3_finalize(s);
     if (!has) return 0;
-    if (sqlite3_prepare_v2(st->db, "SELECT max(version) FROM schema_version", -1, &s, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &s, NULL) != SQLITE_OK) return -1;
     if (sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
     return v;
 }
 
-int store_migrate(struct store *st, int *from, int *to, char *err, size_t errlen)
+int sqlite_store_migrate(struct store *st, int *from, int *to, char *err, size_t errlen)
 {
     if (store_exec(st, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at "
                        "INTEGER NOT NULL DEFAULT (strftime('%s','now')))") != 0)
@@ -159,7 +168,7 @@ int store_migrate(struct store *st, int *from, int *to, char *err, size_t errlen
     for (; v < schema_count(); v++) {
         if (store_begin(st) != 0) goto fail;
         if (store_exec(st, schema_migration(v)) != 0) {
-            gw_err(err, errlen, "migration %d: %s", v + 1, sqlite3_errmsg(st->db));
+            gw_err(err, errlen, "migration %d: %s", v + 1, sqlite3_errmsg(store_db(st)));
             store_rollback(st);
             return -1;
         }
@@ -172,11 +181,11 @@ int store_migrate(struct store *st, int *from, int *to, char *err, size_t errlen
     if (to) *to = v;
     return 0;
 fail_tx:
-    gw_err(err, errlen, "migration %d: %s", v + 1, sqlite3_errmsg(st->db));
+    gw_err(err, errlen, "migration %d: %s", v + 1, sqlite3_errmsg(store_db(st)));
     store_rollback(st);
     return -1;
 fail:
-    gw_err(err, errlen, "migrate: %s", sqlite3_errmsg(st->db));
+    gw_err(err, errlen, "migrate: %s", sqlite3_errmsg(store_db(st)));
     return -1;
 }
 
@@ -187,26 +196,26 @@ fail:
  * once, without waiting) and the WAL cannot be checkpointed past it. */
 static void reset_all(struct store *st)
 {
-    for (sqlite3_stmt *s = sqlite3_next_stmt(st->db, NULL); s; s = sqlite3_next_stmt(st->db, s))
+    for (sqlite3_stmt *s = sqlite3_next_stmt(store_db(st), NULL); s; s = sqlite3_next_stmt(store_db(st), s))
         if (sqlite3_stmt_busy(s)) sqlite3_reset(s);
 }
 
-int store_begin(struct store *st)
+int sqlite_store_begin(struct store *st)
 {
     reset_all(st);
     return store_exec(st, "BEGIN IMMEDIATE");
 }
 
-int store_commit(struct store *st)
+int sqlite_store_commit(struct store *st)
 {
     reset_all(st);
     return store_exec(st, "COMMIT");
 }
 
-int store_rollback(struct store *st)
+int sqlite_store_rollback(struct store *st)
 {
     reset_all(st);
-    if (sqlite3_get_autocommit(st->db)) return 0;
+    if (sqlite3_get_autocommit(store_db(st))) return 0;
     return store_exec(st, "ROLLBACK");
 }
 
@@ -221,15 +230,15 @@ static int step_static(struct store *st, const char *sql)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_savepoint(struct store *st) { return step_static(st, "SAVEPOINT sp"); }
-int store_release(struct store *st) { return step_static(st, "RELEASE sp"); }
-int store_rollback_to(struct store *st)
+int sqlite_store_savepoint(struct store *st) { return step_static(st, "SAVEPOINT sp"); }
+int sqlite_store_release(struct store *st) { return step_static(st, "RELEASE sp"); }
+int sqlite_store_rollback_to(struct store *st)
 {
     if (step_static(st, "ROLLBACK TO sp") != 0) return -1;
     return step_static(st, "RELEASE sp");
 }
 
-int store_health_write(struct store *st, int64_t now)
+int sqlite_store_health_write(struct store *st, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO health(id, checked_at) VALUES (1, ?) "
                                      "ON CONFLICT(id) DO UPDATE SET checked_at = excluded.checked_at");
@@ -265,15 +274,16 @@ static int unwritable(const char *path, char *why, size_t whylen)
     return 0;
 }
 
-int store_check_writable(struct store *st, int64_t now, char *err, size_t errlen)
+int sqlite_store_check_writable(struct store *st, int64_t now, char *err, size_t errlen)
 {
-    if (unwritable(st->path, err, errlen) != 0) return -1;
-    if (sqlite3_db_readonly(st->db, "main") == 1) {
-        gw_err(err, errlen, "%s: the database is read-only to this process", st->path);
+    struct sqlite_store *sq = sqlite_of(st);
+    if (unwritable(sq->path, err, errlen) != 0) return -1;
+    if (sqlite3_db_readonly(sq->db, "main") == 1) {
+        gw_err(err, errlen, "%s: the database is read-only to this process", sq->path);
         return -1;
     }
     if (store_begin(st) != 0 || store_health_write(st, now) != 0 || store_commit(st) != 0) {
-        gw_err(err, errlen, "%s: a test write failed: %s", st->path, sqlite3_errmsg(st->db));
+        gw_err(err, errlen, "%s: a test write failed: %s", sq->path, sqlite3_errmsg(sq->db));
         store_rollback(st);
         return -1;
     }
@@ -282,7 +292,7 @@ int store_check_writable(struct store *st, int64_t now, char *err, size_t errlen
 
 /* ---- inbox --------------------------------------------------------------- */
 
-int store_inbox_insert(struct store *st, const struct gw_msg *m, const char *norm_text, int64_t now, int64_t *id)
+int sqlite_store_inbox_insert(struct store *st, const struct gw_msg *m, const char *norm_text, int64_t now, int64_t *id)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO inbox(channel, provider_id, sender, recipient, raw_text, "
                                      "norm_text, received_at, stored_at) VALUES (?,?,?,?,?,?,?,?) "
@@ -297,8 +307,8 @@ int store_inbox_insert(struct store *st, const struct gw_msg *m, const char *nor
     sqlite3_bind_int64(s, 7, m->received_at);
     sqlite3_bind_int64(s, 8, now);
     if (sqlite3_step(s) != SQLITE_DONE) return -1;
-    if (sqlite3_changes(st->db) == 1) {
-        *id = sqlite3_last_insert_rowid(st->db);
+    if (sqlite3_changes(store_db(st)) == 1) {
+        *id = sqlite3_last_insert_rowid(store_db(st));
         return 0;
     }
     s = store_stmt(st, "SELECT id FROM inbox WHERE channel = ? AND provider_id = ?");
@@ -310,7 +320,8 @@ int store_inbox_insert(struct store *st, const struct gw_msg *m, const char *nor
     return 1;
 }
 
-int store_inbox_set_result(struct store *st, int64_t id, const char *intent, const char *result, const char *detail)
+int sqlite_store_inbox_set_result(struct store *st, int64_t id, const char *intent, const char *result,
+                                  const char *detail)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE inbox SET intent = ?, result = ?, detail = ? WHERE id = ?");
     if (!s) return -1;
@@ -321,7 +332,7 @@ int store_inbox_set_result(struct store *st, int64_t id, const char *intent, con
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
-int64_t store_inbox_count(struct store *st)
+int64_t sqlite_store_inbox_count(struct store *st)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT count(*) FROM inbox");
     if (!s || sqlite3_step(s) != SQLITE_ROW) return -1;
@@ -330,7 +341,7 @@ int64_t store_inbox_count(struct store *st)
 
 /* ---- outbox -------------------------------------------------------------- */
 
-int store_outbox_insert(struct store *st, const struct store_outbox_row *r, int64_t now, int64_t *id)
+int sqlite_store_outbox_insert(struct store *st, const struct store_outbox_row *r, int64_t now, int64_t *id)
 {
     sqlite3_stmt *s =
         store_stmt(st, "INSERT INTO outbox(channel, recipient, template, vars, body, kind, "
@@ -351,8 +362,8 @@ int store_outbox_insert(struct store *st, const struct store_outbox_row *r, int6
     sqlite3_bind_int64(s, 12, now);
     sqlite3_bind_int64(s, 13, r->not_before > 0 ? r->not_before : 0);
     if (sqlite3_step(s) != SQLITE_DONE) return -1;
-    if (sqlite3_changes(st->db) == 1) {
-        if (id) *id = sqlite3_last_insert_rowid(st->db);
+    if (sqlite3_changes(store_db(st)) == 1) {
+        if (id) *id = sqlite3_last_insert_rowid(store_db(st));
         return 0;
     }
     s = store_stmt(st, "SELECT id FROM outbox WHERE dedupe_key = ?");
@@ -363,8 +374,8 @@ int store_outbox_insert(struct store *st, const struct store_outbox_row *r, int6
     return 1;
 }
 
-int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
-                           int (*fn)(void *arg, const char *recipient, const char *body), void *arg)
+int sqlite_store_outbox_for_inbox(struct store *st, int64_t inbox_id,
+                                  int (*fn)(void *arg, const char *recipient, const char *body), void *arg)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT recipient, body FROM outbox WHERE inbox_id = ? ORDER BY id");
     if (!s) return -1;
@@ -379,33 +390,34 @@ int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
 
 /* ---- deferred sync ---------------------------------------------------------- */
 
-int store_defer_sync(struct store *st, char *err, size_t errlen)
+int sqlite_defer_sync(struct store *st, char *err, size_t errlen)
 {
     if (store_exec(st, "PRAGMA synchronous=NORMAL") != 0) {
-        gw_err(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+        gw_err(err, errlen, "%s: %s", sqlite_of(st)->path, sqlite3_errmsg(store_db(st)));
         return -1;
     }
-    st->deferred = 1;
+    sqlite_of(st)->deferred = 1;
     return 0;
 }
 
-int store_sync_wal(struct store *st)
+int sqlite_sync_wal(struct store *st)
 {
+    struct sqlite_store *sq = sqlite_of(st);
     char wal[4096];
-    snprintf(wal, sizeof wal, "%s-wal", st->path);
-    pthread_mutex_lock(&st->wal_lock);
+    snprintf(wal, sizeof wal, "%s-wal", sq->path);
+    pthread_mutex_lock(&sq->wal_lock);
     int rc = -1;
     /* The WAL keeps its inode while any connection is open; if it was
      * replaced (or not there yet), open it again. */
     struct stat a, b;
-    if (st->wal_fd >= 0 && (fstat(st->wal_fd, &a) != 0 || a.st_nlink == 0 || stat(wal, &b) != 0 ||
+    if (sq->wal_fd >= 0 && (fstat(sq->wal_fd, &a) != 0 || a.st_nlink == 0 || stat(wal, &b) != 0 ||
                             a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
-        close(st->wal_fd);
-        st->wal_fd = -1;
+        close(sq->wal_fd);
+        sq->wal_fd = -1;
     }
-    if (st->wal_fd < 0) st->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
-    if (st->wal_fd >= 0 && fdatasync(st->wal_fd) == 0) rc = 0;
-    pthread_mutex_unlock(&st->wal_lock);
+    if (sq->wal_fd < 0) sq->wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+    if (sq->wal_fd >= 0 && fdatasync(sq->wal_fd) == 0) rc = 0;
+    pthread_mutex_unlock(&sq->wal_lock);
     return rc;
 }
 
@@ -418,14 +430,14 @@ int store_sync_wal(struct store *st)
  * would grow until the disk is full. A RESTART checkpoint from another
  * thread would have to catch the writer between two transactions, and the
  * writer takes its lock again at once. So the writer itself, between
- * batches (store_wal_trim), runs a RESTART checkpoint once the WAL holds
+ * batches (sqlite_wal_trim), runs a RESTART checkpoint once the WAL holds
  * CHECKPOINT_RESTART_PAGES: the background thread has copied nearly all of
  * it already, so this costs the writer little, and the next transaction
  * writes from the WAL's start; journal_size_limit then cuts the file back
  * to STORE_WAL_LIMIT. */
 
-#define CHECKPOINT_PAGES         1000 /* as SQLite's own wal_autocheckpoint default */
-#define CHECKPOINT_RESTART_PAGES 8192 /* about 32 MiB of 4 KiB pages */
+#define CHECKPOINT_PAGES         1000       /* as SQLite's own wal_autocheckpoint default */
+#define CHECKPOINT_RESTART_PAGES 8192       /* about 32 MiB of 4 KiB pages */
 #define STORE_WAL_LIMIT          "16777216" /* bytes the WAL file is cut back to after a restart */
 
 struct checkpointer {
@@ -469,26 +481,28 @@ static void *checkpoint_loop(void *arg)
     return NULL;
 }
 
-int store_wal_trim(struct store *st)
+int sqlite_wal_trim(struct store *st)
 {
-    if (!st->ckpt || st->ckpt->wal_pages < CHECKPOINT_RESTART_PAGES) return 0;
+    struct sqlite_store *sq = sqlite_of(st);
+    if (!sq->ckpt || sq->ckpt->wal_pages < CHECKPOINT_RESTART_PAGES) return 0;
     reset_all(st);
     int log = 0, done = 0;
-    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+    int rc = sqlite3_wal_checkpoint_v2(sq->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
     if (rc != SQLITE_OK) {
         gw_warn("store: WAL of %d pages not restarted (%s): tried again after the next commit", log,
-                sqlite3_errmsg(st->db));
+                sqlite3_errmsg(sq->db));
         return -1;
     }
-    st->ckpt->wal_pages = 0;
+    sq->ckpt->wal_pages = 0;
     return 0;
 }
 
-int store_checkpoint_in_background(struct store *st, char *err, size_t errlen)
+int sqlite_checkpoint_in_background(struct store *st, char *err, size_t errlen)
 {
+    struct sqlite_store *sq = sqlite_of(st);
     struct checkpointer *c = gw_calloc(1, sizeof *c);
-    if (sqlite3_open_v2(st->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        gw_err(err, errlen, "%s: %s", st->path, c->db ? sqlite3_errmsg(c->db) : "cannot open");
+    if (sqlite3_open_v2(sq->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        gw_err(err, errlen, "%s: %s", sq->path, c->db ? sqlite3_errmsg(c->db) : "cannot open");
         sqlite3_close(c->db);
         free(c);
         return -1;
@@ -497,10 +511,10 @@ int store_checkpoint_in_background(struct store *st, char *err, size_t errlen)
     /* A connection learns that the database is in WAL mode only when it
      * first reads it; until then its checkpoints do nothing at all. */
     char *msg = NULL;
-    if (sqlite3_exec(c->db, "PRAGMA journal_size_limit=" STORE_WAL_LIMIT "; SELECT count(*) FROM sqlite_master",
-                     NULL, NULL, &msg) != SQLITE_OK ||
+    if (sqlite3_exec(c->db, "PRAGMA journal_size_limit=" STORE_WAL_LIMIT "; SELECT count(*) FROM sqlite_master", NULL,
+                     NULL, &msg) != SQLITE_OK ||
         store_exec(st, "PRAGMA journal_size_limit=" STORE_WAL_LIMIT) != 0) {
-        gw_err(err, errlen, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+        gw_err(err, errlen, "%s: %s", sq->path, msg ? msg : sqlite3_errmsg(sq->db));
         sqlite3_free(msg);
         sqlite3_close(c->db);
         free(c);
@@ -516,9 +530,9 @@ int store_checkpoint_in_background(struct store *st, char *err, size_t errlen)
         free(c);
         return -1;
     }
-    st->ckpt = c;
+    sq->ckpt = c;
     /* Replaces SQLite's automatic checkpoint on the writer's connection. */
-    sqlite3_wal_hook(st->db, on_wal, c);
+    sqlite3_wal_hook(sq->db, on_wal, c);
     return 0;
 }
 

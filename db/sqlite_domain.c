@@ -58,7 +58,7 @@ static void bind_id_or_null(sqlite3_stmt *s, int i, int64_t v)
 
 /* ---- regions ------------------------------------------------------------- */
 
-int db_region_by_id(struct store *st, int64_t id, struct db_region *out)
+int sqlite_db_region_by_id(struct store *st, int64_t id, struct db_region *out)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT " REGION_COLS " FROM region R" COUNTY_JOIN " WHERE R.id = ?");
     if (!s) return -1;
@@ -69,7 +69,7 @@ int db_region_by_id(struct store *st, int64_t id, struct db_region *out)
     return rc;
 }
 
-int db_region_by_path(struct store *st, const char *path, struct db_region *out)
+int sqlite_db_region_by_path(struct store *st, const char *path, struct db_region *out)
 {
     if (!path || !*path) return 1;
     sqlite3_stmt *s = store_stmt(st, "SELECT " REGION_COLS " FROM region R" COUNTY_JOIN " WHERE R.path = ?");
@@ -81,7 +81,7 @@ int db_region_by_path(struct store *st, const char *path, struct db_region *out)
     return rc;
 }
 
-int db_region_only_county(struct store *st, int64_t *county_id)
+int sqlite_db_region_only_county(struct store *st, int64_t *county_id)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT id FROM region WHERE level = 1 LIMIT 2");
     if (!s) return -1;
@@ -94,15 +94,7 @@ int db_region_only_county(struct store *st, int64_t *county_id)
     return n == 1 ? 0 : 1;
 }
 
-int db_path_under(const char *path, const char *ancestor)
-{
-    if (!path || !ancestor || !*ancestor) return 0;
-    size_t n = strlen(ancestor);
-    if (strncmp(path, ancestor, n) != 0) return 0;
-    return path[n] == '\0' || path[n] == '/';
-}
-
-int db_region_under(struct store *st, int64_t a, int64_t b)
+int sqlite_db_region_under(struct store *st, int64_t a, int64_t b)
 {
     struct db_region ra, rb;
     int rc = db_region_by_id(st, a, &ra);
@@ -114,7 +106,7 @@ int db_region_under(struct store *st, int64_t a, int64_t b)
 
 /* ---- people ---------------------------------------------------------------- */
 
-int db_staff_by_phone(struct store *st, const char *phone, struct db_staff *out)
+int sqlite_db_staff_by_phone(struct store *st, const char *phone, struct db_staff *out)
 {
     sqlite3_stmt *s =
         store_stmt(st, "SELECT S.id, S.role, coalesce(S.department, ''), " REGION_COLS
@@ -145,7 +137,8 @@ static int phones(sqlite3_stmt *s, char (*out)[DB_PHONE_LEN], int max)
     return rc == SQLITE_DONE ? n : -1;
 }
 
-int db_county_responders(struct store *st, int64_t county_id, const char *dept, char (*out)[DB_PHONE_LEN], int max)
+int sqlite_db_county_responders(struct store *st, int64_t county_id, const char *dept, char (*out)[DB_PHONE_LEN],
+                                int max)
 {
     /* "Contains": the county's path is the staff region's path or lies
      * under it ('/' after it), as db_path_under decides. */
@@ -160,7 +153,7 @@ int db_county_responders(struct store *st, int64_t county_id, const char *dept, 
     return phones(s, out, max);
 }
 
-int db_village_directors(struct store *st, int64_t region_id, char (*out)[DB_PHONE_LEN], int max)
+int sqlite_db_village_directors(struct store *st, int64_t region_id, char (*out)[DB_PHONE_LEN], int max)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT phone FROM staff WHERE role = 'director' AND region_id = ?"
                                      " ORDER BY id");
@@ -169,7 +162,7 @@ int db_village_directors(struct store *st, int64_t region_id, char (*out)[DB_PHO
     return phones(s, out, max);
 }
 
-int db_guardian_by_phone(struct store *st, const char *phone, int64_t *guardian_id)
+int sqlite_db_guardian_by_phone(struct store *st, const char *phone, int64_t *guardian_id)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT id FROM guardian WHERE phone = ?");
     if (!s) return -1;
@@ -192,7 +185,7 @@ static void read_child(sqlite3_stmt *s, struct db_child *out)
     read_region(s, 4, &out->region);
 }
 
-int db_child_by_code(struct store *st, const char *code, struct db_child *out)
+int sqlite_db_child_by_code(struct store *st, const char *code, struct db_child *out)
 {
     sqlite3_stmt *s =
         store_stmt(st, "SELECT " CHILD_COLS " FROM child CH JOIN region R ON R.id = CH.region_id" COUNTY_JOIN
@@ -205,7 +198,7 @@ int db_child_by_code(struct store *st, const char *code, struct db_child *out)
     return rc;
 }
 
-int db_guardian_children(struct store *st, int64_t guardian_id, struct db_child *out, int max)
+int sqlite_db_guardian_children(struct store *st, int64_t guardian_id, struct db_child *out, int max)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT " CHILD_COLS " FROM guardian_child GC"
                                      " JOIN child CH ON CH.id = GC.child_id"
@@ -222,7 +215,7 @@ int db_guardian_children(struct store *st, int64_t guardian_id, struct db_child 
     return rc == SQLITE_DONE ? n : -1;
 }
 
-int db_guardian_linked(struct store *st, int64_t guardian_id, int64_t child_id)
+int sqlite_db_guardian_linked(struct store *st, int64_t guardian_id, int64_t child_id)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM guardian_child WHERE guardian_id = ? AND child_id = ?");
     if (!s) return -1;
@@ -235,7 +228,7 @@ int db_guardian_linked(struct store *st, int64_t guardian_id, int64_t child_id)
 
 /* ---- visits and check-ins ------------------------------------------------- */
 
-int db_visit_insert(struct store *st, const struct db_visit *v, int64_t now, int64_t *id)
+int sqlite_db_visit_insert(struct store *st, const struct db_visit *v, int64_t now, int64_t *id)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO visit(child_id, staff_id, visit_date, result, problems, note, "
                                      "inbox_id, created_at) VALUES (?,?,?,?,?,?,?,?)");
@@ -249,20 +242,20 @@ int db_visit_insert(struct store *st, const struct db_visit *v, int64_t now, int
     bind_id_or_null(s, 7, v->inbox_id);
     sqlite3_bind_int64(s, 8, now);
     if (step_done(s) != 0) return -1;
-    if (id) *id = sqlite3_last_insert_rowid(st->db);
+    if (id) *id = sqlite3_last_insert_rowid(store_db(st));
     return 0;
 }
 
-int db_child_set_high_cadence(struct store *st, int64_t child_id)
+int sqlite_db_child_set_high_cadence(struct store *st, int64_t child_id)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE child SET high_cadence = 1 WHERE id = ?");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, child_id);
     if (step_done(s) != 0) return -1;
-    return sqlite3_changes(st->db) == 1 ? 0 : 1;
+    return sqlite3_changes(store_db(st)) == 1 ? 0 : 1;
 }
 
-int db_checkin_insert(struct store *st, const struct db_checkin *c, int64_t now, int64_t *id)
+int sqlite_db_checkin_insert(struct store *st, const struct db_checkin *c, int64_t now, int64_t *id)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO checkin(guardian_id, child_id, status, return_date, note, "
                                      "inbox_id, created_at) VALUES (?,?,?,?,?,?,?)");
@@ -275,13 +268,13 @@ int db_checkin_insert(struct store *st, const struct db_checkin *c, int64_t now,
     bind_id_or_null(s, 6, c->inbox_id);
     sqlite3_bind_int64(s, 7, now);
     if (step_done(s) != 0) return -1;
-    if (id) *id = sqlite3_last_insert_rowid(st->db);
+    if (id) *id = sqlite3_last_insert_rowid(store_db(st));
     return 0;
 }
 
 /* ---- reporters ---------------------------------------------------------------- */
 
-int db_reporter_by_phone(struct store *st, const char *phone, int64_t *id)
+int sqlite_db_reporter_by_phone(struct store *st, const char *phone, int64_t *id)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT id FROM reporter WHERE phone = ?");
     if (!s) return -1;
@@ -292,7 +285,7 @@ int db_reporter_by_phone(struct store *st, const char *phone, int64_t *id)
     return rc;
 }
 
-int db_reporter_phone(struct store *st, int64_t reporter_id, char *out, size_t outlen)
+int sqlite_db_reporter_phone(struct store *st, int64_t reporter_id, char *out, size_t outlen)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT phone FROM reporter WHERE id = ?");
     if (!s) return -1;
@@ -303,7 +296,7 @@ int db_reporter_phone(struct store *st, int64_t reporter_id, char *out, size_t o
     return rc;
 }
 
-int db_reporter_upsert(struct store *st, const char *phone, int64_t now, int64_t *id)
+int sqlite_db_reporter_upsert(struct store *st, const char *phone, int64_t now, int64_t *id)
 {
     int rc = db_reporter_by_phone(st, phone, id);
     if (rc <= 0) return rc;
@@ -312,7 +305,7 @@ int db_reporter_upsert(struct store *st, const char *phone, int64_t now, int64_t
     store_bind_text(s, 1, phone);
     sqlite3_bind_int64(s, 2, now);
     if (step_done(s) != 0) return -1;
-    *id = sqlite3_last_insert_rowid(st->db);
+    *id = sqlite3_last_insert_rowid(store_db(st));
     return 0;
 }
 
@@ -343,7 +336,7 @@ static int next_case_number(struct store *st, int64_t now, char *number)
     return 0;
 }
 
-int db_case_open(struct store *st, const struct db_case_new *c, int64_t now, int64_t *id, char *number)
+int sqlite_db_case_open(struct store *st, const struct db_case_new *c, int64_t now, int64_t *id, char *number)
 {
     char no[DB_CASE_NO_MAX + 1];
     if (c->ndepts < 1 || c->ndepts > DB_CASE_MAX_DEPTS) return -1;
@@ -365,7 +358,7 @@ int db_case_open(struct store *st, const struct db_case_new *c, int64_t now, int
     sqlite3_bind_int64(s, 11, now);
     sqlite3_bind_int(s, 12, c->inferred ? 1 : 0);
     if (step_done(s) != 0) return -1;
-    int64_t case_id = sqlite3_last_insert_rowid(st->db);
+    int64_t case_id = sqlite3_last_insert_rowid(store_db(st));
     for (int i = 0; i < c->ndepts; i++) {
         s = store_stmt(st, "INSERT OR IGNORE INTO case_dept(case_id, department) VALUES (?, ?)");
         if (!s) return -1;
@@ -379,7 +372,7 @@ int db_case_open(struct store *st, const struct db_case_new *c, int64_t now, int
     return 0;
 }
 
-int db_case_by_number(struct store *st, const char *number, struct db_case *out)
+int sqlite_db_case_by_number(struct store *st, const char *number, struct db_case *out)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT id, number, category, classified, priority, status, child_id, "
                                      "county_id, region_id, reporter_id, opened_at, acked_at, closed_at, outcome, "
@@ -410,7 +403,7 @@ int db_case_by_number(struct store *st, const char *number, struct db_case *out)
     return rc;
 }
 
-int db_case_depts(struct store *st, int64_t case_id, char (*out)[24], int max)
+int sqlite_db_case_depts(struct store *st, int64_t case_id, char (*out)[24], int max)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT department FROM case_dept WHERE case_id = ? ORDER BY rowid");
     if (!s) return -1;
@@ -424,7 +417,7 @@ int db_case_depts(struct store *st, int64_t case_id, char (*out)[24], int max)
     return rc == SQLITE_DONE ? n : -1;
 }
 
-int db_case_has_dept(struct store *st, int64_t case_id, const char *dept)
+int sqlite_db_case_has_dept(struct store *st, int64_t case_id, const char *dept)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM case_dept WHERE case_id = ? AND department = ?");
     if (!s) return -1;
@@ -435,8 +428,8 @@ int db_case_has_dept(struct store *st, int64_t case_id, const char *dept)
     return rc < 0 ? -1 : rc == 0;
 }
 
-int db_case_event(struct store *st, int64_t case_id, const char *kind, int64_t staff_id, const char *detail,
-                  int64_t now)
+int sqlite_db_case_event(struct store *st, int64_t case_id, const char *kind, int64_t staff_id, const char *detail,
+                         int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO case_event(case_id, at, kind, staff_id, detail) "
                                      "VALUES (?,?,?,?,?)");
@@ -449,7 +442,7 @@ int db_case_event(struct store *st, int64_t case_id, const char *kind, int64_t s
     return step_done(s);
 }
 
-int db_reporter_flood(struct store *st, int64_t reporter_id, int64_t since, struct db_flood *out)
+int sqlite_db_reporter_flood(struct store *st, int64_t reporter_id, int64_t since, struct db_flood *out)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *s = store_stmt(st, "SELECT count(*) FROM cases WHERE reporter_id = ? AND opened_at > ?");
@@ -474,17 +467,17 @@ int db_reporter_flood(struct store *st, int64_t reporter_id, int64_t since, stru
     return rc < 0 ? -1 : 0;
 }
 
-int db_case_set_flood(struct store *st, int64_t case_id, int64_t first_id)
+int sqlite_db_case_set_flood(struct store *st, int64_t case_id, int64_t first_id)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE cases SET flood_of = ? WHERE id = ?");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, first_id);
     sqlite3_bind_int64(s, 2, case_id);
     if (step_done(s) != 0) return -1;
-    return sqlite3_changes(st->db) == 1 ? 0 : 1;
+    return sqlite3_changes(store_db(st)) == 1 ? 0 : 1;
 }
 
-int db_case_flood_run(struct store *st, int64_t case_id, int64_t since, struct db_flood *out)
+int sqlite_db_case_flood_run(struct store *st, int64_t case_id, int64_t since, struct db_flood *out)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *s = store_stmt(st, "SELECT F.id, F.number, (SELECT count(*) FROM cases R WHERE "
@@ -503,7 +496,7 @@ int db_case_flood_run(struct store *st, int64_t case_id, int64_t since, struct d
     return rc;
 }
 
-int db_message_queued(struct store *st, const char *dedupe_key)
+int sqlite_db_message_queued(struct store *st, const char *dedupe_key)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM outbox WHERE dedupe_key = ?");
     if (!s) return -1;
@@ -513,7 +506,7 @@ int db_message_queued(struct store *st, const char *dedupe_key)
     return rc < 0 ? -1 : rc == 0;
 }
 
-int db_case_ack(struct store *st, int64_t case_id, int64_t staff_id, int64_t now)
+int sqlite_db_case_ack(struct store *st, int64_t case_id, int64_t staff_id, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE cases SET status = 'acknowledged', acked_at = ?, acked_by = ? "
                                      "WHERE id = ? AND status = 'open'");
@@ -522,11 +515,12 @@ int db_case_ack(struct store *st, int64_t case_id, int64_t staff_id, int64_t now
     bind_id_or_null(s, 2, staff_id);
     sqlite3_bind_int64(s, 3, case_id);
     if (step_done(s) != 0) return -1;
-    if (sqlite3_changes(st->db) != 1) return 1;
+    if (sqlite3_changes(store_db(st)) != 1) return 1;
     return db_case_event(st, case_id, "acknowledged", staff_id, NULL, now);
 }
 
-int db_case_close(struct store *st, int64_t case_id, int64_t staff_id, int outcome, const char *note, int64_t now)
+int sqlite_db_case_close(struct store *st, int64_t case_id, int64_t staff_id, int outcome, const char *note,
+                         int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE cases SET status = 'closed', closed_at = ?1, closed_by = ?2, "
                                      "outcome = ?3, outcome_note = ?4, acked_at = coalesce(acked_at, ?1), "
@@ -538,14 +532,14 @@ int db_case_close(struct store *st, int64_t case_id, int64_t staff_id, int outco
     store_bind_text(s, 4, note);
     sqlite3_bind_int64(s, 5, case_id);
     if (step_done(s) != 0) return -1;
-    if (sqlite3_changes(st->db) != 1) return 1;
+    if (sqlite3_changes(store_db(st)) != 1) return 1;
     char detail[24];
     snprintf(detail, sizeof detail, "outcome=%d", outcome);
     return db_case_event(st, case_id, "closed", staff_id, detail, now);
 }
 
-int db_case_classify(struct store *st, int64_t case_id, int category, int priority, const char *const *depts,
-                     int ndepts, int64_t staff_id, const char *detail, int64_t now, int *phase)
+int sqlite_db_case_classify(struct store *st, int64_t case_id, int category, int priority, const char *const *depts,
+                            int ndepts, int64_t staff_id, const char *detail, int64_t now, int *phase)
 {
     if (ndepts < 1 || ndepts > DB_CASE_MAX_DEPTS) return -1;
     sqlite3_stmt *s = store_stmt(st, "UPDATE cases SET category = ?, classified = 1, inferred = 0, priority = ?, "
@@ -556,7 +550,7 @@ int db_case_classify(struct store *st, int64_t case_id, int category, int priori
     sqlite3_bind_int(s, 2, priority);
     sqlite3_bind_int64(s, 3, case_id);
     if (step_done(s) != 0) return -1;
-    if (sqlite3_changes(st->db) != 1) return 1;
+    if (sqlite3_changes(store_db(st)) != 1) return 1;
     s = store_stmt(st, "DELETE FROM case_dept WHERE case_id = ?");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, case_id);
@@ -581,7 +575,7 @@ int db_case_classify(struct store *st, int64_t case_id, int category, int priori
     return 0;
 }
 
-int db_phone_unacked_cases(struct store *st, const char *phone, char (*out)[DB_CASE_NO_MAX + 1], int max)
+int sqlite_db_phone_unacked_cases(struct store *st, const char *phone, char (*out)[DB_CASE_NO_MAX + 1], int max)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT C.number FROM cases C WHERE C.status = 'open' AND EXISTS ("
                                      "SELECT 1 FROM outbox O WHERE O.case_id = C.id AND O.recipient = ? "
@@ -599,7 +593,7 @@ int db_phone_unacked_cases(struct store *st, const char *phone, char (*out)[DB_C
 
 /* ---- free text: follow-ups, forwards, replies to reminders ------------------ */
 
-int db_reporter_open_case(struct store *st, int64_t reporter_id, int64_t since, struct db_case *out)
+int sqlite_db_reporter_open_case(struct store *st, int64_t reporter_id, int64_t since, struct db_case *out)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT number FROM cases WHERE reporter_id = ? AND opened_at > ? "
                                      "AND status <> 'closed' ORDER BY id DESC LIMIT 1");
@@ -613,7 +607,7 @@ int db_reporter_open_case(struct store *st, int64_t reporter_id, int64_t since, 
     return rc != 0 ? rc : db_case_by_number(st, number, out);
 }
 
-int db_case_alerted(struct store *st, int64_t case_id, char (*out)[DB_PHONE_LEN], int max)
+int sqlite_db_case_alerted(struct store *st, int64_t case_id, char (*out)[DB_PHONE_LEN], int max)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT recipient FROM outbox WHERE case_id = ? AND kind = 'alert' "
                                      "GROUP BY recipient ORDER BY min(id)");
@@ -622,7 +616,7 @@ int db_case_alerted(struct store *st, int64_t case_id, char (*out)[DB_PHONE_LEN]
     return phones(s, out, max);
 }
 
-int db_reminder_since(struct store *st, int64_t guardian_id, int64_t since)
+int sqlite_db_reminder_since(struct store *st, int64_t guardian_id, int64_t since)
 {
     /* The keys "checkin_remind:<id>:<date>" of one guardian sort between
      * "checkin_remind:<id>:" and "checkin_remind:<id>;" (';' follows ':'). */
@@ -641,7 +635,7 @@ int db_reminder_since(struct store *st, int64_t guardian_id, int64_t since)
     return rc < 0 ? -1 : rc == 0;
 }
 
-int db_region_supervisors(struct store *st, int64_t region_id, char (*out)[DB_PHONE_LEN], int max)
+int sqlite_db_region_supervisors(struct store *st, int64_t region_id, char (*out)[DB_PHONE_LEN], int max)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT S.phone, R.level FROM region V JOIN staff S ON S.role = 'supervisor' "
                                      "JOIN region R ON R.id = S.region_id WHERE V.id = ? AND (V.path = R.path "
@@ -661,7 +655,7 @@ int db_region_supervisors(struct store *st, int64_t region_id, char (*out)[DB_PH
     return rc == SQLITE_DONE ? n : -1;
 }
 
-int db_guardian_relation(struct store *st, int64_t guardian_id, int64_t child_id, char *out, size_t outlen)
+int sqlite_db_guardian_relation(struct store *st, int64_t guardian_id, int64_t child_id, char *out, size_t outlen)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT relation FROM guardian_child WHERE guardian_id = ? AND child_id = ?");
     if (!s) return -1;
@@ -687,7 +681,7 @@ static int child_names(sqlite3_stmt *s, struct db_child_name *out, int max)
     return rc == SQLITE_DONE ? n : -1;
 }
 
-int db_guardian_child_names(struct store *st, int64_t guardian_id, struct db_child_name *out, int max)
+int sqlite_db_guardian_child_names(struct store *st, int64_t guardian_id, struct db_child_name *out, int max)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT CH.code, CH.name FROM guardian_child GC JOIN child CH "
                                      "ON CH.id = GC.child_id WHERE GC.guardian_id = ? ORDER BY CH.code");
@@ -696,7 +690,7 @@ int db_guardian_child_names(struct store *st, int64_t guardian_id, struct db_chi
     return child_names(s, out, max);
 }
 
-int db_region_child_names(struct store *st, int64_t region_id, struct db_child_name *out, int max)
+int sqlite_db_region_child_names(struct store *st, int64_t region_id, struct db_child_name *out, int max)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT code, name FROM child WHERE region_id = ? ORDER BY code");
     if (!s) return -1;
@@ -706,7 +700,7 @@ int db_region_child_names(struct store *st, int64_t region_id, struct db_child_n
 
 /* ---- opt-out -------------------------------------------------------------- */
 
-int db_optout_set(struct store *st, const char *phone, const char *channel, int64_t now)
+int sqlite_db_optout_set(struct store *st, const char *phone, const char *channel, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO opt_out(phone, at, channel) VALUES (?,?,?) "
                                      "ON CONFLICT(phone) DO UPDATE SET at = excluded.at, channel = excluded.channel");
@@ -717,16 +711,16 @@ int db_optout_set(struct store *st, const char *phone, const char *channel, int6
     return step_done(s);
 }
 
-int db_optout_clear(struct store *st, const char *phone)
+int sqlite_db_optout_clear(struct store *st, const char *phone)
 {
     sqlite3_stmt *s = store_stmt(st, "DELETE FROM opt_out WHERE phone = ?");
     if (!s) return -1;
     store_bind_text(s, 1, phone);
     if (step_done(s) != 0) return -1;
-    return sqlite3_changes(st->db) > 0 ? 0 : 1;
+    return sqlite3_changes(store_db(st)) > 0 ? 0 : 1;
 }
 
-int db_optout_check(struct store *st, const char *phone)
+int sqlite_db_optout_check(struct store *st, const char *phone)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM opt_out WHERE phone = ?");
     if (!s) return -1;

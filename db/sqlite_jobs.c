@@ -1,5 +1,5 @@
 /* db/sqlite_jobs.c - SQLite implementation of the timed jobs' reads and
- * digest items, and the shared age-out rule (store_jobs.h).
+ * digest items (store_jobs.h).
  *
  * Runs on the thread that owns the store, inside the caller's transaction.
  * Every statement is a static string prepared once through store_stmt;
@@ -12,45 +12,9 @@
  * after ':').
  */
 #include <stdlib.h>
-#include "../core/calendar.h"
 #include <string.h>
 
-#include "../core/config.h"
 #include "store_int.h"
-
-/* ---- shared rules ------------------------------------------------------------- */
-
-
-
-
-#define AGE_LEFT_BEHIND 16 /* 国发〔2016〕13号: a left-behind child is under 16 */
-#define AGE_DIFFICULTY  18 /* children in difficulty, orphans, unsupported children: minors */
-
-int64_t db_child_scope_end(const struct gw_policy *pol, const char *birth_date, const char *categories)
-{
-    int lb = pol && pol->age_left_behind > 0 ? pol->age_left_behind : AGE_LEFT_BEHIND;
-    int other = pol && pol->age_difficulty > 0 ? pol->age_difficulty : AGE_DIFFICULTY;
-    if (!birth_date || cal_date_valid(birth_date) != 0) return INT64_MAX;
-    /* The later age of the child's categories; an unknown or missing one is a minor's. */
-    int age = 0, any = 0;
-    const char *p = categories ? categories : "";
-    while (*p) {
-        size_t n = strcspn(p, "|");
-        int a = n == 11 && memcmp(p, "left_behind", 11) == 0 ? lb : other;
-        if (n) {
-            any = 1;
-            if (a > age) age = a;
-        }
-        p += n;
-        if (*p == '|') p++;
-    }
-    if (!any) age = other;
-    int y =
-        (birth_date[0] - '0') * 1000 + (birth_date[1] - '0') * 100 + (birth_date[2] - '0') * 10 + (birth_date[3] - '0');
-    int m = (birth_date[5] - '0') * 10 + (birth_date[6] - '0');
-    int d = (birth_date[8] - '0') * 10 + (birth_date[9] - '0');
-    return cal_civil_day(y + age, m, d);
-}
 
 /* ---- listings ------------------------------------------------------------------- */
 
@@ -107,8 +71,8 @@ static int case_row(sqlite3_stmt *s, void *ctx)
     return x->fn(x->arg, &c);
 }
 
-int db_jobs_unacked_cases(struct store *st, int64_t p0_since, int64_t p1_since,
-                          int (*fn)(void *arg, const struct db_job_case *c), void *arg)
+int sqlite_db_jobs_unacked_cases(struct store *st, int64_t p0_since, int64_t p1_since,
+                                 int (*fn)(void *arg, const struct db_job_case *c), void *arg)
 {
     /* A classification by triage starts the deadlines afresh: `since` is
      * its time, and only the re-alerts after it (by event id) count. */
@@ -159,7 +123,7 @@ static int child_row(sqlite3_stmt *s, void *ctx)
     memset(&c, 0, sizeof c);
     c.id = sqlite3_column_int64(s, 0);
     store_col_text(s, 1, c.code, sizeof c.code);
-    c.high = sqlite3_column_int(s, 2) != 0;
+    c.high_cadence = sqlite3_column_int(s, 2) != 0;
     c.created_at = sqlite3_column_int64(s, 3);
     store_col_text(s, 4, c.last_visit, sizeof c.last_visit);
     store_col_text(s, 5, c.village, sizeof c.village);
@@ -168,11 +132,12 @@ static int child_row(sqlite3_stmt *s, void *ctx)
     store_col_text(s, 8, c.overdue_done, sizeof c.overdue_done);
     store_col_text(s, 9, c.birth_date, sizeof c.birth_date);
     store_col_text(s, 10, c.categories, sizeof c.categories);
+    store_col_text(s, 11, c.flags, sizeof c.flags);
     return x->fn(x->arg, &c);
 }
 
-int db_jobs_children_due(struct store *st, const char *last_before, const char *last_before_high,
-                         int64_t created_before, int (*fn)(void *arg, const struct db_job_child *c), void *arg)
+int sqlite_db_jobs_children_due(struct store *st, const char *last_before, const char *last_before_high,
+                                int64_t created_before, int (*fn)(void *arg, const struct db_job_child *c), void *arg)
 {
     /* "visit_due:" is 10 bytes and "visit_overdue:" 14: the item's date
      * starts after the prefix, the code and its ':'. The village's least
@@ -182,10 +147,10 @@ int db_jobs_children_due(struct store *st, const char *last_before, const char *
         store_stmt(st, "WITH K AS MATERIALIZED ("
                        "  SELECT CH.id AS id, CH.code AS code, CH.region_id AS region_id, CH.created_at AS created_at, "
                        "    CH.birth_date AS birth_date, CH.categories AS categories, "
-                       "    (CH.flags <> '' OR CH.high_cadence <> 0) AS high, "
+                       "    CH.flags AS flags, CH.high_cadence AS high_cadence, "
                        "    (SELECT max(V.visit_date) FROM visit V WHERE V.child_id = CH.id AND V.result <= 3) AS last "
                        "  FROM child CH) "
-                       "SELECT K.id, K.code, K.high, K.created_at, coalesce(K.last, ''), R.path, "
+                       "SELECT K.id, K.code, K.high_cadence, K.created_at, coalesce(K.last, ''), R.path, "
                        "  coalesce((SELECT group_concat(S.phone, ',') FROM (SELECT phone FROM staff "
                        "    WHERE region_id = K.region_id AND role = 'director' ORDER BY phone) S), ''), "
                        "  coalesce((SELECT min(coalesce((SELECT substr(max(I.key), length(K.code) + 12, 10) "
@@ -196,10 +161,10 @@ int db_jobs_children_due(struct store *st, const char *last_before, const char *
                        "    FROM digest_item I WHERE I.key > 'visit_overdue:' || K.code || ':' "
                        "      AND I.key < 'visit_overdue:' || K.code || ';' AND I.recipient = S.phone), '')) "
                        "    FROM staff S WHERE S.region_id = K.region_id AND S.role = 'director'), ''), "
-                       "  K.birth_date, K.categories "
+                       "  K.birth_date, K.categories, K.flags "
                        "FROM K JOIN region R ON R.id = K.region_id "
                        "WHERE CASE WHEN K.last IS NULL THEN K.created_at < ?3 "
-                       "           WHEN K.high THEN K.last <= ?2 ELSE K.last <= ?1 END "
+                       "           ELSE K.last <= max(?1, ?2) END "
                        "ORDER BY K.code");
     if (!s) return -1;
     store_bind_text(s, 1, last_before);
@@ -223,8 +188,8 @@ static int staff_row(sqlite3_stmt *s, void *ctx)
     return x->fn(x->arg, phone, path);
 }
 
-int db_jobs_staff(struct store *st, const char *role, int (*fn)(void *arg, const char *phone, const char *region_path),
-                  void *arg)
+int sqlite_db_jobs_staff(struct store *st, const char *role,
+                         int (*fn)(void *arg, const char *phone, const char *region_path), void *arg)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT S.phone, R.path FROM staff S JOIN region R ON R.id = S.region_id "
                                      "WHERE S.role = ? ORDER BY S.phone");
@@ -254,8 +219,8 @@ static int guardian_row(sqlite3_stmt *s, void *ctx)
     return x->fn(x->arg, &g);
 }
 
-int db_jobs_silent_guardians(struct store *st, int64_t before, int (*fn)(void *arg, const struct db_job_guardian *g),
-                             void *arg)
+int sqlite_db_jobs_silent_guardians(struct store *st, int64_t before,
+                                    int (*fn)(void *arg, const struct db_job_guardian *g), void *arg)
 {
     /* "checkin_remind:" and "checkin_silent:" are both 15 bytes. */
     sqlite3_stmt *s = store_stmt(
@@ -299,8 +264,8 @@ static int ward_row(sqlite3_stmt *s, void *ctx)
     return x->fn(x->arg, &w);
 }
 
-int db_jobs_guardian_wards(struct store *st, int64_t guardian_id, int (*fn)(void *arg, const struct db_job_ward *w),
-                           void *arg)
+int sqlite_db_jobs_guardian_wards(struct store *st, int64_t guardian_id,
+                                  int (*fn)(void *arg, const struct db_job_ward *w), void *arg)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT CH.code, CH.birth_date, CH.categories, "
                                      "  coalesce((SELECT group_concat(S.phone, ',') FROM (SELECT phone FROM staff "
@@ -315,7 +280,7 @@ int db_jobs_guardian_wards(struct store *st, int64_t guardian_id, int (*fn)(void
 
 /* ---- digests and the daily cap ------------------------------------------------- */
 
-int db_digest_item_exists(struct store *st, const char *key)
+int sqlite_db_digest_item_exists(struct store *st, const char *key)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM digest_item WHERE key = ?");
     if (!s) return -1;
@@ -325,7 +290,7 @@ int db_digest_item_exists(struct store *st, const char *key)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int db_digest_item_add(struct store *st, const char *key, const char *recipient, const char *digest, int64_t now)
+int sqlite_db_digest_item_add(struct store *st, const char *key, const char *recipient, const char *digest, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO digest_item(key, recipient, digest, at) VALUES (?, ?, ?, ?) "
                                      "ON CONFLICT(key) DO NOTHING");
@@ -339,7 +304,8 @@ int db_digest_item_add(struct store *st, const char *key, const char *recipient,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int db_jobs_capped_today(struct store *st, const char *phone, const char *day_iso, int64_t day_start, int64_t day_end)
+int sqlite_db_jobs_capped_today(struct store *st, const char *phone, const char *day_iso, int64_t day_start,
+                                int64_t day_end)
 {
     /* Exact look-ups in the outbox's dedupe index: the digests carry the
      * recipient and the day in their keys; a parent's reminder carries the
@@ -377,7 +343,7 @@ static int count_row(sqlite3_stmt *s, void *ctx)
     return x->fn(x->arg, phone, sqlite3_column_int(s, 1));
 }
 
-int db_jobs_triage_counts(struct store *st, int (*fn)(void *arg, const char *phone, int count), void *arg)
+int sqlite_db_jobs_triage_counts(struct store *st, int (*fn)(void *arg, const char *phone, int count), void *arg)
 {
     /* A case's county_id is a level-1 region, so a responder whose region
      * is that county is registered at the county. */

@@ -14,8 +14,8 @@ static char *col_dup(sqlite3_stmt *s, int i)
     return t ? gw_strdup((const char *)t) : NULL;
 }
 
-int store_media_add(struct store *st, const char *channel, int64_t case_id, int64_t call_row_id, const char *url,
-                    long duration, int64_t now, int64_t *id)
+int sqlite_store_media_add(struct store *st, const char *channel, int64_t case_id, int64_t call_row_id, const char *url,
+                           long duration, int64_t now, int64_t *id)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO media(channel, case_id, call_row_id, url, duration, created_at, "
                                      "updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(channel, url) DO NOTHING");
@@ -28,8 +28,8 @@ int store_media_add(struct store *st, const char *channel, int64_t case_id, int6
     sqlite3_bind_int64(s, 6, now);
     sqlite3_bind_int64(s, 7, now);
     if (sqlite3_step(s) != SQLITE_DONE) return -1;
-    if (sqlite3_changes(st->db) == 1) {
-        if (id) *id = sqlite3_last_insert_rowid(st->db);
+    if (sqlite3_changes(store_db(st)) == 1) {
+        if (id) *id = sqlite3_last_insert_rowid(store_db(st));
         return 0;
     }
     s = store_stmt(st, "SELECT id FROM media WHERE channel = ? AND url = ?");
@@ -42,16 +42,16 @@ int store_media_add(struct store *st, const char *channel, int64_t case_id, int6
     return 1;
 }
 
-int store_media_recover(struct store *st, int64_t *n)
+int sqlite_store_media_recover(struct store *st, int64_t *n)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE media SET status = 'queued', next_attempt_at = 0 "
                                      "WHERE status = 'fetching'");
     if (!s || sqlite3_step(s) != SQLITE_DONE) return -1;
-    if (n) *n = sqlite3_changes(st->db);
+    if (n) *n = sqlite3_changes(store_db(st));
     return 0;
 }
 
-int store_media_due(struct store *st, int64_t now, int limit, struct store_media **rows, size_t *n)
+int sqlite_store_media_due(struct store *st, int64_t now, int limit, struct store_media **rows, size_t *n)
 {
     *rows = NULL;
     *n = 0;
@@ -87,17 +87,7 @@ int store_media_due(struct store *st, int64_t now, int limit, struct store_media
     return 0;
 }
 
-void store_media_rows_free(struct store_media *rows, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(rows[i].channel);
-        free(rows[i].url);
-        free(rows[i].case_number);
-    }
-    free(rows);
-}
-
-int store_media_claim(struct store *st, int64_t id, int64_t now)
+int sqlite_store_media_claim(struct store *st, int64_t id, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE media SET status = 'fetching', attempts = attempts + 1, updated_at = ? "
                                      "WHERE id = ? AND status = 'queued'");
@@ -105,11 +95,11 @@ int store_media_claim(struct store *st, int64_t id, int64_t now)
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, id);
     if (sqlite3_step(s) != SQLITE_DONE) return -1;
-    return sqlite3_changes(st->db) == 1 ? 0 : 1;
+    return sqlite3_changes(store_db(st)) == 1 ? 0 : 1;
 }
 
-int store_media_fetched(struct store *st, int64_t id, const char *path, const char *sha256, int64_t bytes,
-                        const char *content_type, int64_t now)
+int sqlite_store_media_fetched(struct store *st, int64_t id, const char *path, const char *sha256, int64_t bytes,
+                               const char *content_type, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE media SET status = 'fetched', path = ?, sha256 = ?, bytes = ?, "
                                      "content_type = ?, last_error = NULL, updated_at = ? "
@@ -122,10 +112,11 @@ int store_media_fetched(struct store *st, int64_t id, const char *path, const ch
     sqlite3_bind_int64(s, 5, now);
     sqlite3_bind_int64(s, 6, id);
     if (sqlite3_step(s) != SQLITE_DONE) return -1;
-    return sqlite3_changes(st->db) == 1 ? 0 : 1;
+    return sqlite3_changes(store_db(st)) == 1 ? 0 : 1;
 }
 
-int store_media_failed(struct store *st, int64_t id, int retry, const char *error, int64_t next_attempt_at, int64_t now)
+int sqlite_store_media_failed(struct store *st, int64_t id, int retry, const char *error, int64_t next_attempt_at,
+                              int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE media SET status = ?, last_error = ?, next_attempt_at = ?, "
                                      "updated_at = ? WHERE id = ? AND status = 'fetching'");
@@ -138,7 +129,7 @@ int store_media_failed(struct store *st, int64_t id, int retry, const char *erro
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
-int store_media_release(struct store *st, int64_t id, int64_t now)
+int sqlite_store_media_release(struct store *st, int64_t id, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE media SET status = 'queued', next_attempt_at = 0, "
                                      "attempts = max(attempts - 1, 0), updated_at = ? "
@@ -149,7 +140,7 @@ int store_media_release(struct store *st, int64_t id, int64_t now)
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
-int store_media_case_recipients(struct store *st, int64_t case_id, struct store_media_recipient *out, int max)
+int sqlite_store_media_case_recipients(struct store *st, int64_t case_id, struct store_media_recipient *out, int max)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT recipient, max(CASE WHEN status = 'queued' THEN next_attempt_at "
                                      "ELSE 0 END) FROM outbox WHERE case_id = ? AND template = 'case_alert' "

@@ -13,12 +13,12 @@ static char *col_dup(sqlite3_stmt *s, int i)
     return t ? gw_strdup((const char *)t) : NULL;
 }
 
-int store_outbox_recover(struct store *st, int64_t *n)
+int sqlite_store_outbox_recover(struct store *st, int64_t *n)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE outbox SET status = 'queued', next_attempt_at = 0 "
                                      "WHERE status = 'sending'");
     if (!s || sqlite3_step(s) != SQLITE_DONE) return -1;
-    if (n) *n = sqlite3_changes(st->db);
+    if (n) *n = sqlite3_changes(store_db(st));
     return 0;
 }
 
@@ -38,8 +38,8 @@ static void send_from_row(sqlite3_stmt *s, struct store_send *r)
     r->created_at = sqlite3_column_int64(s, 9);
 }
 
-int store_outbox_due(struct store *st, int64_t now, int limit, const int64_t *skip, size_t nskip,
-                     struct store_send **rows, size_t *n)
+int sqlite_store_outbox_due(struct store *st, int64_t now, int limit, const int64_t *skip, size_t nskip,
+                            struct store_send **rows, size_t *n)
 {
     *rows = NULL;
     *n = 0;
@@ -73,8 +73,8 @@ int store_outbox_due(struct store *st, int64_t now, int limit, const int64_t *sk
     return 0;
 }
 
-int store_outbox_due_open(struct store *st, int64_t now, int limit, const char *const *busy, size_t nbusy,
-                          struct store_send **rows, size_t *n)
+int sqlite_store_outbox_due_open(struct store *st, int64_t now, int limit, const char *const *busy, size_t nbusy,
+                                 struct store_send **rows, size_t *n)
 {
     *rows = NULL;
     *n = 0;
@@ -125,7 +125,7 @@ int store_outbox_due_open(struct store *st, int64_t now, int limit, const char *
     return 0;
 }
 
-int store_outbox_assign(struct store *st, int64_t id, const char *channel)
+int sqlite_store_outbox_assign(struct store *st, int64_t id, const char *channel)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE outbox SET channel = ? WHERE id = ? AND status = 'queued'");
     if (!s) return -1;
@@ -134,20 +134,7 @@ int store_outbox_assign(struct store *st, int64_t id, const char *channel)
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
-void store_sends_free(struct store_send *rows, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(rows[i].channel);
-        free(rows[i].recipient);
-        free(rows[i].tmpl);
-        free(rows[i].vars_json);
-        free(rows[i].body);
-        free(rows[i].kind);
-    }
-    free(rows);
-}
-
-int store_outbox_next_due(struct store *st, int64_t *at)
+int sqlite_store_outbox_next_due(struct store *st, int64_t *at)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT min(next_attempt_at) FROM outbox WHERE status = 'queued'");
     if (!s || sqlite3_step(s) != SQLITE_ROW) return -1;
@@ -156,7 +143,7 @@ int store_outbox_next_due(struct store *st, int64_t *at)
     return 0;
 }
 
-int store_outbox_claim(struct store *st, int64_t id, const char *channel, int64_t now)
+int sqlite_store_outbox_claim(struct store *st, int64_t id, const char *channel, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE outbox SET status = 'sending', channel = ?, attempts = attempts + 1, "
                                      "updated_at = ? WHERE id = ? AND status = 'queued'");
@@ -165,7 +152,7 @@ int store_outbox_claim(struct store *st, int64_t id, const char *channel, int64_
     sqlite3_bind_int64(s, 2, now);
     sqlite3_bind_int64(s, 3, id);
     if (sqlite3_step(s) != SQLITE_DONE) return -1;
-    return sqlite3_changes(st->db) == 1 ? 0 : 1;
+    return sqlite3_changes(store_db(st)) == 1 ? 0 : 1;
 }
 
 /* Applies a receipt to row id unless the row is final. A receipt never
@@ -185,8 +172,8 @@ static int apply_status(struct store *st, int64_t id, const char *status, const 
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
-int store_outbox_finish(struct store *st, int64_t id, const char *status, const char *provider_msg_id,
-                        const char *error, int64_t next_attempt_at, int64_t now)
+int sqlite_store_outbox_finish(struct store *st, int64_t id, const char *status, const char *provider_msg_id,
+                               const char *error, int64_t next_attempt_at, int64_t now)
 {
     /* A receipt may already have made the row final while the request was
      * on the wire: then only the provider id is recorded. */
@@ -233,8 +220,8 @@ int store_outbox_finish(struct store *st, int64_t id, const char *status, const 
     return 0;
 }
 
-int store_send_attempt(struct store *st, int64_t outbox_id, int attempt, const char *channel, long http,
-                       const char *result, const char *provider_msg_id, const char *error, int64_t now)
+int sqlite_store_send_attempt(struct store *st, int64_t outbox_id, int attempt, const char *channel, long http,
+                              const char *result, const char *provider_msg_id, const char *error, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO send_attempt(outbox_id, attempt, at, channel, http_status, "
                                      "result, provider_msg_id, error) VALUES (?,?,?,?,?,?,?,?)");
@@ -250,8 +237,9 @@ int store_send_attempt(struct store *st, int64_t outbox_id, int attempt, const c
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
-int store_outbox_receipt(struct store *st, const char *channel, const char *provider_msg_id, int64_t ref,
-                         const char *status, const char *raw_status, const char *error, int64_t now, char *recipient)
+int sqlite_store_outbox_receipt(struct store *st, const char *channel, const char *provider_msg_id, int64_t ref,
+                                const char *status, const char *raw_status, const char *error, int64_t now,
+                                char *recipient)
 {
     /* A receipt touches only a row handed to its own channel: outbox ids
      * are sequential and provider ids can be guessed, so a row still
@@ -318,7 +306,7 @@ int store_outbox_receipt(struct store *st, const char *channel, const char *prov
     return sqlite3_step(s) == SQLITE_DONE ? 1 : -1;
 }
 
-int store_receipts_expire(struct store *st, int64_t before)
+int sqlite_store_receipts_expire(struct store *st, int64_t before)
 {
     sqlite3_stmt *s = store_stmt(st, "DELETE FROM receipt_pending WHERE received_at < ?");
     if (!s) return -1;

@@ -8,7 +8,7 @@
 
 #define MAX_PARTS 16
 
-int store_part_insert(struct store *st, const struct gw_msg *m, int64_t now)
+int sqlite_store_part_insert(struct store *st, const struct gw_msg *m, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO sms_part(channel, provider_id, sender, recipient, ref, total, part, "
                                      "text, received_at) VALUES (?,?,?,?,?,?,?,?,?) "
@@ -24,11 +24,11 @@ int store_part_insert(struct store *st, const struct gw_msg *m, int64_t now)
     store_bind_text(s, 8, m->text ? m->text : "");
     sqlite3_bind_int64(s, 9, m->received_at ? m->received_at : now);
     if (sqlite3_step(s) != SQLITE_DONE) return -1;
-    return sqlite3_changes(st->db) == 1 ? 0 : 1;
+    return sqlite3_changes(store_db(st)) == 1 ? 0 : 1;
 }
 
-int store_part_assemble(struct store *st, const char *channel, const char *sender, const char *ref, int total,
-                        int64_t stale_before, struct gw_msg *whole)
+int sqlite_store_part_assemble(struct store *st, const char *channel, const char *sender, const char *ref, int total,
+                               int64_t stale_before, struct gw_msg *whole)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT part, text, provider_id, received_at, recipient FROM sms_part "
                                      "WHERE channel = ? AND sender = ? AND ref = ? AND total = ? AND inbox_id IS NULL "
@@ -76,7 +76,7 @@ int store_part_assemble(struct store *st, const char *channel, const char *sende
     return result;
 }
 
-int store_part_done(struct store *st, const char *channel, const char *sender, const char *ref, int64_t inbox_id)
+int sqlite_store_part_done(struct store *st, const char *channel, const char *sender, const char *ref, int64_t inbox_id)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE sms_part SET inbox_id = ? WHERE channel = ? AND sender = ? AND ref = ? "
                                      "AND inbox_id IS NULL");
@@ -88,9 +88,9 @@ int store_part_done(struct store *st, const char *channel, const char *sender, c
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
-int store_part_stale(struct store *st, int64_t stale_before,
-                     void (*fn)(void *arg, const char *channel, const char *sender, const char *ref, int total),
-                     void *arg)
+int sqlite_store_part_stale(struct store *st, int64_t stale_before,
+                            void (*fn)(void *arg, const char *channel, const char *sender, const char *ref, int total),
+                            void *arg)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT channel, sender, ref, total FROM sms_part WHERE inbox_id IS NULL "
                                      "GROUP BY channel, sender, ref, total HAVING min(received_at) < ? LIMIT 64");

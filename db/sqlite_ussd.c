@@ -20,7 +20,7 @@ static void bind_id_or_null(sqlite3_stmt *s, int i, int64_t v)
         sqlite3_bind_null(s, i);
 }
 
-int db_ussd_get(struct store *st, const char *channel, const char *session_id, struct db_ussd_session *out)
+int sqlite_db_ussd_get(struct store *st, const char *channel, const char *session_id, struct db_ussd_session *out)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *s = store_stmt(st, "SELECT id, phone, state, last_text, last_screen, last_end, case_id, "
@@ -48,8 +48,8 @@ int db_ussd_get(struct store *st, const char *channel, const char *session_id, s
     return rc;
 }
 
-int db_ussd_put(struct store *st, const char *channel, const char *session_id, const char *service_code,
-                const struct db_ussd_session *u, int64_t now)
+int sqlite_db_ussd_put(struct store *st, const char *channel, const char *session_id, const char *service_code,
+                       const struct db_ussd_session *u, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO ussd_session(channel, session_id, phone, service_code, state, "
                                      "last_text, last_screen, last_end, case_id, created_at, updated_at) "
@@ -81,10 +81,10 @@ static int step_changed(struct store *st, sqlite3_stmt *s)
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) return -1;
-    return sqlite3_changes(st->db) > 0 ? 0 : 1;
+    return sqlite3_changes(store_db(st)) > 0 ? 0 : 1;
 }
 
-int db_case_attach_child(struct store *st, int64_t case_id, const struct db_child *child)
+int sqlite_db_case_attach_child(struct store *st, int64_t case_id, const struct db_child *child)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE cases SET child_id = ?1, "
                                      "region_id = CASE WHEN county_id IS NULL OR county_id = ?2 THEN ?3 "
@@ -99,7 +99,7 @@ int db_case_attach_child(struct store *st, int64_t case_id, const struct db_chil
     return step_changed(st, s);
 }
 
-int db_case_attach_description(struct store *st, int64_t case_id, const char *desc)
+int sqlite_db_case_attach_description(struct store *st, int64_t case_id, const char *desc)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE cases SET description = ?1 WHERE id = ?2 AND description IS NULL");
     if (!s) return -1;

@@ -11,14 +11,7 @@
 #include "../core/util.h"
 #include "store_int.h"
 
-void db_call_clear(struct db_call *c)
-{
-    if (!c) return;
-    free(c->last_doc);
-    memset(c, 0, sizeof *c);
-}
-
-int db_call_get(struct store *st, const char *channel, const char *call_id, struct db_call *out)
+int sqlite_db_call_get(struct store *st, const char *channel, const char *call_id, struct db_call *out)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *s = store_stmt(st, "SELECT id, path, state, last_step, last_key, last_doc, case_id, ended_at "
@@ -42,8 +35,8 @@ int db_call_get(struct store *st, const char *channel, const char *call_id, stru
     return 0;
 }
 
-int db_call_start(struct store *st, const char *channel, const char *call_id, const char *caller, const char *callee,
-                  int64_t now, int64_t *id)
+int sqlite_db_call_start(struct store *st, const char *channel, const char *call_id, const char *caller,
+                         const char *callee, int64_t now, int64_t *id)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO call(channel, call_id, caller, callee, started_at, updated_at) "
                                      "VALUES (?,?,?,?,?,?)");
@@ -55,11 +48,11 @@ int db_call_start(struct store *st, const char *channel, const char *call_id, co
     sqlite3_bind_int64(s, 5, now);
     sqlite3_bind_int64(s, 6, now);
     if (sqlite3_step(s) != SQLITE_DONE) return -1;
-    *id = sqlite3_last_insert_rowid(st->db);
+    *id = sqlite3_last_insert_rowid(store_db(st));
     return 0;
 }
 
-int db_call_save(struct store *st, const struct db_call *c, int64_t now)
+int sqlite_db_call_save(struct store *st, const struct db_call *c, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE call SET path = ?, state = ?, last_step = ?, last_key = ?, "
                                      "last_doc = ?, case_id = ?, updated_at = ? WHERE id = ?");
@@ -76,10 +69,10 @@ int db_call_save(struct store *st, const struct db_call *c, int64_t now)
     sqlite3_bind_int64(s, 7, now);
     sqlite3_bind_int64(s, 8, c->id);
     if (sqlite3_step(s) != SQLITE_DONE) return -1;
-    return sqlite3_changes(st->db) == 1 ? 0 : 1;
+    return sqlite3_changes(store_db(st)) == 1 ? 0 : 1;
 }
 
-int db_call_end(struct store *st, int64_t id, const char *status, long duration, int64_t now)
+int sqlite_db_call_end(struct store *st, int64_t id, const char *status, long duration, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE call SET ended_at = ?, final_status = ?, "
                                      "duration = coalesce(?, duration), updated_at = ? WHERE id = ?");
@@ -93,5 +86,5 @@ int db_call_end(struct store *st, int64_t id, const char *status, long duration,
     sqlite3_bind_int64(s, 4, now);
     sqlite3_bind_int64(s, 5, id);
     if (sqlite3_step(s) != SQLITE_DONE) return -1;
-    return sqlite3_changes(st->db) == 1 ? 0 : 1;
+    return sqlite3_changes(store_db(st)) == 1 ? 0 : 1;
 }

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "../core/store.h"
+#include "../db/sqlite.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
 #include "../core/clock.h"
@@ -845,7 +846,7 @@ int fetcher_start(const struct gw_config *cfg, struct metrics *m, struct fetcher
     else
         f->seed = (unsigned)gw_clock_now() ^ (unsigned)(uintptr_t)f;
     pthread_mutex_init(&f->lock, NULL);
-    if (store_open(cfg->store_path, cfg->sync_full, &f->st, err, errlen) != 0) goto fail;
+    if (sqlite_store_open(cfg->store_path, cfg->sync_full, &f->st, err, errlen) != 0) goto fail;
     int64_t recovered = 0;
     if (store_media_recover(f->st, &recovered) != 0) {
         gw_err(err, errlen, "fetcher: %s", store_errmsg(f->st));

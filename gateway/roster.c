@@ -1,17 +1,20 @@
 /* gateway/roster.c - the `import` and `export` subcommands: open the file,
- * call the store, and print what the operator needs: every bad row as
+ * call the roster import (handlers/roster_import.h) or the export
+ * (export.h), and print what the operator needs: every bad row as
  * "path:LINE: reason" (the form editors and grep understand) and one summary
  * line. Runs on the main thread of a CLI invocation, which owns the store.
  */
 #include "roster.h"
-#include "../core/calendar.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "../core/store.h"
+#include "../core/calendar.h"
 #include "../core/clock.h"
 #include "../core/config.h"
+#include "../core/store.h"
+#include "../handlers/roster_import.h"
+#include "export.h"
 
 struct err_ctx {
     FILE *errout;
@@ -27,8 +30,8 @@ static void print_bad_row(void *arg, long line, const char *reason)
 int roster_import_cmd(struct store *st, const struct gw_config *cfg, const char *kind, const char *path, FILE *out,
                       FILE *errout)
 {
-    enum store_roster_kind k;
-    if (!kind || store_roster_kind_parse(kind, &k) != 0) {
+    enum roster_kind k;
+    if (!kind || roster_kind_parse(kind, &k) != 0) {
         fprintf(errout, "import: unknown kind '%s' (regions|staff|children|guardians)\n", kind ? kind : "");
         return 2;
     }
@@ -43,15 +46,14 @@ int roster_import_cmd(struct store *st, const struct gw_config *cfg, const char 
         return 1;
     }
     struct err_ctx ectx = {errout, use_stdin ? "<stdin>" : path};
-    struct store_import_opts opts = {
+    struct roster_import_opts opts = {
         .country_code = cfg && cfg->policy.country_code ? cfg->policy.country_code : "86",
-        .now = gw_clock_now(),
         .on_error = print_bad_row,
         .arg = &ectx,
     };
-    struct store_import_result res;
+    struct roster_import_result res;
     char err[256] = "";
-    int rc = store_import(st, k, in, &opts, &res, err, sizeof err);
+    int rc = roster_import(st, k, in, gw_clock_now(), &opts, &res, err, sizeof err);
     if (!use_stdin) fclose(in);
     if (rc == 0) {
         fprintf(out, "%s: %ld rows: %ld inserted, %ld updated, %ld unchanged\n", kind, res.rows, res.inserted,
@@ -73,8 +75,8 @@ int roster_import_cmd(struct store *st, const struct gw_config *cfg, const char 
 int roster_export_cmd(struct store *st, const struct gw_config *cfg, const char *what, const char *from, const char *to,
                       FILE *out, FILE *errout)
 {
-    enum store_export_what w;
-    if (!what || store_export_what_parse(what, &w) != 0) {
+    enum export_what w;
+    if (!what || export_what_parse(what, &w) != 0) {
         fprintf(errout, "export: unknown export '%s' (visits|checkins|cases|outbox|coverage)\n", what ? what : "");
         return 2;
     }
@@ -92,9 +94,7 @@ int roster_export_cmd(struct store *st, const struct gw_config *cfg, const char 
     }
     long rows = 0;
     char err[256] = "";
-    int rc = w == STORE_EXPORT_COVERAGE ? store_export_coverage(st, cfg ? &cfg->policy : NULL, gw_clock_now(), from, to,
-                                                                out, &rows, err, sizeof err)
-                                        : store_export(st, w, from, to, out, &rows, err, sizeof err);
+    int rc = export_csv(st, w, cfg ? &cfg->policy : NULL, gw_clock_now(), from, to, out, &rows, err, sizeof err);
     if (rc != 0) {
         fprintf(errout, "export %s: %s\n", what, err);
         return 1;

@@ -1,6 +1,7 @@
-/* gateway/roster.h - the `import` and `export` subcommands (DESIGN §4):
+/* gateway/roster.h - the `import` and `export` subcommands:
  * argument checks, file handling and the lines an operator reads. The
- * work itself is store_import / store_export (db/store_roster.h).
+ * work itself is roster_import (handlers/roster_import.h) and export_csv
+ * (export.h).
  */
 #ifndef GW_ROSTER_H
 #define GW_ROSTER_H

@@ -1,11 +1,11 @@
 /* handlers/jobs_checkins.c - parent contact: reminders to silent migrant
  * parents and the directors' daily digest of parents who stay silent
- * (DESIGN §7; Minor Protection Law Art. 23: contact at least weekly).
+ * (Minor Protection Law Art. 23: contact at least weekly).
  *
  * A guardian linked to a child as away (a migrant parent) is silent since
  * the local day of their last check-in, for any child and with any status,
  * or since their registration when they never checked in. Only children
- * still in scope count (db_child_scope_end): a parent whose children have
+ * still in scope count (child_scope_end): a parent whose children have
  * all aged out is reminded of nothing. Once checkin_days whole days have
  * passed without a check-in (the day of the last one not counted) they get
  * checkin_reminder, once per silence (dedupe key
@@ -34,6 +34,7 @@
 #include "../core/util.h"
 #include "intents.h"
 #include "jobs_int.h"
+#include "visit_rule.h"
 
 struct guardian_list {
     struct db_job_guardian *v; /* owned */
@@ -106,7 +107,7 @@ static int check_guardian(struct jobs_run *run, const struct db_job_guardian *g,
     }
     int in_scope = 0, rc = 0;
     for (size_t i = 0; i < w.n; i++) {
-        if (run->today >= db_child_scope_end(pol, w.v[i].birth_date, w.v[i].categories)) continue;
+        if (run->today >= child_scope_end(pol, w.v[i].birth_date, w.v[i].categories)) continue;
         in_scope++;
         if (notice) add_items(items, g, since, silent, &w.v[i]);
     }

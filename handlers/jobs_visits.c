@@ -1,11 +1,10 @@
 /* handlers/jobs_visits.c - visit cadence: the directors' daily digest of
- * visits due and the supervisors' daily digest (DESIGN §7; reference/
- * domain.md R4.2, R4.3).
+ * visits due and the supervisors' daily digest.
  *
- * Every registered child is in scope until it ages out (db_child_scope_end:
+ * Every registered child is in scope until it ages out (child_scope_end:
  * 16 for a left-behind child, 18 for a child in difficulty, the later for
  * both; configurable); a child past it is in no reminder and no digest.
- * When a visit falls due is store_visit_due_day's rule, the one the
+ * When a visit falls due is visit_due_for's rule (visit_rule.h), the one the
  * coverage export and CX 待访 apply: the last counting visit (result 1, 2 or 3; a phone or
  * video contact, 4, does not reset the clock) plus visit_days, or
  * visit_days_high for a flagged child or after an XL visit; a child never
@@ -41,6 +40,7 @@
 #include "../core/util.h"
 #include "intents.h"
 #include "jobs_int.h"
+#include "visit_rule.h"
 
 #define DIGEST_CODES 3 /* codes a digest names; the rest are counted */
 
@@ -95,23 +95,13 @@ static void count_for_digest(struct visits_ctx *x, const struct db_job_child *c,
     }
 }
 
-/* The child's due date as a day number, or CAL_NO_DAY when it has none. */
-static int64_t due_day(const struct gw_policy *pol, const struct db_job_child *c)
-{
-    int64_t last = STORE_NO_DAY;
-    if (c->last_visit[0] && cal_date_parse(c->last_visit, &last) != 0) return CAL_NO_DAY;
-    int64_t registered = cal_local_day(c->created_at);
-    int64_t due = store_visit_due_day(pol, c->high, last, registered == CAL_NO_DAY ? STORE_NO_DAY : registered);
-    return due == STORE_NO_DAY ? CAL_NO_DAY : due;
-}
-
 static int child_row(void *arg, const struct db_job_child *c)
 {
     struct visits_ctx *x = arg;
     struct jobs_run *run = x->run;
     const struct gw_policy *pol = run->env->pol;
-    if (run->today >= db_child_scope_end(pol, c->birth_date, c->categories)) return 0; /* aged out */
-    int64_t due = due_day(pol, c);
+    if (run->today >= child_scope_end(pol, c->birth_date, c->categories)) return 0; /* aged out */
+    int64_t due = visit_due_for(pol, visit_high_cadence(c->flags, c->high_cadence), c->last_visit, c->created_at);
     if (due == CAL_NO_DAY || run->today < due) return 0;
     int64_t late = run->today - due;
     if (x->digest && late > pol->overdue_days) count_for_digest(x, c, late);

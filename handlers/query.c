@@ -7,12 +7,12 @@
  * village, or the region of a supervisor (their town) or admin. The
  * children and their last counting visits are read with the reminders' own
  * listing (db_jobs_children_due), children past their age leave as they
- * leave the reminders (db_child_scope_end), and due dates come from the one
- * visit-due rule (store_visit_due_day), so this list, the reminders and
+ * leave the reminders (child_scope_end), and due dates come from the one
+ * visit-due rule (visit_due_for), so this list, the reminders and
  * the coverage export always agree.
  *
- * CX 走访 (走访情况...) answers with the area's row of the coverage export
- * (store_export_coverage, read back from its CSV): children in scope, those
+ * CX 走访 (走访情况...) answers with the area's row of the coverage report
+ * (coverage_compute, what the export writes): children in scope, those
  * visited in person within their current period, and those more than
  * overdue_days overdue. The same numbers as the export, by construction.
  *
@@ -26,7 +26,9 @@
 
 #include "../core/util.h"
 #include "intents.h"
+#include "coverage.h"
 #include "jobs_int.h"
+#include "visit_rule.h"
 
 #define PAGE_CODES 5     /* codes in one SMS: query_due fits 70 characters with five */
 #define DUE_MAX    10000 /* children listed at most (the count still counts them all) */
@@ -46,21 +48,13 @@ struct due_ctx {
     long total;
 };
 
-/* The visit-due rule for a row of the reminders' listing. */
-static int64_t due_of(const struct gw_policy *pol, const struct db_job_child *c)
-{
-    int64_t last = STORE_NO_DAY, reg = cal_local_day(c->created_at);
-    if (c->last_visit[0] && cal_date_parse(c->last_visit, &last) != 0) return STORE_NO_DAY;
-    return store_visit_due_day(pol, c->high, last, reg == CAL_NO_DAY ? STORE_NO_DAY : reg);
-}
-
 static int due_row(void *arg, const struct db_job_child *c)
 {
     struct due_ctx *x = arg;
     if (!db_path_under(c->village, x->under)) return 0;
-    if (x->today >= db_child_scope_end(x->pol, c->birth_date, c->categories)) return 0; /* aged out, as the reminders */
-    int64_t day = due_of(x->pol, c);
-    if (day == STORE_NO_DAY || day > x->by) return 0;
+    if (x->today >= child_scope_end(x->pol, c->birth_date, c->categories)) return 0; /* aged out, as the reminders */
+    int64_t day = visit_due_for(x->pol, visit_high_cadence(c->flags, c->high_cadence), c->last_visit, c->created_at);
+    if (day == CAL_NO_DAY || day > x->by) return 0;
     x->total++;
     if (x->n == DUE_MAX) return 0;
     if (x->n == x->cap) {
@@ -96,7 +90,7 @@ static int query_due(const struct h_env *env, const struct h_msg *m, const struc
                      const struct h_sender *who, struct h_result *out)
 {
     const struct gw_policy *pol = env->pol;
-    struct gw_policy defaults = {.visit_days = 30, .visit_days_high = 14, .first_visit_days = 5, .work_days = 0x1F};
+    struct gw_policy defaults = gw_policy_defaults();
     if (!pol) pol = &defaults;
     struct due_ctx x = {
         .pol = pol, .under = who->staff.region.path, .today = cal_local_day(m->now), .by = month_end(m->now)};
@@ -138,81 +132,20 @@ static int query_due(const struct h_env *env, const struct h_msg *m, const struc
 
 /* ---- coverage: the export's own row ------------------------------------------ */
 
-/* Splits one CSV line (no line end) into at most max fields, in place;
- * quoted fields lose their quotes ("" is a quote). Returns the count. */
-static int csv_fields(char *line, char **f, int max)
-{
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        char *w = p;
-        f[n++] = w;
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (!*p) break;
-                if (*p == '"' && p[1] == '"') {
-                    *w++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *w++ = *p++;
-                }
-            }
-            while (*p && *p != ',') p++;
-        } else {
-            while (*p && *p != ',') w++, p++;
-        }
-        int more = *p == ',';
-        *w = '\0';
-        if (!more) break;
-        p++;
-    }
-    return n;
-}
-
-#define COV_FIELDS 32
-
 static int query_coverage(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
                           struct h_result *out)
 {
-    char *csv = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&csv, &len);
-    if (!f) return -1;
-    char err[160];
-    int rc = store_export_coverage(env->st, env->pol, m->now, NULL, NULL, f, NULL, err, sizeof err);
-    fclose(f);
-    if (rc != 0) {
-        free(csv);
-        return -1;
-    }
-    /* Columns by name, so that the export may grow new ones. */
-    int c_region = -1, c_total = -1, c_visited = -1, c_overdue = -1;
+    struct coverage cov;
+    if (coverage_compute(env->st, env->pol, m->now, INT64_MIN, INT64_MAX, &cov) != 0) return -1;
     long total = 0, visited = 0, overdue = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(csv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *fl[COV_FIELDS];
-        int n = csv_fields(line, fl, COV_FIELDS);
-        if (c_region < 0) { /* the header */
-            for (int i = 0; i < n; i++) {
-                if (!strcmp(fl[i], "region")) c_region = i;
-                if (!strcmp(fl[i], "children_in_scope")) c_total = i;
-                if (!strcmp(fl[i], "visited_in_person")) c_visited = i;
-                if (!strcmp(fl[i], "overdue_7")) c_overdue = i;
-            }
-            if (c_region < 0 || c_total < 0 || c_visited < 0 || c_overdue < 0) break;
-            continue;
+    for (size_t i = 0; i < cov.n; i++)
+        if (strcmp(cov.rows[i].path, who->staff.region.path) == 0) {
+            total = cov.rows[i].children;
+            visited = cov.rows[i].in_person;
+            overdue = cov.rows[i].overdue;
+            break;
         }
-        if (c_region >= n || strcmp(fl[c_region], who->staff.region.path) != 0) continue;
-        if (c_total < n) total = strtol(fl[c_total], NULL, 10);
-        if (c_visited < n) visited = strtol(fl[c_visited], NULL, 10);
-        if (c_overdue < n) overdue = strtol(fl[c_overdue], NULL, 10);
-        break;
-    }
-    free(csv);
+    coverage_free(&cov);
 
     const char *path = who->staff.region.path, *slash = strrchr(path, '/');
     char detail[64];
@@ -222,7 +155,8 @@ static int query_coverage(const struct h_env *env, const struct h_msg *m, const 
     h_var_set(r, "count", "%ld", total);
     h_var_set(r, "visited", "%ld", visited);
     h_var_set(r, "overdue", "%ld", overdue);
-    h_var_set(r, "days", "%d", env->pol && env->pol->overdue_days > 0 ? env->pol->overdue_days : 7);
+    int days = env->pol && env->pol->overdue_days > 0 ? env->pol->overdue_days : gw_policy_defaults().overdue_days;
+    h_var_set(r, "days", "%d", days);
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /* tests/unit/test_child_names.c - children by name (db_child_by_name,
- * db_child_named_in) and the shared visit-due rule (store_visit_due_day).
+ * db_child_named_in) and the shared visit-due rule (visit_due_day).
  *
  * A fresh migrated database in a temporary file, seeded through a second
  * connection: a county with two towns and three villages, children with
@@ -19,6 +19,8 @@
 #include <sqlite3.h>
 
 #include "../../core/store.h"
+#include "../../handlers/visit_rule.h"
+#include "../../db/sqlite.h"
 #include "../../core/config.h"
 #include "../../core/util.h"
 
@@ -55,7 +57,7 @@ static int setup(void **state)
     int fd = mkstemp(c->path);
     if (fd < 0) return -1;
     close(fd);
-    if (store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
+    if (sqlite_store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
     if (store_migrate(c->st, NULL, NULL, err, sizeof err) != 0) return -1;
     if (sqlite3_open(c->path, &c->db) != SQLITE_OK) return -1;
     sqlite3_busy_timeout(c->db, 5000);
@@ -165,25 +167,25 @@ static void test_due_rule(void **state)
     (void)state;
     struct gw_policy pol = {.visit_days = 30, .visit_days_high = 14, .first_visit_days = 5, .work_days = 0x1F};
     const int64_t sun = 20254, mon = sun + 1, fri = sun + 5;
-    assert_int_equal(store_visit_due_day(&pol, 0, sun, sun), sun + 30); /* last visit + cadence */
-    assert_int_equal(store_visit_due_day(&pol, 1, sun, sun), sun + 14); /* the high cadence */
-    assert_int_equal(store_visit_due_day(&pol, 0, sun, STORE_NO_DAY), sun + 30);
+    assert_int_equal(visit_due_day(&pol, 0, sun, sun), sun + 30); /* last visit + cadence */
+    assert_int_equal(visit_due_day(&pol, 1, sun, sun), sun + 14); /* the high cadence */
+    assert_int_equal(visit_due_day(&pol, 0, sun, CAL_NO_DAY), sun + 30);
     /* no visit yet: the 5th working day after registration */
-    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, mon), mon + 7); /* Mon -> next Mon */
-    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, fri), fri + 7); /* Fri -> next Fri */
-    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, sun), sun + 5); /* Sun -> Fri */
-    assert_int_equal(store_visit_due_day(&pol, 1, STORE_NO_DAY, sun), sun + 5); /* the cadence plays no part */
+    assert_int_equal(visit_due_day(&pol, 0, CAL_NO_DAY, mon), mon + 7); /* Mon -> next Mon */
+    assert_int_equal(visit_due_day(&pol, 0, CAL_NO_DAY, fri), fri + 7); /* Fri -> next Fri */
+    assert_int_equal(visit_due_day(&pol, 0, CAL_NO_DAY, sun), sun + 5); /* Sun -> Fri */
+    assert_int_equal(visit_due_day(&pol, 1, CAL_NO_DAY, sun), sun + 5); /* the cadence plays no part */
     pol.work_days = 0x7F;
-    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, sun), sun + 5);
+    assert_int_equal(visit_due_day(&pol, 0, CAL_NO_DAY, sun), sun + 5);
     pol.work_days = 0; /* an empty mask: every day */
-    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, mon), mon + 5);
+    assert_int_equal(visit_due_day(&pol, 0, CAL_NO_DAY, mon), mon + 5);
     pol.first_visit_days = 0; /* the rule off: the cadence from registration */
-    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, mon), mon + 30);
-    assert_int_equal(store_visit_due_day(&pol, 1, STORE_NO_DAY, mon), mon + 14);
-    assert_true(store_visit_due_day(&pol, 0, STORE_NO_DAY, STORE_NO_DAY) == STORE_NO_DAY);
+    assert_int_equal(visit_due_day(&pol, 0, CAL_NO_DAY, mon), mon + 30);
+    assert_int_equal(visit_due_day(&pol, 1, CAL_NO_DAY, mon), mon + 14);
+    assert_true(visit_due_day(&pol, 0, CAL_NO_DAY, CAL_NO_DAY) == CAL_NO_DAY);
     /* no policy: the config's defaults */
-    assert_int_equal(store_visit_due_day(NULL, 0, sun, sun), sun + 30);
-    assert_int_equal(store_visit_due_day(NULL, 0, STORE_NO_DAY, mon), mon + 7);
+    assert_int_equal(visit_due_day(NULL, 0, sun, sun), sun + 30);
+    assert_int_equal(visit_due_day(NULL, 0, CAL_NO_DAY, mon), mon + 7);
 }
 
 int main(void)

@@ -27,8 +27,11 @@
 #include <sqlite3.h>
 
 #include "../../core/store.h"
+#include "../../db/sqlite.h"
 #include "../../core/config.h"
+#include "../../gateway/export.h"
 #include "../../gateway/roster.h"
+#include "../../handlers/roster_import.h"
 #include "../../core/util.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
@@ -47,7 +50,7 @@ static int setup(void **state)
     int fd = mkstemp(c->path);
     if (fd < 0) return -1;
     close(fd);
-    if (store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
+    if (sqlite_store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
     if (store_migrate(c->st, NULL, NULL, err, sizeof err) != 0) return -1;
     if (sqlite3_open(c->path, &c->db) != SQLITE_OK) return -1;
     sqlite3_busy_timeout(c->db, 5000);
@@ -201,7 +204,7 @@ static char *coverage(struct ctx *c, const struct gw_policy *pol, const char *fr
     FILE *f = tmpfile();
     assert_non_null(f);
     char err[256] = "";
-    int rc = store_export_coverage(c->st, pol, NOW, from, to, f, rows, err, sizeof err);
+    int rc = export_coverage(c->st, pol, NOW, from, to, f, rows, err, sizeof err);
     if (rc != 0) print_error("coverage: %s\n", err);
     assert_int_equal(rc, 0);
     long n = ftell(f);
@@ -362,11 +365,11 @@ static void bad_dates_are_refused(void **state)
     struct ctx *c = *state;
     char err[256];
     FILE *f = tmpfile();
-    assert_int_equal(store_export_coverage(c->st, NULL, NOW, "2025-02-30", NULL, f, NULL, err, sizeof err), -1);
+    assert_int_equal(export_coverage(c->st, NULL, NOW, "2025-02-30", NULL, f, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "--from '2025-02-30'"));
-    assert_int_equal(store_export_coverage(c->st, NULL, NOW, NULL, "20250601", f, NULL, err, sizeof err), -1);
+    assert_int_equal(export_coverage(c->st, NULL, NOW, NULL, "20250601", f, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "--to '20250601'"));
-    assert_int_equal(store_export_coverage(c->st, NULL, NOW, "2025-06-02", "2025-06-01", f, NULL, err, sizeof err),
+    assert_int_equal(export_coverage(c->st, NULL, NOW, "2025-06-02", "2025-06-01", f, NULL, err, sizeof err),
                      -1);
     assert_non_null(strstr(err, "after"));
     assert_int_equal(ftell(f), 0);
@@ -377,9 +380,9 @@ static void the_cli_exports_coverage(void **state)
 {
     struct ctx *c = *state;
     seed(c);
-    enum store_export_what w;
-    assert_int_equal(store_export_what_parse("coverage", &w), 0);
-    assert_int_equal(w, STORE_EXPORT_COVERAGE);
+    enum export_what w;
+    assert_int_equal(export_what_parse("coverage", &w), 0);
+    assert_int_equal(w, EXPORT_COVERAGE);
 
     char *out = NULL, *err = NULL;
     size_t outn = 0, errn = 0;

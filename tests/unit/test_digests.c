@@ -31,6 +31,8 @@
 #include <sqlite3.h>
 
 #include "../../core/store.h"
+#include "../../handlers/visit_rule.h"
+#include "../../db/sqlite.h"
 #include "../../gateway/config_load.h"
 #include "../../core/message.h"
 #include "../../gateway/pipeline.h"
@@ -78,13 +80,13 @@ static void scope_end_rule(void **state)
         struct gw_policy pol = {.age_left_behind = rows[i].lb, .age_difficulty = rows[i].diff};
         int64_t want;
         day_of(rows[i].out, &want);
-        int64_t got = db_child_scope_end(&pol, rows[i].birth, rows[i].cats);
+        int64_t got = child_scope_end(&pol, rows[i].birth, rows[i].cats);
         if (got != want) fail_msg("row %zu: %s %s: %lld, expected %s", i, rows[i].birth, rows[i].cats, (long long)got,
                                   rows[i].out);
     }
-    assert_int_equal(db_child_scope_end(NULL, "2010-03-02", "left_behind"), cal_civil_day(2026, 3, 2));
-    assert_true(db_child_scope_end(NULL, "2010-02-30", "left_behind") == INT64_MAX); /* not a date: never out */
-    assert_true(db_child_scope_end(NULL, NULL, "left_behind") == INT64_MAX);
+    assert_int_equal(child_scope_end(NULL, "2010-03-02", "left_behind"), cal_civil_day(2026, 3, 2));
+    assert_true(child_scope_end(NULL, "2010-02-30", "left_behind") == INT64_MAX); /* not a date: never out */
+    assert_true(child_scope_end(NULL, NULL, "left_behind") == INT64_MAX);
 }
 
 static void visit_due_rule(void **state)
@@ -94,16 +96,16 @@ static void visit_due_rule(void **state)
     int64_t last, reg, want;
     day_of("2026-03-02", &last);
     day_of("2026-04-01", &want);
-    assert_int_equal(store_visit_due_day(&pol, 0, last, STORE_NO_DAY), want);
+    assert_int_equal(visit_due_day(&pol, 0, last, CAL_NO_DAY), want);
     day_of("2026-03-16", &want);
-    assert_int_equal(store_visit_due_day(&pol, 1, last, STORE_NO_DAY), want); /* high cadence */
+    assert_int_equal(visit_due_day(&pol, 1, last, CAL_NO_DAY), want); /* high cadence */
     day_of("2026-03-05", &reg);                                           /* a Thursday */
     day_of("2026-03-12", &want);                                          /* 5 working days later */
-    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, reg), want);
+    assert_int_equal(visit_due_day(&pol, 0, CAL_NO_DAY, reg), want);
     pol.first_visit_days = 0;
     day_of("2026-04-04", &want);
-    assert_int_equal(store_visit_due_day(&pol, 0, STORE_NO_DAY, reg), want);
-    assert_true(store_visit_due_day(&pol, 0, STORE_NO_DAY, STORE_NO_DAY) == STORE_NO_DAY);
+    assert_int_equal(visit_due_day(&pol, 0, CAL_NO_DAY, reg), want);
+    assert_true(visit_due_day(&pol, 0, CAL_NO_DAY, CAL_NO_DAY) == CAL_NO_DAY);
 }
 
 /* ---- a village of forty --------------------------------------------------------- */
@@ -160,7 +162,7 @@ static void open_db(const char *start, const char *extra)
     fclose(f);
     char err[256];
     if (gw_config_load(ini, &cfg, err, sizeof err) != 0) fail_msg("config: %s", err);
-    assert_int_equal(store_open(dbpath, 1, &st, err, sizeof err), 0);
+    assert_int_equal(sqlite_store_open(dbpath, 1, &st, err, sizeof err), 0);
     assert_int_equal(store_migrate(st, NULL, NULL, err, sizeof err), 0);
     long long old = (long long)at(-100, 9, 0);
     sql("INSERT INTO region(id, parent_id, name, path, level) VALUES (1, NULL, '示例县', '示例县', 1),"

@@ -21,7 +21,10 @@
 #include <sqlite3.h>
 
 #include "../../core/store.h"
+#include "../../db/sqlite.h"
+#include "../../gateway/export.h"
 #include "../../gateway/roster.h"
+#include "../../handlers/roster_import.h"
 #include "../../core/util.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
@@ -40,7 +43,7 @@ static int setup(void **state)
     int fd = mkstemp(c->path);
     if (fd < 0) return -1;
     close(fd);
-    if (store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
+    if (sqlite_store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
     if (store_migrate(c->st, NULL, NULL, err, sizeof err) != 0) return -1;
     if (sqlite3_open(c->path, &c->db) != SQLITE_OK) return -1;
     sqlite3_busy_timeout(c->db, 5000);
@@ -83,25 +86,25 @@ static const char *write_tmp(const char *text, size_t len)
 }
 
 /* Imports text as a file of the given kind; errors go to errs (may be NULL). */
-static int imp_n(struct ctx *c, enum store_roster_kind kind, const char *text, size_t len,
-                 struct store_import_result *res, struct gw_buf *errs)
+static int imp_n(struct ctx *c, enum roster_kind kind, const char *text, size_t len,
+                 struct roster_import_result *res, struct gw_buf *errs)
 {
     const char *p = write_tmp(text, len);
     FILE *f = fopen(p, "rb");
     assert_non_null(f);
     struct gw_buf local = {0};
-    struct store_import_opts o = {.country_code = "86", .now = NOW, .on_error = collect, .arg = errs ? errs : &local};
+    struct roster_import_opts o = {.country_code = "86", .on_error = collect, .arg = errs ? errs : &local};
     char err[256] = "";
-    int rc = store_import(c->st, kind, f, &o, res, err, sizeof err);
+    int rc = roster_import(c->st, kind, f, NOW, &o, res, err, sizeof err);
     fclose(f);
     unlink(p);
-    if (rc < 0) print_error("store_import: %s\n", err);
+    if (rc < 0) print_error("roster_import: %s\n", err);
     if (!errs && local.len) print_error("unexpected errors:\n%s", gw_buf_cstr(&local));
     gw_buf_free(&local);
     return rc;
 }
 
-static int imp(struct ctx *c, enum store_roster_kind kind, const char *text, struct store_import_result *res,
+static int imp(struct ctx *c, enum roster_kind kind, const char *text, struct roster_import_result *res,
                struct gw_buf *errs)
 {
     return imp_n(c, kind, text, strlen(text), res, errs);
@@ -185,11 +188,11 @@ static const char *GUARDIANS = "phone,name,relation,child_code,away\n"
 
 static void seed(struct ctx *c)
 {
-    struct store_import_result r;
-    assert_int_equal(imp(c, STORE_ROSTER_REGIONS, REGIONS, &r, NULL), 0);
-    assert_int_equal(imp(c, STORE_ROSTER_STAFF, STAFF, &r, NULL), 0);
-    assert_int_equal(imp(c, STORE_ROSTER_CHILDREN, CHILDREN, &r, NULL), 0);
-    assert_int_equal(imp(c, STORE_ROSTER_GUARDIANS, GUARDIANS, &r, NULL), 0);
+    struct roster_import_result r;
+    assert_int_equal(imp(c, ROSTER_REGIONS, REGIONS, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_STAFF, STAFF, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_CHILDREN, CHILDREN, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_GUARDIANS, GUARDIANS, &r, NULL), 0);
 }
 
 /* ---- good files ------------------------------------------------------------- */
@@ -197,15 +200,15 @@ static void seed(struct ctx *c)
 static void imports_a_small_roster(void **state)
 {
     struct ctx *c = *state;
-    struct store_import_result r;
-    assert_int_equal(imp(c, STORE_ROSTER_REGIONS, REGIONS, &r, NULL), 0);
+    struct roster_import_result r;
+    assert_int_equal(imp(c, ROSTER_REGIONS, REGIONS, &r, NULL), 0);
     assert_int_equal(r.rows, 3);
     assert_int_equal(r.inserted, 6); /* 3 villages, 2 towns and the county they imply */
     expect_q(c, "SELECT level || ' ' || name FROM region WHERE path = '示例县/东镇'", "2 东镇");
     expect_q(c, "SELECT p.path FROM region r JOIN region p ON p.id = r.parent_id WHERE r.path = '示例县/西镇/丙村'",
              "示例县/西镇");
 
-    assert_int_equal(imp(c, STORE_ROSTER_STAFF, STAFF, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_STAFF, STAFF, &r, NULL), 0);
     assert_int_equal(r.rows, 5);
     assert_int_equal(r.inserted, 5);
     expect_q(c, "SELECT role || ' ' || department FROM staff WHERE phone = '+8613800000201'", "responder police");
@@ -214,7 +217,7 @@ static void imports_a_small_roster(void **state)
     expect_q(c, "SELECT r.path FROM staff s JOIN region r ON r.id = s.region_id WHERE s.phone = '+8613800000101'",
              "示例县/东镇");
 
-    assert_int_equal(imp(c, STORE_ROSTER_CHILDREN, CHILDREN, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_CHILDREN, CHILDREN, &r, NULL), 0);
     assert_int_equal(r.inserted, 3);
     expect_q(c, "SELECT sex || ' ' || categories || ' ' || flags || ' ' || high_cadence FROM child "
                 "WHERE code = '1000028'",
@@ -223,7 +226,7 @@ static void imports_a_small_roster(void **state)
                 "WHERE code = '2000012'",
              "M 2012-12-31 [] 0");
 
-    assert_int_equal(imp(c, STORE_ROSTER_GUARDIANS, GUARDIANS, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_GUARDIANS, GUARDIANS, &r, NULL), 0);
     assert_int_equal(r.rows, 4);
     assert_int_equal(r.inserted, 4);
     expect_q(c, "SELECT count(*) FROM guardian", "3");
@@ -239,17 +242,17 @@ static void imports_a_small_roster(void **state)
 static void reimport_is_an_idempotent_upsert(void **state)
 {
     struct ctx *c = *state;
-    struct store_import_result r;
+    struct roster_import_result r;
     seed(c);
     char *before = snapshot(c);
-    assert_int_equal(imp(c, STORE_ROSTER_REGIONS, REGIONS, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_REGIONS, REGIONS, &r, NULL), 0);
     assert_int_equal(r.inserted + r.updated, 0);
     assert_int_equal(r.unchanged, 3);
-    assert_int_equal(imp(c, STORE_ROSTER_STAFF, STAFF, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_STAFF, STAFF, &r, NULL), 0);
     assert_int_equal(r.unchanged, 5);
-    assert_int_equal(imp(c, STORE_ROSTER_CHILDREN, CHILDREN, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_CHILDREN, CHILDREN, &r, NULL), 0);
     assert_int_equal(r.unchanged, 3);
-    assert_int_equal(imp(c, STORE_ROSTER_GUARDIANS, GUARDIANS, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_GUARDIANS, GUARDIANS, &r, NULL), 0);
     assert_int_equal(r.unchanged, 4);
     char *after = snapshot(c);
     assert_string_equal(before, after);
@@ -257,7 +260,7 @@ static void reimport_is_an_idempotent_upsert(void **state)
     free(after);
 
     /* A moved director, a renamed child, a parent who came home, a new link. */
-    assert_int_equal(imp(c, STORE_ROSTER_STAFF,
+    assert_int_equal(imp(c, ROSTER_STAFF,
                          "phone,name,role,region,department\n"
                          "13800000001,甲村主任,director,示例县/东镇/乙村,\n"
                          "13800000009,乙村主任,director,示例县/东镇/乙村,\n",
@@ -269,7 +272,7 @@ static void reimport_is_an_idempotent_upsert(void **state)
              "示例县/东镇/乙村");
     expect_q(c, "SELECT count(*) FROM staff", "6");
 
-    assert_int_equal(imp(c, STORE_ROSTER_CHILDREN,
+    assert_int_equal(imp(c, ROSTER_CHILDREN,
                          "code,name,sex,birth_date,region,categories,flags\n"
                          "1000015,王小明,M,2015-03-01,示例县/东镇/甲村,left_behind,\n",
                          &r, NULL),
@@ -277,7 +280,7 @@ static void reimport_is_an_idempotent_upsert(void **state)
     assert_int_equal(r.updated, 1);
     expect_q(c, "SELECT name FROM child WHERE code = '1000015'", "王小明");
 
-    assert_int_equal(imp(c, STORE_ROSTER_GUARDIANS,
+    assert_int_equal(imp(c, ROSTER_GUARDIANS,
                          "phone,name,relation,child_code,away\n"
                          "13900000001,明爸,父亲,1000015,no\n"
                          "13900000002,奶奶,祖母,1000028,no\n",
@@ -294,14 +297,14 @@ static void reimport_is_an_idempotent_upsert(void **state)
 static void xl_visit_keeps_the_high_cadence(void **state)
 {
     struct ctx *c = *state;
-    struct store_import_result r;
+    struct roster_import_result r;
     seed(c);
     exec(c, "INSERT INTO visit(child_id, staff_id, visit_date, result, problems, created_at) "
             "SELECT c.id, s.id, '2025-06-01', 2, 'JH|XL', 1748736000 FROM child c, staff s "
             "WHERE c.code = '1000015' AND s.phone = '+8613800000001'");
     exec(c, "UPDATE child SET high_cadence = 1 WHERE code = '1000015'");
     /* Flags dropped for both: the XL child stays raised, the other comes down. */
-    assert_int_equal(imp(c, STORE_ROSTER_CHILDREN,
+    assert_int_equal(imp(c, ROSTER_CHILDREN,
                          "code,name,sex,birth_date,region,categories,flags\n"
                          "1000015,小明,M,2015-03-01,示例县/东镇/甲村,left_behind,\n"
                          "1000028,小红,女,2018-07-20,示例县/东镇/甲村,difficulty|left_behind,\n",
@@ -316,8 +319,8 @@ static void xl_visit_keeps_the_high_cadence(void **state)
 static void bom_crlf_quotes_and_spaces_are_fine(void **state)
 {
     struct ctx *c = *state;
-    struct store_import_result r;
-    assert_int_equal(imp(c, STORE_ROSTER_REGIONS, REGIONS, &r, NULL), 0);
+    struct roster_import_result r;
+    assert_int_equal(imp(c, ROSTER_REGIONS, REGIONS, &r, NULL), 0);
     const char *text = "\xEF\xBB\xBF"
                        " department , Phone,name,role , region\r\n"
                        "\r\n"
@@ -325,7 +328,7 @@ static void bom_crlf_quotes_and_spaces_are_fine(void **state)
                        "   \r\n"
                        "公安,\"008613800000208\",\"民警, 二\",RESPONDER,示例县\r\n"
                        ",,,,\r\n";
-    assert_int_equal(imp(c, STORE_ROSTER_STAFF, text, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_STAFF, text, &r, NULL), 0);
     assert_int_equal(r.rows, 2);
     assert_int_equal(r.inserted, 2);
     expect_q(c, "SELECT s.name || '|' || r.path FROM staff s JOIN region r ON r.id = s.region_id "
@@ -338,9 +341,9 @@ static void bom_crlf_quotes_and_spaces_are_fine(void **state)
 static void birth_date_today_is_accepted(void **state)
 {
     struct ctx *c = *state;
-    struct store_import_result r;
-    assert_int_equal(imp(c, STORE_ROSTER_REGIONS, REGIONS, &r, NULL), 0);
-    assert_int_equal(imp(c, STORE_ROSTER_CHILDREN,
+    struct roster_import_result r;
+    assert_int_equal(imp(c, ROSTER_REGIONS, REGIONS, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_CHILDREN,
                          "code,name,sex,birth_date,region,categories,flags\n"
                          "1000044,新生儿,F,2025-06-15,示例县/东镇/乙村,unsupported|orphan|orphan,child_disabled\n",
                          &r, NULL),
@@ -351,8 +354,8 @@ static void birth_date_today_is_accepted(void **state)
 static void a_header_only_file_imports_nothing(void **state)
 {
     struct ctx *c = *state;
-    struct store_import_result r;
-    assert_int_equal(imp(c, STORE_ROSTER_REGIONS, "path\n", &r, NULL), 0);
+    struct roster_import_result r;
+    assert_int_equal(imp(c, ROSTER_REGIONS, "path\n", &r, NULL), 0);
     assert_int_equal(r.rows, 0);
     expect_q(c, "SELECT count(*) FROM region", "0");
 }
@@ -367,103 +370,103 @@ static void a_header_only_file_imports_nothing(void **state)
 
 struct bad_case {
     const char *name;
-    enum store_roster_kind kind;
+    enum roster_kind kind;
     const char *csv;
     const char *expect[3]; /* substrings of the "LINE: reason" lines, NULL-terminated */
 };
 
 static const struct bad_case bad_cases[] = {
-    {"phone too short", STORE_ROSTER_STAFF, STAFF_H NEW_STAFF "12345,坏号码,director,示例县/东镇/乙村,\n",
+    {"phone too short", ROSTER_STAFF, STAFF_H NEW_STAFF "12345,坏号码,director,示例县/东镇/乙村,\n",
      {"3: phone '12345' is not a valid phone number"}},
-    {"phone with letters", STORE_ROSTER_STAFF, STAFF_H "138abc00001,坏号码,director,示例县/东镇/乙村,\n",
+    {"phone with letters", ROSTER_STAFF, STAFF_H "138abc00001,坏号码,director,示例县/东镇/乙村,\n",
      {"2: phone '138abc00001' is not a phone number"}},
-    {"not a mobile", STORE_ROSTER_STAFF, STAFF_H "1380000000,坏号码,director,示例县/东镇/乙村,\n",
+    {"not a mobile", ROSTER_STAFF, STAFF_H "1380000000,坏号码,director,示例县/东镇/乙村,\n",
      {"2: phone '1380000000' is not a mobile number"}},
-    {"unknown role", STORE_ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某人,boss,示例县,\n",
+    {"unknown role", ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某人,boss,示例县,\n",
      {"3: role 'boss' is not one of director|supervisor|responder|admin"}},
-    {"unknown region", STORE_ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某人,director,示例县/北镇/丁村,\n",
+    {"unknown region", ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某人,director,示例县/北镇/丁村,\n",
      {"3: unknown region '示例县/北镇/丁村'"}},
-    {"director not at a village", STORE_ROSTER_STAFF, STAFF_H "13800000010,某人,director,示例县/东镇,\n",
+    {"director not at a village", ROSTER_STAFF, STAFF_H "13800000010,某人,director,示例县/东镇,\n",
      {"2: a director belongs to a village, but region '示例县/东镇' is a town"}},
-    {"supervisor at a village", STORE_ROSTER_STAFF, STAFF_H "13800000010,某人,supervisor,示例县/东镇/甲村,\n",
+    {"supervisor at a village", ROSTER_STAFF, STAFF_H "13800000010,某人,supervisor,示例县/东镇/甲村,\n",
      {"2: a supervisor belongs to a town or a county, but region '示例县/东镇/甲村' is a village"}},
-    {"bad department", STORE_ROSTER_STAFF, STAFF_H "13800000010,某人,responder,示例县,外交\n",
+    {"bad department", ROSTER_STAFF, STAFF_H "13800000010,某人,responder,示例县,外交\n",
      {"2: department '外交' is not one of 公安|民政"}},
-    {"responder without department", STORE_ROSTER_STAFF, STAFF_H "13800000010,某人,responder,示例县,\n",
+    {"responder without department", ROSTER_STAFF, STAFF_H "13800000010,某人,responder,示例县,\n",
      {"2: department is required for a responder"}},
-    {"bad check digit", STORE_ROSTER_CHILDREN, CHILD_H NEW_CHILD "1000016,某童,M,2016-01-01,示例县/东镇/乙村,left_behind,\n",
+    {"bad check digit", ROSTER_CHILDREN, CHILD_H NEW_CHILD "1000016,某童,M,2016-01-01,示例县/东镇/乙村,left_behind,\n",
      {"3: code '1000016' has a wrong check digit"}},
-    {"code not 7 digits", STORE_ROSTER_CHILDREN, CHILD_H "100001,某童,M,2016-01-01,示例县/东镇/乙村,left_behind,\n",
+    {"code not 7 digits", ROSTER_CHILDREN, CHILD_H "100001,某童,M,2016-01-01,示例县/东镇/乙村,left_behind,\n",
      {"2: code '100001' must be 7 digits"}},
-    {"bad sex", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,X,2016-01-01,示例县/东镇/乙村,left_behind,\n",
+    {"bad sex", ROSTER_CHILDREN, CHILD_H "1000044,某童,X,2016-01-01,示例县/东镇/乙村,left_behind,\n",
      {"2: sex 'X' is not one of M|F|男|女"}},
-    {"impossible birth date", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2019-02-29,示例县/东镇/乙村,left_behind,\n",
+    {"impossible birth date", ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2019-02-29,示例县/东镇/乙村,left_behind,\n",
      {"2: birth_date '2019-02-29' is not a real date written YYYY-MM-DD"}},
-    {"birth date in another format", STORE_ROSTER_CHILDREN,
+    {"birth date in another format", ROSTER_CHILDREN,
      CHILD_H "1000044,某童,M,2019/02/01,示例县/东镇/乙村,left_behind,\n", {"2: birth_date '2019/02/01' is not a real date"}},
-    {"future birth date", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2025-06-16,示例县/东镇/乙村,left_behind,\n",
+    {"future birth date", ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2025-06-16,示例县/东镇/乙村,left_behind,\n",
      {"2: birth_date 2025-06-16 is in the future"}},
-    {"unknown category", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2016-01-01,示例县/东镇/乙村,left_behind|poor,\n",
+    {"unknown category", ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2016-01-01,示例县/东镇/乙村,left_behind|poor,\n",
      {"2: category 'poor' is not one of left_behind|difficulty|orphan|unsupported"}},
-    {"no category", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2016-01-01,示例县/东镇/乙村,,\n",
+    {"no category", ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2016-01-01,示例县/东镇/乙村,,\n",
      {"2: categories is empty"}},
-    {"unknown flag", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2016-01-01,示例县/东镇/乙村,orphan,psych|sick\n",
+    {"unknown flag", ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2016-01-01,示例县/东镇/乙村,orphan,psych|sick\n",
      {"2: flag 'sick' is not one of parent_disabled|child_disabled|psych"}},
-    {"child not at a village", STORE_ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2016-01-01,示例县/东镇,orphan,\n",
+    {"child not at a village", ROSTER_CHILDREN, CHILD_H "1000044,某童,M,2016-01-01,示例县/东镇,orphan,\n",
      {"2: a child belongs to a village, but region '示例县/东镇' is a town"}},
-    {"unknown child for a guardian", STORE_ROSTER_GUARDIANS,
+    {"unknown child for a guardian", ROSTER_GUARDIANS,
      GUARD_H "13900000009,某家长,母亲,1000015,yes\n13900000009,某家长,母亲,9999990,yes\n",
      {"3: unknown child_code 9999990 (import the children first)"}},
-    {"guardian child code with a bad check digit", STORE_ROSTER_GUARDIANS,
+    {"guardian child code with a bad check digit", ROSTER_GUARDIANS,
      GUARD_H "13900000009,某家长,母亲,1000016,yes\n", {"2: child_code '1000016' has a wrong check digit"}},
-    {"bad away", STORE_ROSTER_GUARDIANS, GUARD_H "13900000009,某家长,母亲,1000015,maybe\n",
+    {"bad away", ROSTER_GUARDIANS, GUARD_H "13900000009,某家长,母亲,1000015,maybe\n",
      {"2: away 'maybe' is not one of yes|no|是|否|1|0"}},
-    {"staff phone twice, written two ways", STORE_ROSTER_STAFF,
+    {"staff phone twice, written two ways", ROSTER_STAFF,
      STAFF_H NEW_STAFF "13800000010,某人,admin,示例县,\n+86 13800000009,新主任,director,示例县/东镇/乙村,\n",
      {"4: phone +8613800000009 repeats line 2"}},
-    {"child code twice", STORE_ROSTER_CHILDREN, CHILD_H NEW_CHILD NEW_CHILD, {"3: code 1000044 repeats line 2"}},
-    {"guardian and child twice", STORE_ROSTER_GUARDIANS,
+    {"child code twice", ROSTER_CHILDREN, CHILD_H NEW_CHILD NEW_CHILD, {"3: code 1000044 repeats line 2"}},
+    {"guardian and child twice", ROSTER_GUARDIANS,
      GUARD_H "13900000009,某家长,母亲,1000015,yes\n13900000009,某家长,母亲,1000028,yes\n"
              "013900000009,某家长,母亲,1000015,no\n",
      {"4: phone +8613900000009 with child_code 1000015 repeats line 2"}},
-    {"one guardian phone, two names", STORE_ROSTER_GUARDIANS,
+    {"one guardian phone, two names", ROSTER_GUARDIANS,
      GUARD_H "13900000009,张三,父亲,1000015,yes\n13900000009,李四,父亲,1000028,yes\n",
      {"3: phone +8613900000009 is named '李四' here but '张三' on line 2"}},
-    {"region path twice", STORE_ROSTER_REGIONS, "path\n示例县/南镇\n 示例县 / 南镇 \n",
+    {"region path twice", ROSTER_REGIONS, "path\n示例县/南镇\n 示例县 / 南镇 \n",
      {"3: path '示例县/南镇' repeats line 2"}},
-    {"region four levels deep", STORE_ROSTER_REGIONS, "path\n示例县/南镇/丁村/一组\n",
+    {"region four levels deep", ROSTER_REGIONS, "path\n示例县/南镇/丁村/一组\n",
      {"2: path '示例县/南镇/丁村/一组' has more than 3 levels"}},
-    {"region with an empty level", STORE_ROSTER_REGIONS, "path\n示例县//丁村\n", {"2: path '示例县//丁村' has an empty level"}},
-    {"missing column", STORE_ROSTER_STAFF, "phone,name,role,region\n13800000010,某人,admin,示例县\n",
+    {"region with an empty level", ROSTER_REGIONS, "path\n示例县//丁村\n", {"2: path '示例县//丁村' has an empty level"}},
+    {"missing column", ROSTER_STAFF, "phone,name,role,region\n13800000010,某人,admin,示例县\n",
      {"1: missing column 'department' in the header"}},
-    {"wrong header", STORE_ROSTER_STAFF, "telephone,name,role,region,department\n13800000010,某人,admin,示例县,\n",
+    {"wrong header", ROSTER_STAFF, "telephone,name,role,region,department\n13800000010,某人,admin,示例县,\n",
      {"1: unknown column 'telephone' in the header\n1: missing column 'phone' in the header\n"
       "1: a staff file starts with the header phone,name,role,region,department (any order)\n"}},
-    {"column twice", STORE_ROSTER_REGIONS, "path,path\n示例县,示例县\n", {"1: column 'path' appears twice"}},
-    {"no header at all", STORE_ROSTER_REGIONS, "示例县/南镇\n", {"1: unknown column '示例县/南镇' in the header"}},
-    {"empty file", STORE_ROSTER_REGIONS, "", {"1: the file is empty; a regions file starts with the header path"}},
-    {"too few values", STORE_ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某人,admin\n", {"3: expected 5 values, found 3"}},
-    {"an extra value", STORE_ROSTER_STAFF, STAFF_H "13800000010,某人,admin,示例县,,多余\n",
+    {"column twice", ROSTER_REGIONS, "path,path\n示例县,示例县\n", {"1: column 'path' appears twice"}},
+    {"no header at all", ROSTER_REGIONS, "示例县/南镇\n", {"1: unknown column '示例县/南镇' in the header"}},
+    {"empty file", ROSTER_REGIONS, "", {"1: the file is empty; a regions file starts with the header path"}},
+    {"too few values", ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某人,admin\n", {"3: expected 5 values, found 3"}},
+    {"an extra value", ROSTER_STAFF, STAFF_H "13800000010,某人,admin,示例县,,多余\n",
      {"2: expected 5 values, found 6"}},
-    {"value too long", STORE_ROSTER_REGIONS,
+    {"value too long", ROSTER_REGIONS,
      "path\n示例县/"
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
      {"2: path is longer than 200 bytes"}},
-    {"misplaced quote", STORE_ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某\"人,admin,示例县,\n" NEW_STAFF,
+    {"misplaced quote", ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某\"人,admin,示例县,\n" NEW_STAFF,
      {"3: misplaced quote", "4: phone +8613800000009 repeats line 2"}},
-    {"quote never closed", STORE_ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,\"某人,admin,示例县,\n",
+    {"quote never closed", ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,\"某人,admin,示例县,\n",
      {"3: a quoted value is never closed"}},
-    {"line break inside a value; lines still counted", STORE_ROSTER_STAFF,
+    {"line break inside a value; lines still counted", ROSTER_STAFF,
      STAFF_H "13800000010,\"某\n人\",admin,示例县,\n13800000011,某人,boss,示例县,\n",
      {"2: name holds control characters or a line break", "4: role 'boss'"}},
-    {"GBK bytes in a value", STORE_ROSTER_STAFF, STAFF_H "13800000010,\xd6\xf7\xc8\xce,admin,示例县,\n",
+    {"GBK bytes in a value", ROSTER_STAFF, STAFF_H "13800000010,\xd6\xf7\xc8\xce,admin,示例县,\n",
      {"2: name is not valid UTF-8"}},
-    {"GBK header", STORE_ROSTER_STAFF, "\xb5\xe7\xbb\xb0,name,role,region,department\n", {"1: the file is not UTF-8"}},
-    {"blank lines and CRLF counted", STORE_ROSTER_STAFF,
+    {"GBK header", ROSTER_STAFF, "\xb5\xe7\xbb\xb0,name,role,region,department\n", {"1: the file is not UTF-8"}},
+    {"blank lines and CRLF counted", ROSTER_STAFF,
      "phone,name,role,region,department\r\n\r\n" NEW_STAFF "  \r\n12345,某人,admin,示例县,\r\n",
      {"5: phone '12345'"}},
-    {"every bad row reported", STORE_ROSTER_CHILDREN,
+    {"every bad row reported", ROSTER_CHILDREN,
      CHILD_H "1000016,某童,M,2016-01-01,示例县/东镇/乙村,left_behind,\n" NEW_CHILD
              "1000053,某童,M,2016-01-01,示例县/东镇/乙村,left_behind,\n"
              "1000066,,Q,2016-13-01,示例县/东镇/乙村,left_behind,\n",
@@ -478,7 +481,7 @@ static void every_bad_file_changes_nothing_and_names_the_line(void **state)
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
         const struct bad_case *bc = &bad_cases[i];
         struct gw_buf errs = {0};
-        struct store_import_result r;
+        struct roster_import_result r;
         int rc = imp(c, bc->kind, bc->csv, &r, &errs);
         int ok = rc == 1 && r.bad_rows > 0;
         for (int k = 0; ok && k < 3 && bc->expect[k]; k++)
@@ -500,10 +503,10 @@ static void multiple_bad_rows_are_all_counted(void **state)
     struct ctx *c = *state;
     seed(c);
     struct gw_buf errs = {0};
-    struct store_import_result r;
+    struct roster_import_result r;
     const char *text = STAFF_H "12345,某人,admin,示例县,\n" NEW_STAFF "13800000010,某人,boss,北县,\n"
                                "13800000011,某人,admin,示例县,\n" "13800000012,,admin,示例县,\n";
-    assert_int_equal(imp(c, STORE_ROSTER_STAFF, text, &r, &errs), 1);
+    assert_int_equal(imp(c, ROSTER_STAFF, text, &r, &errs), 1);
     assert_int_equal(r.rows, 5);
     assert_int_equal(r.bad_rows, 3);
     /* row 4 has two problems: both are reported */
@@ -522,8 +525,8 @@ static void an_oversized_row_stops_the_import(void **state)
     gw_buf_puts(&big, "path\n\"");
     for (int i = 0; i < 2000; i++) gw_buf_puts(&big, "示例县/");
     gw_buf_puts(&big, "\n");
-    struct store_import_result r;
-    assert_int_equal(imp_n(c, STORE_ROSTER_REGIONS, big.p, big.len, &r, &errs), 1);
+    struct roster_import_result r;
+    assert_int_equal(imp_n(c, ROSTER_REGIONS, big.p, big.len, &r, &errs), 1);
     assert_non_null(strstr(gw_buf_cstr(&errs), "2: row longer than 8192 bytes"));
     expect_q(c, "SELECT count(*) FROM region", "0");
     gw_buf_free(&big);
@@ -568,13 +571,13 @@ static void seed_activity(struct ctx *c)
     exec(c, "INSERT INTO case_dept(case_id, department) VALUES (2, 'civil_affairs')");
 }
 
-static char *export(struct ctx *c, enum store_export_what what, const char *from, const char *to, long *rows)
+static char *export(struct ctx *c, enum export_what what, const char *from, const char *to, long *rows)
 {
     char *p = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&p, &n);
     char err[256] = "";
-    int rc = store_export(c->st, what, from, to, f, rows, err, sizeof err);
+    int rc = export_csv(c->st, what, NULL, 0, from, to, f, rows, err, sizeof err);
     fclose(f);
     if (rc != 0) print_error("export: %s\n", err);
     assert_int_equal(rc, 0);
@@ -610,17 +613,17 @@ static void exports_visits_with_date_filters(void **state)
     struct ctx *c = *state;
     seed_activity(c);
     long rows = -1;
-    char *out = export(c, STORE_EXPORT_VISITS, NULL, NULL, &rows);
+    char *out = export(c, EXPORT_VISITS, NULL, NULL, &rows);
     assert_string_equal(out, VISITS_H VISIT_1 VISIT_2 VISIT_3);
     assert_int_equal(rows, 3);
     free(out);
-    out = export(c, STORE_EXPORT_VISITS, "2024-05-02", "2024-05-03", &rows);
+    out = export(c, EXPORT_VISITS, "2024-05-02", "2024-05-03", &rows);
     assert_string_equal(out, VISITS_H VISIT_2);
     free(out);
-    out = export(c, STORE_EXPORT_VISITS, "2024-05-03", NULL, &rows);
+    out = export(c, EXPORT_VISITS, "2024-05-03", NULL, &rows);
     assert_string_equal(out, VISITS_H VISIT_2 VISIT_3);
     free(out);
-    out = export(c, STORE_EXPORT_VISITS, NULL, "2024-04-30", &rows);
+    out = export(c, EXPORT_VISITS, NULL, "2024-04-30", &rows);
     assert_string_equal(out, VISITS_H);
     assert_int_equal(rows, 0);
     free(out);
@@ -631,14 +634,14 @@ static void exports_checkins_by_local_day(void **state)
     struct ctx *c = *state;
     seed_activity(c);
     long rows = -1;
-    char *out = export(c, STORE_EXPORT_CHECKINS, NULL, NULL, &rows);
+    char *out = export(c, EXPORT_CHECKINS, NULL, NULL, &rows);
     assert_string_equal(out, CHECKINS_H CHECKIN_1 CHECKIN_2 CHECKIN_3);
     free(out);
-    out = export(c, STORE_EXPORT_CHECKINS, "2024-05-02", "2024-05-02", &rows);
+    out = export(c, EXPORT_CHECKINS, "2024-05-02", "2024-05-02", &rows);
     assert_string_equal(out, CHECKINS_H CHECKIN_2);
     assert_int_equal(rows, 1);
     free(out);
-    out = export(c, STORE_EXPORT_CHECKINS, NULL, "2024-05-01", &rows);
+    out = export(c, EXPORT_CHECKINS, NULL, "2024-05-01", &rows);
     assert_string_equal(out, CHECKINS_H CHECKIN_1);
     free(out);
 }
@@ -648,17 +651,17 @@ static void exports_cases_without_the_reporter(void **state)
     struct ctx *c = *state;
     seed_activity(c);
     long rows = -1;
-    char *out = export(c, STORE_EXPORT_CASES, NULL, NULL, &rows);
+    char *out = export(c, EXPORT_CASES, NULL, NULL, &rows);
     assert_string_equal(out, CASES_H CASE_1 CASE_2);
     assert_null(strstr(out, "5678"));
     assert_null(strstr(out, "+86139"));
     assert_null(strstr(out, "secret details"));
     assert_null(strstr(out, "nothing found"));
     free(out);
-    out = export(c, STORE_EXPORT_CASES, "2024-05-02", "2024-05-31", &rows);
+    out = export(c, EXPORT_CASES, "2024-05-02", "2024-05-31", &rows);
     assert_string_equal(out, CASES_H CASE_2);
     free(out);
-    out = export(c, STORE_EXPORT_CASES, "2024-05-01", "2024-05-01", &rows);
+    out = export(c, EXPORT_CASES, "2024-05-01", "2024-05-01", &rows);
     assert_string_equal(out, CASES_H CASE_1);
     free(out);
 }
@@ -669,10 +672,10 @@ static void export_refuses_bad_dates(void **state)
     char err[256];
     long rows;
     FILE *f = fopen("/dev/null", "w");
-    assert_int_equal(store_export(c->st, STORE_EXPORT_VISITS, "2024-02-30", NULL, f, &rows, err, sizeof err), -1);
+    assert_int_equal(export_csv(c->st, EXPORT_VISITS, NULL, 0, "2024-02-30", NULL, f, &rows, err, sizeof err), -1);
     assert_non_null(strstr(err, "--from '2024-02-30'"));
-    assert_int_equal(store_export(c->st, STORE_EXPORT_VISITS, NULL, "20240201", f, &rows, err, sizeof err), -1);
-    assert_int_equal(store_export(c->st, STORE_EXPORT_CASES, "2024-05-02", "2024-05-01", f, &rows, err, sizeof err),
+    assert_int_equal(export_csv(c->st, EXPORT_VISITS, NULL, 0, NULL, "20240201", f, &rows, err, sizeof err), -1);
+    assert_int_equal(export_csv(c->st, EXPORT_CASES, NULL, 0, "2024-05-02", "2024-05-01", f, &rows, err, sizeof err),
                      -1);
     assert_non_null(strstr(err, "after"));
     fclose(f);
@@ -811,17 +814,17 @@ static void demo_roster_imports_cleanly(void **state)
         FILE *f = fopen(path, "rb");
         if (!f) print_error("%s: run the tests from the repository root\n", path);
         assert_non_null(f);
-        enum store_roster_kind k;
-        assert_int_equal(store_roster_kind_parse(kinds[i], &k), 0);
+        enum roster_kind k;
+        assert_int_equal(roster_kind_parse(kinds[i], &k), 0);
         struct gw_buf errs = {0};
-        struct store_import_opts o = {.country_code = "86", .now = NOW, .on_error = collect, .arg = &errs};
-        struct store_import_result r;
+        struct roster_import_opts o = {.country_code = "86", .on_error = collect, .arg = &errs};
+        struct roster_import_result r;
         char err[256] = "";
-        int rc = store_import(c->st, k, f, &o, &r, err, sizeof err);
+        int rc = roster_import(c->st, k, f, NOW, &o, &r, err, sizeof err);
         fclose(f);
         if (rc != 0) print_error("%s: rc %d %s\n%s", path, rc, err, gw_buf_cstr(&errs));
         assert_int_equal(rc, 0);
-        if (k == STORE_ROSTER_CHILDREN) assert_int_equal(r.inserted, 200);
+        if (k == ROSTER_CHILDREN) assert_int_equal(r.inserted, 200);
         gw_buf_free(&errs);
     }
     expect_q(c, "SELECT count(*) FROM child", "200");
