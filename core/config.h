@@ -51,13 +51,14 @@ struct gw_channel {
 };
 
 struct gw_template {
-    char *name;        /* template name */
-    char *text;        /* zh-CN text with ${var}; may be NULL (built-in kept) */
-    char *aliyun_code; /* may be NULL */
-    char *tencent_id;  /* may be NULL */
+    char *name;          /* template name */
+    char *text;          /* zh-CN text with ${var}; may be NULL (built-in kept) */
+    struct gw_kv *codes; /* approved template codes, keyed by a provider's template_key
+                            ("aliyun_code" -> "SMS_1"), at most one per key; owned, may be NULL */
+    size_t ncodes;
 };
 
-/* Case routing per county (DESIGN §7; the built-in table is the default):
+/* Case routing per county (the built-in table is the default):
  *
  *   [routing]                      ; every county
  *   category_8 = P2 教育 民政       ; priority P0-P3, then 1-7 departments, most
@@ -179,5 +180,12 @@ struct gw_config {
 const struct gw_channel *gw_config_channel(const struct gw_config *cfg, const char *name);
 const char *gw_channel_key(const struct gw_channel *ch, const char *key);
 const struct gw_template *gw_config_template(const struct gw_config *cfg, const char *name);
+
+/* The [policy] defaults, the only copy: the numbers a gateway runs with when
+ * the configuration leaves a setting out (30/14-day visit cadence, first
+ * visit within 5 working days Monday-Friday, overdue after 7 days, scope
+ * ending at 16 for left-behind children and 18 for the others, ...). Its
+ * strings and owned pointers are NULL: the config loader sets those. */
+struct gw_policy gw_policy_defaults(void);
 
 #endif

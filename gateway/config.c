@@ -1,4 +1,4 @@
-/* gateway/config.c - load and validate the INI configuration (DESIGN §4).
+/* gateway/config.c - load and validate the INI configuration.
  *
  * inih calls back once per key; a reader wrapper counts lines so every
  * error names file:line. Values "env:NAME" are read from the environment.
@@ -448,6 +448,21 @@ static int channel_key(struct loader *l, const char *cname, const char *name, co
     return 1;
 }
 
+/* Sets t's approved code under a provider's template_key (a later line
+ * replaces an earlier one, as for every other key). */
+static void template_code_set(struct gw_template *t, const char *key, const char *value)
+{
+    for (size_t i = 0; i < t->ncodes; i++)
+        if (!strcmp(t->codes[i].key, key)) {
+            set_str(&t->codes[i].value, gw_strdup(value));
+            return;
+        }
+    t->codes = gw_realloc(t->codes, (t->ncodes + 1) * sizeof *t->codes);
+    t->codes[t->ncodes].key = gw_strdup(key);
+    t->codes[t->ncodes].value = gw_strdup(value);
+    t->ncodes++;
+}
+
 static int template_key(struct loader *l, const char *tname, const char *name, const char *value)
 {
     struct gw_config *c = l->cfg;
@@ -473,12 +488,8 @@ static int template_key(struct loader *l, const char *tname, const char *name, c
         }
         return 1;
     }
-    if (!strcmp(name, "aliyun_code")) {
-        set_str(&t->aliyun_code, gw_strdup(value));
-        return 1;
-    }
-    if (!strcmp(name, "tencent_id")) {
-        set_str(&t->tencent_id, gw_strdup(value));
+    if (prov_find_template_key(name)) {
+        template_code_set(t, name, value);
         return 1;
     }
     return fail(l, "unknown key '%s' in [template %s]", name, tname);
@@ -701,27 +712,9 @@ static void defaults(struct gw_config *c)
     c->store_path = gw_strdup("var/gateway.db");
     c->sync_full = 1;
     c->batch_max = 256;
+    c->policy = gw_policy_defaults();
     c->policy.timezone = gw_strdup("Asia/Shanghai");
-    c->policy.visit_days = 30;
-    c->policy.visit_days_high = 14;
-    c->policy.checkin_days = 7;
-    c->policy.checkin_escalate_days = 14;
-    c->policy.ack_minutes_p0 = 15;
-    c->policy.ack_minutes_p1 = 30;
     c->policy.country_code = gw_strdup("86");
-    c->policy.first_visit_days = 5;
-    c->policy.overdue_days = 7;
-    c->policy.flood_reports = 3;
-    c->policy.flood_window = 600;
-    c->policy.reply_window_days = 3;
-    c->policy.followup_hours = 24;
-    c->policy.work_start = 8 * 60 + 30;
-    c->policy.work_end = 17 * 60 + 30;
-    c->policy.work_days = 0x1F;
-    c->policy.digest_minute = 8 * 60;
-    c->policy.daily_cap = 3;
-    c->policy.age_left_behind = 16;
-    c->policy.age_difficulty = 18;
     c->sender.enabled = 1;
     c->sender.max_attempts = 10;
     c->sender.max_age = 86400;
@@ -778,11 +771,9 @@ static int lint_templates(struct loader *l)
         for (size_t k = 0; k < c->nchannels; k++) {
             const struct gw_channel *ch = &c->channels[k];
             if (!ch->ops || !ch->ops->template_only) continue;
-            int aliyun = !strcmp(ch->provider, "aliyun");
-            const char *code = o ? (aliyun ? o->aliyun_code : o->tencent_id) : NULL;
-            if (!code)
+            if (!prov_template_code(ch->ops, o))
                 return fail(l, "[channel %s] sends only approved templates: [template %s] needs %s", ch->name,
-                            defs[i].name, aliyun ? "aliyun_code" : "tencent_id"),
+                            defs[i].name, ch->ops->template_key ? ch->ops->template_key : "a template key"),
                        -1;
         }
     }
@@ -900,8 +891,11 @@ void gw_config_free(struct gw_config *c)
     for (size_t i = 0; i < c->ntemplates; i++) {
         free(c->templates[i].name);
         free(c->templates[i].text);
-        free(c->templates[i].aliyun_code);
-        free(c->templates[i].tencent_id);
+        for (size_t k = 0; k < c->templates[i].ncodes; k++) {
+            free(c->templates[i].codes[k].key);
+            free(c->templates[i].codes[k].value);
+        }
+        free(c->templates[i].codes);
     }
     free(c->templates);
     free(c->path);

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "../core/store.h"
+#include "../db/sqlite.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
 #include "../core/clock.h"
@@ -207,13 +208,16 @@ static void record(struct sender *s, struct xfer *x, int64_t now)
     int opted_out = 0;
     int rc;
     long http = x->result == CURLE_OK ? x->http : 0;
-    if (x->too_big) {
-        rc = PROV_SEND_RETRY;
-        gw_err(err, sizeof err, "answer over %d bytes", RESPONSE_CAP);
+    if (x->too_big || x->result != CURLE_OK) {
+        /* no whole answer to read: the classification's transport row */
+        if (x->too_big)
+            gw_err(err, sizeof err, "answer over %d bytes", RESPONSE_CAP);
+        else
+            gw_err(err, sizeof err, "no answer: %s", curl_easy_strerror(x->result));
+        rc = prov_classify(http, 1, PROV_V_NONE, msg_id, sizeof msg_id, &opted_out, err, sizeof err);
     } else {
         rc = ch->ops->parse_send(ch, http, gw_buf_cstr(&x->resp), x->resp.len, msg_id, sizeof msg_id, &opted_out, err,
                                  sizeof err);
-        if (x->result != CURLE_OK && !err[0]) gw_err(err, sizeof err, "%s", curl_easy_strerror(x->result));
     }
     const char *status, *result;
     int64_t next = 0;
@@ -312,7 +316,7 @@ static struct xfer *build(struct sender *s, const struct store_send *r, struct c
     const struct gw_template *t = gw_config_template(s->cfg, r->tmpl);
     const struct tmpl_def *def = tmpl_find(r->tmpl);
     const char *code = NULL;
-    if (ch->ops->template_only && t) code = !strcmp(ch->provider, "aliyun") ? t->aliyun_code : t->tencent_id;
+    if (ch->ops->template_only) code = prov_template_code(ch->ops, t);
     unsigned char rnd[16];
     char nonce[33];
     if (RAND_bytes(rnd, sizeof rnd) != 1) memset(rnd, 0, sizeof rnd);
@@ -533,7 +537,7 @@ int sender_start(const struct gw_config *cfg, struct metrics *m, struct sender *
     s->metrics = m;
     s->seed = (unsigned)gw_clock_now() ^ (unsigned)(uintptr_t)s;
     pthread_mutex_init(&s->lock, NULL);
-    if (store_open(cfg->store_path, cfg->sync_full, &s->st, err, errlen) != 0) goto fail;
+    if (sqlite_store_open(cfg->store_path, cfg->sync_full, &s->st, err, errlen) != 0) goto fail;
     int64_t recovered = 0;
     if (store_outbox_recover(s->st, &recovered) != 0) {
         gw_err(err, errlen, "sender: %s", store_errmsg(s->st));

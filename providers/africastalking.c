@@ -1,6 +1,6 @@
 /* providers/africastalking.c - Africa's Talking SMS: inbound messages, delivery reports, the messaging API.
  *
- * Follows providers.md §3.1-3.3. Every AT callback is a form POST. AT signs
+ * Every AT callback is a form POST. AT signs
  * nothing, so the channel has a long random `token` that the operator puts
  * in the callback URLs configured in AT's dashboard
  * (<public_url>/hooks/<channel>/sms?token=...); verify accepts a request
@@ -24,16 +24,19 @@
  * from (the channel's `number`, when set). Success is a 2xx (AT answers
  * 201) whose SMSMessageData.Recipients[0] has status "Success" and a
  * messageId; another recipient status fails with that status (a
- * blacklisted recipient as an opt-out); 429, 5xx and no answer are retried;
- * every other status fails. Pure translation: no I/O, no state.
+ * blacklisted recipient as an opt-out); "Success" without a usable
+ * messageId fails (a retry would send it twice); a 2xx without a readable
+ * recipient status is an unreadable answer and is retried (prov_classify);
+ * 429, 5xx and no answer are retried; every other status fails. Pure
+ * translation: no I/O, no state.
  *
- * USSD (providers.md §3.4): a form POST of sessionId, serviceCode,
+ * USSD: a form POST of sessionId, serviceCode,
  * phoneNumber, networkCode and text (every input so far joined by '*',
  * "" on the first step); sessionId and phoneNumber are required, text is
  * capped at AT_USSD_TEXT_MAX bytes. The answer is 200 text/plain, "CON "
  * or "END " and the screen.
  *
- * Voice (providers.md §3.5): each step of a call POSTs isActive,
+ * Voice: each step of a call POSTs isActive,
  * sessionId, callerNumber, destinationNumber and, after a GetDigits or a
  * Record, dtmfDigits or recordingUrl; the last request (isActive=0) is
  * the call's end (final) with durationInSeconds. render_voice writes AT's
@@ -224,26 +227,10 @@ static int build_send(const struct gw_channel *ch, const struct prov_outbound *m
     return PROV_OK;
 }
 
-static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
-                      size_t idlen, int *opted_out, char *err, size_t errlen)
+/* The verdict of a 2xx answer: Recipients[0]'s status, then its messageId. */
+static enum prov_verdict read_send_answer(const char *body, size_t len, char *msg_id, size_t idlen, char *err,
+                                          size_t errlen)
 {
-    if (idlen) msg_id[0] = '\0';
-    if (opted_out) *opted_out = 0;
-    if (http_status == 0) {
-        gw_err(err, errlen, "no answer");
-        return PROV_SEND_RETRY;
-    }
-    if (http_status == 429 || (http_status >= 500 && http_status <= 599)) {
-        gw_err(err, errlen, "HTTP %ld", http_status);
-        return PROV_SEND_RETRY;
-    }
-    if (http_status < 200 || http_status > 299) {
-        gw_err(err, errlen, "HTTP %ld", http_status); /* 401: bad username or api_key */
-        return PROV_SEND_FAIL;
-    }
-
-    /* AT took the request: from here on a retry could send twice, so every
-     * surprise is a failure. */
     json_t *root = json_loadb(body, body ? len : 0, 0, NULL);
     json_t *data = json_object_get(root, "SMSMessageData");
     json_t *rcpt = json_array_get(json_object_get(data, "Recipients"), 0);
@@ -251,7 +238,7 @@ static int parse_send(const struct gw_channel *ch, long http_status, const char 
     json_t *jid = json_object_get(rcpt, "messageId");
     const char *status = json_is_string(jstatus) ? json_string_value(jstatus) : NULL;
     const char *id = json_is_string(jid) ? json_string_value(jid) : NULL;
-    int rc = PROV_SEND_FAIL;
+    enum prov_verdict v = PROV_V_NONE;
 
     if (!json_is_object(rcpt)) {
         gw_err(err, errlen, "no recipient in answer");
@@ -259,17 +246,31 @@ static int parse_send(const struct gw_channel *ch, long http_status, const char 
         gw_err(err, errlen, "no readable recipient status in answer");
     } else if (strcmp(status, "Success")) {
         gw_err(err, errlen, "recipient status: %s", status);
-        if (opted_out && !strcasecmp(status, blacklisted)) *opted_out = 1;
+        v = !strcasecmp(status, blacklisted) ? PROV_V_OPTED_OUT : PROV_V_REFUSED;
     } else if (!id || !*id) {
         gw_err(err, errlen, "no messageId in answer");
+        v = PROV_V_BAD_ID;
     } else if (strlen(id) >= idlen || prov_check_field("messageId", id, AT_ID_MAX, 1, NULL, 0) < 0) {
         gw_err(err, errlen, "bad messageId in answer");
+        v = PROV_V_BAD_ID;
     } else {
         gw_strlcpy(msg_id, id, idlen);
-        rc = PROV_SEND_OK;
+        v = PROV_V_ACCEPTED;
     }
     json_decref(root);
-    return rc;
+    return v;
+}
+
+/* Only a 2xx body is read (AT documents none for errors; 401 is a bad
+ * username or api_key); every other status decides by itself. */
+static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
+                      size_t idlen, int *opted_out, char *err, size_t errlen)
+{
+    enum prov_verdict v = PROV_V_NONE;
+    if (idlen) msg_id[0] = '\0';
+    if (err && errlen) err[0] = '\0';
+    if (http_status >= 200 && http_status <= 299) v = read_send_answer(body, len, msg_id, idlen, err, errlen);
+    return prov_classify(http_status, 0, v, msg_id, idlen, opted_out, err, errlen);
 }
 
 /* ---- USSD ------------------------------------------------------------------ */

@@ -1,6 +1,6 @@
 /* providers/aliyun.c - Aliyun (Alibaba Cloud) mainland SMS: SmsUp / SmsReport HTTP pushes and SendSms.
  *
- * Follows providers.md §5. Aliyun pushes a JSON array of records (one push
+ * Aliyun pushes a JSON array of records (one push
  * may carry several) and signs nothing, so the channel's `token` must come
  * back in the query string (`?token=...`, compared in constant time) on
  * every hook. The console checks a receipt URL with a body-less GET and
@@ -567,30 +567,18 @@ static int retryable(const char *code)
     return 0;
 }
 
-static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
-                      size_t idlen, int *opted_out, char *err, size_t errlen)
+/* The verdict of an answer below 500: its Code ("OK" is accepted). No
+ * Code is no verdict: the status decides (an unreadable 2xx is retried). */
+static enum prov_verdict read_send_answer(const char *body, size_t len, char *msg_id, size_t idlen, char *err,
+                                          size_t errlen)
 {
-    json_t *root = NULL;
-    int rc;
-    if (opted_out) *opted_out = 0;
-    if (msg_id && idlen) msg_id[0] = '\0';
-    if (http_status == 0) {
-        gw_err(err, errlen, "no answer from the send API");
-        return PROV_SEND_RETRY;
-    }
-    if (http_status >= 500) {
-        gw_err(err, errlen, "send API answered HTTP %ld", http_status);
-        return PROV_SEND_RETRY;
-    }
-    if (body && len) root = json_loadb(body, len, 0, NULL);
+    json_t *root = body && len ? json_loadb(body, len, 0, NULL) : NULL;
     json_t *jc = json_object_get(root, "Code"), *jm = json_object_get(root, "Message");
     const char *code = json_is_string(jc) ? json_string_value(jc) : NULL;
     const char *message = json_is_string(jm) ? json_string_value(jm) : "";
+    enum prov_verdict v;
     if (!code) {
-        /* A 2xx we cannot read may have been sent; a second copy beats a lost alert. */
-        int again = http_status == 429 || (http_status >= 200 && http_status < 300);
-        gw_err(err, errlen, "send API answered HTTP %ld without a Code", http_status);
-        rc = again ? PROV_SEND_RETRY : PROV_SEND_FAIL;
+        v = PROV_V_NONE;
     } else if (!strcmp(code, "OK")) {
         json_t *jb = json_object_get(root, "BizId");
         const char *biz = json_is_string(jb) ? json_string_value(jb) : "";
@@ -598,13 +586,30 @@ static int parse_send(const struct gw_channel *ch, long http_status, const char 
             msg_id[0] = '\0'; /* a cut id would match the wrong report; OutId still identifies it */
             gw_err(err, errlen, "BizId too long");
         }
-        rc = PROV_SEND_OK;
+        v = PROV_V_ACCEPTED;
     } else {
         gw_err(err, errlen, "%s: %s", code, message);
-        rc = retryable(code) ? PROV_SEND_RETRY : PROV_SEND_FAIL;
+        v = retryable(code) ? PROV_V_TRANSIENT : PROV_V_REFUSED;
     }
     json_decref(root);
-    return rc;
+    return v;
+}
+
+static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
+                      size_t idlen, int *opted_out, char *err, size_t errlen)
+{
+    enum prov_verdict v = PROV_V_NONE;
+    if (msg_id && idlen) msg_id[0] = '\0';
+    if (err && errlen) err[0] = '\0';
+    if (http_status == 0) {
+        gw_err(err, errlen, "no answer from the send API");
+    } else if (http_status >= 500 && http_status <= 599) {
+        gw_err(err, errlen, "send API answered HTTP %ld", http_status);
+    } else {
+        v = read_send_answer(body, len, msg_id, idlen, err, errlen);
+        if (v == PROV_V_NONE) gw_err(err, errlen, "send API answered HTTP %ld without a Code", http_status);
+    }
+    return prov_classify(http_status, 0, v, msg_id, idlen, opted_out, err, errlen);
 }
 
 const struct provider_ops prov_aliyun = {
@@ -612,6 +617,7 @@ const struct provider_ops prov_aliyun = {
     .required_keys = required_keys,
     .optional_keys = optional_keys,
     .template_only = 1,
+    .template_key = "aliyun_code",
     .verify = prov_verify_token,
     .parse_sms = parse_sms,
     .render_sms_ack = render_sms_ack,

@@ -1,5 +1,5 @@
 /* providers/aliyun.h - the parts of the Aliyun provider tests reach directly:
- * the RPC signature v1 signer (providers.md §5.5). Names and values are
+ * the RPC signature v1 signer. Names and values are
  * percent-encoded with form_put_encoded (RFC 3986: unreserved bytes kept,
  * everything else %XY in upper-case hex, space %20).
  *

@@ -42,7 +42,7 @@ int pc_equal(const void *a, size_t alen, const void *b, size_t blen);
  * length mismatch or a non-hex character in given). */
 int pc_hex_equal(const char *expected_lower, const char *given, size_t given_len);
 
-/* ---- MD5 and HMAC-MD5 / HMAC-SHA512 (Vonage `sig`, providers.md §4.2) ---- */
+/* ---- MD5 and HMAC-MD5 / HMAC-SHA512 (Vonage `sig`) ---- */
 
 #define PC_MD5_LEN    16 /* bytes in an MD5 digest */
 #define PC_SHA512_LEN 64 /* bytes in a SHA-512 digest */
@@ -56,7 +56,7 @@ int pc_md5(const void *msg, size_t msglen, unsigned char out[PC_MD5_LEN]);
 int pc_hmac_md5(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[PC_MD5_LEN]);
 int pc_hmac_sha512(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[PC_SHA512_LEN]);
 
-/* ---- SHA-1 (Aliyun SmsUp dedupe key, providers.md §5.2) ---- */
+/* ---- SHA-1 (Aliyun SmsUp dedupe key) ---- */
 
 /* SHA-1 of msg into out (for dedupe keys, never for signatures we check).
  * Returns 0, or -1 when libcrypto fails (out is then zeroed). */

@@ -1,4 +1,4 @@
-/* providers/generic.c - the generic provider for integrators and the simulator (DESIGN §4).
+/* providers/generic.c - the generic provider for integrators and the simulator.
  *
  * Inbound SMS: fields id, from, to, text as a form body or a JSON object
  * (Content-Type application/json or application/x-www-form-urlencoded; a
@@ -15,9 +15,10 @@
  * Sending: POST {"id":"<outbox id>","to","text"} to the channel's `url` as
  * given, signed with X-Signature like inbound requests. The answer
  * {"id":"<provider id>"} with a 2xx is success; 429, 5xx and no answer are
- * retried; any other status fails. A 2xx without an id fails ("no id in
- * answer"): the integrator took the request, so retrying could send the
- * message twice, and without an id no receipt could ever match it.
+ * retried; any other status fails. A 2xx without an id ("no id in answer")
+ * is an unreadable answer and is retried like every provider's (see
+ * prov_classify); a 2xx whose id is malformed or too long fails ("bad id in
+ * answer"): the integrator took the message, so a retry would send it twice.
  * Pure translation: no I/O, no state.
  */
 #include <stdio.h>
@@ -341,23 +342,11 @@ done:
     return rc;
 }
 
-static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
-                      size_t idlen, int *opted_out, char *err, size_t errlen)
+/* The verdict of a 2xx answer: {"id": "..."} (a string or an integer) is
+ * accepted; no id at all is no verdict (an unreadable answer). */
+static enum prov_verdict read_send_answer(const char *body, size_t len, char *msg_id, size_t idlen, char *err,
+                                          size_t errlen)
 {
-    if (idlen) msg_id[0] = '\0';
-    if (opted_out) *opted_out = 0;
-    if (http_status == 0) {
-        gw_err(err, errlen, "no answer");
-        return PROV_SEND_RETRY;
-    }
-    if (http_status == 429 || (http_status >= 500 && http_status <= 599)) {
-        gw_err(err, errlen, "HTTP %ld", http_status);
-        return PROV_SEND_RETRY;
-    }
-    if (http_status < 200 || http_status > 299) {
-        gw_err(err, errlen, "HTTP %ld", http_status);
-        return PROV_SEND_FAIL;
-    }
     json_t *root = json_loadb(body, body ? len : 0, 0, NULL);
     json_t *jid = json_is_object(root) ? json_object_get(root, "id") : NULL;
     char num[32];
@@ -368,17 +357,29 @@ static int parse_send(const struct gw_channel *ch, long http_status, const char 
         snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(jid));
         id = num;
     }
-    int rc = PROV_SEND_FAIL;
-    if (!id || !*id)
+    enum prov_verdict v = PROV_V_BAD_ID;
+    if (!id || !*id) {
         gw_err(err, errlen, "no id in answer");
-    else if (strlen(id) >= idlen || prov_check_field("id", id, GENERIC_ID_MAX, 1, err, errlen) < 0)
+        v = PROV_V_NONE;
+    } else if (strlen(id) >= idlen || prov_check_field("id", id, GENERIC_ID_MAX, 1, err, errlen) < 0) {
         gw_err(err, errlen, "bad id in answer");
-    else {
+    } else {
         gw_strlcpy(msg_id, id, idlen);
-        rc = PROV_SEND_OK;
+        v = PROV_V_ACCEPTED;
     }
     json_decref(root);
-    return rc;
+    return v;
+}
+
+/* Only a 2xx body is read; every other status decides by itself (prov_classify). */
+static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
+                      size_t idlen, int *opted_out, char *err, size_t errlen)
+{
+    enum prov_verdict v = PROV_V_NONE;
+    if (idlen) msg_id[0] = '\0';
+    if (err && errlen) err[0] = '\0';
+    if (http_status >= 200 && http_status <= 299) v = read_send_answer(body, len, msg_id, idlen, err, errlen);
+    return prov_classify(http_status, 0, v, msg_id, idlen, opted_out, err, errlen);
 }
 
 const struct provider_ops prov_generic = {

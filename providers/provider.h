@@ -81,8 +81,8 @@ struct prov_outbound {
     const char *to;         /* recipient, E.164 */
     const char *text;       /* rendered text (free-text channels) */
     const char *tmpl;       /* template name */
-    const char *tmpl_code;  /* approved template id on template-only channels (aliyun_code,
-                               tencent_id), NULL otherwise */
+    const char *tmpl_code;  /* approved template id on template-only channels (the template's
+                               value under the provider's template_key), NULL otherwise */
     const char *tmpl_vars;  /* comma-separated variable names in the template's order */
     const char *vars_json;  /* the variables as a JSON object of strings */
     const char *status_url; /* <public_url>/hooks/<channel>/status?ref=<outbox id> */
@@ -103,9 +103,49 @@ void prov_http_free(struct prov_http *h);
 /* Results of parse_send. */
 enum {
     PROV_SEND_OK = 0,    /* accepted; msg_id filled */
-    PROV_SEND_RETRY = 1, /* transient (throttled, 5xx, provider busy): try again later */
+    PROV_SEND_RETRY = 1, /* transient (throttled, 5xx, provider busy, unreadable 2xx): try again later */
     PROV_SEND_FAIL = 2,  /* permanent (bad number, bad credentials, opted out): do not retry */
 };
+
+/* What a provider read in the body of a send answer: its verdict, before the
+ * HTTP status is weighed. Each provider knows its own answer format and
+ * codes; prov_classify alone turns (status, verdict) into a result. */
+enum prov_verdict {
+    PROV_V_NONE = 0,  /* no verdict: the body was not read, is empty, is not the provider's format, or lacks
+                         the field that says accepted or refused */
+    PROV_V_ACCEPTED,  /* the provider took the message; msg_id filled ("" when it gave no usable id) */
+    PROV_V_BAD_ID,    /* the provider took it, but its message id is missing, too long or malformed */
+    PROV_V_TRANSIENT, /* a refusal the provider documents as temporary (throttled, busy, internal error) */
+    PROV_V_REFUSED,   /* a permanent refusal (bad number, credentials, template, balance) */
+    PROV_V_OPTED_OUT, /* refused because the recipient opted out: permanent */
+};
+
+/* The one classification of send results, used by every provider's
+ * parse_send and by the sender (for transport failures). First match wins:
+ *
+ *   transport_error, or http_status 0 (no answer)   RETRY  "no answer"
+ *   http_status 500-599                             RETRY  "HTTP n"
+ *   verdict OPTED_OUT                               FAIL   *opted_out = 1
+ *   verdict TRANSIENT                               RETRY
+ *   verdict REFUSED, BAD_ID                         FAIL
+ *   verdict ACCEPTED                                OK
+ *   verdict NONE and http_status 2xx                RETRY  "unreadable answer"
+ *   verdict NONE and http_status 429                RETRY  "HTTP 429"
+ *   verdict NONE and any other status               FAIL   "HTTP n"
+ *
+ * An unreadable 2xx is retried, for every provider: the provider may have
+ * sent the message, but we cannot tell, and a duplicate SMS is better than a
+ * lost alert. The retries are bounded by [sender] max_attempts and max_age,
+ * after which the row fails ("gave up after N attempts"). BAD_ID is not an
+ * unreadable answer: the provider said it took the message, so a retry
+ * would surely send it twice.
+ *
+ * err is written (the quoted reason) only when it is still empty, so a
+ * provider's own reason wins; msg_id (idlen bytes, may be NULL) is cleared
+ * unless the result is OK; *opted_out (may be NULL) is set to 1 for an
+ * opt-out, else 0. Returns PROV_SEND_OK, PROV_SEND_RETRY or PROV_SEND_FAIL. */
+int prov_classify(long http_status, int transport_error, enum prov_verdict verdict, char *msg_id, size_t idlen,
+                  int *opted_out, char *err, size_t errlen);
 
 /* ---- USSD and voice ----------------------------------------------------------- */
 
@@ -139,7 +179,10 @@ struct provider_ops {
     const char *name;                 /* "generic", "twilio", ... */
     const char *const *required_keys; /* NULL-terminated channel keys that must be set */
     const char *const *optional_keys; /* NULL-terminated keys that may be set */
-    int template_only;                /* 1: sends only approved templates (aliyun, tencent) */
+    int template_only;                /* 1: sends only approved templates (aliyun, tencent): every
+                                         template needs a code under template_key, checked at start-up */
+    const char *template_key;         /* the [template NAME] key holding this provider's approved
+                                         template code ("aliyun_code"); NULL: free-text provider */
     int send_needs_url;               /* 1: has no default send API; sends only when `url` is set */
     const char *const *media_hosts;   /* NULL-terminated host patterns its recordings come from (as
                                          [channel] media_hosts); NULL: none (no recording is fetched) */
@@ -180,9 +223,10 @@ struct provider_ops {
     int (*build_send)(const struct gw_channel *ch, const struct prov_outbound *m, struct prov_http *out, char *err,
                       size_t errlen);
     /* Reads the send API's answer (http_status 0 = no answer: timeout or
-     * connection error). Returns PROV_SEND_OK with the provider's message
-     * id in msg_id, PROV_SEND_RETRY or PROV_SEND_FAIL with err; sets
-     * *opted_out when the provider says the recipient has opted out. */
+     * connection error) into a verdict and returns prov_classify's result:
+     * PROV_SEND_OK with the provider's message id in msg_id,
+     * PROV_SEND_RETRY or PROV_SEND_FAIL with err; sets *opted_out when the
+     * provider says the recipient has opted out. */
     int (*parse_send)(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
                       size_t idlen, int *opted_out, char *err, size_t errlen);
 
@@ -236,6 +280,11 @@ int prov_verify_token(const struct gw_channel *ch, const struct prov_request *re
 
 /* Registry: returns the provider with that name, or NULL. */
 const struct provider_ops *prov_find(const char *name);
+/* The provider whose template_key is key ("aliyun_code"), or NULL. */
+const struct provider_ops *prov_find_template_key(const char *key);
+/* Template t's approved code for ops (its value under ops->template_key),
+ * or NULL when t is NULL, ops has no template_key or t gives none. */
+const char *prov_template_code(const struct provider_ops *ops, const struct gw_template *t);
 /* The registry as a NULL-terminated array (for listing). */
 extern const struct provider_ops *const prov_registry[];
 

@@ -1,6 +1,6 @@
 /* providers/tencent.c - Tencent Cloud SMS: reply and status callbacks, SendSms (API 3.0, TC3-HMAC-SHA256).
  *
- * Follows providers.md §6. A reply (短信回复) is one JSON object per
+ * A reply (短信回复) is one JSON object per
  * request; a status push (短信下发状态通知) is a JSON array of results.
  * Tencent signs neither, so the channel's `token` must come back in the
  * query string (`?token=...`, compared in constant time) on every hook.
@@ -540,22 +540,13 @@ static int retryable(const char *code)
     return 0;
 }
 
-static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
-                      size_t idlen, int *opted_out, char *err, size_t errlen)
+/* The verdict of an answer below 500: Response.Error's Code, else
+ * SendStatusSet[0]'s ("Ok" is accepted; the blacklist code is an opt-out).
+ * No Code is no verdict: the status decides (an unreadable 2xx is retried). */
+static enum prov_verdict read_send_answer(const char *body, size_t len, char *msg_id, size_t idlen, char *err,
+                                          size_t errlen)
 {
-    json_t *root = NULL;
-    int rc;
-    if (opted_out) *opted_out = 0;
-    if (msg_id && idlen) msg_id[0] = '\0';
-    if (http_status == 0) {
-        gw_err(err, errlen, "no answer from the send API");
-        return PROV_SEND_RETRY;
-    }
-    if (http_status >= 500) {
-        gw_err(err, errlen, "send API answered HTTP %ld", http_status);
-        return PROV_SEND_RETRY;
-    }
-    if (body && len) root = json_loadb(body, len, 0, NULL);
+    json_t *root = body && len ? json_loadb(body, len, 0, NULL) : NULL;
     json_t *resp = json_object_get(root, "Response");
     json_t *error = json_object_get(resp, "Error");
     json_t *first = json_array_get(json_object_get(resp, "SendStatusSet"), 0);
@@ -563,12 +554,9 @@ static int parse_send(const struct gw_channel *ch, long http_status, const char 
     json_t *jc = json_object_get(where, "Code"), *jm = json_object_get(where, "Message");
     const char *code = json_is_string(jc) ? json_string_value(jc) : NULL;
     const char *message = json_is_string(jm) ? json_string_value(jm) : "";
-
+    enum prov_verdict v;
     if (!code) {
-        /* A 2xx we cannot read may have been sent; a second copy beats a lost alert. */
-        int again = http_status == 429 || (http_status >= 200 && http_status < 300);
-        gw_err(err, errlen, "send API answered HTTP %ld without a Code", http_status);
-        rc = again ? PROV_SEND_RETRY : PROV_SEND_FAIL;
+        v = PROV_V_NONE;
     } else if (!error && !strcmp(code, "Ok")) {
         json_t *js = json_object_get(first, "SerialNo");
         const char *serial = json_is_string(js) ? json_string_value(js) : "";
@@ -576,14 +564,33 @@ static int parse_send(const struct gw_channel *ch, long http_status, const char 
             msg_id[0] = '\0'; /* a cut id would match the wrong report; SessionContext still identifies it */
             gw_err(err, errlen, "SerialNo too long");
         }
-        rc = PROV_SEND_OK;
+        v = PROV_V_ACCEPTED;
     } else {
         gw_err(err, errlen, "%s: %s", code, message);
-        rc = retryable(code) ? PROV_SEND_RETRY : PROV_SEND_FAIL;
-        if (!strcmp(code, "FailedOperation.PhoneNumberInBlacklist") && opted_out) *opted_out = 1;
+        if (retryable(code))
+            v = PROV_V_TRANSIENT;
+        else
+            v = !strcmp(code, "FailedOperation.PhoneNumberInBlacklist") ? PROV_V_OPTED_OUT : PROV_V_REFUSED;
     }
     json_decref(root);
-    return rc;
+    return v;
+}
+
+static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
+                      size_t idlen, int *opted_out, char *err, size_t errlen)
+{
+    enum prov_verdict v = PROV_V_NONE;
+    if (msg_id && idlen) msg_id[0] = '\0';
+    if (err && errlen) err[0] = '\0';
+    if (http_status == 0) {
+        gw_err(err, errlen, "no answer from the send API");
+    } else if (http_status >= 500 && http_status <= 599) {
+        gw_err(err, errlen, "send API answered HTTP %ld", http_status);
+    } else {
+        v = read_send_answer(body, len, msg_id, idlen, err, errlen);
+        if (v == PROV_V_NONE) gw_err(err, errlen, "send API answered HTTP %ld without a Code", http_status);
+    }
+    return prov_classify(http_status, 0, v, msg_id, idlen, opted_out, err, errlen);
 }
 
 const struct provider_ops prov_tencent = {
@@ -591,6 +598,7 @@ const struct provider_ops prov_tencent = {
     .required_keys = required_keys,
     .optional_keys = optional_keys,
     .template_only = 1,
+    .template_key = "tencent_id",
     .verify = prov_verify_token,
     .parse_sms = parse_sms,
     .render_sms_ack = render_sms_ack,

@@ -1,5 +1,5 @@
 /* providers/tencent.h - the parts of the Tencent provider tests reach
- * directly: the TC3-HMAC-SHA256 signer of API 3.0 (providers.md §6.4).
+ * directly: the TC3-HMAC-SHA256 signer of API 3.0.
  *
  * The provider itself is `prov_tencent` in the registry; nothing else needs
  * this header.

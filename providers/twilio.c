@@ -1,6 +1,6 @@
 /* providers/twilio.c - Twilio: signature, inbound SMS, status callbacks, the Messages API, voice (TwiML).
  *
- * Follows providers.md §2.1-2.6. A webhook is a form POST (or, when the
+ * A webhook is a form POST (or, when the
  * number is configured so, a GET whose parameters are in the query). The
  * X-Twilio-Signature covers the public URL Twilio called (req->url: our
  * public_url + path + raw query) plus, for form POSTs, every decoded body
@@ -9,7 +9,7 @@
  * and the body must hash to it. Status callbacks are signed the same way
  * (their URL carries our ?ref=<outbox id>), and verify covers them too.
  *
- * MessageStatus mapping (providers.md §2.5): queued, accepted, scheduled
+ * MessageStatus mapping: queued, accepted, scheduled
  * and sending are PROV_ST_QUEUED (still inside Twilio, not yet handed to a
  * carrier); sent is SENT; delivered and read are DELIVERED; failed,
  * undelivered and canceled are FAILED; any other word is UNKNOWN and still
@@ -20,10 +20,11 @@
  * account_sid:auth_token, form To, From (the channel's number), Body,
  * StatusCallback. 2xx with "sid" is success; 429, 5xx and no answer are
  * retried; other statuses fail, JSON "code" 21610 as an opt-out. A 2xx
- * without a sid fails: Twilio took the request, so a retry could send the
- * message twice. Pure translation: no I/O, no state.
+ * without a sid is an unreadable answer and is retried (prov_classify); a
+ * 2xx whose sid is malformed or too long fails: Twilio took the message, so
+ * a retry would send it twice. Pure translation: no I/O, no state.
  *
- * Voice (providers.md §2.7-2.8): every request of a call (the number's
+ * Voice: every request of a call (the number's
  * Voice URL <public_url>/hooks/<channel>/voice, each action URL
  * .../voice/<step>, and the call-status callback, pointed at the Voice
  * URL) is signed as SMS are, and verify runs first. parse_voice reads
@@ -433,34 +434,29 @@ static int build_send(const struct gw_channel *ch, const struct prov_outbound *m
     return PROV_OK;
 }
 
-static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
-                      size_t idlen, int *opted_out, char *err, size_t errlen)
+/* The verdict of a 2xx answer: a "sid" is accepted, none is no verdict. */
+static enum prov_verdict read_accepted(json_t *obj, char *msg_id, size_t idlen, char *err, size_t errlen)
 {
-    if (idlen) msg_id[0] = '\0';
-    if (opted_out) *opted_out = 0;
-    if (http_status == 0) {
-        gw_err(err, errlen, "no answer");
-        return PROV_SEND_RETRY;
+    json_t *jsid = json_object_get(obj, "sid");
+    const char *sid = json_is_string(jsid) ? json_string_value(jsid) : NULL;
+    if (!sid || !*sid) {
+        gw_err(err, errlen, "no sid in answer");
+        return PROV_V_NONE;
     }
-    json_t *root = json_loadb(body, body ? len : 0, 0, NULL);
-    json_t *obj = json_is_object(root) ? root : NULL;
-    int rc = PROV_SEND_FAIL;
+    if (strlen(sid) >= idlen || prov_check_field("sid", sid, TWILIO_SID_MAX, 1, err, errlen) < 0) {
+        gw_err(err, errlen, "bad sid in answer");
+        return PROV_V_BAD_ID;
+    }
+    gw_strlcpy(msg_id, sid, idlen);
+    return PROV_V_ACCEPTED;
+}
 
-    if (http_status >= 200 && http_status <= 299) {
-        json_t *jsid = json_object_get(obj, "sid");
-        const char *sid = json_is_string(jsid) ? json_string_value(jsid) : NULL;
-        if (!sid || !*sid) {
-            gw_err(err, errlen, "no sid in answer");
-        } else if (strlen(sid) >= idlen || prov_check_field("sid", sid, TWILIO_SID_MAX, 1, err, errlen) < 0) {
-            gw_err(err, errlen, "bad sid in answer");
-        } else {
-            gw_strlcpy(msg_id, sid, idlen);
-            rc = PROV_SEND_OK;
-        }
-        goto done;
-    }
-    /* Only Twilio's numeric error code goes into err: its message text can
-     * quote the recipient's number. */
+/* The verdict of an error answer: only code 21610 (unsubscribed) decides,
+ * outside 429 and 5xx; the status decides the rest. Only Twilio's numeric
+ * error code goes into err: its message text can quote the recipient's
+ * number. */
+static enum prov_verdict read_refused(json_t *obj, long http_status, char *err, size_t errlen)
+{
     json_t *jcode = json_object_get(obj, "code");
     long code = 0;
     if (json_is_integer(jcode) && json_integer_value(jcode) > 0 && json_integer_value(jcode) < 1000000)
@@ -471,14 +467,25 @@ static int parse_send(const struct gw_channel *ch, long http_status, const char 
         gw_err(err, errlen, "HTTP %ld code %ld", http_status, code);
     else
         gw_err(err, errlen, "HTTP %ld", http_status);
-    if (http_status == 429 || (http_status >= 500 && http_status <= 599)) {
-        rc = PROV_SEND_RETRY;
-    } else if (code == TWILIO_OPTED_OUT && opted_out) {
-        *opted_out = 1;
+    return code == TWILIO_OPTED_OUT && http_status != 429 ? PROV_V_OPTED_OUT : PROV_V_NONE;
+}
+
+static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
+                      size_t idlen, int *opted_out, char *err, size_t errlen)
+{
+    enum prov_verdict v = PROV_V_NONE;
+    if (idlen) msg_id[0] = '\0';
+    if (err && errlen) err[0] = '\0';
+    if (http_status != 0) {
+        json_t *root = json_loadb(body, body ? len : 0, 0, NULL);
+        json_t *obj = json_is_object(root) ? root : NULL;
+        if (http_status >= 200 && http_status <= 299)
+            v = read_accepted(obj, msg_id, idlen, err, errlen);
+        else
+            v = read_refused(obj, http_status, err, errlen);
+        json_decref(root);
     }
-done:
-    json_decref(root);
-    return rc;
+    return prov_classify(http_status, 0, v, msg_id, idlen, opted_out, err, errlen);
 }
 
 /* ---- voice ----------------------------------------------------------------- */
@@ -487,7 +494,7 @@ done:
 #define TWILIO_URL_MAX     1024    /* bytes in RecordingUrl */
 #define TWILIO_SECONDS_MAX 604800L /* a week: larger durations are not believed */
 
-/* CallStatus words after which the call is over (providers.md §2.7). */
+/* CallStatus words after which the call is over. */
 static int is_final_call_status(const char *s)
 {
     static const char *const fin[] = {"completed", "busy", "failed", "no-answer", "canceled", NULL};
@@ -655,7 +662,7 @@ static int same_origin(const char *url, const char *base)
 }
 
 /* The GET of a RecordingUrl. Twilio serves a recording at the URL as given
- * as WAV, and with ".mp3" appended as MP3 (providers.md §2.7; mailroom does
+ * as WAV, and with ".mp3" appended as MP3 (mailroom does
  * the same): about a tenth of the size, so ".mp3" is appended when the
  * URL's last path segment has no extension. Accounts may require HTTP
  * Basic account_sid:auth_token for media: it is sent, but only to Twilio's

@@ -1,7 +1,7 @@
 /* providers/twilio.h - Twilio's X-Twilio-Signature, for the Twilio hooks and their tests.
  *
  * The provider itself is `prov_twilio` in the registry; this header only
- * exposes the signature algorithm of providers.md §2.3 so the SMS, status
+ * exposes the provider's published signature algorithm so the SMS, status
  * and voice hooks share one implementation and tests can check it against
  * Twilio's published vectors.
  */

@@ -1,6 +1,6 @@
 /* providers/vonage.c - Vonage (Nexmo) SMS API: `sig` signatures, inbound parts, receipts, /sms/json.
  *
- * Follows providers.md §4. Vonage calls us with the same field names in
+ * Vonage calls us with the same field names in
  * three transports, chosen in its dashboard: GET with a query string, POST
  * with a form body, POST with a JSON object. All three are read into one
  * decoded parameter list (collect), which is both the signature input and
@@ -36,6 +36,11 @@
  * Sending (§4.4): POST {base}/sms/json, form api_key, api_secret, from,
  * to, text, type (unicode when a character is outside GSM-7 basic +
  * extension), status-report-req=1, callback, client-ref (our outbox id).
+ * The answer's messages[0].status decides: 0 with a message-id is sent
+ * (without a usable one it fails: a retry would send it twice), 1 and 5
+ * are retried, 7 (barred) is an opt-out, others fail; "Throughput Rate
+ * Exceeded" is retried at any status; a 2xx without a readable status is
+ * an unreadable answer and is retried (prov_classify).
  *
  * Pure translation: no I/O, no state, any thread.
  */
@@ -625,35 +630,15 @@ static long json_code(json_t *v)
 #define VONAGE_INTERNAL  5 /* "Internal error" */
 #define VONAGE_BARRED    7 /* "Number barred": on the account's block list, where STOP replies go */
 
-static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
-                      size_t idlen, int *opted_out, char *err, size_t errlen)
+/* The verdict of a 2xx answer: messages[0].status, then its message-id.
+ * Only codes go into err: error-text can quote the recipient. */
+static enum prov_verdict read_send_answer(const char *body, size_t len, char *msg_id, size_t idlen, char *err,
+                                          size_t errlen)
 {
-    if (idlen) msg_id[0] = '\0';
-    if (opted_out) *opted_out = 0;
-    if (http_status == 0) {
-        gw_err(err, errlen, "no answer");
-        return PROV_SEND_RETRY;
-    }
-    if (http_status == 429 || (http_status >= 500 && http_status <= 599)) {
-        gw_err(err, errlen, "HTTP %ld", http_status);
-        return PROV_SEND_RETRY;
-    }
-    if (body && memmem(body, len, "Throughput Rate Exceeded", 24)) {
-        gw_err(err, errlen, "throughput rate exceeded");
-        return PROV_SEND_RETRY;
-    }
-    if (http_status < 200 || http_status > 299) {
-        gw_err(err, errlen, "HTTP %ld", http_status);
-        return PROV_SEND_FAIL;
-    }
-
-    /* 2xx: Vonage has read the request, so an answer we cannot read fails
-     * rather than retries (a retry could send the message twice). Only
-     * codes go into err: error-text can quote the recipient. */
     json_t *root = body ? json_loadb(body, len, 0, NULL) : NULL;
     json_t *msgs = json_object_get(root, "messages");
     json_t *first = json_array_get(msgs, 0);
-    int rc = PROV_SEND_FAIL;
+    enum prov_verdict v = PROV_V_NONE;
     if (!json_is_object(first)) {
         gw_err(err, errlen, "no messages in answer");
         goto done;
@@ -666,13 +651,14 @@ static int parse_send(const struct gw_channel *ch, long http_status, const char 
     if (code != 0) {
         gw_err(err, errlen, "vonage status %ld", code);
         if (code == VONAGE_THROTTLED || code == VONAGE_INTERNAL)
-            rc = PROV_SEND_RETRY;
-        else if (code == VONAGE_BARRED && opted_out)
-            *opted_out = 1;
+            v = PROV_V_TRANSIENT;
+        else
+            v = code == VONAGE_BARRED ? PROV_V_OPTED_OUT : PROV_V_REFUSED;
         goto done;
     }
     json_t *jid = json_object_get(first, "message-id");
     const char *id = json_is_string(jid) ? json_string_value(jid) : NULL;
+    v = PROV_V_BAD_ID;
     if (!id || !*id || strlen(id) >= idlen || prov_check_field("message-id", id, VONAGE_ID_MAX, 1, err, errlen) < 0) {
         gw_err(err, errlen, "bad message-id in answer");
         goto done;
@@ -683,10 +669,27 @@ static int parse_send(const struct gw_channel *ch, long http_status, const char 
     gw_strlcpy(msg_id, id, idlen);
     size_t parts = json_array_size(msgs);
     if (parts > 1) gw_err(err, errlen, "sent as %zu parts; first message-id kept", parts);
-    rc = PROV_SEND_OK;
+    v = PROV_V_ACCEPTED;
 done:
     json_decref(root);
-    return rc;
+    return v;
+}
+
+static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
+                      size_t idlen, int *opted_out, char *err, size_t errlen)
+{
+    enum prov_verdict v = PROV_V_NONE;
+    if (idlen) msg_id[0] = '\0';
+    if (err && errlen) err[0] = '\0';
+    if (http_status == 0 || http_status == 429 || (http_status >= 500 && http_status <= 599)) {
+        /* no answer, throttled, or the server's trouble: the status decides */
+    } else if (body && memmem(body, len, "Throughput Rate Exceeded", 24)) {
+        gw_err(err, errlen, "throughput rate exceeded");
+        v = PROV_V_TRANSIENT;
+    } else if (http_status >= 200 && http_status <= 299) {
+        v = read_send_answer(body, len, msg_id, idlen, err, errlen);
+    }
+    return prov_classify(http_status, 0, v, msg_id, idlen, opted_out, err, errlen);
 }
 
 const struct provider_ops prov_vonage = {

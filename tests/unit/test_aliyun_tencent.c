@@ -36,6 +36,7 @@
 
 #include <cmocka.h>
 
+#include "../../gateway/routes.h"
 #include "../../providers/aliyun.h"
 #include "../../providers/crypto.h"
 #include "../../providers/form.h"
@@ -91,26 +92,25 @@ struct outcome {
     struct prov_response resp; /* the answer when status is 200 */
 };
 
-static int status_of(int rc) { return rc == PROV_EFORBIDDEN ? 403 : rc == PROV_EBADREQ ? 400 : 200; }
-
+/* Runs req through the hook's provider part as the server does
+ * (routes_hook_input), and on 200 renders the acknowledgement
+ * (routes_render). */
 static void run(const struct provider_ops *ops, const struct gw_channel *ch, const struct prov_request *req,
                 int status_hook, struct outcome *o)
 {
     memset(o, 0, sizeof *o);
-    o->parse_rc = PROV_EBADREQ;
-    o->verify_rc = ops->verify(ch, req, o->err, sizeof o->err);
-    if (o->verify_rc != PROV_OK) {
-        o->status = status_of(o->verify_rc);
-        return;
-    }
-    o->parse_rc = status_hook ? ops->parse_status(ch, req, &o->sts, o->err, sizeof o->err)
-                              : ops->parse_sms(ch, req, &o->msgs, o->err, sizeof o->err);
-    o->status = status_of(o->parse_rc);
-    if (o->status != 200) return;
-    if (status_hook)
-        ops->render_status_ack(ch, &o->resp);
-    else
-        ops->render_sms_ack(ch, &o->msgs, &o->resp);
+    assert_ptr_equal(ch->ops, ops);
+    struct routes_call call = {0};
+    enum pipeline_job_kind kind = status_hook ? PIPELINE_JOB_STATUS : PIPELINE_JOB_SMS;
+    o->status = routes_hook_input(ch, kind, req, &call, o->err, sizeof o->err);
+    o->verify_rc = call.verify_rc;
+    o->parse_rc = call.parse_rc;
+    if (o->status == 200) routes_render(FIXTURE_DEFAULT_PUBLIC_URL, &call, &o->resp);
+    o->msgs = call.job.msgs;
+    o->sts = call.job.statuses;
+    call.job.msgs = (struct gw_msgv){0};
+    call.job.statuses = (struct prov_statusv){0};
+    routes_call_clear(&call);
 }
 
 static void outcome_free(struct outcome *o)
@@ -265,7 +265,7 @@ static void test_fixture(void **state)
     fixture_free(&fx);
 }
 
-/* ---- Aliyun RPC signature v1 (providers.md §5.5) ---- */
+/* ---- Aliyun RPC signature v1 ---- */
 
 static void check_sign(const char *method, const char *secret, const struct prov_aliyun_param *p, size_t n,
                        const char *want_sig, const char *want_canon)
@@ -328,7 +328,7 @@ static void test_aliyun_vector_sendsms(void **state)
         {"Timestamp", "2025-01-01T04:00:00Z"},
         {"Version", "2017-05-25"},
     };
-    /* providers.md's SendSms signature is the GET one; we send POST, whose
+    /* The published SendSms signature example is the GET one; we send POST, whose
      * value was recomputed independently (Python hmac/base64). */
     check_sign("GET", "fakeAccessKeySecret01", p, 13, "8MTwJaQka/Nu9Ew7OgZ1fIqRlzE=", SENDSMS_CANON);
     check_sign("POST", "fakeAccessKeySecret01", p, 13, "4mdI559lhQySHYcdYvyxpXQHe6U=", SENDSMS_CANON);
@@ -473,7 +473,7 @@ static void test_aliyun_build_send(void **state)
     prov_http_free(&h);
 }
 
-/* ---- Tencent TC3-HMAC-SHA256 (providers.md §6.4) ---- */
+/* ---- Tencent TC3-HMAC-SHA256 ---- */
 
 #define TC_SECRET_ID  "AKIDfakeSecretId000000000000000001"
 #define TC_SECRET_KEY "fakeSecretKey0000000000000000001"
@@ -629,6 +629,7 @@ static void test_template_only(void **state)
         const struct provider_ops *ops = prov_find(names[p]);
         assert_non_null(ops);
         assert_int_equal(ops->template_only, 1);
+        assert_string_equal(ops->template_key, p == 0 ? "aliyun_code" : "tencent_id");
         struct test_channel tc;
         channel_make(ops, p == 0 ? aliyun_keys : tencent_keys, &tc);
         struct prov_outbound m = p == 0 ? aliyun_msg() : tencent_msg();

@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "../../gateway/routes.h"
 #include "../../providers/crypto.h"
 #include "../../providers/form.h"
 #include "../../providers/provider.h"
@@ -47,39 +48,40 @@ struct outcome {
     struct prov_response resp; /* the answer when status is 200 */
 };
 
-static int status_of(int rc) { return rc == PROV_EFORBIDDEN ? 403 : rc == PROV_EBADREQ ? 400 : 200; }
+/* Runs req through the hook's provider part as the server does
+ * (routes_hook_input), and on 200 renders the acknowledgement
+ * (routes_render). */
+static void run_hook(enum pipeline_job_kind kind, const struct gw_channel *ch, const struct prov_request *req,
+                     struct outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    struct routes_call call = {0};
+    o->status = routes_hook_input(ch, kind, req, &call, o->err, sizeof o->err);
+    o->verify_rc = call.verify_rc;
+    o->parse_rc = call.parse_rc;
+    if (o->status == 200) routes_render(FIXTURE_DEFAULT_PUBLIC_URL, &call, &o->resp);
+    o->msgs = call.job.msgs;
+    o->sts = call.job.statuses;
+    call.job.msgs = (struct gw_msgv){0};
+    call.job.statuses = (struct prov_statusv){0};
+    routes_call_clear(&call);
+}
 
 static void run(const struct provider_ops *ops, const struct gw_channel *ch, const struct prov_request *req,
                 struct outcome *o)
 {
-    memset(o, 0, sizeof *o);
-    o->parse_rc = PROV_EBADREQ;
-    o->verify_rc = ops->verify(ch, req, o->err, sizeof o->err);
-    if (o->verify_rc != PROV_OK) {
-        o->status = status_of(o->verify_rc);
-        return;
-    }
-    o->parse_rc = ops->parse_sms(ch, req, &o->msgs, o->err, sizeof o->err);
-    o->status = status_of(o->parse_rc);
-    if (o->status == 200) ops->render_sms_ack(ch, &o->msgs, &o->resp);
+    assert_ptr_equal(ch->ops, ops);
+    run_hook(PIPELINE_JOB_SMS, ch, req, o);
 }
 
 /* The status hook: verify first (the server does), then parse_status. */
 static void run_status(const struct provider_ops *ops, const struct gw_channel *ch, const struct prov_request *req,
                        struct outcome *o)
 {
-    memset(o, 0, sizeof *o);
-    o->parse_rc = PROV_EBADREQ;
+    assert_ptr_equal(ch->ops, ops);
     assert_non_null(ops->parse_status);
     assert_non_null(ops->render_status_ack);
-    o->verify_rc = ops->verify(ch, req, o->err, sizeof o->err);
-    if (o->verify_rc != PROV_OK) {
-        o->status = status_of(o->verify_rc);
-        return;
-    }
-    o->parse_rc = ops->parse_status(ch, req, &o->sts, o->err, sizeof o->err);
-    o->status = status_of(o->parse_rc);
-    if (o->status == 200) ops->render_status_ack(ch, &o->resp);
+    run_hook(PIPELINE_JOB_STATUS, ch, req, o);
 }
 
 static void outcome_free(struct outcome *o)
@@ -200,9 +202,14 @@ static void check_ussd_fixture(const struct provider_ops *ops, const struct gw_c
     memset(&u, 0, sizeof u);
     assert_non_null(ops->parse_ussd);
     assert_non_null(ops->render_ussd);
-    int rc = ops->verify(ch, req, err, sizeof err);
-    if (rc == PROV_OK) rc = ops->parse_ussd(ch, req, &u, err, sizeof err);
-    int status = status_of(rc);
+    assert_ptr_equal(ch->ops, ops);
+    struct routes_call call = {0};
+    int status = routes_hook_input(ch, PIPELINE_JOB_USSD, req, &call, err, sizeof err);
+    if (call.job.ussd) { /* the parsed step, moved out */
+        u = call.job.ussd->in;
+        memset(&call.job.ussd->in, 0, sizeof call.job.ussd->in);
+    }
+    routes_call_clear(&call);
     const char *want = fixture_expect(fx, "status");
     if (status != atoi(want)) fail_msg("%s: status %d (%s), expected %s", fx->file, status, err, want);
     const char *reason = fixture_expect(fx, "reason");
@@ -364,7 +371,7 @@ static void test_fixture(void **state)
     fixture_free(&fx);
 }
 
-/* ---- Twilio's published vectors (providers.md §2.3, twilio-python) ---- */
+/* ---- Twilio's published vectors ---- */
 
 #define VEC_URL      "https://mycompany.com/myapp.php?foo=1&bar=2"
 #define VEC_URL_443  "https://mycompany.com:443/myapp.php?foo=1&bar=2"
@@ -827,6 +834,7 @@ static void test_registry(void **state)
         const struct provider_ops *ops = prov_find(fixture_providers[p]);
         assert_non_null(ops);
         assert_int_equal(ops->template_only, 0);
+        assert_null(ops->template_key);
         assert_non_null(ops->verify);
         assert_non_null(ops->parse_sms);
         assert_non_null(ops->render_sms_ack);
@@ -1010,6 +1018,60 @@ static void test_send_secrets(void **state)
 
 /* ---- sending: reading the answer ---- */
 
+/* The one classification every provider's parse_send ends in: the table in
+ * providers/provider.h, row by row, and its side effects. */
+static void test_classify(void **state)
+{
+    static const struct {
+        long http;
+        int transport;
+        enum prov_verdict v;
+        int rc;
+        int opted_out;
+        const char *reason; /* err written when it was empty; NULL: OK, err untouched */
+    } rows[] = {
+        {0, 0, PROV_V_ACCEPTED, PROV_SEND_RETRY, 0, "no answer"},
+        {200, 1, PROV_V_ACCEPTED, PROV_SEND_RETRY, 0, "no answer"},
+        {500, 0, PROV_V_OPTED_OUT, PROV_SEND_RETRY, 0, "HTTP 500"},
+        {503, 0, PROV_V_ACCEPTED, PROV_SEND_RETRY, 0, "HTTP 503"},
+        {400, 0, PROV_V_OPTED_OUT, PROV_SEND_FAIL, 1, "HTTP 400"},
+        {200, 0, PROV_V_OPTED_OUT, PROV_SEND_FAIL, 1, "HTTP 200"},
+        {200, 0, PROV_V_TRANSIENT, PROV_SEND_RETRY, 0, "HTTP 200"},
+        {400, 0, PROV_V_TRANSIENT, PROV_SEND_RETRY, 0, "HTTP 400"},
+        {429, 0, PROV_V_REFUSED, PROV_SEND_FAIL, 0, "HTTP 429"},
+        {200, 0, PROV_V_REFUSED, PROV_SEND_FAIL, 0, "HTTP 200"},
+        {201, 0, PROV_V_BAD_ID, PROV_SEND_FAIL, 0, "HTTP 201"},
+        {200, 0, PROV_V_ACCEPTED, PROV_SEND_OK, 0, NULL},
+        {202, 0, PROV_V_ACCEPTED, PROV_SEND_OK, 0, NULL},
+        {200, 0, PROV_V_NONE, PROV_SEND_RETRY, 0, "unreadable answer"}, /* a duplicate beats a lost alert */
+        {204, 0, PROV_V_NONE, PROV_SEND_RETRY, 0, "unreadable answer"},
+        {299, 0, PROV_V_NONE, PROV_SEND_RETRY, 0, "unreadable answer"},
+        {429, 0, PROV_V_NONE, PROV_SEND_RETRY, 0, "HTTP 429"},
+        {400, 0, PROV_V_NONE, PROV_SEND_FAIL, 0, "HTTP 400"},
+        {302, 0, PROV_V_NONE, PROV_SEND_FAIL, 0, "HTTP 302"},
+        {600, 0, PROV_V_NONE, PROV_SEND_FAIL, 0, "HTTP 600"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char id[8] = "abc", err[64] = "";
+        int opted = 7;
+        int rc = prov_classify(rows[i].http, rows[i].transport, rows[i].v, id, sizeof id, &opted, err, sizeof err);
+        if (rc != rows[i].rc) fail_msg("row %zu: rc %d, expected %d", i, rc, rows[i].rc);
+        if (opted != rows[i].opted_out) fail_msg("row %zu: opted_out %d", i, opted);
+        if (rows[i].reason) {
+            assert_string_equal(id, "");
+            assert_string_equal(err, rows[i].reason);
+        } else {
+            assert_string_equal(id, "abc");
+            assert_string_equal(err, "");
+        }
+        /* a provider's own reason wins; NULL msg_id and opted_out are allowed */
+        gw_strlcpy(err, "mine", sizeof err);
+        assert_int_equal(prov_classify(rows[i].http, rows[i].transport, rows[i].v, NULL, 0, NULL, err, sizeof err),
+                         rows[i].rc);
+        assert_string_equal(err, "mine");
+    }
+}
+
 #define AT_OK_ANSWER(status, extra)                                                                                    \
     "{\"SMSMessageData\":{\"Message\":\"Sent to 1/1 Total Cost: KES 0.8000\",\"Recipients\":[{\"statusCode\":101,"  \
     "\"number\":\"+8613800000001\",\"status\":\"" status "\",\"cost\":\"KES 0.8000\"" extra "}]}}"
@@ -1027,10 +1089,10 @@ static void test_parse_send(void **state)
         {"generic", 200, "{\"id\":\"int-77\"}", PROV_SEND_OK, "int-77", 0},
         {"generic", 201, "{\"id\":12345,\"queued\":true}", PROV_SEND_OK, "12345", 0},
         {"generic", 202, "{\"id\":\"a\"}", PROV_SEND_OK, "a", 0},
-        {"generic", 200, "{}", PROV_SEND_FAIL, "no id in answer", 0},
-        {"generic", 200, "{\"id\":\"\"}", PROV_SEND_FAIL, "no id in answer", 0},
-        {"generic", 200, "accepted", PROV_SEND_FAIL, "no id in answer", 0},
-        {"generic", 204, "", PROV_SEND_FAIL, "no id in answer", 0},
+        {"generic", 200, "{}", PROV_SEND_RETRY, "no id in answer", 0}, /* unreadable 2xx: retried */
+        {"generic", 200, "{\"id\":\"\"}", PROV_SEND_RETRY, "no id in answer", 0},
+        {"generic", 200, "accepted", PROV_SEND_RETRY, "no id in answer", 0},
+        {"generic", 204, "", PROV_SEND_RETRY, "no id in answer", 0},
         {"generic", 200, "{\"id\":\"a\\nb\"}", PROV_SEND_FAIL, "bad id", 0},
         {"generic", 429, "slow down", PROV_SEND_RETRY, "HTTP 429", 0},
         {"generic", 500, "", PROV_SEND_RETRY, "HTTP 500", 0},
@@ -1045,8 +1107,8 @@ static void test_parse_send(void **state)
         {"twilio", 201, "{\"sid\":\"SM11111111111111111111111111111111\",\"status\":\"queued\",\"num_segments\":\"1\"}",
          PROV_SEND_OK, "SM11111111111111111111111111111111", 0},
         {"twilio", 200, "{\"sid\":\"SM2\"}", PROV_SEND_OK, "SM2", 0},
-        {"twilio", 201, "{\"status\":\"queued\"}", PROV_SEND_FAIL, "no sid in answer", 0},
-        {"twilio", 201, "", PROV_SEND_FAIL, "no sid in answer", 0},
+        {"twilio", 201, "{\"status\":\"queued\"}", PROV_SEND_RETRY, "no sid in answer", 0}, /* unreadable 2xx */
+        {"twilio", 201, "", PROV_SEND_RETRY, "no sid in answer", 0},
         {"twilio", 429, "{\"code\":20429,\"message\":\"Too Many Requests\",\"status\":429}", PROV_SEND_RETRY,
          "code 20429", 0},
         {"twilio", 500, "", PROV_SEND_RETRY, "HTTP 500", 0},
@@ -1075,9 +1137,9 @@ static void test_parse_send(void **state)
          "recipient status: InvalidPhoneNumber", 0},
         {"africastalking", 201, AT_OK_ANSWER("InsufficientBalance", ""), PROV_SEND_FAIL, "InsufficientBalance", 0},
         {"africastalking", 201, "{\"SMSMessageData\":{\"Message\":\"InvalidSenderId\",\"Recipients\":[]}}",
-         PROV_SEND_FAIL, "no recipient in answer", 0},
-        {"africastalking", 201, "Created", PROV_SEND_FAIL, "no recipient in answer", 0},
-        {"africastalking", 201, AT_OK_ANSWER("Bad\\nword", ""), PROV_SEND_FAIL, "no readable recipient status", 0},
+         PROV_SEND_RETRY, "no recipient in answer", 0}, /* unreadable 2xx: retried */
+        {"africastalking", 201, "Created", PROV_SEND_RETRY, "no recipient in answer", 0},
+        {"africastalking", 201, AT_OK_ANSWER("Bad\\nword", ""), PROV_SEND_RETRY, "no readable recipient status", 0},
         {"africastalking", 401, "The supplied authentication is invalid", PROV_SEND_FAIL, "HTTP 401", 0},
         {"africastalking", 400, "Request is missing required form field 'to'", PROV_SEND_FAIL, "HTTP 400", 0},
         {"africastalking", 403, "", PROV_SEND_FAIL, "HTTP 403", 0},
@@ -1390,6 +1452,7 @@ int main(void)
         cmocka_unit_test(test_fixture_loader),
         cmocka_unit_test(test_build_send),
         cmocka_unit_test(test_send_secrets),
+        cmocka_unit_test(test_classify),
         cmocka_unit_test(test_parse_send),
         cmocka_unit_test(test_parse_status_direct),
         cmocka_unit_test(test_africastalking_verify),

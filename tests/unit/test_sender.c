@@ -1,6 +1,7 @@
 /* tests/unit/test_sender.c - channel choice, each channel's share of the
- * sends on the wire, retry backoff and the start-up template lint: tables
- * of inputs and expected answers. */
+ * sends on the wire, retry backoff, the start-up template lint and the
+ * approved template codes of template-only providers: tables of inputs and
+ * expected answers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,8 @@
 
 #include "../../gateway/config_load.h"
 #include "../../gateway/sender.h"
+#include "../../handlers/templates.h"
+#include "../../providers/provider.h"
 
 static char path[64];
 
@@ -162,6 +165,53 @@ static void template_lint_refuses_at_start_up(void **state)
     gw_config_free(c);
 }
 
+#define ALIYUN_CHANNEL                                                                                             \
+    "[channel ali]\nprovider = aliyun\naccess_key_id = id\naccess_key_secret = s\nsign_name = 示例\ntoken = t\n"
+#define TENCENT_CHANNEL                                                                                            \
+    "[channel tx]\nprovider = tencent\nsecret_id = id\nsecret_key = k\nsdk_app_id = 1400000000\nsign_name = 示例\n" \
+    "token = t\n"
+
+/* Each template-only provider reads its own [template] key (its
+ * template_key); start-up names the key a channel misses; the codes are
+ * found per provider, a later line replacing an earlier one. */
+static void template_codes_are_per_provider(void **state)
+{
+    size_t n;
+    const struct tmpl_def *defs = tmpl_builtin(&n);
+    char err[256] = "";
+    assert_null(load(ALIYUN_CHANNEL, err, sizeof err));
+    assert_non_null(strstr(err, "[channel ali] sends only approved templates: [template "));
+    assert_non_null(strstr(err, "needs aliyun_code"));
+    assert_null(load(TENCENT_CHANNEL, err, sizeof err));
+    assert_non_null(strstr(err, "needs tencent_id"));
+    assert_null(load("[template visit_ok]\nbaidu_code = 1\n", err, sizeof err));
+    assert_non_null(strstr(err, "unknown key 'baidu_code' in [template visit_ok]"));
+
+    struct gw_buf ini = {0};
+    gw_buf_puts(&ini, ALIYUN_CHANNEL TENCENT_CHANNEL);
+    for (size_t i = 0; i < n; i++)
+        gw_buf_printf(&ini, "[template %s]\naliyun_code = SMS_OLD\ntencent_id = %zu\naliyun_code = SMS_%zu\n",
+                      defs[i].name, 100 + i, 500 + i);
+    struct gw_config *c = load(gw_buf_cstr(&ini), err, sizeof err);
+    gw_buf_free(&ini);
+    if (!c) fail_msg("%s", err);
+    const struct provider_ops *al = prov_find("aliyun"), *tx = prov_find("tencent");
+    assert_ptr_equal(prov_find_template_key("aliyun_code"), al);
+    assert_ptr_equal(prov_find_template_key("tencent_id"), tx);
+    assert_null(prov_find_template_key("text"));
+    for (size_t i = 0; i < n; i++) {
+        const struct gw_template *t = gw_config_template(c, defs[i].name);
+        char want[32];
+        snprintf(want, sizeof want, "SMS_%zu", 500 + i);
+        assert_string_equal(prov_template_code(al, t), want);
+        snprintf(want, sizeof want, "%zu", 100 + i);
+        assert_string_equal(prov_template_code(tx, t), want);
+        assert_null(prov_template_code(prov_find("generic"), t));
+    }
+    assert_null(prov_template_code(al, NULL));
+    gw_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +220,7 @@ int main(void)
         cmocka_unit_test(each_channel_has_its_share_of_sends_in_flight),
         cmocka_unit_test(backoff_doubles_to_the_cap_with_jitter),
         cmocka_unit_test(template_lint_refuses_at_start_up),
+        cmocka_unit_test(template_codes_are_per_provider),
     };
     return cmocka_run_group_tests_name("sender", tests, NULL, NULL);
 }
