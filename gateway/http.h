@@ -1,8 +1,9 @@
 /* gateway/http.h - the HTTP server: webhooks, health and metrics on
- * libmicrohttpd. The server parses and routes; providers translate; the
- * store writer stores. A webhook is answered only after its messages are
- * committed (its connection is suspended meanwhile, so no HTTP thread
- * waits on a disk). */
+ * libmicrohttpd (http_mhd.c). The server speaks HTTP; the route table
+ * (routes.h) decides what a request means and what is answered; providers
+ * translate; the store writer stores. A webhook is answered only after its
+ * messages are committed (its connection is suspended meanwhile, so no
+ * HTTP thread waits on a disk). */
 #ifndef GW_HTTP_H
 #define GW_HTTP_H
 

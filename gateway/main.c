@@ -1,5 +1,5 @@
 /* gateway/main.c - the gateway's command line: serve, migrate, import,
- * export, sms, templates (DESIGN §4). One binary, one subcommand per run. */
+ * export, sms, templates. One binary, one subcommand per run. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "../core/store.h"
+#include "../db/sqlite.h"
 #include "../handlers/templates.h"
 #include "../core/clock.h"
+#include "../providers/provider.h"
 #include "config_load.h"
 #include "fetcher.h"
 #include "http.h"
@@ -107,7 +109,7 @@ static struct store *open_store(const struct gw_config *cfg)
 {
     struct store *st;
     char err[320];
-    if (store_open(cfg->store_path, cfg->sync_full, &st, err, sizeof err) != 0) {
+    if (sqlite_store_open(cfg->store_path, cfg->sync_full, &st, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
         return NULL;
     }
@@ -140,7 +142,7 @@ static int cmd_serve(struct gw_config *cfg)
         store_close(st);
         return 1;
     }
-    if (store_checkpoint_in_background(st, err, sizeof err) != 0) {
+    if (sqlite_checkpoint_in_background(st, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
         store_close(st);
         return 1;
@@ -206,7 +208,7 @@ static int cmd_migrate(struct gw_config *cfg)
 {
     struct store *st;
     char err[320];
-    if (store_open(cfg->store_path, cfg->sync_full, &st, err, sizeof err) != 0) {
+    if (sqlite_store_open(cfg->store_path, cfg->sync_full, &st, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
         return 1;
     }
@@ -253,7 +255,7 @@ static int cmd_sms(struct gw_config *cfg, struct args *a)
         gw_buf_free(&text);
         return 1;
     }
-    struct pipeline_job job = {0};
+    struct pipeline_job job = {.kind = PIPELINE_JOB_SMS};
     struct gw_msg *m = gw_msgv_push(&job.msgs);
     char id[64];
     struct timespec ts;
@@ -280,18 +282,27 @@ static int cmd_sms(struct gw_config *cfg, struct args *a)
     return rc;
 }
 
-/* One line per template: name, variables, approved codes (aliyun/tencent,
- * "-" when none), and the text as this config renders it. */
+/* One line per template: name, variables, approved codes (one column per
+ * provider with a template_key, in registry order; "-" when none), and the
+ * text as this config renders it. */
 static int cmd_templates(struct gw_config *cfg)
 {
     size_t n;
     const struct tmpl_def *defs = tmpl_builtin(&n);
-    printf("name\tvariables\taliyun_code\ttencent_id\ttext\n");
+    printf("name\tvariables");
+    for (size_t p = 0; prov_registry[p]; p++)
+        if (prov_registry[p]->template_key) printf("\t%s", prov_registry[p]->template_key);
+    printf("\ttext\n");
     for (size_t i = 0; i < n; i++) {
         const struct gw_template *o = gw_config_template(cfg, defs[i].name);
         const char *text = o && o->text ? o->text : defs[i].text;
-        printf("%s\t%s\t%s\t%s\t%s\n", defs[i].name, defs[i].vars[0] ? defs[i].vars : "-",
-               o && o->aliyun_code ? o->aliyun_code : "-", o && o->tencent_id ? o->tencent_id : "-", text);
+        printf("%s\t%s", defs[i].name, defs[i].vars[0] ? defs[i].vars : "-");
+        for (size_t p = 0; prov_registry[p]; p++) {
+            if (!prov_registry[p]->template_key) continue;
+            const char *code = prov_template_code(prov_registry[p], o);
+            printf("\t%s", code ? code : "-");
+        }
+        printf("\t%s\n", text);
     }
     return 0;
 }

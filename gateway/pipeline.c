@@ -258,7 +258,7 @@ static int process_session(struct store *st, const struct gw_config *cfg, const 
     char err[200] = "", from[40];
     int rc;
     if (store_savepoint(st) != 0) return -2;
-    if (job->ussd) {
+    if (job->kind == PIPELINE_JOB_USSD) {
         struct prov_ussd *u = &job->ussd->in;
         if (gw_phone_e164(u->phone, cfg->policy.country_code, from, sizeof from) != 0)
             gw_strlcpy(from, u->phone, sizeof from);
@@ -290,10 +290,71 @@ static int process_session(struct store *st, const struct gw_config *cfg, const 
     for (int i = 0; rc == 0 && i < effects.nreplies; i++)
         if (write_reply_row(st, cfg, NULL, 0, &effects.replies[i], now, NULL) < 0) rc = -1;
     if (rc != 0) {
-        gw_error("%s step failed: %s", job->ussd ? "ussd" : "voice", err[0] ? err : store_errmsg(st));
+        gw_error("%s step failed: %s", job->kind == PIPELINE_JOB_USSD ? "ussd" : "voice",
+                 err[0] ? err : store_errmsg(st));
         return store_rollback_to(st) == 0 ? -1 : -2;
     }
     return store_release(st) == 0 ? 0 : -2;
+}
+
+/* A health probe: one real write in a savepoint. Returns 0 (job->ok says
+ * whether it committed), or -2 when the transaction is unusable. */
+static int run_probe(struct store *st, struct pipeline_job *job, int64_t now)
+{
+    if (store_savepoint(st) != 0) return -2;
+    if (store_health_write(st, now) == 0) return store_release(st) == 0 ? 0 : -2;
+    job->ok = 0;
+    gw_strlcpy(job->reason, store_errmsg(st), sizeof job->reason);
+    return store_rollback_to(st) == 0 ? 0 : -2;
+}
+
+/* Stores and handles a job's messages. Returns 0, or -2 when the
+ * transaction is unusable. */
+static int run_sms(struct store *st, const struct gw_config *cfg, struct pipeline_job *job, int64_t now)
+{
+    for (size_t i = 0; i < job->msgs.n; i++) {
+        int rc = process_one(st, cfg, &job->msgs.v[i], now, &job->inbox_ids[i]);
+        if (rc == -2) return -2;
+        if (rc < 0)
+            job->ok = 0;
+        else if (rc == 1)
+            job->duplicate[i] = 1;
+        else
+            job->stored++;
+        if (rc == 2) job->handler_errors++;
+    }
+    return 0;
+}
+
+/* Runs one job inside the batch's transaction, by its kind. Returns 0
+ * (the job's results filled), or -2 when the transaction is unusable. */
+static int run_job(struct store *st, const struct gw_config *cfg, struct pipeline_job *job, int64_t now)
+{
+    switch (job->kind) {
+    case PIPELINE_JOB_SMS: return run_sms(st, cfg, job, now);
+    case PIPELINE_JOB_STATUS:
+        for (size_t i = 0; i < job->statuses.n; i++)
+            if (apply_receipt(st, cfg, job->channel, &job->statuses.v[i], now) != 0) return -2;
+        return 0;
+    case PIPELINE_JOB_USSD:
+    case PIPELINE_JOB_VOICE: {
+        if (job->kind == PIPELINE_JOB_USSD ? !job->ussd : !job->voice) {
+            job->ok = 0;
+            gw_strlcpy(job->reason, "a session job without its step", sizeof job->reason);
+            return 0;
+        }
+        int rc = process_session(st, cfg, job->channel, job, now);
+        if (rc == -2) return -2;
+        if (rc < 0) {
+            job->ok = 0; /* answered 503: the provider sends the step again */
+            job->handler_errors++;
+        }
+        return 0;
+    }
+    case PIPELINE_JOB_PROBE: return run_probe(st, job, now);
+    case PIPELINE_JOB_TIMED: return 0; /* the writer runs the timed jobs after the batch */
+    }
+    return 0;
 }
 
 /* Marks every job of a failed batch with the store's reason. */
@@ -324,37 +385,7 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
         job->stored = 0;
         job->handler_errors = 0;
         job->reason[0] = '\0';
-        if (job->probe) {
-            if (store_savepoint(st) != 0) goto abort;
-            if (store_health_write(st, now) == 0) {
-                if (store_release(st) != 0) goto abort;
-            } else {
-                job->ok = 0;
-                gw_strlcpy(job->reason, store_errmsg(st), sizeof job->reason);
-                if (store_rollback_to(st) != 0) goto abort;
-            }
-        }
-        for (size_t i = 0; i < cnt; i++) {
-            int rc = process_one(st, cfg, &job->msgs.v[i], now, &job->inbox_ids[i]);
-            if (rc == -2) goto abort;
-            if (rc < 0)
-                job->ok = 0;
-            else if (rc == 1)
-                job->duplicate[i] = 1;
-            else
-                job->stored++;
-            if (rc == 2) job->handler_errors++;
-        }
-        for (size_t i = 0; i < job->statuses.n; i++)
-            if (apply_receipt(st, cfg, job->channel, &job->statuses.v[i], now) != 0) goto abort;
-        if (job->ussd || job->voice) {
-            int rc = process_session(st, cfg, job->channel, job, now);
-            if (rc == -2) goto abort;
-            if (rc < 0) {
-                job->ok = 0; /* answered 503: the provider sends the step again */
-                job->handler_errors++;
-            }
-        }
+        if (run_job(st, cfg, job, now) != 0) goto abort;
     }
     if (store_commit(st) != 0) {
         gw_error("commit: %s", store_errmsg(st));

@@ -33,16 +33,26 @@ struct pipeline_voice {
     struct voice_doc out; /* filled by pipeline_batch */
 };
 
-/* One request's worth of work for the store: its messages and, after the
- * batch, its outcome. */
+/* What a job is; the writer and pipeline_batch dispatch on it. The zero
+ * job is an inbound SMS batch. */
+enum pipeline_job_kind {
+    PIPELINE_JOB_SMS = 0, /* inbound messages: msgs */
+    PIPELINE_JOB_STATUS,  /* delivery receipts: statuses, channel */
+    PIPELINE_JOB_USSD,    /* one USSD step: ussd, channel */
+    PIPELINE_JOB_VOICE,   /* one voice step: voice, channel */
+    PIPELINE_JOB_PROBE,   /* a health check: one real write that must commit */
+    PIPELINE_JOB_TIMED,   /* the scheduler's tick: the timed jobs run (pipeline_run_jobs) after the batch */
+};
+
+/* One request's worth of work for the store: its input (which fields are
+ * used is told by kind) and, after the batch, its outcome. */
 struct pipeline_job {
-    struct gw_msgv msgs;          /* owned by whoever created the job */
-    struct prov_statusv statuses; /* delivery receipts to apply (owned) */
-    const char *channel;   /* channel the receipts, USSD or voice step came in on (borrowed) */
-    int run_jobs;                 /* 1: also run the timed jobs (pipeline_run_jobs) after this batch */
-    int probe;                    /* 1: a health check: one real write that must commit */
-    struct pipeline_ussd *ussd;   /* a USSD step to run, or NULL (owned) */
-    struct pipeline_voice *voice; /* a voice step to run, or NULL (owned) */
+    enum pipeline_job_kind kind;
+    struct gw_msgv msgs;          /* PIPELINE_JOB_SMS: owned by whoever created the job */
+    struct prov_statusv statuses; /* PIPELINE_JOB_STATUS: delivery receipts to apply (owned) */
+    const char *channel;          /* channel the receipts, USSD or voice step came in on (borrowed) */
+    struct pipeline_ussd *ussd;   /* PIPELINE_JOB_USSD: the step to run (owned) */
+    struct pipeline_voice *voice; /* PIPELINE_JOB_VOICE: the step to run (owned) */
     int64_t *inbox_ids;           /* out: one per message (allocated by pipeline_batch, owned by the job) */
     int *duplicate;               /* out: 1 when that message was already stored */
     int ok;                       /* out: 1 when every message of the job is committed */
@@ -56,15 +66,16 @@ struct pipeline_job {
     struct pipeline_job *next; /* queue link, owned by the writer */
 };
 
-/* Stores and handles every message and applies every delivery receipt of
- * every job in one transaction, then
- * commits (fsync). Fills each job's results; jobs whose messages failed
+/* Runs every job of the batch by its kind (stores and handles messages,
+ * applies receipts, runs USSD and voice steps, writes health probes) in
+ * one transaction, then commits (fsync). Fills each job's results; jobs whose messages failed
  * have ok = 0 (and nothing of theirs is committed). Returns 0 when the
  * transaction committed, -1 when it did not (then every job has ok = 0).
  * Does not call job->done. */
 int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipeline_job **jobs, size_t n, int64_t now);
 
-void pipeline_job_clear(struct pipeline_job *job); /* frees msgs and results */
+/* Frees the job's input and results; keeps its kind. */
+void pipeline_job_clear(struct pipeline_job *job);
 
 /* Runs the policy engine's timed jobs (jobs_run) at now and writes what
  * they produce as outbox rows, in one transaction. Idempotent: every job

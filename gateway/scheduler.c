@@ -41,7 +41,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (!atomic_compare_exchange_strong(&s->busy, &expected, 1)) return; /* the last run is still going */
     pipeline_job_clear(&s->job);                                         /* the writer is done with the last run */
     memset(&s->job, 0, sizeof s->job);
-    s->job.run_jobs = 1;
+    s->job.kind = PIPELINE_JOB_TIMED;
     s->job.done = job_done;
     if (writer_submit(s->writer, &s->job) != 0) atomic_store(&s->busy, 0);
 }

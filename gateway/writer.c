@@ -16,6 +16,7 @@
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/util.h"
+#include "../db/sqlite.h"
 
 #define WRITER_MAX_QUEUE    100000
 #define WRITER_IDLE_SECONDS 5  /* housekeeping after this long without work */
@@ -46,7 +47,7 @@ struct writer {
      * fsync and hands each committed batch to the syncer thread, which
      * fsyncs the WAL once for every batch waiting and then answers them.
      * The writer meanwhile runs the next batch. */
-    int deferred; /* store_defer_sync is in effect */
+    int deferred; /* sqlite_defer_sync is in effect */
     pthread_t sync_thread;
     pthread_mutex_t sync_lock;
     pthread_cond_t sync_wake;
@@ -76,7 +77,7 @@ static void note_commit(struct writer *w, const char *reason, size_t stored)
  * recent batch of messages failed and none has succeeded since: 503 still. */
 static void probe_verdict(struct writer *w, struct pipeline_job *job)
 {
-    if (!job->probe || !job->ok) return;
+    if (job->kind != PIPELINE_JOB_PROBE || !job->ok) return;
     pthread_mutex_lock(&w->health_lock);
     if (w->sick_reason[0] && gw_clock_mono() - w->sick_since < WRITER_SICK_SECONDS) {
         job->ok = 0;
@@ -97,7 +98,7 @@ static void *sync_run(void *arg)
         pthread_mutex_unlock(&w->sync_lock);
         if (!list && stop) break;
         /* One fsync makes every batch committed before it durable. */
-        int ok = store_sync_wal(w->st) == 0;
+        int ok = sqlite_sync_wal(w->st) == 0;
         if (!ok) gw_error("writer: fsync of the WAL failed: answering 503, providers will retry");
         int any = 0;
         while (list) {
@@ -132,7 +133,7 @@ static void run_jobs(struct writer *w)
     } else if (written) {
         gw_info("timed jobs: %zu messages queued", written);
         /* Reminders are sent only once they are on disk. */
-        if ((!w->deferred || store_sync_wal(w->st) == 0) && w->on_commit) w->on_commit(w->on_commit_arg);
+        if ((!w->deferred || sqlite_sync_wal(w->st) == 0) && w->on_commit) w->on_commit(w->on_commit_arg);
     }
     metrics_jobs(w->metrics, rc == 0, written);
 }
@@ -160,7 +161,7 @@ static void *run(void *arg)
             pthread_mutex_unlock(&w->lock);
             if (pipeline_flush_parts(w->st, w->cfg, gw_clock_now()) != 0)
                 gw_error("writer: flushing SMS parts failed");
-            else if ((!w->deferred || store_sync_wal(w->st) == 0) && w->on_commit)
+            else if ((!w->deferred || sqlite_sync_wal(w->st) == 0) && w->on_commit)
                 w->on_commit(w->on_commit_arg);
             continue;
         }
@@ -180,7 +181,7 @@ static void *run(void *arg)
         double t0 = gw_clock_mono();
         int rc = pipeline_batch(w->st, w->cfg, batch, n, gw_clock_now());
         int jobs = 0;
-        for (size_t i = 0; i < n; i++) jobs |= batch[i]->run_jobs;
+        for (size_t i = 0; i < n; i++) jobs |= batch[i]->kind == PIPELINE_JOB_TIMED;
         size_t stored = 0, dups = 0, failed = 0;
         for (size_t i = 0; i < n; i++) {
             stored += batch[i]->stored;
@@ -217,7 +218,7 @@ static void *run(void *arg)
         /* After the batch is on its way: requests never wait for the jobs.
          * (The scheduler's own job may already be done; jobs is a copy.) */
         if (jobs) run_jobs(w);
-        store_wal_trim(w->st);
+        sqlite_wal_trim(w->st);
     }
     free(batch);
     return NULL;
@@ -239,7 +240,7 @@ int writer_start(const struct gw_config *cfg, struct store *st, struct metrics *
     pthread_mutex_init(&w->health_lock, NULL);
     char err[200] = "cannot start the syncer thread";
     if (cfg->sync_full) {
-        if (store_defer_sync(st, err, sizeof err) != 0 || pthread_create(&w->sync_thread, NULL, sync_run, w) != 0)
+        if (sqlite_defer_sync(st, err, sizeof err) != 0 || pthread_create(&w->sync_thread, NULL, sync_run, w) != 0)
             goto fail;
         w->deferred = 1;
     }

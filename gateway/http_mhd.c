@@ -1,16 +1,19 @@
-/* gateway/http.c - HTTP server, routing and the webhook request lifecycle.
+/* gateway/http_mhd.c - the HTTP server on libmicrohttpd: connections,
+ * limits, bodies, deadlines; what a request means is the route table's
+ * (routes.c).
  *
  * Threads: libmicrohttpd's internal polling threads (a pool of
- * cfg->threads) run every callback here except job_done, which runs on the
- * store writer's thread and only flips the request's state and resumes its
- * connection.
+ * cfg->threads) run every callback here except on_job_done, which runs on
+ * the store writer's thread and only flips the request's state and resumes
+ * its connection.
  *
- * Lifecycle of one webhook: the URI callback allocates a struct req (the
- * one owner of the request's memory) and keeps the raw URI for signature
- * checks; the body is gathered up to max_body (413 beyond); the provider
- * verifies (403) and parses (400); the messages go to the writer and the
- * connection is suspended; after the commit the writer resumes it and the
- * provider renders the answer; the completion callback frees the req.
+ * Lifecycle of one request: the URI callback allocates a struct req (the
+ * one owner of the request's memory) and keeps the raw target for
+ * signature checks; the body is gathered up to max_body (413 beyond); the
+ * whole request goes to routes_handle as a struct http_request. Its answer
+ * is sent at once, or, when its job went to the writer, the connection is
+ * suspended; after the commit the writer resumes it and routes_finish
+ * renders the answer; the completion callback frees the req.
  *
  * Bodies over max_body: up to DRAIN_MAX more bytes are read and dropped,
  * then 413 is answered and the connection closed, so a client that sends
@@ -54,11 +57,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../handlers/codebook.h"
-#include "../providers/provider.h"
 #include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/util.h"
+#include "routes.h"
 
 #define CONN_LIMIT   4000u      /* connections open at once, all clients */
 #define FD_RESERVE   256u       /* descriptors kept for the store, curl and libmicrohttpd itself */
@@ -78,8 +80,8 @@ struct conn_track {
 
 struct http_server {
     const struct gw_config *cfg; /* borrowed, frozen */
-    struct writer *writer;       /* borrowed */
     struct metrics *metrics;     /* borrowed */
+    struct routes_ctx routes;    /* the route table's context: cfg, the writer, metrics, refusals */
     struct MHD_Daemon *daemon;
     int port;
     atomic_int active;             /* requests between URI callback and completion */
@@ -99,16 +101,15 @@ enum req_state { REQ_NEW = 0, REQ_READING, REQ_WAITING, REQ_DONE };
 struct req {
     struct http_server *srv;
     struct MHD_Connection *conn;
-    char *uri;                   /* raw request target (path + query), owned */
-    enum req_state state;        /* REQ_DONE is set by the writer before it resumes us */
-    struct gw_buf body;          /* the request body, at most max_body bytes */
-    size_t received;             /* body bytes received, kept or dropped (<= max_body + DRAIN_MAX + a read) */
-    int too_big;                 /* the body passed max_body: answer 413 */
-    int close;                   /* answer with "Connection: close" */
-    struct conn_track *track;    /* the connection's record, or NULL; owned by the connection */
-    const struct gw_channel *ch; /* channel of a hook, or NULL */
-    const char *route;           /* "sms", "healthz", ...; for logs */
-    struct pipeline_job job;     /* what the writer stores */
+    char *uri;                /* raw request target (path + query), owned */
+    enum req_state state;     /* REQ_DONE is set by the writer before it resumes us */
+    struct gw_buf body;       /* the request body, at most max_body bytes */
+    size_t received;          /* body bytes received, kept or dropped (<= max_body + DRAIN_MAX + a read) */
+    int too_big;              /* the body passed max_body: answer 413 */
+    int close;                /* answer with "Connection: close" */
+    struct conn_track *track; /* the connection's record, or NULL; owned by the connection */
+    char client[64];          /* the client's address as text, "" when unknown */
+    struct routes_call call;  /* the route's state and its job for the writer */
 };
 
 /* ---- request deadlines -------------------------------------------------------- */
@@ -200,332 +201,108 @@ static void *reaper_main(void *arg)
 
 /* ---- answering ------------------------------------------------------------ */
 
-static enum MHD_Result respond(struct req *r, int status, const char *ctype, const char *body, size_t len)
+/* Queues resp on r's connection ("Connection: close" when r is to close),
+ * counts it in the metrics and frees its body. */
+static enum MHD_Result send_response(struct req *r, struct http_response *resp)
 {
     track_set(r->srv, r->track, 1);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!resp) return MHD_NO;
-    if (ctype) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    if (r->close) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    if (status == 503) MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
-    enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    metrics_request(r->srv->metrics, r->ch ? r->ch->name : NULL, status);
-    return rc;
-}
-
-/* The route as a summary key: one of a fixed few, whatever the URL said. */
-static const char *route_key(const char *route)
-{
-    static const char *const known[] = {"sms", "status", "ussd", "voice", "healthz", "metrics"};
-    if (!route) return "-";
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (!strcmp(route, known[i])) return known[i];
-    if (!strncmp(route, "voice/", 6)) return "voice";
-    return "other";
-}
-
-/* Logs a refused request through the rate limit. */
-static void log_refusal(struct req *r, int status, const char *reason)
-{
-    const char *ch = r->ch ? r->ch->name : "-";
-    char key[96];
-    snprintf(key, sizeof key, "%d channel=%s route=%s", status, ch, route_key(r->route));
-    gw_log_limited(r->srv->refusals, gw_clock_mono(), key, "http: refused status=%d channel=%s route=%s reason=%s",
-                   status, ch, r->route ? r->route : "-", reason);
-}
-
-static enum MHD_Result respond_error(struct req *r, int status, const char *reason)
-{
-    struct gw_buf b = {0};
-    gw_buf_puts(&b, "{\"error\":\"");
-    for (const char *p = reason; *p; p++) {
-        if (*p == '"' || *p == '\\') gw_buf_putc(&b, '\\');
-        if ((unsigned char)*p < 0x20) continue;
-        gw_buf_putc(&b, *p);
+    enum MHD_Result rc = MHD_NO;
+    struct MHD_Response *mr =
+        MHD_create_response_from_buffer(resp->body.len, (void *)gw_buf_cstr(&resp->body), MHD_RESPMEM_MUST_COPY);
+    if (mr) {
+        if (resp->content_type) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+        if (r->close) MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+        for (size_t i = 0; i < resp->nheaders; i++)
+            MHD_add_response_header(mr, resp->headers[i].name, resp->headers[i].value);
+        rc = MHD_queue_response(r->conn, (unsigned)resp->status, mr);
+        MHD_destroy_response(mr);
+        metrics_request(r->srv->metrics, resp->channel, resp->status);
     }
-    gw_buf_puts(&b, "\"}\n");
-    log_refusal(r, status, reason);
-    enum MHD_Result rc = respond(r, status, "application/json", b.p, b.len);
-    gw_buf_free(&b);
+    http_response_clear(resp);
     return rc;
 }
 
-/* ---- provider request view ------------------------------------------------ */
+/* ---- the request as the routes see it ------------------------------------- */
 
-static const char *req_header(const struct prov_request *pr, const char *name)
+static const char *req_header(const struct http_request *hr, const char *name)
 {
-    struct req *r = pr->impl;
+    struct req *r = hr->impl;
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-/* Fills pr with a view of r; url receives public_url + the raw target. */
-static void request_view(struct req *r, const char *method, struct gw_buf *url, struct prov_request *pr)
+/* The client's address as text into buf ("" when unknown). */
+static void client_address(struct MHD_Connection *conn, char *buf, size_t len)
 {
-    gw_buf_puts(url, r->srv->cfg->public_url);
-    gw_buf_puts(url, r->uri);
+    buf[0] = '\0';
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr) return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf, (socklen_t)len);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf, (socklen_t)len);
+}
+
+/* Fills hr with a view of r (valid while r lives); path is libmicrohttpd's
+ * decoded path, NULL for one that never got that far. */
+static void request_of(struct req *r, const char *path, const char *method, struct http_request *hr)
+{
     const char *q = strchr(r->uri, '?');
-    *pr = (struct prov_request){
-        .method = method,
-        .url = gw_buf_cstr(url),
+    *hr = (struct http_request){
+        .method = method ? method : "",
+        .path = path ? path : r->uri,
+        .target = r->uri,
         .query = q ? q + 1 : "",
-        .content_type = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
         .body = gw_buf_cstr(&r->body),
         .body_len = r->body.len,
+        .client = r->client,
         .header = req_header,
         .impl = r,
-        .now = gw_clock_now(),
     };
 }
 
 /* ---- the writer's side ------------------------------------------------------ */
 
-static void job_done(struct pipeline_job *job)
+/* The job is about to go to the writer: wait for it, off every thread. */
+static void on_job_submit(struct routes_call *call)
 {
-    struct req *r = (struct req *)((char *)job - offsetof(struct req, job));
+    struct req *r = call->arg;
+    r->state = REQ_WAITING;
+    MHD_suspend_connection(r->conn);
+}
+
+/* On the writer's thread (or at once when it refused the job). */
+static void on_job_done(struct routes_call *call)
+{
+    struct req *r = call->arg;
     r->state = REQ_DONE;
     MHD_resume_connection(r->conn);
 }
 
-static enum MHD_Result answer_job(struct req *r)
-{
-    if (!r->job.ok) return respond_error(r, 503, r->job.reason[0] ? r->job.reason : "store unavailable, retry later");
-    if (!r->ch) return respond(r, 200, "text/plain; charset=utf-8", "ok\n", 3); /* health */
-    if (r->job.ussd || r->job.voice) {
-        struct prov_response sr = {.status = 200, .content_type = "text/plain"};
-        if (r->job.ussd) {
-            r->ch->ops->render_ussd(r->ch, r->job.ussd->out.end, r->job.ussd->out.screen, &sr);
-        } else {
-            struct gw_buf base = {0};
-            gw_buf_printf(&base, "%s/hooks/%s/voice/", r->srv->cfg->public_url, r->ch->name);
-            struct voice_doc none = {.n = 0};
-            /* The answer to a call's final callback is ignored: send an empty one. */
-            r->ch->ops->render_voice(r->ch, r->job.voice->in.final ? &none : &r->job.voice->out, gw_buf_cstr(&base),
-                                     &sr);
-            gw_buf_free(&base);
-        }
-        enum MHD_Result rc = respond(r, sr.status, sr.content_type, gw_buf_cstr(&sr.body), sr.body.len);
-        gw_buf_free(&sr.body);
-        return rc;
-    }
-    if (r->route && !strcmp(r->route, "status")) {
-        struct prov_response sr = {.status = 200, .content_type = "text/plain"};
-        r->ch->ops->render_status_ack(r->ch, &sr);
-        enum MHD_Result rc = respond(r, sr.status, sr.content_type, gw_buf_cstr(&sr.body), sr.body.len);
-        gw_buf_free(&sr.body);
-        return rc;
-    }
-    char masked[GW_MASK_LEN];
-    for (size_t i = 0; i < r->job.msgs.n; i++)
-        gw_info("sms channel=%s from=%s id=%lld %s", r->ch->name, gw_mask_phone(r->job.msgs.v[i].from, masked),
-                (long long)r->job.inbox_ids[i], r->job.duplicate[i] ? "duplicate" : "stored");
-    struct prov_response pr = {.status = 200, .content_type = "text/plain"};
-    r->ch->ops->render_sms_ack(r->ch, &r->job.msgs, &pr);
-    enum MHD_Result rc = respond(r, pr.status, pr.content_type, gw_buf_cstr(&pr.body), pr.body.len);
-    gw_buf_free(&pr.body);
-    return rc;
-}
-
-/* Hands the job to the writer and suspends the connection until it is done. */
-static enum MHD_Result submit(struct req *r)
+/* Routes the whole request and answers it, or leaves it suspended for the
+ * writer. */
+static enum MHD_Result route(struct req *r, const char *url, const char *method)
 {
     /* Arrived whole: from here on no deadline. Too late if the reaper
      * already shut the connection: store nothing nobody will hear of. */
     if (!track_set(r->srv, r->track, 1)) return MHD_NO;
-    r->job.done = job_done;
-    r->state = REQ_WAITING;
-    MHD_suspend_connection(r->conn);
-    if (writer_submit(r->srv->writer, &r->job) != 0) {
-        r->job.ok = 0;
-        r->state = REQ_DONE;
-        MHD_resume_connection(r->conn);
-    }
-    return MHD_YES;
+    struct http_request hr;
+    struct http_response resp = {0};
+    request_of(r, url, method, &hr);
+    r->call.on_submit = on_job_submit;
+    r->call.on_done = on_job_done;
+    r->call.arg = r;
+    routes_handle(&r->srv->routes, &hr, &r->call, &resp);
+    if (resp.deferred) return MHD_YES;
+    return send_response(r, &resp);
 }
 
-/* ---- routes ------------------------------------------------------------------ */
-
-static enum MHD_Result hook_sms(struct req *r, const char *method)
+/* The writer is done with the request's job: its answer. */
+static enum MHD_Result answer_job(struct req *r)
 {
-    const struct provider_ops *ops = r->ch->ops;
-    if (!ops->parse_sms) return respond_error(r, 404, "this channel takes no SMS");
-    if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) return respond_error(r, 405, "use POST");
-    struct gw_buf url = {0};
-    struct prov_request pr;
-    request_view(r, method, &url, &pr);
-    char err[160] = "";
-    enum MHD_Result rc;
-    int v = ops->verify ? ops->verify(r->ch, &pr, err, sizeof err) : PROV_OK;
-    if (v != PROV_OK) {
-        /* A body that cannot be decoded cannot be checked either: 400. */
-        rc = v == PROV_EBADREQ ? respond_error(r, 400, err[0] ? err : "malformed request")
-                               : respond_error(r, 403, err[0] ? err : "bad signature");
-        goto end;
-    }
-    int p = ops->parse_sms(r->ch, &pr, &r->job.msgs, err, sizeof err);
-    if (p == PROV_EBADREQ || p == PROV_EFORBIDDEN) {
-        rc = respond_error(r, p == PROV_EBADREQ ? 400 : 403, err[0] ? err : "malformed request");
-        goto end;
-    }
-    for (size_t i = 0; i < r->job.msgs.n; i++) {
-        struct gw_msg *m = &r->job.msgs.v[i];
-        free(m->channel);
-        m->channel = gw_strdup(r->ch->name);
-        if (!m->text) m->text = gw_strdup("");
-        if (!m->received_at) m->received_at = pr.now;
-        /* Here, on one of several HTTP threads, not on the one store writer. */
-        if (!m->concat_ref) {
-            m->norm = cb_normalize(m->text, strlen(m->text));
-            m->cmd = gw_malloc(sizeof *m->cmd);
-            m->cmd_free = cb_cmd_free;
-            cb_parse(m->text, strlen(m->text), m->received_at, m->cmd);
-        }
-    }
-    if (p == PROV_IGNORED || r->job.msgs.n == 0) {
-        r->job.ok = 1;
-        rc = answer_job(r);
-        goto end;
-    }
-    rc = submit(r);
-end:
-    gw_buf_free(&url);
-    return rc;
-}
-
-static enum MHD_Result hook_status(struct req *r, const char *method)
-{
-    const struct provider_ops *ops = r->ch->ops;
-    if (!ops->parse_status || !ops->render_status_ack)
-        return respond_error(r, 404, "this channel takes no delivery receipts");
-    if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) return respond_error(r, 405, "use POST");
-    struct gw_buf url = {0};
-    struct prov_request pr;
-    request_view(r, method, &url, &pr);
-    char err[160] = "";
-    enum MHD_Result rc;
-    int v = ops->verify ? ops->verify(r->ch, &pr, err, sizeof err) : PROV_OK;
-    if (v != PROV_OK) {
-        rc = v == PROV_EBADREQ ? respond_error(r, 400, err[0] ? err : "malformed request")
-                               : respond_error(r, 403, err[0] ? err : "bad signature");
-        goto end;
-    }
-    int p = ops->parse_status(r->ch, &pr, &r->job.statuses, err, sizeof err);
-    if (p == PROV_EBADREQ || p == PROV_EFORBIDDEN) {
-        rc = respond_error(r, p == PROV_EBADREQ ? 400 : 403, err[0] ? err : "malformed request");
-        goto end;
-    }
-    r->job.channel = r->ch->name;
-    if (p == PROV_IGNORED || r->job.statuses.n == 0) {
-        r->job.ok = 1;
-        rc = answer_job(r);
-        goto end;
-    }
-    rc = submit(r);
-end:
-    gw_buf_free(&url);
-    return rc;
-}
-
-/* Verifies a hook request; on failure answers it and returns 0. */
-static int verified(struct req *r, const struct prov_request *pr, enum MHD_Result *rc)
-{
-    char err[160] = "";
-    int v = r->ch->ops->verify ? r->ch->ops->verify(r->ch, pr, err, sizeof err) : PROV_OK;
-    if (v == PROV_OK) return 1;
-    *rc = v == PROV_EBADREQ ? respond_error(r, 400, err[0] ? err : "malformed request")
-                            : respond_error(r, 403, err[0] ? err : "bad signature");
-    return 0;
-}
-
-static enum MHD_Result hook_ussd(struct req *r, const char *method)
-{
-    const struct provider_ops *ops = r->ch->ops;
-    if (!ops->parse_ussd || !ops->render_ussd) return respond_error(r, 404, "this channel takes no USSD");
-    if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) return respond_error(r, 405, "use POST");
-    struct gw_buf url = {0};
-    struct prov_request pr;
-    request_view(r, method, &url, &pr);
-    enum MHD_Result rc;
-    if (!verified(r, &pr, &rc)) goto end;
-    char err[160] = "";
-    r->job.ussd = gw_calloc(1, sizeof *r->job.ussd);
-    if (ops->parse_ussd(r->ch, &pr, &r->job.ussd->in, err, sizeof err) != PROV_OK) {
-        rc = respond_error(r, 400, err[0] ? err : "malformed USSD request");
-        goto end;
-    }
-    r->job.channel = r->ch->name;
-    rc = submit(r);
-end:
-    gw_buf_free(&url);
-    return rc;
-}
-
-static enum MHD_Result hook_voice(struct req *r, const char *method, const char *step)
-{
-    const struct provider_ops *ops = r->ch->ops;
-    if (!ops->parse_voice || !ops->render_voice) return respond_error(r, 404, "this channel takes no calls");
-    if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) return respond_error(r, 405, "use POST");
-    if (strlen(step) >= sizeof r->job.voice->step ||
-        strspn(step, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(step))
-        return respond_error(r, 404, "no such step");
-    struct gw_buf url = {0};
-    struct prov_request pr;
-    request_view(r, method, &url, &pr);
-    enum MHD_Result rc;
-    if (!verified(r, &pr, &rc)) goto end;
-    char err[160] = "";
-    r->job.voice = gw_calloc(1, sizeof *r->job.voice);
-    gw_strlcpy(r->job.voice->step, step, sizeof r->job.voice->step);
-    if (ops->parse_voice(r->ch, &pr, &r->job.voice->in, err, sizeof err) != PROV_OK) {
-        rc = respond_error(r, 400, err[0] ? err : "malformed voice request");
-        goto end;
-    }
-    r->job.channel = r->ch->name;
-    rc = submit(r);
-end:
-    gw_buf_free(&url);
-    return rc;
-}
-
-static enum MHD_Result route(struct req *r, const char *url, const char *method)
-{
-    if (!strcmp(url, "/healthz")) {
-        r->route = "healthz";
-        if (strcmp(method, "GET") && strcmp(method, "HEAD")) return respond_error(r, 405, "use GET");
-        r->job.probe = 1; /* 200 once its own write commits, and no batch of messages failed since */
-        return submit(r);
-    }
-    if (!strcmp(url, "/metrics")) {
-        r->route = "metrics";
-        if (strcmp(method, "GET") && strcmp(method, "HEAD")) return respond_error(r, 405, "use GET");
-        struct gw_buf b = {0};
-        metrics_render(r->srv->metrics, &b);
-        enum MHD_Result rc = respond(r, 200, "text/plain; version=0.0.4", gw_buf_cstr(&b), b.len);
-        gw_buf_free(&b);
-        return rc;
-    }
-    if (!strncmp(url, "/hooks/", 7)) {
-        const char *name = url + 7;
-        const char *slash = strchr(name, '/');
-        if (!slash) return respond_error(r, 404, "not found");
-        char cname[64];
-        size_t n = (size_t)(slash - name);
-        if (n == 0 || n >= sizeof cname) return respond_error(r, 404, "unknown channel");
-        memcpy(cname, name, n);
-        cname[n] = '\0';
-        r->ch = gw_config_channel(r->srv->cfg, cname);
-        if (!r->ch) return respond_error(r, 404, "unknown channel");
-        r->route = slash + 1;
-        if (r->too_big) return respond_error(r, 413, "body too large");
-        if (!strcmp(slash + 1, "sms")) return hook_sms(r, method);
-        if (!strcmp(slash + 1, "status")) return hook_status(r, method);
-        if (!strcmp(slash + 1, "ussd")) return hook_ussd(r, method);
-        if (!strcmp(slash + 1, "voice")) return hook_voice(r, method, "");
-        if (!strncmp(slash + 1, "voice/", 6)) return hook_voice(r, method, slash + 7);
-        r->ch = NULL;
-        return respond_error(r, 404, "not found");
-    }
-    return respond_error(r, 404, "not found");
+    struct http_response resp = {0};
+    routes_finish(&r->srv->routes, &r->call, &resp);
+    return send_response(r, &resp);
 }
 
 /* ---- libmicrohttpd callbacks ----------------------------------------------- */
@@ -537,6 +314,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     r->srv = s;
     r->conn = conn;
     r->uri = gw_strdup(uri ? uri : "/");
+    client_address(conn, r->client, sizeof r->client);
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     r->track = ci ? ci->socket_context : NULL;
     atomic_fetch_add(&s->active, 1);
@@ -548,16 +326,19 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 static enum MHD_Result refuse_too_big(struct req *r)
 {
     r->close = 1;
-    if (!r->ch && !strncmp(r->uri, "/hooks/", 7)) {
-        char cname[64];
-        size_t n = strcspn(r->uri + 7, "/?");
-        if (r->uri[7 + n] == '/' && n > 0 && n < sizeof cname) {
-            memcpy(cname, r->uri + 7, n);
-            cname[n] = '\0';
-            r->ch = gw_config_channel(r->srv->cfg, cname);
-        }
-    }
-    return respond_error(r, 413, "body too large");
+    struct http_request hr;
+    struct http_response resp = {0};
+    request_of(r, NULL, NULL, &hr);
+    routes_too_big(&r->srv->routes, &hr, &resp);
+    return send_response(r, &resp);
+}
+
+/* Refuses a request while the server shuts down: 503, retry later. */
+static enum MHD_Result refuse_stopping(struct req *r)
+{
+    struct http_response resp = {0};
+    routes_unavailable(&r->srv->routes, &resp);
+    return send_response(r, &resp);
 }
 
 /* 1 when the client waits for "100 Continue" before it sends the body. */
@@ -607,7 +388,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r->state == REQ_DONE) return answer_job(r);
     if (r->state == REQ_WAITING) return MHD_YES; /* spurious wake-up; the writer resumes us */
     if (r->too_big) return refuse_too_big(r);
-    if (atomic_load(&s->stopping)) return respond_error(r, 503, "shutting down, retry later");
+    if (atomic_load(&s->stopping)) return refuse_stopping(r);
     return route(r, url, method);
 }
 
@@ -618,7 +399,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r) return;
     track_set(s, r->track, 0); /* a kept-alive connection's next request starts now */
     gw_buf_free(&r->body);
-    pipeline_job_clear(&r->job);
+    routes_call_clear(&r->call);
     free(r->uri);
     free(r);
     *con_cls = NULL;
@@ -665,7 +446,6 @@ int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m,
 {
     struct http_server *s = gw_calloc(1, sizeof *s);
     s->cfg = cfg;
-    s->writer = w;
     s->metrics = m;
     pthread_mutex_init(&s->guard_lock, NULL);
     pthread_condattr_t ca;
@@ -676,6 +456,7 @@ int http_start(const struct gw_config *cfg, struct writer *w, struct metrics *m,
     s->conns.prev = s->conns.next = &s->conns;
     s->refusals = gw_log_limit_new(GW_LOG_INFO, "http: ", "requests refused", LOG_INTERVAL, LOG_BURST);
     s->conn_log = gw_log_limit_new(GW_LOG_WARN, "http: ", "connection messages", LOG_INTERVAL, LOG_BURST);
+    s->routes = (struct routes_ctx){.cfg = cfg, .writer = routes_writer_of(w), .metrics = m, .refusals = s->refusals};
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     const char *host = !strcmp(cfg->listen_host, "localhost") ? "127.0.0.1" : cfg->listen_host;

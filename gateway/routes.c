@@ -1,0 +1,509 @@
+/* gateway/routes.c - the route table, the hook handlers and the answers.
+ *
+ * A hook request: the channel named in the path is looked up (404), the
+ * route's provider capability checked (404) and its method (405); the
+ * provider verifies (403, or 400 when the body cannot be decoded) and
+ * parses (400); the input is normalised into a typed pipeline_job and
+ * handed to the writer; once the writer is done the provider renders the
+ * answer (routes_finish), or 503 when nothing was stored (providers retry).
+ *
+ * Refused requests are logged through the rate limit of the context, keyed
+ * by status, channel and route, so a flood writes a summary, not a line per
+ * request.
+ */
+#include "routes.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/clock.h"
+#include "../handlers/codebook.h"
+#include "../providers/provider.h"
+
+#define CHANNEL_NAME_MAX 64 /* bytes of a channel name in a path, NUL included */
+
+/* ---- responses -------------------------------------------------------------- */
+
+void http_response_header(struct http_response *resp, const char *name, const char *value)
+{
+    if (resp->nheaders >= HTTP_MAX_HEADERS) return;
+    resp->headers[resp->nheaders].name = name;
+    resp->headers[resp->nheaders].value = value;
+    resp->nheaders++;
+}
+
+void http_response_clear(struct http_response *resp) { gw_buf_free(&resp->body); }
+
+/* Fills resp with status, type and a copy of body; names ch for the metrics.
+ * Every 503 tells the client when to retry. */
+static void answer(struct http_response *resp, const struct gw_channel *ch, int status, const char *ctype,
+                   const char *body, size_t len)
+{
+    resp->status = status;
+    resp->content_type = ctype;
+    resp->channel = ch ? ch->name : NULL;
+    resp->deferred = 0;
+    gw_buf_append(&resp->body, body, len);
+    if (status == 503) http_response_header(resp, "Retry-After", "5");
+}
+
+/* Answers with what a provider rendered (its body is moved into resp). */
+static void answer_rendered(struct http_response *resp, const struct gw_channel *ch, struct prov_response *pr)
+{
+    answer(resp, ch, pr->status, pr->content_type, NULL, 0);
+    gw_buf_free(&resp->body);
+    resp->body = pr->body;
+    pr->body = (struct gw_buf){0};
+}
+
+/* The route as a summary key: one of a fixed few, whatever the URL said. */
+static const char *route_key(const char *route)
+{
+    static const char *const known[] = {"sms", "status", "ussd", "voice", "healthz", "metrics"};
+    if (!route) return "-";
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(route, known[i])) return known[i];
+    if (!strncmp(route, "voice/", 6)) return "voice";
+    return "other";
+}
+
+/* Logs a refused request through the context's rate limit. */
+static void log_refusal(const struct routes_ctx *ctx, const struct gw_channel *ch, const char *route, int status,
+                        const char *reason)
+{
+    const char *name = ch ? ch->name : "-";
+    if (!ctx->refusals) {
+        gw_info("http: refused status=%d channel=%s route=%s reason=%s", status, name, route ? route : "-", reason);
+        return;
+    }
+    char key[96];
+    snprintf(key, sizeof key, "%d channel=%s route=%s", status, name, route_key(route));
+    gw_log_limited(ctx->refusals, gw_clock_mono(), key, "http: refused status=%d channel=%s route=%s reason=%s", status,
+                   name, route ? route : "-", reason);
+}
+
+/* Refuses the request: {"error": reason} with status, logged. */
+static void answer_error(const struct routes_ctx *ctx, const struct gw_channel *ch, const char *route, int status,
+                         const char *reason, struct http_response *resp)
+{
+    struct gw_buf b = {0};
+    gw_buf_puts(&b, "{\"error\":\"");
+    for (const char *p = reason; *p; p++) {
+        if (*p == '"' || *p == '\\') gw_buf_putc(&b, '\\');
+        if ((unsigned char)*p < 0x20) continue;
+        gw_buf_putc(&b, *p);
+    }
+    gw_buf_puts(&b, "\"}\n");
+    log_refusal(ctx, ch, route, status, reason);
+    answer(resp, ch, status, "application/json", b.p, b.len);
+    gw_buf_free(&b);
+}
+
+/* Refuses the request of call (its channel and route named in the log). */
+static void refuse(const struct routes_ctx *ctx, const struct routes_call *call, int status, const char *reason,
+                   struct http_response *resp)
+{
+    answer_error(ctx, call->ch, call->route, status, reason, resp);
+}
+
+/* ---- the writer --------------------------------------------------------------- */
+
+static int submit_to_writer(void *impl, struct pipeline_job *job) { return writer_submit(impl, job); }
+
+struct routes_writer routes_writer_of(struct writer *w)
+{
+    return (struct routes_writer){.submit = submit_to_writer, .impl = w};
+}
+
+/* Runs on the writer's thread once the job's transaction ended. */
+static void job_done(struct pipeline_job *job)
+{
+    struct routes_call *call = (struct routes_call *)((char *)job - offsetof(struct routes_call, job));
+    if (call->on_done) call->on_done(call);
+}
+
+/* Hands the call's job to the writer; the answer is deferred until it is
+ * done (a refused job is done at once, not stored). */
+static void submit(const struct routes_ctx *ctx, struct routes_call *call, struct http_response *resp)
+{
+    resp->deferred = 1;
+    call->job.done = job_done;
+    if (call->on_submit) call->on_submit(call);
+    if (ctx->writer.submit(ctx->writer.impl, &call->job) != 0) {
+        call->job.ok = 0;
+        if (call->on_done) call->on_done(call);
+    }
+}
+
+/* ---- answers to finished jobs -------------------------------------------------- */
+
+/* One log line per message of a stored SMS batch. */
+static void log_stored(const struct routes_call *call)
+{
+    char masked[GW_MASK_LEN];
+    const struct pipeline_job *job = &call->job;
+    for (size_t i = 0; i < job->msgs.n; i++)
+        gw_info("sms channel=%s from=%s id=%lld %s", call->ch->name, gw_mask_phone(job->msgs.v[i].from, masked),
+                job->inbox_ids ? (long long)job->inbox_ids[i] : 0LL,
+                job->duplicate && job->duplicate[i] ? "duplicate" : "stored");
+}
+
+void routes_render(const char *public_url, const struct routes_call *call, struct prov_response *out)
+{
+    const struct gw_channel *ch = call->ch;
+    const struct pipeline_job *job = &call->job;
+    switch (job->kind) {
+    case PIPELINE_JOB_SMS: ch->ops->render_sms_ack(ch, &job->msgs, out); return;
+    case PIPELINE_JOB_STATUS: ch->ops->render_status_ack(ch, out); return;
+    case PIPELINE_JOB_USSD: ch->ops->render_ussd(ch, job->ussd->out.end, job->ussd->out.screen, out); return;
+    case PIPELINE_JOB_VOICE: {
+        struct gw_buf base = {0};
+        gw_buf_printf(&base, "%s/hooks/%s/voice/", public_url, ch->name);
+        struct voice_doc none = {.n = 0};
+        /* The answer to a call's final callback is ignored: send an empty one. */
+        ch->ops->render_voice(ch, job->voice->in.final ? &none : &job->voice->out, gw_buf_cstr(&base), out);
+        gw_buf_free(&base);
+        return;
+    }
+    case PIPELINE_JOB_PROBE:
+    case PIPELINE_JOB_TIMED: return;
+    }
+}
+
+void routes_finish(const struct routes_ctx *ctx, struct routes_call *call, struct http_response *resp)
+{
+    const struct pipeline_job *job = &call->job;
+    if (!job->ok) {
+        refuse(ctx, call, 503, job->reason[0] ? job->reason : "store unavailable, retry later", resp);
+        return;
+    }
+    if (!call->ch) { /* the health check */
+        answer(resp, NULL, 200, "text/plain; charset=utf-8", "ok\n", 3);
+        return;
+    }
+    if (job->kind == PIPELINE_JOB_SMS) log_stored(call);
+    struct prov_response pr = {.status = 200, .content_type = "text/plain"};
+    routes_render(ctx->cfg->public_url, call, &pr);
+    answer_rendered(resp, call->ch, &pr);
+}
+
+/* ---- hook handlers ------------------------------------------------------------- */
+
+static const char *prov_header(const struct prov_request *pr, const char *name)
+{
+    const struct http_request *req = pr->impl;
+    return req->header ? req->header(req, name) : NULL;
+}
+
+/* Fills pr with the provider's view of req; url receives public_url and the
+ * raw target (what the provider signed). */
+static void request_view(const struct routes_ctx *ctx, const struct http_request *req, struct gw_buf *url,
+                         struct prov_request *pr)
+{
+    gw_buf_puts(url, ctx->cfg->public_url);
+    gw_buf_puts(url, req->target ? req->target : req->path);
+    *pr = (struct prov_request){
+        .method = req->method,
+        .url = gw_buf_cstr(url),
+        .query = req->query ? req->query : "",
+        .content_type = req->header ? req->header(req, "Content-Type") : NULL,
+        .body = req->body ? req->body : "",
+        .body_len = req->body ? req->body_len : 0,
+        .header = prov_header,
+        .impl = (void *)req,
+        .now = gw_clock_now(),
+    };
+}
+
+/* The HTTP status a provider's verdict implies. */
+static int status_of(int rc) { return rc == PROV_EFORBIDDEN ? 403 : rc == PROV_EBADREQ ? 400 : 200; }
+
+int routes_hook_input(const struct gw_channel *ch, enum pipeline_job_kind kind, const struct prov_request *pr,
+                      struct routes_call *call, char *err, size_t errlen)
+{
+    const struct provider_ops *ops = ch->ops;
+    call->ch = ch;
+    call->job.kind = kind;
+    call->parse_rc = PROV_EBADREQ;
+    call->verify_rc = ops->verify ? ops->verify(ch, pr, err, errlen) : PROV_OK;
+    /* A body that cannot be decoded cannot be checked either: 400. */
+    if (call->verify_rc != PROV_OK) return call->verify_rc == PROV_EBADREQ ? 400 : 403;
+    if (errlen) err[0] = '\0';
+    switch (kind) {
+    case PIPELINE_JOB_SMS:
+        call->parse_rc = ops->parse_sms(ch, pr, &call->job.msgs, err, errlen);
+        return status_of(call->parse_rc);
+    case PIPELINE_JOB_STATUS:
+        call->parse_rc = ops->parse_status(ch, pr, &call->job.statuses, err, errlen);
+        call->job.channel = ch->name;
+        return status_of(call->parse_rc);
+    case PIPELINE_JOB_USSD:
+        call->job.ussd = gw_calloc(1, sizeof *call->job.ussd);
+        call->parse_rc = ops->parse_ussd(ch, pr, &call->job.ussd->in, err, errlen);
+        call->job.channel = ch->name;
+        return call->parse_rc == PROV_OK ? 200 : 400;
+    case PIPELINE_JOB_VOICE:
+        call->job.voice = gw_calloc(1, sizeof *call->job.voice);
+        call->parse_rc = ops->parse_voice(ch, pr, &call->job.voice->in, err, errlen);
+        call->job.channel = ch->name;
+        return call->parse_rc == PROV_OK ? 200 : 400;
+    case PIPELINE_JOB_PROBE:
+    case PIPELINE_JOB_TIMED: break;
+    }
+    return 400;
+}
+
+/* Runs a hook's provider part (routes_hook_input) on req; refuses the
+ * request when it fails, with the provider's reason or, when it gave none,
+ * the one of failed_parse. Returns 1 when the job's input is ready; *now
+ * (may be NULL) gets the time of receipt the provider saw. */
+static int hook_input(const struct routes_ctx *ctx, const struct http_request *req, enum pipeline_job_kind kind,
+                      const char *failed_parse, struct routes_call *call, struct http_response *resp, long long *now)
+{
+    struct gw_buf url = {0};
+    struct prov_request pr;
+    request_view(ctx, req, &url, &pr);
+    char err[160] = "";
+    int status = routes_hook_input(call->ch, kind, &pr, call, err, sizeof err);
+    gw_buf_free(&url);
+    if (now) *now = pr.now;
+    if (status == 200) return 1;
+    const char *why = err[0]                            ? err
+                      : call->verify_rc == PROV_OK      ? failed_parse
+                      : call->verify_rc == PROV_EBADREQ ? "malformed request"
+                                                        : "bad signature";
+    refuse(ctx, call, status, why, resp);
+    return 0;
+}
+
+/* Completes parsed messages: the channel, received time, and (here, on one
+ * of several HTTP threads, not on the one store writer) the normalised
+ * text and the parsed code-book command. */
+static void normalise_msgs(const struct gw_channel *ch, struct gw_msgv *msgs, long long now)
+{
+    for (size_t i = 0; i < msgs->n; i++) {
+        struct gw_msg *m = &msgs->v[i];
+        free(m->channel);
+        m->channel = gw_strdup(ch->name);
+        if (!m->text) m->text = gw_strdup("");
+        if (!m->received_at) m->received_at = now;
+        if (!m->concat_ref) {
+            m->norm = cb_normalize(m->text, strlen(m->text));
+            m->cmd = gw_malloc(sizeof *m->cmd);
+            m->cmd_free = cb_cmd_free;
+            cb_parse(m->text, strlen(m->text), m->received_at, m->cmd);
+        }
+    }
+}
+
+/* Answers at once a hook whose input holds nothing to store. */
+static void answer_now(const struct routes_ctx *ctx, struct routes_call *call, struct http_response *resp)
+{
+    call->job.ok = 1;
+    routes_finish(ctx, call, resp);
+}
+
+/* POST /hooks/{channel}/sms: inbound messages. */
+static void hook_sms(const struct routes_ctx *ctx, const struct http_request *req, const char *step,
+                     struct routes_call *call, struct http_response *resp)
+{
+    long long now = 0;
+    if (!hook_input(ctx, req, PIPELINE_JOB_SMS, "malformed request", call, resp, &now)) return;
+    normalise_msgs(call->ch, &call->job.msgs, now);
+    if (call->parse_rc == PROV_IGNORED || call->job.msgs.n == 0)
+        answer_now(ctx, call, resp);
+    else
+        submit(ctx, call, resp);
+}
+
+/* POST /hooks/{channel}/status: delivery receipts. */
+static void hook_status(const struct routes_ctx *ctx, const struct http_request *req, const char *step,
+                        struct routes_call *call, struct http_response *resp)
+{
+    if (!hook_input(ctx, req, PIPELINE_JOB_STATUS, "malformed request", call, resp, NULL)) return;
+    if (call->parse_rc == PROV_IGNORED || call->job.statuses.n == 0)
+        answer_now(ctx, call, resp);
+    else
+        submit(ctx, call, resp);
+}
+
+/* POST /hooks/{channel}/ussd: one step of a USSD session. */
+static void hook_ussd(const struct routes_ctx *ctx, const struct http_request *req, const char *step,
+                      struct routes_call *call, struct http_response *resp)
+{
+    if (hook_input(ctx, req, PIPELINE_JOB_USSD, "malformed USSD request", call, resp, NULL)) submit(ctx, call, resp);
+}
+
+/* POST /hooks/{channel}/voice[/{step}]: one step of a call ("" first). */
+static void hook_voice(const struct routes_ctx *ctx, const struct http_request *req, const char *step,
+                       struct routes_call *call, struct http_response *resp)
+{
+    if (strlen(step) >= sizeof call->job.voice->step ||
+        strspn(step, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(step)) {
+        refuse(ctx, call, 404, "no such step", resp);
+        return;
+    }
+    if (!hook_input(ctx, req, PIPELINE_JOB_VOICE, "malformed voice request", call, resp, NULL)) return;
+    gw_strlcpy(call->job.voice->step, step, sizeof call->job.voice->step);
+    submit(ctx, call, resp);
+}
+
+/* GET /healthz: 200 once its own write commits, and no batch of messages
+ * failed since. */
+static void get_healthz(const struct routes_ctx *ctx, const struct http_request *req, const char *step,
+                        struct routes_call *call, struct http_response *resp)
+{
+    call->job.kind = PIPELINE_JOB_PROBE;
+    submit(ctx, call, resp);
+}
+
+/* GET /metrics: the counters in the Prometheus text format. */
+static void get_metrics(const struct routes_ctx *ctx, const struct http_request *req, const char *step,
+                        struct routes_call *call, struct http_response *resp)
+{
+    struct gw_buf b = {0};
+    if (ctx->metrics) metrics_render(ctx->metrics, &b);
+    answer(resp, NULL, 200, "text/plain; version=0.0.4", gw_buf_cstr(&b), b.len);
+    gw_buf_free(&b);
+}
+
+/* ---- the route table ------------------------------------------------------------- */
+
+static int takes_sms(const struct provider_ops *o) { return o->parse_sms != NULL; }
+static int takes_status(const struct provider_ops *o) { return o->parse_status && o->render_status_ack; }
+static int takes_ussd(const struct provider_ops *o) { return o->parse_ussd && o->render_ussd; }
+static int takes_voice(const struct provider_ops *o) { return o->parse_voice && o->render_voice; }
+
+typedef void route_fn(const struct routes_ctx *ctx, const struct http_request *req, const char *step,
+                      struct routes_call *call, struct http_response *resp);
+
+/* One route. In a pattern "{channel}" is one path segment naming a
+ * configured channel, and a final "{step}" is the rest of the path. */
+struct route {
+    const char *methods; /* accepted methods, space separated */
+    const char *pattern;
+    route_fn *handle;
+    const char *name;                             /* for logs; NULL: the path after the channel */
+    int (*takes)(const struct provider_ops *ops); /* NULL, or whether the channel's provider has the hook */
+    const char *not_taken;                        /* 404 reason when it has not */
+    const char *use;                              /* 405 reason */
+};
+
+static const struct route routes[] = {
+    {"GET HEAD", "/healthz", get_healthz, "healthz", NULL, NULL, "use GET"},
+    {"GET HEAD", "/metrics", get_metrics, "metrics", NULL, NULL, "use GET"},
+    {"POST GET", "/hooks/{channel}/sms", hook_sms, NULL, takes_sms, "this channel takes no SMS", "use POST"},
+    {"POST GET", "/hooks/{channel}/status", hook_status, NULL, takes_status, "this channel takes no delivery receipts",
+     "use POST"},
+    {"POST GET", "/hooks/{channel}/ussd", hook_ussd, NULL, takes_ussd, "this channel takes no USSD", "use POST"},
+    {"POST GET", "/hooks/{channel}/voice", hook_voice, NULL, takes_voice, "this channel takes no calls", "use POST"},
+    {"POST GET", "/hooks/{channel}/voice/{step}", hook_voice, NULL, takes_voice, "this channel takes no calls",
+     "use POST"},
+};
+
+/* 1 when path matches pattern; *step gets what "{step}" matched ("" when none). */
+static int route_match(const char *pattern, const char *path, const char **step)
+{
+    *step = "";
+    while (*pattern) {
+        if (!strcmp(pattern, "{step}")) {
+            *step = path;
+            return 1;
+        }
+        if (!strncmp(pattern, "{channel}", 9)) {
+            size_t n = strcspn(path, "/");
+            if (n == 0) return 0;
+            pattern += 9;
+            path += n;
+            continue;
+        }
+        if (*pattern++ != *path++) return 0;
+    }
+    return *path == '\0';
+}
+
+/* 1 when method is one of the space-separated list. */
+static int method_in(const char *list, const char *method)
+{
+    size_t n = strlen(method);
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, " ");
+        if (k == n && !strncmp(p, method, n)) return 1;
+        p += k;
+        p += strspn(p, " ");
+    }
+    return 0;
+}
+
+/* Looks up the channel a "/hooks/" path names; 0, or -1 with the path
+ * refused. call->route gets the rest of the path. */
+static int hook_channel(const struct routes_ctx *ctx, const char *path, struct routes_call *call,
+                        struct http_response *resp)
+{
+    const char *name = path + 7;
+    const char *slash = strchr(name, '/');
+    if (!slash) {
+        refuse(ctx, call, 404, "not found", resp);
+        return -1;
+    }
+    char cname[CHANNEL_NAME_MAX];
+    size_t n = (size_t)(slash - name);
+    if (n > 0 && n < sizeof cname) {
+        memcpy(cname, name, n);
+        cname[n] = '\0';
+        call->ch = gw_config_channel(ctx->cfg, cname);
+    }
+    if (!call->ch) {
+        refuse(ctx, call, 404, "unknown channel", resp);
+        return -1;
+    }
+    call->route = slash + 1;
+    return 0;
+}
+
+void routes_handle(const struct routes_ctx *ctx, const struct http_request *req, struct routes_call *call,
+                   struct http_response *resp)
+{
+    const char *path = req->path ? req->path : "/";
+    if (!strncmp(path, "/hooks/", 7) && hook_channel(ctx, path, call, resp) != 0) return;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const struct route *r = &routes[i];
+        const char *step;
+        if (!route_match(r->pattern, path, &step)) continue;
+        if (r->name) call->route = r->name;
+        if (r->takes && !r->takes(call->ch->ops))
+            refuse(ctx, call, 404, r->not_taken, resp);
+        else if (!method_in(r->methods, req->method))
+            refuse(ctx, call, 405, r->use, resp);
+        else
+            r->handle(ctx, req, step, call, resp);
+        return;
+    }
+    call->ch = NULL;
+    refuse(ctx, call, 404, "not found", resp);
+}
+
+void routes_too_big(const struct routes_ctx *ctx, const struct http_request *req, struct http_response *resp)
+{
+    const char *target = req->target ? req->target : req->path;
+    const struct gw_channel *ch = NULL;
+    if (target && !strncmp(target, "/hooks/", 7)) {
+        char cname[CHANNEL_NAME_MAX];
+        size_t n = strcspn(target + 7, "/?");
+        if (target[7 + n] == '/' && n > 0 && n < sizeof cname) {
+            memcpy(cname, target + 7, n);
+            cname[n] = '\0';
+            ch = gw_config_channel(ctx->cfg, cname);
+        }
+    }
+    answer_error(ctx, ch, NULL, 413, "body too large", resp);
+}
+
+void routes_unavailable(const struct routes_ctx *ctx, struct http_response *resp)
+{
+    answer_error(ctx, NULL, NULL, 503, "shutting down, retry later", resp);
+}
+
+void routes_call_clear(struct routes_call *call) { pipeline_job_clear(&call->job); }
