@@ -2,7 +2,7 @@
  * cases; reporters and responders ask for a case's status; the county's
  * civil-affairs triage classifies cases.
  *
- * Rules (DESIGN §5, §7): QR and JA belong to a county-level responder of a
+ * Rules: QR and JA belong to a county-level responder of a
  * department the case was routed to whose region contains the case's
  * county, or to an admin over that county (any admin while a case has no
  * county yet). An inferred P0 case (its category read from the words of
@@ -254,21 +254,15 @@ static const struct {
     {"closed", "status_closed"},
 };
 
-int h_status(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
-             struct h_result *out)
+int h_case_status(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const char *case_no,
+                  struct h_result *out)
 {
-    if (cmd->error != CB_OK) {
-        if (h_common_error(out, m, cmd, STATUS_FMT)) return 0;
-        struct h_reply *r = h_answer(out, m, "invalid", cb_error_name(cmd->error), "case_missing");
-        h_var_set(r, "fmt", "%s", STATUS_FMT);
-        return 0;
-    }
     struct db_case c;
-    int rc = db_case_by_number(env->st, cmd->case_no, &c);
+    int rc = db_case_by_number(env->st, case_no, &c);
     if (rc < 0) return -1;
     if (rc == 1) {
         struct h_reply *r = h_answer(out, m, "invalid", "case_unknown", "status_denied");
-        h_var_set(r, "case", "%s", cmd->case_no);
+        h_var_set(r, "case", "%s", case_no);
         return 0;
     }
 
@@ -287,7 +281,7 @@ int h_status(const struct h_env *env, const struct h_msg *m, const struct cb_cmd
     }
     if (!as) {
         struct h_reply *r = h_answer(out, m, "refused", "not_reporter_or_responder", "status_denied");
-        h_var_set(r, "case", "%s", cmd->case_no);
+        h_var_set(r, "case", "%s", case_no);
         return 0;
     }
     if (db_case_event(env->st, c.id, "status_query", who->is_staff ? who->staff.id : 0, as, m->now) != 0) return -1;
@@ -298,6 +292,18 @@ int h_status(const struct h_env *env, const struct h_msg *m, const struct cb_cmd
     snprintf(detail, sizeof detail, "status=%s", c.status);
     case_answer(out, m, "ok", detail, tmpl, &c);
     return 0;
+}
+
+int h_status(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
+             struct h_result *out)
+{
+    if (cmd->error != CB_OK) {
+        if (h_common_error(out, m, cmd, STATUS_FMT)) return 0;
+        struct h_reply *r = h_answer(out, m, "invalid", cb_error_name(cmd->error), "case_missing");
+        h_var_set(r, "fmt", "%s", STATUS_FMT);
+        return 0;
+    }
+    return h_case_status(env, m, who, cmd->case_no, out);
 }
 
 /* ---- FL: triage classifies --------------------------------------------------- */

@@ -1,6 +1,6 @@
 /* handlers/checkin.c - QD: a guardian (usually a migrant parent) checks in.
  *
- * Rules (DESIGN §5, §7): only a guardian linked to the child may check in;
+ * Rules: only a guardian linked to the child may check in;
  * with no child code the check-in applies to every child linked to the
  * phone. Status 1 all well (default), 2 the child needs help, 3 coming home
  * (optional date, the nearest such day not before today), 4 the carer
@@ -181,6 +181,69 @@ static int checkin_many(const struct h_env *env, const struct h_msg *m, const st
     return 0;
 }
 
+int h_checkin_record(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
+                     const struct h_checkin_in *in, struct h_result *out)
+{
+    if (!who->is_guardian) {
+        h_answer(out, m, "refused", "not_guardian", "checkin_not_guardian");
+        return 0;
+    }
+
+    struct db_child kids[MAX_CHILDREN];
+    int n;
+    if (in->child && in->child[0]) {
+        int rc = db_child_by_code(env->st, in->child, &kids[0]);
+        if (rc < 0) return -1;
+        int linked = rc == 0 ? db_guardian_linked(env->st, who->guardian_id, kids[0].id) : 0;
+        if (linked < 0) return -1;
+        if (!linked) {
+            /* Unknown and not-linked codes get the same answer: a phone
+             * learns nothing about children that are not its own. */
+            struct h_reply *r = h_answer(out, m, rc == 1 ? "invalid" : "refused",
+                                         rc == 1 ? "child_unknown" : "not_linked", "checkin_not_linked");
+            h_var_set(r, "code", "%s", in->child);
+            return 0;
+        }
+        n = 1;
+    } else {
+        n = db_guardian_children(env->st, who->guardian_id, kids, MAX_CHILDREN);
+        if (n < 0) return -1;
+        if (n > MAX_CHILDREN) n = MAX_CHILDREN;
+        if (n == 0) {
+            h_answer(out, m, "refused", "no_children", "checkin_no_children");
+            return 0;
+        }
+    }
+
+    int status = in->status >= 1 && in->status <= 4 ? in->status : 1;
+    char return_date[11] = "";
+    int has_date = status == 3 && in->year;
+    if (has_date) h_iso_date(in->year, in->month, in->day, return_date, sizeof return_date);
+    for (int i = 0; i < n; i++) {
+        struct db_checkin c = {.guardian_id = who->guardian_id,
+                               .child_id = kids[i].id,
+                               .status = status,
+                               .return_date = has_date ? return_date : NULL,
+                               .note = in->note,
+                               .inbox_id = m->inbox_id};
+        if (db_checkin_insert(env->st, &c, m->now, NULL) != 0) return -1;
+    }
+
+    char detail[48], codes[64];
+    snprintf(detail, sizeof detail, "checkin status=%d children=%d", status, n);
+    codes_var(kids, n, codes, sizeof codes);
+    const char *tmpl = status == 3 && !has_date ? "checkin_home_nodate" : checkin_ok_tmpl[status];
+    struct h_reply *r = h_answer(out, m, "ok", detail, tmpl);
+    h_var_set(r, "codes", "%s", codes);
+    if (has_date) {
+        char date[32];
+        h_fmt_date(in->year, in->month, in->day, date, sizeof date);
+        h_var_set(r, "date", "%s", date);
+    }
+    if (checkin_director_tmpl[status]) return tell_directors(env, m, checkin_director_tmpl[status], kids, n, out);
+    return 0;
+}
+
 int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
               struct h_result *out)
 {
@@ -199,58 +262,11 @@ int h_checkin(const struct h_env *env, const struct h_msg *m, const struct cb_cm
         h_answer(out, m, "invalid", cb_error_name(cmd->error), "checkin_status_bad");
         return 0;
     }
-
-    struct db_child kids[MAX_CHILDREN];
-    int n;
-    if (cmd->child[0]) {
-        int rc = db_child_by_code(env->st, cmd->child, &kids[0]);
-        if (rc < 0) return -1;
-        int linked = rc == 0 ? db_guardian_linked(env->st, who->guardian_id, kids[0].id) : 0;
-        if (linked < 0) return -1;
-        if (!linked) {
-            /* Unknown and not-linked codes get the same answer: a phone
-             * learns nothing about children that are not its own. */
-            struct h_reply *r = h_answer(out, m, rc == 1 ? "invalid" : "refused",
-                                         rc == 1 ? "child_unknown" : "not_linked", "checkin_not_linked");
-            h_var_set(r, "code", "%s", cmd->child);
-            return 0;
-        }
-        n = 1;
-    } else {
-        n = db_guardian_children(env->st, who->guardian_id, kids, MAX_CHILDREN);
-        if (n < 0) return -1;
-        if (n > MAX_CHILDREN) n = MAX_CHILDREN;
-        if (n == 0) {
-            h_answer(out, m, "refused", "no_children", "checkin_no_children");
-            return 0;
-        }
-    }
-
-    int status = cmd->value >= 1 && cmd->value <= 4 ? cmd->value : 1;
-    char return_date[11] = "";
-    int has_date = status == 3 && cmd->date_given && cmd->year;
-    if (has_date) h_iso_date(cmd->year, cmd->month, cmd->day, return_date, sizeof return_date);
-    for (int i = 0; i < n; i++) {
-        struct db_checkin c = {.guardian_id = who->guardian_id,
-                               .child_id = kids[i].id,
-                               .status = status,
-                               .return_date = has_date ? return_date : NULL,
-                               .note = cmd->note,
-                               .inbox_id = m->inbox_id};
-        if (db_checkin_insert(env->st, &c, m->now, NULL) != 0) return -1;
-    }
-
-    char detail[48], codes[64];
-    snprintf(detail, sizeof detail, "checkin status=%d children=%d", status, n);
-    codes_var(kids, n, codes, sizeof codes);
-    const char *tmpl = status == 3 && !has_date ? "checkin_home_nodate" : checkin_ok_tmpl[status];
-    struct h_reply *r = h_answer(out, m, "ok", detail, tmpl);
-    h_var_set(r, "codes", "%s", codes);
-    if (has_date) {
-        char date[32];
-        h_fmt_date(cmd->year, cmd->month, cmd->day, date, sizeof date);
-        h_var_set(r, "date", "%s", date);
-    }
-    if (checkin_director_tmpl[status]) return tell_directors(env, m, checkin_director_tmpl[status], kids, n, out);
-    return 0;
+    struct h_checkin_in in = {.child = cmd->child[0] ? cmd->child : NULL,
+                              .status = cmd->value,
+                              .year = cmd->date_given ? cmd->year : 0,
+                              .month = cmd->month,
+                              .day = cmd->day,
+                              .note = cmd->note};
+    return h_checkin_record(env, m, who, &in, out);
 }

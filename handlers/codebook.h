@@ -1,4 +1,4 @@
-/* handlers/codebook.h - the SMS code book (DESIGN §5): normalisation, Damm
+/* handlers/codebook.h - the SMS code book: normalisation, Damm
  * check digits, dates, and the parser that turns a message into a command.
  *
  * Everything here is pure: no store, no clock (callers pass `now`), no I/O.

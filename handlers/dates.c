@@ -1,4 +1,4 @@
-/* handlers/dates.c - the dates people write in code-book messages (DESIGN §5).
+/* handlers/dates.c - the dates people write in code-book messages.
  *
  * Forms, as one token (full-width digits and －／． are accepted too):
  *   YYYYMMDD, YYYY-M-D, YYYY/M/D, YYYY.M.D, YYYY年M月D[日|号]   a full date

@@ -20,38 +20,10 @@ static const struct {
     enum cb_intent intent;
     h_intent_fn fn;
 } routes[] = {
-    {CB_VISIT, h_visit},   {CB_CHECKIN, h_checkin}, {CB_REPORT, h_report}, {CB_ACK, h_ack},     {CB_CLOSE, h_close},
-    {CB_STATUS, h_status}, {CB_HELP, h_help},       {CB_OPTOUT, h_optout}, {CB_OPTIN, h_optin},
-    {CB_CLASSIFY, h_classify},
-    {CB_QUERY, h_query},
+    {CB_VISIT, h_visit}, {CB_CHECKIN, h_checkin},   {CB_REPORT, h_report}, {CB_ACK, h_ack},
+    {CB_CLOSE, h_close}, {CB_STATUS, h_status},     {CB_HELP, h_help},     {CB_OPTOUT, h_optout},
+    {CB_OPTIN, h_optin}, {CB_CLASSIFY, h_classify}, {CB_QUERY, h_query},
 };
-
-const char *h_role(const struct h_sender *who)
-{
-    static const char *const staff_roles[] = {"director", "supervisor", "responder", "admin"};
-    if (who->is_staff)
-        for (size_t i = 0; i < sizeof staff_roles / sizeof staff_roles[0]; i++)
-            if (strcmp(who->staff.role, staff_roles[i]) == 0) return staff_roles[i];
-    return who->is_guardian ? "guardian" : "public";
-}
-
-int h_is_role(const struct h_sender *who, const char *role)
-{
-    return who->is_staff && strcmp(who->staff.role, role) == 0;
-}
-
-static int identify(struct store *st, const char *phone, struct h_sender *who)
-{
-    memset(who, 0, sizeof *who);
-    who->phone = phone;
-    int rc = db_staff_by_phone(st, phone, &who->staff);
-    if (rc < 0) return -1;
-    who->is_staff = rc == 0;
-    rc = db_guardian_by_phone(st, phone, &who->guardian_id);
-    if (rc < 0) return -1;
-    who->is_guardian = rc == 0;
-    return 0;
-}
 
 /* A guardian's bare 求助: a report with nothing to report, which may be a
  * reply to a check-in reminder (freetext.c decides). */
@@ -74,7 +46,7 @@ int handlers_run(const struct h_env *env, const struct h_msg *m, struct h_result
     out->intent = cmd->intent;
 
     struct h_sender who;
-    int rc = identify(env->st, m->from ? m->from : "", &who);
+    int rc = h_identify(env->st, m->from ? m->from : "", &who);
     if (rc == 0) {
         h_intent_fn fn = NULL;
         for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)

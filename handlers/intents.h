@@ -31,6 +31,9 @@ struct h_sender {
 const char *h_role(const struct h_sender *who);
 /* 1 when the sender is staff with this role. */
 int h_is_role(const struct h_sender *who, const char *role);
+/* Fills *who for phone (borrowed) as dispatch does for every message:
+ * staff and guardian looked up by the phone. 0, or -1 on a store error. */
+int h_identify(struct store *st, const char *phone, struct h_sender *who);
 
 typedef int (*h_intent_fn)(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd,
                            const struct h_sender *who, struct h_result *out);
@@ -256,6 +259,80 @@ const char *h_item_error_why(enum cb_error e);
 /* Adds "the rest was not read" when the message named more children than
  * CB_ITEMS_MAX (cmd->items_more). */
 void h_refused_more(struct h_refused *r, const struct cb_cmd *cmd);
+
+/* ---- the intents with typed arguments ----
+ *
+ * What a code-book command does once its text is parsed, for callers that
+ * collect the values themselves (the USSD and voice menus): the SMS handler
+ * checks the command's form, then calls the same function, so that both
+ * paths store the same rows and give the same replies. m names the sender,
+ * the receipt time and the inbox row (inbox_id 0 for none); its text is not
+ * read. Each runs inside the caller's transaction and returns 0 (including
+ * refusals, which are replies) or -1 when the store failed. */
+
+/* A report as the sender gave it (BG). */
+struct h_report_in {
+    int category;                  /* 1-9: the routing category (9 when none was given) */
+    int classified;                /* 1: the sender named a valid category */
+    int category_bad;              /* 1: the sender named a category that is not 1-9 (category 9, unclassified) */
+    const char *child;             /* a well-formed child code, or NULL */
+    const char *bad_child;         /* a malformed code as typed (kept for triage, pointed out), or NULL */
+    enum cb_error bad_child_error; /* with bad_child: CB_E_CHILD_FORMAT or CB_E_CHILD_CHECK */
+    const char *name;              /* a child named instead of coded (linked when unique in the county), or NULL */
+    const char *description;       /* as typed, or NULL */
+};
+
+/* Opens the case of a report (report.c): the child by code or name, danger
+ * words read from an unclassified description (h_infer), h_case_open, the
+ * answer to the sender (report_ok, report_ok_p0, report_ok_child_bad,
+ * report_ok_category_bad, with the case number) and h_case_alert. Fills
+ * *opened (may be NULL) with the case. */
+int h_report_open(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
+                  const struct h_report_in *in, struct h_result *out, struct h_case *opened);
+
+/* A visit as the sender gave it (ZF, one child). */
+struct h_visit_in {
+    const char *child;    /* a 7-digit child code, or NULL when named */
+    const char *name;     /* a child named instead of coded (matched in the sender's area), or NULL */
+    int year, month, day; /* the visit date, already checked (not ahead, not too old); 0: today */
+    int result;           /* 1-4 */
+    unsigned problems;    /* CB_P_* bits; result 2 needs one */
+    const char *note;     /* or NULL */
+};
+
+/* Records one visit (visit.c): visiting staff only (visit_not_staff), the
+ * child by code or unique name in the sender's area (visit_name_unknown),
+ * one refusal for an unknown code and a child outside the area
+ * (visit_not_allowed); else the visit row, the high cadence for an XL
+ * problem and the confirmation (visit_ok, visit_ok_problem, visit_ok_high,
+ * visit_ok_absent, visit_ok_phone) naming the code and the date. A result
+ * outside 1-4, or 2 without problems, is answered as the SMS parser
+ * answers it (visit_result_bad, visit_problems_missing). */
+int h_visit_record(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
+                   const struct h_visit_in *in, struct h_result *out);
+
+/* A check-in as the guardian gave it (QD, one child or all). */
+struct h_checkin_in {
+    const char *child;    /* a child code, or NULL: every child linked to the phone */
+    int status;           /* 1-4 (anything else is 1) */
+    int year, month, day; /* status 3: the return date; 0 when none */
+    const char *note;     /* or NULL */
+};
+
+/* Records a guardian's check-in (checkin.c): guardians only
+ * (checkin_not_guardian), one refusal for an unknown code and a child not
+ * linked to the phone (checkin_not_linked), checkin_no_children; else a
+ * checkin row per child, the confirmation by status and, for 2 and 4, the
+ * notice to the directors of each child's village. */
+int h_checkin_record(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
+                     const struct h_checkin_in *in, struct h_result *out);
+
+/* A case's status for its reporter, one of its responders or a supervisor
+ * above it (cases.c; CX <case>): status_open, status_acked or
+ * status_closed with the case event "status_query"; anyone else, and an
+ * unknown number, status_denied. */
+int h_case_status(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const char *case_no,
+                  struct h_result *out);
 
 /* ---- questions (query.c) ---- */
 

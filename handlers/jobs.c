@@ -1,6 +1,7 @@
-/* handlers/jobs.c - the policy engine's timed jobs (see jobs.h): one run
- * calls each job in turn; and what they share (jobs_int.h): the calendar,
- * when non-urgent messages go out, the daily cap, and digests.
+/* handlers/jobs.c - what the timed jobs share (jobs_int.h): when
+ * non-urgent messages go out, the daily cap, and digests. jobs_run.c runs
+ * the jobs (jobs_cases.c, jobs_visits.c, jobs_checkins.c); all of them
+ * call down to this file, which calls none of them.
  *
  * Nothing here remembers anything between runs: every decision is made
  * from the store at `now`. A message's period is in its dedupe key (the
@@ -76,28 +77,13 @@ static int *tally_at(struct jobs_tally *t, const char *phone)
     return &t->v[i].n;
 }
 
-int jobs_run(const struct h_env *env, int64_t now, struct h_replies *out, char *err, size_t errlen)
+struct jobs_tally *jobs_tally_new(void) { return gw_calloc(1, sizeof(struct jobs_tally)); }
+
+void jobs_tally_free(struct jobs_tally *t)
 {
-    struct jobs_tally tally = {0};
-    struct jobs_run run = {.env = env, .now = now, .out = out, .tally = &tally, .err = err, .errlen = errlen};
-    if (errlen) err[0] = '\0';
-    time_t t = (time_t)now;
-    struct tm tm;
-    if ((int64_t)t != now || !localtime_r(&t, &tm)) {
-        gw_err(err, errlen, "jobs: time %lld out of range", (long long)now);
-        return -1;
-    }
-    run.today = cal_local_day(now);
-    run.day_start = cal_local_midnight(run.today);
-    run.day_end = cal_local_midnight(run.today + 1);
-    run.minute = tm.tm_hour * 60 + tm.tm_min;
-    cal_date_iso(run.today, run.today_iso, sizeof run.today_iso);
-    run.staff_digests = jobs_staff_digest_time(&run);
-    int rc = jobs_realert(&run) == 0 && jobs_visits(&run) == 0 && jobs_checkins(&run) == 0 && jobs_triage(&run) == 0
-                 ? 0
-                 : -1;
-    free(tally.v);
-    return rc;
+    if (!t) return;
+    free(t->v);
+    free(t);
 }
 
 int jobs_fail(struct jobs_run *run, const char *what)

@@ -1,4 +1,4 @@
-/* handlers/jobs.h - the policy engine's timed jobs (DESIGN §7): re-alerts
+/* handlers/jobs.h - the policy engine's timed jobs: re-alerts
  * of unacknowledged P0/P1 cases and of unclassified cases alerted to
  * triage, the directors' daily digests (children due a visit, children
  * whose migrant parents went silent), the supervisors' daily digest,

@@ -1,5 +1,5 @@
 /* handlers/jobs_cases.c - the case jobs: acknowledgement deadlines and the
- * civil-affairs triage digest (DESIGN §7; reference/domain.md R2.7).
+ * civil-affairs triage digest.
  *
  * Deadlines. A P0/P1 case still 'open' (nobody acknowledged it, nobody
  * closed it) at since + ack_minutes_pN has missed its first deadline

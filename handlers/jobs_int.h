@@ -43,6 +43,11 @@ int jobs_triage(struct jobs_run *run);   /* jobs_cases.c: civil-affairs triage d
 int jobs_visits(struct jobs_run *run);   /* jobs_visits.c: due/overdue reminders, supervisors' digest */
 int jobs_checkins(struct jobs_run *run); /* jobs_checkins.c: silent parents */
 
+/* The run's count of capped messages by recipient: jobs_run makes one per
+ * run and frees it (NULL is a no-op). */
+struct jobs_tally *jobs_tally_new(void);
+void jobs_tally_free(struct jobs_tally *t);
+
 /* Sets run->err from the store's last error with a prefix; returns -1. */
 int jobs_fail(struct jobs_run *run, const char *what);
 

@@ -1,4 +1,4 @@
-/* handlers/normalize.c - text normalisation and tokenising for the SMS code book (DESIGN §5).
+/* handlers/normalize.c - text normalisation and tokenising for the SMS code book.
  *
  * One scanner serves both cb_normalize and cb_tokenize, so the normalised
  * text stored with a message is always the parser's tokens joined by one

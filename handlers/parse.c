@@ -1,4 +1,4 @@
-/* handlers/parse.c - the code-book parser: message text -> struct cb_cmd (DESIGN §5).
+/* handlers/parse.c - the code-book parser: message text -> struct cb_cmd.
  *
  * The text is tokenised by cb_tokenize (normalised tokens plus their byte
  * ranges in the original), turned into at most W_MAX working tokens, and
@@ -8,7 +8,7 @@
  * (so it is kept as typed: full-width, case and inner punctuation intact,
  * invalid UTF-8 replaced by U+FFFD, control bytes by spaces).
  *
- * Decisions where DESIGN §5 is silent (the tests pin each one):
+ * Decisions the code book leaves open (the tests pin each one):
  *   - Token matching ignores punctuation and emoji at either end of a token
  *     ("1." "正常!" "HELP?" "平安😊"), except that a token made only of them
  *     stays itself ("?" is the help keyword; "??" too).

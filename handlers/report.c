@@ -1,7 +1,7 @@
 /* handlers/report.c - BG: anyone reports a child at risk; and opening a
  * case, which unrecognised free text shares.
  *
- * Rules (DESIGN §5, §7; reference/domain.md §2, §7): a suspicion is enough,
+ * Rules: a suspicion is enough,
  * so a report is never refused for a detail. A wrong or unknown child code
  * or a category outside 1-9 still opens the case (without the child, or as
  * category 9 for a person to triage) and the reply says what was wrong;
@@ -221,39 +221,6 @@ static int village_may_know(const struct h_env *env, const struct h_case *c)
     return 1;
 }
 
-int h_alert_recipients(const struct h_env *env, int64_t county_id, const char *county_path,
-                       const struct routing_rule *rule, char (*phones)[DB_PHONE_LEN], int max)
-{
-    enum { PER_DEPT = 32 }; /* responders one department has over one county, at most */
-    char found[ROUTING_MAX_DEPTS][PER_DEPT][DB_PHONE_LEN];
-    char all[ROUTING_MAX_DEPTS * PER_DEPT][DB_PHONE_LEN];
-    int nfound[ROUTING_MAX_DEPTS] = {0};
-    int most = 0, n = 0;
-    for (int d = 0; d < rule->ndepts && d < ROUTING_MAX_DEPTS; d++) {
-        int k = county_id ? db_county_responders(env->st, county_id, rule->depts[d], found[d], PER_DEPT) : 0;
-        if (k < 0) return -1;
-        if (k > PER_DEPT) k = PER_DEPT;
-        const char *duty = k == 0 ? routing_dept_duty(env->pol, county_path, rule->depts[d]) : NULL;
-        if (duty) gw_strlcpy(found[d][k++], duty, DB_PHONE_LEN);
-        nfound[d] = k;
-        if (k > most) most = k;
-    }
-    /* In turns: the first of every department, then the second... */
-    for (int i = 0; i < most; i++)
-        for (int d = 0; d < rule->ndepts && d < ROUTING_MAX_DEPTS; d++) {
-            if (i >= nfound[d]) continue;
-            int dup = 0;
-            for (int j = 0; j < n && !dup; j++) dup = strcmp(all[j], found[d][i]) == 0;
-            if (!dup) memcpy(all[n++], found[d][i], DB_PHONE_LEN);
-        }
-    if (n == 0) {
-        const struct gw_county *cc = routing_county(env->pol, county_path);
-        if (cc && cc->duty_contact) gw_strlcpy(all[n++], cc->duty_contact, DB_PHONE_LEN);
-    }
-    for (int i = 0; i < n && i < max; i++) memcpy(phones[i], all[i], DB_PHONE_LEN);
-    return n;
-}
-
 int h_village_notice(const struct h_env *env, int64_t case_id, const char *number, int priority, int64_t village_id,
                      const char *reporter, int64_t not_before, struct h_result *out)
 {
@@ -398,43 +365,35 @@ int h_case_alert(const struct h_env *env, const struct h_msg *m, const struct h_
     return db_case_event(env->st, c->id, "queued_for_triage", 0, detail, m->now);
 }
 
-int h_report(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
-             struct h_result *out)
+int h_report_open(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
+                  const struct h_report_in *in, struct h_result *out, struct h_case *opened)
 {
-    int category = cmd->value >= 1 && cmd->value <= 9 ? cmd->value : 9;
-    int classified = cmd->category_given && cmd->error != CB_E_CATEGORY_BAD;
-    const char *bad_code = NULL;
+    int category = in->category >= 1 && in->category <= 9 && !in->category_bad ? in->category : 9;
+    int classified = in->classified && !in->category_bad;
+    const char *bad_code = in->bad_child;
     char event_detail[64] = "";
 
-    if (cmd->error == CB_E_DESC_MISSING && !cmd->category_given && !cmd->child[0] && !cmd->bad_child[0]) {
-        h_answer(out, m, "invalid", cb_error_name(cmd->error), "report_desc_missing");
-        return 0;
-    }
-    if (cmd->error == CB_E_CATEGORY_BAD) category = 9;
-    if (cmd->error == CB_E_CHILD_FORMAT || cmd->error == CB_E_CHILD_CHECK) {
-        bad_code = cmd->bad_child;
-        snprintf(event_detail, sizeof event_detail, "%s:%s", cb_error_name(cmd->error), cmd->bad_child);
-    }
+    if (bad_code) snprintf(event_detail, sizeof event_detail, "%s:%s", cb_error_name(in->bad_child_error), bad_code);
 
     struct db_child child;
     int have_child = 0;
-    if (cmd->child[0]) {
-        int rc = db_child_by_code(env->st, cmd->child, &child);
+    if (in->child && in->child[0]) {
+        int rc = db_child_by_code(env->st, in->child, &child);
         if (rc < 0) return -1;
         have_child = rc == 0;
         /* Kept for triage, never told: the reply to a well-formed code is
          * the same whether or not the child exists (no register oracle). */
-        if (!have_child) snprintf(event_detail, sizeof event_detail, "child_unknown:%s", cmd->child);
+        if (!have_child) snprintf(event_detail, sizeof event_detail, "child_unknown:%s", in->child);
     }
     /* A child named instead of coded (BG 4 张小明 走丢了): linked only when
      * the name is that of exactly one child in the case's county; else the
      * name stays in the description for triage. */
-    if (!cmd->child[0] && !cmd->bad_child[0] && cmd->name[0]) {
+    if (!(in->child && in->child[0]) && !(bad_code && bad_code[0]) && in->name && in->name[0]) {
         int64_t county_id, region_id;
         struct db_region county;
         if (case_place(env, who, &county_id, &region_id) != 0) return -1;
         int rc = county_id ? db_region_by_id(env->st, county_id, &county) : 1;
-        if (rc == 0) rc = db_child_by_name(env->st, cmd->name, county.path, &child);
+        if (rc == 0) rc = db_child_by_name(env->st, in->name, county.path, &child);
         if (rc < 0) return -1;
         if (rc == 0) {
             have_child = 1;
@@ -443,31 +402,54 @@ int h_report(const struct h_env *env, const struct h_msg *m, const struct cb_cmd
     }
 
     /* No usable category: the description is read for danger words. */
-    struct lex_match lm;
+    struct lex_match lm = {0}; /* read only when inferred */
     int inferred = 0;
-    if (!classified && cmd->note) {
-        inferred = h_infer(env, who, have_child ? &child : NULL, cmd->note, strlen(cmd->note), &lm);
+    if (!classified && in->description) {
+        inferred = h_infer(env, who, have_child ? &child : NULL, in->description, strlen(in->description), &lm);
         if (inferred < 0) return -1;
     }
 
     struct h_case_req req = {.category = category,
                              .classified = classified,
                              .child = have_child ? &child : NULL,
-                             .description = cmd->note,
+                             .description = in->description,
                              .event_detail = event_detail[0] ? event_detail : NULL,
                              .inferred = inferred ? &lm : NULL};
     struct h_case c;
     if (h_case_open(env, m, who, &req, &c) != 0) return -1;
 
-    const char *tmpl = c.priority == 0                                ? "report_ok_p0"
-                       : bad_code                                     ? "report_ok_child_bad"
-                       : cmd->error == CB_E_CATEGORY_BAD && !inferred ? "report_ok_category_bad"
-                                                                      : "report_ok";
+    const char *tmpl = c.priority == 0                 ? "report_ok_p0"
+                       : bad_code                      ? "report_ok_child_bad"
+                       : in->category_bad && !inferred ? "report_ok_category_bad"
+                                                       : "report_ok";
     char detail[64];
     snprintf(detail, sizeof detail, "case=%s P%d%s", c.number, c.priority, inferred ? " inferred" : "");
     struct h_reply *r = h_answer(out, m, "ok", detail, tmpl);
     if (r) r->case_id = c.id;
     h_var_set(r, "case", "%s", c.number);
     if (bad_code && c.priority != 0) h_var_set(r, "code", "%s", bad_code);
+    if (opened) *opened = c;
     return h_case_alert(env, m, &c, out);
+}
+
+int h_report(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
+             struct h_result *out)
+{
+    if (cmd->error == CB_E_DESC_MISSING && !cmd->category_given && !cmd->child[0] && !cmd->bad_child[0]) {
+        h_answer(out, m, "invalid", cb_error_name(cmd->error), "report_desc_missing");
+        return 0;
+    }
+    int child_error = cmd->error == CB_E_CHILD_FORMAT || cmd->error == CB_E_CHILD_CHECK;
+    struct h_report_in in = {
+        .category = cmd->value,
+        .classified = cmd->category_given,
+        .category_bad = cmd->error == CB_E_CATEGORY_BAD,
+        .child = cmd->child[0] ? cmd->child : NULL,
+        .bad_child = child_error ? cmd->bad_child : NULL,
+        .bad_child_error = child_error ? cmd->error : CB_OK,
+        /* a malformed code, even one the error does not name, keeps a name from being looked up */
+        .name = !cmd->child[0] && !cmd->bad_child[0] && cmd->name[0] ? cmd->name : NULL,
+        .description = cmd->note,
+    };
+    return h_report_open(env, m, who, &in, out, NULL);
 }

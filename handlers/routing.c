@@ -1,4 +1,4 @@
-/* handlers/routing.c - the default case routing table (DESIGN §7), the
+/* handlers/routing.c - the default case routing table, the
  * per-county overrides from the configuration, the department names, and
  * working hours. */
 #include "routing.h"

@@ -2,7 +2,7 @@
  * alert an unclassified case sends it at once, and the case description
  * that FL (h_classify, cases.c) alerts anew once triage has classified it.
  *
- * Rules (DESIGN §7: nothing waits for a digest): a case nobody named a
+ * Rules (nothing waits for a digest): a case nobody named a
  * category for and nothing was inferred from is alerted at once to the
  * civil-affairs (民政) responders over its county; a county with none is
  * represented by its duty_civil_affairs phone, else by its duty_contact

@@ -1,4 +1,4 @@
-/* handlers/ussd.c - the USSD menus of DESIGN §6: one step in, one screen
+/* handlers/ussd.c - the USSD menus of one step in, one screen
  * out, the session kept in ussd_session.
  *
  * Main menu: 1 report a child at risk, 2 record a visit, 3 parent
@@ -14,14 +14,17 @@
  * same question again with the reason on its first line; a child code is
  * accepted only with a valid Damm check digit and on the roster.
  *
- * Everything with an effect goes through the SMS code (handlers_run with
- * the equivalent SMS text, inbox_id 0): the category step runs "BG <cat>",
- * so the case opens, is routed and alerts exactly as an SMS report does,
- * and is stored even if the session then drops; the last step of paths
- * 2-4 runs "ZF <child> <result> [problems]" (dated today), "QD <child>
- * <status>" or "CX <case>", authorisation included, and its answer to the
- * sender (rendered with the built-in templates) is the END screen. Every
- * other reply (alerts, notices) goes to the caller's effects. The child
+ * Everything with an effect calls the domain's intent with the values the
+ * menu collected, as the SMS handlers call it once they have parsed a
+ * command (intents.h; the sender identified as dispatch identifies it, no
+ * inbox row): the category step opens the report (h_report_open), so the
+ * case opens, is routed and alerts exactly as an SMS report does, and is
+ * stored even if the session then drops; the last step of paths 2-4
+ * records the visit (h_visit_record, dated today), the check-in
+ * (h_checkin_record) or asks the case's status (h_case_status),
+ * authorisation included, and its answer to the sender (rendered with the
+ * built-in templates) is the END screen. Every other reply (alerts,
+ * notices) goes to the caller's effects. The child
  * and description that a report gets after opening are added to its case
  * (db_case_attach_child/description, each a case event); naming a child
  * in the case's county also tells that village's directors as the SMS
@@ -292,69 +295,109 @@ static int flow_read(const char *s, struct flow *f)
     return 0;
 }
 
-/* ---- running the SMS code ------------------------------------------------------------ */
+/* ---- running an intent ---------------------------------------------------------------- */
 
-/* Runs text as an SMS from the session's phone (inbox_id 0). The answer to
- * the sender is copied into *answer (tmpl NULL when there was none); every
- * other reply is appended to the effects. Returns 0 or -1 (store error;
- * err filled by handlers_run). */
-static int run_sms(struct ctx *c, const char *text, struct h_reply *answer, char *err, size_t errlen)
+/* One action of the session: the message it stands for (from the
+ * session's phone, no inbox row, no text), its sender as dispatch
+ * identifies one, and the intent's result. */
+struct action {
+    struct h_msg m;
+    struct h_sender who;
+    struct h_result res;
+};
+
+/* A new action for intent (heap: a result is large), or NULL with err
+ * filled on a store error. Free it with free(). */
+static struct action *action_begin(struct ctx *c, enum cb_intent intent, char *err, size_t errlen)
 {
-    struct h_msg m = {.inbox_id = 0,
-                      .channel = c->in->channel,
-                      .from = c->in->phone,
-                      .text = text,
-                      .len = strlen(text),
-                      .now = c->in->now};
-    struct h_result *res = gw_calloc(1, sizeof *res);
+    struct action *a = gw_calloc(1, sizeof *a);
+    a->m =
+        (struct h_msg){.inbox_id = 0, .channel = c->in->channel, .from = c->in->phone, .text = "", .now = c->in->now};
+    a->res.intent = intent;
+    a->res.result = "unknown";
+    if (h_identify(c->env->st, c->in->phone, &a->who) == 0) return a;
+    gw_err(err, errlen, "store: %s", store_errmsg(c->env->st));
+    free(a);
+    return NULL;
+}
+
+/* Ends an action whose intent returned rc: the answer to the sender is
+ * copied into *answer (tmpl NULL when there was none); every other reply is
+ * appended to the effects. Frees a. Returns rc (-1: err filled). */
+static int action_end(struct ctx *c, struct action *a, int rc, struct h_reply *answer, char *err, size_t errlen)
+{
     memset(answer, 0, sizeof *answer);
-    int rc = handlers_run(c->env, &m, res, err, errlen);
-    for (int i = 0; rc == 0 && i < res->nreplies; i++) {
-        const struct h_reply *r = &res->replies[i];
+    for (int i = 0; rc == 0 && i < a->res.nreplies; i++) {
+        const struct h_reply *r = &a->res.replies[i];
         if (r->kind == H_REPLY && !strcmp(r->to, c->in->phone)) {
             if (!answer->tmpl) *answer = *r;
             continue; /* the screen carries it */
         }
         if (c->effects->nreplies < H_MAX_REPLIES) c->effects->replies[c->effects->nreplies++] = *r;
     }
-    free(res);
+    if (rc != 0) gw_err(err, errlen, "store: %s", store_errmsg(c->env->st));
+    free(a);
     return rc;
 }
 
-static const char *reply_var(const struct h_reply *r, const char *name)
+/* Makes the answer of the last step's action the END screen. */
+static void finish(struct flow *f, const struct h_reply *answer, struct screen *s)
 {
-    for (int i = 0; i < r->nvars; i++)
-        if (r->vars[i].name && !strcmp(r->vars[i].name, name)) return r->vars[i].value;
-    return NULL;
-}
-
-/* Runs the last step's SMS and makes its answer the END screen. */
-static int finish(struct ctx *c, struct flow *f, const char *text, struct screen *s, char *err, size_t errlen)
-{
-    struct h_reply answer;
-    if (run_sms(c, text, &answer, err, errlen) != 0) return -1;
     scr_reset(s);
-    scr_template(s, answer.tmpl, answer.vars, answer.nvars);
+    scr_template(s, answer->tmpl, answer->vars, answer->nvars);
     scr_fit(s);
     s->end = 1;
     f->at = S_DONE;
+}
+
+/* Path 2's end: records the visit to f->child with result and problems (CB_P_* bits), dated today. */
+static int visit_end(struct ctx *c, struct flow *f, unsigned problems, struct screen *s, char *err, size_t errlen)
+{
+    struct action *a = action_begin(c, CB_VISIT, err, errlen);
+    if (!a) return -1;
+    struct h_visit_in v = {.child = f->child, .result = f->result, .problems = problems};
+    struct h_reply answer;
+    if (action_end(c, a, h_visit_record(c->env, &a->m, &a->who, &v, &a->res), &answer, err, errlen) != 0) return -1;
+    finish(f, &answer, s);
+    return 0;
+}
+
+/* Path 3's end: the check-in of f->child with status. */
+static int checkin_end(struct ctx *c, struct flow *f, int status, struct screen *s, char *err, size_t errlen)
+{
+    struct action *a = action_begin(c, CB_CHECKIN, err, errlen);
+    if (!a) return -1;
+    struct h_checkin_in in = {.child = f->child, .status = status};
+    struct h_reply answer;
+    if (action_end(c, a, h_checkin_record(c->env, &a->m, &a->who, &in, &a->res), &answer, err, errlen) != 0) return -1;
+    finish(f, &answer, s);
+    return 0;
+}
+
+/* Path 4's end: the status of case number `number`. */
+static int status_end(struct ctx *c, struct flow *f, const char *number, struct screen *s, char *err, size_t errlen)
+{
+    struct action *a = action_begin(c, CB_STATUS, err, errlen);
+    if (!a) return -1;
+    struct h_reply answer;
+    if (action_end(c, a, h_case_status(c->env, &a->m, &a->who, number, &a->res), &answer, err, errlen) != 0) return -1;
+    finish(f, &answer, s);
     return 0;
 }
 
 /* ---- the report's case ---------------------------------------------------------------- */
 
-/* Category chosen: "BG <cat>" opens the case as an SMS report would. */
+/* Category chosen: the case opens as an SMS report of that category opens it. */
 static int report_open(struct ctx *c, struct flow *f, int cat, char *err, size_t errlen)
 {
-    char text[8];
-    snprintf(text, sizeof text, "BG %d", cat);
+    struct action *a = action_begin(c, CB_REPORT, err, errlen);
+    if (!a) return -1;
+    struct h_report_in in = {.category = cat, .classified = 1};
+    struct h_case k;
     struct h_reply answer;
-    if (run_sms(c, text, &answer, err, errlen) != 0) return -1;
-    const char *no = answer.tmpl ? reply_var(&answer, "case") : NULL;
-    struct db_case k;
-    int rc = no ? db_case_by_number(c->env->st, no, &k) : 1;
-    if (rc != 0) {
-        gw_err(err, errlen, "report: %s", rc < 0 ? store_errmsg(c->env->st) : "no case opened");
+    if (action_end(c, a, h_report_open(c->env, &a->m, &a->who, &in, &a->res, &k), &answer, err, errlen) != 0) return -1;
+    if (!answer.tmpl) {
+        gw_err(err, errlen, "report: no answer to the reporter");
         return -1;
     }
     memcpy(f->case_no, k.number, sizeof f->case_no);
@@ -527,7 +570,7 @@ static int parse_problems(struct input in, unsigned *bits)
 }
 
 /* Menu key 2: only visiting staff go on; anyone else gets the SMS refusal
- * (the last step checks again, through the SMS code). */
+ * (the last step checks again, in h_visit_record). */
 static int visit_start(struct ctx *c, struct flow *f, struct screen *s)
 {
     struct db_staff staff;
@@ -676,23 +719,15 @@ static int feed(struct ctx *c, struct flow *f, struct input raw, struct screen *
         if (d == 2) {
             f->at = S_V_PROB;
             break;
-        } else {
-            char text[32];
-            snprintf(text, sizeof text, "ZF %s %d", f->child, d);
-            return finish(c, f, text, s, err, errlen);
         }
+        return visit_end(c, f, 0, s, err, errlen);
     case S_V_PROB: {
         unsigned bits;
         if (parse_problems(in, &bits) != 0) {
             snprintf(note, sizeof note, "问题代码有误，请按下面的数字或代码输入。");
             break;
         }
-        char codes[32], text[64];
-        cb_problems_str(bits, codes, sizeof codes);
-        for (char *p = codes; *p; p++)
-            if (*p == '|') *p = ' ';
-        snprintf(text, sizeof text, "ZF %s 2 %s", f->child, codes);
-        return finish(c, f, text, s, err, errlen);
+        return visit_end(c, f, bits, s, err, errlen);
     }
     case S_C_CHILD: {
         struct db_child kids[MAX_KIDS];
@@ -718,19 +753,17 @@ static int feed(struct ctx *c, struct flow *f, struct input raw, struct screen *
         if (!(d = digit_in(in, 1, 4))) {
             snprintf(note, sizeof note, "输入有误，请选1-4。");
             break;
-        } else {
-            char text[32];
-            snprintf(text, sizeof text, "QD %s %d", f->child, d);
-            return finish(c, f, text, s, err, errlen);
         }
+        return checkin_end(c, f, d, s, err, errlen);
     case S_S_CASE:
         if (!cb_case_no_valid(in.p, in.len)) {
             snprintf(note, sizeof note, "案件号应为10-12位数字，如2403150001。");
             break;
         } else {
-            char text[32];
-            snprintf(text, sizeof text, "CX %.*s", (int)in.len, in.p);
-            return finish(c, f, text, s, err, errlen);
+            char number[DB_CASE_NO_MAX + 1];
+            memcpy(number, in.p, in.len);
+            number[in.len] = '\0';
+            return status_end(c, f, number, s, err, errlen);
         }
     }
 ask:

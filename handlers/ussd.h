@@ -1,11 +1,12 @@
-/* handlers/ussd.h - the USSD menus (DESIGN §6): one step in, one screen out.
+/* handlers/ussd.h - the USSD menus: one step in, one screen out.
  *
  * ussd_step is domain logic over an open transaction, like handlers_run.
  * Session state lives in the store (ussd_session), so a restarted process
  * continues a session and a retried step (same session, same text) gets
- * the same screen without doing anything twice. Every path ends by doing
- * exactly what the SMS command does, authorisation included, so its
- * effects (case alerts, notices) come back as replies to write.
+ * the same screen without doing anything twice. Every path ends by calling
+ * the domain intent the SMS command reaches (intents.h) with the values the
+ * menu collected, authorisation included, so its effects (case alerts,
+ * notices) come back as replies to write.
  */
 #ifndef USSD_H
 #define USSD_H

@@ -1,6 +1,6 @@
 /* handlers/visit.c - ZF: a director or supervisor records home visits.
  *
- * Rules (DESIGN §5, §7): the director of the child's village, or a
+ * Rules: the director of the child's village, or a
  * supervisor or admin whose region contains the village, may record it.
  * The date defaults to today and may not be in the future or more than 60
  * days back (the parser checks both). A code that is not registered and a
@@ -31,9 +31,8 @@
 
 #include "intents.h"
 
-#define VISIT_FMT         "ZF 编号 [日期] 结果"
-#define DEFAULT_DAYS_HIGH 14
-#define MORE_REPLIES      3 /* SMS after the summary that may carry the rest of the refusals */
+#define VISIT_FMT    "ZF 编号 [日期] 结果"
+#define MORE_REPLIES 3 /* SMS after the summary that may carry the rest of the refusals */
 
 /* Errors specific to visits: parser error -> template. */
 static const struct {
@@ -73,22 +72,35 @@ int h_visit_allowed(const struct h_env *env, const char *phone, const char *code
     return rc == 0 && may_visit(&who, child);
 }
 
-/* The child of an item: by code (0 found, 1 unknown) or, for a name, the
+/* One parsed child of a ZF as the typed visit it stands for. */
+static struct h_visit_in item_in(const struct cb_item *it)
+{
+    return (struct h_visit_in){.child = it->child[0] ? it->child : NULL,
+                               .name = it->name[0] ? it->name : NULL,
+                               .year = it->year,
+                               .month = it->month,
+                               .day = it->day,
+                               .result = it->value,
+                               .problems = it->problems,
+                               .note = it->note};
+}
+
+/* The child of a visit: by code (0 found, 1 unknown) or, for a name, the
  * unique child of that name in the sender's area (0 found, 1 none or
  * several). -1 on a store error. */
-static int item_child(const struct h_env *env, const struct h_sender *who, const struct cb_item *it,
+static int item_child(const struct h_env *env, const struct h_sender *who, const struct h_visit_in *it,
                       struct db_child *child)
 {
-    if (it->child[0]) return db_child_by_code(env->st, it->child, child);
-    if (!it->name[0]) return 1;
+    if (it->child && it->child[0]) return db_child_by_code(env->st, it->child, child);
+    if (!it->name || !it->name[0]) return 1;
     int rc = db_child_by_name(env->st, it->name, who->staff.region.path, child);
     return rc < 0 ? -1 : rc == 0 ? 0 : 1;
 }
 
 /* Stores one well-formed visit to child. *high is set when it moved the
  * child to the high cadence. 0 with *visit_id, or -1. */
-static int record(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const struct cb_item *it,
-                  const struct db_child *child, int64_t *visit_id, int *high)
+static int record(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
+                  const struct h_visit_in *it, const struct db_child *child, int64_t *visit_id, int *high)
 {
     int y = it->year, mo = it->month, d = it->day;
     if (!y) h_today(m->now, &y, &mo, &d);
@@ -96,56 +108,61 @@ static int record(const struct h_env *env, const struct h_msg *m, const struct h
     if (it->problems) cb_problems_str(it->problems, problems, sizeof problems);
     struct db_visit v = {.child_id = child->id,
                          .staff_id = who->staff.id,
-                         .result = it->value,
+                         .result = it->result,
                          .problems = problems,
                          .note = it->note,
                          .inbox_id = m->inbox_id};
     h_iso_date(y, mo, d, v.visit_date, sizeof v.visit_date);
     if (db_visit_insert(env->st, &v, m->now, visit_id) != 0) return -1;
-    *high = it->value == 2 && (it->problems & CB_P_XL);
+    *high = it->result == 2 && (it->problems & CB_P_XL);
     if (*high && db_child_set_high_cadence(env->st, child->id) < 0) return -1;
     return 0;
 }
 
 static int high_days(const struct h_env *env)
 {
-    return env->pol && env->pol->visit_days_high > 0 ? env->pol->visit_days_high : DEFAULT_DAYS_HIGH;
+    return env->pol && env->pol->visit_days_high > 0 ? env->pol->visit_days_high : gw_policy_defaults().visit_days_high;
 }
 
-/* One child: the replies it has always had. */
-static int visit_one(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd,
-                     const struct h_sender *who, struct h_result *out)
+/* 1 when the sender is staff whose visits are recorded at all. */
+static int visiting_staff(const struct h_sender *who)
 {
-    if (cmd->error != CB_OK) {
-        if (h_common_error(out, m, cmd, VISIT_FMT)) return 0;
-        for (size_t i = 0; i < sizeof visit_errors / sizeof visit_errors[0]; i++) {
-            if (visit_errors[i].error != cmd->error) continue;
-            struct h_reply *r = h_answer(out, m, "invalid", cb_error_name(cmd->error), visit_errors[i].tmpl);
-            if (visit_errors[i].with_date) {
-                char date[32] = ""; /* without a date the reply still reads well */
-                if (cmd->year) h_fmt_date(cmd->year, cmd->month, cmd->day, date, sizeof date);
-                h_var_set(r, "date", "%s", date);
-            }
-            return 0;
+    return h_is_role(who, "director") || h_is_role(who, "supervisor") || h_is_role(who, "admin");
+}
+
+/* Answers a visit the code book refuses with error e (the date for the date errors). */
+static void visit_error(struct h_result *out, const struct h_msg *m, enum cb_error e, int y, int mo, int d)
+{
+    for (size_t i = 0; i < sizeof visit_errors / sizeof visit_errors[0]; i++) {
+        if (visit_errors[i].error != e) continue;
+        struct h_reply *r = h_answer(out, m, "invalid", cb_error_name(e), visit_errors[i].tmpl);
+        if (visit_errors[i].with_date) {
+            char date[32] = ""; /* without a date the reply still reads well */
+            if (y) h_fmt_date(y, mo, d, date, sizeof date);
+            h_var_set(r, "date", "%s", date);
         }
-        /* An error the visit grammar does not produce: treat as a missing result. */
-        h_answer(out, m, "invalid", cb_error_name(cmd->error), "visit_result_missing");
+        return;
+    }
+    /* An error the visit grammar does not produce: treat as a missing result. */
+    h_answer(out, m, "invalid", cb_error_name(e), "visit_result_missing");
+}
+
+int h_visit_record(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
+                   const struct h_visit_in *it, struct h_result *out)
+{
+    if (!visiting_staff(who)) {
+        h_answer(out, m, "refused", "not_visiting_staff", "visit_not_staff");
         return 0;
     }
-
-    struct cb_item one; /* the single fields: what a hand-built command fills too */
-    memset(&one, 0, sizeof one);
-    memcpy(one.child, cmd->child, sizeof one.child);
-    memcpy(one.name, cmd->name, sizeof one.name);
-    one.year = cmd->year, one.month = cmd->month, one.day = cmd->day, one.date_given = cmd->date_given;
-    one.value = cmd->value;
-    one.problems = cmd->problems;
-    one.note = cmd->note;
-    const struct cb_item *it = &one;
+    if (it->result < 1 || it->result > 4 || (it->result == 2 && !it->problems)) {
+        visit_error(out, m, it->result == 2 ? CB_E_PROBLEMS_MISSING : CB_E_RESULT_BAD, 0, 0, 0);
+        return 0;
+    }
+    const char *code = it->child ? it->child : "";
     struct db_child child;
     int rc = item_child(env, who, it, &child);
     if (rc < 0) return -1;
-    if (rc == 1 && !it->child[0]) {
+    if (rc == 1 && !code[0]) {
         /* One answer for "no such name here" and "several": it names nobody. */
         h_answer(out, m, "invalid", "name_unknown", "visit_name_unknown");
         return 0;
@@ -155,7 +172,7 @@ static int visit_one(const struct h_env *env, const struct h_msg *m, const struc
          * nothing about children outside their area. */
         struct h_reply *r = h_answer(out, m, rc == 1 ? "invalid" : "refused",
                                      rc == 1 ? "child_unknown" : "not_in_region", "visit_not_allowed");
-        h_var_set(r, "code", "%s", it->child);
+        h_var_set(r, "code", "%s", code);
         return 0;
     }
 
@@ -167,13 +184,33 @@ static int visit_one(const struct h_env *env, const struct h_msg *m, const struc
     if (!y) h_today(m->now, &y, &mo, &d);
     char detail[48], date[32];
     snprintf(detail, sizeof detail, "visit=%lld", (long long)visit_id);
-    const char *tmpl = high ? "visit_ok_high" : visit_ok_tmpl[it->value >= 1 && it->value <= 4 ? it->value : 1];
+    const char *tmpl = high ? "visit_ok_high" : visit_ok_tmpl[it->result];
     struct h_reply *r = h_answer(out, m, "ok", detail, tmpl);
     h_fmt_date(y, mo, d, date, sizeof date);
     h_var_set(r, "code", "%s", child.code);
     h_var_set(r, "date", "%s", date);
     if (high) h_var_set(r, "days", "%d", high_days(env));
     return 0;
+}
+
+/* One child: the replies it has always had. */
+static int visit_one(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd,
+                     const struct h_sender *who, struct h_result *out)
+{
+    if (cmd->error != CB_OK) {
+        if (!h_common_error(out, m, cmd, VISIT_FMT)) visit_error(out, m, cmd->error, cmd->year, cmd->month, cmd->day);
+        return 0;
+    }
+    /* the single fields: what a hand-built command fills too */
+    struct h_visit_in one = {.child = cmd->child[0] ? cmd->child : NULL,
+                             .name = cmd->name[0] ? cmd->name : NULL,
+                             .year = cmd->year,
+                             .month = cmd->month,
+                             .day = cmd->day,
+                             .result = cmd->value,
+                             .problems = cmd->problems,
+                             .note = cmd->note};
+    return h_visit_record(env, m, who, &one, out);
 }
 
 /* Several children: each on its own, one summary. */
@@ -192,8 +229,9 @@ static int visit_many(const struct h_env *env, const struct h_msg *m, const stru
             invalid++;
             continue;
         }
+        struct h_visit_in in = item_in(it);
         struct db_child child;
-        int rc = item_child(env, who, it, &child);
+        int rc = item_child(env, who, &in, &child);
         if (rc < 0) return -1;
         if (rc == 1 && !it->child[0]) {
             h_refused_add(&refused, "", WHY_NAME);
@@ -208,7 +246,7 @@ static int visit_many(const struct h_env *env, const struct h_msg *m, const stru
         if (dup) continue; /* the same child twice in one message: once */
         int64_t visit_id;
         int high;
-        if (record(env, m, who, it, &child, &visit_id, &high) != 0) return -1;
+        if (record(env, m, who, &in, &child, &visit_id, &high) != 0) return -1;
         memcpy(done[ndone++], child.code, sizeof done[0]);
         if (high) memcpy(raised[nraised++], child.code, sizeof raised[0]);
     }
@@ -251,7 +289,7 @@ static int visit_many(const struct h_env *env, const struct h_msg *m, const stru
 int h_visit(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
             struct h_result *out)
 {
-    if (!h_is_role(who, "director") && !h_is_role(who, "supervisor") && !h_is_role(who, "admin")) {
+    if (!visiting_staff(who)) {
         h_answer(out, m, "refused", "not_visiting_staff", "visit_not_staff");
         return 0;
     }

@@ -1,4 +1,4 @@
-/* handlers/voice.c - the voice line's menu (DESIGN §6): one request of a
+/* handlers/voice.c - the voice line's menu: one request of a
  * call in, one provider-neutral voice_doc out.
  *
  * The steps (each named in the URL the provider calls back; the path
@@ -10,8 +10,8 @@
  *                   else hears that it is for directors, menu again);
  *                   0 the hotline ([policy] hotline; unset: said, menu)
  *   report_cat      category 1-9 (the list said in words): the case is
- *                   opened at once by "BG <cat>" through handlers_run, as
- *                   an SMS from the caller would open it; then Record
+ *                   opened at once by h_report_open, as an SMS report of
+ *                   that category from the caller opens it; then Record
  *   report_rec      the description (120 s at most, '#' ends): its URL is
  *                   queued for the fetcher (store_media_add), then the
  *                   case number is said digit by digit, twice; goodbye
@@ -20,9 +20,11 @@
  *   visit_problem   (result 2) one or more keys 1-7 for JH XL XX JK SH AQ
  *                   QG, '#' ends: keypads cannot type the codes
  *
- * A visit is recorded by "ZF <code> <result> [problems]" through
- * handlers_run (dated today), so authorisation and its effects are the
- * SMS's; its outcome is said, then goodbye.
+ * A visit is recorded by h_visit_record with the keyed code, result and
+ * problems (dated today), the intent an SMS ZF reaches once parsed, so
+ * authorisation and its effects are the SMS's; its outcome is said, then
+ * goodbye. Each action runs as dispatch runs a message from the caller:
+ * the sender identified by the number, no inbox row (intents.h).
  *
  * No keys (the Gather's fall-through Redirect comes back with none) or a
  * wrong key repeats the question with the reason, at most twice; a third
@@ -39,7 +41,7 @@
  *
  * The provider's final callback (in->final) records the duration and the
  * final status, and queues a recording it carries (a caller who hangs up
- * while recording). Replies handlers_run produces (the reporter's SMS with
+ * while recording). Replies the intents produce (the reporter's SMS with
  * the case number, alerts, notices, the director's confirmation) go to
  * effects for the caller to write as outbox rows.
  *
@@ -94,7 +96,7 @@ static const char t_problem[] = "请选择发现的问题，可以按多个数�
 static const char t_bye[] = "再见。";
 static const char t_store_trouble[] = "系统繁忙，请稍后再拨。再见。";
 
-/* What the caller hears after the ZF, by the template of its answer. */
+/* What the caller hears after the visit, by the template of its answer. */
 static const struct {
     const char *tmpl;
     const char *said;
@@ -109,9 +111,6 @@ static const struct {
     {"child_unknown", "没有这个儿童编号。"},
 };
 static const char t_visit_failed[] = "走访没有记录成功，请发短信或稍后再试。";
-
-/* Problem keys 1-7 in the SMS order. */
-static const char *const problem_codes[] = {"JH", "XL", "XX", "JK", "SH", "AQ", "QG"};
 
 /* Roles whose ZF the code book accepts at all. */
 static const char *const visit_roles[] = {"director", "supervisor", "admin"};
@@ -381,8 +380,8 @@ static int keys(const struct voice_in *in, char *out, size_t outlen)
     return 1;
 }
 
-/* Copies the replies of a handled SMS code into effects (those to a
- * hidden number cannot be sent and are dropped). */
+/* Copies the replies of an intent into effects (those to a hidden number
+ * cannot be sent and are dropped). */
 static void take_replies(struct ctx *c, const struct h_result *res)
 {
     for (int i = 0; i < res->nreplies && c->effects->nreplies < H_MAX_REPLIES; i++)
@@ -396,21 +395,33 @@ static const char *var_of(const struct h_reply *r, const char *name)
     return NULL;
 }
 
-/* Runs an SMS code for the caller exactly as an SMS from that phone would
- * run (no inbox row: inbox_id 0). Returns 0 or -1 (store error). */
-static int run_code(struct ctx *c, const char *text, struct h_result *res)
+/* One action of the call: the message it stands for (from the caller,
+ * no inbox row, no text), its sender as dispatch identifies one, and the
+ * intent's result. */
+struct action {
+    struct h_msg m;
+    struct h_sender who;
+    struct h_result res;
+};
+
+/* Starts an action for intent as handlers_run starts a message. 0, or -1
+ * on a store error. */
+static int action_begin(struct ctx *c, enum cb_intent intent, struct action *a)
 {
-    struct h_msg m = {
-        .inbox_id = 0,
-        .channel = c->in->channel,
-        .from = c->in->from ? c->in->from : "",
-        .text = text,
-        .len = strlen(text),
-        .now = c->in->now,
-    };
-    if (handlers_run(c->env, &m, res, c->err, c->errlen) != 0) return -1;
-    take_replies(c, res);
-    return 0;
+    const char *from = c->in->from ? c->in->from : "";
+    memset(a, 0, sizeof *a);
+    a->m = (struct h_msg){.inbox_id = 0, .channel = c->in->channel, .from = from, .text = "", .now = c->in->now};
+    a->res.intent = intent;
+    a->res.result = "unknown";
+    return h_identify(c->env->st, from, &a->who);
+}
+
+/* Ends an action whose intent returned rc: its replies go to effects.
+ * Returns rc. */
+static int action_end(struct ctx *c, struct action *a, int rc)
+{
+    if (rc == 0) take_replies(c, &a->res);
+    return rc;
 }
 
 /* ---- the steps ------------------------------------------------------------------ */
@@ -478,33 +489,18 @@ static int on_menu(struct ctx *c)
     return missed(c, t_bad_key, again_menu);
 }
 
-/* Opens the case of category cat through the SMS path. */
+/* Opens the case of category cat as an SMS report of it would. *p0: the
+ * case is P0 (also when a held flood run's answer does not say so). */
 static int open_case(struct ctx *c, int cat, int *p0)
 {
-    char text[16];
-    struct h_result res;
-    snprintf(text, sizeof text, "BG %d", cat);
-    if (run_code(c, text, &res) != 0) return -1;
-    *p0 = 0;
-    for (int i = 0; i < res.nreplies; i++) {
-        const struct h_reply *r = &res.replies[i];
-        if (!r->case_id || r->kind != H_REPLY) continue;
-        const char *no = var_of(r, "case");
-        c->call->case_id = r->case_id;
-        gw_strlcpy(c->f->case_no, no ? no : "", sizeof c->f->case_no);
-        *p0 = !strcmp(r->tmpl, "report_ok_p0");
-        if (!strcmp(r->tmpl, "report_flood")) { /* a held run: the reply says less, the caller must not */
-            struct db_case k;
-            int rc = no ? db_case_by_number(c->env->st, no, &k) : 1;
-            if (rc < 0) return -1;
-            *p0 = rc == 0 && k.priority == 0;
-        }
-        break;
-    }
-    if (!c->call->case_id) {
-        gw_err(c->err, c->errlen, "report opened no case (%s)", res.detail);
-        return -1;
-    }
+    struct action a;
+    struct h_case k;
+    struct h_report_in in = {.category = cat, .classified = 1};
+    if (action_begin(c, CB_REPORT, &a) != 0) return -1;
+    if (action_end(c, &a, h_report_open(c->env, &a.m, &a.who, &in, &a.res, &k)) != 0) return -1;
+    c->call->case_id = k.id;
+    gw_strlcpy(c->f->case_no, k.number, sizeof c->f->case_no);
+    *p0 = k.priority == 0;
     char detail[48];
     snprintf(detail, sizeof detail, "call=%lld", (long long)c->call->id);
     return db_case_event(c->env->st, c->call->case_id, "voice_call", 0, detail, c->in->now);
@@ -567,19 +563,18 @@ static int on_child(struct ctx *c)
     return 0;
 }
 
-/* Records the visit by the SMS code and says how it went. */
+/* Records the visit (problems: CB_P_* bits, key k for bit k-1) and says
+ * how it went. */
 static int do_visit(struct ctx *c, unsigned problems)
 {
-    char text[64];
-    int w = snprintf(text, sizeof text, "ZF %s %d", c->f->child, c->f->result);
-    for (int i = 0; i < 7; i++)
-        if (problems & (1u << i)) w += snprintf(text + w, sizeof text - (size_t)w, " %s", problem_codes[i]);
-    struct h_result res;
-    if (run_code(c, text, &res) != 0) return -1;
+    struct action a;
+    struct h_visit_in v = {.child = c->f->child, .result = c->f->result, .problems = problems};
+    if (action_begin(c, CB_VISIT, &a) != 0) return -1;
+    if (action_end(c, &a, h_visit_record(c->env, &a.m, &a.who, &v, &a.res)) != 0) return -1;
 
     char line[256];
     const char *said = t_visit_failed;
-    const struct h_reply *r = res.nreplies > 0 ? &res.replies[0] : NULL;
+    const struct h_reply *r = a.res.nreplies > 0 ? &a.res.replies[0] : NULL;
     for (size_t i = 0; r && i < sizeof visit_said / sizeof visit_said[0]; i++)
         if (!strcmp(r->tmpl, visit_said[i].tmpl)) said = visit_said[i].said;
     if (r && !strcmp(r->tmpl, "visit_ok_high")) {

@@ -1,4 +1,4 @@
-/* handlers/voice.h - the voice line (DESIGN §6): a Mandarin menu; 1 report
+/* handlers/voice.h - the voice line: a Mandarin menu; 1 report
  * a child at risk (category by keypad, then a spoken description up to
  * 120 s), 2 record a visit by keypad (registered directors), 0 the human
  * hotline.
