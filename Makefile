@@ -5,15 +5,21 @@
 #   make test       install what is missing, build, run every test
 #   make SAN=1 test the same, built with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      benchmark the gateway against a bare libmicrohttpd responder
+#   make lint       format check, include direction, cppcheck
+#   make test-bins  build every unit and e2e test binary without running them
+#                   (make BUILD=build-o3 OPT=-O3 all test-bins: another optimisation level)
 
 DEBS = gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev \
        libevent-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev libcsv-dev sqlite3 tzdata \
-       ca-certificates curl openssl
+       ca-certificates curl openssl clang-format cppcheck
 PKGS = libmicrohttpd sqlite3 libcurl libevent libevent_pthreads jansson libcrypto inih
 
 CC ?= cc
 OPT ?= -O2
-CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+# Warnings are errors for developers and CI at every OPT level; WERROR= turns
+# that off for a compiler newer than the code.
+WERROR ?= -Werror
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -g -Wall -Wextra $(WERROR) -Wshadow -Wno-unused-parameter \
               -Wformat=2 -Wno-format-nonliteral -pthread
 ifeq ($(SAN),1)
 BUILD = build-san
@@ -38,8 +44,23 @@ E2E_BIN = $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 TEST_COMMON_SRC = $(wildcard tests/common/*.c)
 TEST_COMMON = $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
 GATEWAY = $(BUILD)/bin/gateway
+# Header dependencies, written by the compiler: x.d next to each object x.o,
+# .deps/x.d next to each binary x (out of the way of a test_* glob).
+DEPFLAGS = -MMD -MP
+BIN_DEP = $(dir $(1)).deps/$(notdir $(1)).d
+DEP_FILES = $(LIB_OBJ:.o=.d) $(BUILD)/gateway/main.d $(TEST_COMMON:.o=.d) \
+            $(foreach b,$(UNIT_BIN) $(E2E_BIN) $(BUILD)/bench/bare $(BUILD)/bench/load,$(call BIN_DEP,$(b)))
 
-.PHONY: all deps print-debs run test test-san bench clean demo fuzz
+# Objects and binaries are rebuilt when the compiler or its flags change
+# (make OPT=-O3 after make): $(BUILD)/cflags holds the last ones.
+CFLAGS_STAMP = $(BUILD)/cflags
+ifneq ($(filter-out print-debs deps clean lint,$(or $(MAKECMDGOALS),all)),)
+CFLAGS_NOW := $(CC) $(ALL_CFLAGS) $(LIBS)
+CFLAGS_SAVED := $(shell mkdir -p $(BUILD) && { echo '$(CFLAGS_NOW)' | cmp -s - $(CFLAGS_STAMP) || \
+                  echo '$(CFLAGS_NOW)' >$(CFLAGS_STAMP); })
+endif
+
+.PHONY: all deps print-debs run test test-bins test-san bench clean demo fuzz lint
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -49,25 +70,36 @@ bin/gateway: $(GATEWAY)
 	@mkdir -p bin
 	@if [ "$(SAN)" != 1 ]; then cp $(GATEWAY) bin/gateway; fi
 
-$(BUILD)/%.o: %.c $(wildcard */*.h)
+$(BUILD)/%.o: %.c $(CFLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/libgw.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(GATEWAY): $(BUILD)/gateway/main.o $(BUILD)/libgw.a
+$(GATEWAY): $(BUILD)/gateway/main.o $(BUILD)/libgw.a $(CFLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(BUILD)/gateway/main.o $(BUILD)/libgw.a $(LIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_COMMON) $(BUILD)/libgw.a $(wildcard tests/common/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(TEST_COMMON) $(BUILD)/libgw.a $(LIBS) -lcmocka
+# Test binaries are compiled and linked in one step; -MF names their .d file.
+$(BUILD)/tests/unit/%: tests/unit/%.c $(TEST_COMMON) $(BUILD)/libgw.a $(CFLAGS_STAMP)
+	@mkdir -p $(dir $@).deps
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $(call BIN_DEP,$@) -MT $@ -o $@ $< $(TEST_COMMON) $(BUILD)/libgw.a $(LIBS) -lcmocka
 
-$(BUILD)/tests/e2e/%: tests/e2e/%.c $(TEST_COMMON) $(BUILD)/libgw.a $(wildcard tests/common/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(TEST_COMMON) $(BUILD)/libgw.a $(LIBS) -lcmocka
+$(BUILD)/tests/e2e/%: tests/e2e/%.c $(TEST_COMMON) $(BUILD)/libgw.a $(CFLAGS_STAMP)
+	@mkdir -p $(dir $@).deps
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $(call BIN_DEP,$@) -MT $@ -o $@ $< $(TEST_COMMON) $(BUILD)/libgw.a $(LIBS) -lcmocka
+
+-include $(wildcard $(DEP_FILES))
+
+# An object or binary built without its .d file (before the Makefile wrote
+# them) is rebuilt once, so that its header dependencies are known.
+STALE = $(foreach f,$(wildcard $(LIB_OBJ) $(BUILD)/gateway/main.o $(TEST_COMMON)),$(if $(wildcard $(f:.o=.d)),,$(f))) \
+        $(foreach f,$(wildcard $(UNIT_BIN) $(E2E_BIN)),$(if $(wildcard $(call BIN_DEP,$(f))),,$(f)))
+$(STALE): rebuild-once
+.PHONY: rebuild-once
+rebuild-once:
 
 print-debs:
 	@echo $(DEBS)
@@ -102,6 +134,14 @@ test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(E2E_BIN)
 	@GATEWAY_BIN=$(CURDIR)/$(GATEWAY) tests/run.sh $(UNIT_BIN) $(E2E_BIN)
 
+test-bins: $(UNIT_BIN) $(E2E_BIN)
+
+# The format check (clang-format), the include direction of the layers and
+# cppcheck; each runs even when an earlier one fails. See tests/lint/.
+lint: deps
+	@rc=0; tests/lint/format.sh || rc=1; tests/lint/includes.sh || rc=1; tests/lint/cppcheck.sh || rc=1; \
+	if [ $$rc = 0 ]; then echo "lint: ok"; else echo "lint: failed"; exit 1; fi
+
 test-san:
 	@$(MAKE) --no-print-directory SAN=1 test
 
@@ -109,9 +149,9 @@ bench: deps all
 	@$(MAKE) --no-print-directory $(BUILD)/bench/bare $(BUILD)/bench/load
 	@tests/bench/run.sh $(CURDIR)/$(GATEWAY) $(CURDIR)/$(BUILD)/bench
 
-$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libgw.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libgw.a $(LIBS)
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libgw.a $(CFLAGS_STAMP)
+	@mkdir -p $(dir $@).deps
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -MF $(call BIN_DEP,$@) -MT $@ -o $@ $< $(BUILD)/libgw.a $(LIBS)
 
 # Coverage-guided fuzzing of the normaliser, the code-book parser and every
 # provider's request parsers (libFuzzer; needs clang). FUZZ_SECONDS each.

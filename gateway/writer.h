@@ -4,7 +4,7 @@
  * HTTP threads never wait on a disk: they submit a job and suspend the
  * request; the writer takes every queued job (up to batch_max), runs
  * pipeline_batch, commits with fsync, and calls each job's done callback,
- * which resumes its request. This is the group commit of DESIGN §2.
+ * which resumes its request. This is the group commit.
  *
  * With synchronous=full the commit and its fsync are split: the writer
  * commits without waiting for the disk and goes on with the next batch,

@@ -1,5 +1,5 @@
 /* tests/e2e/test_ussd.c - the USSD menus through the real `gateway serve`:
- * Africa's Talking form posts (the AT-2/AT-3 shape of providers.md §3.6)
+ * Africa's Talking form posts
  * to /hooks/at/ussd, step by step, on the demo roster. Every path, bad
  * input, back and main menu, a retried step, a restart of the gateway in
  * the middle of a session, a session that expires (the process clock

@@ -329,7 +329,7 @@ static void form_push(struct form *f, const char *name, const char *value, size_
     p->value_len = vlen;
 }
 
-/* Vonage's `sig` (providers.md §4.2, written here from the spec, not taken
+/* Vonage's `sig` (written here from the spec, not taken
  * from the provider) over query q and the body of req, for the channel's
  * signature_secret and method, appended to q; a `timestamp` of now first
  * when q has none. Leaves q as it is when the request cannot be signed (no

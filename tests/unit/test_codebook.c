@@ -1,4 +1,4 @@
-/* tests/unit/test_codebook.c - the SMS code book (DESIGN §5) as tables of real inputs:
+/* tests/unit/test_codebook.c - the SMS code book as tables of real inputs:
  * normaliser, tokeniser, Damm check digits, dates, and the message parser.
  *
  * The clock is fixed: "now" is 2026-11-15 10:00 in Asia/Shanghai, and TZ is

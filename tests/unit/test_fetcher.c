@@ -29,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "../../core/store.h"
+#include "../../db/sqlite.h"
 #include "../../core/clock.h"
 #include "../../gateway/config_load.h"
 #include "../../gateway/fetcher.h"
@@ -100,7 +101,8 @@ static int setup(void **state)
     fclose(fp);
     char err[256] = "";
     if (gw_config_load(path, &e->cfg, err, sizeof err) != 0) fail_msg("%s", err);
-    if (store_open(e->db, 1, &e->st, err, sizeof err) != 0 || store_migrate(e->st, NULL, NULL, err, sizeof err) != 0)
+    if (sqlite_store_open(e->db, 1, &e->st, err, sizeof err) != 0 ||
+        store_migrate(e->st, NULL, NULL, err, sizeof err) != 0)
         fail_msg("%s", err);
     int64_t now = gw_clock_now();
     e->hold = now + 3600;

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "../../core/store.h"
+#include "../../db/sqlite.h"
 #include "../../gateway/config_load.h"
 #include "../../gateway/pipeline.h"
 #include "../../core/util.h"
@@ -467,7 +468,7 @@ struct world {
     sqlite3 *probe;          /* a second connection, for checking effects */
     struct gw_policy pol;
     int nmsg;                /* provider ids */
-    char last_case[16];      /* "@CASE" */
+    char last_case[96];      /* "@CASE": a reply variable's value (struct h_var.value) */
 };
 
 static int exec_sql(sqlite3 *db, const char *sql)
@@ -490,7 +491,7 @@ static struct world *world_new(const char *seed)
     assert_true(fd >= 0);
     close(fd);
     char err[256] = "";
-    assert_int_equal(store_open(w->path, 0, &w->st, err, sizeof err), 0);
+    assert_int_equal(sqlite_store_open(w->path, 0, &w->st, err, sizeof err), 0);
     assert_int_equal(store_migrate(w->st, NULL, NULL, err, sizeof err), 0);
     assert_int_equal(sqlite3_open(w->path, &w->probe), SQLITE_OK);
     sqlite3_busy_timeout(w->probe, 5000);

@@ -40,6 +40,7 @@
 #include <sqlite3.h>
 
 #include "../../core/store.h"
+#include "../../db/sqlite.h"
 #include "../../gateway/config_load.h"
 #include "../../core/message.h"
 #include "../../gateway/pipeline.h"
@@ -219,7 +220,7 @@ static int setup(void **state)
         fprintf(stderr, "config: %s\n", err);
         return -1;
     }
-    if (store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
+    if (sqlite_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
     if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) return -1;
     seed();
     return 0;
@@ -387,7 +388,7 @@ static void run_event(const struct ev *e, int64_t t)
     case EV_RESTART:
         store_close(st);
         st = NULL;
-        assert_int_equal(store_open(dbpath, 1, &st, err, sizeof err), 0);
+        assert_int_equal(sqlite_store_open(dbpath, 1, &st, err, sizeof err), 0);
         break;
     }
 }

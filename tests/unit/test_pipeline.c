@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../../core/store.h"
+#include "../../db/sqlite.h"
 #include "../../gateway/config_load.h"
 #include "../../gateway/pipeline.h"
 #include "../common/harness.h"
@@ -37,7 +38,7 @@ static int setup(void **state)
     fclose(f);
     char err[256];
     if (gw_config_load(ini, &cfg, err, sizeof err) != 0) return -1;
-    if (store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
+    if (sqlite_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
     return store_migrate(st, NULL, NULL, err, sizeof err);
 }
 

@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "../../core/store.h"
+#include "../../db/sqlite.h"
 #include "../../gateway/config_load.h"
 #include "../../core/message.h"
 #include "../../gateway/pipeline.h"
@@ -94,7 +95,7 @@ static int setup(void **state)
         fprintf(stderr, "config: %s\n", err);
         return -1;
     }
-    if (store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
+    if (sqlite_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
     if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) return -1;
     sql("INSERT INTO region(id, parent_id, name, path, level) VALUES (1, NULL, '示例县', '示例县', 1),"
         " (2, 1, '东溪镇', '示例县/东溪镇', 2), (3, 2, '上湾村', '示例县/东溪镇/上湾村', 3),"
