@@ -10,7 +10,6 @@
 
 #include <stddef.h>
 
-
 #define ROUTING_MAX_DEPTS 7 /* every department there is */
 #define ROUTING_NDEPTS    7 /* departments routing_dept_code knows */
 

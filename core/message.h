@@ -13,16 +13,16 @@
 struct cb_cmd;
 
 struct gw_msg {
-    char *channel;       /* channel name from the config (or "cli") */
-    char *provider_id;   /* provider's message id: dedupe key within channel; never NULL/empty */
-    char *from;          /* sender as the provider wrote it; E.164 after gw_phone_e164 */
-    char *to;            /* our number or short code; may be NULL */
-    char *text;          /* UTF-8 body as received; never NULL (may be "") */
-    char *norm;          /* text normalised (cb_normalize), or NULL: the pipeline computes it; the HTTP
-                            threads fill it so the single store writer need not */
-    struct cb_cmd *cmd;  /* the code-book parse of text at received_at, owned, or NULL (likewise) */
+    char *channel;                     /* channel name from the config (or "cli") */
+    char *provider_id;                 /* provider's message id: dedupe key within channel; never NULL/empty */
+    char *from;                        /* sender as the provider wrote it; E.164 after gw_phone_e164 */
+    char *to;                          /* our number or short code; may be NULL */
+    char *text;                        /* UTF-8 body as received; never NULL (may be "") */
+    char *norm;                        /* text normalised (cb_normalize), or NULL: the pipeline computes it; the HTTP
+                                          threads fill it so the single store writer need not */
+    struct cb_cmd *cmd;                /* the code-book parse of text at received_at, owned, or NULL (likewise) */
     void (*cmd_free)(struct cb_cmd *); /* releases what cmd holds (not cmd itself); set with cmd */
-    int64_t received_at; /* unix seconds when the gateway received it */
+    int64_t received_at;               /* unix seconds when the gateway received it */
     /* A part of a concatenated SMS the provider did not reassemble (Vonage):
      * the store holds parts until all concat_total have come. */
     char *concat_ref; /* reference shared by the parts, or NULL for a whole message */

@@ -19,11 +19,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../core/message.h"
+#include "../core/util.h"
 #include "../handlers/lexicon.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
-#include "../core/message.h"
-#include "../core/util.h"
 
 #define MAX_CHANNELS  64
 #define MAX_TEMPLATES 128

@@ -43,15 +43,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/clock.h"
+#include "../core/log.h"
 #include "../core/store.h"
+#include "../core/util.h"
 #include "../db/sqlite.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
-#include "../core/clock.h"
 #include "curlloop.h"
-#include "../core/log.h"
 #include "sender.h"
-#include "../core/util.h"
 
 #define TICK_MS         1000      /* how often due rows are looked for without a wake-up */
 #define MAX_IN_FLIGHT   4         /* recordings on the wire at once */

@@ -11,21 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/clock.h"
+#include "../core/log.h"
 #include "../core/store.h"
+#include "../core/util.h"
 #include "../db/sqlite.h"
 #include "../handlers/templates.h"
-#include "../core/clock.h"
 #include "../providers/provider.h"
 #include "config_load.h"
 #include "fetcher.h"
 #include "http.h"
-#include "../core/log.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "roster.h"
 #include "scheduler.h"
 #include "sender.h"
-#include "../core/util.h"
 #include "writer.h"
 
 static void usage(FILE *out)

@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/log.h"
+#include "../core/util.h"
 #include "../handlers/codebook.h"
 #include "../handlers/handler.h"
 #include "../handlers/jobs.h"
 #include "../handlers/templates.h"
-#include "../core/log.h"
-#include "../core/util.h"
 
 static const char *kind_name(enum h_kind k)
 {

@@ -13,12 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/config.h"
+#include "../core/message.h"
 #include "../core/store.h"
 #include "../handlers/ussd.h"
 #include "../handlers/voice.h"
 #include "../providers/provider.h"
-#include "../core/config.h"
-#include "../core/message.h"
 
 /* A USSD step waiting for the store: the request, and the screen once run. */
 struct pipeline_ussd {

@@ -32,14 +32,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/clock.h"
+#include "../core/log.h"
 #include "../core/store.h"
+#include "../core/util.h"
 #include "../db/sqlite.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
-#include "../core/clock.h"
 #include "curlloop.h"
-#include "../core/log.h"
-#include "../core/util.h"
 
 #define RESPONSE_CAP (64 * 1024) /* bytes of a provider answer we read at most */
 #define TICK_MS      250         /* how often due rows and retries are looked for when idle */

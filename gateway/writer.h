@@ -15,8 +15,8 @@
 #ifndef GW_WRITER_H
 #define GW_WRITER_H
 
-#include "../core/store.h"
 #include "../core/config.h"
+#include "../core/store.h"
 #include "metrics.h"
 #include "pipeline.h"
 

@@ -27,8 +27,8 @@
  * (localtime_r); from there on, calendar arithmetic is done on day numbers
  * (proleptic Gregorian), which has no DST or mktime normalisation surprises.
  */
-#include "codebook.h"
 #include "../core/calendar.h"
+#include "codebook.h"
 
 #include <string.h>
 #include <time.h>

@@ -44,8 +44,8 @@
  *      (triage is alerted at once), thanks alone a polite reply; from a
  *      registered one the help reply for their role.
  */
-#include <stdio.h>
 #include "../core/utf8.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

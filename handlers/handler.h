@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/store.h"
 #include "../core/config.h"
+#include "../core/store.h"
 #include "codebook.h"
 
 #define H_MAX_REPLIES 16

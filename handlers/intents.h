@@ -80,11 +80,11 @@ int h_ack_pending(const struct h_env *env, const struct h_msg *m, const struct h
 
 /* What a new case needs from the handler that opens it. */
 struct h_case_req {
-    int category;                 /* 1-9 */
-    int classified;               /* 0: nobody named a category */
-    const struct db_child *child; /* or NULL */
-    const char *description;      /* as typed, or NULL */
-    const char *event_detail;     /* or NULL */
+    int category;                     /* 1-9 */
+    int classified;                   /* 0: nobody named a category */
+    const struct db_child *child;     /* or NULL */
+    const char *description;          /* as typed, or NULL */
+    const char *event_detail;         /* or NULL */
     const struct lex_match *inferred; /* or NULL: danger words read from the text (h_infer), which give
                                          the category and, with the county's routing, the priority; the
                                          case is then classified and inferred (category is ignored) */

@@ -26,8 +26,8 @@
  * keeps the record that one was due. Reminders go out in the daytime on
  * any day; the directors' digests in working hours.
  */
-#include <stdio.h>
 #include "../core/calendar.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -32,8 +32,8 @@
  * are none. Dedupe key "digest:<phone>:<YYYY-MM-DD>". These go out at
  * once, every day: the digest time is when they are wanted.
  */
-#include <stdio.h>
 #include "../core/calendar.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

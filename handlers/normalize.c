@@ -27,8 +27,8 @@
  * them as digits for the parser, which applies it only to a whole token in
  * a slot that takes a number or a date.
  */
-#include "codebook.h"
 #include "../core/utf8.h"
+#include "codebook.h"
 
 #include <stdlib.h>
 #include <string.h>

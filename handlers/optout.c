@@ -15,8 +15,8 @@
  * emoji and letter case do not count. "不要再发了，孩子被打了" is not an
  * opt-out (it is read as a report); "不要了" alone is not either.
  */
-#include <stdint.h>
 #include "../core/utf8.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -89,8 +89,8 @@
  *   - Errors: the first problem met left to right wins; parsing goes on, so
  *     the other fields are filled as far as they can be.
  */
-#include "codebook.h"
 #include "../core/utf8.h"
+#include "codebook.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -19,14 +19,14 @@
  * Only codes and counts go out, never names. Anyone else (responders,
  * guardians, the public) gets one refusal that says what CX is for.
  */
-#include <stdio.h>
 #include "../core/calendar.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/util.h"
-#include "intents.h"
 #include "coverage.h"
+#include "intents.h"
 #include "jobs_int.h"
 #include "visit_rule.h"
 

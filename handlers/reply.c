@@ -1,7 +1,7 @@
 /* handlers/reply.c - building replies: adding a reply and its variables,
  * the answers every intent shares, and dates as replies show them. */
-#include <stdarg.h>
 #include "../core/utf8.h"
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

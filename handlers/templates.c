@@ -172,7 +172,8 @@ static const struct tmpl_def builtin[] = {
     {"query_not_staff", "", "只有儿童主任和督导员可以查询走访。查询案件请发：CX 案件号"},
     /* the directors' daily digests (one SMS a day each): children due a visit (overdue ones
      * first; with more than three, how to list them all), children whose parents went silent */
-    {"visit_digest", "count,late,list", "走访提醒：${count}名儿童应走访，其中逾期${late}名：${list}。走访后请发：ZF 编号 结果"},
+    {"visit_digest", "count,late,list",
+     "走访提醒：${count}名儿童应走访，其中逾期${late}名：${list}。走访后请发：ZF 编号 结果"},
     {"visit_digest_more", "count,late,list",
      "走访提醒：${count}名儿童应走访，其中逾期${late}名，如${list}等。全部编号请发CX 待访"},
     {"checkin_silent_digest", "count,days,list",

@@ -44,8 +44,8 @@
  *
  * Pure translation: no I/O, no state, any thread.
  */
-#include <stdio.h>
 #include "../core/utf8.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
