@@ -69,7 +69,9 @@ int64_t cal_local_day(int64_t t)
     return cal_civil_day(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
-int64_t cal_local_midnight(int64_t day)
+int64_t cal_local_midnight(int64_t day) { return cal_local_at(day, 0); }
+
+int64_t cal_local_at(int64_t day, int minute)
 {
     int y, m, d;
     cal_civil_from_day(day, &y, &m, &d);
@@ -77,6 +79,8 @@ int64_t cal_local_midnight(int64_t day)
     tm.tm_year = y - 1900;
     tm.tm_mon = m - 1;
     tm.tm_mday = d;
+    tm.tm_hour = minute / 60;
+    tm.tm_min = minute % 60;
     tm.tm_isdst = -1;
     return (int64_t)mktime(&tm);
 }

@@ -31,6 +31,9 @@ void cal_date_iso(int64_t day, char *out, size_t outlen);
 int64_t cal_local_day(int64_t t);
 /* Unix time of local midnight at the start of a day (DST handled by mktime). */
 int64_t cal_local_midnight(int64_t day);
+/* Unix time of local minute `minute` (0-1439) of a day, as the local clock
+ * reads it (DST handled by mktime). */
+int64_t cal_local_at(int64_t day, int minute);
 /* Minutes after local midnight of unix time t (0-1439), or -1. */
 int cal_local_minute(int64_t t);
 /* Today, in the process (configured) zone, by the gateway clock. */

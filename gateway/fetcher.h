@@ -23,7 +23,7 @@
  * build_fetch hook adds its auth (NULL: a plain GET). Timeouts, connection
  * errors, 408, 429 and 5xx are retried with sender_backoff up to [sender]
  * max_attempts and max_age; other answers fail the row at once. The URL
- * is never lost (db/store_media.h says how to fetch a failed row again).
+ * is never lost (core/store_media.h says how to fetch a failed row again).
  */
 #ifndef GW_FETCHER_H
 #define GW_FETCHER_H

@@ -2,7 +2,7 @@
  * effects written through the store, its replies out.
  *
  * handlers_run is pure domain logic over an open transaction: it reads and
- * writes only through db/store.h, never touches HTTP, curl or SQL text, and
+ * writes only through the store port (core/store.h), never touches HTTP, curl or SQL text, and
  * returns the replies as template names plus variables. The caller (the
  * pipeline) renders them and writes them as outbox rows in the same
  * transaction.

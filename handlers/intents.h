@@ -3,7 +3,7 @@
  * Not for use outside handlers/ (the public entry point is handler.h).
  *
  * Every intent handler runs inside the caller's transaction, reads and
- * writes through db/store.h only, and fills out->result, out->detail and
+ * writes through the store port (core/store.h) only, and fills out->result, out->detail and
  * the replies. It returns 0 (including refusals and invalid input, which
  * are replies) or -1 when the store failed.
  */

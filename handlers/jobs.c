@@ -94,20 +94,11 @@ int jobs_fail(struct jobs_run *run, const char *what)
 
 /* ---- calendar days -------------------------------------------------------- */
 
-static int civil_of(int64_t day, struct tm *tm)
-{
-    time_t t = (time_t)(day * 86400);
-    return gmtime_r(&t, tm) ? 0 : -1;
-}
-
 void jobs_day_zh(int64_t day, char *out, size_t outlen)
 {
-    struct tm tm;
-    if (civil_of(day, &tm) != 0) {
-        gw_strlcpy(out, "", outlen);
-        return;
-    }
-    h_fmt_date(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, out, outlen);
+    int y, m, d;
+    cal_civil_from_day(day, &y, &m, &d);
+    h_fmt_date(y, m, d, out, outlen);
 }
 
 /* ---- when non-urgent messages go out ---------------------------------------- */
@@ -117,19 +108,10 @@ int64_t jobs_staff_time(const struct gw_policy *pol, int64_t now) { return h_nex
 int64_t jobs_daytime(const struct gw_policy *pol, int64_t now)
 {
     if (!pol || pol->work_start < 0 || pol->work_start >= pol->work_end) return 0;
-    time_t t = (time_t)now;
-    struct tm tm;
-    if (!localtime_r(&t, &tm)) return 0;
-    int minute = tm.tm_hour * 60 + tm.tm_min;
+    int minute = cal_local_minute(now);
+    if (minute < 0) return 0;
     if (minute >= pol->work_start && minute < pol->work_end) return 0;
-    int64_t day = cal_local_day(now) + (minute >= pol->work_end ? 1 : 0);
-    struct tm at;
-    if (civil_of(day, &at) != 0) return 0;
-    at.tm_hour = pol->work_start / 60;
-    at.tm_min = pol->work_start % 60;
-    at.tm_sec = 0;
-    at.tm_isdst = -1;
-    return (int64_t)mktime(&at);
+    return cal_local_at(cal_local_day(now) + (minute >= pol->work_end ? 1 : 0), pol->work_start);
 }
 
 int jobs_digest_time(const struct jobs_run *run) { return run->minute >= run->env->pol->digest_minute; }

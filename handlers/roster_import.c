@@ -29,6 +29,7 @@
 #include "../core/store.h"
 #include "../core/utf8.h"
 #include "../core/util.h"
+#include "routing.h"
 
 #define MAX_COLS   8     /* documented columns of any kind, plus slack */
 #define READ_BLOCK 65536 /* bytes read from the file at a time */
@@ -66,12 +67,8 @@ static const char *const kind_header[] = {"path", "phone,name,role,region,depart
                                           "code,name,sex,birth_date,region,categories,flags",
                                           "phone,name,relation,child_code,away"};
 
-/* Departments: English code (stored) and the Chinese name accepted too. */
-static const char *const depts[][2] = {
-    {"police", "公安"},     {"civil_affairs", "民政"}, {"education", "教育"}, {"health", "卫健"},
-    {"cyberspace", "网信"}, {"women", "妇联"},         {"youth", "团委"},
-};
-#define NDEPTS    (sizeof depts / sizeof depts[0])
+/* Departments: the routing table's (handlers/routing.h), by English code
+ * (stored, any case) or Chinese name. */
 #define DEPT_LIST "公安|民政|教育|卫健|网信|妇联|团委 or police|civil_affairs|education|health|cyberspace|women|youth"
 
 static const char *const categories[] = {"left_behind", "difficulty", "orphan", "unsupported", NULL};
@@ -376,9 +373,12 @@ static int norm_phone(const char *raw, const char *cc, char *out, size_t outlen,
 
 static const char *parse_dept(const char *v)
 {
-    for (size_t i = 0; i < NDEPTS; i++)
-        if (ascii_ieq(v, depts[i][0]) || strcmp(v, depts[i][1]) == 0) return depts[i][0];
-    return NULL;
+    char low[32];
+    size_t n = 0;
+    for (; v[n] && n + 1 < sizeof low; n++) low[n] = v[n] >= 'A' && v[n] <= 'Z' ? (char)(v[n] + 32) : v[n];
+    if (v[n]) return NULL; /* longer than any department */
+    low[n] = '\0';
+    return routing_dept_code(low);
 }
 
 /* Parses a '|'-separated list of names from `allowed` into a canonical

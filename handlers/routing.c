@@ -2,6 +2,7 @@
  * per-county overrides from the configuration, the department names, and
  * working hours. */
 #include "routing.h"
+#include "../core/calendar.h"
 
 #include <string.h>
 #include <time.h>
@@ -92,31 +93,15 @@ const char *routing_dept_at(int index) { return index >= 0 && index < ROUTING_ND
 
 const char *routing_dept_code(const char *name) { return routing_dept_at(routing_dept_index(name)); }
 
-/* Unix time of local minute `minute` on the local day of t plus `days`. */
-static int64_t local_minute(time_t t, int days, int minute)
-{
-    struct tm tm;
-    localtime_r(&t, &tm);
-    tm.tm_mday += days;
-    tm.tm_hour = minute / 60;
-    tm.tm_min = minute % 60;
-    tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    return (int64_t)mktime(&tm);
-}
-
 int64_t h_next_work_time(const struct gw_policy *pol, int64_t now)
 {
     if (!pol || !(pol->work_days & 0x7F) || pol->work_start < 0 || pol->work_start >= pol->work_end) return 0;
-    time_t t = (time_t)now;
-    struct tm tm;
-    if (!localtime_r(&t, &tm)) return 0;
-    int minute = tm.tm_hour * 60 + tm.tm_min;
-    int wday = (tm.tm_wday + 6) % 7; /* 0 Monday ... 6 Sunday, as work_days counts */
-    if ((pol->work_days & (1u << wday)) && minute >= pol->work_start && minute < pol->work_end) return 0;
+    int64_t today = cal_local_day(now);
+    int minute = cal_local_minute(now);
+    if (today == CAL_NO_DAY || minute < 0) return 0;
+    int workday = cal_is_work_day(pol->work_days, today);
+    if (workday && minute >= pol->work_start && minute < pol->work_end) return 0;
     /* Today, when it is a working day not yet begun; else the next working day. */
-    int from = (pol->work_days & (1u << wday)) && minute < pol->work_start ? 0 : 1;
-    for (int d = from; d <= 7; d++)
-        if (pol->work_days & (1u << ((wday + d) % 7))) return local_minute(t, d, pol->work_start);
-    return 0;
+    int64_t day = workday && minute < pol->work_start ? today : cal_add_work_days(today, 1, pol->work_days);
+    return cal_local_at(day, pol->work_start);
 }

@@ -6,8 +6,8 @@
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *       -fno-sanitize-recover=undefined tests/fuzz/fuzz_codebook.c \
- *       handlers/normalize.c handlers/parse.c handlers/dates.c handlers/damm.c \
- *       gateway/util.c -o build/fuzz_codebook
+ *       handlers/normalize.c handlers/parse.c handlers/dates.c core/*.c \
+ *       -o build/fuzz_codebook
  *   mkdir -p build/fuzz-corpus && build/fuzz_codebook -max_len=512 build/fuzz-corpus
  *
  * Besides "no crash, no leak, no UB", it checks the invariants callers rely on:

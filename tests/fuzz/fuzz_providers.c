@@ -47,7 +47,7 @@
  *
  *   clang -std=c11 -D_GNU_SOURCE -DFUZZ_PROVIDERS_STANDALONE -g -O1 \
  *       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
- *       tests/fuzz/fuzz_providers.c providers/[a-z]*.c gateway/util.c gateway/message.c \
+ *       tests/fuzz/fuzz_providers.c providers/[a-z]*.c core/*.c \
  *       $(pkg-config --cflags --libs jansson libcrypto) -o build-fuzz/fuzz_providers
  *   mkdir -p build-fuzz/fuzz_providers.corpus
  *   build-fuzz/fuzz_providers -max_len=4096 build-fuzz/fuzz_providers.corpus

@@ -646,7 +646,7 @@ static void gives_up_after_max_attempts(void **state)
     assert_string_equal(err, "gave up after 3 attempts: HTTP 503");
     free(err);
     assert_int_equal(mediasrv_hits(M, "/rec/down.mp3"), 3);
-    /* The operator's retry (db/store_media.h): queued again, fetched now it is back. */
+    /* The operator's retry (core/store_media.h): queued again, fetched now it is back. */
     mediasrv_put(M, "/rec/down.mp3", "audio/mpeg", b, sizeof b, 0);
     char sql[200];
     snprintf(sql, sizeof sql,

@@ -1,0 +1,38 @@
+/* tests/common/seed.h - a test's world, written the way the product writes
+ * it: roster rows through the roster import (the CSV a county loads), and
+ * visits, check-ins and cases through the store port's operations. No SQL
+ * text, so a test seeded here runs on any store backend.
+ *
+ * Every function fails the running cmocka test (fail_msg) when the store or
+ * the import refuses what it was given, with the reason.
+ */
+#ifndef TEST_SEED_H
+#define TEST_SEED_H
+
+#include <stdint.h>
+
+struct store;
+
+/* Imports csv (header row first, as in a roster file) of kind "regions",
+ * "staff", "children" or "guardians" as of `now`, with country code 86.
+ * Every row must be accepted. */
+void seed_roster(struct store *st, const char *kind, const char *csv, int64_t now);
+
+/* The id of a child (by code), staff member or guardian (by phone, E.164),
+ * or region (by path). Fails the test when there is none. */
+int64_t seed_child_id(struct store *st, const char *code);
+int64_t seed_staff_id(struct store *st, const char *phone);
+int64_t seed_guardian_id(struct store *st, const char *phone);
+int64_t seed_region_id(struct store *st, const char *path);
+
+/* A visit of child `code` by staff `phone` on `date` (YYYY-MM-DD) with
+ * result 1-3 and problems (e.g. "XL|QG", may be NULL), recorded at `at`.
+ * Returns its id. */
+int64_t seed_visit(struct store *st, const char *code, const char *phone, const char *date, int result,
+                   const char *problems, int64_t at);
+
+/* A check-in of guardian `phone` for child `code` with status (1-3),
+ * recorded at `at`. Returns its id. */
+int64_t seed_checkin(struct store *st, const char *phone, const char *code, int status, int64_t at);
+
+#endif
