@@ -11,6 +11,7 @@
 
 #include "../../core/store.h"
 #include "../../core/util.h"
+#include "../../db/sqlite.h"
 #include "../../handlers/roster_import.h"
 
 struct reasons {
@@ -84,5 +85,65 @@ int64_t seed_checkin(struct store *st, const char *phone, const char *code, int 
     struct db_checkin c = {.guardian_id = seed_guardian_id(st, phone), .child_id = seed_child_id(st, code), .status = status};
     int64_t id = 0;
     if (db_checkin_insert(st, &c, at, &id) != 0) fail_msg("seed_checkin %s: %s", code, store_errmsg(st));
+    return id;
+}
+
+struct store *seed_open(const char *path)
+{
+    struct store *st = NULL;
+    char err[256] = "";
+    if (sqlite_store_open(path, 0, &st, err, sizeof err) != 0) fail_msg("seed_open %s: %s", path, err);
+    return st;
+}
+
+int64_t seed_case(struct store *st, const struct db_case_new *c, int64_t at, char *number)
+{
+    char no[DB_CASE_NO_MAX + 1];
+    int64_t id = 0;
+    if (store_begin(st) != 0) fail_msg("seed_case: %s", store_errmsg(st));
+    if (db_case_open(st, c, at, &id, no) != 0) {
+        char why[256];
+        gw_strlcpy(why, store_errmsg(st), sizeof why);
+        store_rollback(st);
+        fail_msg("seed_case: %s", why);
+    }
+    if (store_commit(st) != 0) fail_msg("seed_case: %s", store_errmsg(st));
+    if (number) memcpy(number, no, sizeof no);
+    return id;
+}
+
+void seed_case_ack(struct store *st, int64_t case_id, int64_t staff_id, int64_t at)
+{
+    if (store_begin(st) != 0) fail_msg("seed_case_ack: %s", store_errmsg(st));
+    int rc = db_case_ack(st, case_id, staff_id, at);
+    if (rc != 0) {
+        store_rollback(st);
+        fail_msg("seed_case_ack %lld: %s", (long long)case_id, rc == 1 ? "not open" : "database error");
+    }
+    if (store_commit(st) != 0) fail_msg("seed_case_ack: %s", store_errmsg(st));
+}
+
+void seed_case_close(struct store *st, int64_t case_id, int64_t staff_id, int outcome, const char *note, int64_t at)
+{
+    if (store_begin(st) != 0) fail_msg("seed_case_close: %s", store_errmsg(st));
+    int rc = db_case_close(st, case_id, staff_id, outcome, note, at);
+    if (rc != 0) {
+        store_rollback(st);
+        fail_msg("seed_case_close %lld: %s", (long long)case_id, rc == 1 ? "already closed" : "database error");
+    }
+    if (store_commit(st) != 0) fail_msg("seed_case_close: %s", store_errmsg(st));
+}
+
+int64_t seed_reporter(struct store *st, const char *phone, int64_t at)
+{
+    int64_t id = 0;
+    if (store_begin(st) != 0) fail_msg("seed_reporter: %s", store_errmsg(st));
+    if (db_reporter_upsert(st, phone, at, &id) != 0) {
+        char why[256];
+        gw_strlcpy(why, store_errmsg(st), sizeof why);
+        store_rollback(st);
+        fail_msg("seed_reporter: %s", why);
+    }
+    if (store_commit(st) != 0) fail_msg("seed_reporter: %s", store_errmsg(st));
     return id;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct store;
+struct db_case_new;
 
 /* Imports csv (header row first, as in a roster file) of kind "regions",
  * "staff", "children" or "guardians" as of `now`, with country code 86.
@@ -26,7 +27,7 @@ int64_t seed_guardian_id(struct store *st, const char *phone);
 int64_t seed_region_id(struct store *st, const char *path);
 
 /* A visit of child `code` by staff `phone` on `date` (YYYY-MM-DD) with
- * result 1-3 and problems (e.g. "XL|QG", may be NULL), recorded at `at`.
+ * result 1-4 and problems (e.g. "XL|QG", may be NULL), recorded at `at`.
  * Returns its id. */
 int64_t seed_visit(struct store *st, const char *code, const char *phone, const char *date, int result,
                    const char *problems, int64_t at);
@@ -34,5 +35,28 @@ int64_t seed_visit(struct store *st, const char *code, const char *phone, const 
 /* A check-in of guardian `phone` for child `code` with status (1-3),
  * recorded at `at`. Returns its id. */
 int64_t seed_checkin(struct store *st, const char *phone, const char *code, int status, int64_t at);
+
+/* Opens the database at path (a temporary file, or a running gateway's)
+ * through the store port, for seeding beside the process that owns it.
+ * Close it with store_close. */
+struct store *seed_open(const char *path);
+
+/* Opens case c as the domain does (db_case_open in a transaction of its
+ * own) at `at`, which sets its number: the local day of `at` and the day's
+ * next sequence. number (may be NULL) gets DB_CASE_NO_MAX + 1 bytes.
+ * Returns its id. */
+int64_t seed_case(struct store *st, const struct db_case_new *c, int64_t at, char *number);
+
+/* Acknowledges case_id by staff_id at `at` (db_case_ack), and closes it
+ * with outcome (1-4) and note (may be NULL) at `at` (db_case_close), each in
+ * a transaction of its own. The case must be open (to acknowledge) or not
+ * closed (to close). */
+void seed_case_ack(struct store *st, int64_t case_id, int64_t staff_id, int64_t at);
+void seed_case_close(struct store *st, int64_t case_id, int64_t staff_id, int outcome, const char *note, int64_t at);
+
+/* The reporter row of phone (E.164), created at `at` on first use as a
+ * report creates it (db_reporter_upsert in a transaction of its own).
+ * Returns its id, for db_case_new.reporter_id. */
+int64_t seed_reporter(struct store *st, const char *phone, int64_t at);
 
 #endif

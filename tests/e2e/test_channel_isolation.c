@@ -17,9 +17,10 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
+#include "../../core/store.h"
 #include "../common/harness.h"
+#include "../common/seed.h"
 #include "../common/standin.h"
 
 #define QUEUED_FOR_A 60 /* messages waiting for the troubled channel, ahead of the rest */
@@ -78,39 +79,41 @@ static int teardown(void **state)
 }
 
 /* Queues n alerts (most urgent, so ahead of any reply) for the troubled
- * channel: half name it, half carry no channel and reach it by its route. */
+ * channel: half name it, half carry no channel and reach it by its route.
+ * Written through the store port beside the running gateway, in one
+ * transaction, as the domain queues them. */
 static void queue_for_a(int n)
 {
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(G.db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    struct store *st = seed_open(G.db);
+    assert_int_equal(store_begin(st), 0);
     for (int i = 0; i < n; i++) {
-        char *sql = sqlite3_mprintf("INSERT INTO outbox(channel, recipient, template, body, kind, priority, "
-                                    "created_at, updated_at) VALUES (%Q, '+1202555%04d', 'help_guardian', 'x', "
-                                    "'alert', 0, strftime('%%s','now'), strftime('%%s','now'))",
-                                    i % 2 ? "twilio" : NULL, i);
-        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-        sqlite3_free(sql);
+        char to[32];
+        snprintf(to, sizeof to, "+1202555%04d", i);
+        struct store_outbox_row r = {.channel = i % 2 ? "twilio" : NULL,
+                                     .recipient = to,
+                                     .tmpl = "help_guardian",
+                                     .body = "x",
+                                     .kind = "alert",
+                                     .priority = 0};
+        int64_t id = 0;
+        assert_int_equal(store_outbox_insert(st, &r, time(NULL), &id), 0);
     }
-    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(store_commit(st), 0);
+    store_close(st);
 }
 
 /* Queues one notice without a channel to a +86 number: the default
  * (generic) channel takes it. */
 static void queue_notice_for_b(void)
 {
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(G.db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO outbox(recipient, template, body, kind, priority, created_at, "
-                                  "updated_at) VALUES ('+8613900000777', 'help_guardian', 'n', 'notice', 2, "
-                                  "strftime('%s','now'), strftime('%s','now'))",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    struct store *st = seed_open(G.db);
+    struct store_outbox_row r = {
+        .recipient = "+8613900000777", .tmpl = "help_guardian", .body = "n", .kind = "notice", .priority = 2};
+    int64_t id = 0;
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_outbox_insert(st, &r, time(NULL), &id), 0);
+    assert_int_equal(store_commit(st), 0);
+    store_close(st);
 }
 
 /* A visit on the generic channel; returns ms until B got its reply. */

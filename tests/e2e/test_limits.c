@@ -30,7 +30,9 @@
 static struct gw_proc G;
 static char director[32], child[16];
 
-/* Runs one statement on the database beside the running gateway. */
+/* Runs one statement on the database beside the running gateway: only for
+ * states no port operation or domain action can reach in reasonable time
+ * (the day's case sequence near its rollover) and for fault injection. */
 static int db_exec(const char *db, const char *sql)
 {
     sqlite3 *h = NULL;
@@ -103,6 +105,7 @@ static void case_numbers_grow_past_9999(void **state)
     free(first);
 
     char sql[200];
+    /* Raw SQL: the 9,999th report of a day without sending 9,998 (no port operation sets the sequence). */
     snprintf(sql, sizeof sql, "UPDATE case_seq SET seq = 9998 WHERE day = '%s'", day);
     assert_int_equal(db_exec(G.db, sql), 0);
     char *n9999 = report("lim-case-2", reporter, "BG 6 孩子掉河里了");
@@ -135,6 +138,7 @@ static void case_numbers_grow_past_9999(void **state)
     assert_status(n10000, "acknowledged");
 
     /* Past 99,999: six digits, taken by JA and CX as well. */
+    /* Raw SQL: the 100,000th report of a day without sending 99,998 more (as above). */
     snprintf(sql, sizeof sql, "UPDATE case_seq SET seq = 99999 WHERE day = '%s'", day);
     assert_int_equal(db_exec(G.db, sql), 0);
     char *n100000 = report("lim-case-5", reporter, "BG 4 孩子不见了");
@@ -187,7 +191,7 @@ static void failed_handling_is_never_silent(void **state)
 {
     long errors = metric("gateway_handler_errors_total");
     assert_true(errors >= 0);
-    /* A store fault that only coded reports meet. */
+    /* A store fault that only coded reports meet (raw SQL: fault injection, no port operation fails on demand). */
     assert_int_equal(db_exec(G.db, "CREATE TRIGGER inject_fault BEFORE INSERT ON cases WHEN NEW.classified = 1 "
                                    "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"),
                      0);
@@ -225,7 +229,7 @@ static void failed_handling_is_never_silent(void **state)
     assert_non_null(strstr(log, line));
     free(log);
 
-    /* A visit that cannot be filed: kept, answered, counted. */
+    /* A visit that cannot be filed: kept, answered, counted (raw SQL: fault injection, as above). */
     assert_int_equal(db_exec(G.db, "CREATE TRIGGER inject_visit BEFORE INSERT ON visit "
                                    "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"),
                      0);

@@ -15,12 +15,13 @@
 #include <cmocka.h>
 #include <jansson.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <time.h>
 
+#include "../../core/store.h"
 #include "../../providers/form.h"
 #include "../../providers/twilio.h"
 #include "../common/harness.h"
+#include "../common/seed.h"
 #include "../common/standin.h"
 
 static struct gw_proc G;
@@ -252,17 +253,16 @@ static void opted_out_reminder_is_suppressed_but_replies_go(void **state)
                                    "WHERE i.channel = 'cli' AND o.recipient = %Q", guardian);
     assert_int_equal(wait_db("SELECT count(*) FROM outbox WHERE id = %lld AND status = 'sent' AND channel = 'generic'",
                              1, 5000, (long long)confirm), 1);
-    /* A reminder to the same number is never sent. */
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(G.db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char *sql = sqlite3_mprintf("INSERT INTO outbox(recipient, template, body, kind, priority, created_at, updated_at) "
-                                "VALUES (%Q, 'help_guardian', '提醒', 'reminder', 3, strftime('%%s','now'), "
-                                "strftime('%%s','now'))", guardian);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    int64_t rid = sqlite3_last_insert_rowid(db);
-    sqlite3_free(sql);
-    sqlite3_close(db);
+    /* A reminder to the same number is never sent: queued through the
+     * store port beside the running gateway, as the reminder job queues it. */
+    struct store *st = seed_open(G.db);
+    struct store_outbox_row rem = {
+        .recipient = guardian, .tmpl = "help_guardian", .body = "提醒", .kind = "reminder", .priority = 3};
+    int64_t rid = 0;
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_outbox_insert(st, &rem, time(NULL), &rid), 0);
+    assert_int_equal(store_commit(st), 0);
+    store_close(st);
     assert_int_equal(wait_db("SELECT count(*) FROM outbox WHERE id = %lld AND status = 'suppressed'", 1, 5000,
                              (long long)rid), 1);
     assert_int_equal(requests_for(rid), 0);

@@ -1,8 +1,8 @@
 /* tests/unit/test_child_names.c - children by name (db_child_by_name,
  * db_child_named_in) and the shared visit-due rule (visit_due_day).
  *
- * A fresh migrated database in a temporary file, seeded through a second
- * connection: a county with two towns and three villages, children with
+ * A fresh migrated database in a temporary file, seeded through the roster
+ * import: a county with two towns and three villages, children with
  * unique names, two children who share a name in one village, and a name
  * that exists in another county only.
  */
@@ -16,38 +16,41 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "../../core/store.h"
 #include "../../handlers/visit_rule.h"
 #include "../../db/sqlite.h"
 #include "../../core/config.h"
 #include "../../core/util.h"
+#include "../common/seed.h"
 
 struct ctx {
     char path[64];
     struct store *st;
-    sqlite3 *db;
 };
 
-static const char seed[] =
-    "INSERT INTO region(id, parent_id, name, path, level) VALUES"
-    " (1, NULL, '示例县', '示例县', 1), (2, 1, '东镇', '示例县/东镇', 2), (3, 1, '西镇', '示例县/西镇', 2),"
-    " (4, 2, '桃村', '示例县/东镇/桃村', 3), (5, 2, '李村', '示例县/东镇/李村', 3),"
-    " (6, 3, '杏村', '示例县/西镇/杏村', 3), (7, NULL, '邻县', '邻县', 1), (8, 7, '南镇', '邻县/南镇', 2),"
-    " (9, 8, '柳村', '邻县/南镇/柳村', 3), (10, NULL, '示例县东', '示例县东', 1),"
-    " (11, 10, '北镇', '示例县东/北镇', 2), (12, 11, '桃村', '示例县东/北镇/桃村', 3);"
-    "INSERT INTO child(id, code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES"
-    " (1, '1000015', '张小明', 'M', '2014-05-01', 4, 'left_behind', '', 0),"
-    " (2, '1000028', '李小红', 'F', '2015-06-02', 4, 'left_behind', '', 0),"
-    " (3, '1000031', '王小刚', 'M', '2013-07-03', 5, 'left_behind', '', 0),"
-    " (4, '1000044', '王小刚', 'M', '2016-08-04', 5, 'difficulty', '', 0),"
-    " (5, '1000053', '刘小军', 'M', '2012-09-05', 6, 'left_behind', 'psych', 0),"
-    " (6, '1000066', '陈芳', 'F', '2017-10-06', 6, 'orphan', '', 0),"
-    " (7, '1000077', '周小玲', 'F', '2014-12-08', 9, 'left_behind', '', 0),"
-    " (8, '1000089', '陈芳芳', 'F', '2014-12-08', 6, 'left_behind', '', 0),"
-    " (9, '1000093', '马', 'M', '2014-12-08', 4, 'left_behind', '', 0),"
-    " (10, '1000101', '赵小丽', 'F', '2016-08-04', 12, 'difficulty', '', 0);";
+/* The county 示例县 (two towns, three villages), a neighbouring county, and
+ * 示例县东, whose path starts like 示例县's and has its own 桃村. */
+static const char regions[] = "path\n"
+                              "示例县/东镇/桃村\n"
+                              "示例县/东镇/李村\n"
+                              "示例县/西镇/杏村\n"
+                              "邻县/南镇/柳村\n"
+                              "示例县东/北镇/桃村\n";
+
+static const char children[] = "code,name,sex,birth_date,region,categories,flags\n"
+                               "1000015,张小明,M,2014-05-01,示例县/东镇/桃村,left_behind,\n"
+                               "1000028,李小红,F,2015-06-02,示例县/东镇/桃村,left_behind,\n"
+                               "1000031,王小刚,M,2013-07-03,示例县/东镇/李村,left_behind,\n"
+                               "1000044,王小刚,M,2016-08-04,示例县/东镇/李村,difficulty,\n"
+                               "1000053,刘小军,M,2012-09-05,示例县/西镇/杏村,left_behind,psych\n"
+                               "1000066,陈芳,F,2017-10-06,示例县/西镇/杏村,orphan,\n"
+                               "1000077,周小玲,F,2014-12-08,邻县/南镇/柳村,left_behind,\n"
+                               "1000089,陈芳芳,F,2014-12-08,示例县/西镇/杏村,left_behind,\n"
+                               "1000090,马,M,2014-12-08,示例县/东镇/桃村,left_behind,\n"
+                               "1000106,赵小丽,F,2016-08-04,示例县东/北镇/桃村,difficulty,\n";
+
+#define SEED_NOW 1750000000LL /* 2025-06-15, after every birth date */
 
 static int setup(void **state)
 {
@@ -59,14 +62,8 @@ static int setup(void **state)
     close(fd);
     if (sqlite_store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
     if (store_migrate(c->st, NULL, NULL, err, sizeof err) != 0) return -1;
-    if (sqlite3_open(c->path, &c->db) != SQLITE_OK) return -1;
-    sqlite3_busy_timeout(c->db, 5000);
-    char *msg = NULL;
-    if (sqlite3_exec(c->db, seed, NULL, NULL, &msg) != SQLITE_OK) {
-        fprintf(stderr, "seed: %s\n", msg ? msg : "?");
-        sqlite3_free(msg);
-        return -1;
-    }
+    seed_roster(c->st, "regions", regions, SEED_NOW);
+    seed_roster(c->st, "children", children, SEED_NOW);
     *state = c;
     return 0;
 }
@@ -75,7 +72,6 @@ static int teardown(void **state)
 {
     struct ctx *c = *state;
     char p[80];
-    sqlite3_close(c->db);
     store_close(c->st);
     unlink(c->path);
     snprintf(p, sizeof p, "%s-wal", c->path);
@@ -103,7 +99,7 @@ static const struct {
     {"周小玲", "示例县", 1, NULL}, /* registered in another county only */
     {"周小玲", "邻县/南镇/柳村", 0, "1000077"},
     {"赵小丽", "示例县", 1, NULL}, /* 示例县东 is not under 示例县 */
-    {"赵小丽", "示例县东", 0, "1000101"},
+    {"赵小丽", "示例县东", 0, "1000106"},
     {"张小", "示例县", 1, NULL}, /* exact names only */
     {"张小明明", "示例县", 1, NULL},
     {"", "示例县", 1, NULL},

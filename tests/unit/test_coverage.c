@@ -7,8 +7,10 @@
  * --from/--to window of the median, other policies, bad dates and the
  * CLI wrapper.
  *
- * Every test gets a fresh migrated database in a temporary file; a second
- * plain sqlite3 connection seeds it. The clock is fixed at
+ * Every test gets a fresh migrated database in a temporary file, seeded as
+ * the product writes it (tests/common/seed.h): the roster through the
+ * import, visits, check-ins and cases through the store port. Child codes
+ * are numbered by village, with their check digit. The clock is fixed at
  * 2025-06-15T12:00:00+08:00 (a Sunday) and TZ is Asia/Shanghai. The
  * comments next to the seed say what each row is for; the expected rows
  * below follow from them.
@@ -24,8 +26,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
+#include "../../core/calendar.h"
+#include "../../core/damm.h"
 #include "../../core/store.h"
 #include "../../db/sqlite.h"
 #include "../../core/config.h"
@@ -33,13 +36,13 @@
 #include "../../gateway/roster.h"
 #include "../../handlers/roster_import.h"
 #include "../../core/util.h"
+#include "../common/seed.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 
 struct ctx {
     char path[64];    /* the database file */
     struct store *st; /* the store under test */
-    sqlite3 *db;      /* a second connection for seeding */
 };
 
 static int setup(void **state)
@@ -52,8 +55,6 @@ static int setup(void **state)
     close(fd);
     if (sqlite_store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
     if (store_migrate(c->st, NULL, NULL, err, sizeof err) != 0) return -1;
-    if (sqlite3_open(c->path, &c->db) != SQLITE_OK) return -1;
-    sqlite3_busy_timeout(c->db, 5000);
     *state = c;
     return 0;
 }
@@ -62,7 +63,6 @@ static int teardown(void **state)
 {
     struct ctx *c = *state;
     char p[80];
-    sqlite3_close(c->db);
     store_close(c->st);
     unlink(c->path);
     snprintf(p, sizeof p, "%s-wal", c->path);
@@ -73,114 +73,173 @@ static int teardown(void **state)
     return 0;
 }
 
-static void exec(struct ctx *c, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) print_error("%s: %s\n", sql, msg ? msg : "?");
-    sqlite3_free(msg);
-    assert_int_equal(rc, SQLITE_OK);
-}
-
 /* ---- the seeded county ----------------------------------------------------------- */
 
-/* Local (+08:00) time "YYYY-MM-DD HH:MM" as unix seconds, in SQL. */
-#define L(t) "CAST(strftime('%s', '" t "', '-8 hours') AS INTEGER)"
+/* Local (+08:00) time "YYYY-MM-DD HH:MM" as unix seconds. */
+static int64_t L(const char *t)
+{
+    char day[11];
+    int64_t d = 0;
+    int h = 0, m = 0;
+    gw_strlcpy(day, t, sizeof day);
+    assert_int_equal(cal_date_parse(day, &d), 0);
+    assert_int_equal(sscanf(t + 10, " %d:%d", &h, &m), 2);
+    return cal_local_at(d, h * 60 + m);
+}
+
+/* The child code of number n (1-99) of village prefix ("10", "20", "30"):
+ * prefix, n on four digits, and the Damm check digit. Into out (8 bytes). */
+static const char *code(char *out, const char *prefix, int n)
+{
+    snprintf(out, 8, "%s%04d", prefix, n);
+    out[6] = cb_damm_digit(out, 6);
+    out[7] = '\0';
+    return out;
+}
+
+/* Imports one child of village `village` (a path) as of `at`. */
+static void child(struct ctx *c, const char *prefix, int n, const char *name, const char *sex, const char *birth,
+                  const char *village, const char *categories, const char *flags, int64_t at)
+{
+    char k[8], csv[512];
+    snprintf(csv, sizeof csv, "code,name,sex,birth_date,region,categories,flags\n%s,%s,%s,%s,%s,%s,%s\n",
+             code(k, prefix, n), name, sex, birth, village, categories, flags);
+    seed_roster(c->st, "children", csv, at);
+}
+
+/* A visit of child n of prefix by staff phone on date with result, recorded at 0. */
+static void visit(struct ctx *c, const char *prefix, int n, const char *phone, const char *date, int result)
+{
+    char k[8];
+    seed_visit(c->st, code(k, prefix, n), phone, date, result, NULL, 0);
+}
+
+/* A check-in (status 1) of guardian phone for child n of prefix at `at`. */
+static void checkin(struct ctx *c, const char *phone, const char *prefix, int n, int64_t at)
+{
+    char k[8];
+    seed_checkin(c->st, phone, code(k, prefix, n), 1, at);
+}
+
+/* One case (department police) opened at `opened` with county and region
+ * paths (NULL for none); acknowledged at acked (0: never) and closed at
+ * closed (0: not closed) by the county's police responder. */
+static void a_case(struct ctx *c, int category, int priority, const char *county, const char *region, int64_t opened,
+                   int64_t acked, int64_t closed)
+{
+    static const char *const depts[] = {"police"};
+    struct db_case_new n = {.category = category,
+                            .classified = 1,
+                            .priority = priority,
+                            .depts = depts,
+                            .ndepts = 1,
+                            .county_id = county ? seed_region_id(c->st, county) : 0,
+                            .region_id = region ? seed_region_id(c->st, region) : 0};
+    int64_t id = seed_case(c->st, &n, opened, NULL), police = seed_staff_id(c->st, "+8613800000201");
+    if (acked) seed_case_ack(c->st, id, police, acked);
+    if (closed) seed_case_close(c->st, id, police, 1, NULL, closed);
+}
+
+#define JIA  "示例县/东镇/甲村"
+#define YI   "示例县/东镇/乙村"
+#define BING "示例县/西镇/丙村"
 
 static void seed(struct ctx *c)
 {
-    exec(c, "INSERT INTO region(id, parent_id, name, path, level) VALUES "
-            "(1, NULL, '示例县', '示例县', 1), (2, 1, '东镇', '示例县/东镇', 2), "
-            "(3, 2, '甲村', '示例县/东镇/甲村', 3), (4, 2, '乙村', '示例县/东镇/乙村', 3), "
-            "(5, 1, '西镇', '示例县/西镇', 2), (6, 5, '丙村', '示例县/西镇/丙村', 3), "
-            "(7, 5, '丁村', '示例县/西镇/丁村', 3), "
-            /* '-' sorts before '/' in bytes: this county must still come after 示例县's towns */
-            "(8, NULL, '示例县-新区', '示例县-新区', 1)");
-    exec(c, "INSERT INTO staff(id, phone, name, role, region_id, department, created_at) VALUES "
-            "(1, '+8613800000001', '甲村主任', 'director', 3, NULL, 0), "
-            "(2, '+8613800000002', '乙村主任', 'director', 4, NULL, 0), "
-            "(3, '+8613800000003', '乙村主任二', 'director', 4, NULL, 0), "
-            "(4, '+8613800000004', '丙村主任', 'director', 6, NULL, 0), "
-            "(5, '+8613800000101', '东镇督导', 'supervisor', 2, NULL, 0), "
-            "(6, '+8613800000201', '值班民警', 'responder', 1, 'police', 0)");
+    seed_roster(c->st, "regions",
+                "path\n示例县/东镇/甲村\n示例县/东镇/乙村\n示例县/西镇/丙村\n示例县/西镇/丁村\n"
+                /* '-' sorts before '/' in bytes: this county must still come after 示例县's towns */
+                "示例县-新区\n",
+                NOW);
+    seed_roster(c->st, "staff",
+                "phone,name,role,region,department\n"
+                "+8613800000001,甲村主任,director," JIA ",\n"
+                "+8613800000002,乙村主任,director," YI ",\n"
+                "+8613800000003,乙村主任二,director," YI ",\n"
+                "+8613800000004,丙村主任,director," BING ",\n"
+                "+8613800000101,东镇督导,supervisor,示例县/东镇,\n"
+                "+8613800000201,值班民警,responder,示例县,police\n",
+                NOW);
 
     /* 甲村: 32 children, all imported 2025-01-01 (a Wednesday): a first visit
-     * was due on the 5th working day after, 2025-01-08. */
-    exec(c, "INSERT INTO child(id, code, name, sex, birth_date, region_id, categories, flags, high_cadence, "
-            "created_at) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 32) "
-            "SELECT i, printf('10%05d', i), '甲' || i, 'M', '2015-01-01', 3, 'left_behind', "
-            "CASE i WHEN 7 THEN 'psych' WHEN 9 THEN 'child_disabled' ELSE '' END, "
-            "CASE WHEN i IN (7, 8, 9) THEN 1 ELSE 0 END, " L("2025-01-01 09:00") " FROM n");
-    exec(c, "INSERT INTO visit(child_id, staff_id, visit_date, result, created_at) VALUES "
-            "(1, 1, '2025-06-01', 1, 0), "  /* 14 days ago: in person */
-            "(2, 1, '2025-05-17', 2, 0), "  /* 29 days ago: still in the 30-day window */
-            "(3, 1, '2025-05-16', 3, 0), "  /* 30 days ago: due today, neither visited nor overdue */
-            "(4, 1, '2025-05-08', 1, 0), "  /* due 06-07: 8 days past, overdue_7 */
-            "(5, 1, '2025-05-09', 1, 0), "  /* due 06-08: 7 days past, not yet overdue_7 */
-            "(6, 1, '2025-04-01', 1, 0), "  /* due 05-01: 45 days past, overdue_30 ... */
-            "(6, 1, '2025-06-10', 4, 0), "  /* ... and a phone call: remote only, clock not reset */
-            "(7, 1, '2025-06-05', 1, 0), "  /* psych, 14-day cadence, 10 days ago: in person */
-            "(8, 1, '2025-06-01', 1, 0), "  /* raised cadence, 14 days ago: due today ... */
-            "(8, 1, '2025-06-14', 4, 0), "  /* ... video call yesterday: remote only */
-            "(9, 1, '2025-05-15', 1, 0), "  /* disabled, due 05-29: 17 days past, overdue_7 only */
-            "(10, 1, '2025-06-12', 4, 0), " /* only ever called: remote only, first visit overdue */
-            "(11, 1, '2025-06-20', 1, 0)"); /* dated after today: not seen from now */
+     * was due on the 5th working day after, 2025-01-08. 7 (psych) and 9
+     * (disabled) are on the raised cadence by their flags, 8 by an XL visit. */
+    struct gw_buf csv = {0};
+    gw_buf_puts(&csv, "code,name,sex,birth_date,region,categories,flags\n");
+    for (int i = 1; i <= 32; i++) {
+        char k[8];
+        gw_buf_printf(&csv, "%s,甲%d,M,2015-01-01," JIA ",left_behind,%s\n", code(k, "10", i), i,
+                      i == 7 ? "psych" : i == 9 ? "child_disabled" : "");
+    }
+    seed_roster(c->st, "children", gw_buf_cstr(&csv), L("2025-01-01 09:00"));
+    gw_buf_free(&csv);
+    char k8[8];
+    assert_int_equal(db_child_set_high_cadence(c->st, seed_child_id(c->st, code(k8, "10", 8))), 0);
+    const char *d1 = "+8613800000001";
+    visit(c, "10", 1, d1, "2025-06-01", 1);  /* 14 days ago: in person */
+    visit(c, "10", 2, d1, "2025-05-17", 2);  /* 29 days ago: still in the 30-day window */
+    visit(c, "10", 3, d1, "2025-05-16", 3);  /* 30 days ago: due today, neither visited nor overdue */
+    visit(c, "10", 4, d1, "2025-05-08", 1);  /* due 06-07: 8 days past, overdue_7 */
+    visit(c, "10", 5, d1, "2025-05-09", 1);  /* due 06-08: 7 days past, not yet overdue_7 */
+    visit(c, "10", 6, d1, "2025-04-01", 1);  /* due 05-01: 45 days past, overdue_30 ... */
+    visit(c, "10", 6, d1, "2025-06-10", 4);  /* ... and a phone call: remote only, clock not reset */
+    visit(c, "10", 7, d1, "2025-06-05", 1);  /* psych, 14-day cadence, 10 days ago: in person */
+    visit(c, "10", 8, d1, "2025-06-01", 1);  /* raised cadence, 14 days ago: due today ... */
+    visit(c, "10", 8, d1, "2025-06-14", 4);  /* ... video call yesterday: remote only */
+    visit(c, "10", 9, d1, "2025-05-15", 1);  /* disabled, due 05-29: 17 days past, overdue_7 only */
+    visit(c, "10", 10, d1, "2025-06-12", 4); /* only ever called: remote only, first visit overdue */
+    visit(c, "10", 11, d1, "2025-06-20", 1); /* dated after today: not seen from now */
     /* children 12-32: never visited, overdue since 2025-01-08 */
 
     /* 乙村: four children, two directors. */
-    exec(c, "INSERT INTO child(id, code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES "
-            /* Tue 06-10: first visit due Tue 06-17 */
-            "(33, '2000033', '乙33', 'F', '2016-01-01', 4, 'left_behind', '', " L("2025-06-10 10:00") "), "
-            /* Mon 06-02 00:30 local (Sunday in UTC): due Mon 06-09, 6 days past */
-            "(34, '2000034', '乙34', 'F', '2016-01-01', 4, 'left_behind', '', " L("2025-06-02 00:30") "), "
-            "(35, '2000035', '乙35', 'M', '2016-01-01', 4, 'left_behind', '', " L("2025-01-01 09:00") "), "
-            /* Fri 05-30: due Fri 06-06, 9 days past */
-            "(36, '2000036', '乙36', 'M', '2016-01-01', 4, 'difficulty', '', " L("2025-05-30 10:00") ")");
-    exec(c, "INSERT INTO visit(child_id, staff_id, visit_date, result, created_at) VALUES "
-            "(35, 2, '2025-06-15', 1, 0)"); /* today */
+    /* Tue 06-10: first visit due Tue 06-17 */
+    child(c, "20", 33, "乙33", "F", "2016-01-01", YI, "left_behind", "", L("2025-06-10 10:00"));
+    /* Mon 06-02 00:30 local (Sunday in UTC): due Mon 06-09, 6 days past */
+    child(c, "20", 34, "乙34", "F", "2016-01-01", YI, "left_behind", "", L("2025-06-02 00:30"));
+    child(c, "20", 35, "乙35", "M", "2016-01-01", YI, "left_behind", "", L("2025-01-01 09:00"));
+    /* Fri 05-30: due Fri 06-06, 9 days past */
+    child(c, "20", 36, "乙36", "M", "2016-01-01", YI, "difficulty", "", L("2025-05-30 10:00"));
+    visit(c, "20", 35, "+8613800000002", "2025-06-15", 1); /* today */
 
     /* 丙村: two children, one director. 丁村: nothing at all. */
-    exec(c, "INSERT INTO child(id, code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES "
-            "(37, '3000037', '丙37', 'M', '2014-01-01', 6, 'orphan', '', " L("2025-01-01 09:00") "), "
-            "(38, '3000038', '丙38', 'F', '2014-01-01', 6, 'left_behind', '', " L("2025-01-01 09:00") ")");
-    exec(c, "INSERT INTO visit(child_id, staff_id, visit_date, result, created_at) VALUES "
-            "(37, 4, '2025-06-10', 1, 0), " /* in person */
-            "(38, 4, '2025-03-01', 4, 0)"); /* a call long ago: neither, overdue_30 */
+    child(c, "30", 37, "丙37", "M", "2014-01-01", BING, "orphan", "", L("2025-01-01 09:00"));
+    child(c, "30", 38, "丙38", "F", "2014-01-01", BING, "left_behind", "", L("2025-01-01 09:00"));
+    visit(c, "30", 37, "+8613800000004", "2025-06-10", 1); /* in person */
+    visit(c, "30", 38, "+8613800000004", "2025-03-01", 4); /* a call long ago: neither, overdue_30 */
 
     /* Guardians: g1 is away for a child in 甲村 and one in 乙村 (counted once
      * for 东镇); g3 is at home (never counted). */
-    exec(c, "INSERT INTO guardian(id, phone, name, created_at) VALUES "
-            "(1, '+8613900000001', 'g1', 0), (2, '+8613900000002', 'g2', 0), (3, '+8613900000003', 'g3', 0), "
-            "(4, '+8613900000004', 'g4', 0), (5, '+8613900000005', 'g5', 0), (6, '+8613900000006', 'g6', 0)");
-    exec(c, "INSERT INTO guardian_child(guardian_id, child_id, relation, away) VALUES "
-            "(1, 1, '父亲', 1), (1, 33, '父亲', 1), (2, 2, '母亲', 1), (3, 3, '祖母', 0), "
-            "(4, 37, '父亲', 1), (5, 38, '母亲', 1), (6, 4, '父亲', 1)");
-    exec(c, "INSERT INTO checkin(guardian_id, child_id, status, created_at) VALUES "
-            "(1, 33, 1, " L("2025-06-13 12:00") "), " /* 2 days ago: in contact */
-            "(2, 2, 1, " L("2025-06-07 12:00") "), "  /* 8 days ago: not */
-            "(2, 2, 1, " L("2025-06-15 13:00") "), "  /* after now: not seen */
-            "(3, 3, 1, " L("2025-06-14 12:00") "), "  /* at home: not a parent away */
-            "(4, 37, 1, " L("2025-06-08 12:00") "), " /* exactly 7 days ago: out */
-            "(5, 38, 1, " L("2025-06-15 11:00") "), " /* an hour ago: in */
-            "(6, 4, 1, " L("2025-06-09 12:00") ")");  /* 6 days ago: in */
+    char k[7][8];
+    gw_buf_puts(&csv, "phone,name,relation,child_code,away\n");
+    gw_buf_printf(&csv, "+8613900000001,g1,父亲,%s,1\n", code(k[0], "10", 1));
+    gw_buf_printf(&csv, "+8613900000001,g1,父亲,%s,1\n", code(k[1], "20", 33));
+    gw_buf_printf(&csv, "+8613900000002,g2,母亲,%s,1\n", code(k[2], "10", 2));
+    gw_buf_printf(&csv, "+8613900000003,g3,祖母,%s,0\n", code(k[3], "10", 3));
+    gw_buf_printf(&csv, "+8613900000004,g4,父亲,%s,1\n", code(k[4], "30", 37));
+    gw_buf_printf(&csv, "+8613900000005,g5,母亲,%s,1\n", code(k[5], "30", 38));
+    gw_buf_printf(&csv, "+8613900000006,g6,父亲,%s,1\n", code(k[6], "10", 4));
+    seed_roster(c->st, "guardians", gw_buf_cstr(&csv), NOW);
+    gw_buf_free(&csv);
+    checkin(c, "+8613900000001", "20", 33, L("2025-06-13 12:00")); /* 2 days ago: in contact */
+    checkin(c, "+8613900000002", "10", 2, L("2025-06-07 12:00"));  /* 8 days ago: not */
+    checkin(c, "+8613900000002", "10", 2, L("2025-06-15 13:00"));  /* after now: not seen */
+    checkin(c, "+8613900000003", "10", 3, L("2025-06-14 12:00"));  /* at home: not a parent away */
+    checkin(c, "+8613900000004", "30", 37, L("2025-06-08 12:00")); /* exactly 7 days ago: out */
+    checkin(c, "+8613900000005", "30", 38, L("2025-06-15 11:00")); /* an hour ago: in */
+    checkin(c, "+8613900000006", "10", 4, L("2025-06-09 12:00"));  /* 6 days ago: in */
 
-    /* Cases: region_id the most precise region known, county_id the county. */
-    exec(c, "INSERT INTO cases(id, number, category, priority, status, county_id, region_id, opened_at, acked_at, "
-            "closed_at) VALUES "
-            "(1, '2506140001', 4, 0, 'open', 1, 3, " L("2025-06-14 10:00") ", NULL, NULL), "
-            "(2, '2506010001', 2, 1, 'acknowledged', 1, 3, " L("2025-06-01 00:10") ", " L("2025-06-01 00:20") ", NULL), "
-            "(3, '2505200001', 7, 2, 'acknowledged', 1, 4, " L("2025-05-20 09:00") ", " L("2025-05-20 09:30") ", NULL), "
-            "(4, '2506130001', 9, 3, 'open', 1, 2, " L("2025-06-13 09:00") ", NULL, NULL), "
-            "(5, '2506100001', 5, 1, 'closed', 1, 6, " L("2025-06-10 08:00") ", " L("2025-06-10 08:20") ", "
-            L("2025-06-11 08:00") "), "
-            "(6, '2506120001', 9, 3, 'open', 1, NULL, " L("2025-06-12 09:00") ", NULL, NULL), "
-            /* no region and no county yet: in no row */
-            "(7, '2506110001', 8, 2, 'closed', NULL, NULL, " L("2025-06-11 09:00") ", " L("2025-06-12 01:40") ", "
-            L("2025-06-12 01:40") "), "
-            "(8, '2504010001', 6, 0, 'acknowledged', 1, 6, " L("2025-04-01 10:00") ", " L("2025-04-01 10:05") ", NULL), "
-            /* closed without an acknowledgement first: closing set acked_at */
-            "(9, '2506120002', 1, 1, 'closed', 1, 3, " L("2025-06-12 23:30") ", " L("2025-06-13 00:30") ", "
-            L("2025-06-13 00:30") ")");
+    /* Cases: the region the most precise region known, the county the county. */
+    a_case(c, 4, 0, "示例县", JIA, L("2025-06-14 10:00"), 0, 0);
+    a_case(c, 2, 1, "示例县", JIA, L("2025-06-01 00:10"), L("2025-06-01 00:20"), 0);
+    a_case(c, 7, 2, "示例县", YI, L("2025-05-20 09:00"), L("2025-05-20 09:30"), 0);
+    a_case(c, 9, 3, "示例县", "示例县/东镇", L("2025-06-13 09:00"), 0, 0);
+    a_case(c, 5, 1, "示例县", BING, L("2025-06-10 08:00"), L("2025-06-10 08:20"), L("2025-06-11 08:00"));
+    a_case(c, 9, 3, "示例县", NULL, L("2025-06-12 09:00"), 0, 0);
+    /* no region and no county yet: in no row */
+    a_case(c, 8, 2, NULL, NULL, L("2025-06-11 09:00"), 0, L("2025-06-12 01:40"));
+    a_case(c, 6, 0, "示例县", BING, L("2025-04-01 10:00"), L("2025-04-01 10:05"), 0);
+    /* closed without an acknowledgement first: closing sets acked_at */
+    a_case(c, 1, 1, "示例县", JIA, L("2025-06-12 23:30"), 0, L("2025-06-13 00:30"));
 }
 
 #define HEADER                                                                                                   \
@@ -318,25 +377,24 @@ static void aged_out_children_leave_scope(void **state)
 {
     struct ctx *c = *state;
     seed(c);
-    exec(c, "INSERT INTO child(id, code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES "
-            /* 16 today: out */
-            "(39, '3000039', '丙39', 'M', '2009-06-15', 6, 'left_behind', '', " L("2025-01-01 09:00") "), "
-            /* 16 tomorrow: in, never visited (overdue_30) */
-            "(40, '3000040', '丙40', 'F', '2009-06-16', 6, 'left_behind', '', " L("2025-01-01 09:00") "), "
-            /* past 16 but in difficulty too: the later age, 18, counts: in */
-            "(41, '3000041', '丙41', 'M', '2009-01-01', 6, 'left_behind|difficulty', '', " L("2025-01-01 09:00") "), "
-            /* 18 today: out */
-            "(42, '3000042', '丙42', 'F', '2007-06-15', 6, 'difficulty', '', " L("2025-01-01 09:00") "), "
-            /* an orphan of 18 and a half: out */
-            "(43, '3000043', '丙43', 'M', '2006-12-01', 6, 'orphan', '', " L("2025-01-01 09:00") ")");
-    exec(c, "INSERT INTO guardian(id, phone, name, created_at) VALUES "
-            "(7, '+8613900000007', 'g7', 0), (8, '+8613900000008', 'g8', 0)");
+    int64_t jan = L("2025-01-01 09:00");
+    child(c, "30", 39, "丙39", "M", "2009-06-15", BING, "left_behind", "", jan); /* 16 today: out */
+    /* 16 tomorrow: in, never visited (overdue_30) */
+    child(c, "30", 40, "丙40", "F", "2009-06-16", BING, "left_behind", "", jan);
+    /* past 16 but in difficulty too: the later age, 18, counts: in */
+    child(c, "30", 41, "丙41", "M", "2009-01-01", BING, "left_behind|difficulty", "", jan);
+    child(c, "30", 42, "丙42", "F", "2007-06-15", BING, "difficulty", "", jan); /* 18 today: out */
+    child(c, "30", 43, "丙43", "M", "2006-12-01", BING, "orphan", "", jan);     /* an orphan of 18 and a half: out */
     /* g7 is away only from an aged-out child: not counted; g8 from one out
      * and one in: counted once, and in contact. */
-    exec(c, "INSERT INTO guardian_child(guardian_id, child_id, relation, away) VALUES "
-            "(7, 39, '父亲', 1), (8, 42, '母亲', 1), (8, 40, '母亲', 1)");
-    exec(c, "INSERT INTO checkin(guardian_id, child_id, status, created_at) VALUES "
-            "(7, 39, 1, " L("2025-06-14 12:00") "), (8, 42, 1, " L("2025-06-14 12:00") ")");
+    char k[3][8], csv[512];
+    snprintf(csv, sizeof csv,
+             "phone,name,relation,child_code,away\n+8613900000007,g7,父亲,%s,1\n+8613900000008,g8,母亲,%s,1\n"
+             "+8613900000008,g8,母亲,%s,1\n",
+             code(k[0], "30", 39), code(k[1], "30", 42), code(k[2], "30", 40));
+    seed_roster(c->st, "guardians", csv, NOW);
+    checkin(c, "+8613900000007", "30", 39, L("2025-06-14 12:00"));
+    checkin(c, "+8613900000008", "30", 42, L("2025-06-14 12:00"));
     char *out = coverage(c, NULL, NULL, NULL, NULL);
     expect_lines(out, HEADER "county,示例县,40,3,5,3,30,27,4,6,4,1,2,1,1,2,20.0\n" ROW_EAST ROW_YI ROW_JIA
                              "town,示例县/西镇,4,3,1,0,3,3,2,3,1,0,1,0,0,0,12.5\n" ROW_DING

@@ -15,11 +15,12 @@
  *     digest; alerts and re-alerts are never held;
  *   - weekends fold into Monday; two directors of one village are tracked
  *     apart; children past their age are in no reminder.
- * The figures are printed ("FIGURE ...") for the record.
+ * The figures are printed ("FIGURE ...") for the record. The roster is
+ * imported and visits, check-ins and cases written through the store port
+ * (tests/common/seed.h), never as SQL text.
  */
 #include <setjmp.h>
 #include "../../core/calendar.h"
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,9 +29,9 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "../../core/store.h"
+#include "../../core/util.h"
 #include "../../handlers/visit_rule.h"
 #include "../../db/sqlite.h"
 #include "../../gateway/config_load.h"
@@ -39,6 +40,7 @@
 #include "../../handlers/codebook.h"
 #include "../../handlers/jobs_int.h"
 #include "../common/harness.h"
+#include "../common/seed.h"
 
 #define DIR1 "+8613800000001" /* director, 上湾村 */
 #define DIR2 "+8613800000002" /* second director, 上湾村 (some tests) */
@@ -112,22 +114,6 @@ static void visit_due_rule(void **state)
 
 static int64_t at(int d, int hh, int mm) { return cal_local_midnight(day0 + d) + hh * 3600 + mm * 60; }
 
-static void sql(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *q = sqlite3_vmprintf(fmt, ap);
-    va_end(ap);
-    sqlite3 *h = NULL;
-    char *err = NULL;
-    if (sqlite3_open(dbpath, &h) != SQLITE_OK || sqlite3_busy_timeout(h, 5000) != SQLITE_OK ||
-        sqlite3_exec(h, q, NULL, NULL, &err) != SQLITE_OK)
-        fail_msg("sql: %s: %s", err ? err : sqlite3_errmsg(h), q);
-    sqlite3_free(err);
-    sqlite3_free(q);
-    sqlite3_close(h);
-}
-
 /* The 7-digit code of child i (0-999): 200, i in three digits, the check digit. */
 static void code_of(int i, char *code)
 {
@@ -136,6 +122,28 @@ static void code_of(int i, char *code)
     memcpy(code, six, 6);
     code[6] = cb_damm_digit(code, 6);
     code[7] = '\0';
+}
+
+#define VILLAGE "示例县/东溪镇/上湾村"
+
+/* The phone of child i's migrant parent. */
+static void parent_of(int i, char *phone) { snprintf(phone, 24, "+86139000%05d", i); }
+
+/* Imports the NCHILD children (an upsert: a second import changes them),
+ * born 2016-01-01 and left-behind, except children 0 .. nbirth-1 born on
+ * birth; child 0's categories are cats0 when not NULL. As of `now`. */
+static void import_children(int nbirth, const char *birth, const char *cats0, int64_t now)
+{
+    struct gw_buf csv = {0};
+    gw_buf_puts(&csv, "code,name,sex,birth_date,region,categories,flags\n");
+    for (int i = 0; i < NCHILD; i++) {
+        char code[8];
+        code_of(i, code);
+        gw_buf_printf(&csv, "%s,童,M,%s," VILLAGE ",%s,\n", code, i < nbirth ? birth : "2016-01-01",
+                      i == 0 && cats0 ? cats0 : "left_behind");
+    }
+    seed_roster(st, "children", gw_buf_cstr(&csv), now);
+    gw_buf_free(&csv);
 }
 
 /* A fresh database: 上湾村 with its director, a supervisor, a civil-affairs
@@ -164,24 +172,23 @@ static void open_db(const char *start, const char *extra)
     if (gw_config_load(ini, &cfg, err, sizeof err) != 0) fail_msg("config: %s", err);
     assert_int_equal(sqlite_store_open(dbpath, 1, &st, err, sizeof err), 0);
     assert_int_equal(store_migrate(st, NULL, NULL, err, sizeof err), 0);
-    long long old = (long long)at(-100, 9, 0);
-    sql("INSERT INTO region(id, parent_id, name, path, level) VALUES (1, NULL, '示例县', '示例县', 1),"
-        " (2, 1, '东溪镇', '示例县/东溪镇', 2), (3, 2, '上湾村', '示例县/东溪镇/上湾村', 3);"
-        "INSERT INTO staff(id, phone, name, role, region_id, department, created_at) VALUES"
-        " (1, '" DIR1 "', '甲', 'director', 3, NULL, %lld), (2, '" SUP "', '乙', 'supervisor', 2, NULL, %lld),"
-        " (3, '" CIVIL "', '丙', 'responder', 1, 'civil_affairs', %lld);",
-        old, old, old);
+    int64_t old = at(-100, 9, 0);
+    seed_roster(st, "regions", "path\n" VILLAGE "\n", old);
+    seed_roster(st, "staff",
+                "phone,name,role,region,department\n" DIR1 ",甲,director," VILLAGE ",\n" SUP
+                ",乙,supervisor,示例县/东溪镇,\n" CIVIL ",丙,responder,示例县,civil_affairs\n",
+                old);
+    import_children(-1, NULL, NULL, old);
+    struct gw_buf csv = {0};
+    gw_buf_puts(&csv, "phone,name,relation,child_code,away\n");
     for (int i = 0; i < NCHILD; i++) {
-        char code[8];
+        char code[8], phone[24];
         code_of(i, code);
-        sql("INSERT INTO child(code, name, sex, birth_date, region_id, categories, created_at) VALUES"
-            " ('%q', '童', 'M', '2016-01-01', 3, 'left_behind', %lld);"
-            "INSERT INTO guardian(phone, name, created_at) VALUES ('+86139000%05d', '家长', %lld);"
-            "INSERT INTO guardian_child(guardian_id, child_id, relation, away) VALUES"
-            " ((SELECT id FROM guardian WHERE phone = '+86139000%05d'), (SELECT id FROM child WHERE code = '%q'),"
-            " '母亲', 1);",
-            code, old, i, old, i, code);
+        parent_of(i, phone);
+        gw_buf_printf(&csv, "%s,家长,母亲,%s,1\n", phone, code);
     }
+    seed_roster(st, "guardians", gw_buf_cstr(&csv), old);
+    gw_buf_free(&csv);
 }
 
 static void close_db(void)
@@ -193,21 +200,56 @@ static void close_db(void)
     assert_int_equal(system(cmd), 0);
 }
 
-/* Every child (or those whose code matches `like`) visited on day d. */
-static void visited(int d, const char *like)
+/* Children first .. last (0-based, inclusive) visited by DIR1 on the date
+ * of day `on`, recorded at noon of day d. */
+static void visited_dated(int first, int last, int on, int d)
 {
     char date[11];
-    cal_date_iso(day0 + d, date, sizeof date);
-    sql("INSERT INTO visit(child_id, staff_id, visit_date, result, created_at) SELECT id, 1, '%q', 1, %lld FROM child "
-        "WHERE code LIKE '%q'",
-        date, (long long)at(d, 12, 0), like ? like : "%");
+    cal_date_iso(day0 + on, date, sizeof date);
+    assert_int_equal(store_begin(st), 0);
+    for (int i = first; i <= last; i++) {
+        char code[8];
+        code_of(i, code);
+        seed_visit(st, code, DIR1, date, 1, NULL, at(d, 12, 0));
+    }
+    assert_int_equal(store_commit(st), 0);
 }
 
+/* Children first .. last (0-based, inclusive) visited on day d. */
+static void visited(int d, int first, int last) { visited_dated(first, last, d, d); }
+
+/* Every child's migrant parent checked in at noon on day d. */
 static void checked_in(int d)
 {
-    sql("INSERT INTO checkin(guardian_id, child_id, status, created_at) SELECT guardian_id, child_id, 1, %lld FROM "
-        "guardian_child",
-        (long long)at(d, 12, 0));
+    assert_int_equal(store_begin(st), 0);
+    for (int i = 0; i < NCHILD; i++) {
+        char code[8], phone[24];
+        code_of(i, code);
+        parent_of(i, phone);
+        seed_checkin(st, phone, code, 1, at(d, 12, 0));
+    }
+    assert_int_equal(store_commit(st), 0);
+}
+
+/* A case of category, classified and priority (department civil affairs,
+ * as the county's routing gives 9 and 2) at region path `where` of 示例县,
+ * opened at `when` and alerted then ('alerted' event with detail), as the
+ * domain leaves a case it opened and alerted (the alert SMS aside). */
+static void alerted_case(int category, int classified, int priority, const char *where, const char *detail,
+                         int64_t when)
+{
+    static const char *const depts[] = {"civil_affairs"};
+    struct db_case_new c = {.category = category,
+                            .classified = classified,
+                            .priority = priority,
+                            .depts = depts,
+                            .ndepts = 1,
+                            .county_id = seed_region_id(st, "示例县"),
+                            .region_id = seed_region_id(st, where)};
+    int64_t id = seed_case(st, &c, when, NULL);
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(db_case_event(st, id, "alerted", 0, detail, when), 0);
+    assert_int_equal(store_commit(st), 0);
 }
 
 /* The run at `t`, twice: the second writes nothing. */
@@ -245,7 +287,7 @@ static void an_ordinary_day_is_one_sms(void **state)
 {
     (void)state;
     open_db("2026-03-02", NULL); /* a Monday */
-    visited(-30, NULL);          /* all 40 due today */
+    visited(-30, 0, NCHILD - 1);          /* all 40 due today */
     checked_in(-1);
     day_ticks(0);
     int64_t n = rows_on(DIR1, 0, NULL);
@@ -269,7 +311,7 @@ static void an_ordinary_day_is_one_sms(void **state)
     /* Nothing new until they are overdue: then one digest again, naming them overdue. */
     for (int d = 1; d < 7; d++) day_ticks(d);
     assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" DIR1 "'"), 1);
-    visited(5, "20000%"); /* ten visited on day 5 (2000004 ... 2000099) */
+    visited(5, 0, 9); /* ten visited on day 5 (2000004 ... 2000099) */
     day_ticks(7);
     assert_int_equal(rows_on(DIR1, 7, NULL), 1);
     v = vars_of(DIR1, "visit_digest_more");
@@ -288,10 +330,9 @@ static void a_small_digest_lists_every_code(void **state)
 {
     (void)state;
     open_db("2026-03-02", NULL);
-    visited(-10, NULL);
-    /* two of them were last seen 30 days ago */
-    sql("UPDATE visit SET visit_date = '2026-01-31' WHERE child_id IN (SELECT id FROM child WHERE code IN "
-        "('2000004', '2000012'))");
+    /* two of them (2000004, 2000012) were last seen 30 days ago, on 2026-01-31 */
+    visited_dated(0, 1, -30, -10);
+    visited(-10, 2, NCHILD - 1);
     checked_in(-1);
     day_ticks(0);
     char *v = vars_of(DIR1, "visit_digest");
@@ -308,7 +349,7 @@ static void a_forty_day_catch_up_is_a_handful(void **state)
 {
     (void)state;
     open_db("2026-03-04", NULL); /* a Wednesday */
-    visited(0, NULL);
+    visited(0, 0, NCHILD - 1);
     checked_in(0);
     day_ticks(0);
     /* Down on days 1-40; the start-up run at 09:00 on day 41 (a Tuesday), then the day's ticks. */
@@ -343,7 +384,7 @@ static void the_cap_folds_into_the_next_digest(void **state)
 {
     (void)state;
     open_db("2026-03-04", "daily_cap = 1");
-    visited(0, NULL);
+    visited(0, 0, NCHILD - 1);
     checked_in(0);
     day_ticks(0);
     run_at(at(41, 9, 0)); /* Tuesday */
@@ -363,12 +404,8 @@ static void the_cap_folds_into_the_next_digest(void **state)
                      NCHILD);
 
     /* A triage responder who had their one notice still gets every alert. */
-    sql("INSERT INTO cases(number, category, classified, priority, county_id, region_id, opened_at) VALUES "
-        "('2604150001', 9, 0, 3, 1, 1, %lld), ('2604150002', 2, 1, 1, 1, 3, %lld);"
-        "INSERT INTO case_dept(case_id, department) VALUES (2, 'civil_affairs');"
-        "INSERT INTO case_event(case_id, at, kind, detail) VALUES (1, %lld, 'alerted', 'triage count=1'),"
-        " (2, %lld, 'alerted', 'count=1');",
-        (long long)at(42, 6, 0), (long long)at(42, 6, 0), (long long)at(42, 6, 0), (long long)at(42, 6, 0));
+    alerted_case(9, 0, 3, "示例县", "triage count=1", at(42, 6, 0)); /* 2604150001, waits for triage */
+    alerted_case(2, 1, 1, VILLAGE, "count=1", at(42, 6, 0));           /* 2604150002, P1 */
     run_at(at(42, 8, 5));
     assert_int_equal(rows_on(CIVIL, 42, "triage_digest"), 1);
     run_at(at(42, 9, 0)); /* past both P1 deadlines of both */
@@ -385,10 +422,9 @@ static void weekends_fold_into_monday(void **state)
 {
     (void)state;
     open_db("2026-03-02", NULL);
-    visited(-10, NULL);
-    /* ten children due on day 5, a Saturday */
-    sql("UPDATE visit SET visit_date = '2026-02-05' WHERE child_id IN (SELECT id FROM child WHERE code LIKE "
-        "'20000%%')");
+    /* ten children (20000..) due on day 5, a Saturday: last seen on 2026-02-05 */
+    visited_dated(0, 9, -25, -10);
+    visited(-10, 10, NCHILD - 1);
     checked_in(4);
     for (int d = 0; d < 7; d++) day_ticks(d);
     assert_int_equal(rows_on(DIR1, 5, NULL) + rows_on(DIR1, 6, NULL), 0);
@@ -407,18 +443,14 @@ static void directors_are_tracked_apart(void **state)
 {
     (void)state;
     open_db("2026-03-02", "daily_cap = 1");
-    long long old = (long long)at(-100, 9, 0);
-    /* The second director is also a migrant parent, silent for 8 days:
-     * their reminder at 00:30 spends their cap before the 08:10 digest. */
-    sql("INSERT INTO staff(id, phone, name, role, region_id, created_at) VALUES (4, '" DIR2 "', '丁', 'director', 3, "
-        "%lld);"
-        "INSERT INTO guardian(phone, name, created_at) VALUES ('" DIR2 "', '丁', %lld);"
-        "INSERT INTO guardian_child(guardian_id, child_id, relation, away) VALUES ((SELECT id FROM guardian WHERE "
-        "phone = '" DIR2 "'), (SELECT id FROM child WHERE code = '2000004'), '叔叔', 1);",
-        old, (long long)at(-8, 9, 0));
-    visited(-30, NULL);
+    /* The second director is also a migrant parent, silent for 8 days
+     * (registered then, never checked in: checked_in covers the NCHILD
+     * parents only): their reminder at 00:30 spends their cap before the
+     * 08:10 digest. */
+    seed_roster(st, "staff", "phone,name,role,region,department\n" DIR2 ",丁,director," VILLAGE ",\n", at(-100, 9, 0));
+    seed_roster(st, "guardians", "phone,name,relation,child_code,away\n" DIR2 ",丁,叔叔,2000004,1\n", at(-8, 9, 0));
+    visited(-30, 0, NCHILD - 1);
     checked_in(-1);
-    sql("DELETE FROM checkin WHERE guardian_id = (SELECT id FROM guardian WHERE phone = '" DIR2 "')");
     day_ticks(0);
     assert_int_equal(rows_on(DIR1, 0, "visit_digest_more"), 1);
     assert_int_equal(rows_on(DIR2, 0, "checkin_reminder"), 1);
@@ -441,11 +473,11 @@ static void aged_out_children_are_not_reminded(void **state)
 {
     (void)state;
     open_db("2026-03-02", NULL);
-    /* Ten children are 16 (left-behind only): out since their birthday. */
-    sql("UPDATE child SET birth_date = '2010-03-01' WHERE code LIKE '20000%%'");
-    /* One of them is also in difficulty: in scope until 18. */
-    sql("UPDATE child SET categories = 'left_behind|difficulty' WHERE code = '2000004'");
-    visited(-30, NULL);
+    /* Ten children (20000..) are 16 (left-behind only): out since their
+     * birthday. One of them (2000004) is also in difficulty: in scope until
+     * 18. The county re-imports its children with these rows. */
+    import_children(10, "2010-03-01", "left_behind|difficulty", at(-100, 9, 0));
+    visited(-30, 0, NCHILD - 1);
     day_ticks(0);
     char *v = vars_of(DIR1, "visit_digest_more");
     assert_string_equal(v, "{\"count\":\"31\",\"late\":\"0\",\"list\":\"2000004、2000103、2000116\"}");

@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include "../../core/calendar.h"
 #include "../../core/store.h"
 #include "../../db/sqlite.h"
 #include "../../core/clock.h"
@@ -36,6 +37,7 @@
 #include "../../providers/provider.h"
 #include "../common/harness.h"
 #include "../common/mediasrv.h"
+#include "../common/seed.h"
 
 #define CASE_NO "2603040001"
 #define R1 "+8613800002001" /* responder alerted, alert sent */
@@ -62,7 +64,9 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static void exec_sql(const char *db, const char *sql)
+/* Runs what an operator types into sqlite3 on the database (no port
+ * operation does it: see core/store_media.h). */
+static void operator_sql(const char *db, const char *sql)
 {
     sqlite3 *h = NULL;
     char *err = NULL;
@@ -70,6 +74,29 @@ static void exec_sql(const char *db, const char *sql)
     sqlite3_busy_timeout(h, 5000);
     if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK) fail_msg("%s: %s", sql, err);
     sqlite3_close(h);
+}
+
+/* Queues an outbox row about case_id as the domain would (store_outbox_insert)
+ * and, when sent is 1, records it sent on channel "at" (claim, then the
+ * provider's answer). Returns its id. */
+static int64_t outbox_row(struct env *e, const char *recipient, const char *tmpl, const char *kind,
+                          const char *dedupe_key, int64_t not_before, int sent, int64_t now)
+{
+    struct store_outbox_row r = {.recipient = recipient,
+                                 .tmpl = tmpl,
+                                 .body = kind[0] == 'a' ? "a" : "r",
+                                 .kind = kind,
+                                 .priority = 0,
+                                 .case_id = e->case_id,
+                                 .dedupe_key = dedupe_key,
+                                 .not_before = not_before};
+    int64_t id = 0;
+    assert_int_equal(store_outbox_insert(e->st, &r, now, &id), 0);
+    if (sent) {
+        assert_int_equal(store_outbox_claim(e->st, id, "at", now), 0);
+        assert_int_equal(store_outbox_finish(e->st, id, "sent", "prov-seed", NULL, 0, now), 0);
+    }
+    return id;
 }
 
 /* A config with short retries, a Twilio and an Africa's Talking channel
@@ -106,19 +133,16 @@ static int setup(void **state)
         fail_msg("%s", err);
     int64_t now = gw_clock_now();
     e->hold = now + 3600;
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO cases(id, number, category, priority, opened_at) VALUES (7, '" CASE_NO "', 2, 1, %lld);"
-             "INSERT INTO outbox(recipient, template, body, kind, case_id, dedupe_key, status, next_attempt_at, "
-             "created_at, updated_at) VALUES "
-             "('" R1 "', 'case_alert', 'a', 'alert', 7, 'alert:" CASE_NO ":" R1 ":0', 'sent', 0, %lld, %lld),"
-             "('" R2 "', 'case_alert', 'a', 'alert', 7, 'alert:" CASE_NO ":" R2 ":0', 'queued', %lld, %lld, %lld),"
-             "('" R1 "', 'case_alert', 'a', 'alert', 7, 'realert:" CASE_NO ":1:" R1 "', 'sent', 0, %lld, %lld),"
-             "('+8613900000001', 'report_ok', 'r', 'reply', 7, NULL, 'sent', 0, %lld, %lld);",
-             (long long)now, (long long)now, (long long)now, (long long)e->hold, (long long)now, (long long)now,
-             (long long)now, (long long)now, (long long)now, (long long)now);
-    exec_sql(e->db, sql);
-    e->case_id = 7;
+    /* Opened on 2026-03-04 (local), so that its number is CASE_NO. */
+    static const char *const depts[] = {"police"};
+    struct db_case_new k = {.category = 2, .classified = 1, .priority = 1, .depts = depts, .ndepts = 1};
+    char number[DB_CASE_NO_MAX + 1];
+    e->case_id = seed_case(e->st, &k, cal_local_at(cal_civil_day(2026, 3, 4), 12 * 60), number);
+    assert_string_equal(number, CASE_NO);
+    outbox_row(e, R1, "case_alert", "alert", "alert:" CASE_NO ":" R1 ":0", 0, 1, now);
+    outbox_row(e, R2, "case_alert", "alert", "alert:" CASE_NO ":" R2 ":0", e->hold, 0, now);
+    outbox_row(e, R1, "case_alert", "alert", "realert:" CASE_NO ":1:" R1, 0, 1, now);
+    outbox_row(e, "+8613900000001", "report_ok", "reply", NULL, 0, 1, now);
     *state = e;
     return 0;
 }
@@ -135,11 +159,17 @@ static int teardown(void **state)
     return 0;
 }
 
-static int64_t add_media(struct env *e, const char *channel, int64_t case_id, const char *url)
+/* Queues a recording announced at `at`; returns its id. */
+static int64_t add_media_at(struct env *e, const char *channel, int64_t case_id, const char *url, int64_t at)
 {
     int64_t id = 0;
-    assert_int_equal(store_media_add(e->st, channel, case_id, 0, url, 42, gw_clock_now(), &id), 0);
+    assert_int_equal(store_media_add(e->st, channel, case_id, 0, url, 42, at, &id), 0);
     return id;
+}
+
+static int64_t add_media(struct env *e, const char *channel, int64_t case_id, const char *url)
+{
+    return add_media_at(e, channel, case_id, url, gw_clock_now());
 }
 
 /* Polls until media row id is fetched or failed; returns its status (owned). */
@@ -475,9 +505,9 @@ static void fetches_hashes_links_and_tells_the_responders(void **state)
     for (int i = 0; i < 2; i++) {
         char *body_text = db_text(e->db,
                                   "SELECT body FROM outbox WHERE template = 'case_recording' AND recipient = '%s' "
-                                  "AND kind = 'notice' AND case_id = 7 AND status = 'queued' AND "
+                                  "AND kind = 'notice' AND case_id = %lld AND status = 'queued' AND "
                                   "dedupe_key = 'recording:%lld:%s' AND vars = '{\"case\":\"" CASE_NO "\"}'",
-                                  who[i], (long long)id, who[i]);
+                                  who[i], (long long)e->case_id, (long long)id, who[i]);
         if (!body_text) fail_msg("no notice to %s", who[i]);
         assert_string_equal(body_text, "案件" CASE_NO "有一段语音描述，请在系统中收听。");
         free(body_text);
@@ -570,16 +600,9 @@ static void final_failures_are_not_retried(void **state)
         char url[160];
         if (cases[i].path[0] == '/') snprintf(url, sizeof url, "%s%s", base, cases[i].path);
         else snprintf(url, sizeof url, "%s", cases[i].path);
-        ids[i] = add_media(e, "at", e->case_id, url);
+        /* The first announced long ago: a 404 now is final (a fresh one is retried, below). */
+        ids[i] = add_media_at(e, "at", e->case_id, url, gw_clock_now() - (i == 0 ? 600 : 0));
     }
-    /* Announced long ago: a 404 now is final (a fresh one is retried, below). */
-    sqlite3 *h;
-    assert_int_equal(sqlite3_open(e->db, &h), SQLITE_OK);
-    sqlite3_busy_timeout(h, 5000);
-    char *sql = sqlite3_mprintf("UPDATE media SET created_at = created_at - 600 WHERE id = %lld", (long long)ids[0]);
-    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_free(sql);
-    sqlite3_close(h);
     struct fetcher *f = start(e);
     for (size_t i = 0; i < N; i++) free(wait_final(e, ids[i], 15000));
     sleep_ms(2500); /* longer than any backoff: nothing may come again */
@@ -648,12 +671,13 @@ static void gives_up_after_max_attempts(void **state)
     assert_int_equal(mediasrv_hits(M, "/rec/down.mp3"), 3);
     /* The operator's retry (core/store_media.h): queued again, fetched now it is back. */
     mediasrv_put(M, "/rec/down.mp3", "audio/mpeg", b, sizeof b, 0);
+    /* Raw SQL: the operator's retry is this statement by design (core/store_media.h); no port operation. */
     char sql[200];
     snprintf(sql, sizeof sql,
              "UPDATE media SET status = 'queued', attempts = 0, next_attempt_at = 0, last_error = NULL "
              "WHERE id = %lld",
              (long long)id);
-    exec_sql(e->db, sql);
+    operator_sql(e->db, sql);
     f = start(e);
     status = wait_final(e, id, 10000);
     fetcher_stop(f);
@@ -672,9 +696,7 @@ static void restart_after_a_crash_while_fetching(void **state)
     char url[128];
     snprintf(url, sizeof url, "%s/rec/crash.mp3", base);
     int64_t id = add_media(e, "at", e->case_id, url);
-    char sql[200];
-    snprintf(sql, sizeof sql, "UPDATE media SET status = 'fetching', attempts = 1 WHERE id = %lld", (long long)id);
-    exec_sql(e->db, sql);
+    assert_int_equal(store_media_claim(e->st, id, gw_clock_now()), 0); /* fetching, attempts 1 */
     assert_int_equal(mkdir(e->media, 0700), 0);
     char left[200];
     snprintf(left, sizeof left, "%s/.fetch-%lld-AbCdEf", e->media, (long long)id);

@@ -18,7 +18,9 @@
  * Every tick runs twice and the second run must write nothing; the
  * store is closed and reopened half-way (a restart). At the end the
  * outbox must hold exactly the table `expected`, derived by hand in the
- * comments next to the timeline.
+ * comments next to the timeline. The roster is imported and the visits and
+ * check-ins people do not send by SMS are written through the store port
+ * (tests/common/seed.h), never as SQL text.
  *
  * Day 0 is Monday 2 March 2026. Ticks run at 00:30, 08:10 (the digests,
  * due from 08:00), 12:30 and 20:00 local time, plus minutes around the
@@ -28,7 +30,6 @@
  */
 #include <setjmp.h>
 #include "../../core/calendar.h"
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@
 #include "../../gateway/pipeline.h"
 #include "../../handlers/jobs_int.h"
 #include "../common/harness.h"
+#include "../common/seed.h"
 
 /* ---- the roster --------------------------------------------------------------- */
 
@@ -93,103 +95,67 @@ static void day_iso(int d, char *out)
     cal_date_iso(day0 + d, out, 11);
 }
 
-/* Runs SQL on the database file (its own connection; the store holds no
- * transaction between ticks). sqlite3_mprintf formats: %q, %lld. */
-static void sql(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *q = sqlite3_vmprintf(fmt, ap);
-    va_end(ap);
-    sqlite3 *h = NULL;
-    char *err = NULL;
-    if (sqlite3_open(dbpath, &h) != SQLITE_OK || sqlite3_busy_timeout(h, 5000) != SQLITE_OK ||
-        sqlite3_exec(h, q, NULL, NULL, &err) != SQLITE_OK)
-        fail_msg("sql: %s: %s", err ? err : sqlite3_errmsg(h), q);
-    sqlite3_free(err);
-    sqlite3_free(q);
-    sqlite3_close(h);
-}
-
-/* A counting or phone visit dated day d, written by the village's director. */
-static void visit_sql(const char *code, const char *director, int d, int result)
+/* A counting or phone visit dated day d, recorded by the village's director at noon. */
+static void visit(const char *code, const char *director, int d, int result)
 {
     char date[11];
     day_iso(d, date);
-    sql("INSERT INTO visit(child_id, staff_id, visit_date, result, created_at) VALUES ("
-        "(SELECT id FROM child WHERE code = '%q'), (SELECT id FROM staff WHERE phone = '%q'), '%q', %d, %lld)",
-        code, director, date, result, (long long)at(d, 12, 0));
+    seed_visit(st, code, director, date, result, NULL, at(d, 12, 0));
 }
 
-static void checkin_sql(const char *guardian, const char *code, int64_t when)
-{
-    sql("INSERT INTO checkin(guardian_id, child_id, status, created_at) VALUES ("
-        "(SELECT id FROM guardian WHERE phone = '%q'), (SELECT id FROM child WHERE code = '%q'), 1, %lld)",
-        guardian, code, (long long)when);
-}
+static void checkin(const char *guardian, const char *code, int64_t when) { seed_checkin(st, guardian, code, 1, when); }
 
+#define V_SW "示例县/东溪镇/上湾村"
+#define V_SQ "示例县/东溪镇/石桥村"
+#define V_ZY "示例县/南岭镇/竹园村"
+
+/* The roster as the county imported it 100 days before day 0. */
 static void seed(void)
 {
-    long long old = (long long)at(-100, 9, 0);
-    sql("INSERT INTO region(id, parent_id, name, path, level) VALUES"
-        " (1, NULL, '示例县', '示例县', 1),"
-        " (2, 1, '东溪镇', '示例县/东溪镇', 2),"
-        " (3, 2, '上湾村', '示例县/东溪镇/上湾村', 3),"
-        " (4, 2, '石桥村', '示例县/东溪镇/石桥村', 3),"
-        " (5, 1, '南岭镇', '示例县/南岭镇', 2),"
-        " (6, 5, '竹园村', '示例县/南岭镇/竹园村', 3);"
-        "INSERT INTO staff(phone, name, role, region_id, department, created_at) VALUES"
-        " ('" D1 "', '甲', 'director', 3, NULL, %lld),"
-        " ('" D2 "', '乙', 'director', 4, NULL, %lld),"
-        " ('" D2B "', '丙', 'director', 4, NULL, %lld),"
-        " ('" D3 "', '丁', 'director', 6, NULL, %lld),"
-        " ('" S0 "', '戊', 'supervisor', 1, NULL, %lld),"
-        " ('" S1 "', '己', 'supervisor', 2, NULL, %lld),"
-        " ('" S2 "', '庚', 'supervisor', 5, NULL, %lld),"
-        " ('" POLICE "', '辛', 'responder', 1, 'police', %lld),"
-        " ('" CIVIL "', '壬', 'responder', 1, 'civil_affairs', %lld),"
-        " ('" EDU "', '癸', 'responder', 1, 'education', %lld);"
-        "INSERT INTO child(code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES"
-        " ('" A "', '小甲', 'M', '2016-05-01', 3, 'left_behind', '', %lld),"
-        " ('" B "', '小乙', 'F', '2015-07-01', 3, 'left_behind', 'psych', %lld),"
-        " ('" D "', '小丁', 'M', '2014-01-09', 6, 'difficulty', '', %lld),"
-        " ('" E "', '小戊', 'F', '2017-03-03', 3, 'orphan', '', %lld),"
-        " ('" F "', '小己', 'M', '2013-11-11', 4, 'unsupported', 'parent_disabled', %lld);"
-        "INSERT INTO guardian(phone, name, created_at) VALUES"
-        " ('" G1 "', '家长一', %lld), ('" G3 "', '家长三', %lld), ('" G4 "', '家长四', %lld),"
-        " ('" G5 "', '家长五', %lld);"
-        "INSERT INTO guardian_child(guardian_id, child_id, relation, away) VALUES"
-        " ((SELECT id FROM guardian WHERE phone = '" G1 "'), (SELECT id FROM child WHERE code = '" A "'), '父亲', 1),"
-        " ((SELECT id FROM guardian WHERE phone = '" G3 "'), (SELECT id FROM child WHERE code = '" D "'), '祖母', 0),"
-        " ((SELECT id FROM guardian WHERE phone = '" G4 "'), (SELECT id FROM child WHERE code = '" D "'), '母亲', 1),"
-        " ((SELECT id FROM guardian WHERE phone = '" G5 "'), (SELECT id FROM child WHERE code = '" A "'), '舅舅', 1),"
-        " ((SELECT id FROM guardian WHERE phone = '" G5 "'), (SELECT id FROM child WHERE code = '" B "'), '舅舅', 1),"
-        " ((SELECT id FROM guardian WHERE phone = '" G5 "'), (SELECT id FROM child WHERE code = '" D "'), '舅舅', 1);"
-        "INSERT INTO opt_out(phone, at) VALUES ('" G4 "', %lld);",
-        old, old, old, old, old, old, old, old, old, old, old, old, old, old, old, old, old, old, old, old);
+    int64_t old = at(-100, 9, 0);
+    seed_roster(st, "regions", "path\n" V_SW "\n" V_SQ "\n" V_ZY "\n", old);
+    seed_roster(st, "staff",
+                "phone,name,role,region,department\n" D1 ",甲,director," V_SW ",\n" D2 ",乙,director," V_SQ
+                ",\n" D2B ",丙,director," V_SQ ",\n" D3 ",丁,director," V_ZY ",\n" S0 ",戊,supervisor,示例县,\n" S1
+                ",己,supervisor,示例县/东溪镇,\n" S2 ",庚,supervisor,示例县/南岭镇,\n" POLICE
+                ",辛,responder,示例县,police\n" CIVIL ",壬,responder,示例县,civil_affairs\n" EDU
+                ",癸,responder,示例县,education\n",
+                old);
+    seed_roster(st, "children",
+                "code,name,sex,birth_date,region,categories,flags\n" A ",小甲,M,2016-05-01," V_SW ",left_behind,\n" B
+                ",小乙,F,2015-07-01," V_SW ",left_behind,psych\n" D ",小丁,M,2014-01-09," V_ZY ",difficulty,\n" E
+                ",小戊,F,2017-03-03," V_SW ",orphan,\n" F ",小己,M,2013-11-11," V_SQ
+                ",unsupported,parent_disabled\n",
+                old);
+    seed_roster(st, "guardians",
+                "phone,name,relation,child_code,away\n" G1 ",家长一,父亲," A ",1\n" G3 ",家长三,祖母," D ",0\n" G4
+                ",家长四,母亲," D ",1\n" G5 ",家长五,舅舅," A ",1\n" G5 ",家长五,舅舅," B ",1\n" G5 ",家长五,舅舅," D
+                ",1\n",
+                old);
+    /* G4 opted out of reminders (as a TD message records it). */
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(db_optout_set(st, G4, NULL, old), 0);
+    assert_int_equal(store_commit(st), 0);
     /* The last counting visits before day 0: A due day 20, B (14 days)
      * due day 13, E due day 10, F (14 days) due day 0. D has none: its
      * first visit fell due 5 working days after 2025-11-22, long ago. */
-    visit_sql(A, D1, -10, 1);
-    visit_sql(B, D1, -1, 1);
-    visit_sql(E, D1, -20, 1);
-    visit_sql(F, D2, -14, 1);
+    visit(A, D1, -10, 1);
+    visit(B, D1, -1, 1);
+    visit(E, D1, -20, 1);
+    visit(F, D2, -14, 1);
     /* The last check-ins before day 0. */
-    checkin_sql(G1, A, at(-7, 12, 0));
-    checkin_sql(G4, D, at(-3, 10, 0));
-    checkin_sql(G5, A, at(-2, 10, 0));
+    checkin(G1, A, at(-7, 12, 0));
+    checkin(G4, D, at(-3, 10, 0));
+    checkin(G5, A, at(-2, 10, 0));
 }
 
 /* Child C and its migrant parent G2 are registered on day 3 (a Thursday). */
 static void register_c(int64_t when)
 {
-    sql("INSERT INTO child(code, name, sex, birth_date, region_id, categories, flags, created_at) VALUES"
-        " ('" C "', '小丙', 'F', '2018-02-02', 4, 'left_behind', '', %lld);"
-        "INSERT INTO guardian(phone, name, created_at) VALUES ('" G2 "', '家长二', %lld);"
-        "INSERT INTO guardian_child(guardian_id, child_id, relation, away) VALUES"
-        " ((SELECT id FROM guardian WHERE phone = '" G2 "'),"
-        "  (SELECT id FROM child WHERE code = '" C "'), '母亲', 1);",
-        (long long)when, (long long)when);
+    seed_roster(st, "children",
+                "code,name,sex,birth_date,region,categories,flags\n" C ",小丙,F,2018-02-02," V_SQ ",left_behind,\n",
+                when);
+    seed_roster(st, "guardians", "phone,name,relation,child_code,away\n" G2 ",家长二,母亲," C ",1\n", when);
 }
 
 static int setup(void **state)
@@ -382,8 +348,8 @@ static void run_event(const struct ev *e, int64_t t)
     char err[256];
     switch (e->kind) {
     case EV_SMS: sms(e->who, e->what, t); break;
-    case EV_VISIT: visit_sql(e->what, e->who, e->d, e->result); break;
-    case EV_CHECKIN: checkin_sql(e->who, e->what, t); break;
+    case EV_VISIT: visit(e->what, e->who, e->d, e->result); break;
+    case EV_CHECKIN: checkin(e->who, e->what, t); break;
     case EV_REGISTER_C: register_c(t); break;
     case EV_RESTART:
         store_close(st);

@@ -3,8 +3,9 @@
  * name the line), exact export lines with date filters, the CLI wrappers,
  * and the demo roster in examples/roster/.
  *
- * Every test gets a fresh migrated database in a temporary file; a second
- * plain sqlite3 connection to the same file seeds rows and checks results.
+ * Every test gets a fresh migrated database in a temporary file; rows are
+ * seeded through the import and the store port (tests/common/seed.h), and
+ * a second plain sqlite3 connection to the same file reads them to check.
  * The clock is fixed at 2025-06-15T12:00:00+08:00 and TZ is Asia/Shanghai.
  */
 #include <setjmp.h>
@@ -26,13 +27,14 @@
 #include "../../gateway/roster.h"
 #include "../../handlers/roster_import.h"
 #include "../../core/util.h"
+#include "../common/seed.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 
 struct ctx {
     char path[64];    /* the database file */
     struct store *st; /* the store under test */
-    sqlite3 *db;      /* a second connection for seeding and checks */
+    sqlite3 *db;      /* a second connection for checks */
 };
 
 static int setup(void **state)
@@ -132,15 +134,6 @@ static void expect_q(struct ctx *c, const char *sql, const char *want)
     if (strcmp(got, want) != 0) print_error("%s\n  got  %s\n  want %s\n", sql, got, want);
     assert_string_equal(got, want);
     free(got);
-}
-
-static void exec(struct ctx *c, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) print_error("%s: %s\n", sql, msg ? msg : "?");
-    sqlite3_free(msg);
-    assert_int_equal(rc, SQLITE_OK);
 }
 
 /* Every row of the roster tables, as text: equal snapshots = nothing changed. */
@@ -299,10 +292,9 @@ static void xl_visit_keeps_the_high_cadence(void **state)
     struct ctx *c = *state;
     struct roster_import_result r;
     seed(c);
-    exec(c, "INSERT INTO visit(child_id, staff_id, visit_date, result, problems, created_at) "
-            "SELECT c.id, s.id, '2025-06-01', 2, 'JH|XL', 1748736000 FROM child c, staff s "
-            "WHERE c.code = '1000015' AND s.phone = '+8613800000001'");
-    exec(c, "UPDATE child SET high_cadence = 1 WHERE code = '1000015'");
+    /* An XL visit raises the child, as the visit handler does. */
+    seed_visit(c->st, "1000015", "+8613800000001", "2025-06-01", 2, "JH|XL", 1748736000);
+    assert_int_equal(db_child_set_high_cadence(c->st, seed_child_id(c->st, "1000015")), 0);
     /* Flags dropped for both: the XL child stays raised, the other comes down. */
     assert_int_equal(imp(c, ROSTER_CHILDREN,
                          "code,name,sex,birth_date,region,categories,flags\n"
@@ -535,40 +527,71 @@ static void an_oversized_row_stops_the_import(void **state)
 
 /* ---- export ------------------------------------------------------------------ */
 
+/* A visit of child code by staff phone with its note, recorded at `at`. */
+static void visit(struct ctx *c, const char *code, const char *phone, const char *date, int result,
+                  const char *problems, const char *note, int64_t at)
+{
+    struct db_visit v = {.child_id = seed_child_id(c->st, code),
+                         .staff_id = seed_staff_id(c->st, phone),
+                         .result = result,
+                         .problems = problems,
+                         .note = note};
+    gw_strlcpy(v.visit_date, date, sizeof v.visit_date);
+    assert_int_equal(db_visit_insert(c->st, &v, at, NULL), 0);
+}
+
+/* A check-in of guardian phone for child code with its return date and
+ * note (both may be NULL), recorded at `at`. */
+static void checkin(struct ctx *c, const char *phone, const char *code, int status, const char *return_date,
+                    const char *note, int64_t at)
+{
+    struct db_checkin k = {.guardian_id = seed_guardian_id(c->st, phone),
+                           .child_id = seed_child_id(c->st, code),
+                           .status = status,
+                           .return_date = return_date,
+                           .note = note};
+    assert_int_equal(db_checkin_insert(c->st, &k, at, NULL), 0);
+}
+
 static void seed_activity(struct ctx *c)
 {
     seed(c);
-    exec(c, "INSERT INTO visit(id, child_id, staff_id, visit_date, result, problems, note, created_at) "
-            "SELECT 1, c.id, s.id, '2024-05-01', 1, '', 'all well', 1714527000 FROM child c, staff s "
-            "WHERE c.code = '1000015' AND s.phone = '+8613800000001'");
-    exec(c, "INSERT INTO visit(id, child_id, staff_id, visit_date, result, problems, note, created_at) "
-            "SELECT 2, c.id, s.id, '2024-05-03', 2, 'XL|QG', 'cries, \"misses mum\"', 1714702500 "
-            "FROM child c, staff s WHERE c.code = '1000028' AND s.phone = '+8613800000001'");
-    exec(c, "INSERT INTO visit(id, child_id, staff_id, visit_date, result, problems, note, created_at) "
-            "SELECT 3, c.id, s.id, '2024-05-04', 3, '', '=1+2', 1714816800 FROM child c, staff s "
-            "WHERE c.code = '2000012' AND s.phone = '+8613800000101'");
+    visit(c, "1000015", "+8613800000001", "2024-05-01", 1, "", "all well", 1714527000);
+    visit(c, "1000028", "+8613800000001", "2024-05-03", 2, "XL|QG", "cries, \"misses mum\"", 1714702500);
+    visit(c, "2000012", "+8613800000101", "2024-05-04", 3, "", "=1+2", 1714816800);
     /* 23:30 and 00:10 local: the same UTC day, two local days */
-    exec(c, "INSERT INTO checkin(id, guardian_id, child_id, status, created_at) "
-            "SELECT 1, g.id, c.id, 1, 1714577400 FROM guardian g, child c "
-            "WHERE g.phone = '+8613900000001' AND c.code = '1000015'");
-    exec(c, "INSERT INTO checkin(id, guardian_id, child_id, status, return_date, created_at) "
-            "SELECT 2, g.id, c.id, 3, '2024-05-20', 1714579800 FROM guardian g, child c "
-            "WHERE g.phone = '+8613900000001' AND c.code = '1000028'");
-    exec(c, "INSERT INTO checkin(id, guardian_id, child_id, status, note, created_at) "
-            "SELECT 3, g.id, c.id, 2, 'needs help', 1714694400 FROM guardian g, child c "
-            "WHERE g.phone = '+8613900000003' AND c.code = '2000012'");
-    exec(c, "INSERT INTO reporter(id, phone, created_at) VALUES (1, '+8613912345678', 1714527000)");
-    exec(c, "INSERT INTO cases(id, number, category, classified, priority, status, child_id, county_id, region_id, "
-            "description, reporter_id, opened_at, acked_at) "
-            "SELECT 1, '2405010001', 2, 1, 1, 'acknowledged', c.id, k.id, r.id, 'secret details', 1, "
-            "1714527000, 1714528800 FROM child c, region k, region r "
-            "WHERE c.code = '1000015' AND k.path = '示例县' AND r.path = '示例县/东镇/甲村'");
-    exec(c, "INSERT INTO case_dept(case_id, department) VALUES (1, 'police'), (1, 'civil_affairs')");
+    checkin(c, "+8613900000001", "1000015", 1, NULL, NULL, 1714577400);
+    checkin(c, "+8613900000001", "1000028", 3, "2024-05-20", NULL, 1714579800);
+    checkin(c, "+8613900000003", "2000012", 2, NULL, "needs help", 1714694400);
+    int64_t reporter = 0;
+    assert_int_equal(db_reporter_upsert(c->st, "+8613912345678", 1714527000, &reporter), 0);
+    static const char *const both[] = {"police", "civil_affairs"}, *const civil[] = {"civil_affairs"};
+    struct db_case_new k1 = {.category = 2,
+                             .classified = 1,
+                             .priority = 1,
+                             .depts = both,
+                             .ndepts = 2,
+                             .county_id = seed_region_id(c->st, "示例县"),
+                             .region_id = seed_region_id(c->st, "示例县/东镇/甲村"),
+                             .child_id = seed_child_id(c->st, "1000015"),
+                             .description = "secret details",
+                             .reporter_id = reporter};
+    char number[DB_CASE_NO_MAX + 1];
+    int64_t id = seed_case(c->st, &k1, 1714527000, number);
+    assert_string_equal(number, "2405010001");
+    seed_case_ack(c->st, id, seed_staff_id(c->st, "+8613800000201"), 1714528800);
     /* free text from an unknown number: no child, no region, no county yet */
-    exec(c, "INSERT INTO cases(id, number, category, classified, priority, status, reporter_id, opened_at, "
-            "acked_at, closed_at, outcome, outcome_note) VALUES (2, '2405030001', 9, 0, 3, 'closed', 1, "
-            "1714694400, 1714698000, 1714816800, 3, 'nothing found')");
-    exec(c, "INSERT INTO case_dept(case_id, department) VALUES (2, 'civil_affairs')");
+    struct db_case_new k2 = {.category = 9,
+                             .classified = 0,
+                             .priority = 3,
+                             .depts = civil,
+                             .ndepts = 1,
+                             .reporter_id = reporter};
+    id = seed_case(c->st, &k2, 1714694400, number);
+    assert_string_equal(number, "2405030001");
+    int64_t civil_staff = seed_staff_id(c->st, "+8613800000202");
+    seed_case_ack(c->st, id, civil_staff, 1714698000);
+    seed_case_close(c->st, id, civil_staff, 3, "nothing found", 1714816800);
 }
 
 static char *export(struct ctx *c, enum export_what what, const char *from, const char *to, long *rows)

@@ -8,11 +8,11 @@
  *
  * Messages go through pipeline_batch like any webhook's, the timed jobs
  * through pipeline_run_jobs, on a real SQLite file with a fixed clock
- * (Tuesday 3 March 2026, TZ=Asia/Shanghai).
+ * (Tuesday 3 March 2026, TZ=Asia/Shanghai). The roster is imported as a
+ * county imports it (tests/common/seed.h).
  */
 #include <setjmp.h>
 #include "../../core/calendar.h"
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +21,6 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "../../core/store.h"
 #include "../../db/sqlite.h"
@@ -30,6 +29,7 @@
 #include "../../gateway/pipeline.h"
 #include "../../handlers/jobs_int.h"
 #include "../common/harness.h"
+#include "../common/seed.h"
 
 #define DIR1 "+8613800000001"   /* director, 上湾村 */
 #define POLICE "+8613800002001" /* 示例县 responders */
@@ -48,20 +48,13 @@ static struct gw_config *cfg;
 static struct store *st;
 static int64_t t0; /* Tuesday 2026-03-03 10:00 local */
 
-static void sql(const char *fmt, ...)
+/* Imports the staff roster row of the county's civil-affairs responder
+ * with department dept (an upsert: the import is how a department changes). */
+static void civil_department(const char *dept)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *q = sqlite3_vmprintf(fmt, ap);
-    va_end(ap);
-    sqlite3 *h = NULL;
-    char *err = NULL;
-    if (sqlite3_open(dbpath, &h) != SQLITE_OK || sqlite3_busy_timeout(h, 5000) != SQLITE_OK ||
-        sqlite3_exec(h, q, NULL, NULL, &err) != SQLITE_OK)
-        fail_msg("sql: %s: %s", err ? err : sqlite3_errmsg(h), q);
-    sqlite3_free(err);
-    sqlite3_free(q);
-    sqlite3_close(h);
+    char csv[160];
+    snprintf(csv, sizeof csv, "phone,name,role,region,department\n" CIVIL ",丙,responder,示例县,%s\n", dept);
+    seed_roster(st, "staff", csv, t0);
 }
 
 static int setup(void **state)
@@ -97,16 +90,19 @@ static int setup(void **state)
     }
     if (sqlite_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
     if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) return -1;
-    sql("INSERT INTO region(id, parent_id, name, path, level) VALUES (1, NULL, '示例县', '示例县', 1),"
-        " (2, 1, '东溪镇', '示例县/东溪镇', 2), (3, 2, '上湾村', '示例县/东溪镇/上湾村', 3),"
-        " (4, NULL, '邻县', '邻县', 1);"
-        "INSERT INTO staff(phone, name, role, region_id, department, created_at) VALUES"
-        " ('" DIR1 "', '甲', 'director', 3, NULL, 0), ('" POLICE "', '乙', 'responder', 1, 'police', 0),"
-        " ('" CIVIL "', '丙', 'responder', 1, 'civil_affairs', 0), ('" EDU "', '丁', 'responder', 1, 'education', 0),"
-        " ('" HEALTH "', '戊', 'responder', 1, 'health', 0), ('" ADMIN "', '己', 'admin', 1, NULL, 0),"
-        " ('" CIVIL2 "', '庚', 'responder', 4, 'civil_affairs', 0);"
-        "INSERT INTO child(code, name, sex, birth_date, region_id, categories, created_at) VALUES"
-        " ('" CHILD "', '小甲', 'M', '2016-05-01', 3, 'left_behind', 0);");
+    /* The roster as a county imports it, long before the clock's day. */
+    int64_t old = t0 - 100 * 86400;
+    seed_roster(st, "regions", "path\n示例县/东溪镇/上湾村\n邻县\n", old);
+    seed_roster(st, "staff",
+                "phone,name,role,region,department\n" DIR1 ",甲,director,示例县/东溪镇/上湾村,\n" POLICE
+                ",乙,responder,示例县,police\n" CIVIL ",丙,responder,示例县,civil_affairs\n" EDU
+                ",丁,responder,示例县,education\n" HEALTH ",戊,responder,示例县,health\n" ADMIN
+                ",己,admin,示例县,\n" CIVIL2 ",庚,responder,邻县,civil_affairs\n",
+                old);
+    seed_roster(st, "children",
+                "code,name,sex,birth_date,region,categories,flags\n" CHILD
+                ",小甲,M,2016-05-01,示例县/东溪镇/上湾村,left_behind,\n",
+                old);
     return 0;
 }
 
@@ -288,14 +284,14 @@ static void p3_waits_and_nobody_means_the_duty_contact(void **state)
                                     "%Q AND O.kind = 'alert'", n),
                      0);
     free(n);
-    sql("UPDATE staff SET department = 'women' WHERE phone = '" CIVIL "'");
+    civil_department("women");
     assert_string_equal(sms("+8613700000002", "请问怎么给孩子办户口", t0 + 3 * 3600 + 60), "unknown_case_opened");
     n = last_case();
     char like[64];
     snprintf(like, sizeof like, "alert:%s:%%:0", n);
     assert_int_equal(alerts(n, DUTY, like), 1);
     assert_int_equal(alerts(n, CIVIL, like), 0);
-    sql("UPDATE staff SET department = 'civil_affairs' WHERE phone = '" CIVIL "'");
+    civil_department("civil_affairs");
     free(n);
 }
 
