@@ -266,11 +266,7 @@ static enum prov_verdict read_send_answer(const char *body, size_t len, char *ms
 static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
                       size_t idlen, int *opted_out, char *err, size_t errlen)
 {
-    enum prov_verdict v = PROV_V_NONE;
-    if (idlen) msg_id[0] = '\0';
-    if (err && errlen) err[0] = '\0';
-    if (http_status >= 200 && http_status <= 299) v = read_send_answer(body, len, msg_id, idlen, err, errlen);
-    return prov_classify(http_status, 0, v, msg_id, idlen, opted_out, err, errlen);
+    return prov_send_read_2xx(http_status, body, len, read_send_answer, msg_id, idlen, opted_out, err, errlen);
 }
 
 /* ---- USSD ------------------------------------------------------------------ */

@@ -147,6 +147,23 @@ enum prov_verdict {
 int prov_classify(long http_status, int transport_error, enum prov_verdict verdict, char *msg_id, size_t idlen,
                   int *opted_out, char *err, size_t errlen);
 
+/* A provider's reader of its send answer's body: the verdict, msg_id on
+ * PROV_V_ACCEPTED, and its own reason in err. */
+typedef enum prov_verdict (*prov_send_reader)(const char *body, size_t len, char *msg_id, size_t idlen, char *err,
+                                              size_t errlen);
+
+/* parse_send for a provider whose body says something only on a 2xx: clears
+ * msg_id and err, reads the body of a 2xx with read, and classifies. */
+int prov_send_read_2xx(long http_status, const char *body, size_t len, prov_send_reader read, char *msg_id,
+                       size_t idlen, int *opted_out, char *err, size_t errlen);
+
+/* parse_send for a provider whose every answer but a 5xx carries a result
+ * code (Aliyun, Tencent): no answer and 5xx are told by the status; any
+ * other answer's body is read with read, and one without a code is an
+ * unreadable answer. */
+int prov_send_read_coded(long http_status, const char *body, size_t len, prov_send_reader read, char *msg_id,
+                         size_t idlen, int *opted_out, char *err, size_t errlen);
+
 /* ---- USSD and voice ----------------------------------------------------------- */
 
 /* One USSD step (Africa's Talking style). Strings owned; prov_ussd_clear. */

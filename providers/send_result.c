@@ -51,3 +51,30 @@ int prov_classify(long http_status, int transport_error, enum prov_verdict verdi
     }
     return rc;
 }
+
+int prov_send_read_2xx(long http_status, const char *body, size_t len, prov_send_reader read, char *msg_id,
+                       size_t idlen, int *opted_out, char *err, size_t errlen)
+{
+    enum prov_verdict v = PROV_V_NONE;
+    if (msg_id && idlen) msg_id[0] = '\0';
+    if (err && errlen) err[0] = '\0';
+    if (http_status >= 200 && http_status <= 299) v = read(body, len, msg_id, idlen, err, errlen);
+    return prov_classify(http_status, 0, v, msg_id, idlen, opted_out, err, errlen);
+}
+
+int prov_send_read_coded(long http_status, const char *body, size_t len, prov_send_reader read, char *msg_id,
+                         size_t idlen, int *opted_out, char *err, size_t errlen)
+{
+    enum prov_verdict v = PROV_V_NONE;
+    if (msg_id && idlen) msg_id[0] = '\0';
+    if (err && errlen) err[0] = '\0';
+    if (http_status == 0) {
+        gw_err(err, errlen, "no answer from the send API");
+    } else if (http_status >= 500 && http_status <= 599) {
+        gw_err(err, errlen, "send API answered HTTP %ld", http_status);
+    } else {
+        v = read(body, len, msg_id, idlen, err, errlen);
+        if (v == PROV_V_NONE) gw_err(err, errlen, "send API answered HTTP %ld without a Code", http_status);
+    }
+    return prov_classify(http_status, 0, v, msg_id, idlen, opted_out, err, errlen);
+}

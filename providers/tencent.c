@@ -579,18 +579,7 @@ static enum prov_verdict read_send_answer(const char *body, size_t len, char *ms
 static int parse_send(const struct gw_channel *ch, long http_status, const char *body, size_t len, char *msg_id,
                       size_t idlen, int *opted_out, char *err, size_t errlen)
 {
-    enum prov_verdict v = PROV_V_NONE;
-    if (msg_id && idlen) msg_id[0] = '\0';
-    if (err && errlen) err[0] = '\0';
-    if (http_status == 0) {
-        gw_err(err, errlen, "no answer from the send API");
-    } else if (http_status >= 500 && http_status <= 599) {
-        gw_err(err, errlen, "send API answered HTTP %ld", http_status);
-    } else {
-        v = read_send_answer(body, len, msg_id, idlen, err, errlen);
-        if (v == PROV_V_NONE) gw_err(err, errlen, "send API answered HTTP %ld without a Code", http_status);
-    }
-    return prov_classify(http_status, 0, v, msg_id, idlen, opted_out, err, errlen);
+    return prov_send_read_coded(http_status, body, len, read_send_answer, msg_id, idlen, opted_out, err, errlen);
 }
 
 const struct provider_ops prov_tencent = {

@@ -43,6 +43,7 @@
 #include "../../providers/provider.h"
 #include "../../providers/tencent.h"
 #include "../common/fixture.h"
+#include "../common/hook.h"
 
 #define ALIYUN_TOKEN  "demo-aliyun-token"
 #define TENCENT_TOKEN "demo-tencent-token"
@@ -83,41 +84,14 @@ static void channel_make(const struct provider_ops *ops, const char *const *kv, 
 
 /* ---- running one request the way the server does ---- */
 
-struct outcome {
-    int verify_rc, parse_rc;
-    int status;                /* 200, 400 or 403 */
-    char err[256];             /* reason of the failing (or ignoring) step */
-    struct gw_msgv msgs;       /* SMS hook */
-    struct prov_statusv sts;   /* status hook */
-    struct prov_response resp; /* the answer when status is 200 */
-};
-
 /* Runs req through the hook's provider part as the server does
  * (routes_hook_input), and on 200 renders the acknowledgement
  * (routes_render). */
 static void run(const struct provider_ops *ops, const struct gw_channel *ch, const struct prov_request *req,
-                int status_hook, struct outcome *o)
+                int status_hook, struct hook_outcome *o)
 {
-    memset(o, 0, sizeof *o);
     assert_ptr_equal(ch->ops, ops);
-    struct routes_call call = {0};
-    enum pipeline_job_kind kind = status_hook ? PIPELINE_JOB_STATUS : PIPELINE_JOB_SMS;
-    o->status = routes_hook_input(ch, kind, req, &call, o->err, sizeof o->err);
-    o->verify_rc = call.verify_rc;
-    o->parse_rc = call.parse_rc;
-    if (o->status == 200) routes_render(FIXTURE_DEFAULT_PUBLIC_URL, &call, &o->resp);
-    o->msgs = call.job.msgs;
-    o->sts = call.job.statuses;
-    call.job.msgs = (struct gw_msgv){0};
-    call.job.statuses = (struct prov_statusv){0};
-    routes_call_clear(&call);
-}
-
-static void outcome_free(struct outcome *o)
-{
-    gw_msgv_free(&o->msgs);
-    prov_statusv_free(&o->sts);
-    gw_buf_free(&o->resp.body);
+    hook_run(status_hook ? PIPELINE_JOB_STATUS : PIPELINE_JOB_SMS, ch, req, o);
 }
 
 /* ---- the fixture table ---- */
@@ -200,7 +174,7 @@ static void test_fixture(void **state)
     channel_make(ops, kv, &tc);
     struct prov_request req;
     fixture_request(&fx, &req);
-    struct outcome o;
+    struct hook_outcome o;
     run(ops, &tc.ch, &req, status_hook, &o);
 
     if (o.status != atoi(status)) fail_msg("%s: status %d (%s), expected %s", file, o.status, o.err, status);
@@ -261,7 +235,7 @@ static void test_fixture(void **state)
         for (size_t i = 0; i < o.msgs.n; i++) check_n(&fo, "id", i, o.msgs.v[i].provider_id);
         fixture_free(&fo);
     }
-    outcome_free(&o);
+    hook_outcome_free(&o);
     fixture_free(&fx);
 }
 

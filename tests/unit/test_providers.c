@@ -27,6 +27,7 @@
 #include "../../providers/provider.h"
 #include "../../providers/twilio.h"
 #include "../common/fixture.h"
+#include "../common/hook.h"
 
 #define GENERIC_SECRET "demo-generic-secret"
 #define TWILIO_TOKEN   "fake_auth_token_0123456789abcdef"
@@ -38,57 +39,21 @@ static const char *const fixture_providers[] = {"generic", "twilio", "africastal
 
 /* ---- running one request the way the server does ---- */
 
-struct outcome {
-    int verify_rc;             /* verify's return */
-    int parse_rc;              /* parse_sms's / parse_status's return (only when verify passed) */
-    int status;                /* 200, 400 or 403 */
-    char err[256];             /* reason of the failing step */
-    struct gw_msgv msgs;       /* parsed messages (SMS hook) */
-    struct prov_statusv sts;   /* parsed receipts (status hook) */
-    struct prov_response resp; /* the answer when status is 200 */
-};
-
-/* Runs req through the hook's provider part as the server does
- * (routes_hook_input), and on 200 renders the acknowledgement
- * (routes_render). */
-static void run_hook(enum pipeline_job_kind kind, const struct gw_channel *ch, const struct prov_request *req,
-                     struct outcome *o)
-{
-    memset(o, 0, sizeof *o);
-    struct routes_call call = {0};
-    o->status = routes_hook_input(ch, kind, req, &call, o->err, sizeof o->err);
-    o->verify_rc = call.verify_rc;
-    o->parse_rc = call.parse_rc;
-    if (o->status == 200) routes_render(FIXTURE_DEFAULT_PUBLIC_URL, &call, &o->resp);
-    o->msgs = call.job.msgs;
-    o->sts = call.job.statuses;
-    call.job.msgs = (struct gw_msgv){0};
-    call.job.statuses = (struct prov_statusv){0};
-    routes_call_clear(&call);
-}
-
 static void run(const struct provider_ops *ops, const struct gw_channel *ch, const struct prov_request *req,
-                struct outcome *o)
+                struct hook_outcome *o)
 {
     assert_ptr_equal(ch->ops, ops);
-    run_hook(PIPELINE_JOB_SMS, ch, req, o);
+    hook_run(PIPELINE_JOB_SMS, ch, req, o);
 }
 
 /* The status hook: verify first (the server does), then parse_status. */
 static void run_status(const struct provider_ops *ops, const struct gw_channel *ch, const struct prov_request *req,
-                       struct outcome *o)
+                       struct hook_outcome *o)
 {
     assert_ptr_equal(ch->ops, ops);
     assert_non_null(ops->parse_status);
     assert_non_null(ops->render_status_ack);
-    run_hook(PIPELINE_JOB_STATUS, ch, req, o);
-}
-
-static void outcome_free(struct outcome *o)
-{
-    gw_msgv_free(&o->msgs);
-    prov_statusv_free(&o->sts);
-    gw_buf_free(&o->resp.body);
+    hook_run(PIPELINE_JOB_STATUS, ch, req, o);
 }
 
 /* A channel named after the provider whose keys come from the fixture's
@@ -171,7 +136,7 @@ static const char *st_phone(const struct prov_status *st) { return st->phone; }
 static const char *st_opted(const struct prov_status *st) { return st->opted_out ? "yes" : "no"; }
 
 /* The answer each provider's hooks give. */
-static void check_ack(const char *prov, int is_status, const struct outcome *o)
+static void check_ack(const char *prov, int is_status, const struct hook_outcome *o)
 {
     assert_int_equal(o->resp.status, 200);
     if (!strcmp(prov, "twilio")) {
@@ -293,7 +258,7 @@ static void test_fixture(void **state)
         fixture_free(&fx);
         return;
     }
-    struct outcome o;
+    struct hook_outcome o;
     if (is_status)
         run_status(ops, &tc.ch, &req, &o);
     else
@@ -367,7 +332,7 @@ static void test_fixture(void **state)
         check_str(&fo, "id", o.msgs.n ? o.msgs.v[0].provider_id : NULL);
         fixture_free(&fo);
     }
-    outcome_free(&o);
+    hook_outcome_free(&o);
     fixture_free(&fx);
 }
 

@@ -45,6 +45,7 @@
 #include "../../providers/crypto.h"
 #include "../../providers/provider.h"
 #include "../common/fixture.h"
+#include "../common/hook.h"
 
 #define VG_SECRET "fake_signature_secret_01"
 
@@ -85,40 +86,12 @@ static void channel_init(struct test_channel *tc, const char *secret, const char
 
 /* ---- running one request the way the server does ---- */
 
-struct outcome {
-    int verify_rc;              /* verify's return */
-    int parse_rc;               /* parse_sms / parse_status's return (only when verify passed) */
-    int status;                 /* 200, 400 or 403 */
-    char err[256];              /* reason of the failing step */
-    struct gw_msgv msgs;        /* parsed messages */
-    struct prov_statusv sts;    /* parsed receipts */
-    struct prov_response resp;  /* the answer when status is 200 */
-};
-
 /* Runs req through the hook's provider part as the server does
  * (routes_hook_input), and on 200 renders the acknowledgement
  * (routes_render). */
-static void run(const struct gw_channel *ch, const struct prov_request *req, int is_status, struct outcome *o)
+static void run(const struct gw_channel *ch, const struct prov_request *req, int is_status, struct hook_outcome *o)
 {
-    memset(o, 0, sizeof *o);
-    struct routes_call call = {0};
-    enum pipeline_job_kind kind = is_status ? PIPELINE_JOB_STATUS : PIPELINE_JOB_SMS;
-    o->status = routes_hook_input(ch, kind, req, &call, o->err, sizeof o->err);
-    o->verify_rc = call.verify_rc;
-    o->parse_rc = call.parse_rc;
-    if (o->status == 200) routes_render(FIXTURE_DEFAULT_PUBLIC_URL, &call, &o->resp);
-    o->msgs = call.job.msgs;
-    o->sts = call.job.statuses;
-    call.job.msgs = (struct gw_msgv){0};
-    call.job.statuses = (struct prov_statusv){0};
-    routes_call_clear(&call);
-}
-
-static void outcome_free(struct outcome *o)
-{
-    gw_msgv_free(&o->msgs);
-    prov_statusv_free(&o->sts);
-    gw_buf_free(&o->resp.body);
+    hook_run(is_status ? PIPELINE_JOB_STATUS : PIPELINE_JOB_SMS, ch, req, o);
 }
 
 /* ---- the fixture table ---- */
@@ -177,7 +150,7 @@ static void test_fixture(void **state)
     fixture_request(&fx, &req);
     const char *now = fixture_expect(&fx, "now");
     if (now) req.now = atoll(now);
-    struct outcome o;
+    struct hook_outcome o;
     run(&tc.ch, &req, is_status, &o);
 
     if (o.status != atoi(status)) fail_msg("%s: status %d (%s), expected %s", file, o.status, o.err, status);
@@ -245,7 +218,7 @@ static void test_fixture(void **state)
         check_str(&fo, "id", o.msgs.n ? o.msgs.v[0].provider_id : NULL);
         fixture_free(&fo);
     }
-    outcome_free(&o);
+    hook_outcome_free(&o);
     fixture_free(&fx);
 }
 
