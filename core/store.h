@@ -88,12 +88,14 @@ int store_outbox_insert(struct store *st, const struct store_outbox_row *r, int6
 int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
                            int (*fn)(void *arg, const char *recipient, const char *body), void *arg);
 
+#include "store_audit.h"
 #include "store_domain.h"
 #include "store_jobs.h"
 #include "store_media.h"
 #include "store_outbox.h"
 #include "store_parts.h"
 #include "store_roster.h"
+#include "store_token.h"
 #include "store_ussd.h"
 #include "store_voice.h"
 

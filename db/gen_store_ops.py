@@ -39,6 +39,8 @@ PORT_HEADERS = [
     "core/store_ussd.h",
     "core/store_voice.h",
     "core/store_roster.h",
+    "core/store_audit.h",
+    "core/store_token.h",
 ]
 
 # Functions with a store first that stay outside the table (none today).

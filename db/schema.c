@@ -306,6 +306,33 @@ static const char *const migrations[] = {
     "ALTER TABLE cases ADD COLUMN inferred INTEGER NOT NULL DEFAULT 0;", /* 1: inferred (classified is 1 too); the 'opened' event names the phrase */
     /* children named instead of coded (ZF 张小明 1): an exact name within a region */
     "CREATE INDEX child_name ON child(name);",
+    /* 12: the office side: the audit trail of every read of personal data
+     * and every write through the API, each row chained to the one before
+     * by its hash (core/store_audit.h); and the bearer tokens integrations
+     * use, stored hashed (core/store_token.h) */
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"              /* who: "token:<name>", "staff:<id>", "cli" */
+    "  role TEXT NOT NULL,"               /* their role then */
+    "  client TEXT NOT NULL,"             /* client address, or "cli" */
+    "  action TEXT NOT NULL,"             /* what: "export children", "read child", "case ack", ... */
+    "  records TEXT NOT NULL,"            /* record ids: "child:1000015 case:2403140001", "" when none */
+    "  purpose TEXT NOT NULL,"            /* the purpose chosen when opening a file, "" when none */
+    "  prev TEXT NOT NULL,"               /* hash of the row before (64 zeros for the first) */
+    "  hash TEXT NOT NULL"                /* SHA-256 over prev and this row's fields */
+    ");"
+    "CREATE TABLE api_token ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK (role IN ('admin','county','supervisor','responder','director','auditor')),"
+    "  region_id INTEGER REFERENCES region(id)," /* scope; NULL: everywhere (admin, auditor) */
+    "  department TEXT,"                  /* responders: their department */
+    "  hash TEXT NOT NULL UNIQUE,"        /* SHA-256 of the token; the token itself is never stored */
+    "  created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER,"
+    "  last_used_at INTEGER"
+    ");",
 };
 
 /* clang-format on */
