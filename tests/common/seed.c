@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -146,4 +148,27 @@ int64_t seed_reporter(struct store *st, const char *phone, int64_t at)
     }
     if (store_commit(st) != 0) fail_msg("seed_reporter: %s", store_errmsg(st));
     return id;
+}
+
+struct store *seed_store_new(const char *prefix, char *path)
+{
+    snprintf(path, SEED_PATH_MAX, "/tmp/%s-XXXXXX", prefix);
+    int fd = mkstemp(path);
+    if (fd < 0) fail_msg("seed_store_new: mkstemp %s", path);
+    close(fd);
+    struct store *st = seed_open(path);
+    char err[256] = "";
+    if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) fail_msg("seed_store_new: migrate: %s", err);
+    return st;
+}
+
+void seed_store_free(struct store *st, const char *path)
+{
+    char side[SEED_PATH_MAX + 8];
+    if (st) store_close(st);
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
 }

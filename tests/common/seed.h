@@ -59,4 +59,13 @@ void seed_case_close(struct store *st, int64_t case_id, int64_t staff_id, int ou
  * Returns its id, for db_case_new.reporter_id. */
 int64_t seed_reporter(struct store *st, const char *phone, int64_t at);
 
+/* A new, migrated store in a new temporary file "/tmp/<prefix>-XXXXXX",
+ * whose name goes into path (SEED_PATH_MAX bytes). Fails the test when it
+ * cannot be made. */
+#define SEED_PATH_MAX 96
+struct store *seed_store_new(const char *prefix, char *path);
+/* Closes st (NULL: nothing to close) and removes the file at path with its
+ * WAL and shared-memory index. */
+void seed_store_free(struct store *st, const char *path);
+
 #endif

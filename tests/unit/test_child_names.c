@@ -25,7 +25,7 @@
 #include "../common/seed.h"
 
 struct ctx {
-    char path[64];
+    char path[SEED_PATH_MAX];
     struct store *st;
 };
 
@@ -55,13 +55,7 @@ static const char children[] = "code,name,sex,birth_date,region,categories,flags
 static int setup(void **state)
 {
     struct ctx *c = gw_calloc(1, sizeof *c);
-    char err[256] = "";
-    snprintf(c->path, sizeof c->path, "/tmp/gw-names-XXXXXX");
-    int fd = mkstemp(c->path);
-    if (fd < 0) return -1;
-    close(fd);
-    if (sqlite_store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
-    if (store_migrate(c->st, NULL, NULL, err, sizeof err) != 0) return -1;
+    c->st = seed_store_new("gw-names", c->path);
     seed_roster(c->st, "regions", regions, SEED_NOW);
     seed_roster(c->st, "children", children, SEED_NOW);
     *state = c;
@@ -71,13 +65,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct ctx *c = *state;
-    char p[80];
-    store_close(c->st);
-    unlink(c->path);
-    snprintf(p, sizeof p, "%s-wal", c->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", c->path);
-    unlink(p);
+    seed_store_free(c->st, c->path);
     free(c);
     return 0;
 }

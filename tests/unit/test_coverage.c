@@ -41,20 +41,14 @@
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 
 struct ctx {
-    char path[64];    /* the database file */
+    char path[SEED_PATH_MAX]; /* the database file */
     struct store *st; /* the store under test */
 };
 
 static int setup(void **state)
 {
     struct ctx *c = gw_calloc(1, sizeof *c);
-    char err[256] = "";
-    snprintf(c->path, sizeof c->path, "/tmp/gw-coverage-XXXXXX");
-    int fd = mkstemp(c->path);
-    if (fd < 0) return -1;
-    close(fd);
-    if (sqlite_store_open(c->path, 0, &c->st, err, sizeof err) != 0) return -1;
-    if (store_migrate(c->st, NULL, NULL, err, sizeof err) != 0) return -1;
+    c->st = seed_store_new("gw-coverage", c->path);
     *state = c;
     return 0;
 }
@@ -62,13 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct ctx *c = *state;
-    char p[80];
-    store_close(c->st);
-    unlink(c->path);
-    snprintf(p, sizeof p, "%s-wal", c->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", c->path);
-    unlink(p);
+    seed_store_free(c->st, c->path);
     free(c);
     return 0;
 }

@@ -503,7 +503,7 @@ static const char *const long_ok[] = {NULL};
 /* ---- fixture ----------------------------------------------------------------- */
 
 struct world {
-    char path[64];
+    char path[SEED_PATH_MAX];
     struct store *st;
     sqlite3 *probe;          /* a second connection, for checking effects */
     struct gw_policy pol;
@@ -527,13 +527,7 @@ static struct world *world_new(void)
     tzset();
     struct world *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    snprintf(w->path, sizeof w->path, "/tmp/gw_handlers_XXXXXX");
-    int fd = mkstemp(w->path);
-    assert_true(fd >= 0);
-    close(fd);
-    char err[256] = "";
-    assert_int_equal(sqlite_store_open(w->path, 0, &w->st, err, sizeof err), 0);
-    assert_int_equal(store_migrate(w->st, NULL, NULL, err, sizeof err), 0);
+    w->st = seed_store_new("gw_handlers", w->path);
     assert_int_equal(sqlite3_open(w->path, &w->probe), SQLITE_OK);
     sqlite3_busy_timeout(w->probe, 5000);
     w->pol.timezone = "Asia/Shanghai";
@@ -567,13 +561,7 @@ static void world_free(struct world *w)
 {
     if (!w) return;
     sqlite3_close(w->probe);
-    store_close(w->st);
-    char side[96];
-    unlink(w->path);
-    snprintf(side, sizeof side, "%s-wal", w->path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", w->path);
-    unlink(side);
+    seed_store_free(w->st, w->path);
     free(w);
 }
 

@@ -137,7 +137,7 @@ static void seed_case1(struct store *st)
 /* ---- the world: one database, one store handle, the policy ---------------- */
 
 struct world {
-    char path[64];
+    char path[SEED_PATH_MAX];
     struct store *st;
     struct gw_policy pol;
 };
@@ -153,13 +153,7 @@ static int setup(void **state)
 {
     setenv("TZ", "Asia/Shanghai", 1);
     tzset();
-    snprintf(W.path, sizeof W.path, "/tmp/test_ussd_XXXXXX");
-    int fd = mkstemp(W.path);
-    if (fd < 0) return -1;
-    close(fd);
-    char err[256];
-    if (sqlite_store_open(W.path, 0, &W.st, err, sizeof err) != 0) return -1;
-    if (store_migrate(W.st, NULL, NULL, err, sizeof err) != 0) return -1;
+    W.st = seed_store_new("test_ussd", W.path);
     seed_roster(W.st, "regions", regions, ROSTER_AT);
     seed_roster(W.st, "staff", staff, ROSTER_AT);
     seed_roster(W.st, "children", children, ROSTER_AT);
@@ -183,13 +177,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    store_close(W.st);
-    char p[96];
-    unlink(W.path);
-    snprintf(p, sizeof p, "%s-wal", W.path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", W.path);
-    unlink(p);
+    seed_store_free(W.st, W.path);
     return 0;
 }
 
