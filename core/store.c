@@ -531,3 +531,32 @@ int db_child_named_in(struct store *st, const char *text, const char *under, str
 {
     return st->ops->child_named_in(st, text, under, out);
 }
+
+int store_audit_append(struct store *st, const struct store_audit_row *r) { return st->ops->audit_append(st, r); }
+
+int store_audit_last(struct store *st, char *hash, int64_t *id) { return st->ops->audit_last(st, hash, id); }
+
+int store_audit_each(struct store *st, int64_t from_id, int (*fn)(void *arg, const struct store_audit_row *r),
+                     void *arg)
+{
+    return st->ops->audit_each(st, from_id, fn, arg);
+}
+
+int store_token_insert(struct store *st, const struct store_token_row *r, int64_t now, int64_t *id)
+{
+    return st->ops->token_insert(st, r, now, id);
+}
+
+int store_token_by_hash(struct store *st, const char *hash, struct store_token_row *out)
+{
+    return st->ops->token_by_hash(st, hash, out);
+}
+
+int store_token_revoke(struct store *st, const char *name, int64_t now) { return st->ops->token_revoke(st, name, now); }
+
+int store_token_touch(struct store *st, int64_t id, int64_t now) { return st->ops->token_touch(st, id, now); }
+
+int store_tokens_each(struct store *st, int (*fn)(void *arg, const struct store_token_row *r), void *arg)
+{
+    return st->ops->tokens_each(st, fn, arg);
+}

@@ -181,6 +181,19 @@ struct store_ops {
                             int (*fn)(void *arg, const struct store_case_brief *r), void *arg);
     int (*child_by_name)(struct store *st, const char *name, const char *under, struct db_child *out);
     int (*child_named_in)(struct store *st, const char *text, const char *under, struct db_child *out);
+
+    /* store_audit.h */
+    int (*audit_append)(struct store *st, const struct store_audit_row *r);
+    int (*audit_last)(struct store *st, char *hash, int64_t *id);
+    int (*audit_each)(struct store *st, int64_t from_id, int (*fn)(void *arg, const struct store_audit_row *r),
+                      void *arg);
+
+    /* store_token.h */
+    int (*token_insert)(struct store *st, const struct store_token_row *r, int64_t now, int64_t *id);
+    int (*token_by_hash)(struct store *st, const char *hash, struct store_token_row *out);
+    int (*token_revoke)(struct store *st, const char *name, int64_t now);
+    int (*token_touch)(struct store *st, int64_t id, int64_t now);
+    int (*tokens_each)(struct store *st, int (*fn)(void *arg, const struct store_token_row *r), void *arg);
 };
 
 #endif

@@ -123,6 +123,14 @@ static const struct store_ops sqlite_store_ops = {
     .cases_brief_each = sqlite_store_cases_brief_each,
     .child_by_name = sqlite_db_child_by_name,
     .child_named_in = sqlite_db_child_named_in,
+    .audit_append = sqlite_store_audit_append,
+    .audit_last = sqlite_store_audit_last,
+    .audit_each = sqlite_store_audit_each,
+    .token_insert = sqlite_store_token_insert,
+    .token_by_hash = sqlite_store_token_by_hash,
+    .token_revoke = sqlite_store_token_revoke,
+    .token_touch = sqlite_store_token_touch,
+    .tokens_each = sqlite_store_tokens_each,
 };
 
 int sqlite_store_open(const char *path, int sync_full, struct store **out, char *err, size_t errlen)

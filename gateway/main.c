@@ -1,5 +1,5 @@
 /* gateway/main.c - the gateway's command line: serve, migrate, import,
- * export, sms, templates. One binary, one subcommand per run. */
+ * export, sms, templates, token, audit. One binary, one subcommand per run. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +18,7 @@
 #include "../db/sqlite.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
+#include "audit_cmd.h"
 #include "config_load.h"
 #include "fetcher.h"
 #include "http.h"
@@ -26,6 +27,7 @@
 #include "roster.h"
 #include "scheduler.h"
 #include "sender.h"
+#include "token_cmd.h"
 #include "writer.h"
 
 static void usage(FILE *out)
@@ -37,7 +39,12 @@ static void usage(FILE *out)
         "  gateway import    -c gateway.ini KIND file.csv         KIND: regions|staff|children|guardians\n"
         "  gateway export    -c gateway.ini WHAT [--from D --to D] WHAT: visits|checkins|cases|outbox|coverage (CSV)\n"
         "  gateway sms       -c gateway.ini --from PHONE TEXT     inject one message, print its replies\n"
-        "  gateway templates -c gateway.ini                       list every outbound template\n",
+        "  gateway templates -c gateway.ini                       list every outbound template\n"
+        "  gateway audit     -c gateway.ini verify                check the audit trail's hash chain\n"
+        "  gateway audit     -c gateway.ini list [--from D --to D] the audit trail as CSV\n"
+        "  gateway token     -c gateway.ini create NAME --role ROLE [--region PATH] [--department DEPT]\n"
+        "                                                         make an API token (printed once)\n"
+        "  gateway token     -c gateway.ini list|revoke NAME      list the API tokens, or revoke one\n",
         out);
 }
 
@@ -328,7 +335,8 @@ int main(int argc, char **argv)
         }
         gw_clock_set_offset(off);
     }
-    static const char *const known[] = {"serve", "migrate", "import", "export", "sms", "templates", NULL};
+    static const char *const known[] = {"serve",     "migrate", "import", "export", "sms",
+                                        "templates", "audit",   "token",  NULL};
     int ok = 0;
     for (int i = 0; known[i]; i++) ok |= !strcmp(cmd, known[i]);
     if (!ok) {
@@ -337,7 +345,14 @@ int main(int argc, char **argv)
         return 2;
     }
     struct args a;
-    if (parse_args(argc, argv, &a) != 0) return 2;
+    struct token_args ta;
+    if (!strcmp(cmd, "token")) { /* its own options (--role...) */
+        if (token_cmd_parse(argc, argv, &ta, stderr) != 0) return 2;
+        memset(&a, 0, sizeof a);
+        a.config = ta.config;
+    } else if (parse_args(argc, argv, &a) != 0) {
+        return 2;
+    }
     struct gw_config *cfg = load_config(a.config);
     if (!cfg) return 1;
     int rc = 0;
@@ -349,6 +364,15 @@ int main(int argc, char **argv)
         rc = cmd_sms(cfg, &a);
     } else if (!strcmp(cmd, "templates")) {
         rc = cmd_templates(cfg);
+    } else if (!strcmp(cmd, "token")) {
+        struct store *st = open_store(cfg);
+        rc = st ? token_cmd_run(st, &ta, gw_clock_now(), stdout, stderr) : 1;
+        store_close(st);
+    } else if (!strcmp(cmd, "audit")) {
+        struct store *st = a.npos == 1 ? open_store(cfg) : NULL;
+        rc = a.npos != 1 ? 2 : !st ? 1 : audit_cmd(st, a.pos[0], a.from, a.to, stdout, stderr);
+        if (a.npos != 1) usage(stderr);
+        store_close(st);
     } else if (!strcmp(cmd, "import") || !strcmp(cmd, "export")) {
         int is_import = !strcmp(cmd, "import");
         if ((is_import && a.npos != 2) || (!is_import && a.npos != 1)) {

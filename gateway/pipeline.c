@@ -308,6 +308,28 @@ static int run_probe(struct store *st, struct pipeline_job *job, int64_t now)
     return store_rollback_to(st) == 0 ? 0 : -2;
 }
 
+/* An office API request: its token checked by hash and its use recorded,
+ * in a savepoint. Returns 0 (job->api->status tells the verdict; job->ok =
+ * 0 when the store failed: 503), or -2 when the transaction is unusable. */
+static int run_api(struct store *st, struct pipeline_job *job, int64_t now)
+{
+    struct pipeline_api *api = job->api;
+    if (!api) {
+        job->ok = 0;
+        gw_strlcpy(job->reason, "an API job without its request", sizeof job->reason);
+        return 0;
+    }
+    if (store_savepoint(st) != 0) return -2;
+    int rc = auth_check_hash(st, api->hash, now, &api->who);
+    if (rc < 0) {
+        job->ok = 0;
+        gw_strlcpy(job->reason, store_errmsg(st), sizeof job->reason);
+        return store_rollback_to(st) == 0 ? 0 : -2;
+    }
+    api->status = rc == 1 ? 401 : auth_allows(api->who.role, api->action) ? 200 : 403;
+    return store_release(st) == 0 ? 0 : -2;
+}
+
 /* Stores and handles a job's messages. Returns 0, or -2 when the
  * transaction is unusable. */
 static int run_sms(struct store *st, const struct gw_config *cfg, struct pipeline_job *job, int64_t now)
@@ -353,6 +375,7 @@ static int run_job(struct store *st, const struct gw_config *cfg, struct pipelin
     }
     case PIPELINE_JOB_PROBE: return run_probe(st, job, now);
     case PIPELINE_JOB_TIMED: return 0; /* the writer runs the timed jobs after the batch */
+    case PIPELINE_JOB_API: return run_api(st, job, now);
     }
     return 0;
 }
@@ -471,8 +494,10 @@ void pipeline_job_clear(struct pipeline_job *job)
     if (job->voice) prov_voice_clear(&job->voice->in);
     free(job->ussd);
     free(job->voice);
+    free(job->api);
     job->ussd = NULL;
     job->voice = NULL;
+    job->api = NULL;
     free(job->inbox_ids);
     free(job->duplicate);
     job->inbox_ids = NULL;

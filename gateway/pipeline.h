@@ -16,6 +16,7 @@
 #include "../core/config.h"
 #include "../core/message.h"
 #include "../core/store.h"
+#include "../handlers/auth.h"
 #include "../handlers/ussd.h"
 #include "../handlers/voice.h"
 #include "../providers/provider.h"
@@ -33,6 +34,17 @@ struct pipeline_voice {
     struct voice_doc out; /* filled by pipeline_batch */
 };
 
+/* An office API request waiting for the store: the presented token's hash
+ * and the action the route needs; after the batch, who it is and the
+ * verdict. The route's own answer is rendered on the HTTP thread. */
+struct pipeline_api {
+    char hash[GW_SHA256_HEX];  /* in: SHA-256 (hex) of the bearer token presented */
+    enum auth_action action;   /* in: what the route does */
+    const void *endpoint;      /* in: the route's own description (borrowed; the pipeline never reads it) */
+    int status;                /* out: 200, 401 (no token in use has that hash) or 403 (role not allowed) */
+    struct auth_principal who; /* out: the token's principal, when found */
+};
+
 /* What a job is; the writer and pipeline_batch dispatch on it. The zero
  * job is an inbound SMS batch. */
 enum pipeline_job_kind {
@@ -42,6 +54,7 @@ enum pipeline_job_kind {
     PIPELINE_JOB_VOICE,   /* one voice step: voice, channel */
     PIPELINE_JOB_PROBE,   /* a health check: one real write that must commit */
     PIPELINE_JOB_TIMED,   /* the scheduler's tick: the timed jobs run (pipeline_run_jobs) after the batch */
+    PIPELINE_JOB_API,     /* an office API request: api (the token checked and its use recorded) */
 };
 
 /* One request's worth of work for the store: its input (which fields are
@@ -53,6 +66,7 @@ struct pipeline_job {
     const char *channel;          /* channel the receipts, USSD or voice step came in on (borrowed) */
     struct pipeline_ussd *ussd;   /* PIPELINE_JOB_USSD: the step to run (owned) */
     struct pipeline_voice *voice; /* PIPELINE_JOB_VOICE: the step to run (owned) */
+    struct pipeline_api *api;     /* PIPELINE_JOB_API: the request to check (owned) */
     int64_t *inbox_ids;           /* out: one per message (allocated by pipeline_batch, owned by the job) */
     int *duplicate;               /* out: 1 when that message was already stored */
     int ok;                       /* out: 1 when every message of the job is committed */

@@ -13,6 +13,7 @@
  */
 #include "routes.h"
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,7 @@ static const char *route_key(const char *route)
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(route, known[i])) return known[i];
     if (!strncmp(route, "voice/", 6)) return "voice";
+    if (!strncmp(route, "api/", 4)) return "api";
     return "other";
 }
 
@@ -168,8 +170,58 @@ void routes_render(const char *public_url, const struct routes_call *call, struc
         return;
     }
     case PIPELINE_JOB_PROBE:
-    case PIPELINE_JOB_TIMED: return;
+    case PIPELINE_JOB_TIMED:
+    case PIPELINE_JOB_API: return;
     }
+}
+
+/* ---- the office API ------------------------------------------------------------- */
+
+/* One /api/v1 route: the action its caller's role must be allowed, and
+ * the body of its 200 answer for the caller (a JSON object to fill). */
+struct api_endpoint {
+    enum auth_action action;
+    void (*render)(const struct auth_principal *who, json_t *out);
+};
+
+/* Refuses an API request: {"error": reason}, never cached; a 401 names
+ * the scheme it wants. */
+static void api_refuse(const struct routes_ctx *ctx, struct routes_call *call, int status, const char *reason,
+                       struct http_response *resp)
+{
+    refuse(ctx, call, status, reason, resp);
+    http_response_header(resp, "Cache-Control", "no-store");
+    if (status == 401) http_response_header(resp, "WWW-Authenticate", "Bearer");
+}
+
+/* The answer to an API job the writer ran: 401, 403 or the endpoint's
+ * JSON with 200. */
+static void api_finish(const struct routes_ctx *ctx, struct routes_call *call, struct http_response *resp)
+{
+    const struct pipeline_api *api = call->job.api;
+    const struct api_endpoint *ep = api->endpoint;
+    if (api->status == 401) {
+        api_refuse(ctx, call, 401, "unknown or revoked token", resp);
+        return;
+    }
+    if (api->status != 200) {
+        char why[128];
+        snprintf(why, sizeof why, "role %s may not %s", auth_role_name(api->who.role), auth_action_name(api->action));
+        api_refuse(ctx, call, 403, why, resp);
+        return;
+    }
+    json_t *out = json_object();
+    ep->render(&api->who, out);
+    char *text = json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    if (!text) {
+        api_refuse(ctx, call, 500, "out of memory", resp);
+        return;
+    }
+    answer(resp, NULL, 200, "application/json", text, strlen(text));
+    gw_buf_putc(&resp->body, '\n');
+    free(text);
+    http_response_header(resp, "Cache-Control", "no-store");
 }
 
 void routes_finish(const struct routes_ctx *ctx, struct routes_call *call, struct http_response *resp)
@@ -177,6 +229,10 @@ void routes_finish(const struct routes_ctx *ctx, struct routes_call *call, struc
     const struct pipeline_job *job = &call->job;
     if (!job->ok) {
         refuse(ctx, call, 503, job->reason[0] ? job->reason : "store unavailable, retry later", resp);
+        return;
+    }
+    if (job->kind == PIPELINE_JOB_API) {
+        api_finish(ctx, call, resp);
         return;
     }
     if (!call->ch) { /* the health check */
@@ -250,7 +306,8 @@ int routes_hook_input(const struct gw_channel *ch, enum pipeline_job_kind kind, 
         call->job.channel = ch->name;
         return call->parse_rc == PROV_OK ? 200 : 400;
     case PIPELINE_JOB_PROBE:
-    case PIPELINE_JOB_TIMED: break;
+    case PIPELINE_JOB_TIMED:
+    case PIPELINE_JOB_API: break;
     }
     return 400;
 }
@@ -369,6 +426,47 @@ static void get_metrics(const struct routes_ctx *ctx, const struct http_request 
     gw_buf_free(&b);
 }
 
+/* An /api/v1 request for ep: its bearer token (401 at once when there is
+ * none) goes to the writer by its hash, which checks it and records its
+ * use; api_finish answers. */
+static void api_request(const struct routes_ctx *ctx, const struct http_request *req, const struct api_endpoint *ep,
+                        struct routes_call *call, struct http_response *resp)
+{
+    const char *token;
+    if (auth_bearer(req->header ? req->header(req, "Authorization") : NULL, &token) != 0) {
+        api_refuse(ctx, call, 401, "a bearer token is required", resp);
+        return;
+    }
+    call->job.kind = PIPELINE_JOB_API;
+    call->job.api = gw_calloc(1, sizeof *call->job.api);
+    call->job.api->action = ep->action;
+    call->job.api->endpoint = ep;
+    if (auth_token_hash(token, call->job.api->hash) != 0) {
+        api_refuse(ctx, call, 500, "cannot hash the token", resp);
+        return;
+    }
+    submit(ctx, call, resp);
+}
+
+/* A JSON string, or null for "". */
+static json_t *string_or_null(const char *s) { return s && s[0] ? json_string(s) : json_null(); }
+
+/* GET /api/v1/me: who the caller is. */
+static void render_me(const struct auth_principal *who, json_t *out)
+{
+    json_object_set_new(out, "name", json_string(who->name));
+    json_object_set_new(out, "role", json_string(auth_role_name(who->role)));
+    json_object_set_new(out, "region", string_or_null(who->region));
+    json_object_set_new(out, "department", string_or_null(who->department));
+}
+
+static void api_me(const struct routes_ctx *ctx, const struct http_request *req, const char *step,
+                   struct routes_call *call, struct http_response *resp)
+{
+    static const struct api_endpoint me = {AUTH_ME, render_me};
+    api_request(ctx, req, &me, call, resp);
+}
+
 /* ---- the route table ------------------------------------------------------------- */
 
 static int takes_sms(const struct provider_ops *o) { return o->parse_sms != NULL; }
@@ -394,6 +492,7 @@ struct route {
 static const struct route routes[] = {
     {"GET HEAD", "/healthz", get_healthz, "healthz", NULL, NULL, "use GET"},
     {"GET HEAD", "/metrics", get_metrics, "metrics", NULL, NULL, "use GET"},
+    {"GET", "/api/v1/me", api_me, "api/me", NULL, NULL, "use GET"},
     {"POST GET", "/hooks/{channel}/sms", hook_sms, NULL, takes_sms, "this channel takes no SMS", "use POST"},
     {"POST GET", "/hooks/{channel}/status", hook_status, NULL, takes_status, "this channel takes no delivery receipts",
      "use POST"},

@@ -12,6 +12,18 @@
  * returns a response marked deferred, call->on_done runs once the writer
  * is done (on the writer's thread), and routes_finish renders the answer
  * (on the caller's thread).
+ *
+ * The office API (/api/v1/...) takes the same path: HTTP threads never
+ * touch a store connection, so a route reads the Authorization: Bearer
+ * token, hashes it (SHA-256) and hands a PIPELINE_JOB_API job with the
+ * hash and the action it needs to the writer, which looks the token up on
+ * its connection, records its use (last_used_at) inside its batch, and
+ * fills the principal and the verdict (handlers/auth.h); routes_finish
+ * then answers 401 (no token, or one unknown or revoked; with
+ * WWW-Authenticate: Bearer), 403 (the role may not do the action) or 200
+ * with the route's JSON, every answer with Cache-Control: no-store. A new
+ * /api/v1 route is a table entry whose handler calls api_request with its
+ * endpoint (action and renderer).
  */
 #ifndef GW_ROUTES_H
 #define GW_ROUTES_H

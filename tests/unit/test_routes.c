@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "../../core/clock.h"
 #include "../../core/store.h"
@@ -23,9 +24,11 @@
 #include "../../gateway/metrics.h"
 #include "../../gateway/routes.h"
 #include "../../gateway/writer.h"
+#include "../../handlers/auth.h"
 #include "../../providers/form.h"
 #include "../../providers/twilio.h"
 #include "../common/harness.h"
+#include "../common/seed.h"
 
 #define AT_TOKEN "demo-at-token"
 #define TW_FORM  "application/x-www-form-urlencoded"
@@ -454,6 +457,103 @@ static void real_writer_stores_and_answers(void **state)
     assert_int_equal(db_int(dbpath, "SELECT count(*) FROM inbox WHERE raw_text = 'second'"), 1);
 }
 
+/* ---- the office API ------------------------------------------------------------------- */
+
+/* Makes an API token through the port; token gets it. */
+static void make_token(const char *name, const char *role, const char *region, char token[AUTH_TOKEN_LEN])
+{
+    struct auth_token_spec spec = {.name = name, .role = role, .region = region};
+    char err[256] = "";
+    if (auth_token_create(st, &spec, gw_clock_now(), token, err, sizeof err) != 0) fail_msg("token %s: %s", name, err);
+}
+
+/* GET /api/v1/me with the Authorization header auth (NULL: none). */
+static int get_me(const struct routes_writer *w, const char *auth, struct http_response *resp)
+{
+    struct test_req t;
+    make_req(&t, "GET", "/api/v1/me", NULL, auth ? "Authorization" : NULL, auth, NULL);
+    return route(w, &t, resp);
+}
+
+/* Asserts a refused API answer: status, JSON error, never cached. */
+static void assert_api_refused(const struct http_response *resp, int status)
+{
+    assert_int_equal(resp->status, status);
+    assert_string_equal(resp->content_type, "application/json");
+    assert_non_null(strstr(gw_buf_cstr(&resp->body), "{\"error\":\""));
+    assert_string_equal(header_value(resp, "Cache-Control"), "no-store");
+    if (status == 401) assert_string_equal(header_value(resp, "WWW-Authenticate"), "Bearer");
+}
+
+static void api_without_a_good_token_is_401(void **state)
+{
+    struct standin s = {0};
+    struct routes_writer w = {standin_submit, &s};
+    struct http_response resp;
+    /* No header, or not a bearer token: answered at once, the store untouched. */
+    assert_false(get_me(&w, NULL, &resp));
+    assert_api_refused(&resp, 401);
+    http_response_clear(&resp);
+    assert_false(get_me(&w, "Basic dXNlcjpwYXNz", &resp));
+    assert_api_refused(&resp, 401);
+    http_response_clear(&resp);
+    assert_int_equal(s.submitted, 0);
+    /* A token no one was given: looked up by the writer. */
+    assert_true(get_me(&w, "Bearer gwt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &resp));
+    assert_int_equal(s.kind, PIPELINE_JOB_API);
+    assert_int_equal(s.batch_rc, 0);
+    assert_api_refused(&resp, 401);
+    http_response_clear(&resp);
+    /* Revoked. */
+    char token[AUTH_TOKEN_LEN], auth[80];
+    make_token("gone", "auditor", NULL, token);
+    snprintf(auth, sizeof auth, "Bearer %s", token);
+    assert_true(get_me(&w, auth, &resp));
+    assert_int_equal(resp.status, 200);
+    http_response_clear(&resp);
+    assert_int_equal(store_token_revoke(st, "gone", gw_clock_now()), 0);
+    assert_true(get_me(&w, auth, &resp));
+    assert_api_refused(&resp, 401);
+    http_response_clear(&resp);
+}
+
+static void api_me_answers_who_the_token_is(void **state)
+{
+    struct standin s = {0};
+    struct routes_writer w = {standin_submit, &s};
+    seed_roster(st, "regions", "path\n示例县\n示例县/东溪镇\n", gw_clock_now());
+    char token[AUTH_TOKEN_LEN], auth[80];
+    make_token("county-office", "county", "示例县", token);
+    snprintf(auth, sizeof auth, "Bearer %s", token);
+    struct http_response resp;
+    assert_true(get_me(&w, auth, &resp));
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(resp.content_type, "application/json");
+    assert_string_equal(header_value(&resp, "Cache-Control"), "no-store");
+    json_error_t jerr;
+    json_t *j = json_loads(gw_buf_cstr(&resp.body), 0, &jerr);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "name")), "county-office");
+    assert_string_equal(json_string_value(json_object_get(j, "role")), "county");
+    assert_string_equal(json_string_value(json_object_get(j, "region")), "示例县");
+    assert_true(json_is_null(json_object_get(j, "department")));
+    json_decref(j);
+    http_response_clear(&resp);
+    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM api_token WHERE name = 'county-office' "
+                                    "AND last_used_at IS NOT NULL"),
+                     1);
+    /* Only GET. */
+    struct test_req t;
+    make_req(&t, "POST", "/api/v1/me", "", "Authorization", auth, NULL);
+    assert_false(route(&w, &t, &resp));
+    assert_int_equal(resp.status, 405);
+    http_response_clear(&resp);
+    make_req(&t, "GET", "/api/v1/nothing", NULL, "Authorization", auth, NULL);
+    assert_false(route(&w, &t, &resp));
+    assert_int_equal(resp.status, 404);
+    http_response_clear(&resp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,6 +568,8 @@ int main(void)
         cmocka_unit_test(twilio_status_receipt_is_applied),
         cmocka_unit_test(twilio_voice_call_is_answered),
         cmocka_unit_test(real_writer_stores_and_answers),
+        cmocka_unit_test(api_without_a_good_token_is_401),
+        cmocka_unit_test(api_me_answers_who_the_token_is),
     };
     return cmocka_run_group_tests_name("routes", tests, setup, teardown);
 }
