@@ -22,6 +22,7 @@
 #include "../handlers/handler.h"
 #include "../handlers/jobs.h"
 #include "../handlers/templates.h"
+#include "api.h"
 
 static const char *kind_name(enum h_kind k)
 {
@@ -311,7 +312,7 @@ static int run_probe(struct store *st, struct pipeline_job *job, int64_t now)
 /* An office API request: its token checked by hash and its use recorded,
  * in a savepoint. Returns 0 (job->api->status tells the verdict; job->ok =
  * 0 when the store failed: 503), or -2 when the transaction is unusable. */
-static int run_api(struct store *st, struct pipeline_job *job, int64_t now)
+static int run_api(struct store *st, const struct gw_config *cfg, struct pipeline_job *job, int64_t now)
 {
     struct pipeline_api *api = job->api;
     if (!api) {
@@ -327,6 +328,29 @@ static int run_api(struct store *st, struct pipeline_job *job, int64_t now)
         return store_rollback_to(st) == 0 ? 0 : -2;
     }
     api->status = rc == 1 ? 401 : auth_allows(api->who.role, api->action) ? 200 : 403;
+    if (api->status == 200 && api->endpoint && api->endpoint->run) {
+        struct api_in in = {.st = st,
+                            .cfg = cfg,
+                            .who = &api->who,
+                            .id = api->id ? api->id : "",
+                            .query = api->query ? api->query : "",
+                            .body = api->body ? api->body : "",
+                            .body_len = api->body_len,
+                            .client = api->client,
+                            .now = now};
+        /* The endpoint's own savepoint: a refusal or a failure keeps
+         * nothing of it, only the token's use. */
+        if (store_savepoint(st) != 0) return -2;
+        json_t *out = json_object();
+        api->status = api->endpoint->run(&in, out, api->reason, sizeof api->reason);
+        if (api->status < 0) {
+            api->status = 500;
+            gw_strlcpy(api->reason, store_errmsg(st), sizeof api->reason);
+        }
+        if (api->status < 300) api->out = json_dumps(out, JSON_COMPACT);
+        json_decref(out);
+        if ((api->status < 300 ? store_release(st) : store_rollback_to(st)) != 0) return -2;
+    }
     return store_release(st) == 0 ? 0 : -2;
 }
 
@@ -375,7 +399,7 @@ static int run_job(struct store *st, const struct gw_config *cfg, struct pipelin
     }
     case PIPELINE_JOB_PROBE: return run_probe(st, job, now);
     case PIPELINE_JOB_TIMED: return 0; /* the writer runs the timed jobs after the batch */
-    case PIPELINE_JOB_API: return run_api(st, job, now);
+    case PIPELINE_JOB_API: return run_api(st, cfg, job, now);
     }
     return 0;
 }
@@ -494,6 +518,12 @@ void pipeline_job_clear(struct pipeline_job *job)
     if (job->voice) prov_voice_clear(&job->voice->in);
     free(job->ussd);
     free(job->voice);
+    if (job->api) {
+        free(job->api->id);
+        free(job->api->query);
+        free(job->api->body);
+        free(job->api->out);
+    }
     free(job->api);
     job->ussd = NULL;
     job->voice = NULL;

@@ -37,12 +37,21 @@ struct pipeline_voice {
 /* An office API request waiting for the store: the presented token's hash
  * and the action the route needs; after the batch, who it is and the
  * verdict. The route's own answer is rendered on the HTTP thread. */
+struct api_endpoint; /* gateway/api.h */
 struct pipeline_api {
-    char hash[GW_SHA256_HEX];  /* in: SHA-256 (hex) of the bearer token presented */
-    enum auth_action action;   /* in: what the route does */
-    const void *endpoint;      /* in: the route's own description (borrowed; the pipeline never reads it) */
-    int status;                /* out: 200, 401 (no token in use has that hash) or 403 (role not allowed) */
+    char hash[GW_SHA256_HEX];            /* in: SHA-256 (hex) of the bearer token presented */
+    enum auth_action action;             /* in: what the route does */
+    const struct api_endpoint *endpoint; /* in: the route's endpoint (borrowed, static) */
+    char *id;                            /* in: the path's "{id}" segment (owned), or NULL */
+    char *query;                         /* in: raw query (owned), or NULL */
+    char *body;                          /* in: request body (owned, NUL-terminated), or NULL */
+    size_t body_len;
+    char client[64];           /* in: client address */
+    int status;                /* out: 200, 401 (no token in use has that hash), 403 (role not allowed), or the
+                                  endpoint's status */
     struct auth_principal who; /* out: the token's principal, when found */
+    char *out;                 /* out: the endpoint's JSON answer (owned), or NULL */
+    char reason[160];          /* out: why, for an endpoint's 4xx or 500 */
 };
 
 /* What a job is; the writer and pipeline_batch dispatch on it. The zero

@@ -22,6 +22,7 @@
 #include "../core/clock.h"
 #include "../handlers/codebook.h"
 #include "../providers/provider.h"
+#include "api.h"
 
 #define CHANNEL_NAME_MAX 64 /* bytes of a channel name in a path, NUL included */
 
@@ -177,13 +178,6 @@ void routes_render(const char *public_url, const struct routes_call *call, struc
 
 /* ---- the office API ------------------------------------------------------------- */
 
-/* One /api/v1 route: the action its caller's role must be allowed, and
- * the body of its 200 answer for the caller (a JSON object to fill). */
-struct api_endpoint {
-    enum auth_action action;
-    void (*render)(const struct auth_principal *who, json_t *out);
-};
-
 /* Refuses an API request: {"error": reason}, never cached; a 401 names
  * the scheme it wants. */
 static void api_refuse(const struct routes_ctx *ctx, struct routes_call *call, int status, const char *reason,
@@ -204,21 +198,30 @@ static void api_finish(const struct routes_ctx *ctx, struct routes_call *call, s
         api_refuse(ctx, call, 401, "unknown or revoked token", resp);
         return;
     }
-    if (api->status != 200) {
+    if (api->status == 403) {
         char why[128];
         snprintf(why, sizeof why, "role %s may not %s", auth_role_name(api->who.role), auth_action_name(api->action));
         api_refuse(ctx, call, 403, why, resp);
         return;
     }
-    json_t *out = json_object();
-    ep->render(&api->who, out);
-    char *text = json_dumps(out, JSON_COMPACT);
-    json_decref(out);
-    if (!text) {
-        api_refuse(ctx, call, 500, "out of memory", resp);
+    if (api->status >= 300) {
+        api_refuse(ctx, call, api->status, api->reason[0] ? api->reason : "refused", resp);
         return;
     }
-    answer(resp, NULL, 200, "application/json", text, strlen(text));
+    char *text = api->out;
+    if (!text && ep->render) {
+        json_t *out = json_object();
+        ep->render(&api->who, out);
+        text = json_dumps(out, JSON_COMPACT);
+        json_decref(out);
+    } else if (text) {
+        text = gw_strdup(text);
+    }
+    if (!text) {
+        api_refuse(ctx, call, 500, "no answer", resp);
+        return;
+    }
+    answer(resp, NULL, api->status, "application/json", text, strlen(text));
     gw_buf_putc(&resp->body, '\n');
     free(text);
     http_response_header(resp, "Cache-Control", "no-store");
@@ -430,7 +433,7 @@ static void get_metrics(const struct routes_ctx *ctx, const struct http_request 
  * none) goes to the writer by its hash, which checks it and records its
  * use; api_finish answers. */
 static void api_request(const struct routes_ctx *ctx, const struct http_request *req, const struct api_endpoint *ep,
-                        struct routes_call *call, struct http_response *resp)
+                        const char *id, struct routes_call *call, struct http_response *resp)
 {
     const char *token;
     if (auth_bearer(req->header ? req->header(req, "Authorization") : NULL, &token) != 0) {
@@ -441,6 +444,11 @@ static void api_request(const struct routes_ctx *ctx, const struct http_request 
     call->job.api = gw_calloc(1, sizeof *call->job.api);
     call->job.api->action = ep->action;
     call->job.api->endpoint = ep;
+    call->job.api->id = id && *id ? gw_strdup(id) : NULL;
+    call->job.api->query = req->query && *req->query ? gw_strdup(req->query) : NULL;
+    call->job.api->body = req->body_len ? gw_strndup(req->body, req->body_len) : NULL;
+    call->job.api->body_len = req->body_len;
+    gw_strlcpy(call->job.api->client, req->client ? req->client : "", sizeof call->job.api->client);
     if (auth_token_hash(token, call->job.api->hash) != 0) {
         api_refuse(ctx, call, 500, "cannot hash the token", resp);
         return;
@@ -460,12 +468,7 @@ static void render_me(const struct auth_principal *who, json_t *out)
     json_object_set_new(out, "department", string_or_null(who->department));
 }
 
-static void api_me(const struct routes_ctx *ctx, const struct http_request *req, const char *step,
-                   struct routes_call *call, struct http_response *resp)
-{
-    static const struct api_endpoint me = {AUTH_ME, render_me};
-    api_request(ctx, req, &me, call, resp);
-}
+static const struct api_endpoint api_me = {.action = AUTH_ME, .render = render_me};
 
 /* ---- the route table ------------------------------------------------------------- */
 
@@ -478,7 +481,8 @@ typedef void route_fn(const struct routes_ctx *ctx, const struct http_request *r
                       struct routes_call *call, struct http_response *resp);
 
 /* One route. In a pattern "{channel}" is one path segment naming a
- * configured channel, and a final "{step}" is the rest of the path. */
+ * configured channel, "{id}" one path segment handed to an API endpoint,
+ * and a final "{step}" is the rest of the path. */
 struct route {
     const char *methods; /* accepted methods, space separated */
     const char *pattern;
@@ -487,29 +491,43 @@ struct route {
     int (*takes)(const struct provider_ops *ops); /* NULL, or whether the channel's provider has the hook */
     const char *not_taken;                        /* 404 reason when it has not */
     const char *use;                              /* 405 reason */
+    const struct api_endpoint *api;               /* an /api/v1 endpoint (handle is then NULL), or NULL */
 };
 
 static const struct route routes[] = {
-    {"GET HEAD", "/healthz", get_healthz, "healthz", NULL, NULL, "use GET"},
-    {"GET HEAD", "/metrics", get_metrics, "metrics", NULL, NULL, "use GET"},
-    {"GET", "/api/v1/me", api_me, "api/me", NULL, NULL, "use GET"},
-    {"POST GET", "/hooks/{channel}/sms", hook_sms, NULL, takes_sms, "this channel takes no SMS", "use POST"},
+    {"GET HEAD", "/healthz", get_healthz, "healthz", NULL, NULL, "use GET", NULL},
+    {"GET HEAD", "/metrics", get_metrics, "metrics", NULL, NULL, "use GET", NULL},
+    {"GET", "/api/v1/me", NULL, "api/me", NULL, NULL, "use GET", &api_me},
+    {"POST GET", "/hooks/{channel}/sms", hook_sms, NULL, takes_sms, "this channel takes no SMS", "use POST", NULL},
     {"POST GET", "/hooks/{channel}/status", hook_status, NULL, takes_status, "this channel takes no delivery receipts",
-     "use POST"},
-    {"POST GET", "/hooks/{channel}/ussd", hook_ussd, NULL, takes_ussd, "this channel takes no USSD", "use POST"},
-    {"POST GET", "/hooks/{channel}/voice", hook_voice, NULL, takes_voice, "this channel takes no calls", "use POST"},
+     "use POST", NULL},
+    {"POST GET", "/hooks/{channel}/ussd", hook_ussd, NULL, takes_ussd, "this channel takes no USSD", "use POST", NULL},
+    {"POST GET", "/hooks/{channel}/voice", hook_voice, NULL, takes_voice, "this channel takes no calls", "use POST",
+     NULL},
     {"POST GET", "/hooks/{channel}/voice/{step}", hook_voice, NULL, takes_voice, "this channel takes no calls",
-     "use POST"},
+     "use POST", NULL},
 };
 
-/* 1 when path matches pattern; *step gets what "{step}" matched ("" when none). */
-static int route_match(const char *pattern, const char *path, const char **step)
+/* 1 when path matches pattern; *step gets what "{step}" matched ("" when
+ * none), id (ROUTE_ID_MAX bytes) what "{id}" matched ("" when none). */
+#define ROUTE_ID_MAX 64
+static int route_match(const char *pattern, const char *path, const char **step, char *id)
 {
     *step = "";
+    id[0] = '\0';
     while (*pattern) {
         if (!strcmp(pattern, "{step}")) {
             *step = path;
             return 1;
+        }
+        if (!strncmp(pattern, "{id}", 4)) {
+            size_t n = strcspn(path, "/");
+            if (n == 0 || n >= ROUTE_ID_MAX) return 0;
+            memcpy(id, path, n);
+            id[n] = '\0';
+            pattern += 4;
+            path += n;
+            continue;
         }
         if (!strncmp(pattern, "{channel}", 9)) {
             size_t n = strcspn(path, "/");
@@ -570,12 +588,15 @@ void routes_handle(const struct routes_ctx *ctx, const struct http_request *req,
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const struct route *r = &routes[i];
         const char *step;
-        if (!route_match(r->pattern, path, &step)) continue;
+        char id[ROUTE_ID_MAX];
+        if (!route_match(r->pattern, path, &step, id)) continue;
         if (r->name) call->route = r->name;
         if (r->takes && !r->takes(call->ch->ops))
             refuse(ctx, call, 404, r->not_taken, resp);
         else if (!method_in(r->methods, req->method))
             refuse(ctx, call, 405, r->use, resp);
+        else if (r->api)
+            api_request(ctx, req, r->api, id, call, resp);
         else
             r->handle(ctx, req, step, call, resp);
         return;
