@@ -41,6 +41,9 @@ PORT_HEADERS = [
     "core/store_roster.h",
     "core/store_audit.h",
     "core/store_token.h",
+    "core/store_office_cases.h",
+    "core/store_office_files.h",
+    "core/store_session.h",
 ]
 
 # Functions with a store first that stay outside the table (none today).
