@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "../core/util.h"
+#include "deadline.h"
 #include "intents.h"
 #include "jobs_int.h"
 #include "routing.h"
@@ -123,7 +124,7 @@ static int realert_recipients(struct jobs_run *run, const struct db_job_case *c,
 static int realert_case(struct jobs_run *run, const struct db_job_case *c)
 {
     const struct gw_policy *pol = run->env->pol;
-    int64_t ack = (int64_t)(c->priority == 0 && !c->triage ? pol->ack_minutes_p0 : pol->ack_minutes_p1) * 60;
+    int64_t ack = case_ack_window(pol, c->priority, c->triage);
     if (run->now < c->since + ack) return 0;
     int level = run->now >= c->since + 2 * ack ? 2 : 1;
     if (level <= c->realerts) return 0;

@@ -1,7 +1,8 @@
 /* tests/e2e/test_api.c - the office API through the real binary: a
  * database migrated and loaded from the example roster, an integration's
  * token made with `gateway token create` (printed once), GET /api/v1/me
- * answered with who the token is, `token list` showing its use (never its
+ * answered with who the token is, a reported case listed and read through
+ * /api/v1/cases, `token list` showing its use (never its
  * hash), and the token refused once `gateway token revoke` ran, while the
  * server keeps running.
  */
@@ -63,6 +64,45 @@ static void get_me(const char *token, struct http_resp *r)
     assert_int_equal(http_req(G.port, "GET", "/api/v1/me", token ? headers : NULL, NULL, 0, r), 0);
 }
 
+/* GET target with "Authorization: Bearer token". */
+static void api_get(const char *token, const char *target, struct http_resp *r)
+{
+    char auth[128];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    const char *headers[] = {auth, NULL};
+    assert_int_equal(http_req(G.port, "GET", target, headers, NULL, 0, r), 0);
+}
+
+/* A report opens a case: the county token lists it (no reporter) and
+ * reads it (the reporter whole for a county; one audit row). */
+static void county_reads_a_reported_case(const char *token)
+{
+    struct http_resp r;
+    assert_int_equal(post_generic(G.port, "api-bg-1", "+8613900000077", "BG 4 孩子在河边走失了", &r), 0);
+    assert_int_equal(r.status, 200);
+    http_resp_free(&r);
+    char *number = db_text(G.db, "SELECT number FROM cases ORDER BY id DESC LIMIT 1");
+    assert_non_null(number);
+    api_get(token, "/api/v1/cases", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, number));
+    assert_null(strstr(r.body, "13900000077"));
+    http_resp_free(&r);
+    char target[64];
+    snprintf(target, sizeof target, "/api/v1/cases/%s", number);
+    api_get(token, target, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"reporter\":\"+8613900000077\""));
+    http_resp_free(&r);
+    assert_int_equal(db_int(G.db, "SELECT count(*) FROM audit WHERE action = 'read case' AND records = 'case:%s'",
+                            number),
+                     1);
+    api_get(token, "/api/v1/cases/000000000000", &r);
+    assert_int_equal(r.status, 404);
+    http_resp_free(&r);
+    free(number);
+}
+
 static void a_token_reads_me_until_revoked(void **state)
 {
     (void)state;
@@ -104,6 +144,8 @@ static void a_token_reads_me_until_revoked(void **state)
     assert_true(json_is_null(json_object_get(j, "department")));
     json_decref(j);
     http_resp_free(&r);
+
+    county_reads_a_reported_case(token);
 
     get_me(NULL, &r);
     assert_int_equal(r.status, 401);

@@ -1,0 +1,22 @@
+/* gateway/api_cases.h - the office API's reads of cases:
+ *
+ *   GET /api/v1/cases?status=open|closed|all&priority=0..3&region=PATH&limit=&cursor=
+ *       the caller's cases in working order: {"cases": [item...], "next": cursor|null}
+ *   GET /api/v1/cases/{number}
+ *       one case: the item's fields and its description, child, reporter
+ *       (masked but for admin and county), events and recordings; audited
+ *
+ * Scope (in the store query): admin every case; county the cases of their
+ * county; supervisor cases whose region lies under their town; responder
+ * cases of their county routed to their department; director cases of
+ * their village. A case outside scope answers 404 as a missing one.
+ */
+#ifndef GW_API_CASES_H
+#define GW_API_CASES_H
+
+#include "api.h"
+
+extern const struct api_endpoint api_cases_list;
+extern const struct api_endpoint api_case_get;
+
+#endif
