@@ -560,3 +560,103 @@ int store_tokens_each(struct store *st, int (*fn)(void *arg, const struct store_
 {
     return st->ops->tokens_each(st, fn, arg);
 }
+
+int db_cases_list(struct store *st, const struct db_case_query *q, int (*fn)(void *arg, const struct db_case_row *c),
+                  void *arg)
+{
+    return st->ops->cases_list(st, q, fn, arg);
+}
+
+int db_case_get(struct store *st, const struct db_case_scope *scope, const char *number, int64_t ack_p0, int64_t ack_p1,
+                struct db_case_detail *out)
+{
+    return st->ops->case_get(st, scope, number, ack_p0, ack_p1, out);
+}
+
+int db_case_events_list(struct store *st, int64_t case_id, int (*fn)(void *arg, const struct db_case_event_row *e),
+                        void *arg)
+{
+    return st->ops->case_events_list(st, case_id, fn, arg);
+}
+
+int db_case_media_list(struct store *st, int64_t case_id, int (*fn)(void *arg, const struct db_case_media_row *m),
+                       void *arg)
+{
+    return st->ops->case_media_list(st, case_id, fn, arg);
+}
+
+int store_files_children_each(struct store *st, const char *under, const char *q, const char *after, int limit,
+                              const char *today, int (*fn)(void *arg, const struct store_file_child *r), void *arg)
+{
+    return st->ops->files_children_each(st, under, q, after, limit, today, fn, arg);
+}
+
+int store_files_child(struct store *st, const char *code, const char *under, const char *today,
+                      int (*fn)(void *arg, const struct store_file_child *r), void *arg)
+{
+    return st->ops->files_child(st, code, under, today, fn, arg);
+}
+
+int store_files_guardians_each(struct store *st, int64_t child_id,
+                               int (*fn)(void *arg, const struct store_file_guardian *r), void *arg)
+{
+    return st->ops->files_guardians_each(st, child_id, fn, arg);
+}
+
+int store_files_visits_each(struct store *st, int64_t child_id, int (*fn)(void *arg, const struct store_file_visit *r),
+                            void *arg)
+{
+    return st->ops->files_visits_each(st, child_id, fn, arg);
+}
+
+int store_files_checkins_each(struct store *st, int64_t child_id,
+                              int (*fn)(void *arg, const struct store_file_checkin *r), void *arg)
+{
+    return st->ops->files_checkins_each(st, child_id, fn, arg);
+}
+
+int store_files_cases_each(struct store *st, int64_t child_id, int (*fn)(void *arg, const struct store_file_case *r),
+                           void *arg)
+{
+    return st->ops->files_cases_each(st, child_id, fn, arg);
+}
+
+int store_files_messages_each(struct store *st, int64_t child_id,
+                              int (*fn)(void *arg, const struct store_file_message *r), void *arg)
+{
+    return st->ops->files_messages_each(st, child_id, fn, arg);
+}
+
+int store_login_code_insert(struct store *st, const struct store_login_code_row *r, int64_t *id)
+{
+    return st->ops->login_code_insert(st, r, id);
+}
+
+int store_login_code_counts(struct store *st, const char *phone, const char *client, int64_t since,
+                            struct store_login_counts *out)
+{
+    return st->ops->login_code_counts(st, phone, client, since, out);
+}
+
+int store_login_code_last(struct store *st, const char *phone, struct store_login_code_row *out)
+{
+    return st->ops->login_code_last(st, phone, out);
+}
+
+int store_login_code_try(struct store *st, int64_t id) { return st->ops->login_code_try(st, id); }
+
+int store_login_code_use(struct store *st, int64_t id, int64_t now) { return st->ops->login_code_use(st, id, now); }
+
+int store_session_insert(struct store *st, const struct store_session_row *r, int64_t *id)
+{
+    return st->ops->session_insert(st, r, id);
+}
+
+int store_session_by_hash(struct store *st, const char *hash, struct store_session_row *out)
+{
+    return st->ops->session_by_hash(st, hash, out);
+}
+
+int store_session_touch(struct store *st, int64_t id, int64_t now) { return st->ops->session_touch(st, id, now); }
+
+int store_session_end(struct store *st, const char *hash, int64_t now) { return st->ops->session_end(st, hash, now); }

@@ -194,6 +194,44 @@ struct store_ops {
     int (*token_revoke)(struct store *st, const char *name, int64_t now);
     int (*token_touch)(struct store *st, int64_t id, int64_t now);
     int (*tokens_each)(struct store *st, int (*fn)(void *arg, const struct store_token_row *r), void *arg);
+
+    /* store_office_cases.h */
+    int (*cases_list)(struct store *st, const struct db_case_query *q,
+                      int (*fn)(void *arg, const struct db_case_row *c), void *arg);
+    int (*case_get)(struct store *st, const struct db_case_scope *scope, const char *number, int64_t ack_p0,
+                    int64_t ack_p1, struct db_case_detail *out);
+    int (*case_events_list)(struct store *st, int64_t case_id, int (*fn)(void *arg, const struct db_case_event_row *e),
+                            void *arg);
+    int (*case_media_list)(struct store *st, int64_t case_id, int (*fn)(void *arg, const struct db_case_media_row *m),
+                           void *arg);
+
+    /* store_office_files.h */
+    int (*files_children_each)(struct store *st, const char *under, const char *q, const char *after, int limit,
+                               const char *today, int (*fn)(void *arg, const struct store_file_child *r), void *arg);
+    int (*files_child)(struct store *st, const char *code, const char *under, const char *today,
+                       int (*fn)(void *arg, const struct store_file_child *r), void *arg);
+    int (*files_guardians_each)(struct store *st, int64_t child_id,
+                                int (*fn)(void *arg, const struct store_file_guardian *r), void *arg);
+    int (*files_visits_each)(struct store *st, int64_t child_id, int (*fn)(void *arg, const struct store_file_visit *r),
+                             void *arg);
+    int (*files_checkins_each)(struct store *st, int64_t child_id,
+                               int (*fn)(void *arg, const struct store_file_checkin *r), void *arg);
+    int (*files_cases_each)(struct store *st, int64_t child_id, int (*fn)(void *arg, const struct store_file_case *r),
+                            void *arg);
+    int (*files_messages_each)(struct store *st, int64_t child_id,
+                               int (*fn)(void *arg, const struct store_file_message *r), void *arg);
+
+    /* store_session.h */
+    int (*login_code_insert)(struct store *st, const struct store_login_code_row *r, int64_t *id);
+    int (*login_code_counts)(struct store *st, const char *phone, const char *client, int64_t since,
+                             struct store_login_counts *out);
+    int (*login_code_last)(struct store *st, const char *phone, struct store_login_code_row *out);
+    int (*login_code_try)(struct store *st, int64_t id);
+    int (*login_code_use)(struct store *st, int64_t id, int64_t now);
+    int (*session_insert)(struct store *st, const struct store_session_row *r, int64_t *id);
+    int (*session_by_hash)(struct store *st, const char *hash, struct store_session_row *out);
+    int (*session_touch)(struct store *st, int64_t id, int64_t now);
+    int (*session_end)(struct store *st, const char *hash, int64_t now);
 };
 
 #endif

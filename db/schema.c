@@ -333,6 +333,34 @@ static const char *const migrations[] = {
     "  revoked_at INTEGER,"
     "  last_used_at INTEGER"
     ");",
+    /* 13: staff sign in without passwords (handlers/session.h): a one-time
+     * code sent by SMS to the phone the roster registered, stored hashed;
+     * every request is a row (hash '' when the phone is no staff member's),
+     * so the rate limits count both alike; and the sessions it opens,
+     * known by the SHA-256 of their cookie */
+    "CREATE TABLE login_code ("
+    "  id INTEGER PRIMARY KEY,"
+    "  phone TEXT NOT NULL,"              /* E.164, as asked for */
+    "  hash TEXT NOT NULL,"               /* <salt hex>$<SHA-256 hex of salt and code>; '' when no code was sent */
+    "  client TEXT NOT NULL,"             /* client address of the request */
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  tries INTEGER NOT NULL DEFAULT 0," /* wrong codes tried against it */
+    "  used_at INTEGER"                   /* signed in with it; NULL: not used */
+    ");"
+    "CREATE INDEX login_code_phone ON login_code(phone, created_at);"
+    "CREATE INDEX login_code_client ON login_code(client, created_at);"
+    "CREATE TABLE session ("
+    "  id INTEGER PRIMARY KEY,"
+    "  hash TEXT NOT NULL UNIQUE,"        /* SHA-256 of the cookie; the cookie itself is never stored */
+    "  staff_id INTEGER NOT NULL REFERENCES staff(id),"
+    "  csrf_hash TEXT NOT NULL,"          /* SHA-256 of its CSRF token */
+    "  client TEXT NOT NULL,"             /* client address at sign-in */
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen_at INTEGER NOT NULL,"    /* idle expiry counts from here */
+    "  expires_at INTEGER NOT NULL,"      /* absolute expiry */
+    "  ended_at INTEGER"                  /* logged out; NULL: not ended */
+    ");",
 };
 
 /* clang-format on */

@@ -25,6 +25,13 @@
 
 struct store;
 
+/* What an endpoint adds to its answer besides the JSON (staff sign-in). */
+#define API_COOKIE_MAX 192
+struct api_extra {
+    char set_cookie[API_COOKIE_MAX]; /* a Set-Cookie header's value, "" when none */
+    int64_t retry_after;             /* a 429's Retry-After in seconds, 0 when none */
+};
+
 /* What an endpoint's run gets: everything borrowed for the call. */
 struct api_in {
     struct store *st;
@@ -36,10 +43,18 @@ struct api_in {
     size_t body_len;
     const char *client; /* client address */
     int64_t now;
+    const char *session;     /* SHA-256 hex of the caller's session cookie, "" when the caller is no session */
+    struct api_extra *extra; /* the answer's extra headers (never NULL), zeroed */
 };
 
 struct api_endpoint {
     enum auth_action action;
+    /* 1: anyone may call it, no token or session needed (who is then a
+     * zeroed principal and action is not checked): the sign-in steps. */
+    int anonymous;
+    /* 1: a refusal (4xx) keeps the endpoint's writes, as a success does
+     * (a wrong login code's counted try). */
+    int keeps_refusals;
     /* Returns the HTTP status (200, 201, 400, 404, 409...) having filled
      * out (a JSON object) or, for a 4xx, reason; or -1 on a store error
      * (the endpoint's writes are rolled back and 500 answered). NULL:

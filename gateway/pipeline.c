@@ -21,6 +21,7 @@
 #include "../handlers/codebook.h"
 #include "../handlers/handler.h"
 #include "../handlers/jobs.h"
+#include "../handlers/session.h"
 #include "../handlers/templates.h"
 #include "api.h"
 
@@ -83,6 +84,11 @@ static int write_reply_row(struct store *st, const struct gw_config *cfg, const 
 end:
     gw_buf_free(&body);
     return rc;
+}
+
+int pipeline_queue(struct store *st, const struct gw_config *cfg, const struct h_reply *r, int64_t now)
+{
+    return write_reply_row(st, cfg, NULL, 0, r, now, NULL);
 }
 
 /* After a message's handling failed and was undone: its fallback effects
@@ -309,9 +315,40 @@ static int run_probe(struct store *st, struct pipeline_job *job, int64_t now)
     return store_rollback_to(st) == 0 ? 0 : -2;
 }
 
-/* An office API request: its token checked by hash and its use recorded,
- * in a savepoint. Returns 0 (job->api->status tells the verdict; job->ok =
- * 0 when the store failed: 503), or -2 when the transaction is unusable. */
+/* Who calls api and whether they may: api->status 200, 401 (no token or
+ * session in use by that hash) or 403 (the role may not, or a session's
+ * change without its CSRF token), api->who filled. An anonymous
+ * endpoint's call carries no hash and passes. 0, or -1 on a store error. */
+static int check_caller(struct store *st, struct pipeline_api *api, int64_t now)
+{
+    if (!api->hash[0]) {
+        api->status = api->endpoint && api->endpoint->anonymous ? 200 : 401;
+        return 0;
+    }
+    char csrf[GW_SHA256_HEX] = "";
+    int rc = api->kind == AUTH_SESSION ? auth_check_session(st, api->hash, now, &api->who, csrf)
+                                       : auth_check_hash(st, api->hash, now, &api->who);
+    if (rc < 0) return -1;
+    if (rc == 1) {
+        api->status = 401;
+        if (api->kind == AUTH_SESSION) gw_strlcpy(api->reason, "session expired or ended", sizeof api->reason);
+        return 0;
+    }
+    /* A session rides on a cookie the browser sends by itself: a change
+     * must prove it comes from the page that signed in. */
+    if (api->kind == AUTH_SESSION && api->unsafe && !session_hash_equal(csrf, api->csrf_hash)) {
+        api->status = 403;
+        gw_strlcpy(api->reason, "missing or wrong X-CSRF-Token", sizeof api->reason);
+        return 0;
+    }
+    api->status = auth_allows(api->who.role, api->action) ? 200 : 403;
+    return 0;
+}
+
+/* An office API request: its token or session checked by hash and its use
+ * recorded, in a savepoint. Returns 0 (job->api->status tells the verdict;
+ * job->ok = 0 when the store failed: 503), or -2 when the transaction is
+ * unusable. */
 static int run_api(struct store *st, const struct gw_config *cfg, struct pipeline_job *job, int64_t now)
 {
     struct pipeline_api *api = job->api;
@@ -321,13 +358,11 @@ static int run_api(struct store *st, const struct gw_config *cfg, struct pipelin
         return 0;
     }
     if (store_savepoint(st) != 0) return -2;
-    int rc = auth_check_hash(st, api->hash, now, &api->who);
-    if (rc < 0) {
+    if (check_caller(st, api, now) != 0) {
         job->ok = 0;
         gw_strlcpy(job->reason, store_errmsg(st), sizeof job->reason);
         return store_rollback_to(st) == 0 ? 0 : -2;
     }
-    api->status = rc == 1 ? 401 : auth_allows(api->who.role, api->action) ? 200 : 403;
     if (api->status == 200 && api->endpoint && api->endpoint->run) {
         struct api_in in = {.st = st,
                             .cfg = cfg,
@@ -337,9 +372,11 @@ static int run_api(struct store *st, const struct gw_config *cfg, struct pipelin
                             .body = api->body ? api->body : "",
                             .body_len = api->body_len,
                             .client = api->client,
-                            .now = now};
+                            .now = now,
+                            .session = api->kind == AUTH_SESSION ? api->hash : "",
+                            .extra = &api->extra};
         /* The endpoint's own savepoint: a refusal or a failure keeps
-         * nothing of it, only the token's use. */
+         * nothing of it, only the token's use (unless it keeps refusals). */
         if (store_savepoint(st) != 0) return -2;
         json_t *out = json_object();
         api->status = api->endpoint->run(&in, out, api->reason, sizeof api->reason);
@@ -349,7 +386,8 @@ static int run_api(struct store *st, const struct gw_config *cfg, struct pipelin
         }
         if (api->status < 300) api->out = json_dumps(out, JSON_COMPACT);
         json_decref(out);
-        if ((api->status < 300 ? store_release(st) : store_rollback_to(st)) != 0) return -2;
+        int keep = api->status < 300 || (api->status < 500 && api->endpoint->keeps_refusals);
+        if ((keep ? store_release(st) : store_rollback_to(st)) != 0) return -2;
     }
     return store_release(st) == 0 ? 0 : -2;
 }

@@ -20,6 +20,7 @@
 #include "../handlers/ussd.h"
 #include "../handlers/voice.h"
 #include "../providers/provider.h"
+#include "api.h"
 
 /* A USSD step waiting for the store: the request, and the screen once run. */
 struct pipeline_ussd {
@@ -34,12 +35,16 @@ struct pipeline_voice {
     struct voice_doc out; /* filled by pipeline_batch */
 };
 
-/* An office API request waiting for the store: the presented token's hash
- * and the action the route needs; after the batch, who it is and the
- * verdict. The route's own answer is rendered on the HTTP thread. */
-struct api_endpoint; /* gateway/api.h */
+/* An office API request waiting for the store: the presented token's or
+ * session cookie's hash and the action the route needs; after the batch,
+ * who it is and the verdict. The route's own answer is rendered on the
+ * HTTP thread. */
 struct pipeline_api {
-    char hash[GW_SHA256_HEX];            /* in: SHA-256 (hex) of the bearer token presented */
+    char hash[GW_SHA256_HEX];            /* in: SHA-256 (hex) of the bearer token or session cookie presented; ""
+                                            when none (an anonymous endpoint's call) */
+    enum auth_kind kind;                 /* in: AUTH_TOKEN (hash is a bearer token's) or AUTH_SESSION (a cookie's) */
+    char csrf_hash[GW_SHA256_HEX];       /* in: SHA-256 (hex) of the X-CSRF-Token header, "" when none */
+    int unsafe;                          /* in: 1 when the method is not GET or HEAD (a session needs its CSRF token) */
     enum auth_action action;             /* in: what the route does */
     const struct api_endpoint *endpoint; /* in: the route's endpoint (borrowed, static) */
     char *id;                            /* in: the path's "{id}" segment (owned), or NULL */
@@ -51,7 +56,8 @@ struct pipeline_api {
                                   endpoint's status */
     struct auth_principal who; /* out: the token's principal, when found */
     char *out;                 /* out: the endpoint's JSON answer (owned), or NULL */
-    char reason[160];          /* out: why, for an endpoint's 4xx or 500 */
+    char reason[160];          /* out: why, for an endpoint's 4xx or 500, a session's 401 or a CSRF 403 */
+    struct api_extra extra;    /* out: the endpoint's Set-Cookie and Retry-After */
 };
 
 /* What a job is; the writer and pipeline_batch dispatch on it. The zero
@@ -99,6 +105,13 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
 
 /* Frees the job's input and results; keeps its kind. */
 void pipeline_job_clear(struct pipeline_job *job);
+
+/* Renders r (a reply of the domain: template and variables) and writes it
+ * as an outbox row at now, as a batch writes replies, in the caller's
+ * transaction: for SMS that come from no inbound message (a login code).
+ * 0 written, 1 its dedupe key was already used, -1. */
+struct h_reply; /* handlers/handler.h */
+int pipeline_queue(struct store *st, const struct gw_config *cfg, const struct h_reply *r, int64_t now);
 
 /* Runs the policy engine's timed jobs (jobs_run) at now and writes what
  * they produce as outbox rows, in one transaction. Idempotent: every job

@@ -21,8 +21,12 @@
 
 #include "../core/clock.h"
 #include "../handlers/codebook.h"
+#include "../handlers/session.h"
 #include "../providers/provider.h"
 #include "api.h"
+#include "api_cases.h"
+#include "api_files.h"
+#include "api_session.h"
 
 #define CHANNEL_NAME_MAX 64 /* bytes of a channel name in a path, NUL included */
 
@@ -194,11 +198,19 @@ static void api_finish(const struct routes_ctx *ctx, struct routes_call *call, s
 {
     const struct pipeline_api *api = call->job.api;
     const struct api_endpoint *ep = api->endpoint;
+    if (api->extra.set_cookie[0]) {
+        gw_strlcpy(resp->set_cookie, api->extra.set_cookie, sizeof resp->set_cookie);
+        http_response_header(resp, "Set-Cookie", resp->set_cookie);
+    }
+    if (api->status == 429 && api->extra.retry_after > 0) {
+        snprintf(resp->retry_after, sizeof resp->retry_after, "%lld", (long long)api->extra.retry_after);
+        http_response_header(resp, "Retry-After", resp->retry_after);
+    }
     if (api->status == 401) {
-        api_refuse(ctx, call, 401, "unknown or revoked token", resp);
+        api_refuse(ctx, call, 401, api->reason[0] ? api->reason : "unknown or revoked token", resp);
         return;
     }
-    if (api->status == 403) {
+    if (api->status == 403 && !api->reason[0]) {
         char why[128];
         snprintf(why, sizeof why, "role %s may not %s", auth_role_name(api->who.role), auth_action_name(api->action));
         api_refuse(ctx, call, 403, why, resp);
@@ -429,19 +441,66 @@ static void get_metrics(const struct routes_ctx *ctx, const struct http_request 
     gw_buf_free(&b);
 }
 
-/* An /api/v1 request for ep: its bearer token (401 at once when there is
- * none) goes to the writer by its hash, which checks it and records its
- * use; api_finish answers. */
+/* The value of cookie name in a Cookie header ("a=1; b=2") into out: 0,
+ * or -1 when absent, empty or longer than out. */
+static int cookie_value(const char *header, const char *name, char *out, size_t outlen)
+{
+    size_t n = strlen(name);
+    for (const char *p = header; p && *p;) {
+        p += strspn(p, " \t;");
+        size_t k = strcspn(p, ";");
+        if (k > n && !strncmp(p, name, n) && p[n] == '=') {
+            size_t v = k - n - 1;
+            while (v > 0 && (p[n + v] == ' ' || p[n + v] == '\t')) v--;
+            if (v == 0 || v >= outlen) return -1;
+            memcpy(out, p + n + 1, v);
+            out[v] = '\0';
+            return 0;
+        }
+        p += k;
+    }
+    return -1;
+}
+
+/* The caller's credential for the writer, by hash: a bearer token, else a
+ * session cookie (with its X-CSRF-Token and whether the method changes
+ * anything); none for an anonymous endpoint. 0, or -1 with the request
+ * answered (401 when there is none). */
+static int api_credential(const struct routes_ctx *ctx, const struct http_request *req, const struct api_endpoint *ep,
+                          struct routes_call *call, struct http_response *resp)
+{
+    struct pipeline_api *api = call->job.api;
+    const char *token;
+    char cookie[SESSION_SECRET_LEN];
+    const char *csrf = req->header ? req->header(req, "X-CSRF-Token") : NULL;
+    int rc = 0;
+    if (ep->anonymous) return 0; /* a stale cookie must not keep anyone from signing in */
+    if (auth_bearer(req->header ? req->header(req, "Authorization") : NULL, &token) == 0) {
+        api->kind = AUTH_TOKEN;
+        rc = auth_token_hash(token, api->hash);
+    } else if (cookie_value(req->header ? req->header(req, "Cookie") : NULL, SESSION_COOKIE, cookie, sizeof cookie) ==
+               0) {
+        api->kind = AUTH_SESSION;
+        api->unsafe = strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0;
+        rc = session_secret_hash(cookie, api->hash);
+        if (rc == 0 && csrf && csrf[0]) rc = session_secret_hash(csrf, api->csrf_hash);
+    } else {
+        api_refuse(ctx, call, 401, "a bearer token or a session is required", resp);
+        return -1;
+    }
+    if (rc != 0) api_refuse(ctx, call, 500, "cannot hash the credential", resp);
+    return rc == 0 ? 0 : -1;
+}
+
+/* An /api/v1 request for ep: its bearer token or session cookie (401 at
+ * once when there is neither, unless ep is anonymous) goes to the writer
+ * by its hash, which checks it and records its use; api_finish answers. */
 static void api_request(const struct routes_ctx *ctx, const struct http_request *req, const struct api_endpoint *ep,
                         const char *id, struct routes_call *call, struct http_response *resp)
 {
-    const char *token;
-    if (auth_bearer(req->header ? req->header(req, "Authorization") : NULL, &token) != 0) {
-        api_refuse(ctx, call, 401, "a bearer token is required", resp);
-        return;
-    }
-    call->job.kind = PIPELINE_JOB_API;
     call->job.api = gw_calloc(1, sizeof *call->job.api);
+    if (api_credential(ctx, req, ep, call, resp) != 0) return;
+    call->job.kind = PIPELINE_JOB_API;
     call->job.api->action = ep->action;
     call->job.api->endpoint = ep;
     call->job.api->id = id && *id ? gw_strdup(id) : NULL;
@@ -449,10 +508,6 @@ static void api_request(const struct routes_ctx *ctx, const struct http_request 
     call->job.api->body = req->body_len ? gw_strndup(req->body, req->body_len) : NULL;
     call->job.api->body_len = req->body_len;
     gw_strlcpy(call->job.api->client, req->client ? req->client : "", sizeof call->job.api->client);
-    if (auth_token_hash(token, call->job.api->hash) != 0) {
-        api_refuse(ctx, call, 500, "cannot hash the token", resp);
-        return;
-    }
     submit(ctx, call, resp);
 }
 
@@ -498,6 +553,16 @@ static const struct route routes[] = {
     {"GET HEAD", "/healthz", get_healthz, "healthz", NULL, NULL, "use GET", NULL},
     {"GET HEAD", "/metrics", get_metrics, "metrics", NULL, NULL, "use GET", NULL},
     {"GET", "/api/v1/me", NULL, "api/me", NULL, NULL, "use GET", &api_me},
+    {"POST", "/api/v1/login", NULL, "api/login", NULL, NULL, "use POST", &api_login},
+    {"POST", "/api/v1/login/verify", NULL, "api/login", NULL, NULL, "use POST", &api_login_verify},
+    {"POST", "/api/v1/logout", NULL, "api/logout", NULL, NULL, "use POST", &api_logout},
+    {"GET", "/api/v1/children", NULL, "api/children", NULL, NULL, "use GET", &api_children_list},
+    {"GET", "/api/v1/children/{id}", NULL, "api/child", NULL, NULL, "use GET", &api_child_file},
+    {"GET", "/api/v1/coverage", NULL, "api/coverage", NULL, NULL, "use GET", &api_coverage},
+    {"GET", "/api/v1/visits/due", NULL, "api/visits_due", NULL, NULL, "use GET", &api_visits_due},
+    {"GET", "/api/v1/audit", NULL, "api/audit", NULL, NULL, "use GET", &api_audit_list},
+    {"GET", "/api/v1/cases", NULL, "api/cases", NULL, NULL, "use GET", &api_cases_list},
+    {"GET", "/api/v1/cases/{id}", NULL, "api/case", NULL, NULL, "use GET", &api_case_get},
     {"POST GET", "/hooks/{channel}/sms", hook_sms, NULL, takes_sms, "this channel takes no SMS", "use POST", NULL},
     {"POST GET", "/hooks/{channel}/status", hook_status, NULL, takes_status, "this channel takes no delivery receipts",
      "use POST", NULL},

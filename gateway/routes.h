@@ -24,6 +24,13 @@
  * with the route's JSON, every answer with Cache-Control: no-store. A new
  * /api/v1 route is a table entry whose handler calls api_request with its
  * endpoint (action and renderer).
+ *
+ * Staff sign in instead (handlers/session.h): without a bearer token, the
+ * gw_session cookie's hash goes to the writer the same way, with the
+ * X-CSRF-Token header's hash, which every request but GET and HEAD must
+ * carry (403 otherwise); an anonymous endpoint (the sign-in steps) needs
+ * neither. An endpoint may set a cookie (Set-Cookie) or, with a 429, a
+ * Retry-After.
  */
 #ifndef GW_ROUTES_H
 #define GW_ROUTES_H
@@ -51,10 +58,11 @@ struct http_request {
     void *impl; /* the server's own state for header() */
 };
 
-#define HTTP_MAX_HEADERS 4
+#define HTTP_MAX_HEADERS 8
 
 /* The answer. body is owned (free with http_response_clear); header
- * names and values and content_type are static strings. */
+ * names and values and content_type are static strings, or point into
+ * the response's own set_cookie and retry_after. */
 struct http_response {
     int status;
     const char *content_type; /* or NULL */
@@ -63,8 +71,10 @@ struct http_response {
     } headers[HTTP_MAX_HEADERS];
     size_t nheaders;
     struct gw_buf body;
-    const char *channel; /* the channel it concerned, for the metrics; NULL when none (borrowed from cfg) */
-    int deferred;        /* 1: nothing to send yet: the writer has the job; routes_finish answers */
+    const char *channel;  /* the channel it concerned, for the metrics; NULL when none (borrowed from cfg) */
+    int deferred;         /* 1: nothing to send yet: the writer has the job; routes_finish answers */
+    char set_cookie[192]; /* the Set-Cookie header's value when there is one (a staff session's) */
+    char retry_after[24]; /* the Retry-After header's value of a 429 */
 };
 
 /* Adds a header (static strings); silently ignored past HTTP_MAX_HEADERS. */

@@ -225,3 +225,52 @@ int auth_check_token(struct store *st, const char *token, int64_t now, struct au
     if (auth_token_hash(token, hash) != 0) return -1;
     return auth_check_hash(st, hash, now, out);
 }
+
+/* ---- staff sessions ------------------------------------------------------------ */
+
+int auth_staff_principal(int64_t staff_id, const char *role, int64_t region_id, int region_level, const char *region,
+                         const char *department, struct auth_principal *out)
+{
+    static const char *const staff_roles[] = {"admin", "supervisor", "responder", "director"};
+    memset(out, 0, sizeof *out);
+    enum auth_role r;
+    size_t i = 0;
+    while (i < sizeof staff_roles / sizeof staff_roles[0] && strcmp(role, staff_roles[i]) != 0) i++;
+    if (i == sizeof staff_roles / sizeof staff_roles[0] || auth_role_parse(role, &r) != 0) return 1;
+    if (r == AUTH_SUPERVISOR && region_level == 1) r = AUTH_COUNTY; /* the county's own supervisor */
+    out->kind = AUTH_SESSION;
+    snprintf(out->name, sizeof out->name, "staff:%lld", (long long)staff_id);
+    out->staff_id = staff_id;
+    out->role = r;
+    if (r != AUTH_ADMIN) { /* admin reaches everywhere, wherever the roster registered them */
+        out->region_id = region_id;
+        gw_strlcpy(out->region, region, sizeof out->region);
+    }
+    if (r == AUTH_RESPONDER) gw_strlcpy(out->department, department, sizeof out->department);
+    return 0;
+}
+
+int auth_check_session(struct store *st, const char *hash, int64_t now, struct auth_principal *out,
+                       char csrf_hash[GW_SHA256_HEX])
+{
+    struct store_session_row row;
+    memset(out, 0, sizeof *out);
+    if (csrf_hash) csrf_hash[0] = '\0';
+    int rc = store_session_by_hash(st, hash, &row);
+    if (rc != 0) return rc;
+    if (now >= row.expires_at || now - row.last_seen_at > AUTH_SESSION_IDLE) return 1;
+    if (auth_staff_principal(row.staff_id, row.role, row.region_id, row.region_level, row.region, row.department,
+                             out) != 0)
+        return 1;
+    if (store_session_touch(st, row.id, now) < 0) return -1;
+    if (csrf_hash) gw_strlcpy(csrf_hash, row.csrf_hash, GW_SHA256_HEX);
+    return 0;
+}
+
+void auth_actor(const struct auth_principal *p, char *out, size_t outlen)
+{
+    if (p->kind == AUTH_SESSION)
+        snprintf(out, outlen, "staff:%lld", (long long)p->staff_id);
+    else
+        snprintf(out, outlen, "token:%s", p->name);
+}

@@ -43,7 +43,7 @@ enum auth_action {
 
 enum auth_kind {
     AUTH_TOKEN = 0, /* an integration's bearer token */
-    AUTH_SESSION,   /* a staff member's session (not yet used) */
+    AUTH_SESSION,   /* a staff member's session (handlers/session.h) */
 };
 
 #define AUTH_NAME_MAX 64 /* bytes of a principal's name, NUL included */
@@ -52,7 +52,8 @@ enum auth_kind {
 /* Who is calling. */
 struct auth_principal {
     enum auth_kind kind;
-    char name[AUTH_NAME_MAX]; /* the token's name */
+    char name[AUTH_NAME_MAX]; /* the token's name; a session's "staff:<id>" */
+    int64_t staff_id;         /* a session's staff member; 0 for a token */
     enum auth_role role;
     int64_t region_id;          /* 0: everywhere */
     char region[AUTH_PATH_MAX]; /* the region's path, "" when everywhere */
@@ -113,5 +114,30 @@ int auth_check_hash(struct store *st, const char *hash, int64_t now, struct auth
 
 /* auth_check_hash of the hash of token. */
 int auth_check_token(struct store *st, const char *token, int64_t now, struct auth_principal *out);
+
+/* ---- staff sessions ------------------------------------------------------------ */
+
+#define AUTH_SESSION_IDLE    (30 * 60)      /* seconds without a request that end a session */
+#define AUTH_SESSION_MAX_AGE (12 * 60 * 60) /* seconds a session lasts at most */
+
+/* Checks a session cookie by its hash (SHA-256 hex) at now: 0 with *out
+ * filled (kind AUTH_SESSION, name "staff:<id>", role from the staff row:
+ * admin, supervisor, responder, director; a supervisor registered at a
+ * county acts as county) and csrf_hash (may be NULL) the SHA-256 hex of
+ * its CSRF token, its last request set to now; 1 when no session in use
+ * has that hash (unknown, ended, idle past AUTH_SESSION_IDLE, older than
+ * its expiry, or its staff member gone); -1 on a store error. */
+int auth_check_session(struct store *st, const char *hash, int64_t now, struct auth_principal *out,
+                       char csrf_hash[GW_SHA256_HEX]);
+
+/* The principal of staff member staff_id with role (a staff row's role
+ * name), region (id, level, path) and department into *out, as
+ * auth_check_session fills it. 0, or 1 when role is none of the staff roles. */
+int auth_staff_principal(int64_t staff_id, const char *role, int64_t region_id, int region_level, const char *region,
+                         const char *department, struct auth_principal *out);
+
+/* The audit trail's actor for p: "token:<name>", or "staff:<id>" for a
+ * session. */
+void auth_actor(const struct auth_principal *p, char *out, size_t outlen);
 
 #endif

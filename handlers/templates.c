@@ -9,7 +9,8 @@
  * numbers are the only identifiers.
  *
  * Variables used across templates:
- *   code  a child code as typed (7 digits, or the offending token)
+ *   code  a child code as typed (7 digits, or the offending token); in
+ *         login_code the 6-digit one-time login code
  *   codes child codes of a check-in, "1000015、1000028等3名"
  *   case  a case number, 10 to 12 digits
  *   date  a calendar date, "2024年3月15日"
@@ -186,6 +187,8 @@ static const struct tmpl_def builtin[] = {
     {"classify_closed", "case", "案件${case}已结案，不能再分类。"},
     /* QR, 收到 or 好的 without a number from a responder with several unacknowledged alerts */
     {"ack_pending_list", "count,cases", "您有${count}件案件未确认：${cases}。请逐件回复：QR 案件号"},
+    /* ---- staff sign-in (handlers/session.c): ${code} is the one-time login code ---- */
+    {"login_code", "code", "您的登录验证码是${code}，5分钟内有效。请勿告诉他人。"},
 };
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])

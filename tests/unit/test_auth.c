@@ -268,6 +268,37 @@ static void scope_per_role(void **state)
     assert_false(auth_in_scope(&p, village, NULL));
 }
 
+/* A staff session's principal: the role from the staff row, a supervisor
+ * registered at a county acting as county, admin everywhere. */
+static void staff_principal_per_role(void **state)
+{
+    (void)state;
+    struct auth_principal p;
+    assert_int_equal(auth_staff_principal(7, "supervisor", 1, 1, "示例县", "", &p), 0);
+    assert_int_equal(p.kind, AUTH_SESSION);
+    assert_int_equal(p.role, AUTH_COUNTY);
+    assert_string_equal(p.name, "staff:7");
+    assert_int_equal(p.staff_id, 7);
+    assert_string_equal(p.region, "示例县");
+    assert_int_equal(auth_staff_principal(8, "supervisor", 2, 2, "示例县/东溪镇", "", &p), 0);
+    assert_int_equal(p.role, AUTH_SUPERVISOR);
+    assert_int_equal(auth_staff_principal(9, "responder", 1, 1, "示例县", "police", &p), 0);
+    assert_int_equal(p.role, AUTH_RESPONDER);
+    assert_string_equal(p.department, "police");
+    assert_int_equal(auth_staff_principal(10, "director", 3, 3, "示例县/东溪镇/上湾村", "", &p), 0);
+    assert_int_equal(p.role, AUTH_DIRECTOR);
+    assert_int_equal(auth_staff_principal(11, "admin", 1, 1, "示例县", "", &p), 0);
+    assert_int_equal(p.role, AUTH_ADMIN);
+    assert_string_equal(p.region, "");
+    assert_int_equal(p.region_id, 0);
+    char actor[80];
+    auth_actor(&p, actor, sizeof actor);
+    assert_string_equal(actor, "staff:11");
+    /* Not staff roles. */
+    assert_int_equal(auth_staff_principal(12, "auditor", 1, 1, "示例县", "", &p), 1);
+    assert_int_equal(auth_staff_principal(12, "county", 1, 1, "示例县", "", &p), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +310,7 @@ int main(void)
         cmocka_unit_test(bearer_header_is_read),
         cmocka_unit_test(role_table),
         cmocka_unit_test(scope_per_role),
+        cmocka_unit_test(staff_principal_per_role),
     };
     return cmocka_run_group_tests_name("auth", tests, NULL, NULL);
 }
