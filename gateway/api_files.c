@@ -369,11 +369,8 @@ static json_t *coverage_json(const struct coverage_row *r)
     json_object_set_new(o, "contacted", json_integer(r->contacted));
     json_object_set_new(o, "directors", json_integer(r->directors));
     json_object_set_new(o, "big_one_director", json_integer(r->big_one_director));
-    for (int p = 0; p < 4; p++) {
-        char key[4];
-        snprintf(key, sizeof key, "P%d", p);
-        json_object_set_new(open, key, json_integer(r->open[p]));
-    }
+    static const char *const prio[4] = {"P0", "P1", "P2", "P3"};
+    for (int p = 0; p < 4; p++) json_object_set_new(open, prio[p], json_integer(r->open[p]));
     json_object_set_new(o, "open", open);
     json_object_set_new(o, "acks", json_integer(r->acks));
     json_object_set_new(o, "median_ack_minutes", r->acks > 0 ? json_real(r->median_ack_minutes) : json_null());

@@ -358,7 +358,7 @@ static void codes_are_rate_limited(void **state)
     assert_int_equal(ask_code(DIRECTOR, NULL), 202);
     /* One client address: 10 requests, whatever the phones. */
     for (int i = 0; i < SESSION_RATE_CLIENT; i++) {
-        char phone[16];
+        char phone[32];
         snprintf(phone, sizeof phone, "1370000%04d", i);
         assert_int_equal(ask_code(phone, "203.0.113.9"), 202);
     }
