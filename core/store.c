@@ -660,3 +660,9 @@ int store_session_by_hash(struct store *st, const char *hash, struct store_sessi
 int store_session_touch(struct store *st, int64_t id, int64_t now) { return st->ops->session_touch(st, id, now); }
 
 int store_session_end(struct store *st, const char *hash, int64_t now) { return st->ops->session_end(st, hash, now); }
+
+int db_case_assign(struct store *st, int64_t case_id, const char *const *depts, int ndepts, int64_t staff_id,
+                   const char *detail, int64_t now)
+{
+    return st->ops->case_assign(st, case_id, depts, ndepts, staff_id, detail, now);
+}

@@ -89,6 +89,7 @@ int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
                            int (*fn)(void *arg, const char *recipient, const char *body), void *arg);
 
 #include "store_audit.h"
+#include "store_case_writes.h"
 #include "store_domain.h"
 #include "store_jobs.h"
 #include "store_media.h"

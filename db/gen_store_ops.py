@@ -44,6 +44,7 @@ PORT_HEADERS = [
     "core/store_office_cases.h",
     "core/store_office_files.h",
     "core/store_session.h",
+    "core/store_case_writes.h",
 ]
 
 # Functions with a store first that stay outside the table (none today).

@@ -151,6 +151,7 @@ static const struct store_ops sqlite_store_ops = {
     .session_by_hash = sqlite_store_session_by_hash,
     .session_touch = sqlite_store_session_touch,
     .session_end = sqlite_store_session_end,
+    .case_assign = sqlite_db_case_assign,
 };
 
 int sqlite_store_open(const char *path, int sync_full, struct store **out, char *err, size_t errlen)

@@ -19,7 +19,7 @@
 
 /* The store scope of the caller: nothing for a role or principal that has
  * no region (or responder without a department) where one is needed. */
-static struct db_case_scope scope_of(const struct auth_principal *who)
+struct db_case_scope api_case_scope(const struct auth_principal *who)
 {
     struct db_case_scope sc = {.kind = DB_SCOPE_NONE, .region_id = who->region_id};
     if (who->role == AUTH_ADMIN) {
@@ -202,7 +202,7 @@ static int run_list(const struct api_in *in, json_t *out, char *reason, size_t r
 {
     struct db_case_key after;
     char region[DB_PATH_MAX];
-    struct db_case_query q = {.scope = scope_of(in->who),
+    struct db_case_query q = {.scope = api_case_scope(in->who),
                               .status = DB_CASES_OPEN,
                               .priority = -1,
                               .ack_p0 = (int64_t)in->cfg->policy.ack_minutes_p0 * 60,
@@ -285,7 +285,7 @@ static int detail_json(const struct api_in *in, const struct db_case_detail *d, 
 
 static int run_get(const struct api_in *in, json_t *out, char *reason, size_t reasonlen)
 {
-    struct db_case_scope sc = scope_of(in->who);
+    struct db_case_scope sc = api_case_scope(in->who);
     struct db_case_detail d;
     int rc = db_case_get(in->st, &sc, in->id, (int64_t)in->cfg->policy.ack_minutes_p0 * 60,
                          (int64_t)in->cfg->policy.ack_minutes_p1 * 60, &d);

@@ -14,7 +14,12 @@
 #ifndef GW_API_CASES_H
 #define GW_API_CASES_H
 
+#include "../core/store.h"
 #include "api.h"
+
+/* The case scope of the caller, as the store's case queries take it (the
+ * rules above); the case writes use the same one. */
+struct db_case_scope api_case_scope(const struct auth_principal *who);
 
 extern const struct api_endpoint api_cases_list;
 extern const struct api_endpoint api_case_get;

@@ -24,8 +24,10 @@
 #include "../handlers/session.h"
 #include "../providers/provider.h"
 #include "api.h"
+#include "api_case_writes.h"
 #include "api_cases.h"
 #include "api_files.h"
+#include "api_openapi.h"
 #include "api_session.h"
 
 #define CHANNEL_NAME_MAX 64 /* bytes of a channel name in a path, NUL included */
@@ -525,6 +527,14 @@ static void render_me(const struct auth_principal *who, json_t *out)
 
 static const struct api_endpoint api_me = {.action = AUTH_ME, .render = render_me};
 
+/* GET /api/v1/openapi.json: the API's description, to anyone. */
+static void get_openapi(const struct routes_ctx *ctx, const struct http_request *req, const char *step,
+                        struct routes_call *call, struct http_response *resp)
+{
+    const char *doc = api_openapi_json();
+    answer(resp, NULL, 200, "application/json", doc, strlen(doc));
+}
+
 /* ---- the route table ------------------------------------------------------------- */
 
 static int takes_sms(const struct provider_ops *o) { return o->parse_sms != NULL; }
@@ -563,6 +573,12 @@ static const struct route routes[] = {
     {"GET", "/api/v1/audit", NULL, "api/audit", NULL, NULL, "use GET", &api_audit_list},
     {"GET", "/api/v1/cases", NULL, "api/cases", NULL, NULL, "use GET", &api_cases_list},
     {"GET", "/api/v1/cases/{id}", NULL, "api/case", NULL, NULL, "use GET", &api_case_get},
+    {"POST", "/api/v1/cases/{id}/ack", NULL, "api/case_write", NULL, NULL, "use POST", &api_case_ack},
+    {"POST", "/api/v1/cases/{id}/classify", NULL, "api/case_write", NULL, NULL, "use POST", &api_case_classify},
+    {"POST", "/api/v1/cases/{id}/assign", NULL, "api/case_write", NULL, NULL, "use POST", &api_case_assign},
+    {"POST", "/api/v1/cases/{id}/note", NULL, "api/case_write", NULL, NULL, "use POST", &api_case_note},
+    {"POST", "/api/v1/cases/{id}/close", NULL, "api/case_write", NULL, NULL, "use POST", &api_case_close},
+    {"GET HEAD", "/api/v1/openapi.json", get_openapi, "api/openapi", NULL, NULL, "use GET", NULL},
     {"POST GET", "/hooks/{channel}/sms", hook_sms, NULL, takes_sms, "this channel takes no SMS", "use POST", NULL},
     {"POST GET", "/hooks/{channel}/status", hook_status, NULL, takes_status, "this channel takes no delivery receipts",
      "use POST", NULL},
@@ -572,6 +588,19 @@ static const struct route routes[] = {
     {"POST GET", "/hooks/{channel}/voice/{step}", hook_voice, NULL, takes_voice, "this channel takes no calls",
      "use POST", NULL},
 };
+
+int routes_api_route(size_t i, const char **methods, const char **pattern)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < sizeof routes / sizeof routes[0]; k++) {
+        if (strncmp(routes[k].pattern, "/api/v1/", 8) != 0) continue;
+        if (n++ != i) continue;
+        *methods = routes[k].methods;
+        *pattern = routes[k].pattern;
+        return 1;
+    }
+    return 0;
+}
 
 /* 1 when path matches pattern; *step gets what "{step}" matched ("" when
  * none), id (ROUTE_ID_MAX bytes) what "{id}" matched ("" when none). */

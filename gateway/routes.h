@@ -124,6 +124,11 @@ struct routes_call {
 void routes_handle(const struct routes_ctx *ctx, const struct http_request *req, struct routes_call *call,
                    struct http_response *resp);
 
+/* The i-th route of the table whose pattern starts with "/api/v1/" (for
+ * the API description's test): 1 with *methods (space separated) and
+ * *pattern ("{id}" for a path segment), 0 past the last. */
+int routes_api_route(size_t i, const char **methods, const char **pattern);
+
 /* Renders the answer to a deferred request whose job is done: 503 when it
  * was not stored, else the provider's answer. resp starts zeroed. */
 void routes_finish(const struct routes_ctx *ctx, struct routes_call *call, struct http_response *resp);

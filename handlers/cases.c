@@ -90,23 +90,38 @@ static int may_act(const struct h_env *env, const struct h_sender *who, const st
     return 0;
 }
 
-/* Shared start of QR and JA: role, parse errors, look-up, authorisation.
- * Returns 1 when the case is found and the sender may act on it, 0 when
- * the message has been answered, -1 on a store error. */
-static int responder_case(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd,
-                          const struct h_sender *who, struct h_result *out, const char *fmt, struct db_case *c)
+/* The role check of QR, JA and their typed forms: answers a sender who is
+ * neither responder nor admin. 1 when the sender may go on, else 0. */
+static int responder_role(const struct h_msg *m, const struct h_sender *who, struct h_result *out)
 {
-    if (!h_is_role(who, "responder") && !h_is_role(who, "admin")) {
-        h_answer(out, m, "refused", "not_responder", "case_not_responder");
-        return 0;
-    }
+    if (h_is_role(who, "responder") || h_is_role(who, "admin")) return 1;
+    h_answer(out, m, "refused", "not_responder", "case_not_responder");
+    return 0;
+}
+
+/* Shared start of QR and JA: role, then parse errors. 1 when the command
+ * is well formed, 0 when the message has been answered. */
+static int responder_cmd(const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
+                         struct h_result *out, const char *fmt)
+{
+    if (!responder_role(m, who, out)) return 0;
     if (cmd->error != CB_OK) {
         if (h_common_error(out, m, cmd, fmt)) return 0;
         const char *tmpl = cmd->error == CB_E_OUTCOME_BAD ? "close_outcome_bad" : "close_outcome_missing";
         h_answer(out, m, "invalid", cb_error_name(cmd->error), tmpl);
         return 0;
     }
-    int rc = db_case_by_number(env->st, cmd->case_no, c);
+    return 1;
+}
+
+/* Shared start of the typed QR and JA: role, look-up, authorisation.
+ * Returns 1 when the case is found and the sender may act on it, 0 when
+ * the message has been answered, -1 on a store error. */
+static int responder_case(const struct h_env *env, const struct h_msg *m, const char *case_no,
+                          const struct h_sender *who, struct h_result *out, struct db_case *c)
+{
+    if (!responder_role(m, who, out)) return 0;
+    int rc = db_case_by_number(env->st, case_no, c);
     if (rc < 0) return -1;
     int may = rc == 0 ? may_act(env, who, c) : 0;
     if (may < 0) return -1;
@@ -115,7 +130,7 @@ static int responder_case(const struct h_env *env, const struct h_msg *m, const 
         struct h_reply *r = h_answer(out, m, rc == 1 ? "invalid" : "refused", rc == 1 ? "case_unknown" : "not_routed",
                                      "case_not_allowed");
         if (r && rc == 0) r->case_id = c->id;
-        h_var_set(r, "case", "%s", cmd->case_no);
+        h_var_set(r, "case", "%s", case_no);
         return 0;
     }
     return 1;
@@ -154,8 +169,15 @@ int h_ack(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *c
         int rc = h_ack_pending(env, m, who, out);
         if (rc != 1) return rc;
     }
+    if (!responder_cmd(m, cmd, who, out, ACK_FMT)) return 0;
+    return h_case_ack(env, m, who, cmd->case_no, out);
+}
+
+int h_case_ack(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const char *case_no,
+               struct h_result *out)
+{
     struct db_case c;
-    int rc = responder_case(env, m, cmd, who, out, ACK_FMT, &c);
+    int rc = responder_case(env, m, case_no, who, out, &c);
     if (rc <= 0) return rc;
     return ack_case(env, m, who, &c, out);
 }
@@ -216,24 +238,51 @@ int h_ack_pending(const struct h_env *env, const struct h_msg *m, const struct h
 int h_close(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
             struct h_result *out)
 {
+    if (!responder_cmd(m, cmd, who, out, CLOSE_FMT)) return 0;
+    return h_case_close(env, m, who, cmd->case_no, cmd->value, cmd->note, out);
+}
+
+/* 1 when phone (the reporter's) is the closer's: the sender's phone, or
+ * the phone of the staff member who closes; 0 when not, -1 on a store
+ * error. */
+static int reporter_is_closer(const struct h_env *env, const struct h_msg *m, const struct h_sender *who,
+                              const char *phone)
+{
+    if (strcmp(phone, m->from ? m->from : "") == 0) return 1;
+    if (!who->is_staff) return 0;
+    struct db_staff s;
+    int rc = db_staff_by_phone(env->st, phone, &s);
+    if (rc < 0) return -1;
+    return rc == 0 && s.id == who->staff.id;
+}
+
+int h_case_close(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const char *case_no,
+                 int outcome, const char *note, struct h_result *out)
+{
+    if (outcome < 1 || outcome > 4) {
+        h_answer(out, m, "invalid", cb_error_name(CB_E_OUTCOME_BAD), "close_outcome_bad");
+        return 0;
+    }
     struct db_case c;
-    int rc = responder_case(env, m, cmd, who, out, CLOSE_FMT, &c);
+    int rc = responder_case(env, m, case_no, who, out, &c);
     if (rc <= 0) return rc;
-    rc = db_case_close(env->st, c.id, who->staff.id, cmd->value, cmd->note, m->now);
+    rc = db_case_close(env->st, c.id, who->staff.id, outcome, note, m->now);
     if (rc < 0) return -1;
     if (rc == 1) {
         case_answer(out, m, "refused", "case_closed", "close_already", &c);
         return 0;
     }
     char detail[24];
-    snprintf(detail, sizeof detail, "closed outcome=%d", cmd->value);
+    snprintf(detail, sizeof detail, "closed outcome=%d", outcome);
     case_answer(out, m, "ok", detail, "close_ok", &c);
 
     if (c.reporter_id) {
         char phone[sizeof out->replies[0].to];
         rc = db_reporter_phone(env->st, c.reporter_id, phone, sizeof phone);
         if (rc < 0) return -1;
-        if (rc == 0 && phone[0] && strcmp(phone, m->from ? m->from : "") != 0) {
+        int closer = rc == 0 && phone[0] ? reporter_is_closer(env, m, who, phone) : 1;
+        if (closer < 0) return -1;
+        if (!closer) {
             struct h_reply *r = h_reply_add(out, "case_closed_reporter", phone, H_NOTICE);
             if (r) r->case_id = c.id;
             h_var_set(r, "case", "%s", c.number);
@@ -334,22 +383,40 @@ static void phase_keys(struct h_result *out, int from, const char *number, int p
     }
 }
 
+/* The role check of FL: answers a sender who is no triage (a civil-affairs
+ * responder or an admin). 1 when the sender may go on, else 0. */
+static int triage_role(const struct h_msg *m, const struct h_sender *who, struct h_result *out)
+{
+    if (h_is_role(who, "admin") ||
+        (h_is_role(who, "responder") && routing_dept_code(who->staff.department) == routing_dept_code("civil_affairs")))
+        return 1;
+    h_answer(out, m, "refused", "not_triage", "classify_not_triage");
+    return 0;
+}
+
 int h_classify(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
                struct h_result *out)
 {
-    if (!h_is_role(who, "admin") && !(h_is_role(who, "responder") &&
-                                      routing_dept_code(who->staff.department) == routing_dept_code("civil_affairs"))) {
-        h_answer(out, m, "refused", "not_triage", "classify_not_triage");
-        return 0;
-    }
+    if (!triage_role(m, who, out)) return 0;
     if (cmd->error != CB_OK && h_common_error(out, m, cmd, CLASSIFY_FMT)) return 0;
     if (cmd->error != CB_OK || cmd->value < 1 || cmd->value > 9) {
         h_answer(out, m, "invalid", cmd->error != CB_OK ? cb_error_name(cmd->error) : "category_missing",
                  "classify_category_bad");
         return 0;
     }
+    return h_case_classify(env, m, who, cmd->case_no, cmd->value, out);
+}
+
+int h_case_classify(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const char *case_no,
+                    int category, struct h_result *out)
+{
+    if (!triage_role(m, who, out)) return 0;
+    if (category < 1 || category > 9) {
+        h_answer(out, m, "invalid", "category_missing", "classify_category_bad");
+        return 0;
+    }
     struct db_case c;
-    int rc = db_case_by_number(env->st, cmd->case_no, &c);
+    int rc = db_case_by_number(env->st, case_no, &c);
     if (rc < 0) return -1;
     int may = rc == 0 ? triage_may(env, who, &c) : 0;
     if (may < 0) return -1;
@@ -357,14 +424,14 @@ int h_classify(const struct h_env *env, const struct h_msg *m, const struct cb_c
         struct h_reply *r = h_answer(out, m, rc == 1 ? "invalid" : "refused", rc == 1 ? "case_unknown" : "not_triage",
                                      "case_not_allowed");
         if (r && rc == 0) r->case_id = c.id;
-        h_var_set(r, "case", "%s", cmd->case_no);
+        h_var_set(r, "case", "%s", case_no);
         return 0;
     }
     if (strcmp(c.status, "closed") == 0) {
         case_answer(out, m, "refused", "case_closed", "classify_closed", &c);
         return 0;
     }
-    if (c.classified && !c.inferred && c.category == cmd->value) {
+    if (c.classified && !c.inferred && c.category == category) {
         struct h_reply *r = h_answer(out, m, "ok", "already_category", "classify_ok");
         if (r) r->case_id = c.id;
         h_var_set(r, "case", "%s", c.number);
@@ -374,7 +441,7 @@ int h_classify(const struct h_env *env, const struct h_msg *m, const struct cb_c
 
     struct h_case hc;
     if (h_case_describe(env, &c, &hc) != 0) return -1;
-    const struct routing_rule *rule = routing_for(env->pol, hc.county, cmd->value);
+    const struct routing_rule *rule = routing_for(env->pol, hc.county, category);
     char detail[64];
     snprintf(detail, sizeof detail, "cat=%d P%d from=%d%s", rule->category, rule->priority, c.category,
              c.inferred     ? " inferred"
@@ -401,5 +468,103 @@ int h_classify(const struct h_env *env, const struct h_msg *m, const struct cb_c
     int from = out->nreplies;
     if (h_case_alert(env, m, &hc, out) != 0) return -1;
     phase_keys(out, from, c.number, phase);
+    return 0;
+}
+
+/* ---- departments set by a person (the office API) ------------------------------ */
+
+/* Sets out's result and detail without a reply (no SMS command sets a
+ * case's departments). */
+static void assign_result(struct h_result *out, const char *result, const char *detail)
+{
+    out->result = result;
+    snprintf(out->detail, sizeof out->detail, "%s", detail);
+}
+
+/* Alerts the departments of rule (those just added to case c) as
+ * h_case_alert alerts a case's routed departments: case_alert to their
+ * responders over the case's county, held until working hours for P2 and
+ * P3; the event "alerted" "assigned count=N". Returns N, or -1. */
+static int assign_alert(const struct h_env *env, const struct h_msg *m, const struct db_case *c,
+                        const struct routing_rule *rule, struct h_result *out)
+{
+    struct h_case hc;
+    if (h_case_describe(env, c, &hc) != 0) return -1;
+    char phones[H_MAX_REPLIES][DB_PHONE_LEN];
+    int room = H_MAX_REPLIES - out->nreplies;
+    int n = h_alert_recipients(env, c->county_id, hc.county, rule, phones, room > 0 ? room : 0);
+    if (n < 0) return -1;
+    int64_t later = c->priority >= 2 ? h_next_work_time(env->pol, m->now) : 0;
+    int sent = 0;
+    for (int i = 0; i < n && i < room; i++) {
+        struct h_reply *r = h_reply_add(out, "case_alert", phones[i], H_ALERT);
+        if (!r) break;
+        r->case_id = c->id;
+        r->not_before = later;
+        snprintf(r->dedupe, sizeof r->dedupe, "alert:%.12s:%.23s:a%lld", c->number, r->to, (long long)m->now);
+        h_var_set(r, "case", "%s", c->number);
+        h_var_set(r, "priority", "P%d", c->priority);
+        h_var_set(r, "place", "%s", hc.place);
+        h_var_set(r, "cat", "%d", c->category);
+        sent++;
+    }
+    char detail[48];
+    snprintf(detail, sizeof detail, "assigned count=%d", sent);
+    if (sent && db_case_event(env->st, c->id, "alerted", 0, detail, m->now) != 0) return -1;
+    return sent;
+}
+
+int h_case_assign(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const char *case_no,
+                  const char *const *names, int nnames, struct h_result *out)
+{
+    if (!triage_role(m, who, out)) return 0;
+    const char *depts[ROUTING_MAX_DEPTS];
+    int ndepts = 0;
+    for (int i = 0; i < nnames; i++) {
+        const char *code = routing_dept_code(names[i]);
+        if (!code) {
+            assign_result(out, "invalid", "department_unknown");
+            return 0;
+        }
+        int seen = 0;
+        for (int k = 0; k < ndepts; k++) seen |= depts[k] == code;
+        if (!seen) depts[ndepts++] = code;
+    }
+    if (ndepts == 0) {
+        assign_result(out, "invalid", "departments_missing");
+        return 0;
+    }
+    struct db_case c;
+    int rc = db_case_by_number(env->st, case_no, &c);
+    if (rc < 0) return -1;
+    int may = rc == 0 ? triage_may(env, who, &c) : 0;
+    if (may < 0) return -1;
+    if (!may) {
+        assign_result(out, rc == 1 ? "invalid" : "refused", rc == 1 ? "case_unknown" : "not_triage");
+        return 0;
+    }
+    char old[DB_CASE_MAX_DEPTS][24];
+    int nold = db_case_depts(env->st, c.id, old, DB_CASE_MAX_DEPTS);
+    if (nold < 0) return -1;
+    struct routing_rule added = {.category = c.category, .priority = c.priority};
+    char detail[128];
+    int w = snprintf(detail, sizeof detail, "depts=");
+    for (int i = 0; i < ndepts; i++) {
+        int had = 0;
+        for (int k = 0; k < nold && k < DB_CASE_MAX_DEPTS; k++) had |= strcmp(old[k], depts[i]) == 0;
+        if (!had) added.depts[added.ndepts++] = depts[i];
+        if (w > 0 && (size_t)w < sizeof detail)
+            w += snprintf(detail + w, sizeof detail - (size_t)w, "%s%s", i ? "," : "", depts[i]);
+    }
+    rc = db_case_assign(env->st, c.id, depts, ndepts, who->staff.id, detail, m->now);
+    if (rc < 0) return -1;
+    if (rc == 1) {
+        assign_result(out, "refused", "case_closed");
+        return 0;
+    }
+    int told = added.ndepts ? assign_alert(env, m, &c, &added, out) : 0;
+    if (told < 0) return -1;
+    snprintf(detail, sizeof detail, "assigned added=%d alerted=%d", added.ndepts, told);
+    assign_result(out, "ok", detail);
     return 0;
 }

@@ -1,6 +1,8 @@
 /* handlers/intents.h - what the intent handlers share inside handlers/: the
  * identified sender, the handler signature, and the small reply helpers.
- * Not for use outside handlers/ (the public entry point is handler.h).
+ * Not for use outside handlers/ (the public entry point is handler.h), but
+ * for the intents with typed arguments, which the office API's case writes
+ * (gateway/api_case_writes.c) call as the USSD and voice menus do.
  *
  * Every intent handler runs inside the caller's transaction, reads and
  * writes through the store port (core/store.h) only, and fills out->result, out->detail and
@@ -333,6 +335,42 @@ int h_checkin_record(const struct h_env *env, const struct h_msg *m, const struc
  * unknown number, status_denied. */
 int h_case_status(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const char *case_no,
                   struct h_result *out);
+
+/* Acknowledges case case_no (cases.c; QR <case>): responders and admins who
+ * may act on it (the file's rules); ack_ok, or ack_already, ack_closed,
+ * case_not_allowed (an unknown number alike), case_not_responder. */
+int h_case_ack(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const char *case_no,
+               struct h_result *out);
+
+/* Closes case case_no with outcome (1-4; anything else close_outcome_bad)
+ * and note (or NULL) (cases.c; JA <case> <outcome>): as h_case_ack decides
+ * who may; close_ok, and the neutral case_closed_reporter notice (H_NOTICE)
+ * to the reporter unless the reporter is the closer (by phone, or the same
+ * staff member); close_already for a closed case. */
+int h_case_close(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const char *case_no,
+                 int outcome, const char *note, struct h_result *out);
+
+/* Classifies case case_no as category (1-9; anything else
+ * classify_category_bad) (cases.c; FL <case> <category>): the county's
+ * triage only; the case's routing, its 'classified' event and its alerts
+ * as h_classify describes; classify_ok, or classify_closed,
+ * case_not_allowed, classify_not_triage. */
+int h_case_classify(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const char *case_no,
+                    int category, struct h_result *out);
+
+/* Sets the departments of case case_no to names (codes or Chinese names,
+ * 1..ROUTING_MAX_DEPTS; they replace the old ones) (cases.c; no SMS
+ * command: the office API): the county's triage only, as for h_case_classify.
+ * Its category, priority and status stay; an 'assigned' event; each newly
+ * added department is alerted as h_case_alert alerts routed ones
+ * (case_alert to its responders over the county, held until working hours
+ * for P2 and P3; dedupe "alert:<case number>:<phone>:a<now>"), and the
+ * re-alert job then covers them with the others. No reply: out->result
+ * ("ok", "invalid", "refused") and out->detail (department_unknown,
+ * departments_missing, case_unknown, not_triage, case_closed, or "assigned
+ * added=N alerted=M") tell. */
+int h_case_assign(const struct h_env *env, const struct h_msg *m, const struct h_sender *who, const char *case_no,
+                  const char *const *names, int nnames, struct h_result *out);
 
 /* ---- questions (query.c) ---- */
 
