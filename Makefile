@@ -36,7 +36,8 @@ ALL_CFLAGS = $(CFLAGS_BASE) $(OPT) $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 LIBS = $(PKG_LIBS) -lcsv -lm -pthread
 
 LIB_SRC = $(filter-out gateway/main.c,$(wildcard core/*.c gateway/*.c providers/*.c handlers/*.c db/*.c))
-LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_ASM = $(wildcard gateway/*.S)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 E2E_SRC = $(wildcard tests/e2e/test_*.c)
@@ -73,6 +74,13 @@ bin/gateway: $(GATEWAY)
 $(BUILD)/%.o: %.c $(CFLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# Data built into the binary with .incbin (assembled from the repository's root).
+$(BUILD)/%.o: %.S $(CFLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/gateway/openapi.o: gateway/openapi.json
 
 $(BUILD)/libgw.a: $(LIB_OBJ)
 	@rm -f $@
@@ -156,7 +164,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libgw.a $(CFLAGS_STAMP)
 # Coverage-guided fuzzing of the normaliser, the code-book parser and every
 # provider's request parsers (libFuzzer; needs clang). FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC = $(filter-out gateway/main.c,$(wildcard core/*.c gateway/*.c providers/*.c handlers/*.c db/*.c))
+FUZZ_SRC = $(filter-out gateway/main.c,$(wildcard core/*.c gateway/*.c providers/*.c handlers/*.c db/*.c)) $(LIB_ASM)
 fuzz: deps
 	@command -v clang >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq clang; } || \
 	  { echo "fuzzing needs clang: sudo apt-get install -y clang"; exit 1; }
