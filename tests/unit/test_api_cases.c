@@ -18,12 +18,10 @@
 
 #include "../../core/clock.h"
 #include "../../core/store.h"
-#include "../../db/sqlite.h"
-#include "../../gateway/config_load.h"
-#include "../../gateway/routes.h"
 #include "../../handlers/audit.h"
 #include "../../handlers/auth.h"
 #include "../../handlers/deadline.h"
+#include "../common/apiclient.h"
 #include "../common/harness.h"
 #include "../common/seed.h"
 
@@ -35,60 +33,19 @@
 #define CHILD    "1000015" /* a Damm-valid code */
 #define REPORTER "+8613900000001"
 
-static char dir[64], dbpath[128];
-static struct gw_config *cfg;
-static struct store *st;
+static struct apiclient api; /* api.now 0: jobs run at the real clock */
 static int64_t t0; /* the first case's opening */
 
 /* The cases, by their role in the checks. */
 enum { C_P2_SW, C_P0_SQ, C_TRIAGE_ZY, C_INFERRED_SW, C_P0_NB, C_CLOSED_SQ, C_P0_SW_LATER, NCASES };
 static char numbers[NCASES][DB_CASE_NO_MAX + 1];
 
-/* ---- the stand-in writer and requests ------------------------------------------------- */
-
-static int standin_submit(void *impl, struct pipeline_job *job)
-{
-    struct pipeline_job *jobs[] = {job};
-    if (pipeline_batch(st, cfg, jobs, 1, gw_clock_now()) != 0) return -1;
-    job->done(job);
-    return 0;
-}
-
-static const char *auth_header;
-static const char *header_of(const struct http_request *req, const char *name)
-{
-    return !strcasecmp(name, "Authorization") ? auth_header : NULL;
-}
+/* ---- requests -------------------------------------------------------------------------- */
 
 /* GET target with the bearer token (NULL: no Authorization header); the
  * answer's status, its JSON body into *body (NULL when not JSON). */
 static int get(const char *token, const char *target, json_t **body)
-{
-    char path[256], auth[96];
-    snprintf(path, sizeof path, "%s", target);
-    path[strcspn(path, "?")] = '\0';
-    const char *q = strchr(target, '?');
-    snprintf(auth, sizeof auth, "Bearer %s", token ? token : "");
-    auth_header = token ? auth : NULL;
-    struct http_request req = {.method = "GET",
-                               .path = path,
-                               .target = target,
-                               .query = q ? q + 1 : "",
-                               .body = "",
-                               .client = "127.0.0.1",
-                               .header = header_of};
-    struct routes_ctx ctx = {.cfg = cfg, .writer = {standin_submit, NULL}};
-    struct routes_call call = {0};
-    struct http_response resp = {0};
-    routes_handle(&ctx, &req, &call, &resp);
-    if (resp.deferred) routes_finish(&ctx, &call, &resp);
-    routes_call_clear(&call);
-    json_error_t jerr;
-    *body = json_loads(gw_buf_cstr(&resp.body), 0, &jerr);
-    int status = resp.status;
-    http_response_clear(&resp);
-    return status;
-}
+{ return api_get(&api, token, target, body); }
 
 /* The numbers of a list answer's cases, comma-separated, into out. */
 static void list_numbers(const json_t *body, char *out, size_t outlen)
@@ -136,7 +93,7 @@ static void make_token(const char *name, const char *role, const char *region, c
 {
     struct auth_token_spec spec = {.name = name, .role = role, .region = region, .department = dept};
     char err[256] = "";
-    if (auth_token_create(st, &spec, gw_clock_now(), token, err, sizeof err) != 0) fail_msg("token %s: %s", name, err);
+    if (auth_token_create(api.st, &spec, gw_clock_now(), token, err, sizeof err) != 0) fail_msg("token %s: %s", name, err);
 }
 
 /* ---- the world --------------------------------------------------------------------------- */
@@ -146,7 +103,7 @@ static int64_t open_case(int idx, int category, int classified, int inferred, in
 {
     const char *depts[] = {dept, "education"};
     struct db_region r;
-    assert_int_equal(db_region_by_path(st, village, &r), 0);
+    assert_int_equal(db_region_by_path(api.st, village, &r), 0);
     struct db_case_new c = {.category = category,
                             .classified = classified,
                             .inferred = inferred,
@@ -156,22 +113,22 @@ static int64_t open_case(int idx, int category, int classified, int inferred, in
                             .county_id = r.county_id,
                             .region_id = r.id};
     if (idx == C_P2_SW) {
-        c.child_id = seed_child_id(st, CHILD);
+        c.child_id = seed_child_id(api.st, CHILD);
         c.description = "孩子在河边没人看管";
-        c.reporter_id = seed_reporter(st, REPORTER, at);
+        c.reporter_id = seed_reporter(api.st, REPORTER, at);
     }
-    return seed_case(st, &c, at, numbers[idx]);
+    return seed_case(api.st, &c, at, numbers[idx]);
 }
 
 static void seed_world(void)
 {
     int64_t old = t0 - 100 * 86400;
-    seed_roster(st, "regions", "path\n" V_SW "\n" V_SQ "\n" V_ZY "\n" V_NB "\n", old);
-    seed_roster(st, "staff",
+    seed_roster(api.st, "regions", "path\n" V_SW "\n" V_SQ "\n" V_ZY "\n" V_NB "\n", old);
+    seed_roster(api.st, "staff",
                 "phone,name,role,region,department\n+8613800000101,甲,director," V_SW
                 ",\n+8613800000201,乙,responder,示例县,police\n",
                 old);
-    seed_roster(st, "children",
+    seed_roster(api.st, "children",
                 "code,name,sex,birth_date,region,categories,flags\n" CHILD ",小甲,M,2016-05-01," V_SW ",left_behind,\n",
                 old);
     open_case(C_P2_SW, 3, 1, 0, 2, "police", V_SW, t0);
@@ -182,62 +139,34 @@ static void seed_world(void)
     int64_t closed = open_case(C_CLOSED_SQ, 4, 1, 0, 1, "civil_affairs", V_SQ, t0 + 240);
     open_case(C_P0_SW_LATER, 1, 1, 0, 0, "police", V_SW, t0 + 300);
     /* The unclassified case was alerted to triage; one closed; a recording. */
-    assert_int_equal(store_begin(st), 0);
-    assert_int_equal(db_case_event(st, triage, "alerted", 0, "triage count=1", t0 + 121), 0);
-    assert_int_equal(store_commit(st), 0);
-    seed_case_close(st, closed, seed_staff_id(st, "+8613800000201"), 1, "done", t0 + 500);
+    assert_int_equal(store_begin(api.st), 0);
+    assert_int_equal(db_case_event(api.st, triage, "alerted", 0, "triage count=1", t0 + 121), 0);
+    assert_int_equal(store_commit(api.st), 0);
+    seed_case_close(api.st, closed, seed_staff_id(api.st, "+8613800000201"), 1, "done", t0 + 500);
     int64_t case_id = 0, media_id = 0;
     struct db_case c;
-    assert_int_equal(store_begin(st), 0);
-    assert_int_equal(db_case_by_number(st, numbers[C_P2_SW], &c), 0);
+    assert_int_equal(store_begin(api.st), 0);
+    assert_int_equal(db_case_by_number(api.st, numbers[C_P2_SW], &c), 0);
     case_id = c.id;
-    assert_int_equal(store_media_add(st, "twilio", case_id, 0, "https://media.example/r1.wav", 30, t0 + 5, &media_id),
+    assert_int_equal(store_media_add(api.st, "twilio", case_id, 0, "https://media.example/r1.wav", 30, t0 + 5, &media_id),
                      0);
-    assert_int_equal(store_media_claim(st, media_id, t0 + 6), 0);
-    assert_int_equal(store_media_fetched(st, media_id, "/var/media/r1.wav", "ab", 4096, "audio/wav", t0 + 7), 0);
-    assert_int_equal(store_commit(st), 0);
+    assert_int_equal(store_media_claim(api.st, media_id, t0 + 6), 0);
+    assert_int_equal(store_media_fetched(api.st, media_id, "/var/media/r1.wav", "ab", 4096, "audio/wav", t0 + 7), 0);
+    assert_int_equal(store_commit(api.st), 0);
 }
 
 /* ---- fixture ------------------------------------------------------------------------------- */
 
 static int setup(void **state)
 {
-    setenv("TZ", "Asia/Shanghai", 1);
-    snprintf(dir, sizeof dir, "/tmp/gw-apicases-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
-    char ini[160];
-    snprintf(ini, sizeof ini, "%s/gw.ini", dir);
-    snprintf(dbpath, sizeof dbpath, "%s/gw.db", dir);
-    FILE *f = fopen(ini, "w");
-    if (!f) return -1;
-    fprintf(f,
-            "[server]\npublic_url = " PUBLIC_URL "\n[store]\npath = %s\n"
-            "[policy]\ntimezone = Asia/Shanghai\ndefault_region = 示例县\ncountry_code = 86\n"
-            "ack_minutes_p0 = 15\nack_minutes_p1 = 30\n"
-            "[channel generic]\nprovider = generic\nsecret = " GENERIC_SECRET "\ndefault = yes\nurl = " NOWHERE_URL
-            "\n",
-            dbpath);
-    fclose(f);
-    char err[256];
-    if (gw_config_load(ini, &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "config: %s\n", err);
+    if (apiclient_open(&api, "gw-apicases", APICLIENT_POLICY "ack_minutes_p0 = 15\nack_minutes_p1 = 30\n" APICLIENT_CHANNEL) != 0)
         return -1;
-    }
-    if (sqlite_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
-    if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) return -1;
     t0 = gw_clock_now() - 600;
     seed_world();
     return 0;
 }
 
-static int teardown(void **state)
-{
-    store_close(st);
-    gw_config_free(cfg);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void **state) { return apiclient_close(&api); }
 
 /* ---- tests --------------------------------------------------------------------------------- */
 
@@ -320,7 +249,7 @@ static void list_items_carry_the_deadline_and_no_personal_data(void **state)
 
 static void the_deadline_rule_is_the_re_alert_jobs(void **state)
 {
-    const struct gw_policy *pol = &cfg->policy;
+    const struct gw_policy *pol = &api.cfg->policy;
     assert_int_equal(case_ack_window(pol, 0, 0), 15 * 60);
     assert_int_equal(case_ack_window(pol, 1, 0), 30 * 60);
     assert_int_equal(case_ack_window(pol, 0, 1), 30 * 60);
@@ -399,7 +328,7 @@ static void detail_is_audited_and_masks_for_others(void **state)
     char county[AUTH_TOKEN_LEN], dir_t[AUTH_TOKEN_LEN];
     make_token("county3", "county", "示例县", NULL, county);
     make_token("director2", "director", V_SW, NULL, dir_t);
-    int64_t rows0 = db_int(dbpath, "SELECT count(*) FROM audit");
+    int64_t rows0 = db_int(api.dbpath, "SELECT count(*) FROM audit");
     char target[64];
     snprintf(target, sizeof target, "/api/v1/cases/%s", numbers[C_P2_SW]);
     json_t *b;
@@ -422,8 +351,8 @@ static void detail_is_audited_and_masks_for_others(void **state)
     assert_null(strstr(text, "/var/media"));
     free(text);
     json_decref(b);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM audit"), rows0 + 1);
-    assert_int_equal(db_int(dbpath,
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM audit"), rows0 + 1);
+    assert_int_equal(db_int(api.dbpath,
                             "SELECT count(*) FROM audit WHERE actor = 'token:county3' AND role = 'county' "
                             "AND client = '127.0.0.1' AND action = 'read case' AND records = 'case:%s'",
                             numbers[C_P2_SW]),
@@ -435,17 +364,17 @@ static void detail_is_audited_and_masks_for_others(void **state)
     assert_null(strstr(masked, "13900000001"));
     assert_non_null(strstr(masked, "****"));
     json_decref(b);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM audit"), rows0 + 2);
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM audit"), rows0 + 2);
     /* A refused read leaves no row. */
     snprintf(target, sizeof target, "/api/v1/cases/%s", numbers[C_P0_NB]);
     assert_int_equal(get(dir_t, target, &b), 404);
     json_decref(b);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM audit"), rows0 + 2);
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM audit"), rows0 + 2);
     struct audit_problem bad;
     long rows = 0;
-    assert_int_equal(store_begin(st), 0);
-    assert_int_equal(audit_verify(st, &bad, &rows, NULL), 0);
-    assert_int_equal(store_commit(st), 0);
+    assert_int_equal(store_begin(api.st), 0);
+    assert_int_equal(audit_verify(api.st, &bad, &rows, NULL), 0);
+    assert_int_equal(store_commit(api.st), 0);
     assert_int_equal(rows, rows0 + 2);
 }
 

@@ -20,11 +20,10 @@
 #include "../../core/message.h"
 #include "../../core/store.h"
 #include "../../core/util.h"
-#include "../../gateway/config_load.h"
 #include "../../gateway/pipeline.h"
-#include "../../gateway/routes.h"
 #include "../../handlers/audit.h"
 #include "../../handlers/auth.h"
+#include "../common/apiclient.h"
 #include "../common/harness.h"
 #include "../common/seed.h"
 
@@ -32,10 +31,7 @@
 #define YI   "示例县/东镇/乙村"
 #define BING "示例县/西镇/丙村"
 
-static char dir[64], dbpath[SEED_PATH_MAX];
-static struct gw_config *cfg;
-static struct store *st;
-static int64_t now_at; /* the time every request runs at */
+static struct apiclient api; /* api.now: the time every request runs at */
 
 /* Local (+08:00) time "YYYY-MM-DD HH:MM" as unix seconds. */
 static int64_t L(const char *t)
@@ -59,68 +55,19 @@ static const char *code(char *out, const char *prefix, int n)
     return out;
 }
 
-/* ---- the stand-in writer and requests ------------------------------------------------- */
-
-static int standin_submit(void *impl, struct pipeline_job *job)
-{
-    struct pipeline_job *jobs[] = {job};
-    pipeline_batch(st, cfg, jobs, 1, now_at);
-    job->done(job);
-    return 0;
-}
-
-struct test_req {
-    struct http_request req;
-    const char *auth;
-    char path[512];
-};
-
-static const char *header_of(const struct http_request *req, const char *name)
-{
-    const struct test_req *t = req->impl;
-    return !strcasecmp(name, "Authorization") ? t->auth : NULL;
-}
+/* ---- requests -------------------------------------------------------------------------- */
 
 /* GET target with the bearer token (NULL: none): the status, and the body
  * parsed into *j (NULL when not JSON; the caller decrefs it). */
 static int get(const char *token, const char *target, json_t **j)
-{
-    struct test_req t;
-    char auth[80];
-    memset(&t, 0, sizeof t);
-    snprintf(auth, sizeof auth, "Bearer %s", token ? token : "");
-    t.auth = token ? auth : NULL;
-    snprintf(t.path, sizeof t.path, "%s", target);
-    t.path[strcspn(t.path, "?")] = '\0';
-    const char *q = strchr(target, '?');
-    t.req = (struct http_request){.method = "GET",
-                                  .path = t.path,
-                                  .target = target,
-                                  .query = q ? q + 1 : "",
-                                  .body = "",
-                                  .client = "127.0.0.1",
-                                  .header = header_of,
-                                  .impl = &t};
-    struct routes_ctx ctx = {.cfg = cfg, .writer = {standin_submit, NULL}};
-    struct routes_call call = {0};
-    struct http_response resp;
-    memset(&resp, 0, sizeof resp);
-    routes_handle(&ctx, &t.req, &call, &resp);
-    if (resp.deferred) routes_finish(&ctx, &call, &resp);
-    routes_call_clear(&call);
-    json_error_t jerr;
-    *j = json_loads(gw_buf_cstr(&resp.body), 0, &jerr);
-    int status = resp.status;
-    http_response_clear(&resp);
-    return status;
-}
+{ return api_get(&api, token, target, j); }
 
 /* Makes a token through the port into token. */
 static void make_token(const char *name, const char *role, const char *region, char token[AUTH_TOKEN_LEN])
 {
     struct auth_token_spec spec = {.name = name, .role = role, .region = region};
     char err[256] = "";
-    if (auth_token_create(st, &spec, now_at, token, err, sizeof err) != 0) fail_msg("token %s: %s", name, err);
+    if (auth_token_create(api.st, &spec, api.now, token, err, sizeof err) != 0) fail_msg("token %s: %s", name, err);
 }
 
 /* The string at key of o ("" when absent or not a string). */
@@ -146,51 +93,23 @@ static const char *item_codes(const json_t *j, char *out, size_t len)
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 
-static int setup(void **state)
-{
-    setenv("TZ", "Asia/Shanghai", 1);
-    snprintf(dir, sizeof dir, "/tmp/gw-apifiles-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
-    char ini[128];
-    snprintf(ini, sizeof ini, "%s/gw.ini", dir);
-    FILE *f = fopen(ini, "w");
-    if (!f) return -1;
-    fprintf(f,
-            "[server]\npublic_url = " PUBLIC_URL "\n[store]\npath = %s/gw.db\n"
-            "[policy]\ntimezone = Asia/Shanghai\ndefault_region = 示例县\ncountry_code = 86\n"
-            "[channel generic]\nprovider = generic\nsecret = " GENERIC_SECRET "\ndefault = yes\nurl = " NOWHERE_URL
-            "\n",
-            dir);
-    fclose(f);
-    char err[256];
-    if (gw_config_load(ini, &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "config: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
+static int setup(void **state) { return apiclient_open(&api, "gw-apifiles", NULL); }
 
-static int teardown(void **state)
-{
-    gw_config_free(cfg);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void **state) { return apiclient_close(&api); }
 
 /* A fresh store with the county: 甲村 (10-1 with two guardians, visits and
  * check-ins; 10-2 never visited; 10-3 aged out), 乙村 (20-1), 丙村 (30-1),
  * all imported 2025-01-01; requests run at 2025-06-15 10:00. */
 static int world(void **state)
 {
-    st = seed_store_new("gw-apifiles", dbpath);
-    now_at = L("2025-06-15 10:00");
-    seed_roster(st, "regions", "path\n" JIA "\n" YI "\n" BING "\n", now_at);
-    seed_roster(st, "staff",
+    apiclient_fresh_store(&api);
+    api.now = L("2025-06-15 10:00");
+    seed_roster(api.st, "regions", "path\n" JIA "\n" YI "\n" BING "\n", api.now);
+    seed_roster(api.st, "staff",
                 "phone,name,role,region,department\n"
                 "+8613800000001,甲村主任,director," JIA ",\n"
                 "+8613800000002,乙村主任,director," YI ",\n",
-                now_at);
+                api.now);
     char k[5][8], csv[1024];
     snprintf(csv, sizeof csv,
              "code,name,sex,birth_date,region,categories,flags\n"
@@ -200,25 +119,18 @@ static int world(void **state)
              "%s,王五,M,2014-02-02," YI ",left_behind,\n"
              "%s,钱六,F,2013-03-03," BING ",orphan,\n",
              code(k[0], "10", 1), code(k[1], "10", 2), code(k[2], "10", 3), code(k[3], "20", 1), code(k[4], "30", 1));
-    seed_roster(st, "children", csv, L("2025-01-01 09:00"));
+    seed_roster(api.st, "children", csv, L("2025-01-01 09:00"));
     snprintf(csv, sizeof csv,
              "phone,name,relation,child_code,away\n"
              "+8613900000001,张父,父亲,%s,1\n"
              "+8613900000002,张母,母亲,%s,0\n",
              k[0], k[0]);
-    seed_roster(st, "guardians", csv, now_at);
+    seed_roster(api.st, "guardians", csv, api.now);
     /* Recorded out of order: the file lists them by date and time. */
-    seed_visit(st, k[0], "+8613800000001", "2025-06-10", 1, "XL", L("2025-06-10 18:00"));
-    seed_visit(st, k[0], "+8613800000001", "2025-03-01", 2, NULL, L("2025-03-01 18:00"));
-    seed_checkin(st, "+8613900000001", k[0], 1, L("2025-06-12 12:00"));
-    seed_checkin(st, "+8613900000002", k[0], 2, L("2025-05-01 12:00"));
-    return 0;
-}
-
-static int world_free(void **state)
-{
-    seed_store_free(st, dbpath);
-    st = NULL;
+    seed_visit(api.st, k[0], "+8613800000001", "2025-06-10", 1, "XL", L("2025-06-10 18:00"));
+    seed_visit(api.st, k[0], "+8613800000001", "2025-03-01", 2, NULL, L("2025-03-01 18:00"));
+    seed_checkin(api.st, "+8613900000001", k[0], 1, L("2025-06-12 12:00"));
+    seed_checkin(api.st, "+8613900000002", k[0], 2, L("2025-05-01 12:00"));
     return 0;
 }
 
@@ -233,7 +145,7 @@ static int audit_line(void *arg, const struct store_audit_row *r)
 static char *audit_rows(void)
 {
     struct gw_buf b = {0};
-    assert_int_equal(store_audit_each(st, 1, audit_line, &b), 0);
+    assert_int_equal(store_audit_each(api.st, 1, audit_line, &b), 0);
     return gw_buf_steal(&b);
 }
 
@@ -309,7 +221,7 @@ static void director_sees_their_village_only(void **state)
     json_decref(j);
     struct auth_token_spec spec = {.name = "police", .role = "responder", .region = "示例县", .department = "police"};
     char err[128];
-    assert_int_equal(auth_token_create(st, &spec, now_at, tok, err, sizeof err), 0);
+    assert_int_equal(auth_token_create(api.st, &spec, api.now, tok, err, sizeof err), 0);
     assert_int_equal(get(tok, "/api/v1/children", &j), 403);
     json_decref(j);
 }
@@ -367,7 +279,7 @@ static void the_file_is_in_time_order_and_audited(void **state)
     free(rows);
     struct audit_problem bad;
     long n = 0;
-    assert_int_equal(audit_verify(st, &bad, &n, NULL), 0);
+    assert_int_equal(audit_verify(api.st, &bad, &n, NULL), 0);
     assert_int_equal(n, 1);
 
     /* The county office sees the guardians' phones in full. */
@@ -375,7 +287,7 @@ static void the_file_is_in_time_order_and_audited(void **state)
     assert_int_equal(get(tok, target, &j), 200);
     assert_string_equal(jstr(json_array_get(json_object_get(j, "guardians"), 0), "phone"), "+8613900000001");
     json_decref(j);
-    assert_int_equal(audit_verify(st, &bad, &n, NULL), 0);
+    assert_int_equal(audit_verify(api.st, &bad, &n, NULL), 0);
     assert_int_equal(n, 2);
 }
 
@@ -487,7 +399,7 @@ static void the_audit_trail_is_for_auditors(void **state)
     json_decref(j);
     struct audit_problem bad;
     long n = 0;
-    assert_int_equal(audit_verify(st, &bad, &n, NULL), 0);
+    assert_int_equal(audit_verify(api.st, &bad, &n, NULL), 0);
     assert_int_equal(n, 2);
 }
 
@@ -500,9 +412,9 @@ static void sms_visit(const char *id, const char *text)
     m->provider_id = strdup(id);
     m->from = strdup("+8613800000001");
     m->text = strdup(text);
-    m->received_at = now_at;
+    m->received_at = api.now;
     struct pipeline_job *jobs[] = {&job};
-    assert_int_equal(pipeline_batch(st, cfg, jobs, 1, now_at), 0);
+    assert_int_equal(pipeline_batch(api.st, api.cfg, jobs, 1, api.now), 0);
     assert_int_equal(job.ok, 1);
     pipeline_job_clear(&job);
 }
@@ -531,11 +443,11 @@ static void the_messages_behind_visits_are_in_the_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(director_sees_their_village_only, world, world_free),
-        cmocka_unit_test_setup_teardown(the_file_is_in_time_order_and_audited, world, world_free),
-        cmocka_unit_test_setup_teardown(coverage_and_visits_due_are_scoped, world, world_free),
-        cmocka_unit_test_setup_teardown(the_audit_trail_is_for_auditors, world, world_free),
-        cmocka_unit_test_setup_teardown(the_messages_behind_visits_are_in_the_file, world, world_free),
+        cmocka_unit_test_setup(director_sees_their_village_only, world),
+        cmocka_unit_test_setup(the_file_is_in_time_order_and_audited, world),
+        cmocka_unit_test_setup(coverage_and_visits_due_are_scoped, world),
+        cmocka_unit_test_setup(the_audit_trail_is_for_auditors, world),
+        cmocka_unit_test_setup(the_messages_behind_visits_are_in_the_file, world),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

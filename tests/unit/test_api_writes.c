@@ -18,12 +18,12 @@
 
 #include "../../core/store.h"
 #include "../../core/util.h"
-#include "../../db/sqlite.h"
-#include "../../gateway/config_load.h"
+#include "../../gateway/pipeline.h"
 #include "../../gateway/routes.h"
 #include "../../handlers/audit.h"
 #include "../../handlers/auth.h"
 #include "../../handlers/session.h"
+#include "../common/apiclient.h"
 #include "../common/harness.h"
 #include "../common/seed.h"
 
@@ -38,10 +38,7 @@
 #define TRIAGE   "13800000301" /* 示例县's civil-affairs responder */
 #define TEACHER  "13800000401" /* 示例县's education responder */
 
-static char dir[64], dbpath[128];
-static struct gw_config *cfg;
-static struct store *st;
-static int64_t now_at; /* the writer's clock */
+static struct apiclient api; /* api.now: the writer's clock */
 
 /* The cases: two identical unclassified ones (the API's and the SMS's), one in another county. */
 enum { C_API, C_SMS, C_NB, NCASES };
@@ -49,100 +46,22 @@ static char numbers[NCASES][DB_CASE_NO_MAX + 1];
 static int64_t case_ids[NCASES];
 
 /* The sessions: cookie and CSRF token of each staff member signed in. */
-struct signed_in {
-    char cookie[SESSION_SECRET_LEN];
-    char csrf[SESSION_SECRET_LEN];
-};
-static struct signed_in police, triage, director;
-
-/* Runs the job's batch at once at now_at, then its done callback (when set). */
-static int standin_submit(void *impl, struct pipeline_job *job)
-{
-    (void)impl;
-    struct pipeline_job *jobs[] = {job};
-    if (pipeline_batch(st, cfg, jobs, 1, now_at) != 0) fail_msg("batch failed: %s", job->reason);
-    if (job->done) job->done(job);
-    return 0;
-}
+static struct api_session police, triage, director;
 
 /* ---- requests ---------------------------------------------------------------------- */
 
-struct test_req {
-    struct http_request req;
-    const char *hdrs[3][2];
-};
-
-static const char *header_of(const struct http_request *req, const char *name)
-{
-    const struct test_req *t = req->impl;
-    for (size_t i = 0; i < 3 && t->hdrs[i][0]; i++)
-        if (!strcasecmp(t->hdrs[i][0], name)) return t->hdrs[i][1];
-    return NULL;
-}
-
-/* The answer: status, its JSON (owned, NULL when none), its "error". */
-struct answer {
-    int status;
-    json_t *json;
-    char cookie[256]; /* Set-Cookie, "" when none */
-    char error[160];
-};
-
 /* Sends method path with body (may be NULL) as who (may be NULL: no
- * session) with its CSRF token unless csrf is 0, or with the Authorization
- * header auth (may be NULL); fills a. */
-static void send_req(const char *method, const char *path, const char *body, const struct signed_in *who, int csrf,
-                     const char *auth, struct answer *a)
+ * session) with its CSRF token unless csrf is 0, or with the bearer token
+ * (may be NULL); fills a. */
+static void send_req(const char *method, const char *path, const char *body, const struct api_session *who, int csrf,
+                     const char *token, struct answer *a)
 {
-    struct test_req t;
-    memset(&t, 0, sizeof t);
-    t.req = (struct http_request){.method = method,
-                                  .path = path,
-                                  .target = path,
-                                  .query = "",
-                                  .body = body ? body : "",
-                                  .body_len = body ? strlen(body) : 0,
-                                  .client = "127.0.0.1",
-                                  .header = header_of,
-                                  .impl = &t};
-    char cookie_hdr[128];
-    size_t n = 0;
-    if (who) {
-        snprintf(cookie_hdr, sizeof cookie_hdr, SESSION_COOKIE "=%s", who->cookie);
-        t.hdrs[n][0] = "Cookie";
-        t.hdrs[n++][1] = cookie_hdr;
-        if (csrf) {
-            t.hdrs[n][0] = "X-CSRF-Token";
-            t.hdrs[n++][1] = who->csrf;
-        }
-    }
-    if (auth) {
-        t.hdrs[n][0] = "Authorization";
-        t.hdrs[n++][1] = auth;
-    }
-    struct routes_ctx ctx = {.cfg = cfg, .writer = {standin_submit, NULL}};
-    struct routes_call call = {0};
-    struct http_response resp;
-    memset(&resp, 0, sizeof resp);
-    routes_handle(&ctx, &t.req, &call, &resp);
-    if (resp.deferred) routes_finish(&ctx, &call, &resp);
-    memset(a, 0, sizeof *a);
-    a->status = resp.status;
-    a->json = json_loadb(resp.body.p ? resp.body.p : "", resp.body.len, 0, NULL);
-    for (size_t i = 0; i < resp.nheaders; i++)
-        if (!strcasecmp(resp.headers[i].name, "Set-Cookie"))
-            snprintf(a->cookie, sizeof a->cookie, "%s", resp.headers[i].value);
-    const char *e = a->json ? json_string_value(json_object_get(a->json, "error")) : NULL;
-    if (e) snprintf(a->error, sizeof a->error, "%s", e);
-    http_response_clear(&resp);
-    routes_call_clear(&call);
+    api_request(&api, method, path, body, token, who ? who->cookie : NULL, who && csrf ? who->csrf : NULL, NULL, a);
 }
-
-static void answer_free(struct answer *a) { json_decref(a->json); }
 
 /* POST /api/v1/cases/{number}/what with body as who: the status; the
  * error into err (160 bytes, may be NULL). */
-static int case_post(const struct signed_in *who, int idx, const char *what, const char *body, char *err)
+static int case_post(const struct api_session *who, int idx, const char *what, const char *body, char *err)
 {
     char path[96];
     snprintf(path, sizeof path, "/api/v1/cases/%s/%s", numbers[idx], what);
@@ -152,32 +71,6 @@ static int case_post(const struct signed_in *who, int idx, const char *what, con
     int status = a.status;
     answer_free(&a);
     return status;
-}
-
-/* Signs +86 phone in at now_at into *s, as test_signin does. */
-static void sign_in(const char *phone, struct signed_in *s)
-{
-    char body[128];
-    snprintf(body, sizeof body, "{\"phone\":\"%s\"}", phone);
-    struct answer a;
-    send_req("POST", "/api/v1/login", body, NULL, 0, NULL, &a);
-    assert_int_equal(a.status, 202);
-    answer_free(&a);
-    char *sent = db_text(dbpath,
-                         "SELECT body FROM outbox WHERE recipient = '+86%s' AND template = 'login_code' "
-                         "ORDER BY id DESC LIMIT 1",
-                         phone);
-    assert_non_null(sent);
-    const char *p = sent + strcspn(sent, "0123456789");
-    snprintf(body, sizeof body, "{\"phone\":\"%s\",\"code\":\"%.6s\"}", phone, p);
-    free(sent);
-    send_req("POST", "/api/v1/login/verify", body, NULL, 0, NULL, &a);
-    assert_int_equal(a.status, 200);
-    size_t n = strcspn(a.cookie + sizeof SESSION_COOKIE, ";");
-    assert_int_equal(n, SESSION_SECRET_LEN - 1);
-    snprintf(s->cookie, sizeof s->cookie, "%.*s", (int)n, a.cookie + sizeof SESSION_COOKIE);
-    snprintf(s->csrf, sizeof s->csrf, "%s", json_string_value(json_object_get(a.json, "csrf")));
-    answer_free(&a);
 }
 
 /* Runs an SMS from +86 phone with text through the pipeline, as a hook would. */
@@ -193,7 +86,7 @@ static void sms(const char *phone, const char *text)
     m->provider_id = gw_strdup(id);
     m->from = gw_strdup(from);
     m->text = gw_strdup(text);
-    standin_submit(NULL, &job);
+    apiclient_submit(&api, &job);
     assert_int_equal(job.ok, 1);
     gw_msgv_free(&job.msgs);
     pipeline_job_clear(&job);
@@ -212,78 +105,50 @@ static void open_case(int idx, int64_t county, int64_t region, const char *dept,
                             .ndepts = 1,
                             .county_id = county,
                             .region_id = region,
-                            .reporter_id = seed_reporter(st, REPORTER, at)};
-    if (!classified) c.child_id = seed_child_id(st, CHILD);
-    case_ids[idx] = seed_case(st, &c, at, numbers[idx]);
+                            .reporter_id = seed_reporter(api.st, REPORTER, at)};
+    if (!classified) c.child_id = seed_child_id(api.st, CHILD);
+    case_ids[idx] = seed_case(api.st, &c, at, numbers[idx]);
 }
 
 static int setup(void **state)
 {
-    setenv("TZ", "Asia/Shanghai", 1);
-    snprintf(dir, sizeof dir, "/tmp/gw-apiwrites-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
-    char ini[160];
-    snprintf(ini, sizeof ini, "%s/gw.ini", dir);
-    snprintf(dbpath, sizeof dbpath, "%s/gw.db", dir);
-    FILE *f = fopen(ini, "w");
-    if (!f) return -1;
-    fprintf(f,
-            "[server]\npublic_url = " PUBLIC_URL "\n[store]\npath = %s\n"
-            "[policy]\ntimezone = Asia/Shanghai\ndefault_region = 示例县\ncountry_code = 86\n"
-            "[channel generic]\nprovider = generic\nsecret = " GENERIC_SECRET "\ndefault = yes\nurl = " NOWHERE_URL
-            "\n",
-            dbpath);
-    fclose(f);
-    char err[256];
-    if (gw_config_load(ini, &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "config: %s\n", err);
-        return -1;
-    }
-    if (sqlite_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
-    if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) return -1;
+    if (apiclient_open(&api, "gw-apiwrites", NULL) != 0) return -1;
     int64_t old = T0 - 100 * 86400;
-    seed_roster(st, "regions", "path\n" V_SW "\n" V_NB "\n", old);
-    seed_roster(st, "staff",
+    seed_roster(api.st, "regions", "path\n" V_SW "\n" V_NB "\n", old);
+    seed_roster(api.st, "staff",
                 "phone,name,role,region,department\n"
                 "+86" DIRECTOR ",甲,director," V_SW ",\n"
                 "+86" POLICE ",乙,responder,示例县,police\n"
                 "+86" TRIAGE ",丙,responder,示例县,civil_affairs\n"
                 "+86" TEACHER ",丁,responder,示例县,education\n",
                 old);
-    seed_roster(st, "children",
+    seed_roster(api.st, "children",
                 "code,name,sex,birth_date,region,categories,flags\n" CHILD ",小甲,M,2016-05-01," V_SW ",left_behind,\n",
                 old);
-    int64_t county = seed_region_id(st, "示例县"), nb = seed_region_id(st, "邻县");
-    open_case(C_API, county, seed_region_id(st, V_SW), "civil_affairs", 0, T0);
-    open_case(C_SMS, county, seed_region_id(st, V_SW), "civil_affairs", 0, T0 + 60);
-    open_case(C_NB, nb, seed_region_id(st, V_NB), "police", 1, T0 + 120);
-    now_at = T0 + 600;
-    sign_in(POLICE, &police);
-    sign_in(TRIAGE, &triage);
-    sign_in(DIRECTOR, &director);
+    int64_t county = seed_region_id(api.st, "示例县"), nb = seed_region_id(api.st, "邻县");
+    open_case(C_API, county, seed_region_id(api.st, V_SW), "civil_affairs", 0, T0);
+    open_case(C_SMS, county, seed_region_id(api.st, V_SW), "civil_affairs", 0, T0 + 60);
+    open_case(C_NB, nb, seed_region_id(api.st, V_NB), "police", 1, T0 + 120);
+    api.now = T0 + 600;
+    api_sign_in(&api, POLICE, &police);
+    api_sign_in(&api, TRIAGE, &triage);
+    api_sign_in(&api, DIRECTOR, &director);
     return 0;
 }
 
-static int teardown(void **state)
-{
-    store_close(st);
-    gw_config_free(cfg);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+static int teardown(void **state) { return apiclient_close(&api); }
 
 /* Each test a minute after the one before: the sessions stay fresh. */
 static int next_minute(void **state)
 {
-    now_at += 60;
+    api.now += 60;
     return 0;
 }
 
 /* The case's outbox rows of kind (recipient, template, priority, hold), in recipient order, into out. */
 static char *rows_of(int idx, const char *kind)
 {
-    return db_text(dbpath,
+    return db_text(api.dbpath,
                    "SELECT coalesce(group_concat(r, ';'), '') FROM (SELECT recipient || '/' || template || '/' || "
                    "priority || '/' || (next_attempt_at > created_at) AS r FROM outbox WHERE case_id = %lld AND "
                    "kind = '%s' ORDER BY recipient)",
@@ -309,14 +174,14 @@ static void classify_alerts_as_the_sms_does(void **state)
     assert_true(json_integer_value(json_object_get(a.json, "queued")) >= 2);
     answer_free(&a);
     /* The police responder is alerted, the village told; nothing answers the classifier by SMS. */
-    assert_int_equal(db_int(dbpath,
+    assert_int_equal(db_int(api.dbpath,
                             "SELECT count(*) FROM outbox WHERE case_id = %lld AND recipient = '+86" POLICE
                             "' AND kind = 'alert' AND template = 'case_alert'",
                             (long long)case_ids[C_API]),
                      1);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '+86" TRIAGE "' AND kind = 'reply'"),
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM outbox WHERE recipient = '+86" TRIAGE "' AND kind = 'reply'"),
                      0);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM case_event WHERE case_id = %lld AND kind = 'classified'",
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM case_event WHERE case_id = %lld AND kind = 'classified'",
                             (long long)case_ids[C_API]),
                      1);
 
@@ -324,7 +189,7 @@ static void classify_alerts_as_the_sms_does(void **state)
     char text[64];
     snprintf(text, sizeof text, "FL %s 4", numbers[C_SMS]);
     sms(TRIAGE, text);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '+86" TRIAGE "' AND kind = 'reply'"),
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM outbox WHERE recipient = '+86" TRIAGE "' AND kind = 'reply'"),
                      1);
     char *api_alerts = rows_of(C_API, "alert"), *sms_alerts = rows_of(C_SMS, "alert");
     char *api_notices = rows_of(C_API, "notice"), *sms_notices = rows_of(C_SMS, "notice");
@@ -348,23 +213,23 @@ static void ack_note_close(void **state)
     assert_int_equal(case_post(&triage, C_API, "ack", "{}", err), 200);
     assert_int_equal(case_post(&police, C_API, "ack", NULL, err), 409);
     assert_string_equal(err, "the case is already acknowledged");
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'acknowledged'",
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'acknowledged'",
                             (long long)case_ids[C_API]),
                      1);
     assert_int_equal(case_post(&police, C_API, "note", "{\"text\":\"已到场\"}", err), 200);
-    assert_int_equal(db_int(dbpath,
+    assert_int_equal(db_int(api.dbpath,
                             "SELECT count(*) FROM case_event WHERE case_id = %lld AND kind = 'note' AND detail = "
                             "'已到场' AND staff_id = %lld",
-                            (long long)case_ids[C_API], (long long)seed_staff_id(st, "+86" POLICE)),
+                            (long long)case_ids[C_API], (long long)seed_staff_id(api.st, "+86" POLICE)),
                      1);
     assert_int_equal(case_post(&police, C_API, "close", "{\"outcome\":1,\"note\":\"已找到\"}", err), 200);
     /* The reporter is told the report was handled. */
-    assert_int_equal(db_int(dbpath,
+    assert_int_equal(db_int(api.dbpath,
                             "SELECT count(*) FROM outbox WHERE case_id = %lld AND recipient = '" REPORTER
                             "' AND template = 'case_closed_reporter' AND kind = 'notice'",
                             (long long)case_ids[C_API]),
                      1);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'closed' AND outcome = 1",
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'closed' AND outcome = 1",
                             (long long)case_ids[C_API]),
                      1);
     assert_int_equal(case_post(&police, C_API, "close", "{\"outcome\":2}", err), 409);
@@ -375,17 +240,16 @@ static void ack_note_close(void **state)
 static void a_token_may_not_act(void **state)
 {
     struct auth_token_spec spec = {.name = "office-app", .role = "admin"};
-    char token[AUTH_TOKEN_LEN], err[160], auth[96];
-    assert_int_equal(auth_token_create(st, &spec, now_at, token, err, sizeof err), 0);
-    snprintf(auth, sizeof auth, "Bearer %s", token);
+    char token[AUTH_TOKEN_LEN], err[160];
+    assert_int_equal(auth_token_create(api.st, &spec, api.now, token, err, sizeof err), 0);
     char path[96];
     snprintf(path, sizeof path, "/api/v1/cases/%s/ack", numbers[C_SMS]);
     struct answer a;
-    send_req("POST", path, NULL, NULL, 0, auth, &a);
+    send_req("POST", path, NULL, NULL, 0, token, &a);
     assert_int_equal(a.status, 403);
     assert_string_equal(a.error, "sign in as a person to act on a case");
     answer_free(&a);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'open'",
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'open'",
                             (long long)case_ids[C_SMS]),
                      1);
 }
@@ -396,7 +260,7 @@ static void outside_scope_is_not_found(void **state)
     assert_int_equal(case_post(&police, C_NB, "ack", NULL, err), 404);
     assert_string_equal(err, "not found");
     assert_int_equal(case_post(&police, C_NB, "note", "{\"text\":\"x\"}", err), 404);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM case_event WHERE case_id = %lld AND kind = 'note'",
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM case_event WHERE case_id = %lld AND kind = 'note'",
                             (long long)case_ids[C_NB]),
                      0);
 }
@@ -423,7 +287,7 @@ static void bad_bodies(void **state)
     send_req("GET", path, NULL, &police, 1, NULL, &a);
     assert_int_equal(a.status, 405);
     answer_free(&a);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'open'",
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'open'",
                             (long long)case_ids[C_SMS]),
                      1);
 }
@@ -440,34 +304,34 @@ static void assign_alerts_the_departments_added(void **state)
     assert_int_equal(
         case_post(&triage, C_SMS, "assign", "{\"departments\":[\"police\",\"民政\",\"education\"]}", err), 200);
     long long id = (long long)case_ids[C_SMS];
-    assert_int_equal(db_int(dbpath,
+    assert_int_equal(db_int(api.dbpath,
                             "SELECT count(*) FROM outbox WHERE case_id = %lld AND recipient = '+86" TEACHER
                             "' AND kind = 'alert' AND template = 'case_alert'",
                             id),
                      1);
     /* Those already routed are not alerted again. */
-    assert_int_equal(db_int(dbpath,
+    assert_int_equal(db_int(api.dbpath,
                             "SELECT count(*) FROM outbox WHERE case_id = %lld AND recipient = '+86" POLICE
                             "' AND kind = 'alert'",
                             id),
                      1);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM case_dept WHERE case_id = %lld", id), 3);
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM case_dept WHERE case_id = %lld", id), 3);
     assert_int_equal(
-        db_int(dbpath,
+        db_int(api.dbpath,
                "SELECT count(*) FROM case_event WHERE case_id = %lld AND kind = 'assigned' AND staff_id = %lld", id,
-               (long long)seed_staff_id(st, "+86" TRIAGE)),
+               (long long)seed_staff_id(api.st, "+86" TRIAGE)),
         1);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND category = 4 AND status = 'open'",
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND category = 4 AND status = 'open'",
                             id),
                      1);
     /* The same departments again: nobody new to alert. */
     assert_int_equal(
         case_post(&triage, C_SMS, "assign", "{\"departments\":[\"police\",\"civil_affairs\",\"education\"]}", err),
         200);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE case_id = %lld AND kind = 'alert'", id),
-                     db_int(dbpath, "SELECT count(*) FROM outbox WHERE case_id = %lld AND kind = 'alert' AND "
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM outbox WHERE case_id = %lld AND kind = 'alert'", id),
+                     db_int(api.dbpath, "SELECT count(*) FROM outbox WHERE case_id = %lld AND kind = 'alert' AND "
                                     "created_at < %lld",
-                            id, (long long)now_at) +
+                            id, (long long)api.now) +
                          1);
     /* A closed case keeps its departments. */
     assert_int_equal(case_post(&triage, C_API, "assign", "{\"departments\":[\"education\"]}", err), 409);
@@ -475,30 +339,30 @@ static void assign_alerts_the_departments_added(void **state)
 
 static void every_write_is_audited(void **state)
 {
-    int64_t t = seed_staff_id(st, "+86" TRIAGE), p = seed_staff_id(st, "+86" POLICE);
+    int64_t t = seed_staff_id(api.st, "+86" TRIAGE), p = seed_staff_id(api.st, "+86" POLICE);
     const char *n = numbers[C_API];
-    assert_int_equal(db_int(dbpath,
+    assert_int_equal(db_int(api.dbpath,
                             "SELECT count(*) FROM audit WHERE actor = 'staff:%lld' AND role = 'responder' AND "
                             "action = 'case classify' AND records = 'case:%s' AND client = '127.0.0.1'",
                             (long long)t, n),
                      1);
     assert_int_equal(
-        db_int(dbpath, "SELECT count(*) FROM audit WHERE actor = 'staff:%lld' AND action = 'case ack'", (long long)t), 1);
-    assert_int_equal(db_int(dbpath,
+        db_int(api.dbpath, "SELECT count(*) FROM audit WHERE actor = 'staff:%lld' AND action = 'case ack'", (long long)t), 1);
+    assert_int_equal(db_int(api.dbpath,
                             "SELECT count(*) FROM audit WHERE actor = 'staff:%lld' AND action IN ('case note', "
                             "'case close') AND records = 'case:%s'",
                             (long long)p, n),
                      2);
-    assert_int_equal(db_int(dbpath,
+    assert_int_equal(db_int(api.dbpath,
                             "SELECT count(*) FROM audit WHERE actor = 'staff:%lld' AND action = 'case assign' AND "
                             "records = 'case:%s'",
                             (long long)t, numbers[C_SMS]),
                      2);
     /* Refusals leave no audit row of a write. */
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM audit WHERE action LIKE 'case %%'"), 6);
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM audit WHERE action LIKE 'case %%'"), 6);
     struct audit_problem bad;
     long rows = 0;
-    assert_int_equal(audit_verify(st, &bad, &rows, NULL), 0);
+    assert_int_equal(audit_verify(api.st, &bad, &rows, NULL), 0);
     assert_true(rows >= 4);
 }
 
