@@ -661,6 +661,11 @@ int store_session_touch(struct store *st, int64_t id, int64_t now) { return st->
 
 int store_session_end(struct store *st, const char *hash, int64_t now) { return st->ops->session_end(st, hash, now); }
 
+int store_sign_in_purge(struct store *st, int64_t codes_before, int64_t sessions_before)
+{
+    return st->ops->sign_in_purge(st, codes_before, sessions_before);
+}
+
 int db_case_assign(struct store *st, int64_t case_id, const char *const *depts, int ndepts, int64_t staff_id,
                    const char *detail, int64_t now)
 {

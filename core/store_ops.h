@@ -232,6 +232,7 @@ struct store_ops {
     int (*session_by_hash)(struct store *st, const char *hash, struct store_session_row *out);
     int (*session_touch)(struct store *st, int64_t id, int64_t now);
     int (*session_end)(struct store *st, const char *hash, int64_t now);
+    int (*sign_in_purge)(struct store *st, int64_t codes_before, int64_t sessions_before);
 
     /* store_case_writes.h */
     int (*case_assign)(struct store *st, int64_t case_id, const char *const *depts, int ndepts, int64_t staff_id,

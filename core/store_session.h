@@ -90,4 +90,9 @@ int store_session_touch(struct store *st, int64_t id, int64_t now);
  * its first time). 0, 1 when there is none, -1. */
 int store_session_end(struct store *st, const char *hash, int64_t now);
 
+/* Deletes the sign-in codes created before codes_before and the sessions
+ * that ended or expired before sessions_before. Returns the rows deleted,
+ * or -1. */
+int store_sign_in_purge(struct store *st, int64_t codes_before, int64_t sessions_before);
+
 #endif

@@ -151,6 +151,7 @@ static const struct store_ops sqlite_store_ops = {
     .session_by_hash = sqlite_store_session_by_hash,
     .session_touch = sqlite_store_session_touch,
     .session_end = sqlite_store_session_end,
+    .sign_in_purge = sqlite_store_sign_in_purge,
     .case_assign = sqlite_db_case_assign,
 };
 

@@ -175,3 +175,17 @@ int sqlite_store_session_end(struct store *st, const char *hash, int64_t now)
     store_bind_text(s, 2, hash);
     return step_changed(st, s);
 }
+
+int sqlite_store_sign_in_purge(struct store *st, int64_t codes_before, int64_t sessions_before)
+{
+    sqlite3_stmt *s = store_stmt(st, "DELETE FROM login_code WHERE created_at < ?1");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, codes_before);
+    if (sqlite3_step(s) != SQLITE_DONE) return -1;
+    int n = sqlite3_changes(store_db(st));
+    s = store_stmt(st, "DELETE FROM session WHERE ended_at < ?1 OR expires_at < ?1");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, sessions_before);
+    if (sqlite3_step(s) != SQLITE_DONE) return -1;
+    return n + sqlite3_changes(store_db(st));
+}

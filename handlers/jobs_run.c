@@ -1,6 +1,7 @@
 /* handlers/jobs_run.c - jobs_run (see jobs.h): one run of the timed jobs
  * calls each in turn (re-alerts, visit reminders, check-in reminders, the
- * triage digest) with the run's calendar context. What they share is in
+ * triage digest) with the run's calendar context, then forgets spent
+ * sign-in codes and sessions (session_purge). What they share is in
  * jobs.c, below them. */
 #include "jobs.h"
 
@@ -10,6 +11,7 @@
 #include "../core/calendar.h"
 #include "../core/util.h"
 #include "jobs_int.h"
+#include "session.h"
 
 int jobs_run(const struct h_env *env, int64_t now, struct h_replies *out, char *err, size_t errlen)
 {
@@ -31,6 +33,7 @@ int jobs_run(const struct h_env *env, int64_t now, struct h_replies *out, char *
     int rc = jobs_realert(&run) == 0 && jobs_visits(&run) == 0 && jobs_checkins(&run) == 0 && jobs_triage(&run) == 0
                  ? 0
                  : -1;
+    if (rc == 0 && session_purge(env->st, now) < 0) rc = jobs_fail(&run, "sign-in purge");
     jobs_tally_free(run.tally);
     return rc;
 }

@@ -161,3 +161,8 @@ int session_verify(struct store *st, const char *phone, const char *code, const 
 }
 
 int session_end(struct store *st, const char *hash, int64_t now) { return store_session_end(st, hash, now); }
+
+int session_purge(struct store *st, int64_t now)
+{
+    return store_sign_in_purge(st, now - SESSION_KEEP, now - SESSION_KEEP);
+}

@@ -64,6 +64,13 @@ int session_verify(struct store *st, const char *phone, const char *code, const 
  * none in use, -1. */
 int session_end(struct store *st, const char *hash, int64_t now);
 
+/* Forgets what sign-in no longer needs: codes a day after they were asked
+ * for (long past their 5 minutes and the rate window) and sessions a day
+ * after they ended or expired (sign-ins and sign-outs stay in the audit
+ * trail). The timed jobs call it. Returns the rows deleted, or -1. */
+#define SESSION_KEEP (24 * 3600)
+int session_purge(struct store *st, int64_t now);
+
 /* The SHA-256 hex of a cookie or CSRF token (what the store keeps). 0 or -1. */
 int session_secret_hash(const char *secret, char hash[GW_SHA256_HEX]);
 

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "../../gateway/pipeline.h"
 #include "../../handlers/auth.h"
 #include "../../handlers/session.h"
 #include "../common/apiclient.h"
@@ -302,6 +303,42 @@ static void sessions_expire(void **state)
     answer_free(&a);
 }
 
+/* The timed jobs forget spent codes and ended or expired sessions a day
+ * later; live ones stay. */
+static void timed_jobs_forget_spent_sign_ins(void **state)
+{
+    struct api_session old, live;
+    struct answer a;
+    size_t written = 0;
+    /* What the tests before left is days old by now: all of it goes. */
+    api.now += 3 * 86400;
+    assert_int_equal(pipeline_run_jobs(api.st, api.cfg, api.now, &written), 0);
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM login_code"), 0);
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM session"), 0);
+    api_sign_in(&api, ADMIN, &old);
+    send_req("POST", "/api/v1/logout", NULL, NULL, old.cookie, old.csrf, NULL, &a);
+    assert_int_equal(a.status, 200);
+    answer_free(&a);
+    int64_t codes = db_int(api.dbpath, "SELECT count(*) FROM login_code");
+    assert_int_equal(codes, 1);
+    /* Within the day: nothing goes. */
+    assert_int_equal(pipeline_run_jobs(api.st, api.cfg, api.now + SESSION_KEEP - 60, &written), 0);
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM login_code"), codes);
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM session"), 1);
+    api.now += SESSION_KEEP + 60;
+    api_sign_in(&api, DIRECTOR, &live);
+    assert_int_equal(pipeline_run_jobs(api.st, api.cfg, api.now, &written), 0);
+    /* The director's fresh code and live session stay; everything older went. */
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM login_code"), 1);
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM login_code WHERE phone = '+86" DIRECTOR "'"), 1);
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM session WHERE ended_at IS NULL"), 1);
+    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM session"), 1);
+    assert_int_equal(me(live.cookie, &a), 200);
+    answer_free(&a);
+    /* The audit trail keeps the sign-ins and the sign-out. */
+    assert_true(db_int(api.dbpath, "SELECT count(*) FROM audit WHERE action = 'sign out'") >= 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +350,7 @@ int main(void)
         cmocka_unit_test_setup(session_is_a_principal_with_csrf, at_next_hour),
         cmocka_unit_test_setup(bearer_tokens_need_no_csrf, at_next_hour),
         cmocka_unit_test_setup(sessions_expire, at_next_hour),
+        cmocka_unit_test_setup(timed_jobs_forget_spent_sign_ins, at_next_hour),
     };
     return cmocka_run_group_tests_name("signin", tests, setup, teardown);
 }
