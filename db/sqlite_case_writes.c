@@ -7,14 +7,6 @@
  */
 #include "store_int.h"
 
-/* Steps a statement with no result rows: 0 or -1. */
-static int step_done(sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 int sqlite_db_case_assign(struct store *st, int64_t case_id, const char *const *depts, int ndepts, int64_t staff_id,
                           const char *detail, int64_t now)
 {
@@ -29,13 +21,13 @@ int sqlite_db_case_assign(struct store *st, int64_t case_id, const char *const *
     s = store_stmt(st, "DELETE FROM case_dept WHERE case_id = ?");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, case_id);
-    if (step_done(s) != 0) return -1;
+    if (store_step_done(s) != 0) return -1;
     for (int i = 0; i < ndepts; i++) {
         s = store_stmt(st, "INSERT OR IGNORE INTO case_dept(case_id, department) VALUES (?, ?)");
         if (!s) return -1;
         sqlite3_bind_int64(s, 1, case_id);
         store_bind_text(s, 2, depts[i]);
-        if (step_done(s) != 0) return -1;
+        if (store_step_done(s) != 0) return -1;
     }
     return db_case_event(st, case_id, "assigned", staff_id, detail, now);
 }

@@ -121,6 +121,19 @@ sqlite3_stmt *store_stmt(struct store *st, const char *sql)
     return s;
 }
 
+int store_step_done(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_step_changed(struct store *st, sqlite3_stmt *s)
+{
+    if (store_step_done(s) != 0) return -1;
+    return sqlite3_changes(store_db(st)) > 0 ? 0 : 1;
+}
+
 int store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
     return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);

@@ -40,14 +40,6 @@ static int step_one(sqlite3_stmt *s)
     return rc == SQLITE_DONE ? 1 : -1;
 }
 
-/* Steps a statement with no result rows: 0 or -1. */
-static int step_done(sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static void bind_id_or_null(sqlite3_stmt *s, int i, int64_t v)
 {
     if (v)
@@ -241,7 +233,7 @@ int sqlite_db_visit_insert(struct store *st, const struct db_visit *v, int64_t n
     store_bind_text(s, 6, v->note);
     bind_id_or_null(s, 7, v->inbox_id);
     sqlite3_bind_int64(s, 8, now);
-    if (step_done(s) != 0) return -1;
+    if (store_step_done(s) != 0) return -1;
     if (id) *id = sqlite3_last_insert_rowid(store_db(st));
     return 0;
 }
@@ -251,7 +243,7 @@ int sqlite_db_child_set_high_cadence(struct store *st, int64_t child_id)
     sqlite3_stmt *s = store_stmt(st, "UPDATE child SET high_cadence = 1 WHERE id = ?");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, child_id);
-    if (step_done(s) != 0) return -1;
+    if (store_step_done(s) != 0) return -1;
     return sqlite3_changes(store_db(st)) == 1 ? 0 : 1;
 }
 
@@ -267,7 +259,7 @@ int sqlite_db_checkin_insert(struct store *st, const struct db_checkin *c, int64
     store_bind_text(s, 5, c->note);
     bind_id_or_null(s, 6, c->inbox_id);
     sqlite3_bind_int64(s, 7, now);
-    if (step_done(s) != 0) return -1;
+    if (store_step_done(s) != 0) return -1;
     if (id) *id = sqlite3_last_insert_rowid(store_db(st));
     return 0;
 }
@@ -304,7 +296,7 @@ int sqlite_db_reporter_upsert(struct store *st, const char *phone, int64_t now, 
     if (!s) return -1;
     store_bind_text(s, 1, phone);
     sqlite3_bind_int64(s, 2, now);
-    if (step_done(s) != 0) return -1;
+    if (store_step_done(s) != 0) return -1;
     *id = sqlite3_last_insert_rowid(store_db(st));
     return 0;
 }
@@ -357,14 +349,14 @@ int sqlite_db_case_open(struct store *st, const struct db_case_new *c, int64_t n
     bind_id_or_null(s, 10, c->inbox_id);
     sqlite3_bind_int64(s, 11, now);
     sqlite3_bind_int(s, 12, c->inferred ? 1 : 0);
-    if (step_done(s) != 0) return -1;
+    if (store_step_done(s) != 0) return -1;
     int64_t case_id = sqlite3_last_insert_rowid(store_db(st));
     for (int i = 0; i < c->ndepts; i++) {
         s = store_stmt(st, "INSERT OR IGNORE INTO case_dept(case_id, department) VALUES (?, ?)");
         if (!s) return -1;
         sqlite3_bind_int64(s, 1, case_id);
         store_bind_text(s, 2, c->depts[i]);
-        if (step_done(s) != 0) return -1;
+        if (store_step_done(s) != 0) return -1;
     }
     if (db_case_event(st, case_id, "opened", 0, c->event_detail, now) != 0) return -1;
     *id = case_id;
@@ -439,7 +431,7 @@ int sqlite_db_case_event(struct store *st, int64_t case_id, const char *kind, in
     store_bind_text(s, 3, kind);
     bind_id_or_null(s, 4, staff_id);
     store_bind_text(s, 5, detail);
-    return step_done(s);
+    return store_step_done(s);
 }
 
 int sqlite_db_reporter_flood(struct store *st, int64_t reporter_id, int64_t since, struct db_flood *out)
@@ -473,7 +465,7 @@ int sqlite_db_case_set_flood(struct store *st, int64_t case_id, int64_t first_id
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, first_id);
     sqlite3_bind_int64(s, 2, case_id);
-    if (step_done(s) != 0) return -1;
+    if (store_step_done(s) != 0) return -1;
     return sqlite3_changes(store_db(st)) == 1 ? 0 : 1;
 }
 
@@ -514,7 +506,7 @@ int sqlite_db_case_ack(struct store *st, int64_t case_id, int64_t staff_id, int6
     sqlite3_bind_int64(s, 1, now);
     bind_id_or_null(s, 2, staff_id);
     sqlite3_bind_int64(s, 3, case_id);
-    if (step_done(s) != 0) return -1;
+    if (store_step_done(s) != 0) return -1;
     if (sqlite3_changes(store_db(st)) != 1) return 1;
     return db_case_event(st, case_id, "acknowledged", staff_id, NULL, now);
 }
@@ -531,7 +523,7 @@ int sqlite_db_case_close(struct store *st, int64_t case_id, int64_t staff_id, in
     sqlite3_bind_int(s, 3, outcome);
     store_bind_text(s, 4, note);
     sqlite3_bind_int64(s, 5, case_id);
-    if (step_done(s) != 0) return -1;
+    if (store_step_done(s) != 0) return -1;
     if (sqlite3_changes(store_db(st)) != 1) return 1;
     char detail[24];
     snprintf(detail, sizeof detail, "outcome=%d", outcome);
@@ -549,18 +541,18 @@ int sqlite_db_case_classify(struct store *st, int64_t case_id, int category, int
     sqlite3_bind_int(s, 1, category);
     sqlite3_bind_int(s, 2, priority);
     sqlite3_bind_int64(s, 3, case_id);
-    if (step_done(s) != 0) return -1;
+    if (store_step_done(s) != 0) return -1;
     if (sqlite3_changes(store_db(st)) != 1) return 1;
     s = store_stmt(st, "DELETE FROM case_dept WHERE case_id = ?");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, case_id);
-    if (step_done(s) != 0) return -1;
+    if (store_step_done(s) != 0) return -1;
     for (int i = 0; i < ndepts; i++) {
         s = store_stmt(st, "INSERT OR IGNORE INTO case_dept(case_id, department) VALUES (?, ?)");
         if (!s) return -1;
         sqlite3_bind_int64(s, 1, case_id);
         store_bind_text(s, 2, depts[i]);
-        if (step_done(s) != 0) return -1;
+        if (store_step_done(s) != 0) return -1;
     }
     if (db_case_event(st, case_id, "classified", staff_id, detail, now) != 0) return -1;
     if (phase) {
@@ -708,7 +700,7 @@ int sqlite_db_optout_set(struct store *st, const char *phone, const char *channe
     store_bind_text(s, 1, phone);
     sqlite3_bind_int64(s, 2, now);
     store_bind_text(s, 3, channel);
-    return step_done(s);
+    return store_step_done(s);
 }
 
 int sqlite_db_optout_clear(struct store *st, const char *phone)
@@ -716,8 +708,7 @@ int sqlite_db_optout_clear(struct store *st, const char *phone)
     sqlite3_stmt *s = store_stmt(st, "DELETE FROM opt_out WHERE phone = ?");
     if (!s) return -1;
     store_bind_text(s, 1, phone);
-    if (step_done(s) != 0) return -1;
-    return sqlite3_changes(store_db(st)) > 0 ? 0 : 1;
+    return store_step_changed(st, s);
 }
 
 int sqlite_db_optout_check(struct store *st, const char *phone)

@@ -22,25 +22,23 @@
 /* R lies at or under the region whose path is bound as ?2; "" is everywhere. */
 #define IN_SCOPE " (?2 = '' OR R.path = ?2 OR substr(R.path, 1, length(?2) + 1) = ?2 || '/')"
 
-static const char *col(sqlite3_stmt *s, int i) { return (const char *)sqlite3_column_text(s, i); }
-
 /* The child row at the statement's cursor. */
 static struct store_file_child read_child(sqlite3_stmt *s)
 {
-    const char *flags = col(s, 7);
+    const char *flags = store_col(s, 7);
     return (struct store_file_child){
         .id = sqlite3_column_int64(s, 0),
-        .code = col(s, 1),
-        .name = col(s, 2),
-        .sex = col(s, 3),
-        .birth_date = col(s, 4),
-        .region = col(s, 5),
-        .categories = col(s, 6),
+        .code = store_col(s, 1),
+        .name = store_col(s, 2),
+        .sex = store_col(s, 3),
+        .birth_date = store_col(s, 4),
+        .region = store_col(s, 5),
+        .categories = store_col(s, 6),
         .flags = flags ? flags : "",
         .high_cadence = sqlite3_column_int(s, 8),
         .created_at = sqlite3_column_int64(s, 9),
-        .last_visit = col(s, 10),
-        .last_count = col(s, 11),
+        .last_visit = store_col(s, 10),
+        .last_count = store_col(s, 11),
     };
 }
 
@@ -92,8 +90,10 @@ int sqlite_store_files_guardians_each(struct store *st, int64_t child_id,
     sqlite3_bind_int64(s, 1, child_id);
     int rc, stop = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_file_guardian r = {
-            .name = col(s, 0), .relation = col(s, 1), .away = sqlite3_column_int(s, 2), .phone = col(s, 3)};
+        struct store_file_guardian r = {.name = store_col(s, 0),
+                                        .relation = store_col(s, 1),
+                                        .away = sqlite3_column_int(s, 2),
+                                        .phone = store_col(s, 3)};
         if ((stop = fn(arg, &r)) != 0) break;
     }
     sqlite3_reset(s);
@@ -110,13 +110,13 @@ int sqlite_store_files_visits_each(struct store *st, int64_t child_id,
     sqlite3_bind_int64(s, 1, child_id);
     int rc, stop = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *problems = col(s, 3);
+        const char *problems = store_col(s, 3);
         struct store_file_visit r = {.id = sqlite3_column_int64(s, 0),
-                                     .visit_date = col(s, 1),
+                                     .visit_date = store_col(s, 1),
                                      .result = sqlite3_column_int(s, 2),
                                      .problems = problems ? problems : "",
-                                     .note = col(s, 4),
-                                     .staff = col(s, 5),
+                                     .note = store_col(s, 4),
+                                     .staff = store_col(s, 5),
                                      .created_at = sqlite3_column_int64(s, 6)};
         if ((stop = fn(arg, &r)) != 0) break;
     }
@@ -137,9 +137,9 @@ int sqlite_store_files_checkins_each(struct store *st, int64_t child_id,
         struct store_file_checkin r = {.id = sqlite3_column_int64(s, 0),
                                        .created_at = sqlite3_column_int64(s, 1),
                                        .status = sqlite3_column_int(s, 2),
-                                       .return_date = col(s, 3),
-                                       .note = col(s, 4),
-                                       .relation = col(s, 5)};
+                                       .return_date = store_col(s, 3),
+                                       .note = store_col(s, 4),
+                                       .relation = store_col(s, 5)};
         if ((stop = fn(arg, &r)) != 0) break;
     }
     sqlite3_reset(s);
@@ -155,10 +155,10 @@ int sqlite_store_files_cases_each(struct store *st, int64_t child_id,
     sqlite3_bind_int64(s, 1, child_id);
     int rc, stop = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct store_file_case r = {.number = col(s, 0),
+        struct store_file_case r = {.number = store_col(s, 0),
                                     .category = sqlite3_column_int(s, 1),
                                     .priority = sqlite3_column_int(s, 2),
-                                    .status = col(s, 3),
+                                    .status = store_col(s, 3),
                                     .opened_at = sqlite3_column_int64(s, 4),
                                     .acked_at = sqlite3_column_int64(s, 5),
                                     .closed_at = sqlite3_column_int64(s, 6)};
@@ -184,10 +184,10 @@ int sqlite_store_files_messages_each(struct store *st, int64_t child_id,
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct store_file_message r = {.id = sqlite3_column_int64(s, 0),
                                        .received_at = sqlite3_column_int64(s, 1),
-                                       .channel = col(s, 2),
-                                       .kind = col(s, 3),
-                                       .intent = col(s, 4),
-                                       .text = col(s, 5)};
+                                       .channel = store_col(s, 2),
+                                       .kind = store_col(s, 3),
+                                       .intent = store_col(s, 4),
+                                       .text = store_col(s, 5)};
         if ((stop = fn(arg, &r)) != 0) break;
     }
     sqlite3_reset(s);

@@ -204,8 +204,6 @@ int sqlite_store_guardian_upsert(struct store *st, const struct store_guardian_r
 
 /* ---- rows behind the exports -------------------------------------------------------- */
 
-static const char *col_text(sqlite3_stmt *s, int i) { return (const char *)sqlite3_column_text(s, i); }
-
 static int64_t col_int(sqlite3_stmt *s, int i)
 {
     return sqlite3_column_type(s, i) == SQLITE_NULL ? STORE_NULL : sqlite3_column_int64(s, i);
@@ -230,13 +228,13 @@ static int visit_row(sqlite3_stmt *s, const void *fn, void *arg)
 {
     struct store_visit_rec r = {
         .id = sqlite3_column_int64(s, 0),
-        .visit_date = col_text(s, 1),
-        .child_code = col_text(s, 2),
-        .region = col_text(s, 3),
+        .visit_date = store_col(s, 1),
+        .child_code = store_col(s, 2),
+        .region = store_col(s, 3),
         .result = col_int(s, 4),
-        .problems = col_text(s, 5),
-        .note = col_text(s, 6),
-        .recorded_by = col_text(s, 7),
+        .problems = store_col(s, 5),
+        .note = store_col(s, 6),
+        .recorded_by = store_col(s, 7),
         .recorded_at = col_int(s, 8),
     };
     return (*(const visit_fn *)fn)(arg, &r);
@@ -262,13 +260,13 @@ static int checkin_row(sqlite3_stmt *s, const void *fn, void *arg)
     struct store_checkin_rec r = {
         .id = sqlite3_column_int64(s, 0),
         .created_at = sqlite3_column_int64(s, 1),
-        .child_code = col_text(s, 2),
-        .region = col_text(s, 3),
+        .child_code = store_col(s, 2),
+        .region = store_col(s, 3),
         .status = col_int(s, 4),
-        .return_date = col_text(s, 5),
-        .note = col_text(s, 6),
-        .guardian = col_text(s, 7),
-        .relation = col_text(s, 8),
+        .return_date = store_col(s, 5),
+        .note = store_col(s, 6),
+        .guardian = store_col(s, 7),
+        .relation = store_col(s, 8),
     };
     return (*(const checkin_fn *)fn)(arg, &r);
 }
@@ -294,16 +292,16 @@ typedef int (*case_fn)(void *arg, const struct store_case_rec *r);
 static int case_row(sqlite3_stmt *s, const void *fn, void *arg)
 {
     struct store_case_rec r = {
-        .number = col_text(s, 0),
+        .number = store_col(s, 0),
         .opened_at = col_int(s, 1),
         .category = col_int(s, 2),
         .classified = col_int(s, 3),
         .priority = sqlite3_column_int(s, 4),
-        .status = col_text(s, 5),
-        .departments = col_text(s, 6),
-        .child_code = col_text(s, 7),
-        .region = col_text(s, 8),
-        .county = col_text(s, 9),
+        .status = store_col(s, 5),
+        .departments = store_col(s, 6),
+        .child_code = store_col(s, 7),
+        .region = store_col(s, 8),
+        .county = store_col(s, 9),
         .acked_at = col_int(s, 10),
         .closed_at = col_int(s, 11),
         .outcome = col_int(s, 12),
@@ -336,15 +334,15 @@ static int outbox_row(sqlite3_stmt *s, const void *fn, void *arg)
     struct store_outbox_rec r = {
         .id = sqlite3_column_int64(s, 0),
         .created_at = col_int(s, 1),
-        .kind = col_text(s, 2),
+        .kind = store_col(s, 2),
         .priority = col_int(s, 3),
-        .channel = col_text(s, 4),
-        .recipient = col_text(s, 5),
-        .tmpl = col_text(s, 6),
-        .provider_msg_id = col_text(s, 7),
-        .status = col_text(s, 8),
+        .channel = store_col(s, 4),
+        .recipient = store_col(s, 5),
+        .tmpl = store_col(s, 6),
+        .provider_msg_id = store_col(s, 7),
+        .status = store_col(s, 8),
         .attempts = col_int(s, 9),
-        .last_error = col_text(s, 10),
+        .last_error = store_col(s, 10),
         .sent_at = col_int(s, 11),
         .done_at = col_int(s, 12),
     };

@@ -11,15 +11,6 @@
 #include "../core/util.h"
 #include "store_int.h"
 
-/* Steps an UPDATE: 0 when it matched a row, 1 when none, -1. */
-static int step_changed(struct store *st, sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) return -1;
-    return sqlite3_changes(store_db(st)) > 0 ? 0 : 1;
-}
-
 /* ---- login codes ----------------------------------------------------------------- */
 
 int sqlite_store_login_code_insert(struct store *st, const struct store_login_code_row *r, int64_t *id)
@@ -94,7 +85,7 @@ int sqlite_store_login_code_try(struct store *st, int64_t id)
     sqlite3_stmt *s = store_stmt(st, "UPDATE login_code SET tries = tries + 1 WHERE id = ?1");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, id);
-    return step_changed(st, s);
+    return store_step_changed(st, s);
 }
 
 int sqlite_store_login_code_use(struct store *st, int64_t id, int64_t now)
@@ -103,7 +94,7 @@ int sqlite_store_login_code_use(struct store *st, int64_t id, int64_t now)
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, id);
-    return step_changed(st, s);
+    return store_step_changed(st, s);
 }
 
 /* ---- sessions ---------------------------------------------------------------------- */
@@ -164,7 +155,7 @@ int sqlite_store_session_touch(struct store *st, int64_t id, int64_t now)
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, id);
-    return step_changed(st, s);
+    return store_step_changed(st, s);
 }
 
 int sqlite_store_session_end(struct store *st, const char *hash, int64_t now)
@@ -173,7 +164,7 @@ int sqlite_store_session_end(struct store *st, const char *hash, int64_t now)
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, now);
     store_bind_text(s, 2, hash);
-    return step_changed(st, s);
+    return store_step_changed(st, s);
 }
 
 int sqlite_store_sign_in_purge(struct store *st, int64_t codes_before, int64_t sessions_before)

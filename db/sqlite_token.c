@@ -73,22 +73,13 @@ int sqlite_store_token_by_hash(struct store *st, const char *hash, struct store_
     return rc;
 }
 
-/* Steps an UPDATE: 0 when it matched a row, 1 when none, -1. */
-static int step_changed(struct store *st, sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) return -1;
-    return sqlite3_changes(store_db(st)) > 0 ? 0 : 1;
-}
-
 int sqlite_store_token_revoke(struct store *st, const char *name, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "UPDATE api_token SET revoked_at = coalesce(revoked_at, ?1) WHERE name = ?2");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, now);
     store_bind_text(s, 2, name);
-    return step_changed(st, s);
+    return store_step_changed(st, s);
 }
 
 int sqlite_store_token_touch(struct store *st, int64_t id, int64_t now)
@@ -97,7 +88,7 @@ int sqlite_store_token_touch(struct store *st, int64_t id, int64_t now)
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, id);
-    return step_changed(st, s);
+    return store_step_changed(st, s);
 }
 
 int sqlite_store_tokens_each(struct store *st, int (*fn)(void *arg, const struct store_token_row *r), void *arg)

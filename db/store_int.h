@@ -50,6 +50,14 @@ sqlite3_stmt *store_stmt(struct store *st, const char *sql);
 /* Runs SQL text with no results (DDL, pragmas). 0 or -1. */
 int store_exec(struct store *st, const char *sql);
 
+/* Steps a statement with no result rows and resets it: 0 or -1. */
+int store_step_done(sqlite3_stmt *s);
+/* Steps an UPDATE or DELETE and resets it: 0 when it changed a row, 1 when
+ * none, -1 on error. */
+int store_step_changed(struct store *st, sqlite3_stmt *s);
+/* Column i as text, NULL for SQL NULL; valid until the next step. */
+static inline const char *store_col(sqlite3_stmt *s, int i) { return (const char *)sqlite3_column_text(s, i); }
+
 /* Binds helpers: NULL text binds SQL NULL. */
 int store_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Copies column i as text into out (size outlen), "" for NULL. */

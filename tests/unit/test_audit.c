@@ -30,6 +30,7 @@
 #include "../../gateway/roster.h"
 #include "../../handlers/audit.h"
 #include "../common/seed.h"
+#include "../common/streams.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 
@@ -318,31 +319,6 @@ static void a_recomputed_hash_breaks_the_next_prev(void **state)
 }
 
 /* ---- the CLI ---------------------------------------------------------------- */
-
-struct streams {
-    char *out, *err;
-    size_t outn, errn;
-    FILE *o, *e;
-};
-
-static void streams_open(struct streams *s)
-{
-    memset(s, 0, sizeof *s);
-    s->o = open_memstream(&s->out, &s->outn);
-    s->e = open_memstream(&s->err, &s->errn);
-}
-
-static void streams_close(struct streams *s)
-{
-    fclose(s->o);
-    fclose(s->e);
-}
-
-static void streams_free(struct streams *s)
-{
-    free(s->out);
-    free(s->err);
-}
 
 static void export_leaves_a_row_and_the_cli_prints(void **state)
 {

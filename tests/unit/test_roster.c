@@ -28,6 +28,7 @@
 #include "../../handlers/roster_import.h"
 #include "../../core/util.h"
 #include "../common/seed.h"
+#include "../common/streams.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 
@@ -693,31 +694,6 @@ static void export_refuses_bad_dates(void **state)
 }
 
 /* ---- CLI wrappers ---------------------------------------------------------------- */
-
-struct streams {
-    char *out, *err;
-    size_t outn, errn;
-    FILE *o, *e;
-};
-
-static void streams_open(struct streams *s)
-{
-    memset(s, 0, sizeof *s);
-    s->o = open_memstream(&s->out, &s->outn);
-    s->e = open_memstream(&s->err, &s->errn);
-}
-
-static void streams_close(struct streams *s)
-{
-    fclose(s->o);
-    fclose(s->e);
-}
-
-static void streams_free(struct streams *s)
-{
-    free(s->out);
-    free(s->err);
-}
 
 static void import_cmd_prints_path_line_reason(void **state)
 {
