@@ -172,11 +172,11 @@ int sqlite_store_sign_in_purge(struct store *st, int64_t codes_before, int64_t s
     sqlite3_stmt *s = store_stmt(st, "DELETE FROM login_code WHERE created_at < ?1");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, codes_before);
-    if (sqlite3_step(s) != SQLITE_DONE) return -1;
+    if (store_step_done(s) != 0) return -1;
     int n = sqlite3_changes(store_db(st));
     s = store_stmt(st, "DELETE FROM session WHERE ended_at < ?1 OR expires_at < ?1");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, sessions_before);
-    if (sqlite3_step(s) != SQLITE_DONE) return -1;
+    if (store_step_done(s) != 0) return -1;
     return n + sqlite3_changes(store_db(st));
 }
