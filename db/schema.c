@@ -361,6 +361,24 @@ static const char *const migrations[] = {
     "  expires_at INTEGER NOT NULL,"      /* absolute expiry */
     "  ended_at INTEGER"                  /* logged out; NULL: not ended */
     ");",
+    /* 14: the office roles in the roster: a county officer (county) and an
+     * auditor (auditor) sign in to the dashboard like any staff member;
+     * they have no SMS commands. The table is rebuilt to widen its CHECK
+     * (the migration runs with foreign keys off and checks them after). */
+    "CREATE TABLE staff_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  phone TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  role TEXT NOT NULL CHECK (role IN ('director','supervisor','responder','admin','county','auditor')),"
+    "  region_id INTEGER NOT NULL REFERENCES region(id),"
+    "  department TEXT,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "INSERT INTO staff_new(id, phone, name, role, region_id, department, created_at) "
+    "  SELECT id, phone, name, role, region_id, department, created_at FROM staff;"
+    "DROP TABLE staff;"
+    "ALTER TABLE staff_new RENAME TO staff;"
+    "CREATE INDEX staff_region ON staff(region_id);",
 };
 
 /* clang-format on */

@@ -166,6 +166,16 @@ int sqlite_store_schema_version(struct store *st)
     return v;
 }
 
+/* 1 when a row refers to one that is not there (or the check failed). */
+static int foreign_keys_broken(struct store *st)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(store_db(st), "PRAGMA foreign_key_check", -1, &s, NULL) != SQLITE_OK) return 1;
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc != SQLITE_DONE;
+}
+
 int sqlite_store_migrate(struct store *st, int *from, int *to, char *err, size_t errlen)
 {
     if (store_exec(st, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at "
@@ -178,24 +188,35 @@ int sqlite_store_migrate(struct store *st, int *from, int *to, char *err, size_t
         gw_err(err, errlen, "database schema version %d is newer than this gateway (%d)", v, schema_count());
         return -1;
     }
+    /* A migration may rebuild a table that others refer to: foreign keys
+     * are off while it runs (SQLite ignores the pragma inside a
+     * transaction) and every reference is checked before it commits. */
+    if (v < schema_count() && store_exec(st, "PRAGMA foreign_keys=OFF") != 0) goto fail;
     for (; v < schema_count(); v++) {
-        if (store_begin(st) != 0) goto fail;
-        if (store_exec(st, schema_migration(v)) != 0) {
-            gw_err(err, errlen, "migration %d: %s", v + 1, sqlite3_errmsg(store_db(st)));
+        if (store_begin(st) != 0) goto fail_fk;
+        if (store_exec(st, schema_migration(v)) != 0) goto fail_tx;
+        if (foreign_keys_broken(st)) {
+            gw_err(err, errlen, "migration %d: it would break a reference between tables", v + 1);
             store_rollback(st);
-            return -1;
+            goto fail_fk_quiet;
         }
         sqlite3_stmt *s = store_stmt(st, "INSERT INTO schema_version(version) VALUES (?)");
         if (!s) goto fail_tx;
         sqlite3_bind_int(s, 1, v + 1);
         if (sqlite3_step(s) != SQLITE_DONE) goto fail_tx;
-        if (store_commit(st) != 0) goto fail;
+        if (store_commit(st) != 0) goto fail_fk;
     }
+    if (store_exec(st, "PRAGMA foreign_keys=ON") != 0) goto fail;
     if (to) *to = v;
     return 0;
 fail_tx:
     gw_err(err, errlen, "migration %d: %s", v + 1, sqlite3_errmsg(store_db(st)));
     store_rollback(st);
+    goto fail_fk_quiet;
+fail_fk:
+    gw_err(err, errlen, "migrate: %s", sqlite3_errmsg(store_db(st)));
+fail_fk_quiet:
+    store_exec(st, "PRAGMA foreign_keys=ON");
     return -1;
 fail:
     gw_err(err, errlen, "migrate: %s", sqlite3_errmsg(store_db(st)));

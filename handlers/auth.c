@@ -231,7 +231,7 @@ int auth_check_token(struct store *st, const char *token, int64_t now, struct au
 int auth_staff_principal(int64_t staff_id, const char *role, int64_t region_id, int region_level, const char *region,
                          const char *department, struct auth_principal *out)
 {
-    static const char *const staff_roles[] = {"admin", "supervisor", "responder", "director"};
+    static const char *const staff_roles[] = {"admin", "county", "supervisor", "responder", "director", "auditor"};
     memset(out, 0, sizeof *out);
     enum auth_role r;
     size_t i = 0;
@@ -242,7 +242,7 @@ int auth_staff_principal(int64_t staff_id, const char *role, int64_t region_id, 
     snprintf(out->name, sizeof out->name, "staff:%lld", (long long)staff_id);
     out->staff_id = staff_id;
     out->role = r;
-    if (r != AUTH_ADMIN) { /* admin reaches everywhere, wherever the roster registered them */
+    if (r != AUTH_ADMIN && r != AUTH_AUDITOR) { /* they reach everywhere, wherever the roster registered them */
         out->region_id = region_id;
         gw_strlcpy(out->region, region, sizeof out->region);
     }

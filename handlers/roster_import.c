@@ -522,11 +522,13 @@ static void row_staff(struct import *im)
     if (!phone_ok) bad(im, "phone '%s' %s", show(raw, sh), why);
     if (!*val(im, S_NAME)) bad(im, "name is empty");
 
-    static const char *const roles[] = {"director", "supervisor", "responder", "admin", NULL};
+    static const char *const roles[] = {"director", "supervisor", "responder", "admin", "county", "auditor", NULL};
     const char *role = NULL;
     for (int i = 0; roles[i]; i++)
         if (ascii_ieq(val(im, S_ROLE), roles[i])) role = roles[i];
-    if (!role) bad(im, "role '%s' is not one of director|supervisor|responder|admin", show(val(im, S_ROLE), sh));
+    if (!role)
+        bad(im, "role '%s' is not one of director|supervisor|responder|admin|county|auditor",
+            show(val(im, S_ROLE), sh));
 
     const char *dept = NULL;
     if (*val(im, S_DEPT)) {
@@ -554,6 +556,9 @@ static void row_staff(struct import *im)
         if (strcmp(role, "supervisor") == 0 && level == 3)
             bad(im, "a supervisor belongs to a town or a county, but region '%s' is a village",
                 show(val(im, S_REGION), sh));
+        if (strcmp(role, "county") == 0 && level != 1)
+            bad(im, "a county officer belongs to a county, but region '%s' is %s", show(val(im, S_REGION), sh),
+                level_name(level));
     }
     if (phone_ok) {
         int fresh;

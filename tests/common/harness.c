@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -220,6 +221,20 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* Keeps the Set-Cookie header's value (without its line end). */
+static size_t on_header(char *line, size_t size, size_t nmemb, void *arg)
+{
+    struct http_resp *r = arg;
+    size_t n = size * nmemb;
+    if (n > 11 && !strncasecmp(line, "set-cookie:", 11)) {
+        size_t from = 11, to = n;
+        while (from < to && line[from] == ' ') from++;
+        while (to > from && (line[to - 1] == '\r' || line[to - 1] == '\n')) to--;
+        snprintf(r->set_cookie, sizeof r->set_cookie, "%.*s", (int)(to - from), line + from);
+    }
+    return n;
+}
+
 int http_req(int port, const char *method, const char *target, const char *const *headers, const char *body,
              size_t len, struct http_resp *out)
 {
@@ -239,6 +254,8 @@ int http_req(int port, const char *method, const char *target, const char *const
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
     if (!strcmp(method, "HEAD")) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);

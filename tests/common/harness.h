@@ -54,6 +54,7 @@ struct http_resp {
     char *body;    /* owned, NUL-terminated */
     size_t len;
     char ctype[128];
+    char set_cookie[256]; /* the Set-Cookie header's value, "" when none */
 };
 /* One HTTP request to the gateway. headers is NULL-terminated "Name: value"
  * lines (may be NULL). Returns 0 when an HTTP answer came back. */

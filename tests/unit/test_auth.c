@@ -269,7 +269,7 @@ static void scope_per_role(void **state)
 }
 
 /* A staff session's principal: the role from the staff row, a supervisor
- * registered at a county acting as county, admin everywhere. */
+ * registered at a county acting as county, admin and auditor everywhere. */
 static void staff_principal_per_role(void **state)
 {
     (void)state;
@@ -294,9 +294,17 @@ static void staff_principal_per_role(void **state)
     char actor[80];
     auth_actor(&p, actor, sizeof actor);
     assert_string_equal(actor, "staff:11");
-    /* Not staff roles. */
-    assert_int_equal(auth_staff_principal(12, "auditor", 1, 1, "示例县", "", &p), 1);
-    assert_int_equal(auth_staff_principal(12, "county", 1, 1, "示例县", "", &p), 1);
+    /* The county office's roles: an officer scoped to the county, an
+     * auditor everywhere (the audit log has no region). */
+    assert_int_equal(auth_staff_principal(12, "county", 1, 1, "示例县", "", &p), 0);
+    assert_int_equal(p.role, AUTH_COUNTY);
+    assert_string_equal(p.region, "示例县");
+    assert_int_equal(p.region_id, 1);
+    assert_int_equal(auth_staff_principal(13, "auditor", 1, 1, "示例县", "", &p), 0);
+    assert_int_equal(p.role, AUTH_AUDITOR);
+    assert_string_equal(p.region, "");
+    /* Not a role. */
+    assert_int_equal(auth_staff_principal(14, "mayor", 1, 1, "示例县", "", &p), 1);
 }
 
 int main(void)

@@ -364,9 +364,11 @@ static const struct bad_case bad_cases[] = {
     {"not a mobile", ROSTER_STAFF, STAFF_H "1380000000,坏号码,director,示例县/东镇/乙村,\n",
      {"2: phone '1380000000' is not a mobile number"}},
     {"unknown role", ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某人,boss,示例县,\n",
-     {"3: role 'boss' is not one of director|supervisor|responder|admin"}},
+     {"3: role 'boss' is not one of director|supervisor|responder|admin|county|auditor"}},
     {"unknown region", ROSTER_STAFF, STAFF_H NEW_STAFF "13800000010,某人,director,示例县/北镇/丁村,\n",
      {"3: unknown region '示例县/北镇/丁村'"}},
+    {"county officer not at a county", ROSTER_STAFF, STAFF_H "13800000010,某人,county,示例县/东镇,\n",
+     {"2: a county officer belongs to a county, but region '示例县/东镇' is a town"}},
     {"director not at a village", ROSTER_STAFF, STAFF_H "13800000010,某人,director,示例县/东镇,\n",
      {"2: a director belongs to a village, but region '示例县/东镇' is a town"}},
     {"supervisor at a village", ROSTER_STAFF, STAFF_H "13800000010,某人,supervisor,示例县/东镇/甲村,\n",
@@ -493,7 +495,7 @@ static void multiple_bad_rows_are_all_counted(void **state)
     /* row 4 has two problems: both are reported */
     assert_string_equal(gw_buf_cstr(&errs),
                         "2: phone '12345' is not a valid phone number (8 to 15 digits with the country code)\n"
-                        "4: role 'boss' is not one of director|supervisor|responder|admin\n"
+                        "4: role 'boss' is not one of director|supervisor|responder|admin|county|auditor\n"
                         "4: unknown region '北县' (import it with the regions first)\n"
                         "6: name is empty\n");
     gw_buf_free(&errs);
@@ -709,7 +711,7 @@ static void import_cmd_prints_path_line_reason(void **state)
     assert_int_equal(roster_import_cmd(c->st, NULL, "staff", path, s.o, s.e), 1);
     streams_close(&s);
     snprintf(want, sizeof want,
-             "%s:3: role 'boss' is not one of director|supervisor|responder|admin\n"
+             "%s:3: role 'boss' is not one of director|supervisor|responder|admin|county|auditor\n"
              "%s: 1 bad row; nothing imported\n",
              path, path);
     assert_string_equal(s.err, want);
@@ -829,6 +831,10 @@ static void demo_roster_imports_cleanly(void **state)
                 "WHERE role = 'responder' GROUP BY department ORDER BY department)",
              "civil_affairs:2 education:2 health:1 police:2");
     expect_q(c, "SELECT count(*) FROM staff WHERE role = 'admin'", "1");
+    /* the county office: an officer and an auditor, who sign in to the dashboard */
+    expect_q(c, "SELECT group_concat(role, ' ') FROM (SELECT role FROM staff WHERE role IN ('county','auditor') "
+                "ORDER BY role)",
+             "auditor county");
     expect_q(c, "SELECT max(n) > 30 FROM (SELECT count(*) AS n FROM child GROUP BY region_id)", "1");
     /* every child has a guardian; some guardians have two children */
     expect_q(c, "SELECT count(*) FROM child c WHERE NOT EXISTS "
