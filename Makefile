@@ -6,12 +6,15 @@
 #   make SAN=1 test the same, built with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      benchmark the gateway against a bare libmicrohttpd responder
 #   make lint       format check, include direction, cppcheck
+#   make deps       install the Debian packages and the browser tests' npm packages
 #   make test-bins  build every unit and e2e test binary without running them
 #                   (make BUILD=build-o3 OPT=-O3 all test-bins: another optimisation level)
 
 DEBS = gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev \
        libevent-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev libcsv-dev sqlite3 tzdata \
        ca-certificates curl openssl clang-format cppcheck
+# For the tests only: the browser the dashboard's tests drive.
+TEST_DEBS = chromium fonts-wqy-microhei
 PKGS = libmicrohttpd sqlite3 libcurl libevent libevent_pthreads jansson libcrypto inih
 
 CC ?= cc
@@ -55,13 +58,13 @@ DEP_FILES = $(LIB_OBJ:.o=.d) $(BUILD)/gateway/main.d $(TEST_COMMON:.o=.d) \
 # Objects and binaries are rebuilt when the compiler or its flags change
 # (make OPT=-O3 after make): $(BUILD)/cflags holds the last ones.
 CFLAGS_STAMP = $(BUILD)/cflags
-ifneq ($(filter-out print-debs deps clean lint,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out print-debs build-deps deps browser-deps clean lint,$(or $(MAKECMDGOALS),all)),)
 CFLAGS_NOW := $(CC) $(ALL_CFLAGS) $(LIBS)
 CFLAGS_SAVED := $(shell mkdir -p $(BUILD) && { echo '$(CFLAGS_NOW)' | cmp -s - $(CFLAGS_STAMP) || \
                   echo '$(CFLAGS_NOW)' >$(CFLAGS_STAMP); })
 endif
 
-.PHONY: all deps print-debs run test test-bins test-san bench clean demo fuzz lint
+.PHONY: all build-deps deps browser-deps print-debs run test test-bins test-san bench clean demo fuzz lint
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -81,6 +84,7 @@ $(BUILD)/%.o: %.S $(CFLAGS_STAMP)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/gateway/openapi.o: gateway/openapi.json
+$(BUILD)/gateway/dash_files.o: gateway/dash/index.html gateway/dash/app.js gateway/dash/app.css
 
 $(BUILD)/libgw.a: $(LIB_OBJ)
 	@rm -f $@
@@ -110,11 +114,19 @@ $(STALE): rebuild-once
 rebuild-once:
 
 print-debs:
-	@echo $(DEBS)
+	@echo $(DEBS) $(TEST_DEBS)
 
-# Installs the Debian packages the build needs when they are missing.
-deps:
-	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Installs the Debian packages the build needs when they are missing
+# (build-deps), and for the tests also the browser and the browser tests'
+# Node.js packages (deps).
+build-deps:
+	@$(call install_debs,$(DEBS))
+
+deps: build-deps
+	@$(call install_debs,$(TEST_DEBS))
+	@$(MAKE) --no-print-directory browser-deps
+
+install_debs = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
@@ -122,6 +134,23 @@ deps:
 	  else \
 	    echo "missing Debian packages; run: sudo apt-get install -y$$missing"; exit 1; \
 	  fi; \
+	fi
+
+# The browser tests' Node.js packages (playwright-core, pinned by
+# tests/browser/package-lock.json); Node.js and npm from Debian when the
+# machine has none. Nothing of this runs when the gateway runs.
+browser-deps:
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: nodejs npm"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	  else \
+	    echo "missing Node.js and npm for the browser tests; run: sudo apt-get install -y nodejs npm"; exit 1; \
+	  fi; \
+	fi
+	@if [ ! -f tests/browser/node_modules/.package-lock.json ] || \
+	    [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then \
+	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error; \
 	fi
 
 # The demo: a fictional county loaded into var/demo.db, served on 127.0.0.1:8080.
@@ -134,26 +163,26 @@ demo: all
 	  done; \
 	fi
 
-run: deps
+run: build-deps
 	@$(MAKE) --no-print-directory demo
 	bin/gateway serve -c examples/gateway.ini
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(E2E_BIN)
-	@GATEWAY_BIN=$(CURDIR)/$(GATEWAY) tests/run.sh $(UNIT_BIN) $(E2E_BIN)
+	@GATEWAY_BIN=$(CURDIR)/$(GATEWAY) tests/run.sh $(UNIT_BIN) $(E2E_BIN) tests/browser/run.sh
 
 test-bins: $(UNIT_BIN) $(E2E_BIN)
 
 # The format check (clang-format), the include direction of the layers and
 # cppcheck; each runs even when an earlier one fails. See tests/lint/.
-lint: deps
+lint: build-deps
 	@rc=0; tests/lint/format.sh || rc=1; tests/lint/includes.sh || rc=1; tests/lint/cppcheck.sh || rc=1; \
 	if [ $$rc = 0 ]; then echo "lint: ok"; else echo "lint: failed"; exit 1; fi
 
 test-san:
 	@$(MAKE) --no-print-directory SAN=1 test
 
-bench: deps all
+bench: build-deps all
 	@$(MAKE) --no-print-directory $(BUILD)/bench/bare $(BUILD)/bench/load
 	@tests/bench/run.sh $(CURDIR)/$(GATEWAY) $(CURDIR)/$(BUILD)/bench
 
@@ -165,7 +194,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libgw.a $(CFLAGS_STAMP)
 # provider's request parsers (libFuzzer; needs clang). FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
 FUZZ_SRC = $(filter-out gateway/main.c,$(wildcard core/*.c gateway/*.c providers/*.c handlers/*.c db/*.c)) $(LIB_ASM)
-fuzz: deps
+fuzz: build-deps
 	@command -v clang >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq clang; } || \
 	  { echo "fuzzing needs clang: sudo apt-get install -y clang"; exit 1; }
 	@mkdir -p build-fuzz

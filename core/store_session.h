@@ -66,11 +66,12 @@ struct store_session_row {
     int64_t expires_at; /* absolute expiry */
     int64_t ended_at;   /* 0: not ended */
     /* On read, the staff member as the roster has them now: */
-    char role[16];                   /* director|supervisor|responder|admin */
+    char role[16];                   /* director|supervisor|responder|admin|county|auditor */
     char department[24];             /* responders: canonical department code; "" otherwise */
     int64_t region_id;               /* their region */
     int region_level;                /* 1 county, 2 town, 3 village */
     char region[STORE_SESSION_PATH]; /* its path */
+    char name[64];                   /* their name */
 };
 
 /* Adds a session from r's hash, staff_id, csrf_hash, client, created_at,

@@ -124,7 +124,7 @@ int sqlite_store_session_by_hash(struct store *st, const char *hash, struct stor
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT s.id, s.hash, s.staff_id, s.csrf_hash, s.client, s.created_at, "
                                      "s.last_seen_at, s.expires_at, f.role, coalesce(f.department, ''), "
-                                     "r.id, r.level, r.path FROM session s JOIN staff f ON f.id = s.staff_id "
+                                     "r.id, r.level, r.path, f.name FROM session s JOIN staff f ON f.id = s.staff_id "
                                      "JOIN region r ON r.id = f.region_id WHERE s.hash = ?1 AND s.ended_at IS NULL");
     if (!s) return -1;
     memset(out, 0, sizeof *out);
@@ -144,6 +144,7 @@ int sqlite_store_session_by_hash(struct store *st, const char *hash, struct stor
         out->region_id = sqlite3_column_int64(s, 10);
         out->region_level = sqlite3_column_int(s, 11);
         store_col_text(s, 12, out->region, sizeof out->region);
+        store_col_text(s, 13, out->name, sizeof out->name);
     }
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;

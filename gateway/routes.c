@@ -29,6 +29,7 @@
 #include "api_files.h"
 #include "api_openapi.h"
 #include "api_session.h"
+#include "dash.h"
 
 #define CHANNEL_NAME_MAX 64 /* bytes of a channel name in a path, NUL included */
 
@@ -69,7 +70,7 @@ static void answer_rendered(struct http_response *resp, const struct gw_channel 
 /* The route as a summary key: one of a fixed few, whatever the URL said. */
 static const char *route_key(const char *route)
 {
-    static const char *const known[] = {"sms", "status", "ussd", "voice", "healthz", "metrics"};
+    static const char *const known[] = {"sms", "status", "ussd", "voice", "healthz", "metrics", "dash"};
     if (!route) return "-";
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(route, known[i])) return known[i];
@@ -520,6 +521,7 @@ static json_t *string_or_null(const char *s) { return s && s[0] ? json_string(s)
 static void render_me(const struct auth_principal *who, json_t *out)
 {
     json_object_set_new(out, "name", json_string(who->name));
+    json_object_set_new(out, "display_name", json_string(who->person[0] ? who->person : who->name));
     json_object_set_new(out, "role", json_string(auth_role_name(who->role)));
     json_object_set_new(out, "region", string_or_null(who->region));
     json_object_set_new(out, "department", string_or_null(who->department));
@@ -533,6 +535,24 @@ static void get_openapi(const struct routes_ctx *ctx, const struct http_request 
 {
     const char *doc = api_openapi_json();
     answer(resp, NULL, 200, "application/json", doc, strlen(doc));
+}
+
+/* GET /, /dash/app.js, /dash/app.css: the office dashboard, to anyone (it
+ * holds no data; it signs in and asks /api/v1 like any client). */
+static void get_dash(const struct routes_ctx *ctx, const struct http_request *req, const char *step,
+                     struct routes_call *call, struct http_response *resp)
+{
+    struct dash_asset a;
+    if (dash_asset(req->path, &a) != 0) {
+        refuse(ctx, call, 404, "not found", resp);
+        return;
+    }
+    answer(resp, NULL, 200, a.content_type, a.data, a.len);
+    http_response_header(resp, "Content-Security-Policy", DASH_CSP);
+    http_response_header(resp, "X-Content-Type-Options", "nosniff");
+    http_response_header(resp, "X-Frame-Options", "DENY");
+    http_response_header(resp, "Referrer-Policy", "no-referrer");
+    http_response_header(resp, "Cache-Control", "no-cache");
 }
 
 /* ---- the route table ------------------------------------------------------------- */
@@ -578,6 +598,9 @@ static const struct route routes[] = {
     {"POST", "/api/v1/cases/{id}/assign", NULL, "api/case_assign", NULL, NULL, "use POST", &api_case_assign},
     {"POST", "/api/v1/cases/{id}/note", NULL, "api/case_note", NULL, NULL, "use POST", &api_case_note},
     {"POST", "/api/v1/cases/{id}/close", NULL, "api/case_close", NULL, NULL, "use POST", &api_case_close},
+    {"GET HEAD", "/", get_dash, "dash", NULL, NULL, "use GET", NULL},
+    {"GET HEAD", "/dash/app.js", get_dash, "dash", NULL, NULL, "use GET", NULL},
+    {"GET HEAD", "/dash/app.css", get_dash, "dash", NULL, NULL, "use GET", NULL},
     {"GET HEAD", "/api/v1/openapi.json", get_openapi, "api/openapi", NULL, NULL, "use GET", NULL},
     {"POST GET", "/hooks/{channel}/sms", hook_sms, NULL, takes_sms, "this channel takes no SMS", "use POST", NULL},
     {"POST GET", "/hooks/{channel}/status", hook_status, NULL, takes_status, "this channel takes no delivery receipts",

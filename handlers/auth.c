@@ -262,6 +262,7 @@ int auth_check_session(struct store *st, const char *hash, int64_t now, struct a
     if (auth_staff_principal(row.staff_id, row.role, row.region_id, row.region_level, row.region, row.department,
                              out) != 0)
         return 1;
+    gw_strlcpy(out->person, row.name, sizeof out->person);
     if (store_session_touch(st, row.id, now) < 0) return -1;
     if (csrf_hash) gw_strlcpy(csrf_hash, row.csrf_hash, GW_SHA256_HEX);
     return 0;

@@ -58,6 +58,7 @@ struct auth_principal {
     int64_t region_id;          /* 0: everywhere */
     char region[AUTH_PATH_MAX]; /* the region's path, "" when everywhere */
     char department[24];        /* responders: canonical department code; "" otherwise */
+    char person[64];            /* a session's staff member's name, shown to them; "" for a token */
 };
 
 /* The role's name ("admin", ...), NULL outside the range. */

@@ -247,7 +247,9 @@ static void unknown_channel_and_path_are_404(void **state)
         {"POST", "/hooks/twilio", "not found", 404},
         {"POST", "/hooks/twilio/nothing", "not found", 404},
         {"POST", "/hooks/twilio/sms/", "not found", 404},
-        {"GET", "/", "not found", 404},
+        {"GET", "/index.html", "not found", 404},
+        {"GET", "/dash/", "not found", 404},
+        {"POST", "/", "use GET", 405},
         {"POST", "/hooks/generic/ussd", "this channel takes no USSD", 404},
         {"POST", "/hooks/twilio/ussd", "this channel takes no USSD", 404},
         {"PUT", "/hooks/twilio/sms", "use POST", 405},
@@ -285,6 +287,48 @@ static void healthz_writes_a_probe(void **state)
     assert_true(route(&w, &t, &resp));
     assert_int_equal(resp.status, 200);
     http_response_clear(&resp);
+}
+
+/* The dashboard's three files are served to anyone, without the writer,
+ * under a policy that allows scripts and styles from this origin only; the
+ * page itself holds no inline script, no inline style and no handler
+ * attribute, so the policy does not break it. */
+static void dashboard_is_served_under_a_strict_policy(void **state)
+{
+    struct standin s = {0};
+    struct routes_writer w = {standin_submit, &s};
+    static const struct {
+        const char *path, *type, *must;
+    } files[] = {
+        {"/", "text/html; charset=utf-8", "/dash/app.js"},
+        {"/dash/app.js", "text/javascript; charset=utf-8", "/api/v1/"},
+        {"/dash/app.css", "text/css; charset=utf-8", "{"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        struct test_req t;
+        make_req(&t, "GET", files[i].path, NULL, NULL);
+        struct http_response resp;
+        assert_false(route(&w, &t, &resp));
+        assert_int_equal(resp.status, 200);
+        assert_string_equal(resp.content_type, files[i].type);
+        const char *csp = header_value(&resp, "Content-Security-Policy");
+        assert_non_null(csp);
+        assert_non_null(strstr(csp, "script-src 'self';"));
+        assert_non_null(strstr(csp, "style-src 'self';"));
+        assert_non_null(strstr(csp, "frame-ancestors 'none'"));
+        assert_null(strstr(csp, "unsafe"));
+        assert_string_equal(header_value(&resp, "X-Content-Type-Options"), "nosniff");
+        const char *body = gw_buf_cstr(&resp.body);
+        assert_non_null(strstr(body, files[i].must));
+        if (i == 0) {
+            assert_null(strstr(body, "<script>"));
+            assert_null(strstr(body, " style="));
+            assert_null(strstr(body, " onclick="));
+            assert_null(strstr(body, " onload="));
+        }
+        http_response_clear(&resp);
+    }
+    assert_int_equal(s.submitted, 0);
 }
 
 static void refused_job_is_503_with_retry_after(void **state)
@@ -561,6 +605,7 @@ int main(void)
         cmocka_unit_test(twilio_bad_signature_is_403),
         cmocka_unit_test(unknown_channel_and_path_are_404),
         cmocka_unit_test(healthz_writes_a_probe),
+        cmocka_unit_test(dashboard_is_served_under_a_strict_policy),
         cmocka_unit_test(refused_job_is_503_with_retry_after),
         cmocka_unit_test(too_big_names_the_channel),
         cmocka_unit_test(metrics_are_rendered),

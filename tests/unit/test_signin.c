@@ -231,6 +231,7 @@ static void session_is_a_principal_with_csrf(void **state)
     char name[32];
     snprintf(name, sizeof name, "staff:%lld", (long long)seed_staff_id(api.st, "+86" DIRECTOR));
     assert_string_equal(json_string_value(json_object_get(a.json, "name")), name);
+    assert_string_equal(json_string_value(json_object_get(a.json, "display_name")), "甲村主任"); /* their own */
     assert_string_equal(json_string_value(json_object_get(a.json, "role")), "director");
     assert_string_equal(json_string_value(json_object_get(a.json, "region")), "示例县/东镇/甲村");
     answer_free(&a);
