@@ -506,7 +506,7 @@ static int run_visits_due(const struct api_in *in, json_t *out, char *reason, si
     cal_date_iso(l.today, today_iso, sizeof today_iso);
     rc = store_files_children_each(in->st, under, NULL, NULL, 0, today_iso, due_child, &l);
     if (rc >= 0) {
-        qsort(l.v, l.n, sizeof *l.v, due_cmp);
+        if (l.n > 1) qsort(l.v, l.n, sizeof *l.v, due_cmp);
         due_answer(&l, cursor, limit, out);
         json_object_set_new(out, "today", json_string(today_iso));
     }

@@ -104,7 +104,7 @@ static int query_due(const struct h_env *env, const struct h_msg *m, const struc
         free(x.v);
         return -1;
     }
-    qsort(x.v, x.n, sizeof *x.v, by_due);
+    if (x.n > 1) qsort(x.v, x.n, sizeof *x.v, by_due); /* x.v is NULL when none is due */
 
     char detail[64];
     snprintf(detail, sizeof detail, "due=%ld page=%d", x.total, cmd->value > 0 ? cmd->value : 1);

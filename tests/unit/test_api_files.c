@@ -348,6 +348,22 @@ static void coverage_and_visits_due_are_scoped(void **state)
     free(rows_text);
 }
 
+/* A county with no child at all: nothing due, an empty list (not a crash
+ * on the empty set). */
+static void nothing_due_is_an_empty_list(void **state)
+{
+    apiclient_fresh_store(&api);
+    api.now = L("2025-06-15 10:00");
+    seed_roster(api.st, "regions", "path\n" JIA "\n", api.now);
+    char county[AUTH_TOKEN_LEN];
+    make_token("county", "county", "示例县", county);
+    json_t *j;
+    assert_int_equal(get(county, "/api/v1/visits/due", &j), 200);
+    assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
+    assert_true(json_is_null(json_object_get(j, "next")));
+    json_decref(j);
+}
+
 static void the_audit_trail_is_for_auditors(void **state)
 {
     char jia[AUTH_TOKEN_LEN], county[AUTH_TOKEN_LEN], auditor[AUTH_TOKEN_LEN], k1[8], target[160];
@@ -446,6 +462,7 @@ int main(void)
         cmocka_unit_test_setup(director_sees_their_village_only, world),
         cmocka_unit_test_setup(the_file_is_in_time_order_and_audited, world),
         cmocka_unit_test_setup(coverage_and_visits_due_are_scoped, world),
+        cmocka_unit_test(nothing_due_is_an_empty_list),
         cmocka_unit_test_setup(the_audit_trail_is_for_auditors, world),
         cmocka_unit_test_setup(the_messages_behind_visits_are_in_the_file, world),
     };
