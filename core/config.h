@@ -148,6 +148,66 @@ struct gw_sender_cfg {
     int max_in_flight; /* requests on the wire at once, all channels */
 };
 
+/* [privacy]: the key national ID numbers are sealed with (core/secret.h).
+ *
+ *   [privacy]
+ *   id_key = env:GATEWAY_ID_KEY    ; 64 hex digits (32 bytes); without it no ID
+ *                                  ; number can be imported or read
+ */
+struct gw_privacy {
+    int has_id_key;           /* 1: id_key was given (and is 64 hex digits) */
+    unsigned char id_key[32]; /* GW_SECRET_KEY_LEN bytes; zeros without a key; wiped when freed */
+};
+
+/* [export national]: the national child-welfare system's import layout.
+ *
+ *   [export national]
+ *   columns = 姓名:name,身份证号:id_number,性别:sex     ; output column : source field, in order
+ *   date_format = %Y-%m-%d                           ; or %Y%m%d, %Y/%m/%d
+ *   sex_map = M:男,F:女                               ; a code table: <field>_map (category_map,
+ *   category_map = left_behind:农村留守儿童               ; flag_map for the lists)
+ *   encoding = utf-8-bom                             ; or gb18030
+ *
+ * A long value goes on indented continuation lines; each adds its items. */
+struct gw_national_col {
+    char *name;  /* the output column's heading */
+    char *field; /* a source field (gateway/export_national.c lists them) */
+};
+struct gw_code_pair {
+    char *from; /* the gateway's value */
+    char *to;   /* the national system's */
+};
+struct gw_code_map {
+    char *field; /* the source field it applies to (categories, flags, sex...) */
+    struct gw_code_pair *pairs;
+    size_t npairs;
+};
+struct gw_national_cfg {
+    struct gw_national_col *cols; /* none: `export national` refuses to run */
+    size_t ncols;
+    char *date_format; /* strftime format of the dates: "%Y-%m-%d" (default), "%Y%m%d" or "%Y/%m/%d" */
+    struct gw_code_map *maps;
+    size_t nmaps;
+    int gb18030; /* 1: GB18030; 0: UTF-8 with a byte-order mark (default) */
+};
+
+/* [retention]: days after which personal data that is no longer needed
+ * goes (bin/gateway purge); 0 keeps it forever. */
+struct gw_retention {
+    int reporter_days; /* a closed case's reporter contact, after its closing (default 1095) */
+    int message_days;  /* message texts and phones, after they were stored (default 1095) */
+};
+
+/* [broadcast]: a template sent to a group (bin/gateway broadcast).
+ *
+ *   [broadcast]
+ *   tps = 1     ; broadcast messages per second one channel takes at most
+ *               ; (never more than half the channel's own tps), so that a
+ *               ; broadcast never uses a channel's whole rate */
+struct gw_broadcast_cfg {
+    int tps; /* >= 1, default 1 */
+};
+
 struct gw_config {
     char *path; /* the file it was loaded from */
     /* [server] */
@@ -169,10 +229,14 @@ struct gw_config {
     /* [policy] */
     struct gw_policy policy;
     struct gw_sender_cfg sender;
+    struct gw_broadcast_cfg broadcast; /* [broadcast] */
     struct gw_channel *channels;
     size_t nchannels;
     struct gw_template *templates;
     size_t ntemplates;
+    struct gw_privacy privacy;       /* [privacy] */
+    struct gw_national_cfg national; /* [export national] */
+    struct gw_retention retention;   /* [retention] */
 };
 
 /* Lookups; NULL when absent. Borrowed pointers, valid while cfg lives. */

@@ -340,9 +340,9 @@ int store_outbox_due(struct store *st, int64_t now, int limit, const int64_t *sk
 }
 
 int store_outbox_due_open(struct store *st, int64_t now, int limit, const char *const *busy, size_t nbusy,
-                          struct store_send **rows, size_t *n)
+                          const char *const *bulk, size_t nbulk, struct store_send **rows, size_t *n)
 {
-    return st->ops->outbox_due_open(st, now, limit, busy, nbusy, rows, n);
+    return st->ops->outbox_due_open(st, now, limit, busy, nbusy, bulk, nbulk, rows, n);
 }
 
 int store_outbox_assign(struct store *st, int64_t id, const char *channel)
@@ -452,11 +452,6 @@ int store_region_insert(struct store *st, int64_t parent_id, const char *name, c
 int store_staff_upsert(struct store *st, const struct store_staff_row *r, int64_t now)
 {
     return st->ops->staff_upsert(st, r, now);
-}
-
-int store_child_upsert(struct store *st, const struct store_child_row *r, int64_t now)
-{
-    return st->ops->child_upsert(st, r, now);
 }
 
 int store_child_id(struct store *st, const char *code, int64_t *id) { return st->ops->child_id(st, code, id); }
@@ -670,4 +665,128 @@ int db_case_assign(struct store *st, int64_t case_id, const char *const *depts, 
                    const char *detail, int64_t now)
 {
     return st->ops->case_assign(st, case_id, depts, ndepts, staff_id, detail, now);
+}
+
+int store_report_children_each(struct store *st, int64_t until,
+                               int (*fn)(void *arg, const struct store_report_child *c), void *arg)
+{
+    return st->ops->report_children_each(st, until, fn, arg);
+}
+
+int store_report_visits_each(struct store *st, const char *from_date, const char *to_date,
+                             int (*fn)(void *arg, const struct store_report_visit *v), void *arg)
+{
+    return st->ops->report_visits_each(st, from_date, to_date, fn, arg);
+}
+
+int store_report_checkins_each(struct store *st, int64_t from, int64_t until,
+                               int (*fn)(void *arg, int64_t guardian_id, int64_t child_id), void *arg)
+{
+    return st->ops->report_checkins_each(st, from, until, fn, arg);
+}
+
+int store_report_away_each(struct store *st, int64_t until, int (*fn)(void *arg, int64_t guardian_id, int64_t child_id),
+                           void *arg)
+{
+    return st->ops->report_away_each(st, until, fn, arg);
+}
+
+int store_report_cases_each(struct store *st, int64_t from, int64_t until,
+                            int (*fn)(void *arg, const struct store_report_case *c), void *arg)
+{
+    return st->ops->report_cases_each(st, from, until, fn, arg);
+}
+
+int store_report_directors_each(struct store *st, int64_t until,
+                                int (*fn)(void *arg, int64_t region_id, long directors), void *arg)
+{
+    return st->ops->report_directors_each(st, until, fn, arg);
+}
+
+int store_child_records_each(struct store *st, const char *code,
+                             int (*fn)(void *arg, const struct store_child_record *r), void *arg)
+{
+    return st->ops->child_records_each(st, code, fn, arg);
+}
+
+int store_retention_count(struct store *st, int64_t reporter_before, int64_t message_before,
+                          struct store_purge_counts *out)
+{
+    return st->ops->retention_count(st, reporter_before, message_before, out);
+}
+
+int store_retention_purge(struct store *st, int64_t reporter_before, int64_t message_before, int64_t now,
+                          struct store_purge_counts *out)
+{
+    return st->ops->retention_purge(st, reporter_before, message_before, now, out);
+}
+
+int store_child_upsert(struct store *st, const struct store_child_row *r, int64_t now)
+{
+    return st->ops->child_upsert(st, r, now);
+}
+
+int store_child_sealed_id(struct store *st, const char *code, char *out, size_t outlen)
+{
+    return st->ops->child_sealed_id(st, code, out, outlen);
+}
+
+int store_child_set(struct store *st, int64_t child_id, const char *field, const char *value, const char *source,
+                    int64_t now)
+{
+    return st->ops->child_set(st, child_id, field, value, source, now);
+}
+
+int store_children_export(struct store *st, int (*fn)(void *arg, const struct store_child_export_rec *r), void *arg)
+{
+    return st->ops->children_export(st, fn, arg);
+}
+
+int store_child_changes_each(struct store *st, const char *code,
+                             int (*fn)(void *arg, const struct store_child_change_rec *r), void *arg)
+{
+    return st->ops->child_changes_each(st, code, fn, arg);
+}
+
+int store_broadcast_insert(struct store *st, const char *tmpl, const char *vars_json, const char *audience,
+                           int64_t created_by, int64_t now, int64_t *id)
+{
+    return st->ops->broadcast_insert(st, tmpl, vars_json, audience, created_by, now, id);
+}
+
+int store_broadcast_get(struct store *st, int64_t id, struct store_broadcast *out)
+{
+    return st->ops->broadcast_get(st, id, out);
+}
+
+int store_broadcasts_each(struct store *st, int (*fn)(void *arg, const struct store_broadcast *b), void *arg)
+{
+    return st->ops->broadcasts_each(st, fn, arg);
+}
+
+int store_broadcast_approve(struct store *st, int64_t id, int64_t approved_by, int64_t recipients, int64_t opted_out,
+                            int64_t now)
+{
+    return st->ops->broadcast_approve(st, id, approved_by, recipients, opted_out, now);
+}
+
+int store_broadcast_cancel(struct store *st, int64_t id, int64_t now, int64_t *unsent)
+{
+    return st->ops->broadcast_cancel(st, id, now, unsent);
+}
+
+int store_audience_each(struct store *st, enum store_audience who, const char *category, const char *under,
+                        int (*fn)(void *arg, const char *phone), void *arg)
+{
+    return st->ops->audience_each(st, who, category, under, fn, arg);
+}
+
+int store_broadcast_queue(struct store *st, const struct store_broadcast_msg *m, int64_t now, int64_t *id)
+{
+    return st->ops->broadcast_queue(st, m, now, id);
+}
+
+int store_broadcast_progress(struct store *st, int64_t id, struct store_broadcast_progress *out)
+{
+    return st->ops->broadcast_progress(st, id, out);
 }

@@ -89,7 +89,10 @@ int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
                            int (*fn)(void *arg, const char *recipient, const char *body), void *arg);
 
 #include "store_audit.h"
+#include "store_broadcast.h"
 #include "store_case_writes.h"
+#include "store_child.h"
+#include "store_child_record.h"
 #include "store_domain.h"
 #include "store_jobs.h"
 #include "store_media.h"
@@ -97,6 +100,8 @@ int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
 #include "store_office_files.h"
 #include "store_outbox.h"
 #include "store_parts.h"
+#include "store_report.h"
+#include "store_retention.h"
 #include "store_roster.h"
 #include "store_session.h"
 #include "store_token.h"

@@ -118,7 +118,7 @@ struct store_ops {
     int (*outbox_due)(struct store *st, int64_t now, int limit, const int64_t *skip, size_t nskip,
                       struct store_send **rows, size_t *n);
     int (*outbox_due_open)(struct store *st, int64_t now, int limit, const char *const *busy, size_t nbusy,
-                           struct store_send **rows, size_t *n);
+                           const char *const *bulk, size_t nbulk, struct store_send **rows, size_t *n);
     int (*outbox_assign)(struct store *st, int64_t id, const char *channel);
     int (*outbox_next_due)(struct store *st, int64_t *at);
     int (*outbox_claim)(struct store *st, int64_t id, const char *channel, int64_t now);
@@ -158,7 +158,6 @@ struct store_ops {
     int (*region_insert)(struct store *st, int64_t parent_id, const char *name, const char *path, int level,
                          int64_t *id);
     int (*staff_upsert)(struct store *st, const struct store_staff_row *r, int64_t now);
-    int (*child_upsert)(struct store *st, const struct store_child_row *r, int64_t now);
     int (*child_id)(struct store *st, const char *code, int64_t *id);
     int (*guardian_upsert)(struct store *st, const struct store_guardian_row *r, int64_t now);
     int (*export_visits)(struct store *st, const char *from_day, const char *to_day,
@@ -237,6 +236,52 @@ struct store_ops {
     /* store_case_writes.h */
     int (*case_assign)(struct store *st, int64_t case_id, const char *const *depts, int ndepts, int64_t staff_id,
                        const char *detail, int64_t now);
+
+    /* store_report.h */
+    int (*report_children_each)(struct store *st, int64_t until,
+                                int (*fn)(void *arg, const struct store_report_child *c), void *arg);
+    int (*report_visits_each)(struct store *st, const char *from_date, const char *to_date,
+                              int (*fn)(void *arg, const struct store_report_visit *v), void *arg);
+    int (*report_checkins_each)(struct store *st, int64_t from, int64_t until,
+                                int (*fn)(void *arg, int64_t guardian_id, int64_t child_id), void *arg);
+    int (*report_away_each)(struct store *st, int64_t until,
+                            int (*fn)(void *arg, int64_t guardian_id, int64_t child_id), void *arg);
+    int (*report_cases_each)(struct store *st, int64_t from, int64_t until,
+                             int (*fn)(void *arg, const struct store_report_case *c), void *arg);
+    int (*report_directors_each)(struct store *st, int64_t until,
+                                 int (*fn)(void *arg, int64_t region_id, long directors), void *arg);
+
+    /* store_child_record.h */
+    int (*child_records_each)(struct store *st, const char *code,
+                              int (*fn)(void *arg, const struct store_child_record *r), void *arg);
+
+    /* store_retention.h */
+    int (*retention_count)(struct store *st, int64_t reporter_before, int64_t message_before,
+                           struct store_purge_counts *out);
+    int (*retention_purge)(struct store *st, int64_t reporter_before, int64_t message_before, int64_t now,
+                           struct store_purge_counts *out);
+
+    /* store_child.h */
+    int (*child_upsert)(struct store *st, const struct store_child_row *r, int64_t now);
+    int (*child_sealed_id)(struct store *st, const char *code, char *out, size_t outlen);
+    int (*child_set)(struct store *st, int64_t child_id, const char *field, const char *value, const char *source,
+                     int64_t now);
+    int (*children_export)(struct store *st, int (*fn)(void *arg, const struct store_child_export_rec *r), void *arg);
+    int (*child_changes_each)(struct store *st, const char *code,
+                              int (*fn)(void *arg, const struct store_child_change_rec *r), void *arg);
+
+    /* store_broadcast.h */
+    int (*broadcast_insert)(struct store *st, const char *tmpl, const char *vars_json, const char *audience,
+                            int64_t created_by, int64_t now, int64_t *id);
+    int (*broadcast_get)(struct store *st, int64_t id, struct store_broadcast *out);
+    int (*broadcasts_each)(struct store *st, int (*fn)(void *arg, const struct store_broadcast *b), void *arg);
+    int (*broadcast_approve)(struct store *st, int64_t id, int64_t approved_by, int64_t recipients, int64_t opted_out,
+                             int64_t now);
+    int (*broadcast_cancel)(struct store *st, int64_t id, int64_t now, int64_t *unsent);
+    int (*audience_each)(struct store *st, enum store_audience who, const char *category, const char *under,
+                         int (*fn)(void *arg, const char *phone), void *arg);
+    int (*broadcast_queue)(struct store *st, const struct store_broadcast_msg *m, int64_t now, int64_t *id);
+    int (*broadcast_progress)(struct store *st, int64_t id, struct store_broadcast_progress *out);
 };
 
 #endif

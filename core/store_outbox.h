@@ -23,7 +23,7 @@ struct store_send {
     char *tmpl;      /* template name */
     char *vars_json; /* JSON object */
     char *body;      /* rendered text */
-    char *kind;      /* reply|alert|notice|reminder */
+    char *kind;      /* reply|alert|notice|reminder|broadcast */
     int priority;    /* 0 most urgent */
     int attempts;    /* attempts made so far */
     int64_t created_at;
@@ -41,11 +41,13 @@ int store_outbox_due(struct store *st, int64_t now, int limit, const int64_t *sk
 void store_sends_free(struct store_send *rows, size_t n);
 
 /* As store_outbox_due without skip, leaving out the rows whose channel is
- * one of busy[0..nbusy) (channels that can take no more sends now), so
- * they cannot fill the head of the batch; rows without a channel are
- * always read. */
+ * one of busy[0..nbusy) (channels that can take no more sends now), and
+ * the broadcast rows (kind "broadcast") whose channel is one of
+ * bulk[0..nbulk) (channels that can take no broadcast row now), so they
+ * cannot fill the head of the batch; rows without a channel are always
+ * read. */
 int store_outbox_due_open(struct store *st, int64_t now, int limit, const char *const *busy, size_t nbusy,
-                          struct store_send **rows, size_t *n);
+                          const char *const *bulk, size_t nbulk, struct store_send **rows, size_t *n);
 
 /* Records channel as the channel a queued row goes out on (what its claim
  * would record), so that store_outbox_due_open leaves it out while that

@@ -57,21 +57,7 @@ struct store_staff_row {
  * = now on insert). Returns an enum store_upsert, or -1. */
 int store_staff_upsert(struct store *st, const struct store_staff_row *r, int64_t now);
 
-struct store_child_row {
-    const char *code; /* 7 digits, the key */
-    const char *name;
-    const char *sex;        /* M|F */
-    const char *birth_date; /* YYYY-MM-DD */
-    int64_t region_id;      /* a village */
-    const char *categories; /* canonical '|' list */
-    const char *flags;      /* canonical '|' list, "" for none */
-    int high_cadence;       /* 1 to put the child on the high cadence */
-};
-
-/* Inserts the child, or updates the one with that code (created_at = now
- * on insert). A child already raised by an XL visit stays on the high
- * cadence whatever high_cadence says. Returns an enum store_upsert, or -1. */
-int store_child_upsert(struct store *st, const struct store_child_row *r, int64_t now);
+/* The child rows (struct store_child_row, store_child_upsert): store_child.h. */
 
 /* The id of the child with that code: 0 with *id, 1 none, -1. */
 int store_child_id(struct store *st, const char *code, int64_t *id);

@@ -45,6 +45,11 @@ PORT_HEADERS = [
     "core/store_office_files.h",
     "core/store_session.h",
     "core/store_case_writes.h",
+    "core/store_report.h",
+    "core/store_child_record.h",
+    "core/store_retention.h",
+    "core/store_child.h",
+    "core/store_broadcast.h",
 ]
 
 # Functions with a store first that stay outside the table (none today).

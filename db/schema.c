@@ -379,6 +379,50 @@ static const char *const migrations[] = {
     "DROP TABLE staff;"
     "ALTER TABLE staff_new RENAME TO staff;"
     "CREATE INDEX staff_region ON staff(region_id);",
+    /* 15: one child, one file: the fuller child record (all optional; the
+     * national ID only encrypted, with its masked form for display), a log
+     * of every change to a child's record (so a report over a past period
+     * reads the record as it was then), broadcasts, and retention marks */
+    "ALTER TABLE child ADD COLUMN id_number TEXT;"          /* encrypted (core/secret.h); NULL: none */
+    "ALTER TABLE child ADD COLUMN id_masked TEXT;"          /* 210102********123X; NULL: none */
+    "ALTER TABLE child ADD COLUMN hukou TEXT;"              /* household registration address */
+    "ALTER TABLE child ADD COLUMN school TEXT;"
+    "ALTER TABLE child ADD COLUMN carer_name TEXT;"         /* who cares for the child day to day */
+    "ALTER TABLE child ADD COLUMN carer_phone TEXT;"        /* E.164 */
+    "ALTER TABLE child ADD COLUMN carer_relation TEXT;"
+    "ALTER TABLE child ADD COLUMN care_agreement INTEGER;"  /* 1 a written entrusted-care agreement, 0 none, NULL unknown */
+    "ALTER TABLE child ADD COLUMN care_agreement_date TEXT;" /* YYYY-MM-DD */
+    "ALTER TABLE child ADD COLUMN guardianship TEXT;"       /* a short assessment */
+    "ALTER TABLE child ADD COLUMN updated_at INTEGER;"
+    "CREATE TABLE child_change ("
+    "  id INTEGER PRIMARY KEY,"
+    "  child_id INTEGER NOT NULL REFERENCES child(id),"
+    "  at INTEGER NOT NULL,"
+    "  field TEXT NOT NULL,"              /* categories|flags|region_id|school|carer_name|... */
+    "  old_value TEXT,"                   /* as stored before (id_number: never; '' marks a change) */
+    "  new_value TEXT,"
+    "  source TEXT NOT NULL"              /* import|sms|api */
+    ");"
+    "CREATE INDEX child_change_child ON child_change(child_id, at);"
+    "CREATE TABLE broadcast ("
+    "  id INTEGER PRIMARY KEY,"
+    "  template TEXT NOT NULL,"           /* an outbound template's name */
+    "  vars TEXT NOT NULL DEFAULT '{}',"  /* its variables, JSON */
+    "  audience TEXT NOT NULL,"           /* directors:<region path>|away_parents:<path>|guardians:<category>:<path> */
+    "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','approved','cancelled')),"
+    "  created_by INTEGER NOT NULL REFERENCES staff(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  approved_by INTEGER REFERENCES staff(id),"  /* never the one who created it */
+    "  approved_at INTEGER,"
+    "  cancelled_at INTEGER,"
+    "  recipients INTEGER,"               /* queued when approved */
+    "  opted_out INTEGER"                 /* left out: opted out */
+    ");"
+    "ALTER TABLE outbox ADD COLUMN broadcast_id INTEGER REFERENCES broadcast(id);"
+    "CREATE INDEX outbox_broadcast ON outbox(broadcast_id);"
+    "ALTER TABLE cases ADD COLUMN reporter_purged_at INTEGER;"  /* retention: the reporter's contact removed */
+    "ALTER TABLE inbox ADD COLUMN purged_at INTEGER;"           /* retention: the text and sender anonymised */
+    "ALTER TABLE outbox ADD COLUMN purged_at INTEGER;",         /* retention: the body and recipient anonymised */
 };
 
 /* clang-format on */

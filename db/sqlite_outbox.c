@@ -73,39 +73,51 @@ int sqlite_store_outbox_due(struct store *st, int64_t now, int limit, const int6
     return 0;
 }
 
+/* names[0..n) as one JSON array of strings into out (reset first). */
+static void json_names(struct gw_buf *out, const char *const *names, size_t n)
+{
+    gw_buf_reset(out);
+    gw_buf_putc(out, '[');
+    for (size_t i = 0; i < n; i++) {
+        gw_buf_puts(out, i ? ",\"" : "\"");
+        for (const unsigned char *c = (const unsigned char *)names[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                gw_buf_printf(out, "\\%c", *c);
+            else if (*c < 0x20)
+                gw_buf_printf(out, "\\u%04x", *c);
+            else
+                gw_buf_putc(out, (char)*c);
+        }
+        gw_buf_putc(out, '"');
+    }
+    gw_buf_putc(out, ']');
+}
+
 int sqlite_store_outbox_due_open(struct store *st, int64_t now, int limit, const char *const *busy, size_t nbusy,
-                                 struct store_send **rows, size_t *n)
+                                 const char *const *bulk, size_t nbulk, struct store_send **rows, size_t *n)
 {
     *rows = NULL;
     *n = 0;
-    /* The busy channels travel as one JSON array of names. */
-    struct gw_buf names = {0};
-    gw_buf_putc(&names, '[');
-    for (size_t i = 0; i < nbusy; i++) {
-        gw_buf_puts(&names, i ? ",\"" : "\"");
-        for (const unsigned char *c = (const unsigned char *)busy[i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                gw_buf_printf(&names, "\\%c", *c);
-            else if (*c < 0x20)
-                gw_buf_printf(&names, "\\u%04x", *c);
-            else
-                gw_buf_putc(&names, (char)*c);
-        }
-        gw_buf_putc(&names, '"');
-    }
-    gw_buf_putc(&names, ']');
+    /* The busy channels travel as JSON arrays of names. */
+    struct gw_buf names = {0}, bulk_names = {0};
+    json_names(&names, busy, nbusy);
+    json_names(&bulk_names, bulk, nbulk);
     sqlite3_stmt *s = store_stmt(st, "SELECT id, channel, recipient, template, vars, body, kind, priority, "
                                      "attempts, created_at FROM outbox WHERE status = 'queued' AND "
-                                     "next_attempt_at <= ?1 AND (channel IS NULL OR channel NOT IN "
-                                     "(SELECT value FROM json_each(?3))) ORDER BY priority, id LIMIT ?2");
+                                     "next_attempt_at <= ?1 AND (channel IS NULL OR (channel NOT IN "
+                                     "(SELECT value FROM json_each(?3)) AND (kind <> 'broadcast' OR channel NOT IN "
+                                     "(SELECT value FROM json_each(?4))))) ORDER BY priority, id LIMIT ?2");
     if (!s) {
         gw_buf_free(&names);
+        gw_buf_free(&bulk_names);
         return -1;
     }
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int(s, 2, limit);
     sqlite3_bind_text(s, 3, gw_buf_cstr(&names), (int)names.len, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, gw_buf_cstr(&bulk_names), (int)bulk_names.len, SQLITE_TRANSIENT);
     gw_buf_free(&names);
+    gw_buf_free(&bulk_names);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

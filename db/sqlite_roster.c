@@ -84,42 +84,6 @@ int sqlite_store_staff_upsert(struct store *st, const struct store_staff_row *r,
     return outcome(existed, sqlite3_changes(store_db(st)) > 0);
 }
 
-int sqlite_store_child_upsert(struct store *st, const struct store_child_row *r, int64_t now)
-{
-    int existed = exists_by_text(st, "SELECT 1 FROM child WHERE code = ?", r->code);
-    if (existed < 0) return -1;
-    /* An XL visit keeps a child on the high cadence whatever the flags say. */
-    sqlite3_stmt *s = store_stmt(st, "INSERT INTO child(code, name, sex, birth_date, region_id, categories, flags, "
-                                     "high_cadence, created_at) VALUES (?,?,?,?,?,?,?,?,?) "
-                                     "ON CONFLICT(code) DO UPDATE SET name = excluded.name, sex = excluded.sex, "
-                                     "birth_date = excluded.birth_date, region_id = excluded.region_id, "
-                                     "categories = excluded.categories, flags = excluded.flags, "
-                                     "high_cadence = (excluded.high_cadence OR EXISTS (SELECT 1 FROM visit v "
-                                     "WHERE v.child_id = child.id AND instr('|' || v.problems || '|', '|XL|') > 0)) "
-                                     "WHERE child.name IS NOT excluded.name OR child.sex IS NOT excluded.sex "
-                                     "OR child.birth_date IS NOT excluded.birth_date "
-                                     "OR child.region_id IS NOT excluded.region_id "
-                                     "OR child.categories IS NOT excluded.categories "
-                                     "OR child.flags IS NOT excluded.flags "
-                                     "OR child.high_cadence IS NOT (excluded.high_cadence OR EXISTS (SELECT 1 "
-                                     "FROM visit v WHERE v.child_id = child.id "
-                                     "AND instr('|' || v.problems || '|', '|XL|') > 0))");
-    if (!s) return -1;
-    store_bind_text(s, 1, r->code);
-    store_bind_text(s, 2, r->name);
-    store_bind_text(s, 3, r->sex);
-    store_bind_text(s, 4, r->birth_date);
-    sqlite3_bind_int64(s, 5, r->region_id);
-    store_bind_text(s, 6, r->categories);
-    store_bind_text(s, 7, r->flags);
-    sqlite3_bind_int(s, 8, r->high_cadence != 0);
-    sqlite3_bind_int64(s, 9, now);
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) return -1;
-    return outcome(existed, sqlite3_changes(store_db(st)) > 0);
-}
-
 int sqlite_store_child_id(struct store *st, const char *code, int64_t *id)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT id FROM child WHERE code = ?");

@@ -9,7 +9,7 @@
 #include "../core/store.h"
 #include "sqlite.h"
 
-#define STORE_STMT_CACHE 160
+#define STORE_STMT_CACHE 320
 
 /* The SQLite backend's handle: the port's head first, so that a struct
  * store * that sqlite_store_open returned is one of these. */
@@ -159,7 +159,7 @@ int sqlite_store_outbox_recover(struct store *st, int64_t *n);
 int sqlite_store_outbox_due(struct store *st, int64_t now, int limit, const int64_t *skip, size_t nskip,
                             struct store_send **rows, size_t *n);
 int sqlite_store_outbox_due_open(struct store *st, int64_t now, int limit, const char *const *busy, size_t nbusy,
-                                 struct store_send **rows, size_t *n);
+                                 const char *const *bulk, size_t nbulk, struct store_send **rows, size_t *n);
 int sqlite_store_outbox_assign(struct store *st, int64_t id, const char *channel);
 int sqlite_store_outbox_next_due(struct store *st, int64_t *at);
 int sqlite_store_outbox_claim(struct store *st, int64_t id, const char *channel, int64_t now);
@@ -193,7 +193,6 @@ int sqlite_store_region_find(struct store *st, const char *path, int64_t *id, in
 int sqlite_store_region_insert(struct store *st, int64_t parent_id, const char *name, const char *path, int level,
                                int64_t *id);
 int sqlite_store_staff_upsert(struct store *st, const struct store_staff_row *r, int64_t now);
-int sqlite_store_child_upsert(struct store *st, const struct store_child_row *r, int64_t now);
 int sqlite_store_child_id(struct store *st, const char *code, int64_t *id);
 int sqlite_store_guardian_upsert(struct store *st, const struct store_guardian_row *r, int64_t now);
 int sqlite_store_export_visits(struct store *st, const char *from_day, const char *to_day,
@@ -261,6 +260,43 @@ int sqlite_store_session_end(struct store *st, const char *hash, int64_t now);
 int sqlite_store_sign_in_purge(struct store *st, int64_t codes_before, int64_t sessions_before);
 int sqlite_db_case_assign(struct store *st, int64_t case_id, const char *const *depts, int ndepts, int64_t staff_id,
                           const char *detail, int64_t now);
+int sqlite_store_report_children_each(struct store *st, int64_t until,
+                                      int (*fn)(void *arg, const struct store_report_child *c), void *arg);
+int sqlite_store_report_visits_each(struct store *st, const char *from_date, const char *to_date,
+                                    int (*fn)(void *arg, const struct store_report_visit *v), void *arg);
+int sqlite_store_report_checkins_each(struct store *st, int64_t from, int64_t until,
+                                      int (*fn)(void *arg, int64_t guardian_id, int64_t child_id), void *arg);
+int sqlite_store_report_away_each(struct store *st, int64_t until,
+                                  int (*fn)(void *arg, int64_t guardian_id, int64_t child_id), void *arg);
+int sqlite_store_report_cases_each(struct store *st, int64_t from, int64_t until,
+                                   int (*fn)(void *arg, const struct store_report_case *c), void *arg);
+int sqlite_store_report_directors_each(struct store *st, int64_t until,
+                                       int (*fn)(void *arg, int64_t region_id, long directors), void *arg);
+int sqlite_store_child_records_each(struct store *st, const char *code,
+                                    int (*fn)(void *arg, const struct store_child_record *r), void *arg);
+int sqlite_store_retention_count(struct store *st, int64_t reporter_before, int64_t message_before,
+                                 struct store_purge_counts *out);
+int sqlite_store_retention_purge(struct store *st, int64_t reporter_before, int64_t message_before, int64_t now,
+                                 struct store_purge_counts *out);
+int sqlite_store_child_upsert(struct store *st, const struct store_child_row *r, int64_t now);
+int sqlite_store_child_sealed_id(struct store *st, const char *code, char *out, size_t outlen);
+int sqlite_store_child_set(struct store *st, int64_t child_id, const char *field, const char *value, const char *source,
+                           int64_t now);
+int sqlite_store_children_export(struct store *st, int (*fn)(void *arg, const struct store_child_export_rec *r),
+                                 void *arg);
+int sqlite_store_child_changes_each(struct store *st, const char *code,
+                                    int (*fn)(void *arg, const struct store_child_change_rec *r), void *arg);
+int sqlite_store_broadcast_insert(struct store *st, const char *tmpl, const char *vars_json, const char *audience,
+                                  int64_t created_by, int64_t now, int64_t *id);
+int sqlite_store_broadcast_get(struct store *st, int64_t id, struct store_broadcast *out);
+int sqlite_store_broadcasts_each(struct store *st, int (*fn)(void *arg, const struct store_broadcast *b), void *arg);
+int sqlite_store_broadcast_approve(struct store *st, int64_t id, int64_t approved_by, int64_t recipients,
+                                   int64_t opted_out, int64_t now);
+int sqlite_store_broadcast_cancel(struct store *st, int64_t id, int64_t now, int64_t *unsent);
+int sqlite_store_audience_each(struct store *st, enum store_audience who, const char *category, const char *under,
+                               int (*fn)(void *arg, const char *phone), void *arg);
+int sqlite_store_broadcast_queue(struct store *st, const struct store_broadcast_msg *m, int64_t now, int64_t *id);
+int sqlite_store_broadcast_progress(struct store *st, int64_t id, struct store_broadcast_progress *out);
 /* END generated by db/gen_store_ops.py */
 
 #endif

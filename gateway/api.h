@@ -55,6 +55,9 @@ struct api_endpoint {
     /* 1: a refusal (4xx) keeps the endpoint's writes, as a success does
      * (a wrong login code's counted try). */
     int keeps_refusals;
+    /* 1: a 200 answer is the string out holds at "html", served as a page
+     * (text/html) under API_HTML_CSP instead of the JSON. */
+    int html;
     /* Returns the HTTP status (200, 201, 400, 404, 409...) having filled
      * out (a JSON object) or, for a 4xx, reason; or -1 on a store error
      * (the endpoint's writes are rolled back and 500 answered). NULL:
@@ -63,6 +66,10 @@ struct api_endpoint {
     /* The 200 answer from the principal alone (on the HTTP thread), or NULL. */
     void (*render)(const struct auth_principal *who, json_t *out);
 };
+
+/* The Content-Security-Policy of a page an endpoint answers: no script,
+ * nothing fetched, its own inline style sheet only. */
+#define API_HTML_CSP "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 /* The value of key in a raw query string ("a=1&b=x%20y"), URL-decoded into
  * out; 0, or -1 when absent (out then ""). */

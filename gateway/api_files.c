@@ -16,6 +16,7 @@
 #include "../handlers/audit.h"
 #include "../handlers/coverage.h"
 #include "../handlers/visit_rule.h"
+#include "child_file.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX     200
@@ -118,40 +119,11 @@ static void set_time(json_t *o, const char *key, int64_t t)
 /* A JSON string, or null for NULL. */
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
-/* A '|' list ("a|b", "" or NULL for none) as a JSON array of strings. */
-static json_t *bar_list(const char *s)
-{
-    json_t *a = json_array();
-    while (s && *s) {
-        size_t n = strcspn(s, "|");
-        if (n) json_array_append_new(a, json_stringn(s, n));
-        s += n;
-        if (*s == '|') s++;
-    }
-    return a;
-}
-
 /* 1 when s is exactly 7 digits (a child code). */
 static int is_code(const char *s) { return strlen(s) == 7 && strspn(s, "0123456789") == 7; }
 
 /* The policy the rules run with. */
 static const struct gw_policy *policy_of(const struct api_in *in) { return in->cfg ? &in->cfg->policy : NULL; }
-
-/* The child's registration as every list and the file show it. */
-static json_t *child_json(const struct store_file_child *r, const struct gw_policy *pol, int64_t today)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "code", json_string(r->code));
-    json_object_set_new(o, "name", str_or_null(r->name));
-    json_object_set_new(o, "sex", str_or_null(r->sex));
-    json_object_set_new(o, "birth_date", str_or_null(r->birth_date));
-    json_object_set_new(o, "region", str_or_null(r->region));
-    json_object_set_new(o, "categories", bar_list(r->categories));
-    json_object_set_new(o, "flags", bar_list(r->flags));
-    json_object_set_new(o, "aged_out", json_boolean(child_scope_end(pol, r->birth_date, r->categories) <= today));
-    json_object_set_new(o, "last_visit", str_or_null(r->last_visit));
-    return o;
-}
 
 /* ---- GET /api/v1/children ------------------------------------------------------------ */
 
@@ -171,7 +143,7 @@ static int list_child(void *arg, const struct store_file_child *r)
         l->more = 1;
         return 0;
     }
-    json_array_append_new(l->items, child_json(r, l->pol, l->today));
+    json_array_append_new(l->items, child_file_child_json(r, l->pol, l->today));
     gw_strlcpy(l->last, r->code, sizeof l->last);
     l->n++;
     return 0;
@@ -204,101 +176,6 @@ const struct api_endpoint api_children_list = {.action = AUTH_CHILDREN_READ, .ru
 
 /* ---- GET /api/v1/children/{code} ---------------------------------------------------- */
 
-struct child_file {
-    json_t *child;
-    int64_t id;
-    const struct gw_policy *pol;
-    int64_t today;
-};
-
-/* Keeps the child's registration. */
-static int file_child(void *arg, const struct store_file_child *r)
-{
-    struct child_file *f = arg;
-    f->id = r->id;
-    f->child = child_json(r, f->pol, f->today);
-    json_object_set_new(f->child, "high_cadence", json_boolean(r->high_cadence));
-    set_time(f->child, "created_at", r->created_at);
-    int64_t due = visit_due_for(f->pol, visit_high_cadence(r->flags, r->high_cadence), r->last_count, r->created_at);
-    char iso[16];
-    if (due != CAL_NO_DAY) cal_date_iso(due, iso, sizeof iso);
-    json_object_set_new(f->child, "visit_due", due != CAL_NO_DAY ? json_string(iso) : json_null());
-    return 0;
-}
-
-struct file_list {
-    json_t *items;
-    int full_phones; /* 1: guardians' phones unmasked */
-};
-
-static int file_guardian(void *arg, const struct store_file_guardian *r)
-{
-    struct file_list *l = arg;
-    char masked[GW_MASK_LEN];
-    json_t *o = json_object();
-    json_object_set_new(o, "name", str_or_null(r->name));
-    json_object_set_new(o, "relation", str_or_null(r->relation));
-    json_object_set_new(o, "away", json_boolean(r->away));
-    json_object_set_new(o, "phone", json_string(l->full_phones ? r->phone : gw_mask_phone(r->phone, masked)));
-    json_array_append_new(l->items, o);
-    return 0;
-}
-
-static int file_visit(void *arg, const struct store_file_visit *r)
-{
-    struct file_list *l = arg;
-    json_t *o = json_object();
-    json_object_set_new(o, "date", str_or_null(r->visit_date));
-    json_object_set_new(o, "result", json_integer(r->result));
-    json_object_set_new(o, "problems", bar_list(r->problems));
-    json_object_set_new(o, "note", str_or_null(r->note));
-    json_object_set_new(o, "by", str_or_null(r->staff));
-    set_time(o, "recorded_at", r->created_at);
-    json_array_append_new(l->items, o);
-    return 0;
-}
-
-static int file_checkin(void *arg, const struct store_file_checkin *r)
-{
-    struct file_list *l = arg;
-    json_t *o = json_object();
-    set_time(o, "at", r->created_at);
-    json_object_set_new(o, "status", json_integer(r->status));
-    json_object_set_new(o, "return_date", str_or_null(r->return_date));
-    json_object_set_new(o, "note", str_or_null(r->note));
-    json_object_set_new(o, "relation", str_or_null(r->relation));
-    json_array_append_new(l->items, o);
-    return 0;
-}
-
-static int file_case(void *arg, const struct store_file_case *r)
-{
-    struct file_list *l = arg;
-    json_t *o = json_object();
-    json_object_set_new(o, "number", str_or_null(r->number));
-    json_object_set_new(o, "category", json_integer(r->category));
-    json_object_set_new(o, "priority", json_integer(r->priority));
-    json_object_set_new(o, "status", str_or_null(r->status));
-    set_time(o, "opened_at", r->opened_at);
-    set_time(o, "acked_at", r->acked_at);
-    set_time(o, "closed_at", r->closed_at);
-    json_array_append_new(l->items, o);
-    return 0;
-}
-
-static int file_message(void *arg, const struct store_file_message *r)
-{
-    struct file_list *l = arg;
-    json_t *o = json_object();
-    set_time(o, "at", r->received_at);
-    json_object_set_new(o, "channel", str_or_null(r->channel));
-    json_object_set_new(o, "kind", str_or_null(r->kind));
-    json_object_set_new(o, "intent", str_or_null(r->intent));
-    json_object_set_new(o, "text", str_or_null(r->text));
-    json_array_append_new(l->items, o);
-    return 0;
-}
-
 /* The audit trail's name for the caller: "token:<name>", or a session's own
  * name ("staff:<id>"). */
 static void actor_of(const struct auth_principal *who, char *out, size_t len)
@@ -306,51 +183,71 @@ static void actor_of(const struct auth_principal *who, char *out, size_t len)
     snprintf(out, len, "%s%s", who->kind == AUTH_TOKEN ? "token:" : "", who->name);
 }
 
-/* Fills out's parts of the file of child id: guardians, visits, check-ins,
- * cases and messages, each in time order. 0, or -1 on a store error. */
-static int file_parts(const struct api_in *in, int64_t id, json_t *out)
+/* The purpose of opening a file (the query's, required) into purpose
+ * (PURPOSE_MAX + 2 bytes), and the caller's scope: 0, or 400/404. */
+static int file_request(const struct api_in *in, char *purpose, const char **under, char *reason, size_t len)
 {
+    if (api_query_get(in->query, "purpose", purpose, PURPOSE_MAX + 2) != 0 || !purpose[strspn(purpose, " \t")])
+        return refuse(reason, len, 400, "purpose is required (why the file is opened, e.g. monthly review)");
+    if (strlen(purpose) > PURPOSE_MAX) return refuse(reason, len, 400, "purpose is too long (200 bytes at most)");
+    *under = scope_of(in->who);
+    if (!*under || !is_code(in->id)) return refuse(reason, len, 404, "not found");
+    return 0;
+}
+
+/* Reads the file of the path's child for a caller who stated why, and
+ * leaves one audit row (action) naming it: 200 with *file, 400/404, or -1. */
+static int read_file_audited(const struct api_in *in, const char *action, json_t **file, char *reason, size_t len)
+{
+    char purpose[PURPOSE_MAX + 2];
+    const char *under;
+    int rc = file_request(in, purpose, &under, reason, len);
+    if (rc) return rc;
     int full = in->who->role == AUTH_ADMIN || in->who->role == AUTH_COUNTY;
-    struct file_list g = {json_array(), full}, v = {json_array(), 0}, k = {json_array(), 0};
-    struct file_list c = {json_array(), 0}, m = {json_array(), 0};
-    json_object_set_new(out, "guardians", g.items);
-    json_object_set_new(out, "visits", v.items);
-    json_object_set_new(out, "checkins", k.items);
-    json_object_set_new(out, "cases", c.items);
-    json_object_set_new(out, "messages", m.items);
-    if (store_files_guardians_each(in->st, id, file_guardian, &g) < 0) return -1;
-    if (store_files_visits_each(in->st, id, file_visit, &v) < 0) return -1;
-    if (store_files_checkins_each(in->st, id, file_checkin, &k) < 0) return -1;
-    if (store_files_cases_each(in->st, id, file_case, &c) < 0) return -1;
-    return store_files_messages_each(in->st, id, file_message, &m) < 0 ? -1 : 0;
+    rc = child_file_build(in->st, policy_of(in), in->id, under, full, in->now, file);
+    if (rc < 0) return -1;
+    if (rc == 1) return refuse(reason, len, 404, "not found");
+    char actor[AUTH_NAME_MAX + 16], records[32];
+    actor_of(in->who, actor, sizeof actor);
+    snprintf(records, sizeof records, "child:%s", in->id);
+    if (audit_record(in->st, actor, auth_role_name(in->who->role), in->client, action, records, purpose, in->now) !=
+        0) {
+        json_decref(*file);
+        return -1;
+    }
+    return 200;
 }
 
 /* Opening a file needs a purpose, and leaves one audit row naming it. */
 static int run_child_file(const struct api_in *in, json_t *out, char *reason, size_t len)
 {
-    char purpose[PURPOSE_MAX + 2], today_iso[16];
-    if (api_query_get(in->query, "purpose", purpose, sizeof purpose) != 0 || !purpose[strspn(purpose, " \t")])
-        return refuse(reason, len, 400, "purpose is required (why the file is opened, e.g. monthly review)");
-    if (strlen(purpose) > PURPOSE_MAX) return refuse(reason, len, 400, "purpose is too long (200 bytes at most)");
-    const char *under = scope_of(in->who);
-    if (!under || !is_code(in->id)) return refuse(reason, len, 404, "not found");
-    struct child_file f = {.pol = policy_of(in), .today = cal_local_day(in->now)};
-    cal_date_iso(f.today, today_iso, sizeof today_iso);
-    int rc = store_files_child(in->st, in->id, under, today_iso, file_child, &f);
-    if (rc < 0) return -1;
-    if (rc == 1 || !f.child) return refuse(reason, len, 404, "not found");
-    json_object_set_new(out, "child", f.child);
-    if (file_parts(in, f.id, out) != 0) return -1;
-    char actor[AUTH_NAME_MAX + 16], records[32];
-    actor_of(in->who, actor, sizeof actor);
-    snprintf(records, sizeof records, "child:%s", in->id);
-    if (audit_record(in->st, actor, auth_role_name(in->who->role), in->client, "read child", records, purpose,
-                     in->now) != 0)
-        return -1;
+    json_t *file;
+    int rc = read_file_audited(in, "read child", &file, reason, len);
+    if (rc != 200) return rc;
+    json_object_update(out, file);
+    json_decref(file);
     return 200;
 }
 
 const struct api_endpoint api_child_file = {.action = AUTH_CHILDREN_READ, .run = run_child_file};
+
+/* ---- GET /api/v1/children/{code}/file.html ------------------------------------------ */
+
+/* The same file as a printable page, audited as an export of it. */
+static int run_child_file_html(const struct api_in *in, json_t *out, char *reason, size_t len)
+{
+    json_t *file;
+    int rc = read_file_audited(in, "export file", &file, reason, len);
+    if (rc != 200) return rc;
+    struct gw_buf b = {0};
+    child_file_html(file, &b);
+    json_decref(file);
+    json_object_set_new(out, "html", json_stringn(gw_buf_cstr(&b), b.len));
+    gw_buf_free(&b);
+    return 200;
+}
+
+const struct api_endpoint api_child_file_html = {.action = AUTH_CHILDREN_READ, .run = run_child_file_html, .html = 1};
 
 /* ---- GET /api/v1/coverage -------------------------------------------------------------- */
 

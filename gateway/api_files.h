@@ -4,6 +4,8 @@
  *
  *   GET /api/v1/children?q=&limit=&cursor=       children.read
  *   GET /api/v1/children/{code}?purpose=...      children.read, one audit row
+ *   GET /api/v1/children/{code}/file.html?purpose=...  the same file as a printable
+ *                                                page (text/html), one audit row
  *   GET /api/v1/coverage?region=&from=&to=       children.read
  *   GET /api/v1/visits/due?region=&limit=&cursor= children.read
  *   GET /api/v1/audit?from=&to=&limit=&cursor=   audit.read
@@ -18,6 +20,7 @@
 
 extern const struct api_endpoint api_children_list;
 extern const struct api_endpoint api_child_file;
+extern const struct api_endpoint api_child_file_html;
 extern const struct api_endpoint api_coverage;
 extern const struct api_endpoint api_visits_due;
 extern const struct api_endpoint api_audit_list;

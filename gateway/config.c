@@ -20,10 +20,12 @@
 #include <sys/stat.h>
 
 #include "../core/message.h"
+#include "../core/secret.h"
 #include "../core/util.h"
 #include "../handlers/lexicon.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
+#include "export_national.h"
 
 #define MAX_CHANNELS  64
 #define MAX_TEMPLATES 128
@@ -313,6 +315,13 @@ static int sender_key(struct loader *l, const char *name, const char *value)
     if (!strcmp(name, "timeout")) return parse_int(l, name, value, 1, 300, &sc->timeout);
     if (!strcmp(name, "max_in_flight")) return parse_int(l, name, value, 1, 10000, &sc->max_in_flight);
     return fail(l, "unknown key '%s' in [sender]", name);
+}
+
+/* [broadcast] tps: broadcast messages per second per channel. */
+static int broadcast_key(struct loader *l, const char *name, const char *value)
+{
+    if (!strcmp(name, "tps")) return parse_int(l, name, value, 1, 100000, &l->cfg->broadcast.tps);
+    return fail(l, "unknown key '%s' in [broadcast]", name);
 }
 
 static int in_list(const char *const *list, const char *name)
@@ -679,6 +688,115 @@ static int normalise_contacts(struct loader *l)
     return 1;
 }
 
+/* [privacy] id_key = 64 hex digits, usually env:NAME. A bad key is refused
+ * by name; its value is never printed. */
+static int privacy_key(struct loader *l, const char *name, const char *value)
+{
+    struct gw_privacy *p = &l->cfg->privacy;
+    if (strcmp(name, "id_key") != 0) return fail(l, "unknown key '%s' in [privacy]", name);
+    char *v = resolve(l, name, value);
+    if (!v) return 0;
+    int bad = gw_secret_key_parse(v, p->id_key) != 0;
+    gw_secret_wipe(v, strlen(v));
+    free(v);
+    p->has_id_key = !bad;
+    if (bad) return fail(l, "id_key: expected 64 hex digits (a 32-byte key); the value is not shown");
+    return 1;
+}
+
+/* ---- [export national], [retention] ---------------------------------------- */
+
+/* The item [p, p + n) trimmed of spaces, split at its first (or, with last,
+ * its last) ':' into owned *a and *b: 1, or 0 when either side is empty. */
+static int pair_split(const char *p, size_t n, int last, char **a, char **b)
+{
+    while (n && (*p == ' ' || *p == '\t')) p++, n--;
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+    const char *colon = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == ':' && (last || !colon)) colon = p + i;
+    if (!colon || colon == p || colon == p + n - 1) return 0;
+    *a = gw_strndup(p, (size_t)(colon - p));
+    *b = gw_strndup(colon + 1, (size_t)(p + n - colon - 1));
+    return 1;
+}
+
+/* columns = NAME:FIELD,...: appends each column (a continuation line adds more). */
+static int national_columns(struct loader *l, const char *value)
+{
+    struct gw_national_cfg *x = &l->cfg->national;
+    for (const char *p = value; *p;) {
+        size_t n = strcspn(p, ",");
+        char *col, *field;
+        if (!pair_split(p, n, 1, &col, &field))
+            return fail(l, "columns: '%.*s' is not COLUMN:FIELD (e.g. 姓名:name)", (int)n, p);
+        x->cols = gw_realloc(x->cols, (x->ncols + 1) * sizeof *x->cols);
+        x->cols[x->ncols++] = (struct gw_national_col){col, field};
+        if (!national_field_known(field)) return fail(l, "columns: unknown source field '%s'", field);
+        p += n;
+        if (*p == ',') p++;
+    }
+    return 1;
+}
+
+/* FIELD_map = FROM:TO,...: appends each pair to field's code table. */
+static int national_map(struct loader *l, const char *name, const char *value)
+{
+    struct gw_national_cfg *x = &l->cfg->national;
+    char field[64];
+    snprintf(field, sizeof field, "%.*s", (int)(strlen(name) - 4), name);
+    if (!strcmp(field, "category")) gw_strlcpy(field, "categories", sizeof field);
+    if (!strcmp(field, "flag")) gw_strlcpy(field, "flags", sizeof field);
+    if (!national_field_known(field)) return fail(l, "%s: unknown source field '%s'", name, field);
+    struct gw_code_map *m = NULL;
+    for (size_t i = 0; i < x->nmaps; i++)
+        if (!strcmp(x->maps[i].field, field)) m = &x->maps[i];
+    if (!m) {
+        x->maps = gw_realloc(x->maps, (x->nmaps + 1) * sizeof *x->maps);
+        m = &x->maps[x->nmaps++];
+        *m = (struct gw_code_map){.field = gw_strdup(field)};
+    }
+    for (const char *p = value; *p;) {
+        size_t n = strcspn(p, ",");
+        char *from, *to;
+        if (!pair_split(p, n, 0, &from, &to)) return fail(l, "%s: '%.*s' is not CODE:VALUE", name, (int)n, p);
+        m->pairs = gw_realloc(m->pairs, (m->npairs + 1) * sizeof *m->pairs);
+        m->pairs[m->npairs++] = (struct gw_code_pair){from, to};
+        p += n;
+        if (*p == ',') p++;
+    }
+    return 1;
+}
+
+static int national_key(struct loader *l, const char *name, const char *value)
+{
+    struct gw_national_cfg *x = &l->cfg->national;
+    size_t n = strlen(name);
+    if (!strcmp(name, "columns")) return national_columns(l, value);
+    if (n > 4 && !strcmp(name + n - 4, "_map")) return national_map(l, name, value);
+    if (!strcmp(name, "date_format")) {
+        if (strcmp(value, "%Y-%m-%d") && strcmp(value, "%Y%m%d") && strcmp(value, "%Y/%m/%d"))
+            return fail(l, "date_format = %s: expected %%Y-%%m-%%d, %%Y%%m%%d or %%Y/%%m/%%d", value);
+        set_str(&x->date_format, gw_strdup(value));
+        return 1;
+    }
+    if (!strcmp(name, "encoding")) {
+        if (strcmp(value, "utf-8-bom") && strcmp(value, "gb18030"))
+            return fail(l, "encoding = %s: expected utf-8-bom or gb18030", value);
+        x->gb18030 = !strcmp(value, "gb18030");
+        return 1;
+    }
+    return fail(l, "unknown key '%s' in [export national] (columns, date_format, encoding, <field>_map)", name);
+}
+
+static int retention_key(struct loader *l, const char *name, const char *value)
+{
+    struct gw_retention *r = &l->cfg->retention;
+    if (!strcmp(name, "reporter_days")) return parse_int(l, name, value, 0, 36500, &r->reporter_days);
+    if (!strcmp(name, "message_days")) return parse_int(l, name, value, 0, 36500, &r->message_days);
+    return fail(l, "unknown key '%s' in [retention] (reporter_days, message_days)", name);
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
     struct loader *l = user;
@@ -688,6 +806,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
     if (!strcmp(section, "store")) return store_key(l, name, value);
     if (!strcmp(section, "policy")) return policy_key(l, name, value);
     if (!strcmp(section, "sender")) return sender_key(l, name, value);
+    if (!strcmp(section, "broadcast")) return broadcast_key(l, name, value);
+    if (!strcmp(section, "privacy")) return privacy_key(l, name, value);
+    if (!strcmp(section, "export national")) return national_key(l, name, value);
+    if (!strcmp(section, "retention")) return retention_key(l, name, value);
     if (!strncmp(section, "channel ", 8)) return channel_key(l, section + 8, name, value);
     if (!strncmp(section, "template ", 9)) return template_key(l, section + 9, name, value);
     if (!strcmp(section, "routing")) return routing_key(l, NULL, name, value);
@@ -722,6 +844,10 @@ static void defaults(struct gw_config *c)
     c->sender.backoff_max = 600;
     c->sender.timeout = 15;
     c->sender.max_in_flight = 64;
+    c->broadcast.tps = 1;
+    c->national.date_format = gw_strdup("%Y-%m-%d");
+    c->retention.reporter_days = 1095;
+    c->retention.message_days = 1095;
 }
 
 /* The template as this config renders it: override text, else built-in. */
@@ -870,6 +996,26 @@ fail:
     return -1;
 }
 
+/* Frees what [export national] holds. */
+static void national_free(struct gw_national_cfg *x)
+{
+    for (size_t i = 0; i < x->ncols; i++) {
+        free(x->cols[i].name);
+        free(x->cols[i].field);
+    }
+    free(x->cols);
+    for (size_t i = 0; i < x->nmaps; i++) {
+        for (size_t k = 0; k < x->maps[i].npairs; k++) {
+            free(x->maps[i].pairs[k].from);
+            free(x->maps[i].pairs[k].to);
+        }
+        free(x->maps[i].pairs);
+        free(x->maps[i].field);
+    }
+    free(x->maps);
+    free(x->date_format);
+}
+
 void gw_config_free(struct gw_config *c)
 {
     if (!c) return;
@@ -918,5 +1064,7 @@ void gw_config_free(struct gw_config *c)
         lex_free(k->lexicon);
     }
     free(c->policy.counties);
+    national_free(&c->national);
+    gw_secret_wipe(&c->privacy, sizeof c->privacy);
     free(c);
 }

@@ -15,10 +15,11 @@
 #include "../core/store.h"
 #include "../core/util.h"
 #include "../handlers/coverage.h"
+#include "../handlers/visit_rule.h"
 
 int export_what_parse(const char *name, enum export_what *out)
 {
-    static const char *const names[] = {"visits", "checkins", "cases", "outbox", "coverage"};
+    static const char *const names[] = {"visits", "checkins", "cases", "outbox", "coverage", "children"};
     for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
         if (name && strcmp(name, names[i]) == 0) {
             *out = (enum export_what)i;
@@ -215,6 +216,7 @@ int export_csv(struct store *st, enum export_what what, const struct gw_policy *
 {
     int64_t lo, hi;
     if (what == EXPORT_COVERAGE) return export_coverage(st, pol, now, from, to, out, rows, err, errlen);
+    if (what == EXPORT_CHILDREN) return export_children(st, pol, now, out, rows, err, errlen);
     if (bounds(from, to, &lo, &hi, err, errlen) != 0) return -1;
     struct out o = {out, 1, 0};
     int rc;
@@ -291,4 +293,53 @@ int export_coverage(struct store *st, const struct gw_policy *pol, int64_t now, 
     long n = (long)c.n;
     coverage_free(&c);
     return finish(out, n, rows, err, errlen);
+}
+
+/* ---- the register ------------------------------------------------------------------- */
+
+#define CHILDREN_HEADER                                                                                                \
+    "code,name,sex,birth_date,region,categories,flags,id_masked,hukou,school,carer_name,carer_phone,"                  \
+    "carer_relation,care_agreement,care_agreement_date,guardianship,aged_out,created"
+
+struct children_out {
+    struct out o;
+    const struct gw_policy *pol;
+    int64_t today; /* local day number */
+};
+
+static int child_row(void *arg, const struct store_child_export_rec *r)
+{
+    struct children_out *c = arg;
+    struct out *o = &c->o;
+    put(o, r->code, 0);
+    put(o, r->name, 1);
+    put(o, r->sex, 0);
+    put(o, r->birth_date, 0);
+    put(o, r->region, 0);
+    put(o, r->categories, 0);
+    put(o, r->flags, 0);
+    put(o, r->id_masked, 0);
+    put(o, r->hukou, 1);
+    put(o, r->school, 1);
+    put(o, r->carer_name, 1);
+    put_phone(o, r->carer_phone);
+    put(o, r->carer_relation, 1);
+    put(o, r->care_agreement == 1 ? "yes" : r->care_agreement == 0 ? "no" : "", 0);
+    put(o, r->care_agreement_date, 0);
+    put(o, r->guardianship, 1);
+    put(o, child_scope_end(c->pol, r->birth_date, r->categories) <= c->today ? "yes" : "no", 0);
+    put_time(o, r->created_at);
+    return end_line(o);
+}
+
+int export_children(struct store *st, const struct gw_policy *pol, int64_t now, FILE *out, long *rows, char *err,
+                    size_t errlen)
+{
+    struct children_out c = {{out, 1, 0}, pol, cal_local_day(now)};
+    fputs(CHILDREN_HEADER "\n", out);
+    if (store_children_export(st, child_row, &c) != 0) {
+        gw_err(err, errlen, "database: %s", store_errmsg(st));
+        return -1;
+    }
+    return finish(out, c.o.n, rows, err, errlen);
 }

@@ -1,13 +1,15 @@
 /* gateway/export.h - the CSV exports (visits, check-ins, cases, outbox,
- * coverage) written to a FILE*: the store's rows (core/store_roster.h) and
- * the domain's coverage report (handlers/coverage.h) formatted for a
- * spreadsheet.
+ * coverage, children) written to a FILE*: the store's rows
+ * (core/store_roster.h, core/store_child.h) and the domain's coverage
+ * report (handlers/coverage.h) formatted for a spreadsheet.
  *
  * Every export has a header row, then one row per record, fields quoted
  * only where needed, "\n" line ends, no BOM. Child codes, never child
- * names; staff and guardian phones masked (+86138****0001); never anything
- * about a case's reporter, nor the free text of a report or its outcome
- * note (those stay behind the audited API).
+ * names, except in the children export (the register itself); staff,
+ * guardian and carer phones masked (+86138****0001); national ID numbers
+ * only masked (210102********123X); never anything about a case's
+ * reporter, nor the free text of a report or its outcome note (those stay
+ * behind the audited API).
  */
 #ifndef GW_EXPORT_H
 #define GW_EXPORT_H
@@ -25,9 +27,10 @@ enum export_what {
     EXPORT_CASES,
     EXPORT_OUTBOX,
     EXPORT_COVERAGE,
+    EXPORT_CHILDREN,
 };
 
-/* "visits"|"checkins"|"cases"|"outbox"|"coverage" -> what. 0, or -1 when unknown. */
+/* "visits"|"checkins"|"cases"|"outbox"|"coverage"|"children" -> what. 0, or -1 when unknown. */
 int export_what_parse(const char *name, enum export_what *out);
 
 /* Writes one CSV export to out, oldest first. from/to (YYYY-MM-DD,
@@ -51,7 +54,8 @@ int export_what_parse(const char *name, enum export_what *out);
  * as paths; timestamps ISO 8601 local time with offset
  * (2024-05-01T09:30:00+08:00); phones masked; a free-text value that
  * starts with = + - @ (or a tab or CR) gets a leading ' so spreadsheets do
- * not run it as a formula. coverage is export_coverage with pol and now.
+ * not run it as a formula. coverage is export_coverage with pol and now;
+ * children is export_children with pol and now (from/to do not apply).
  *
  * Returns 0 with *rows (may be NULL) rows written; -1 with err on a bad
  * date, a database error or a write error (the output may then be partial). */
@@ -75,5 +79,19 @@ int export_csv(struct store *st, enum export_what what, const struct gw_policy *
  * column is the state at now. Returns as export_csv. */
 int export_coverage(struct store *st, const struct gw_policy *pol, int64_t now, const char *from, const char *to,
                     FILE *out, long *rows, char *err, size_t errlen);
+
+/* Writes the register, one row per child by code:
+ *
+ *   code,name,sex,birth_date,region,categories,flags,id_masked,hukou,school,
+ *   carer_name,carer_phone,carer_relation,care_agreement,care_agreement_date,
+ *   guardianship,aged_out,created
+ *
+ * id_masked is the masked ID number (never the number); carer_phone
+ * masked; care_agreement yes|no ("" unknown); aged_out yes when the child
+ * is out of scope at the local day of now by the age-out rule
+ * (handlers/visit_rule.h child_scope_end under pol, NULL: the defaults);
+ * created the registration time. Returns as export_csv. */
+int export_children(struct store *st, const struct gw_policy *pol, int64_t now, FILE *out, long *rows, char *err,
+                    size_t errlen);
 
 #endif

@@ -1,5 +1,6 @@
 /* gateway/main.c - the gateway's command line: serve, migrate, import,
- * export, sms, templates, token, audit. One binary, one subcommand per run. */
+ * export, sms, templates, token, audit, report, purge, broadcast. One
+ * binary, one subcommand per run. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -19,11 +20,16 @@
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
 #include "audit_cmd.h"
+#include "broadcast_cmd.h"
 #include "config_load.h"
+#include "export_file_cmd.h"
+#include "export_national.h"
 #include "fetcher.h"
 #include "http.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "purge_cmd.h"
+#include "report_cmd.h"
 #include "roster.h"
 #include "scheduler.h"
 #include "sender.h"
@@ -32,28 +38,39 @@
 
 static void usage(FILE *out)
 {
-    fputs(
-        "usage:\n"
-        "  gateway serve     -c gateway.ini                       run the service\n"
-        "  gateway migrate   -c gateway.ini                       create or upgrade the database\n"
-        "  gateway import    -c gateway.ini KIND file.csv         KIND: regions|staff|children|guardians\n"
-        "  gateway export    -c gateway.ini WHAT [--from D --to D] WHAT: visits|checkins|cases|outbox|coverage (CSV)\n"
-        "  gateway sms       -c gateway.ini --from PHONE TEXT     inject one message, print its replies\n"
-        "  gateway templates -c gateway.ini                       list every outbound template\n"
-        "  gateway audit     -c gateway.ini verify                check the audit trail's hash chain\n"
-        "  gateway audit     -c gateway.ini list [--from D --to D] the audit trail as CSV\n"
-        "  gateway token     -c gateway.ini create NAME --role ROLE [--region PATH] [--department DEPT]\n"
-        "                                                         make an API token (printed once)\n"
-        "  gateway token     -c gateway.ini list|revoke NAME      list the API tokens, or revoke one\n",
-        out);
+    fputs("usage:\n"
+          "  gateway serve     -c gateway.ini                       run the service\n"
+          "  gateway migrate   -c gateway.ini                       create or upgrade the database\n"
+          "  gateway import    -c gateway.ini KIND file.csv         KIND: regions|staff|children|guardians\n"
+          "  gateway export    -c gateway.ini WHAT [--from D --to D] WHAT: visits|checkins|cases|outbox|coverage|"
+          "children (CSV)\n"
+          "  gateway sms       -c gateway.ini --from PHONE TEXT     inject one message, print its replies\n"
+          "  gateway templates -c gateway.ini                       list every outbound template\n"
+          "  gateway audit     -c gateway.ini verify                check the audit trail's hash chain\n"
+          "  gateway audit     -c gateway.ini list [--from D --to D] the audit trail as CSV\n"
+          "  gateway token     -c gateway.ini create NAME --role ROLE [--region PATH] [--department DEPT]\n"
+          "                                                         make an API token (printed once)\n"
+          "  gateway token     -c gateway.ini list|revoke NAME      list the API tokens, or revoke one\n"
+          "  gateway export    -c gateway.ini file CODE [--format json|html]  one child's whole file\n"
+          "  gateway export    -c gateway.ini national              children for the national system ([export "
+          "national])\n"
+          "  gateway report    -c gateway.ini (--year YYYY | --from D --to D) [--region PATH] [--format csv|html]\n"
+          "  gateway purge     -c gateway.ini [--dry-run]           apply the retention periods ([retention])\n"
+          "  gateway broadcast -c gateway.ini create|approve|cancel|list|show ...  a template to a group\n",
+          out);
 }
 
-/* Parsed command line: -c FILE, --from X, --to X, --id X, positional args. */
+/* Parsed command line: -c FILE, --from X, --to X, --id X, --year X,
+ * --region X, --format X, --dry-run, positional args. */
 struct args {
     const char *config;
     const char *from;
     const char *to;
     const char *id;
+    const char *year;
+    const char *region;
+    const char *format;
+    int dry_run;
     const char *pos[8];
     int npos;
 };
@@ -71,7 +88,15 @@ static int parse_args(int argc, char **argv, struct args *a)
             slot = &a->to;
         else if (!strcmp(argv[i], "--id"))
             slot = &a->id;
-        if (slot) {
+        else if (!strcmp(argv[i], "--year"))
+            slot = &a->year;
+        else if (!strcmp(argv[i], "--region"))
+            slot = &a->region;
+        else if (!strcmp(argv[i], "--format"))
+            slot = &a->format;
+        if (!strcmp(argv[i], "--dry-run")) {
+            a->dry_run = 1;
+        } else if (slot) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "gateway: %s needs a value\n", argv[i]);
                 return -1;
@@ -335,8 +360,8 @@ int main(int argc, char **argv)
         }
         gw_clock_set_offset(off);
     }
-    static const char *const known[] = {"serve",     "migrate", "import", "export", "sms",
-                                        "templates", "audit",   "token",  NULL};
+    static const char *const known[] = {"serve", "migrate", "import", "export", "sms",       "templates",
+                                        "audit", "token",   "report", "purge",  "broadcast", NULL};
     int ok = 0;
     for (int i = 0; known[i]; i++) ok |= !strcmp(cmd, known[i]);
     if (!ok) {
@@ -346,10 +371,15 @@ int main(int argc, char **argv)
     }
     struct args a;
     struct token_args ta;
+    struct broadcast_args ba;
     if (!strcmp(cmd, "token")) { /* its own options (--role...) */
         if (token_cmd_parse(argc, argv, &ta, stderr) != 0) return 2;
         memset(&a, 0, sizeof a);
         a.config = ta.config;
+    } else if (!strcmp(cmd, "broadcast")) { /* its own options (--template...) */
+        if (broadcast_cmd_parse(argc, argv, &ba, stderr) != 0) return 2;
+        memset(&a, 0, sizeof a);
+        a.config = ba.config;
     } else if (parse_args(argc, argv, &a) != 0) {
         return 2;
     }
@@ -372,6 +402,29 @@ int main(int argc, char **argv)
         struct store *st = a.npos == 1 ? open_store(cfg) : NULL;
         rc = a.npos != 1 ? 2 : !st ? 1 : audit_cmd(st, a.pos[0], a.from, a.to, stdout, stderr);
         if (a.npos != 1) usage(stderr);
+        store_close(st);
+    } else if (!strcmp(cmd, "broadcast")) {
+        struct store *st = open_store(cfg);
+        rc = st ? broadcast_cmd_run(st, cfg, &ba, gw_clock_now(), stdout, stderr) : 1;
+        store_close(st);
+    } else if (!strcmp(cmd, "report")) {
+        struct report_args ra = {a.from, a.to, a.year, a.region, a.format};
+        struct store *st = a.npos == 0 ? open_store(cfg) : NULL;
+        rc = a.npos != 0 ? 2 : !st ? 1 : report_cmd(st, cfg, &ra, gw_clock_now(), stdout, stderr);
+        if (a.npos != 0) usage(stderr);
+        store_close(st);
+    } else if (!strcmp(cmd, "purge")) {
+        struct store *st = a.npos == 0 ? open_store(cfg) : NULL;
+        rc = a.npos != 0 ? 2 : !st ? 1 : purge_cmd(st, cfg, a.dry_run, gw_clock_now(), stdout, stderr);
+        if (a.npos != 0) usage(stderr);
+        store_close(st);
+    } else if (!strcmp(cmd, "export") && a.npos == 2 && !strcmp(a.pos[0], "file")) {
+        struct store *st = open_store(cfg);
+        rc = st ? export_file_cmd(st, cfg, a.pos[1], a.format, gw_clock_now(), stdout, stderr) : 1;
+        store_close(st);
+    } else if (!strcmp(cmd, "export") && a.npos == 1 && !strcmp(a.pos[0], "national")) {
+        struct store *st = open_store(cfg);
+        rc = st ? export_national_cmd(st, cfg, gw_clock_now(), stdout, stderr) : 1;
         store_close(st);
     } else if (!strcmp(cmd, "import") || !strcmp(cmd, "export")) {
         int is_import = !strcmp(cmd, "import");

@@ -51,6 +51,7 @@ int roster_import_cmd(struct store *st, const struct gw_config *cfg, const char 
         .country_code = cfg && cfg->policy.country_code ? cfg->policy.country_code : "86",
         .on_error = print_bad_row,
         .arg = &ectx,
+        .id_key = cfg && cfg->privacy.has_id_key ? cfg->privacy.id_key : NULL,
     };
     struct roster_import_result res;
     char err[256] = "";
@@ -95,7 +96,8 @@ int roster_export_cmd(struct store *st, const struct gw_config *cfg, const char 
 {
     enum export_what w;
     if (!what || export_what_parse(what, &w) != 0) {
-        fprintf(errout, "export: unknown export '%s' (visits|checkins|cases|outbox|coverage)\n", what ? what : "");
+        fprintf(errout, "export: unknown export '%s' (visits|checkins|cases|outbox|coverage|children)\n",
+                what ? what : "");
         return 2;
     }
     if (from && cal_date_valid(from) != 0) {
@@ -108,6 +110,10 @@ int roster_export_cmd(struct store *st, const struct gw_config *cfg, const char 
     }
     if (from && to && strcmp(from, to) > 0) {
         fprintf(errout, "export: --from %s is after --to %s\n", from, to);
+        return 2;
+    }
+    if (w == EXPORT_CHILDREN && (from || to)) {
+        fprintf(errout, "export children: the register as it is now; --from and --to do not apply\n");
         return 2;
     }
     if (audit_export(st, what, from, to) != 0) {

@@ -195,6 +195,26 @@ static void api_refuse(const struct routes_ctx *ctx, struct routes_call *call, i
     if (status == 401) http_response_header(resp, "WWW-Authenticate", "Bearer");
 }
 
+/* Answers an HTML endpoint's JSON (its page at "html") as the page itself,
+ * never cached, under a policy that runs no script. */
+static void answer_html(const struct routes_ctx *ctx, struct routes_call *call, const char *json,
+                        struct http_response *resp)
+{
+    json_t *o = json_loads(json, 0, NULL);
+    const char *page = json_string_value(json_object_get(o, "html"));
+    if (!page) {
+        json_decref(o);
+        api_refuse(ctx, call, 500, "no answer", resp);
+        return;
+    }
+    answer(resp, NULL, 200, "text/html; charset=utf-8", page, strlen(page));
+    json_decref(o);
+    http_response_header(resp, "Content-Security-Policy", API_HTML_CSP);
+    http_response_header(resp, "X-Content-Type-Options", "nosniff");
+    http_response_header(resp, "Referrer-Policy", "no-referrer");
+    http_response_header(resp, "Cache-Control", "no-store");
+}
+
 /* The answer to an API job the writer ran: 401, 403 or the endpoint's
  * JSON with 200. */
 static void api_finish(const struct routes_ctx *ctx, struct routes_call *call, struct http_response *resp)
@@ -234,6 +254,11 @@ static void api_finish(const struct routes_ctx *ctx, struct routes_call *call, s
     }
     if (!text) {
         api_refuse(ctx, call, 500, "no answer", resp);
+        return;
+    }
+    if (ep->html) {
+        answer_html(ctx, call, text, resp);
+        free(text);
         return;
     }
     answer(resp, NULL, api->status, "application/json", text, strlen(text));
@@ -588,6 +613,8 @@ static const struct route routes[] = {
     {"POST", "/api/v1/logout", NULL, "api/logout", NULL, NULL, "use POST", &api_logout},
     {"GET", "/api/v1/children", NULL, "api/children", NULL, NULL, "use GET", &api_children_list},
     {"GET", "/api/v1/children/{id}", NULL, "api/child", NULL, NULL, "use GET", &api_child_file},
+    {"GET", "/api/v1/children/{id}/file.html", NULL, "api/child_file_html", NULL, NULL, "use GET",
+     &api_child_file_html},
     {"GET", "/api/v1/coverage", NULL, "api/coverage", NULL, NULL, "use GET", &api_coverage},
     {"GET", "/api/v1/visits/due", NULL, "api/visits_due", NULL, NULL, "use GET", &api_visits_due},
     {"GET", "/api/v1/audit", NULL, "api/audit", NULL, NULL, "use GET", &api_audit_list},

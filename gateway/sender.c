@@ -20,6 +20,14 @@
  * such a channel is given that channel's name (as its claim would), so
  * later reads leave it out too: blocked rows never fill the head of the
  * batch while other channels' rows wait behind them.
+ *
+ * Broadcast rows (kind "broadcast", the lowest priority) are bulk: a
+ * channel takes one only while none of its other sends is on the wire
+ * (so an alert or a reply never waits behind one), and at most at its
+ * bulk rate, [broadcast] tps capped at half the channel's tps (a second
+ * token bucket), so a broadcast never takes a channel's whole rate. A
+ * channel that can take no broadcast row now is left out of the reads of
+ * broadcast rows as a busy channel is of all rows.
  */
 #include "sender.h"
 
@@ -52,6 +60,10 @@ struct chan_state {
     int cap;       /* sender_channel_cap: most sends on the wire at once */
     int in_flight; /* claimed sends of this channel not yet finished, 0..cap */
     int full;      /* 1 while in_flight has reached cap (logged once per episode) */
+    int urgent;    /* claimed sends of this channel that are not broadcast rows, not yet finished */
+    double brate;  /* broadcast rows per second: [broadcast] tps, at most half of ch->tps */
+    double btok;   /* token bucket of brate broadcast rows per second */
+    double blast;  /* monotonic seconds of its last refill */
 };
 
 struct xfer {
@@ -62,6 +74,7 @@ struct xfer {
     struct chan_state *cs;
     char recipient[32];
     char kind[16];
+    int bulk; /* a broadcast row: not counted in cs->urgent */
     CURL *easy;
     struct curl_slist *headers;
     struct prov_http req; /* owned: the request as built */
@@ -82,6 +95,7 @@ struct sender {
     struct curlloop *loop;    /* curl multi on this base */
     struct chan_state *chans; /* one per configured channel */
     const char **busy;        /* scratch: names of channels that can take no send now */
+    const char **bulk;        /* scratch: names of channels that can take no broadcast row now */
     int in_flight;            /* transfers on the wire */
     struct xfer *done;        /* finished, not yet recorded */
     unsigned seed;            /* jitter, this thread only */
@@ -194,6 +208,7 @@ static void on_done(void *arg, CURL *easy, CURLcode result)
     x->easy = NULL;
     s->in_flight--;
     x->cs->in_flight--;
+    if (!x->bulk) x->cs->urgent--;
     x->next = s->done;
     s->done = x;
     event_active(s->wake, EV_READ, 0);
@@ -293,6 +308,17 @@ static int take_token(struct chan_state *cs)
     return 1;
 }
 
+/* 1 when the channel can start a broadcast row now: none of its other
+ * sends on the wire and a bulk token (refilled here). */
+static int can_take_bulk(struct chan_state *cs)
+{
+    double now = gw_clock_mono(), cap = cs->brate < 1 ? 1 : cs->brate;
+    cs->btok += (now - cs->blast) * cs->brate;
+    if (cs->btok > cap) cs->btok = cap;
+    cs->blast = now;
+    return cs->urgent == 0 && cs->btok >= 1;
+}
+
 /* 1 when the channel can start a send now: a free slot and a rate token. */
 static int can_take(struct chan_state *cs)
 {
@@ -342,6 +368,7 @@ static struct xfer *build(struct sender *s, const struct store_send *r, struct c
     x->attempt = r->attempts + 1;
     x->created_at = r->created_at;
     x->cs = cs;
+    x->bulk = r->kind && !strcmp(r->kind, "broadcast");
     gw_strlcpy(x->recipient, r->recipient, sizeof x->recipient);
     gw_strlcpy(x->kind, r->kind ? r->kind : "", sizeof x->kind);
     if (ch->ops->build_send(ch, &m, &x->req, err, errlen) != PROV_OK) {
@@ -403,12 +430,14 @@ static void start(struct sender *s, struct xfer *x)
  * rows read, or -1. */
 static int claim_batch(struct sender *s, int64_t now, int limit, struct xfer **ready, int *claimed, int *aside)
 {
-    size_t nbusy = 0;
-    for (size_t i = 0; i < s->cfg->nchannels; i++)
+    size_t nbusy = 0, nbulk = 0;
+    for (size_t i = 0; i < s->cfg->nchannels; i++) {
         if (!can_take(&s->chans[i])) s->busy[nbusy++] = s->chans[i].ch->name;
+        if (!can_take_bulk(&s->chans[i])) s->bulk[nbulk++] = s->chans[i].ch->name;
+    }
     struct store_send *rows = NULL;
     size_t n = 0;
-    if (store_outbox_due_open(s->st, now, limit, s->busy, nbusy, &rows, &n) != 0) {
+    if (store_outbox_due_open(s->st, now, limit, s->busy, nbusy, s->bulk, nbulk, &rows, &n) != 0) {
         gw_error("sender: %s", store_errmsg(s->st));
         return -1;
     }
@@ -420,12 +449,14 @@ static int claim_batch(struct sender *s, int64_t now, int limit, struct xfer **r
             store_outbox_finish(s->st, r->id, "failed", NULL, "no channel can send to this number", 0, now);
             continue;
         }
-        if (r->kind && !strcmp(r->kind, "reminder") && db_optout_check(s->st, r->recipient) == 1) {
-            store_outbox_finish(s->st, r->id, "suppressed", NULL, "recipient opted out of reminders", 0, now);
+        int bulk = r->kind && !strcmp(r->kind, "broadcast");
+        if (r->kind && (bulk || !strcmp(r->kind, "reminder")) && db_optout_check(s->st, r->recipient) == 1) {
+            store_outbox_finish(s->st, r->id, "suppressed", NULL,
+                                bulk ? "recipient opted out" : "recipient opted out of reminders", 0, now);
             continue;
         }
         struct chan_state *cs = chan_for(s, ch);
-        if (cs->in_flight >= cs->cap || !take_token(cs)) {
+        if (cs->in_flight >= cs->cap || (bulk && !can_take_bulk(cs)) || !take_token(cs)) {
             /* Full or over its rate: the row stays queued, named after the
              * channel it waits for so the next reads leave it out. */
             if ((!r->channel || strcmp(r->channel, ch->name)) && store_outbox_assign(s->st, r->id, ch->name) != 0)
@@ -445,6 +476,10 @@ static int claim_batch(struct sender *s, int64_t now, int limit, struct xfer **r
             continue;
         }
         cs->in_flight++; /* its slot is taken from the claim on */
+        if (bulk)
+            cs->btok -= 1;
+        else
+            cs->urgent++;
         (*claimed)++;
         x->next = *ready;
         *ready = x;
@@ -494,6 +529,7 @@ static void pump(struct sender *s)
             struct xfer *x = ready;
             ready = x->next;
             x->cs->in_flight--;
+            if (!x->bulk) x->cs->urgent--;
             xfer_free(x);
         }
         s->done = finished;
@@ -557,8 +593,13 @@ int sender_start(const struct gw_config *cfg, struct metrics *m, struct sender *
         s->chans[i].tokens = cfg->channels[i].tps;
         s->chans[i].last = gw_clock_mono();
         s->chans[i].cap = sender_channel_cap(cfg, &cfg->channels[i]);
+        double half = cfg->channels[i].tps / 2.0;
+        s->chans[i].brate = cfg->broadcast.tps < half ? cfg->broadcast.tps : half;
+        s->chans[i].btok = s->chans[i].brate < 1 ? 1 : s->chans[i].brate;
+        s->chans[i].blast = s->chans[i].last;
     }
     s->busy = gw_calloc(cfg->nchannels ? cfg->nchannels : 1, sizeof *s->busy);
+    s->bulk = gw_calloc(cfg->nchannels ? cfg->nchannels : 1, sizeof *s->bulk);
     if (!senders) gw_warn("no channel can send: replies and alerts stay in the outbox as failed");
     s->base = event_base_new();
     s->loop = s->base ? curlloop_new(s->base, on_done, s) : NULL;
@@ -585,6 +626,7 @@ fail:
     store_close(s->st);
     free(s->chans);
     free(s->busy);
+    free(s->bulk);
     pthread_mutex_destroy(&s->lock);
     free(s);
     return -1;
@@ -611,6 +653,7 @@ void sender_stop(struct sender *s)
     store_close(s->st);
     free(s->chans);
     free(s->busy);
+    free(s->bulk);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }

@@ -100,6 +100,16 @@ enum cb_intent {
     CB_OPTIN,
     CB_CLASSIFY, /* FL <case> <category> (分类): triage classifies an unclassified case */
     CB_QUERY,    /* a director's or supervisor's question: CX 待访, CX 走访 (cmd.query says which) */
+    CB_UPDATE,   /* GX <child> 学校 <school> | GX <child> 照料 <name> <phone> [relation] (更新): a
+                    director updates a child's record (cmd.update says which part) */
+};
+
+/* What a CB_UPDATE changes. */
+enum cb_update {
+    CB_U_NONE = 0,
+    CB_U_SCHOOL, /* 学校 (就读学校, 上学学校): the note is the school's name, as typed */
+    CB_U_CARER,  /* 照料 (照料人, 照护人, 看护人, 代养人): cmd.name the carer's name, cmd.phone the
+                    phone, the note (if any) the carer's relation to the child */
 };
 
 /* What a CB_QUERY asks. */
@@ -129,6 +139,10 @@ enum cb_error {
     CB_E_OUTCOME_MISSING,  /* JA without an outcome */
     CB_E_OUTCOME_BAD,      /* outcome not 1-4 */
     CB_E_CATEGORY_MISSING, /* FL without a category */
+    CB_E_FIELD_MISSING,    /* GX without 学校 or 照料 after the child */
+    CB_E_VALUE_MISSING,    /* GX 学校 without a school, GX 照料 without the carer's name */
+    CB_E_PHONE_MISSING,    /* GX 照料 without the carer's phone */
+    CB_E_PHONE_BAD,        /* GX 照料 with a phone that is not 8 to 15 digits */
 };
 
 /* Problem code bits (visit result 2). */
@@ -184,10 +198,12 @@ struct cb_cmd {
     unsigned problems;                /* CB_P_* bits */
     char case_no[CB_CASE_NO_MAX + 1]; /* case number (cb_case_no_valid) or "" */
     enum cb_query query;              /* CB_QUERY: what is asked; CB_Q_NONE otherwise */
+    enum cb_update update;            /* CB_UPDATE: what is changed; CB_U_NONE otherwise */
+    char phone[16];                   /* CB_UPDATE carer: the phone's digits as typed (8-15), or "" */
     char name[CB_NAME_MAX];           /* visit: items[0].name; report: a name-like word (2-4 Chinese
                                          characters starting with a common surname) standing alone where the
                                          child code would be (BG 4 张小明 走丢了), still part of the note;
-                                         "" otherwise */
+                                         update: the carer's name (cut at CB_NAME_MAX); "" otherwise */
     char *note;                       /* owned: the rest of the message from the first token the grammar
                                          does not take, exactly as typed (trimmed); NULL when none. For a
                                          visit or check-in, the note of items[0] */
@@ -211,7 +227,7 @@ enum cb_intent cb_parse(const char *text, size_t len, int64_t now, struct cb_cmd
 void cb_cmd_free(struct cb_cmd *cmd);
 
 /* Names for storage and logs: "visit", "checkin", "report", "ack", "close",
- * "status", "help", "optout", "optin", "classify", "query", "unknown"; and
+ * "status", "help", "optout", "optin", "classify", "query", "update", "unknown"; and
  * the error as a short snake_case code ("child_check", ...; "ok" for CB_OK). */
 const char *cb_intent_name(enum cb_intent i);
 const char *cb_error_name(enum cb_error e);

@@ -22,7 +22,7 @@ static const struct {
 } routes[] = {
     {CB_VISIT, h_visit}, {CB_CHECKIN, h_checkin},   {CB_REPORT, h_report}, {CB_ACK, h_ack},
     {CB_CLOSE, h_close}, {CB_STATUS, h_status},     {CB_HELP, h_help},     {CB_OPTOUT, h_optout},
-    {CB_OPTIN, h_optin}, {CB_CLASSIFY, h_classify}, {CB_QUERY, h_query},
+    {CB_OPTIN, h_optin}, {CB_CLASSIFY, h_classify}, {CB_QUERY, h_query},   {CB_UPDATE, h_update},
 };
 
 /* A guardian's bare 求助: a report with nothing to report, which may be a

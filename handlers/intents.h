@@ -73,6 +73,11 @@ int h_classify(const struct h_env *env, const struct h_msg *m, const struct cb_c
  * township coverage (query.c). */
 int h_query(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
             struct h_result *out);
+/* GX <child> 学校 <school> / GX <child> 照料 <name> <phone> [relation]: the
+ * director of the child's village (or a supervisor above it) updates the
+ * child's school or carer, each change logged (child_update.c). */
+int h_update(const struct h_env *env, const struct h_msg *m, const struct cb_cmd *cmd, const struct h_sender *who,
+             struct h_result *out);
 /* A responder's 收到 / 好的, or QR without a number: acknowledges their one
  * unacknowledged alerted case, or with several lists their numbers
  * (cases.c). Returns 0 answered, 1 when the sender is no responder with an

@@ -82,6 +82,13 @@
  *     CB_QUERY, with an optional page number in value (CX 待访 2); so is a
  *     whole message that asks the same in words (哪些孩子要走访, 待访名单,
  *     走访情况).
+ *   - Update: GX (or 更新, which is never split off the text after it, so
+ *     "更新一下..." stays free text) <child code> then 学校 and the school's
+ *     name as typed (the note), or 照料 and the carer's name (one token),
+ *     the phone (digits of numeric tokens joined up to 11; 8-15 digits or
+ *     CB_E_PHONE_BAD) and the relation as the note (optional). The field word
+ *     may be stuck to its value (学校东关小学, 照料人王芳); 电话/手机 before
+ *     the phone and 关系 before the relation are skipped.
  *   - Opt-out/in: the whole message is one to three opt words of one kind
  *     (TD, "T 退订"); anything more is not an opt-out.
  *   - A message that matches no command has its whole text as the note.
@@ -124,6 +131,7 @@ static const struct keyword {
     {"确认", CB_ACK, 1},     {"ACK", CB_ACK, 1},        {"JA", CB_CLOSE, 1},    {"结案", CB_CLOSE, 1},
     {"CX", CB_STATUS, 1},    {"查询", CB_STATUS, 1},    {"BZ", CB_HELP, 1},     {"帮助", CB_HELP, 0},
     {"HELP", CB_HELP, 1},    {"?", CB_HELP, 0},         {"FL", CB_CLASSIFY, 0}, {"分类", CB_CLASSIFY, 0},
+    {"GX", CB_UPDATE, 1},    {"更新", CB_UPDATE, 0},
 };
 
 static const struct word opt_words[] = {
@@ -228,6 +236,13 @@ static const struct word query_phrases[] = {
     {"查走访", CB_Q_COVERAGE},
 };
 
+/* What GX/更新 changes: the word after the child (or its start: 学校东关小学). */
+static const struct word update_words[] = {
+    {"学校", CB_U_SCHOOL},  {"就读学校", CB_U_SCHOOL}, {"上学学校", CB_U_SCHOOL}, {"就读", CB_U_SCHOOL},
+    {"照料", CB_U_CARER},   {"照料人", CB_U_CARER},    {"照护", CB_U_CARER},      {"照护人", CB_U_CARER},
+    {"看护人", CB_U_CARER}, {"代养人", CB_U_CARER},    {"监护照料", CB_U_CARER},
+};
+
 /* Every table of code-book words, for reading a token as a run of them. */
 static const struct {
     const struct word *v;
@@ -255,6 +270,7 @@ static const char *const intent_names[] = {
     [CB_UNKNOWN] = "unknown", [CB_VISIT] = "visit", [CB_CHECKIN] = "checkin",   [CB_REPORT] = "report",
     [CB_ACK] = "ack",         [CB_CLOSE] = "close", [CB_STATUS] = "status",     [CB_HELP] = "help",
     [CB_OPTOUT] = "optout",   [CB_OPTIN] = "optin", [CB_CLASSIFY] = "classify", [CB_QUERY] = "query",
+    [CB_UPDATE] = "update",
 };
 
 static const char *const error_names[] = {
@@ -276,6 +292,10 @@ static const char *const error_names[] = {
     [CB_E_OUTCOME_MISSING] = "outcome_missing",
     [CB_E_OUTCOME_BAD] = "outcome_bad",
     [CB_E_CATEGORY_MISSING] = "category_missing",
+    [CB_E_FIELD_MISSING] = "field_missing",
+    [CB_E_VALUE_MISSING] = "value_missing",
+    [CB_E_PHONE_MISSING] = "phone_missing",
+    [CB_E_PHONE_BAD] = "phone_bad",
 };
 
 /* ---- UTF-8 ------------------------------------------------------------- */
@@ -1294,6 +1314,90 @@ static size_t parse_query(struct pctx *x)
     return 2;
 }
 
+/* The field word of a GX at token i, splitting it off the text it is stuck
+ * to (学校东关小学, 照料人王芳); CB_U_NONE when there is none. */
+static enum cb_update update_field(struct pctx *x, size_t i)
+{
+    const struct wtok *t = tok(x, i);
+    if (!t || !t->s[0]) return CB_U_NONE;
+    int v = LOOKUP(update_words, t->s);
+    if (v) return (enum cb_update)v;
+    size_t best = 0;
+    for (size_t k = 0; k < N_OF(update_words); k++) {
+        size_t l = strlen(update_words[k].w);
+        if (l > best && strlen(t->s) > l && strncmp(t->s, update_words[k].w, l) == 0) best = l, v = update_words[k].v;
+    }
+    if (!best) return CB_U_NONE;
+    resplit(x, i, best);
+    return (enum cb_update)v;
+}
+
+/* A phone at token i: the digits of the numeric tokens from i (138 0000
+ * 0001, 138-0000-0001), joined while fewer than 11. Returns the tokens
+ * taken (0: none there), the digits in out (16 bytes), or sets
+ * CB_E_PHONE_BAD when they are not 8 to 15. */
+static size_t phone_at(struct pctx *x, size_t i, char out[16])
+{
+    size_t n = 0, j = i;
+    const struct wtok *t;
+    while ((t = tok(x, j)) != NULL && t->numeric && n < 11) {
+        for (const char *p = t->s; *p; p++)
+            if (*p >= '0' && *p <= '9') {
+                if (n < 15) out[n] = *p;
+                n++;
+            }
+        j++;
+    }
+    out[n < 15 ? n : 15] = '\0';
+    if (j == i) return 0;
+    if (n < 8 || n > 15) {
+        fail(x->out, CB_E_PHONE_BAD);
+        out[0] = '\0';
+    }
+    return j - i;
+}
+
+/* GX <child> 学校 <school> / GX <child> 照料 <name> [电话] <phone> [关系]
+ * [relation]: returns where the note (the school, or the relation) starts. */
+static size_t parse_update(struct pctx *x)
+{
+    struct cb_cmd *c = x->out;
+    struct cb_item it;
+    memset(&it, 0, sizeof it);
+    size_t i = 1, n = child_at(x, i, CM_FIRST, 0, &it);
+    if (n) {
+        memcpy(c->child, it.child, sizeof c->child);
+        memcpy(c->bad_child, it.bad_child, sizeof c->bad_child);
+        if (it.error) fail(c, it.error);
+        i += n;
+    } else {
+        fail(c, CB_E_CHILD_MISSING);
+    }
+    c->update = update_field(x, i);
+    if (c->update == CB_U_NONE) {
+        fail(c, CB_E_FIELD_MISSING);
+        return i;
+    }
+    i++;
+    if (c->update == CB_U_SCHOOL) return i; /* CB_E_VALUE_MISSING is decided once the note is known */
+    const struct wtok *t = tok(x, i);
+    if (!t || t->numeric) {
+        fail(c, CB_E_VALUE_MISSING);
+    } else {
+        copy_bad(c->name, sizeof c->name, t);
+        i++;
+    }
+    t = tok(x, i);
+    if (t && (strcmp(t->s, "电话") == 0 || strcmp(t->s, "手机") == 0)) i++;
+    if ((n = phone_at(x, i, c->phone)) == 0)
+        fail(c, CB_E_PHONE_MISSING);
+    else
+        i += n;
+    t = tok(x, i);
+    if (t && strcmp(t->s, "关系") == 0) i++;
+    return i;
+}
+
 /* A whole message that asks a question in words (哪些孩子要走访). */
 static enum cb_query query_phrase(const struct pctx *x)
 {
@@ -1377,6 +1481,7 @@ enum cb_intent cb_parse(const char *text, size_t len, int64_t now, struct cb_cmd
         case CB_ACK: i = parse_case(x); break;
         case CB_CLOSE: i = parse_close(x); break;
         case CB_CLASSIFY: i = parse_classify(x); break;
+        case CB_UPDATE: i = parse_update(x); break;
         case CB_HELP: i = 1; break;
         case CB_OPTOUT:
         case CB_OPTIN:
@@ -1386,6 +1491,7 @@ enum cb_intent cb_parse(const char *text, size_t len, int64_t now, struct cb_cmd
         if (i != SIZE_MAX) out->note = note_between(x, i, x->n);
     }
     if (out->intent == CB_REPORT && !out->note && !out->category_given && !out->child[0]) fail(out, CB_E_DESC_MISSING);
+    if (out->intent == CB_UPDATE && out->update == CB_U_SCHOOL && !out->note) fail(out, CB_E_VALUE_MISSING);
     cb_tokens_free(&tk);
     free(x);
     return out->intent;

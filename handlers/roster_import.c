@@ -26,12 +26,13 @@
 #include "../core/calendar.h"
 #include "../core/damm.h"
 #include "../core/message.h"
+#include "../core/secret.h"
 #include "../core/store.h"
 #include "../core/utf8.h"
 #include "../core/util.h"
 #include "routing.h"
 
-#define MAX_COLS   8     /* documented columns of any kind, plus slack */
+#define MAX_COLS   20    /* documented columns of any kind (required and optional), plus slack */
 #define READ_BLOCK 65536 /* bytes read from the file at a time */
 #define SHOW_MAX   48    /* bytes of a value quoted back in a reason */
 #define CSV_OPTS   (CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)
@@ -56,13 +57,47 @@ const char *roster_kind_name(enum roster_kind kind) { return (unsigned)kind < 4 
 enum { C_PATH = 0 };
 enum { S_PHONE = 0, S_NAME, S_ROLE, S_REGION, S_DEPT };
 enum { K_CODE = 0, K_NAME, K_SEX, K_BIRTH, K_REGION, K_CATS, K_FLAGS };
+/* children's optional columns, after the required ones */
+enum {
+    K_ID = K_FLAGS + 1,
+    K_HUKOU,
+    K_SCHOOL,
+    K_CARER_NAME,
+    K_CARER_PHONE,
+    K_CARER_RELATION,
+    K_AGREEMENT,
+    K_AGREEMENT_DATE,
+    K_GUARDIANSHIP,
+};
 enum { G_PHONE = 0, G_NAME, G_RELATION, G_CHILD, G_AWAY };
 
 static const char *const cols_regions[] = {"path", NULL};
 static const char *const cols_staff[] = {"phone", "name", "role", "region", "department", NULL};
-static const char *const cols_children[] = {"code", "name", "sex", "birth_date", "region", "categories", "flags", NULL};
+static const char *const cols_children[] = {"code",
+                                            "name",
+                                            "sex",
+                                            "birth_date",
+                                            "region",
+                                            "categories",
+                                            "flags",
+                                            "id_number",
+                                            "hukou",
+                                            "school",
+                                            "carer_name",
+                                            "carer_phone",
+                                            "carer_relation",
+                                            "care_agreement",
+                                            "care_agreement_date",
+                                            "guardianship",
+                                            NULL};
 static const char *const cols_guardians[] = {"phone", "name", "relation", "child_code", "away", NULL};
 static const char *const *const kind_cols[] = {cols_regions, cols_staff, cols_children, cols_guardians};
+/* How many of each kind's columns are required (the rest are optional). */
+static const int kind_required[] = {1, 5, 7, 5};
+/* The optional columns, for the header's error message. */
+static const char *const kind_optional[] = {
+    "", "",
+    "id_number,hukou,school,carer_name,carer_phone,carer_relation,care_agreement,care_agreement_date,guardianship", ""};
 static const char *const kind_header[] = {"path", "phone,name,role,region,department",
                                           "code,name,sex,birth_date,region,categories,flags",
                                           "phone,name,relation,child_code,away"};
@@ -71,7 +106,8 @@ static const char *const kind_header[] = {"path", "phone,name,role,region,depart
  * (stored, any case) or Chinese name. */
 #define DEPT_LIST "公安|民政|教育|卫健|网信|妇联|团委 or police|civil_affairs|education|health|cyberspace|women|youth"
 
-static const char *const categories[] = {"left_behind", "difficulty", "orphan", "unsupported", NULL};
+static const char *const categories[] = {"left_behind", "difficulty", "orphan", "unsupported", "single_parent", NULL};
+#define CATEGORY_LIST "left_behind|difficulty|orphan|unsupported|single_parent"
 static const char *const flag_names[] = {"parent_disabled", "child_disabled", "psych", NULL};
 
 /* ---- small text helpers ------------------------------------------------------- */
@@ -287,7 +323,11 @@ static void fatal(struct import *im, long line, const char *fmt, ...)
     im->stop = 1;
 }
 
-static const char *val(struct import *im, int c) { return im->f[im->col[c]].v; }
+/* Column c's value in the current row; "" for an optional column the file lacks. */
+static const char *val(struct import *im, int c) { return im->col[c] >= 0 ? im->f[im->col[c]].v : ""; }
+
+/* 1 when the file has column c. */
+static int has_col(const struct import *im, int c) { return im->col[c] >= 0; }
 
 /* Writes happen only while the file is clean so far. */
 static int writing(struct import *im) { return !im->row_bad && im->res.bad_rows == 0 && !im->dberr; }
@@ -571,6 +611,122 @@ static void row_staff(struct import *im)
     count(im, store_staff_upsert(im->st, &r, im->now));
 }
 
+/* A mainland ID number (GB 11643): 17 digits and a check digit (0-9 or X,
+ * weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2, sum mod 11 -> "10X98765432"),
+ * the birth date YYYYMMDD at 7-14. Copies it (x upper-cased) into id and the
+ * birth date as YYYY-MM-DD into born. Returns NULL, or the reason, which
+ * never repeats the number. */
+static const char *id_check(const char *v, const char *today, char id[19], char born[11])
+{
+    static const int weights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+    static const char checks[] = "10X98765432";
+    if (strlen(v) != 18) return "must be 18 characters (17 digits and a check digit 0-9 or X)";
+    int sum = 0;
+    for (int i = 0; i < 17; i++) {
+        if (v[i] < '0' || v[i] > '9') return "must be 17 digits followed by a check digit 0-9 or X";
+        sum += (v[i] - '0') * weights[i];
+        id[i] = v[i];
+    }
+    id[17] = v[17] == 'x' ? 'X' : v[17];
+    id[18] = '\0';
+    if (!((id[17] >= '0' && id[17] <= '9') || id[17] == 'X'))
+        return "must be 17 digits followed by a check digit 0-9 or X";
+    if (id[17] != checks[sum % 11]) return "has a wrong check digit (a digit is mistyped or two are swapped)";
+    snprintf(born, 11, "%.4s-%.2s-%.2s", id + 6, id + 10, id + 12);
+    if (cal_date_valid(born) != 0 || strcmp(born, "1900") < 0 || strcmp(born, today) > 0)
+        return "holds no plausible birth date (digits 7-14 are YYYYMMDD)";
+    return NULL;
+}
+
+/* The child's optional columns, checked and ready for the store. */
+struct child_extra {
+    unsigned given;  /* STORE_CF_* */
+    char id[19];     /* the number in clear ("" none); wiped after use */
+    char masked[19]; /* 210102********123X */
+    char phone[24];  /* carer_phone in E.164 ("" none) */
+    int agreement;   /* 1, 0, -1 unknown */
+    char sealed[GW_SECRET_TEXT_MAX];
+};
+
+/* Checks the ID number column against the row's birth date (NULL when that
+ * is bad: then only the number itself is checked). */
+static void child_id(struct import *im, const char *birth, struct child_extra *x)
+{
+    const char *v = val(im, K_ID), *why;
+    char born[11];
+    if (!*v) return;
+    if ((why = id_check(v, im->today, x->id, born)) != NULL) {
+        bad(im, "id_number %s", why);
+        x->id[0] = '\0';
+        return;
+    }
+    if (birth && strcmp(born, birth) != 0)
+        bad(im, "id_number holds the birth date %s but birth_date is %s", born, birth);
+    if (!im->opts->id_key) bad(im, "id_number needs [privacy] id_key (the key it is stored encrypted with)");
+    snprintf(x->masked, sizeof x->masked, "%.6s********%.4s", x->id, x->id + 14);
+}
+
+/* Checks the optional columns the file has into *x. birth is the row's
+ * birth date when it is good, else NULL. */
+static void child_extra(struct import *im, const char *birth, struct child_extra *x)
+{
+    static const struct {
+        int col;
+        unsigned bit;
+    } bits[] = {
+        {K_ID, STORE_CF_ID},
+        {K_HUKOU, STORE_CF_HUKOU},
+        {K_SCHOOL, STORE_CF_SCHOOL},
+        {K_CARER_NAME, STORE_CF_CARER_NAME},
+        {K_CARER_PHONE, STORE_CF_CARER_PHONE},
+        {K_CARER_RELATION, STORE_CF_CARER_RELATION},
+        {K_AGREEMENT, STORE_CF_CARE_AGREEMENT},
+        {K_AGREEMENT_DATE, STORE_CF_CARE_AGREEMENT_DATE},
+        {K_GUARDIANSHIP, STORE_CF_GUARDIANSHIP},
+    };
+    char sh[SHOW_MAX + 8];
+    const char *why;
+    memset(x, 0, sizeof *x);
+    x->agreement = -1;
+    for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
+        if (has_col(im, bits[i].col)) x->given |= bits[i].bit;
+    child_id(im, birth, x);
+    const char *phone = val(im, K_CARER_PHONE);
+    if (*phone && norm_phone(phone, im->cc, x->phone, sizeof x->phone, &why) != 0)
+        bad(im, "carer_phone '%s' %s", show(phone, sh), why);
+    const char *ag = val(im, K_AGREEMENT);
+    if (ascii_ieq(ag, "yes") || strcmp(ag, "是") == 0 || strcmp(ag, "1") == 0)
+        x->agreement = 1;
+    else if (ascii_ieq(ag, "no") || strcmp(ag, "否") == 0 || strcmp(ag, "0") == 0)
+        x->agreement = 0;
+    else if (*ag)
+        bad(im, "care_agreement '%s' is not one of yes|no|是|否|1|0 (or empty: unknown)", show(ag, sh));
+    const char *day = val(im, K_AGREEMENT_DATE);
+    if (*day && cal_date_valid(day) != 0)
+        bad(im, "care_agreement_date '%s' is not a real date written YYYY-MM-DD", show(day, sh));
+    else if (*day && strcmp(day, im->today) > 0)
+        bad(im, "care_agreement_date %s is in the future", day);
+}
+
+/* Seals the row's ID number for the store: the stored text again when it
+ * holds the same number (so that a re-import changes nothing), else a new
+ * seal. 0, or -1 on a database or cipher error. */
+static int child_seal(struct import *im, const char *code, struct child_extra *x)
+{
+    char stored[GW_SECRET_TEXT_MAX], clear[GW_SECRET_PLAIN_MAX + 1];
+    if (!x->id[0]) return 0;
+    int rc = store_child_sealed_id(im->st, code, stored, sizeof stored);
+    if (rc < 0) return -1;
+    int same = rc == 0 && stored[0] && gw_secret_open(im->opts->id_key, stored, clear, sizeof clear) == 0 &&
+               strcmp(clear, x->id) == 0;
+    gw_secret_wipe(clear, sizeof clear);
+    if (same) {
+        memcpy(x->sealed, stored, sizeof x->sealed);
+        return 0;
+    }
+    return gw_secret_seal(im->opts->id_key, x->id, x->sealed, sizeof x->sealed);
+}
+
 static void row_child(struct import *im)
 {
     char sh[SHOW_MAX + 8];
@@ -589,19 +745,22 @@ static void row_child(struct import *im)
         bad(im, "sex '%s' is not one of M|F|男|女", show(sexv, sh));
 
     const char *birth = val(im, K_BIRTH);
+    int birth_ok = 0;
     if (cal_date_valid(birth) != 0)
         bad(im, "birth_date '%s' is not a real date written YYYY-MM-DD", show(birth, sh));
     else if (strcmp(birth, im->today) > 0)
         bad(im, "birth_date %s is in the future", birth);
     else if (strcmp(birth, "1900") < 0)
         bad(im, "birth_date %s is before 1900", birth);
+    else
+        birth_ok = 1;
 
     char cats[96], flags[96], unknown[ROSTER_FIELD_MAX + 1];
     int ncats = parse_set(val(im, K_CATS), categories, cats, sizeof cats, unknown, sizeof unknown);
     if (ncats < 0)
-        bad(im, "category '%s' is not one of left_behind|difficulty|orphan|unsupported", show(unknown, sh));
+        bad(im, "category '%s' is not one of " CATEGORY_LIST, show(unknown, sh));
     else if (ncats == 0)
-        bad(im, "categories is empty (at least one of left_behind|difficulty|orphan|unsupported)");
+        bad(im, "categories is empty (at least one of " CATEGORY_LIST ")");
     int nflags = parse_set(val(im, K_FLAGS), flag_names, flags, sizeof flags, unknown, sizeof unknown);
     if (nflags < 0) bad(im, "flag '%s' is not one of parent_disabled|child_disabled|psych", show(unknown, sh));
 
@@ -622,10 +781,37 @@ static void row_child(struct import *im)
         struct seen_ent *e = seen_put(&im->keys, code, im->row_line, NULL, &fresh);
         if (!fresh) bad(im, "code %s repeats line %ld", code, e->line);
     }
-    if (!writing(im)) return;
-
-    struct store_child_row r = {code, val(im, K_NAME), sex, birth, region_id, cats, flags, nflags > 0};
-    count(im, store_child_upsert(im->st, &r, im->now));
+    struct child_extra x;
+    child_extra(im, birth_ok ? birth : NULL, &x);
+    if (writing(im)) {
+        if (child_seal(im, code, &x) != 0) {
+            db_failed(im);
+        } else {
+            struct store_child_row r = {
+                .code = code,
+                .name = val(im, K_NAME),
+                .sex = sex,
+                .birth_date = birth,
+                .region_id = region_id,
+                .categories = cats,
+                .flags = flags,
+                .high_cadence = nflags > 0,
+                .given = x.given,
+                .id_number = x.sealed[0] ? x.sealed : NULL,
+                .id_masked = x.masked[0] ? x.masked : NULL,
+                .hukou = val(im, K_HUKOU),
+                .school = val(im, K_SCHOOL),
+                .carer_name = val(im, K_CARER_NAME),
+                .carer_phone = x.phone,
+                .carer_relation = val(im, K_CARER_RELATION),
+                .care_agreement = x.agreement,
+                .care_agreement_date = val(im, K_AGREEMENT_DATE),
+                .guardianship = val(im, K_GUARDIANSHIP),
+            };
+            count(im, store_child_upsert(im->st, &r, im->now));
+        }
+    }
+    gw_secret_wipe(&x, sizeof x);
 }
 
 static void row_guardian(struct import *im)
@@ -718,13 +904,17 @@ static void header(struct import *im)
             im->col[c] = i;
         }
     }
-    for (int c = 0; cols[c]; c++)
+    for (int c = 0; c < kind_required[im->kind]; c++)
         if (im->col[c] < 0) {
             report_at(im, im->row_line, "missing column '%s' in the header", cols[c]);
             bad_header = 1;
         }
     if (bad_header) {
-        fatal(im, im->row_line, "a %s file starts with the header %s (any order)", kind_names[im->kind], expected);
+        if (*kind_optional[im->kind])
+            fatal(im, im->row_line, "a %s file starts with the header %s (any order; optional: %s)",
+                  kind_names[im->kind], expected, kind_optional[im->kind]);
+        else
+            fatal(im, im->row_line, "a %s file starts with the header %s (any order)", kind_names[im->kind], expected);
         return;
     }
     im->res.bad_header = 0;
@@ -756,6 +946,7 @@ static void row(struct import *im)
     }
     const char *const *cols = kind_cols[im->kind];
     for (int c = 0; cols[c]; c++) {
+        if (!has_col(im, c)) continue;
         const struct field *f = &im->f[im->col[c]];
         if (f->too_long)
             bad(im, "%s is longer than %d bytes", cols[c], ROSTER_FIELD_MAX);
@@ -935,6 +1126,7 @@ out:
     if (res) *res = im->res;
     seen_free(&im->keys);
     seen_free(&im->names);
+    gw_secret_wipe(im->f, sizeof im->f); /* the last row's values, an ID number among them */
     free(im);
     return rc;
 }

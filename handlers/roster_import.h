@@ -4,11 +4,14 @@
  *
  * A roster file is UTF-8 CSV (a leading BOM is skipped, CRLF or LF line
  * ends, spaces around values trimmed) whose first row names the columns;
- * the documented columns must all be there, in any order, and no others:
+ * the documented columns must all be there, in any order, and no others
+ * (children's optional columns may be there or not, anywhere):
  *
  *   regions    path                                   县/镇/村, 1-3 levels
  *   staff      phone,name,role,region,department
  *   children   code,name,sex,birth_date,region,categories,flags
+ *              optional: id_number,hukou,school,carer_name,carer_phone,
+ *              carer_relation,care_agreement,care_agreement_date,guardianship
  *   guardians  phone,name,relation,child_code,away
  *
  * An import is one transaction: when any row is bad, nothing changes and
@@ -52,6 +55,10 @@ struct roster_import_opts {
      * for the call only. */
     void (*on_error)(void *arg, long line, const char *reason);
     void *arg;
+    /* The key ID numbers are sealed with (core/secret.h, GW_SECRET_KEY_LEN
+     * bytes, borrowed), or NULL: a children row with an id_number is then
+     * an error. */
+    const unsigned char *id_key;
 };
 
 struct roster_import_result {
@@ -85,11 +92,21 @@ struct roster_import_result {
  *    for responders and, when given for others, must be valid.
  *  - children: code 7 digits with a valid Damm check digit; sex M|F|男|女;
  *    birth_date a real YYYY-MM-DD from 1900 up to today; region an existing
- *    village; categories from left_behind|difficulty|orphan|unsupported
- *    ('|'-separated, at least one); flags from parent_disabled|
- *    child_disabled|psych (may be empty). Both are stored deduplicated in
- *    that canonical order. The child is on the high cadence when a flag is
- *    set (on update, a child raised by an earlier XL visit stays raised).
+ *    village; categories from left_behind|difficulty|orphan|unsupported|
+ *    single_parent ('|'-separated, at least one); flags from
+ *    parent_disabled|child_disabled|psych (may be empty). Both are stored
+ *    deduplicated in that canonical order. The child is on the high
+ *    cadence when a flag is set (on update, a child raised by an earlier XL
+ *    visit stays raised). Optional columns: id_number an 18-character
+ *    mainland ID (GB 11643 check digit; its birth date that of birth_date),
+ *    stored only sealed with opts->id_key (core/secret.h) and as
+ *    210102********123X; carer_phone as a staff phone; care_agreement
+ *    yes|no|是|否|1|0 (empty: unknown); care_agreement_date a real
+ *    YYYY-MM-DD up to today; hukou, school, carer_name, carer_relation and
+ *    guardianship free text. A reason never repeats an ID number. An
+ *    optional column the file has replaces the stored value (empty clears
+ *    it); one it lacks leaves the stored value alone. Every changed field
+ *    of a child already there is logged (store_child_upsert).
  *  - guardians: phone as for staff; child_code valid and already in the
  *    database; away yes|no|是|否|1|0; relation free text. One phone used
  *    with two different names in the file is an error naming both lines.

@@ -25,7 +25,8 @@
  *   relation  a guardian's relation to a child, "母亲" (at most 4 characters)
  *   text, text2  a registered sender's own words, forwarded to the child's
  *         director or the supervisor: 31 characters each at most, every
- *         child's name already replaced by its code (freetext.c)
+ *         child's name already replaced by its code (freetext.c); in
+ *         broadcast_notice the county's words (broadcast.c checks them)
  *   late  how many of a visit digest's children are overdue
  *   cases case numbers, "2403150001、2403150002等"
  */
@@ -138,8 +139,10 @@ static const struct tmpl_def builtin[] = {
     {"status_closed", "case", "案件${case}已处理完毕，感谢您对儿童的关心。"},
     {"status_denied", "case", "查不到案件${case}，或您无权查询，请核对案件号。格式：CX 案件号"},
     /* ---- help, by role ---- */
-    {"help_director", "", "走访:ZF 编号 [日期] 结果(1正常2有问题3未见4电话) [问题];报告:BG 描述;退订提醒:TD"},
-    {"help_supervisor", "", "走访:ZF 编号 [日期] 结果 [问题];报告:BG 描述;查询:CX 案件号;退订提醒:TD"},
+    {"help_director", "",
+     "走访:ZF 编号 [日期] 结果(1正常2有问题3未见4电话);报告:BG 描述;改档案:GX 编号 学校/照料 ...;退订:TD"},
+    {"help_supervisor", "",
+     "走访:ZF 编号 [日期] 结果 [问题];报告:BG 描述;查询:CX 案件号;改档案:GX 编号 学校/照料;退订:TD"},
     {"help_responder", "", "确认:QR 案件号;结案:JA 案件号 结果(1已处置2已转介3不属实4已立案);查询:CX 案件号"},
     {"help_admin", "", "走访:ZF 编号 结果;报告:BG 描述;确认:QR 案件号;结案:JA 案件号 结果;查询:CX 案件号"},
     {"help_guardian", "", "报平安:QD [编号] [状态](1平安2求助3回家4换人);报告儿童危险:BG 描述;退订提醒:TD"},
@@ -179,6 +182,17 @@ static const struct tmpl_def builtin[] = {
      "走访提醒：${count}名儿童应走访，其中逾期${late}名，如${list}等。全部编号请发CX 待访"},
     {"checkin_silent_digest", "count,days,list",
      "家长失联提醒：${count}名儿童的外出家长已超过${days}天未报平安：${list}。请联系家长和照护人。"},
+    /* ---- a child's record by SMS (child_update.c): GX 编号 学校 校名, GX 编号 照料 姓名 电话 [关系];
+     * the replies never repeat the school, the carer or the phone ---- */
+    {"update_school_ok", "code", "已更新儿童${code}的就读学校，谢谢！"},
+    {"update_carer_ok", "code", "已更新儿童${code}的照料人信息，谢谢！请提醒照料人保持电话畅通。"},
+    {"update_not_staff", "", "只有儿童主任和督导员可以更新儿童档案。报告儿童情况请发：BG 情况描述"},
+    /* an unregistered code and another village's child alike */
+    {"update_not_allowed", "code", "儿童${code}不在您负责的村，不能更新档案，请核对编号后重发。"},
+    {"update_field_missing", "", "请写明更新什么。学校：GX 编号 学校 校名；照料人：GX 编号 照料 姓名 电话 [关系]"},
+    {"update_school_missing", "", "缺少学校名称。格式：GX 编号 学校 校名"},
+    {"update_carer_missing", "", "缺少照料人姓名。格式：GX 编号 照料 姓名 电话 [关系]"},
+    {"update_phone_bad", "", "照料人电话应为11位手机号。格式：GX 编号 照料 姓名 电话 [关系]"},
     /* ---- triage (unclassified cases) ---- */
     {"triage_alert", "case,place", "待分类案件${case}，地点${place}。请尽快核实，分类请回复：FL ${case} 类别"},
     {"classify_ok", "case,cat", "已将案件${case}分类为类别${cat}，并通知相关部门。"},
@@ -189,6 +203,13 @@ static const struct tmpl_def builtin[] = {
     {"ack_pending_list", "count,cases", "您有${count}件案件未确认：${cases}。请逐件回复：QR 案件号"},
     /* ---- staff sign-in (handlers/session.c): ${code} is the one-time login code ---- */
     {"login_code", "code", "您的登录验证码是${code}，5分钟内有效。请勿告诉他人。"},
+    /* ---- broadcasts (handlers/broadcast.c): one text to a group, approved by a second person; never a
+     * child, a category or a reporter; ${text} is the county's own words, 31 characters at most ---- */
+    {"broadcast_drowning", "",
+     "防溺提醒：暑期请看护好孩子，不让孩子私自下河、下塘、到水库游泳或在水边玩耍。退订请发TD"},
+    {"broadcast_checkin", "", "请每周至少联系一次孩子和照护人，并发QD报平安。孩子有困难请联系村儿童主任。退订请发TD"},
+    {"broadcast_visits", "", "请各位儿童主任按期完成本月走访，走访后发：ZF 编号 结果。本月待访编号请发：CX 待访"},
+    {"broadcast_notice", "text", "民政部门通知：${text}（退订发TD）"},
 };
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])

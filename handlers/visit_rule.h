@@ -41,8 +41,8 @@ int64_t visit_due_for(const struct gw_policy *pol, int high, const char *last_vi
 
 /* The age-out rule: the day a child leaves scope, its birthday at the age
  * of its categories (pol->age_left_behind for left_behind,
- * pol->age_difficulty for difficulty, orphan, unsupported or none known; a
- * child in several: the later). The day is the birthday itself: a
+ * pol->age_difficulty for difficulty, orphan, unsupported, single_parent
+ * or none known; a child in several: the later). The day is the birthday itself: a
  * left-behind child born 2010-03-02 is out of scope from 2026-03-02; one
  * born on 29 February leaves on 1 March of a common year. pol NULL or its
  * ages 0: gw_policy_defaults() (16 and 18). INT64_MAX when the birth date is

@@ -26,7 +26,8 @@
     responder: '部门值班人员', director: '儿童主任', auditor: '审计员'
   };
   var CHILD_CATEGORIES = {
-    left_behind: '留守儿童', difficulty: '困境儿童', orphan: '孤儿', unsupported: '事实无人抚养儿童'
+    left_behind: '留守儿童', difficulty: '困境儿童', orphan: '孤儿', unsupported: '事实无人抚养儿童',
+    single_parent: '单亲家庭儿童'
   };
   var CHILD_FLAGS = { parent_disabled: '父母残疾', child_disabled: '儿童残疾', psych: '心理关注' };
   var VISIT_RESULTS = { 1: '见到儿童，一切正常', 2: '见到儿童，发现问题', 3: '入户未见到儿童', 4: '电话或视频联系' };
@@ -801,6 +802,16 @@
     });
   }
 
+  /* Opens the printable file of the child on show in a new tab, read for
+   * the purpose already chosen (the page is audited like the file); the
+   * URL holds only the code and the purpose. */
+  function printChild() {
+    var code = kept('gw.child');
+    if (!/^\d{7}$/.test(code || '')) return;
+    window.open('/api/v1/children/' + encodeURIComponent(code) + '/file.html' +
+      query({ purpose: kept('gw.purpose') || '' }), '_blank', 'noopener');
+  }
+
   /* Adds a "term: value" pair to the dl. */
   function fact(dl, term, value) {
     dl.appendChild(el('dt', '', term));
@@ -1045,6 +1056,7 @@
     $('note-submit').addEventListener('click', note);
     $('close-submit').addEventListener('click', closeCase);
     $('child-search').addEventListener('click', function () { searchChildren(false); });
+    $('child-print').addEventListener('click', printChild);
     onEnter('child-q', function () { searchChildren(false); });
     $('child-more').addEventListener('click', function () { searchChildren(true); });
     $('child-open').addEventListener('click', function () { openChild($('child-code-input').value.trim()); });

@@ -332,6 +332,42 @@ static void birth_date_today_is_accepted(void **state)
     expect_q(c, "SELECT categories || ' ' || high_cadence FROM child WHERE code = '1000044'", "orphan|unsupported 1");
 }
 
+/* Children's optional columns (tests/unit/test_child_record.c has the
+ * details): any order, any subset, single_parent a category; a column that
+ * is neither required nor optional is still refused. */
+static void children_take_optional_columns_and_single_parent(void **state)
+{
+    struct ctx *c = *state;
+    struct roster_import_result r;
+    assert_int_equal(imp(c, ROSTER_REGIONS, REGIONS, &r, NULL), 0);
+    assert_int_equal(imp(c, ROSTER_CHILDREN,
+                         "school,code,name,sex,birth_date,region,categories,flags,carer_relation\n"
+                         "东关小学,1000015,小明,M,2015-03-01,示例县/东镇/甲村,single_parent|left_behind,,祖母\n",
+                         &r, NULL),
+                     0);
+    assert_int_equal(r.inserted, 1);
+    expect_q(c, "SELECT categories || ' ' || school || ' ' || carer_relation FROM child",
+             "left_behind|single_parent 东关小学 祖母");
+
+    struct gw_buf errs = {0};
+    char *before = snapshot(c);
+    assert_int_equal(imp(c, ROSTER_CHILDREN,
+                         "code,name,sex,birth_date,region,categories,flags,id_card\n"
+                         "1000028,小红,F,2018-07-20,示例县/东镇/甲村,left_behind,,x\n",
+                         &r, &errs),
+                     1);
+    assert_string_equal(gw_buf_cstr(&errs),
+                        "1: unknown column 'id_card' in the header\n"
+                        "1: a children file starts with the header code,name,sex,birth_date,region,categories,flags "
+                        "(any order; optional: id_number,hukou,school,carer_name,carer_phone,carer_relation,"
+                        "care_agreement,care_agreement_date,guardianship)\n");
+    char *after = snapshot(c);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    gw_buf_free(&errs);
+}
+
 static void a_header_only_file_imports_nothing(void **state)
 {
     struct ctx *c = *state;
@@ -857,6 +893,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(bom_crlf_quotes_and_spaces_are_fine, setup, teardown),
         cmocka_unit_test_setup_teardown(birth_date_today_is_accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(a_header_only_file_imports_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(children_take_optional_columns_and_single_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(every_bad_file_changes_nothing_and_names_the_line, setup, teardown),
         cmocka_unit_test_setup_teardown(multiple_bad_rows_are_all_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(an_oversized_row_stops_the_import, setup, teardown),
