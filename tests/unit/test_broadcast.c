@@ -319,7 +319,7 @@ static void progress_and_cancel(void **state)
     /* Row 1 sent, row 2 sent and delivered, row 3 still queued. */
     assert_int_equal(store_begin(c->st), 0);
     for (int64_t r = 1; r <= 2; r++) {
-        char pid[16];
+        char pid[24];
         snprintf(pid, sizeof pid, "p-%lld", (long long)r);
         assert_int_equal(store_outbox_claim(c->st, r, "generic", NOW + 61), 0);
         assert_int_equal(store_outbox_finish(c->st, r, "sent", pid, NULL, 0, NOW + 62), 0);
