@@ -345,7 +345,7 @@ static int checked_in(const struct run *x, int64_t guardian)
  * ancestors). */
 static void count_away(struct run *x)
 {
-    qsort(x->seen, x->nseen, sizeof *x->seen, cmp_seen);
+    if (x->nseen > 1) qsort(x->seen, x->nseen, sizeof *x->seen, cmp_seen); /* seen is NULL when none is away */
     for (size_t i = 0; i < x->nseen; i++) {
         if (i && !cmp_seen(&x->seen[i], &x->seen[i - 1])) continue;
         struct report_row *r = &x->v[x->seen[i].node].r;
