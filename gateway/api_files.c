@@ -175,7 +175,8 @@ static int read_file_audited(const struct api_in *in, const char *action, json_t
     int rc = file_request(in, purpose, &under, reason, len);
     if (rc) return rc;
     int full = in->who->role == AUTH_ADMIN || in->who->role == AUTH_COUNTY;
-    rc = child_file_build(in->st, policy_of(in), in->id, under, full, in->now, file);
+    const unsigned char *key = in->cfg && in->cfg->privacy.has_id_key ? in->cfg->privacy.id_key : NULL;
+    rc = child_file_build(in->st, policy_of(in), in->id, under, full, key, in->now, file);
     if (rc < 0) return -1;
     if (rc == 1) return refuse(reason, len, 404, "not found");
     char actor[AUTH_NAME_MAX + 16], records[32];

@@ -7,6 +7,7 @@
 
 #include "../core/calendar.h"
 #include "../core/log.h"
+#include "../core/secret.h"
 #include "../handlers/coverage.h"
 #include "../handlers/visit_rule.h"
 #include "json_fields.h"
@@ -54,6 +55,7 @@ struct child_file {
     const struct gw_policy *pol;
     int64_t today;
     int full_phones;
+    const unsigned char *id_key; /* opens the national ID for a full view; NULL: masked only */
 };
 
 /* Keeps the child's registration. */
@@ -72,12 +74,19 @@ static int file_child(void *arg, const struct store_file_child *r)
 }
 
 /* Adds the fuller record's fields to the registration: the national ID
- * only masked, the carer as one object (null when none is registered). */
+ * masked, and in clear for a full view that has the key (null when it
+ * does not open); the carer as one object (null when none is registered). */
 static int file_record(void *arg, const struct store_child_record *r)
 {
     struct child_file *f = arg;
     json_t *c = f->child;
     json_object_set_new(c, "id_masked", json_str_or_null(r->id_masked));
+    if (f->full_phones && f->id_key && r->id_number) {
+        char plain[64];
+        int ok = gw_secret_open(f->id_key, r->id_number, plain, sizeof plain) == 0;
+        json_object_set_new(c, "id_number", ok ? json_string(plain) : json_null());
+        gw_secret_wipe(plain, sizeof plain);
+    }
     json_object_set_new(c, "hukou", json_str_or_null(r->hukou));
     json_object_set_new(c, "school", json_str_or_null(r->school));
     json_t *carer = json_null();
@@ -185,11 +194,12 @@ static int file_parts(struct store *st, int64_t id, int full_phones, json_t *out
     return store_files_messages_each(st, id, file_message, &m) < 0 ? -1 : 0;
 }
 
-int child_file_build(struct store *st, const struct gw_policy *pol, const char *code, const char *under,
-                     int full_phones, int64_t now, json_t **out)
+int child_file_build(struct store *st, const struct gw_policy *pol, const char *code, const char *under, int full,
+                     const unsigned char *id_key, int64_t now, json_t **out)
 {
     char today_iso[16];
-    struct child_file f = {.pol = pol, .today = cal_local_day(now), .full_phones = full_phones};
+    struct child_file f = {.pol = pol, .today = cal_local_day(now), .full_phones = full, .id_key = id_key};
+    int full_phones = full;
     *out = NULL;
     cal_date_iso(f.today, today_iso, sizeof today_iso);
     int rc = store_files_child(st, code, under, today_iso, file_child, &f);

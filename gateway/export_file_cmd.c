@@ -24,7 +24,8 @@ static int build_audited(struct store *st, const struct gw_config *cfg, const ch
     char records[32];
     snprintf(records, sizeof records, "child:%s", code);
     if (store_begin(st) != 0) return -1;
-    int rc = child_file_build(st, cfg ? &cfg->policy : NULL, code, "", 1, now, file);
+    /* A file on paper or disk shows the national ID masked, to anyone. */
+    int rc = child_file_build(st, cfg ? &cfg->policy : NULL, code, "", 1, NULL, now, file);
     if (rc == 0 && audit_record(st, "cli", "admin", "cli", "export file", records, "", now) != 0) rc = -1;
     if (rc == 0 && store_commit(st) != 0) rc = -1;
     if (rc != 0) {

@@ -134,9 +134,31 @@ static int ascending(const json_t *list, const char *key)
 static json_t *file_of(int full)
 {
     json_t *f = NULL;
-    assert_int_equal(child_file_build(api.st, &api.cfg->policy, CHILD, "", full, api.now, &f), 0);
+    assert_int_equal(child_file_build(api.st, &api.cfg->policy, CHILD, "", full, NULL, api.now, &f), 0);
     assert_non_null(f);
     return f;
+}
+
+/* The national ID in clear only for a full view with the key that opens
+ * it; masked for everyone else, and never with a wrong key. */
+static void the_id_number_opens_for_a_full_view_with_the_key(void **state)
+{
+    unsigned char key[GW_SECRET_KEY_LEN] = {7}, wrong[GW_SECRET_KEY_LEN] = {8};
+    json_t *f = NULL;
+    assert_int_equal(child_file_build(api.st, &api.cfg->policy, CHILD, "", 1, key, api.now, &f), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(f, "child"), "id_number")), ID_FULL);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(f, "child"), "id_masked")), ID_MASK);
+    json_decref(f);
+    assert_int_equal(child_file_build(api.st, &api.cfg->policy, CHILD, "", 0, key, api.now, &f), 0);
+    assert_null(json_object_get(json_object_get(f, "child"), "id_number"));
+    char *text = json_dumps(f, 0);
+    assert_null(strstr(text, ID_FULL));
+    free(text);
+    json_decref(f);
+    assert_int_equal(child_file_build(api.st, &api.cfg->policy, CHILD, "", 1, wrong, api.now, &f), 0);
+    assert_true(json_is_null(json_object_get(json_object_get(f, "child"), "id_number")));
+    json_decref(f);
+    (void)state;
 }
 
 static void file_has_every_part_in_time_order(void **state)
@@ -281,6 +303,7 @@ static void dashboard_page_is_audited_and_scoped(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(the_id_number_opens_for_a_full_view_with_the_key, world),
         cmocka_unit_test_setup(file_has_every_part_in_time_order, world),
         cmocka_unit_test_setup(page_escapes_every_value, world),
         cmocka_unit_test_setup(dashboard_page_is_audited_and_scoped, world),
