@@ -95,6 +95,30 @@ int cal_local_minute(int64_t t)
 
 int64_t cal_today(void) { return cal_local_day(gw_clock_now()); }
 
+const char *cal_time_iso(int64_t t, char out[CAL_TIME_ISO_LEN])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char off[8];
+    if (!localtime_r(&tt, &tm) || !strftime(out, CAL_TIME_ISO_LEN, "%Y-%m-%dT%H:%M:%S", &tm) ||
+        !strftime(off, sizeof off, "%z", &tm) || strlen(off) != 5) {
+        gw_strlcpy(out, "", CAL_TIME_ISO_LEN);
+        return out;
+    }
+    size_t n = strlen(out);
+    snprintf(out + n, CAL_TIME_ISO_LEN - n, "%.3s:%s", off, off + 3);
+    return out;
+}
+
+const char *cal_time_text(int64_t t, char *buf, size_t len)
+{
+    if (!t) return "-";
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!localtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M", &tm)) return "?";
+    return buf;
+}
+
 int cal_weekday(int64_t day)
 {
     int64_t w = (day + 3) % 7; /* 1970-01-01 was a Thursday */

@@ -39,6 +39,14 @@ int cal_local_minute(int64_t t);
 /* Today, in the process (configured) zone, by the gateway clock. */
 int64_t cal_today(void);
 
+#define CAL_TIME_ISO_LEN 32 /* room for cal_time_iso's text */
+/* Unix time t as ISO 8601 local time with its offset ("2026-03-02T09:30:00+08:00") into out; "" when it cannot be
+ * written. Returns out. */
+const char *cal_time_iso(int64_t t, char out[CAL_TIME_ISO_LEN]);
+/* Unix time t as local "YYYY-MM-DD HH:MM" for people into buf (len >= 17 holds it): buf, "-" for 0, "?" when it
+ * cannot be written. */
+const char *cal_time_text(int64_t t, char *buf, size_t len);
+
 /* 0 Monday ... 6 Sunday. */
 int cal_weekday(int64_t day);
 /* 1 when day is a working day under the mask (every day when it is empty). */

@@ -115,6 +115,29 @@ char *gw_buf_steal(struct gw_buf *b)
     return p;
 }
 
+const char *gw_markup_entity(char c, int html)
+{
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '"': return "&quot;";
+    case '\'': return html ? "&#39;" : "&apos;";
+    default: return NULL;
+    }
+}
+
+void gw_buf_put_markup(struct gw_buf *b, const char *s, int html)
+{
+    for (; *s; s++) {
+        const char *e = gw_markup_entity(*s, html);
+        if (e)
+            gw_buf_puts(b, e);
+        else
+            gw_buf_putc(b, *s);
+    }
+}
+
 int gw_strlcpy(char *dst, const char *src, size_t dstlen)
 {
     if (dstlen == 0) return -1;

@@ -42,6 +42,12 @@ void gw_buf_free(struct gw_buf *b);              /* releases memory; b reusable 
 const char *gw_buf_cstr(const struct gw_buf *b); /* never NULL ("" when empty) */
 char *gw_buf_steal(struct gw_buf *b);            /* caller owns the result (never NULL) */
 
+/* The entity that stands for c in XML or HTML text, NULL when c stands for itself: & < > " and ', which is
+ * "&#39;" when html, else "&apos;" (XML). */
+const char *gw_markup_entity(char c, int html);
+/* Appends s with its markup characters written as gw_markup_entity's entities (html as there). */
+void gw_buf_put_markup(struct gw_buf *b, const char *s, int html);
+
 /* Copy src into dst of size dstlen, always NUL-terminating; returns 0, or -1
  * when src was truncated. */
 int gw_strlcpy(char *dst, const char *src, size_t dstlen);

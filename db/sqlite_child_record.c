@@ -16,16 +16,8 @@
 /* The record at the statement's cursor. */
 static struct store_child_record read_record(sqlite3_stmt *s)
 {
-    const char *flags = store_col(s, 7);
     return (struct store_child_record){
-        .id = sqlite3_column_int64(s, 0),
-        .code = store_col(s, 1),
-        .name = store_col(s, 2),
-        .sex = store_col(s, 3),
-        .birth_date = store_col(s, 4),
-        .region = store_col(s, 5),
-        .categories = store_col(s, 6),
-        .flags = flags ? flags : "",
+        STORE_CHILD_HEAD(s),
         .id_number = store_col(s, 8),
         .id_masked = store_col(s, 9),
         .hukou = store_col(s, 10),
@@ -48,8 +40,9 @@ int sqlite_store_child_records_each(struct store *st, const char *code,
 {
     sqlite3_stmt *s = store_stmt(
         st,
-        "SELECT CH.id, CH.code, CH.name, CH.sex, CH.birth_date, R.path, CH.categories, CH.flags, CH.id_number, "
-        "CH.id_masked, CH.hukou, CH.school, CH.carer_name, CH.carer_phone, CH.carer_relation, CH.care_agreement, "
+        "SELECT " STORE_CHILD_HEAD_COLS
+        ", CH.id_number, CH.id_masked, CH.hukou, CH.school, CH.carer_name, CH.carer_phone, CH.carer_relation, "
+        "CH.care_agreement, "
         "CH.care_agreement_date, CH.guardianship, CH.updated_at, " FIRST_GUARDIAN("g.name") ", " FIRST_GUARDIAN(
             "g.phone") ", " FIRST_GUARDIAN("gc.relation") " FROM child CH JOIN region R ON R.id = CH.region_id "
                                                           "WHERE ?1 IS NULL OR CH.code = ?1 ORDER BY R.path, CH.code");

@@ -13,11 +13,10 @@
 /* A file's child columns, in the order read_child reads them; CH is the
  * child, R its village. ?1 is today (YYYY-MM-DD). */
 #define CHILD_COLS                                                                                                     \
-    "CH.id, CH.code, CH.name, CH.sex, CH.birth_date, R.path, CH.categories, CH.flags, CH.high_cadence, "               \
-    "CH.created_at, "                                                                                                  \
-    "(SELECT max(v.visit_date) FROM visit v WHERE v.child_id = CH.id AND v.visit_date <= ?1), "                        \
-    "(SELECT max(v.visit_date) FROM visit v WHERE v.child_id = CH.id AND v.visit_date <= ?1 "                          \
-    "AND v.result IN (1, 2, 3))"
+    STORE_CHILD_HEAD_COLS ", CH.high_cadence, CH.created_at, "                                                         \
+                          "(SELECT max(v.visit_date) FROM visit v WHERE v.child_id = CH.id AND v.visit_date <= ?1), "  \
+                          "(SELECT max(v.visit_date) FROM visit v WHERE v.child_id = CH.id AND v.visit_date <= ?1 "    \
+                          "AND v.result IN (1, 2, 3))"
 #define CHILD_FROM " FROM child CH JOIN region R ON R.id = CH.region_id"
 /* R lies at or under the region whose path is bound as ?2; "" is everywhere. */
 #define IN_SCOPE " (?2 = '' OR R.path = ?2 OR substr(R.path, 1, length(?2) + 1) = ?2 || '/')"
@@ -25,16 +24,8 @@
 /* The child row at the statement's cursor. */
 static struct store_file_child read_child(sqlite3_stmt *s)
 {
-    const char *flags = store_col(s, 7);
     return (struct store_file_child){
-        .id = sqlite3_column_int64(s, 0),
-        .code = store_col(s, 1),
-        .name = store_col(s, 2),
-        .sex = store_col(s, 3),
-        .birth_date = store_col(s, 4),
-        .region = store_col(s, 5),
-        .categories = store_col(s, 6),
-        .flags = flags ? flags : "",
+        STORE_CHILD_HEAD(s),
         .high_cadence = sqlite3_column_int(s, 8),
         .created_at = sqlite3_column_int64(s, 9),
         .last_visit = store_col(s, 10),

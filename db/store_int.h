@@ -58,6 +58,23 @@ int store_step_changed(struct store *st, sqlite3_stmt *s);
 /* Column i as text, NULL for SQL NULL; valid until the next step. */
 static inline const char *store_col(sqlite3_stmt *s, int i) { return (const char *)sqlite3_column_text(s, i); }
 
+/* The columns a child row of the office reads starts with, CH the child and R its village; read them with
+ * STORE_CHILD_HEAD. */
+#define STORE_CHILD_HEAD_COLS "CH.id, CH.code, CH.name, CH.sex, CH.birth_date, R.path, CH.categories, CH.flags"
+/* The designated initialisers of the fields id, code, name, sex, birth_date, region, categories and flags ("" for
+ * none) of a row struct, from the columns STORE_CHILD_HEAD_COLS put first in statement s. */
+#define STORE_CHILD_HEAD(s)                                                                                            \
+    .id = sqlite3_column_int64(s, 0), .code = store_col(s, 1), .name = store_col(s, 2), .sex = store_col(s, 3),        \
+    .birth_date = store_col(s, 4), .region = store_col(s, 5), .categories = store_col(s, 6),                           \
+    .flags = store_col_or_empty(s, 7)
+
+/* Column i as text, "" for SQL NULL; valid until the next step. */
+static inline const char *store_col_or_empty(sqlite3_stmt *s, int i)
+{
+    const char *v = store_col(s, i);
+    return v ? v : "";
+}
+
 /* Binds helpers: NULL text binds SQL NULL. */
 int store_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Copies column i as text into out (size outlen), "" for NULL. */

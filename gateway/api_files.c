@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../core/calendar.h"
 #include "../core/log.h"
@@ -17,6 +16,7 @@
 #include "../handlers/coverage.h"
 #include "../handlers/visit_rule.h"
 #include "child_file.h"
+#include "json_fields.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX     200
@@ -24,7 +24,6 @@
 #define PURPOSE_MAX  200 /* bytes of a stated purpose */
 #define CURSOR_MAX   64
 #define REGION_Q_MAX 256
-#define TIME_ISO_LEN 32
 
 /* ---- shared ---------------------------------------------------------------------- */
 
@@ -90,34 +89,6 @@ static int day_bounds(const char *query, int64_t *lo, int64_t *hi, char *reason,
     *hi = has_to ? cal_local_midnight(td + 1) : INT64_MAX;
     return 0;
 }
-
-/* Unix time t as ISO 8601 local time with its offset ("2026-03-02T09:30:00+08:00") into out. */
-static const char *time_iso(int64_t t, char out[TIME_ISO_LEN])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    char off[8];
-    if (!localtime_r(&tt, &tm) || !strftime(out, TIME_ISO_LEN, "%Y-%m-%dT%H:%M:%S", &tm) ||
-        !strftime(off, sizeof off, "%z", &tm) || strlen(off) != 5) {
-        gw_strlcpy(out, "", TIME_ISO_LEN);
-        return out;
-    }
-    size_t n = strlen(out);
-    snprintf(out + n, TIME_ISO_LEN - n, "%.3s:%s", off, off + 3);
-    return out;
-}
-
-/* Sets key to the ISO time of t and key_unix to t; both null when t is 0. */
-static void set_time(json_t *o, const char *key, int64_t t)
-{
-    char iso[TIME_ISO_LEN], unix_key[48];
-    snprintf(unix_key, sizeof unix_key, "%s_unix", key);
-    json_object_set_new(o, key, t ? json_string(time_iso(t, iso)) : json_null());
-    json_object_set_new(o, unix_key, t ? json_integer(t) : json_null());
-}
-
-/* A JSON string, or null for NULL. */
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
 /* 1 when s is exactly 7 digits (a child code). */
 static int is_code(const char *s) { return strlen(s) == 7 && strspn(s, "0123456789") == 7; }
@@ -329,12 +300,12 @@ static int due_child(void *arg, const struct store_file_child *r)
     gw_strlcpy(d->code, r->code, sizeof d->code);
     d->item = json_object();
     json_object_set_new(d->item, "code", json_string(r->code));
-    json_object_set_new(d->item, "name", str_or_null(r->name));
-    json_object_set_new(d->item, "region", str_or_null(r->region));
+    json_object_set_new(d->item, "name", json_str_or_null(r->name));
+    json_object_set_new(d->item, "region", json_str_or_null(r->region));
     json_object_set_new(d->item, "due", json_string(iso));
     json_object_set_new(d->item, "days_past_due", json_integer(l->today - due));
     json_object_set_new(d->item, "overdue", json_boolean(l->today - due > l->overdue_days));
-    json_object_set_new(d->item, "last_visit", str_or_null(r->last_count));
+    json_object_set_new(d->item, "last_visit", json_str_or_null(r->last_count));
     return 0;
 }
 
@@ -432,7 +403,7 @@ static int audit_row(void *arg, const struct store_audit_row *r)
     }
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(r->id));
-    set_time(o, "at", r->at);
+    json_set_time(o, "at", r->at);
     json_object_set_new(o, "actor", json_string(r->actor));
     json_object_set_new(o, "role", json_string(r->role));
     json_object_set_new(o, "client", json_string(r->client));

@@ -4,8 +4,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "../core/calendar.h"
 #include "../core/config.h"
 #include "../core/message.h"
 #include "../core/store.h"
@@ -113,23 +113,13 @@ static int check_words(const struct words *w, FILE *err)
     return 0;
 }
 
-/* A time for people: local "YYYY-MM-DD HH:MM", "-" for 0. */
-static const char *when(int64_t t, char *buf, size_t len)
-{
-    if (!t) return "-";
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!localtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M", &tm)) return "?";
-    return buf;
-}
-
 static int list_row(void *arg, const struct store_broadcast *b)
 {
     FILE *out = arg;
     char c[32], a[32];
     fprintf(out, "%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t", (long long)b->id, b->tmpl, b->audience, b->status,
-            b->created_name, when(b->created_at, c, sizeof c), b->approved_name[0] ? b->approved_name : "-",
-            when(b->approved_at, a, sizeof a));
+            b->created_name, cal_time_text(b->created_at, c, sizeof c), b->approved_name[0] ? b->approved_name : "-",
+            cal_time_text(b->approved_at, a, sizeof a));
     if (b->recipients < 0)
         fputs("-\t-\n", out);
     else
@@ -155,10 +145,10 @@ static int cmd_show(struct store *st, int64_t id, FILE *out, FILE *err)
         return fprintf(err, "broadcast show: %s\n", store_errmsg(st)), 1;
     char c[32], a[32], x[32];
     fprintf(out, "id: %lld\ntemplate: %s\nvariables: %s\naudience: %s\nstatus: %s\ncreated: %s by %s\n",
-            (long long)b.id, b.tmpl, b.vars_json, b.audience, b.status, when(b.created_at, c, sizeof c),
+            (long long)b.id, b.tmpl, b.vars_json, b.audience, b.status, cal_time_text(b.created_at, c, sizeof c),
             b.created_name);
-    if (b.approved_by) fprintf(out, "approved: %s by %s\n", when(b.approved_at, a, sizeof a), b.approved_name);
-    if (b.cancelled_at) fprintf(out, "cancelled: %s\n", when(b.cancelled_at, x, sizeof x));
+    if (b.approved_by) fprintf(out, "approved: %s by %s\n", cal_time_text(b.approved_at, a, sizeof a), b.approved_name);
+    if (b.cancelled_at) fprintf(out, "cancelled: %s\n", cal_time_text(b.cancelled_at, x, sizeof x));
     if (b.recipients >= 0)
         fprintf(out, "recipients: %lld\nopted_out: %lld\n", (long long)b.recipients, (long long)b.opted_out);
     fprintf(out, "queued: %lld\nsent: %lld\ndelivered: %lld\nfailed: %lld\nsuppressed: %lld\n", (long long)p.queued,

@@ -4,44 +4,14 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "../core/calendar.h"
 #include "../core/log.h"
 #include "../handlers/coverage.h"
 #include "../handlers/visit_rule.h"
-
-#define TIME_ISO_LEN 32
+#include "json_fields.h"
 
 /* ---- JSON ------------------------------------------------------------------------ */
-
-/* Unix time t as ISO 8601 local time with its offset ("2026-03-02T09:30:00+08:00") into out. */
-static const char *time_iso(int64_t t, char out[TIME_ISO_LEN])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    char off[8];
-    if (!localtime_r(&tt, &tm) || !strftime(out, TIME_ISO_LEN, "%Y-%m-%dT%H:%M:%S", &tm) ||
-        !strftime(off, sizeof off, "%z", &tm) || strlen(off) != 5) {
-        gw_strlcpy(out, "", TIME_ISO_LEN);
-        return out;
-    }
-    size_t n = strlen(out);
-    snprintf(out + n, TIME_ISO_LEN - n, "%.3s:%s", off, off + 3);
-    return out;
-}
-
-/* Sets key to the ISO time of t and key_unix to t; both null when t is 0. */
-static void set_time(json_t *o, const char *key, int64_t t)
-{
-    char iso[TIME_ISO_LEN], unix_key[48];
-    snprintf(unix_key, sizeof unix_key, "%s_unix", key);
-    json_object_set_new(o, key, t ? json_string(time_iso(t, iso)) : json_null());
-    json_object_set_new(o, unix_key, t ? json_integer(t) : json_null());
-}
-
-/* A JSON string, or null for NULL. */
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
 /* A phone in full or masked, or null for NULL. */
 static json_t *phone_json(const char *phone, int full)
@@ -67,14 +37,14 @@ json_t *child_file_child_json(const struct store_file_child *r, const struct gw_
 {
     json_t *o = json_object();
     json_object_set_new(o, "code", json_string(r->code));
-    json_object_set_new(o, "name", str_or_null(r->name));
-    json_object_set_new(o, "sex", str_or_null(r->sex));
-    json_object_set_new(o, "birth_date", str_or_null(r->birth_date));
-    json_object_set_new(o, "region", str_or_null(r->region));
+    json_object_set_new(o, "name", json_str_or_null(r->name));
+    json_object_set_new(o, "sex", json_str_or_null(r->sex));
+    json_object_set_new(o, "birth_date", json_str_or_null(r->birth_date));
+    json_object_set_new(o, "region", json_str_or_null(r->region));
     json_object_set_new(o, "categories", bar_list(r->categories));
     json_object_set_new(o, "flags", bar_list(r->flags));
     json_object_set_new(o, "aged_out", json_boolean(child_scope_end(pol, r->birth_date, r->categories) <= today));
-    json_object_set_new(o, "last_visit", str_or_null(r->last_visit));
+    json_object_set_new(o, "last_visit", json_str_or_null(r->last_visit));
     return o;
 }
 
@@ -93,7 +63,7 @@ static int file_child(void *arg, const struct store_file_child *r)
     f->id = r->id;
     f->child = child_file_child_json(r, f->pol, f->today);
     json_object_set_new(f->child, "high_cadence", json_boolean(r->high_cadence));
-    set_time(f->child, "created_at", r->created_at);
+    json_set_time(f->child, "created_at", r->created_at);
     int64_t due = visit_due_for(f->pol, visit_high_cadence(r->flags, r->high_cadence), r->last_count, r->created_at);
     char iso[16];
     if (due != CAL_NO_DAY) cal_date_iso(due, iso, sizeof iso);
@@ -107,21 +77,21 @@ static int file_record(void *arg, const struct store_child_record *r)
 {
     struct child_file *f = arg;
     json_t *c = f->child;
-    json_object_set_new(c, "id_masked", str_or_null(r->id_masked));
-    json_object_set_new(c, "hukou", str_or_null(r->hukou));
-    json_object_set_new(c, "school", str_or_null(r->school));
+    json_object_set_new(c, "id_masked", json_str_or_null(r->id_masked));
+    json_object_set_new(c, "hukou", json_str_or_null(r->hukou));
+    json_object_set_new(c, "school", json_str_or_null(r->school));
     json_t *carer = json_null();
     if (r->carer_name || r->carer_phone || r->carer_relation) {
         carer = json_object();
-        json_object_set_new(carer, "name", str_or_null(r->carer_name));
-        json_object_set_new(carer, "relation", str_or_null(r->carer_relation));
+        json_object_set_new(carer, "name", json_str_or_null(r->carer_name));
+        json_object_set_new(carer, "relation", json_str_or_null(r->carer_relation));
         json_object_set_new(carer, "phone", phone_json(r->carer_phone, f->full_phones));
     }
     json_object_set_new(c, "carer", carer);
     json_object_set_new(c, "care_agreement", r->care_agreement < 0 ? json_null() : json_boolean(r->care_agreement));
-    json_object_set_new(c, "care_agreement_date", str_or_null(r->care_agreement_date));
-    json_object_set_new(c, "guardianship", str_or_null(r->guardianship));
-    set_time(c, "updated_at", r->updated_at);
+    json_object_set_new(c, "care_agreement_date", json_str_or_null(r->care_agreement_date));
+    json_object_set_new(c, "guardianship", json_str_or_null(r->guardianship));
+    json_set_time(c, "updated_at", r->updated_at);
     return 0;
 }
 
@@ -134,8 +104,8 @@ static int file_guardian(void *arg, const struct store_file_guardian *r)
 {
     struct file_list *l = arg;
     json_t *o = json_object();
-    json_object_set_new(o, "name", str_or_null(r->name));
-    json_object_set_new(o, "relation", str_or_null(r->relation));
+    json_object_set_new(o, "name", json_str_or_null(r->name));
+    json_object_set_new(o, "relation", json_str_or_null(r->relation));
     json_object_set_new(o, "away", json_boolean(r->away));
     json_object_set_new(o, "phone", phone_json(r->phone ? r->phone : "", l->full_phones));
     json_array_append_new(l->items, o);
@@ -146,12 +116,12 @@ static int file_visit(void *arg, const struct store_file_visit *r)
 {
     struct file_list *l = arg;
     json_t *o = json_object();
-    json_object_set_new(o, "date", str_or_null(r->visit_date));
+    json_object_set_new(o, "date", json_str_or_null(r->visit_date));
     json_object_set_new(o, "result", json_integer(r->result));
     json_object_set_new(o, "problems", bar_list(r->problems));
-    json_object_set_new(o, "note", str_or_null(r->note));
-    json_object_set_new(o, "by", str_or_null(r->staff));
-    set_time(o, "recorded_at", r->created_at);
+    json_object_set_new(o, "note", json_str_or_null(r->note));
+    json_object_set_new(o, "by", json_str_or_null(r->staff));
+    json_set_time(o, "recorded_at", r->created_at);
     json_array_append_new(l->items, o);
     return 0;
 }
@@ -160,11 +130,11 @@ static int file_checkin(void *arg, const struct store_file_checkin *r)
 {
     struct file_list *l = arg;
     json_t *o = json_object();
-    set_time(o, "at", r->created_at);
+    json_set_time(o, "at", r->created_at);
     json_object_set_new(o, "status", json_integer(r->status));
-    json_object_set_new(o, "return_date", str_or_null(r->return_date));
-    json_object_set_new(o, "note", str_or_null(r->note));
-    json_object_set_new(o, "relation", str_or_null(r->relation));
+    json_object_set_new(o, "return_date", json_str_or_null(r->return_date));
+    json_object_set_new(o, "note", json_str_or_null(r->note));
+    json_object_set_new(o, "relation", json_str_or_null(r->relation));
     json_array_append_new(l->items, o);
     return 0;
 }
@@ -173,13 +143,13 @@ static int file_case(void *arg, const struct store_file_case *r)
 {
     struct file_list *l = arg;
     json_t *o = json_object();
-    json_object_set_new(o, "number", str_or_null(r->number));
+    json_object_set_new(o, "number", json_str_or_null(r->number));
     json_object_set_new(o, "category", json_integer(r->category));
     json_object_set_new(o, "priority", json_integer(r->priority));
-    json_object_set_new(o, "status", str_or_null(r->status));
-    set_time(o, "opened_at", r->opened_at);
-    set_time(o, "acked_at", r->acked_at);
-    set_time(o, "closed_at", r->closed_at);
+    json_object_set_new(o, "status", json_str_or_null(r->status));
+    json_set_time(o, "opened_at", r->opened_at);
+    json_set_time(o, "acked_at", r->acked_at);
+    json_set_time(o, "closed_at", r->closed_at);
     json_array_append_new(l->items, o);
     return 0;
 }
@@ -188,11 +158,11 @@ static int file_message(void *arg, const struct store_file_message *r)
 {
     struct file_list *l = arg;
     json_t *o = json_object();
-    set_time(o, "at", r->received_at);
-    json_object_set_new(o, "channel", str_or_null(r->channel));
-    json_object_set_new(o, "kind", str_or_null(r->kind));
-    json_object_set_new(o, "intent", str_or_null(r->intent));
-    json_object_set_new(o, "text", str_or_null(r->text));
+    json_set_time(o, "at", r->received_at);
+    json_object_set_new(o, "channel", json_str_or_null(r->channel));
+    json_object_set_new(o, "kind", json_str_or_null(r->kind));
+    json_object_set_new(o, "intent", json_str_or_null(r->intent));
+    json_object_set_new(o, "text", json_str_or_null(r->text));
     json_array_append_new(l->items, o);
     return 0;
 }
@@ -280,16 +250,7 @@ static void esc(struct gw_buf *b, const char *s)
         gw_buf_puts(b, "—");
         return;
     }
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': gw_buf_puts(b, "&amp;"); break;
-        case '<': gw_buf_puts(b, "&lt;"); break;
-        case '>': gw_buf_puts(b, "&gt;"); break;
-        case '"': gw_buf_puts(b, "&quot;"); break;
-        case '\'': gw_buf_puts(b, "&#39;"); break;
-        default: gw_buf_putc(b, *s);
-        }
-    }
+    gw_buf_put_markup(b, s, 1);
 }
 
 /* The string at key of o, or NULL. */

@@ -97,14 +97,11 @@ void report_write_csv(const struct report *rep, FILE *f)
 static void html_text(FILE *f, const char *s)
 {
     for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
+        const char *e = gw_markup_entity(*s, 1);
+        if (e)
+            fputs(e, f);
+        else
+            fputc(*s, f);
     }
 }
 

@@ -2,8 +2,8 @@
 #include "token_cmd.h"
 
 #include <string.h>
-#include <time.h>
 
+#include "../core/calendar.h"
 #include "../core/store.h"
 #include "../handlers/auth.h"
 
@@ -76,23 +76,13 @@ int token_cmd_parse(int argc, char **argv, struct token_args *a, FILE *errout)
     return check_verb(a, npos, errout);
 }
 
-/* A time for the list: local "YYYY-MM-DD HH:MM", "-" for 0. */
-static const char *when(int64_t t, char *buf, size_t len)
-{
-    if (!t) return "-";
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!localtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M", &tm)) return "?";
-    return buf;
-}
-
 static int list_row(void *arg, const struct store_token_row *r)
 {
     FILE *out = arg;
     char c[32], u[32], v[32];
     fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r->name, r->role, r->region[0] ? r->region : "everywhere",
-            r->department[0] ? r->department : "-", when(r->created_at, c, sizeof c),
-            when(r->last_used_at, u, sizeof u), when(r->revoked_at, v, sizeof v));
+            r->department[0] ? r->department : "-", cal_time_text(r->created_at, c, sizeof c),
+            cal_time_text(r->last_used_at, u, sizeof u), cal_time_text(r->revoked_at, v, sizeof v));
     return 0;
 }
 

@@ -375,21 +375,6 @@ done:
     return rc;
 }
 
-/* Appends s with the five XML special characters escaped. */
-static void xml_put(struct gw_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': gw_buf_puts(b, "&amp;"); break;
-        case '<': gw_buf_puts(b, "&lt;"); break;
-        case '>': gw_buf_puts(b, "&gt;"); break;
-        case '"': gw_buf_puts(b, "&quot;"); break;
-        case '\'': gw_buf_puts(b, "&apos;"); break;
-        default: gw_buf_putc(b, *s);
-        }
-    }
-}
-
 /* Appends the escaped URL of step `next`, with the channel's token: AT
  * signs nothing, so every callback must bring it back. */
 static void step_url(struct gw_buf *b, const struct gw_channel *ch, const char *step_base, const char *next)
@@ -402,14 +387,14 @@ static void step_url(struct gw_buf *b, const struct gw_channel *ch, const char *
         gw_buf_puts(&u, "?token=");
         form_put_encoded(&u, token, 0);
     }
-    xml_put(b, gw_buf_cstr(&u));
+    gw_buf_put_markup(b, gw_buf_cstr(&u), 0);
     gw_buf_free(&u);
 }
 
 static void say(struct gw_buf *b, const char *text)
 {
     gw_buf_puts(b, "<Say voice=\"woman\">");
-    xml_put(b, text);
+    gw_buf_put_markup(b, text, 0);
     gw_buf_puts(b, "</Say>");
 }
 
@@ -451,7 +436,7 @@ static void render_voice(const struct gw_channel *ch, const struct voice_doc *do
             break;
         case VOICE_DIAL:
             gw_buf_puts(b, "<Dial phoneNumbers=\"");
-            xml_put(b, v->number);
+            gw_buf_put_markup(b, v->number, 0);
             gw_buf_puts(b, "\"/>");
             break;
         case VOICE_HANGUP:

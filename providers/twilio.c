@@ -564,32 +564,17 @@ done:
     return rc;
 }
 
-/* Appends s with the five XML special characters escaped. */
-static void xml_put(struct gw_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': gw_buf_puts(b, "&amp;"); break;
-        case '<': gw_buf_puts(b, "&lt;"); break;
-        case '>': gw_buf_puts(b, "&gt;"); break;
-        case '"': gw_buf_puts(b, "&quot;"); break;
-        case '\'': gw_buf_puts(b, "&apos;"); break;
-        default: gw_buf_putc(b, *s);
-        }
-    }
-}
-
 /* Appends the escaped URL of step `next`. */
 static void step_url(struct gw_buf *b, const char *step_base, const char *next)
 {
-    xml_put(b, step_base);
-    xml_put(b, next);
+    gw_buf_put_markup(b, step_base, 0);
+    gw_buf_put_markup(b, next, 0);
 }
 
 static void say(struct gw_buf *b, const char *text)
 {
     gw_buf_puts(b, "<Say language=\"cmn-CN\">");
-    xml_put(b, text);
+    gw_buf_put_markup(b, text, 0);
     gw_buf_puts(b, "</Say>");
 }
 
@@ -634,7 +619,7 @@ static void render_voice(const struct gw_channel *ch, const struct voice_doc *do
             break;
         case VOICE_DIAL:
             gw_buf_puts(b, "<Dial>");
-            xml_put(b, v->number);
+            gw_buf_put_markup(b, v->number, 0);
             gw_buf_puts(b, "</Dial>");
             break;
         case VOICE_HANGUP: gw_buf_puts(b, "<Hangup/>"); break;

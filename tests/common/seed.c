@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "../../core/damm.h"
 #include "../../core/store.h"
 #include "../../core/util.h"
 #include "../../db/sqlite.h"
@@ -160,6 +161,14 @@ struct store *seed_store_new(const char *prefix, char *path)
     char err[256] = "";
     if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) fail_msg("seed_store_new: migrate: %s", err);
     return st;
+}
+
+const char *seed_code(char *out, const char *prefix, int n)
+{
+    snprintf(out, 8, "%s%04d", prefix, n);
+    out[6] = cb_damm_digit(out, 6);
+    out[7] = '\0';
+    return out;
 }
 
 void seed_store_free(struct store *st, const char *path)

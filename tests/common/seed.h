@@ -59,6 +59,11 @@ void seed_case_close(struct store *st, int64_t case_id, int64_t staff_id, int ou
  * Returns its id, for db_case_new.reporter_id. */
 int64_t seed_reporter(struct store *st, const char *phone, int64_t at);
 
+/* The child code of number n (0-9999) of village prefix (two digits: "10",
+ * "20", "30"): prefix, n on four digits and the Damm check digit, into out
+ * (8 bytes). Returns out. */
+const char *seed_code(char *out, const char *prefix, int n);
+
 /* A new, migrated store in a new temporary file "/tmp/<prefix>-XXXXXX",
  * whose name goes into path (SEED_PATH_MAX bytes). Fails the test when it
  * cannot be made. */

@@ -25,6 +25,7 @@
 #include "../../handlers/auth.h"
 #include "../common/apiclient.h"
 #include "../common/harness.h"
+#include "../common/localtime.h"
 #include "../common/seed.h"
 
 #define JIA  "示例县/东镇/甲村"
@@ -32,28 +33,6 @@
 #define BING "示例县/西镇/丙村"
 
 static struct apiclient api; /* api.now: the time every request runs at */
-
-/* Local (+08:00) time "YYYY-MM-DD HH:MM" as unix seconds. */
-static int64_t L(const char *t)
-{
-    char day[11];
-    int64_t d = 0;
-    int h = 0, m = 0;
-    gw_strlcpy(day, t, sizeof day);
-    assert_int_equal(cal_date_parse(day, &d), 0);
-    assert_int_equal(sscanf(t + 10, " %d:%d", &h, &m), 2);
-    return cal_local_at(d, h * 60 + m);
-}
-
-/* The child code of number n of village prefix ("10", "20", "30") with its
- * Damm check digit, into out (8 bytes). */
-static const char *code(char *out, const char *prefix, int n)
-{
-    snprintf(out, 8, "%s%04d", prefix, n);
-    out[6] = cb_damm_digit(out, 6);
-    out[7] = '\0';
-    return out;
-}
 
 /* ---- requests -------------------------------------------------------------------------- */
 
@@ -103,7 +82,7 @@ static int teardown(void **state) { return apiclient_close(&api); }
 static int world(void **state)
 {
     apiclient_fresh_store(&api);
-    api.now = L("2025-06-15 10:00");
+    api.now = local_at("2025-06-15 10:00");
     seed_roster(api.st, "regions", "path\n" JIA "\n" YI "\n" BING "\n", api.now);
     seed_roster(api.st, "staff",
                 "phone,name,role,region,department\n"
@@ -118,8 +97,8 @@ static int world(void **state)
              "%s,赵大,M,2005-01-01," JIA ",left_behind,\n"
              "%s,王五,M,2014-02-02," YI ",left_behind,\n"
              "%s,钱六,F,2013-03-03," BING ",orphan,\n",
-             code(k[0], "10", 1), code(k[1], "10", 2), code(k[2], "10", 3), code(k[3], "20", 1), code(k[4], "30", 1));
-    seed_roster(api.st, "children", csv, L("2025-01-01 09:00"));
+             seed_code(k[0], "10", 1), seed_code(k[1], "10", 2), seed_code(k[2], "10", 3), seed_code(k[3], "20", 1), seed_code(k[4], "30", 1));
+    seed_roster(api.st, "children", csv, local_at("2025-01-01 09:00"));
     snprintf(csv, sizeof csv,
              "phone,name,relation,child_code,away\n"
              "+8613900000001,张父,父亲,%s,1\n"
@@ -127,10 +106,10 @@ static int world(void **state)
              k[0], k[0]);
     seed_roster(api.st, "guardians", csv, api.now);
     /* Recorded out of order: the file lists them by date and time. */
-    seed_visit(api.st, k[0], "+8613800000001", "2025-06-10", 1, "XL", L("2025-06-10 18:00"));
-    seed_visit(api.st, k[0], "+8613800000001", "2025-03-01", 2, NULL, L("2025-03-01 18:00"));
-    seed_checkin(api.st, "+8613900000001", k[0], 1, L("2025-06-12 12:00"));
-    seed_checkin(api.st, "+8613900000002", k[0], 2, L("2025-05-01 12:00"));
+    seed_visit(api.st, k[0], "+8613800000001", "2025-06-10", 1, "XL", local_at("2025-06-10 18:00"));
+    seed_visit(api.st, k[0], "+8613800000001", "2025-03-01", 2, NULL, local_at("2025-03-01 18:00"));
+    seed_checkin(api.st, "+8613900000001", k[0], 1, local_at("2025-06-12 12:00"));
+    seed_checkin(api.st, "+8613900000002", k[0], 2, local_at("2025-05-01 12:00"));
     return 0;
 }
 
@@ -157,7 +136,7 @@ static void director_sees_their_village_only(void **state)
     make_token("jia", "director", JIA, tok);
     json_t *j;
     assert_int_equal(get(tok, "/api/v1/children", &j), 200);
-    snprintf(want, sizeof want, "%s,%s,%s", code(k1, "10", 1), code(k2, "10", 2), code(k3, "10", 3));
+    snprintf(want, sizeof want, "%s,%s,%s", seed_code(k1, "10", 1), seed_code(k2, "10", 2), seed_code(k3, "10", 3));
     assert_string_equal(item_codes(j, codes, sizeof codes), want);
     json_t *first = json_array_get(json_object_get(j, "items"), 0);
     assert_string_equal(jstr(first, "name"), "张小明");
@@ -198,7 +177,7 @@ static void director_sees_their_village_only(void **state)
     json_decref(j);
 
     /* Another village's child answers exactly as a missing code. */
-    snprintf(target, sizeof target, "/api/v1/children/%s?purpose=check", code(k20, "20", 1));
+    snprintf(target, sizeof target, "/api/v1/children/%s?purpose=check", seed_code(k20, "20", 1));
     assert_int_equal(get(tok, target, &j), 404);
     char *other = json_dumps(j, JSON_COMPACT);
     json_decref(j);
@@ -230,7 +209,7 @@ static void the_file_is_in_time_order_and_audited(void **state)
 {
     char tok[AUTH_TOKEN_LEN], k1[8], target[160];
     make_token("jia", "director", JIA, tok);
-    code(k1, "10", 1);
+    seed_code(k1, "10", 1);
     json_t *j;
     snprintf(target, sizeof target, "/api/v1/children/%s", k1);
     assert_int_equal(get(tok, target, &j), 400);
@@ -320,13 +299,13 @@ static void coverage_and_visits_due_are_scoped(void **state)
 
     /* 10-1 was visited on 06-10 (due in July), 10-3 aged out: only 10-2 is due in 甲村. */
     assert_int_equal(get(jia, "/api/v1/visits/due", &j), 200);
-    assert_string_equal(item_codes(j, codes, sizeof codes), code(k2, "10", 2));
+    assert_string_equal(item_codes(j, codes, sizeof codes), seed_code(k2, "10", 2));
     json_t *it = json_array_get(json_object_get(j, "items"), 0);
     assert_string_equal(jstr(it, "due"), "2025-01-08");
     assert_true(json_is_true(json_object_get(it, "overdue")));
     json_decref(j);
     assert_int_equal(get(county, "/api/v1/visits/due", &j), 200);
-    snprintf(want, sizeof want, "%s,%s,%s", k2, code(k20, "20", 1), code(k30, "30", 1));
+    snprintf(want, sizeof want, "%s,%s,%s", k2, seed_code(k20, "20", 1), seed_code(k30, "30", 1));
     assert_string_equal(item_codes(j, codes, sizeof codes), want);
     json_decref(j);
     assert_int_equal(get(county, "/api/v1/visits/due?limit=2", &j), 200);
@@ -353,7 +332,7 @@ static void coverage_and_visits_due_are_scoped(void **state)
 static void nothing_due_is_an_empty_list(void **state)
 {
     apiclient_fresh_store(&api);
-    api.now = L("2025-06-15 10:00");
+    api.now = local_at("2025-06-15 10:00");
     seed_roster(api.st, "regions", "path\n" JIA "\n", api.now);
     char county[AUTH_TOKEN_LEN];
     make_token("county", "county", "示例县", county);
@@ -371,7 +350,7 @@ static void the_audit_trail_is_for_auditors(void **state)
     make_token("county", "county", "示例县", county);
     make_token("audit", "auditor", NULL, auditor);
     json_t *j;
-    snprintf(target, sizeof target, "/api/v1/children/%s?purpose=monthly%%20review", code(k1, "10", 1));
+    snprintf(target, sizeof target, "/api/v1/children/%s?purpose=monthly%%20review", seed_code(k1, "10", 1));
     assert_int_equal(get(jia, target, &j), 200);
     json_decref(j);
     assert_int_equal(get(county, target, &j), 200);
@@ -439,7 +418,7 @@ static void the_messages_behind_visits_are_in_the_file(void **state)
 {
     char tok[AUTH_TOKEN_LEN], k1[8], text[64], target[160];
     make_token("jia", "director", JIA, tok);
-    snprintf(text, sizeof text, "ZF %s 1", code(k1, "10", 1));
+    snprintf(text, sizeof text, "ZF %s 1", seed_code(k1, "10", 1));
     sms_visit("m1", text);
     json_t *j;
     snprintf(target, sizeof target, "/api/v1/children/%s?purpose=follow-up", k1);

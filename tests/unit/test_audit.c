@@ -31,40 +31,20 @@
 #include "../../handlers/audit.h"
 #include "../common/seed.h"
 #include "../common/streams.h"
+#include "../common/teststore.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 
 static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
-struct ctx {
-    char path[SEED_PATH_MAX];
-    struct store *st;
-    sqlite3 *db; /* a second connection: the tamperer */
-};
+static int setup(void **state) { return test_store_setup(state, "gw-audit", 1); }
 
-static int setup(void **state)
-{
-    struct ctx *c = gw_calloc(1, sizeof *c);
-    c->st = seed_store_new("gw-audit", c->path);
-    if (sqlite3_open(c->path, &c->db) != SQLITE_OK) return -1;
-    sqlite3_busy_timeout(c->db, 5000);
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    sqlite3_close(c->db);
-    seed_store_free(c->st, c->path);
-    free(c);
-    return 0;
-}
+static int teardown(void **state) { return test_store_teardown(state); }
 
 /* ---- helpers ---------------------------------------------------------------- */
 
 /* Appends one row in a transaction of its own, as a caller would. */
-static void record(struct ctx *c, const char *action, const char *records, int64_t at)
+static void record(struct test_store *c, const char *action, const char *records, int64_t at)
 {
     assert_int_equal(store_begin(c->st), 0);
     assert_int_equal(audit_record(c->st, "staff:7", "supervisor", "10.0.0.5", action, records, "", at), 0);
@@ -72,14 +52,14 @@ static void record(struct ctx *c, const char *action, const char *records, int64
 }
 
 /* Three rows: ids 1, 2, 3. */
-static void three_rows(struct ctx *c)
+static void three_rows(struct test_store *c)
 {
     record(c, "read child", "child:1000015", NOW);
     record(c, "case ack", "case:2506150001", NOW + 60);
     record(c, "export visits", "", NOW + 120);
 }
 
-static void sql(struct ctx *c, const char *text)
+static void sql(struct test_store *c, const char *text)
 {
     char *msg = NULL;
     if (sqlite3_exec(c->db, text, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", text, msg);
@@ -104,7 +84,7 @@ static int copy_row(void *arg, const struct store_audit_row *r)
 }
 
 /* verify's verdict: the return value, *bad and *rows. */
-static int verify(struct ctx *c, struct audit_problem *bad, long *rows, char *last)
+static int verify(struct test_store *c, struct audit_problem *bad, long *rows, char *last)
 {
     return audit_verify(c->st, bad, rows, last);
 }
@@ -154,7 +134,7 @@ static void fields_cannot_slide(void **state)
 
 static void rows_chain_as_appended(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     three_rows(c);
     struct copy k = {0};
     assert_int_equal(store_audit_each(c->st, 0, copy_row, &k), 0);
@@ -179,7 +159,7 @@ static void rows_chain_as_appended(void **state)
 
 static void an_empty_trail_is_intact(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     char last[65] = "x";
     int64_t id = -1;
     assert_int_equal(store_audit_last(c->st, last, &id), 1);
@@ -192,7 +172,7 @@ static void an_empty_trail_is_intact(void **state)
 
 static void verify_passes_an_intact_trail(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     three_rows(c);
     struct audit_problem bad;
     long rows = 0;
@@ -208,7 +188,7 @@ static void verify_passes_an_intact_trail(void **state)
 /* A rolled-back act leaves no row and no hole. */
 static void a_rolled_back_row_leaves_no_hole(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     record(c, "read child", "child:1000015", NOW);
     assert_int_equal(store_begin(c->st), 0);
     assert_int_equal(audit_record(c->st, "cli", "admin", "cli", "export cases", "", "", NOW + 1), 0);
@@ -223,7 +203,7 @@ static void a_rolled_back_row_leaves_no_hole(void **state)
 
 static void verify_finds_an_edited_row(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     three_rows(c);
     sql(c, "UPDATE audit SET records = 'child:1000022' WHERE id = 2");
     struct audit_problem bad;
@@ -237,7 +217,7 @@ static void verify_finds_an_edited_row(void **state)
 
 static void verify_finds_a_deleted_middle_row(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     three_rows(c);
     sql(c, "DELETE FROM audit WHERE id = 2");
     struct audit_problem bad;
@@ -251,7 +231,7 @@ static void verify_finds_a_deleted_middle_row(void **state)
  * not the chain. */
 static void verify_finds_a_deleted_and_renumbered_row(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     three_rows(c);
     sql(c, "DELETE FROM audit WHERE id = 2; UPDATE audit SET id = 2 WHERE id = 3");
     struct audit_problem bad;
@@ -262,7 +242,7 @@ static void verify_finds_a_deleted_and_renumbered_row(void **state)
 
 static void verify_finds_a_deleted_first_row(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     three_rows(c);
     sql(c, "DELETE FROM audit WHERE id = 1");
     struct audit_problem bad;
@@ -276,7 +256,7 @@ static void verify_finds_a_deleted_first_row(void **state)
  * the newest row is gone; the newest hash kept from an earlier verify can. */
 static void a_deleted_last_row_shows_only_against_a_kept_hash(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     three_rows(c);
     char kept[65], now_last[65];
     long rows = 0;
@@ -290,7 +270,7 @@ static void a_deleted_last_row_shows_only_against_a_kept_hash(void **state)
 
 static void verify_finds_a_rewritten_prev(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     three_rows(c);
     sql(c, "UPDATE audit SET prev = '" "1111111111111111111111111111111111111111111111111111111111111111' WHERE id = 3");
     struct audit_problem bad;
@@ -303,7 +283,7 @@ static void verify_finds_a_rewritten_prev(void **state)
 /* Rewriting a row with a recomputed hash still breaks the next row's prev. */
 static void a_recomputed_hash_breaks_the_next_prev(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     three_rows(c);
     struct copy k = {0};
     assert_int_equal(store_audit_each(c->st, 0, copy_row, &k), 0);
@@ -322,7 +302,7 @@ static void a_recomputed_hash_breaks_the_next_prev(void **state)
 
 static void export_leaves_a_row_and_the_cli_prints(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct streams s;
     streams_open(&s);
     assert_int_equal(roster_export_cmd(c->st, NULL, "visits", "2025-06-01", NULL, s.o, s.e), 0);
@@ -371,7 +351,7 @@ static void export_leaves_a_row_and_the_cli_prints(void **state)
 /* list writes at in local time with offset and defuses formulas. */
 static void list_formats_time_and_defuses_formulas(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     assert_int_equal(store_begin(c->st), 0);
     assert_int_equal(audit_record(c->st, "token:ops", "auditor", "10.0.0.9", "read case", "case:1", "=HYPERLINK(1)",
                                   NOW),

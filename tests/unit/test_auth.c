@@ -15,18 +15,14 @@
 #include "../../core/util.h"
 #include "../../handlers/auth.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 
-struct ctx {
-    char path[SEED_PATH_MAX];
-    struct store *st;
-};
-
 static int setup(void **state)
 {
-    struct ctx *c = gw_calloc(1, sizeof *c);
-    c->st = seed_store_new("gw-auth", c->path);
+    if (test_store_setup(state, "gw-auth", 0) != 0) return -1;
+    struct test_store *c = *state;
     char *csv = NULL;
     size_t len = 0;
     FILE *f = fopen("examples/roster/regions.csv", "r");
@@ -37,17 +33,10 @@ static int setup(void **state)
     csv[len] = '\0';
     seed_roster(c->st, "regions", csv, NOW);
     free(csv);
-    *state = c;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    seed_store_free(c->st, c->path);
-    free(c);
-    return 0;
-}
+static int teardown(void **state) { return test_store_teardown(state); }
 
 /* Makes a token; asserts the verdict rc. */
 static void create(struct store *st, const char *name, const char *role, const char *region, const char *dept,
@@ -62,7 +51,7 @@ static void create(struct store *st, const char *name, const char *role, const c
 
 static void token_is_shown_once_and_stored_hashed(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     char token[AUTH_TOKEN_LEN], again[AUTH_TOKEN_LEN];
     create(c->st, "crm", "admin", NULL, NULL, 0, token);
     create(c->st, "crm2", "admin", NULL, NULL, 0, again);
@@ -85,7 +74,7 @@ static void token_is_shown_once_and_stored_hashed(void **state)
 
 static void check_finds_the_principal_and_records_the_use(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     char token[AUTH_TOKEN_LEN];
     create(c->st, "police-feed", "responder", "示例县", "公安", 0, token);
     struct auth_principal p;
@@ -110,7 +99,7 @@ static void check_finds_the_principal_and_records_the_use(void **state)
 
 static void revoked_tokens_are_unknown(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     char token[AUTH_TOKEN_LEN];
     struct auth_principal p;
     create(c->st, "old", "auditor", NULL, NULL, 0, token);
@@ -141,7 +130,7 @@ static int collect(void *arg, const struct store_token_row *r)
 
 static void list_is_by_name_with_revoked_ones(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     char token[AUTH_TOKEN_LEN];
     create(c->st, "zeta", "director", "示例县/东溪镇/上湾村", NULL, 0, token);
     create(c->st, "alpha", "supervisor", "示例县/东溪镇", NULL, 0, token);
@@ -159,7 +148,7 @@ static void list_is_by_name_with_revoked_ones(void **state)
 
 static void bad_requests_are_refused(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     char token[AUTH_TOKEN_LEN];
     create(c->st, "dup", "admin", NULL, NULL, 0, token);
     create(c->st, "dup", "auditor", NULL, NULL, 1, token);                     /* name taken */

@@ -27,6 +27,7 @@
 #include "../../handlers/templates.h"
 #include "../common/seed.h"
 #include "../common/streams.h"
+#include "../common/teststore.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 
@@ -62,35 +63,23 @@ static const char guardians_csv[] = "phone,name,relation,child_code,away\n" G1 "
                                     ",张父,father,1000028,yes\n" G2 ",王母,mother,1000031,no\n" G3
                                     ",赵父,father,1000044,yes\n" G4 ",刘父,father,1000053,yes\n";
 
-struct ctx {
-    char path[SEED_PATH_MAX];
-    struct store *st;
-};
-
 static int setup(void **state)
 {
-    struct ctx *c = gw_calloc(1, sizeof *c);
-    c->st = seed_store_new("gw-bc", c->path);
+    if (test_store_setup(state, "gw-bc", 0) != 0) return -1;
+    struct test_store *c = *state;
     seed_roster(c->st, "regions", regions_csv, NOW - 86400);
     seed_roster(c->st, "staff", staff_csv, NOW - 86400);
     seed_roster(c->st, "children", children_csv, NOW - 86400);
     seed_roster(c->st, "guardians", guardians_csv, NOW - 86400);
-    *state = c;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    seed_store_free(c->st, c->path);
-    free(c);
-    return 0;
-}
+static int teardown(void **state) { return test_store_teardown(state); }
 
 /* ---- helpers ---------------------------------------------------------------- */
 
 /* One integer from the database (a second connection, read only). */
-static int64_t q(struct ctx *c, const char *fmt, ...)
+static int64_t q(struct test_store *c, const char *fmt, ...)
 {
     char sql[1024];
     va_list ap;
@@ -108,7 +97,7 @@ static int64_t q(struct ctx *c, const char *fmt, ...)
 }
 
 /* Creates a broadcast in a transaction of its own; returns bc_create's result. */
-static int create(struct ctx *c, const char *by, const char *tmpl, const char *audience, const char *text,
+static int create(struct test_store *c, const char *by, const char *tmpl, const char *audience, const char *text,
                   struct bc_outcome *o)
 {
     struct bc_var v = {"text", text};
@@ -121,7 +110,7 @@ static int create(struct ctx *c, const char *by, const char *tmpl, const char *a
     return rc;
 }
 
-static int approve(struct ctx *c, int64_t id, const char *by, struct bc_outcome *o)
+static int approve(struct test_store *c, int64_t id, const char *by, struct bc_outcome *o)
 {
     assert_int_equal(store_begin(c->st), 0);
     int rc = bc_approve(c->st, NULL, id, by, "cli", NOW + 60, o);
@@ -132,7 +121,7 @@ static int approve(struct ctx *c, int64_t id, const char *by, struct bc_outcome 
     return rc;
 }
 
-static int cancel(struct ctx *c, int64_t id, const char *by, struct bc_outcome *o)
+static int cancel(struct test_store *c, int64_t id, const char *by, struct bc_outcome *o)
 {
     assert_int_equal(store_begin(c->st), 0);
     int rc = bc_cancel(c->st, id, by, "cli", NOW + 120, o);
@@ -143,7 +132,7 @@ static int cancel(struct ctx *c, int64_t id, const char *by, struct bc_outcome *
     return rc;
 }
 
-static void refused(struct ctx *c, const char *by, const char *tmpl, const char *audience, const char *text,
+static void refused(struct test_store *c, const char *by, const char *tmpl, const char *audience, const char *text,
                     const char *why)
 {
     struct bc_outcome o;
@@ -155,7 +144,7 @@ static void refused(struct ctx *c, const char *by, const char *tmpl, const char 
 
 static void create_checks_who_what_and_to_whom(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     const char *tmpl = "broadcast_drowning", *to = "directors:示例县";
     refused(c, D1, tmpl, to, NULL, "only a county officer or an admin");
     refused(c, AUD, tmpl, to, NULL, "only a county officer or an admin");
@@ -201,7 +190,7 @@ static void create_checks_who_what_and_to_whom(void **state)
  * county officer can, once. */
 static void an_opted_out_recipient_is_counted_never_queued(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     assert_int_equal(store_begin(c->st), 0);
     assert_int_equal(db_optout_set(c->st, D2, "generic", NOW - 3600), 0);
     assert_int_equal(store_commit(c->st), 0);
@@ -251,7 +240,7 @@ static void an_opted_out_recipient_is_counted_never_queued(void **state)
 /* Below every other kind: an alert queued after it still goes first. */
 static void its_rows_come_after_an_alert(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct bc_outcome o;
     assert_int_equal(create(c, C1, "broadcast_drowning", "directors:示例县", NULL, &o), 0);
     assert_int_equal(approve(c, o.id, ADM, &o), 0);
@@ -289,7 +278,7 @@ static void its_rows_come_after_an_alert(void **state)
 /* A guardian of two children in the audience gets one SMS. */
 static void guardians_are_reached_once_each(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct bc_outcome o;
     assert_int_equal(create(c, C1, "broadcast_checkin", "guardians:left_behind:示例县", NULL, &o), 0);
     assert_int_equal(o.recipients, 2); /* G1 (two children), G3; not G4 of 邻县 */
@@ -306,7 +295,7 @@ static void guardians_are_reached_once_each(void **state)
 /* Progress follows the rows; a cancel fails only what has not gone. */
 static void progress_and_cancel(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct bc_outcome o;
     assert_int_equal(create(c, C1, "broadcast_drowning", "directors:示例县", NULL, &o), 0);
     int64_t id = o.id;
@@ -359,7 +348,7 @@ static void progress_and_cancel(void **state)
 }
 
 /* Runs `broadcast WORDS...` (NULL-terminated) into s; returns the status. */
-static int run(struct ctx *c, struct streams *s, ...)
+static int run(struct test_store *c, struct streams *s, ...)
 {
     struct broadcast_args a = {.config = "unused.ini"};
     va_list ap;
@@ -374,7 +363,7 @@ static int run(struct ctx *c, struct streams *s, ...)
 
 static void the_command_reads_words_and_prints(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct streams s;
     assert_int_equal(store_begin(c->st), 0);
     assert_int_equal(db_optout_set(c->st, D2, NULL, NOW - 3600), 0);

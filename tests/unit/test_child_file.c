@@ -30,6 +30,7 @@
 #include "../../handlers/auth.h"
 #include "../common/apiclient.h"
 #include "../common/harness.h"
+#include "../common/localtime.h"
 #include "../common/seed.h"
 
 #define JIA      "示例县/东镇/甲村"
@@ -41,18 +42,6 @@
 #define HOSTILE  "<script>alert('x')</script>&小明"
 
 static struct apiclient api;
-
-/* Local (+08:00) time "YYYY-MM-DD HH:MM" as unix seconds. */
-static int64_t L(const char *t)
-{
-    char day[11];
-    int64_t d = 0;
-    int h = 0, m = 0;
-    gw_strlcpy(day, t, sizeof day);
-    assert_int_equal(cal_date_parse(day, &d), 0);
-    assert_int_equal(sscanf(t + 10, " %d:%d", &h, &m), 2);
-    return cal_local_at(d, h * 60 + m);
-}
 
 /* Runs SQL (an sqlite3_mprintf format: %q quotes) on the database file beside the open store. */
 static void sql(const char *fmt, ...)
@@ -79,7 +68,7 @@ static int teardown(void **state) { return apiclient_close(&api); }
 static int world(void **state)
 {
     apiclient_fresh_store(&api);
-    api.now = L("2025-06-15 10:00");
+    api.now = local_at("2025-06-15 10:00");
     seed_roster(api.st, "regions", "path\n" JIA "\n" YI "\n", api.now);
     seed_roster(api.st, "staff",
                 "phone,name,role,region,department\n" DIRECTOR ",甲村主任,director," JIA ",\n"
@@ -89,23 +78,23 @@ static int world(void **state)
                 "code,name,sex,birth_date,region,categories,flags,hukou,school,carer_name,carer_phone,carer_relation,"
                 "care_agreement,care_agreement_date,guardianship\n" CHILD ",张小明,M,2015-01-01," JIA
                 ",left_behind,psych,示例县东镇甲村8号,甲村小学,张奶奶,+8613900000009,祖母,yes,2024-12-20,祖母照料尚好\n",
-                L("2025-01-01 09:00"));
+                local_at("2025-01-01 09:00"));
     seed_roster(api.st, "guardians",
                 "phone,name,relation,child_code,away\n+8613900000001,张父,父亲," CHILD ",1\n"
                 "+8613900000002,张母,母亲," CHILD ",0\n",
                 api.now);
-    seed_visit(api.st, CHILD, DIRECTOR, "2025-06-10", 2, "XL|JH", L("2025-06-10 18:00"));
-    int64_t early = seed_visit(api.st, CHILD, DIRECTOR, "2025-03-01", 1, NULL, L("2025-03-01 18:00"));
-    int64_t k2 = seed_checkin(api.st, "+8613900000001", CHILD, 1, L("2025-06-12 12:00"));
-    seed_checkin(api.st, "+8613900000002", CHILD, 2, L("2025-05-01 12:00"));
+    seed_visit(api.st, CHILD, DIRECTOR, "2025-06-10", 2, "XL|JH", local_at("2025-06-10 18:00"));
+    int64_t early = seed_visit(api.st, CHILD, DIRECTOR, "2025-03-01", 1, NULL, local_at("2025-03-01 18:00"));
+    int64_t k2 = seed_checkin(api.st, "+8613900000001", CHILD, 1, local_at("2025-06-12 12:00"));
+    seed_checkin(api.st, "+8613900000002", CHILD, 2, local_at("2025-05-01 12:00"));
     struct db_region r;
     assert_int_equal(db_region_by_path(api.st, JIA, &r), 0);
     const char *depts[] = {"police"};
     struct db_case_new c = {.category = 8, .classified = 1, .priority = 2, .depts = depts, .ndepts = 1,
                             .county_id = r.county_id, .region_id = r.id, .child_id = seed_child_id(api.st, CHILD),
                             .description = "孩子没去上学", .reporter_id = seed_reporter(api.st, "+8613700000077", 1)};
-    seed_case(api.st, &c, L("2025-05-20 08:00"), NULL);
-    seed_case(api.st, &c, L("2025-02-02 08:00"), NULL);
+    seed_case(api.st, &c, local_at("2025-05-20 08:00"), NULL);
+    seed_case(api.st, &c, local_at("2025-02-02 08:00"), NULL);
     unsigned char key[GW_SECRET_KEY_LEN] = {7};
     char sealed[GW_SECRET_TEXT_MAX];
     assert_int_equal(gw_secret_seal(key, ID_FULL, sealed, sizeof sealed), 0);
@@ -114,8 +103,8 @@ static int world(void **state)
         "(901, 'generic', 'p2', '+8613900000001', 'PA " CHILD " 晚到', 'PA', %lld, %lld),"
         "(900, 'generic', 'p1', '" DIRECTOR "', 'ZF " CHILD " 1', 'ZF', %lld, %lld);"
         "UPDATE visit SET inbox_id = 900 WHERE id = %lld; UPDATE checkin SET inbox_id = 901 WHERE id = %lld;",
-        sealed, (long long)L("2025-06-12 12:00"), (long long)L("2025-06-12 12:00"), (long long)L("2025-03-01 18:00"),
-        (long long)L("2025-03-01 18:00"), (long long)early, (long long)k2);
+        sealed, (long long)local_at("2025-06-12 12:00"), (long long)local_at("2025-06-12 12:00"), (long long)local_at("2025-03-01 18:00"),
+        (long long)local_at("2025-03-01 18:00"), (long long)early, (long long)k2);
     return 0;
 }
 

@@ -23,11 +23,7 @@
 #include "../../core/config.h"
 #include "../../core/util.h"
 #include "../common/seed.h"
-
-struct ctx {
-    char path[SEED_PATH_MAX];
-    struct store *st;
-};
+#include "../common/teststore.h"
 
 /* The county 示例县 (two towns, three villages), a neighbouring county, and
  * 示例县东, whose path starts like 示例县's and has its own 桃村. */
@@ -54,21 +50,14 @@ static const char children[] = "code,name,sex,birth_date,region,categories,flags
 
 static int setup(void **state)
 {
-    struct ctx *c = gw_calloc(1, sizeof *c);
-    c->st = seed_store_new("gw-names", c->path);
+    if (test_store_setup(state, "gw-names", 0) != 0) return -1;
+    struct test_store *c = *state;
     seed_roster(c->st, "regions", regions, SEED_NOW);
     seed_roster(c->st, "children", children, SEED_NOW);
-    *state = c;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    seed_store_free(c->st, c->path);
-    free(c);
-    return 0;
-}
+static int teardown(void **state) { return test_store_teardown(state); }
 
 /* One look-up: rc, and the code when found. */
 static const struct {
@@ -96,7 +85,7 @@ static const struct {
 
 static void test_by_name(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     assert_int_equal(store_begin(c->st), 0);
     for (size_t i = 0; i < sizeof by_name / sizeof by_name[0]; i++) {
         struct db_child ch;
@@ -132,7 +121,7 @@ static const struct {
 
 static void test_named_in(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     assert_int_equal(store_begin(c->st), 0);
     for (size_t i = 0; i < sizeof named_in / sizeof named_in[0]; i++) {
         struct db_child ch;

@@ -36,83 +36,46 @@
 #include "../../gateway/roster.h"
 #include "../../handlers/roster_import.h"
 #include "../../core/util.h"
+#include "../common/localtime.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 
-struct ctx {
-    char path[SEED_PATH_MAX]; /* the database file */
-    struct store *st; /* the store under test */
-};
+static int setup(void **state) { return test_store_setup(state, "gw-coverage", 0); }
 
-static int setup(void **state)
-{
-    struct ctx *c = gw_calloc(1, sizeof *c);
-    c->st = seed_store_new("gw-coverage", c->path);
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    seed_store_free(c->st, c->path);
-    free(c);
-    return 0;
-}
+static int teardown(void **state) { return test_store_teardown(state); }
 
 /* ---- the seeded county ----------------------------------------------------------- */
 
-/* Local (+08:00) time "YYYY-MM-DD HH:MM" as unix seconds. */
-static int64_t L(const char *t)
-{
-    char day[11];
-    int64_t d = 0;
-    int h = 0, m = 0;
-    gw_strlcpy(day, t, sizeof day);
-    assert_int_equal(cal_date_parse(day, &d), 0);
-    assert_int_equal(sscanf(t + 10, " %d:%d", &h, &m), 2);
-    return cal_local_at(d, h * 60 + m);
-}
-
-/* The child code of number n (1-99) of village prefix ("10", "20", "30"):
- * prefix, n on four digits, and the Damm check digit. Into out (8 bytes). */
-static const char *code(char *out, const char *prefix, int n)
-{
-    snprintf(out, 8, "%s%04d", prefix, n);
-    out[6] = cb_damm_digit(out, 6);
-    out[7] = '\0';
-    return out;
-}
-
 /* Imports one child of village `village` (a path) as of `at`. */
-static void child(struct ctx *c, const char *prefix, int n, const char *name, const char *sex, const char *birth,
+static void child(struct test_store *c, const char *prefix, int n, const char *name, const char *sex, const char *birth,
                   const char *village, const char *categories, const char *flags, int64_t at)
 {
     char k[8], csv[512];
     snprintf(csv, sizeof csv, "code,name,sex,birth_date,region,categories,flags\n%s,%s,%s,%s,%s,%s,%s\n",
-             code(k, prefix, n), name, sex, birth, village, categories, flags);
+             seed_code(k, prefix, n), name, sex, birth, village, categories, flags);
     seed_roster(c->st, "children", csv, at);
 }
 
 /* A visit of child n of prefix by staff phone on date with result, recorded at 0. */
-static void visit(struct ctx *c, const char *prefix, int n, const char *phone, const char *date, int result)
+static void visit(struct test_store *c, const char *prefix, int n, const char *phone, const char *date, int result)
 {
     char k[8];
-    seed_visit(c->st, code(k, prefix, n), phone, date, result, NULL, 0);
+    seed_visit(c->st, seed_code(k, prefix, n), phone, date, result, NULL, 0);
 }
 
 /* A check-in (status 1) of guardian phone for child n of prefix at `at`. */
-static void checkin(struct ctx *c, const char *phone, const char *prefix, int n, int64_t at)
+static void checkin(struct test_store *c, const char *phone, const char *prefix, int n, int64_t at)
 {
     char k[8];
-    seed_checkin(c->st, phone, code(k, prefix, n), 1, at);
+    seed_checkin(c->st, phone, seed_code(k, prefix, n), 1, at);
 }
 
 /* One case (department police) opened at `opened` with county and region
  * paths (NULL for none); acknowledged at acked (0: never) and closed at
  * closed (0: not closed) by the county's police responder. */
-static void a_case(struct ctx *c, int category, int priority, const char *county, const char *region, int64_t opened,
+static void a_case(struct test_store *c, int category, int priority, const char *county, const char *region, int64_t opened,
                    int64_t acked, int64_t closed)
 {
     static const char *const depts[] = {"police"};
@@ -132,7 +95,7 @@ static void a_case(struct ctx *c, int category, int priority, const char *county
 #define YI   "示例县/东镇/乙村"
 #define BING "示例县/西镇/丙村"
 
-static void seed(struct ctx *c)
+static void seed(struct test_store *c)
 {
     seed_roster(c->st, "regions",
                 "path\n示例县/东镇/甲村\n示例县/东镇/乙村\n示例县/西镇/丙村\n示例县/西镇/丁村\n"
@@ -156,13 +119,13 @@ static void seed(struct ctx *c)
     gw_buf_puts(&csv, "code,name,sex,birth_date,region,categories,flags\n");
     for (int i = 1; i <= 32; i++) {
         char k[8];
-        gw_buf_printf(&csv, "%s,甲%d,M,2015-01-01," JIA ",left_behind,%s\n", code(k, "10", i), i,
+        gw_buf_printf(&csv, "%s,甲%d,M,2015-01-01," JIA ",left_behind,%s\n", seed_code(k, "10", i), i,
                       i == 7 ? "psych" : i == 9 ? "child_disabled" : "");
     }
-    seed_roster(c->st, "children", gw_buf_cstr(&csv), L("2025-01-01 09:00"));
+    seed_roster(c->st, "children", gw_buf_cstr(&csv), local_at("2025-01-01 09:00"));
     gw_buf_free(&csv);
     char k8[8];
-    assert_int_equal(db_child_set_high_cadence(c->st, seed_child_id(c->st, code(k8, "10", 8))), 0);
+    assert_int_equal(db_child_set_high_cadence(c->st, seed_child_id(c->st, seed_code(k8, "10", 8))), 0);
     const char *d1 = "+8613800000001";
     visit(c, "10", 1, d1, "2025-06-01", 1);  /* 14 days ago: in person */
     visit(c, "10", 2, d1, "2025-05-17", 2);  /* 29 days ago: still in the 30-day window */
@@ -181,17 +144,17 @@ static void seed(struct ctx *c)
 
     /* 乙村: four children, two directors. */
     /* Tue 06-10: first visit due Tue 06-17 */
-    child(c, "20", 33, "乙33", "F", "2016-01-01", YI, "left_behind", "", L("2025-06-10 10:00"));
+    child(c, "20", 33, "乙33", "F", "2016-01-01", YI, "left_behind", "", local_at("2025-06-10 10:00"));
     /* Mon 06-02 00:30 local (Sunday in UTC): due Mon 06-09, 6 days past */
-    child(c, "20", 34, "乙34", "F", "2016-01-01", YI, "left_behind", "", L("2025-06-02 00:30"));
-    child(c, "20", 35, "乙35", "M", "2016-01-01", YI, "left_behind", "", L("2025-01-01 09:00"));
+    child(c, "20", 34, "乙34", "F", "2016-01-01", YI, "left_behind", "", local_at("2025-06-02 00:30"));
+    child(c, "20", 35, "乙35", "M", "2016-01-01", YI, "left_behind", "", local_at("2025-01-01 09:00"));
     /* Fri 05-30: due Fri 06-06, 9 days past */
-    child(c, "20", 36, "乙36", "M", "2016-01-01", YI, "difficulty", "", L("2025-05-30 10:00"));
+    child(c, "20", 36, "乙36", "M", "2016-01-01", YI, "difficulty", "", local_at("2025-05-30 10:00"));
     visit(c, "20", 35, "+8613800000002", "2025-06-15", 1); /* today */
 
     /* 丙村: two children, one director. 丁村: nothing at all. */
-    child(c, "30", 37, "丙37", "M", "2014-01-01", BING, "orphan", "", L("2025-01-01 09:00"));
-    child(c, "30", 38, "丙38", "F", "2014-01-01", BING, "left_behind", "", L("2025-01-01 09:00"));
+    child(c, "30", 37, "丙37", "M", "2014-01-01", BING, "orphan", "", local_at("2025-01-01 09:00"));
+    child(c, "30", 38, "丙38", "F", "2014-01-01", BING, "left_behind", "", local_at("2025-01-01 09:00"));
     visit(c, "30", 37, "+8613800000004", "2025-06-10", 1); /* in person */
     visit(c, "30", 38, "+8613800000004", "2025-03-01", 4); /* a call long ago: neither, overdue_30 */
 
@@ -199,35 +162,35 @@ static void seed(struct ctx *c)
      * for 东镇); g3 is at home (never counted). */
     char k[7][8];
     gw_buf_puts(&csv, "phone,name,relation,child_code,away\n");
-    gw_buf_printf(&csv, "+8613900000001,g1,父亲,%s,1\n", code(k[0], "10", 1));
-    gw_buf_printf(&csv, "+8613900000001,g1,父亲,%s,1\n", code(k[1], "20", 33));
-    gw_buf_printf(&csv, "+8613900000002,g2,母亲,%s,1\n", code(k[2], "10", 2));
-    gw_buf_printf(&csv, "+8613900000003,g3,祖母,%s,0\n", code(k[3], "10", 3));
-    gw_buf_printf(&csv, "+8613900000004,g4,父亲,%s,1\n", code(k[4], "30", 37));
-    gw_buf_printf(&csv, "+8613900000005,g5,母亲,%s,1\n", code(k[5], "30", 38));
-    gw_buf_printf(&csv, "+8613900000006,g6,父亲,%s,1\n", code(k[6], "10", 4));
+    gw_buf_printf(&csv, "+8613900000001,g1,父亲,%s,1\n", seed_code(k[0], "10", 1));
+    gw_buf_printf(&csv, "+8613900000001,g1,父亲,%s,1\n", seed_code(k[1], "20", 33));
+    gw_buf_printf(&csv, "+8613900000002,g2,母亲,%s,1\n", seed_code(k[2], "10", 2));
+    gw_buf_printf(&csv, "+8613900000003,g3,祖母,%s,0\n", seed_code(k[3], "10", 3));
+    gw_buf_printf(&csv, "+8613900000004,g4,父亲,%s,1\n", seed_code(k[4], "30", 37));
+    gw_buf_printf(&csv, "+8613900000005,g5,母亲,%s,1\n", seed_code(k[5], "30", 38));
+    gw_buf_printf(&csv, "+8613900000006,g6,父亲,%s,1\n", seed_code(k[6], "10", 4));
     seed_roster(c->st, "guardians", gw_buf_cstr(&csv), NOW);
     gw_buf_free(&csv);
-    checkin(c, "+8613900000001", "20", 33, L("2025-06-13 12:00")); /* 2 days ago: in contact */
-    checkin(c, "+8613900000002", "10", 2, L("2025-06-07 12:00"));  /* 8 days ago: not */
-    checkin(c, "+8613900000002", "10", 2, L("2025-06-15 13:00"));  /* after now: not seen */
-    checkin(c, "+8613900000003", "10", 3, L("2025-06-14 12:00"));  /* at home: not a parent away */
-    checkin(c, "+8613900000004", "30", 37, L("2025-06-08 12:00")); /* exactly 7 days ago: out */
-    checkin(c, "+8613900000005", "30", 38, L("2025-06-15 11:00")); /* an hour ago: in */
-    checkin(c, "+8613900000006", "10", 4, L("2025-06-09 12:00"));  /* 6 days ago: in */
+    checkin(c, "+8613900000001", "20", 33, local_at("2025-06-13 12:00")); /* 2 days ago: in contact */
+    checkin(c, "+8613900000002", "10", 2, local_at("2025-06-07 12:00"));  /* 8 days ago: not */
+    checkin(c, "+8613900000002", "10", 2, local_at("2025-06-15 13:00"));  /* after now: not seen */
+    checkin(c, "+8613900000003", "10", 3, local_at("2025-06-14 12:00"));  /* at home: not a parent away */
+    checkin(c, "+8613900000004", "30", 37, local_at("2025-06-08 12:00")); /* exactly 7 days ago: out */
+    checkin(c, "+8613900000005", "30", 38, local_at("2025-06-15 11:00")); /* an hour ago: in */
+    checkin(c, "+8613900000006", "10", 4, local_at("2025-06-09 12:00"));  /* 6 days ago: in */
 
     /* Cases: the region the most precise region known, the county the county. */
-    a_case(c, 4, 0, "示例县", JIA, L("2025-06-14 10:00"), 0, 0);
-    a_case(c, 2, 1, "示例县", JIA, L("2025-06-01 00:10"), L("2025-06-01 00:20"), 0);
-    a_case(c, 7, 2, "示例县", YI, L("2025-05-20 09:00"), L("2025-05-20 09:30"), 0);
-    a_case(c, 9, 3, "示例县", "示例县/东镇", L("2025-06-13 09:00"), 0, 0);
-    a_case(c, 5, 1, "示例县", BING, L("2025-06-10 08:00"), L("2025-06-10 08:20"), L("2025-06-11 08:00"));
-    a_case(c, 9, 3, "示例县", NULL, L("2025-06-12 09:00"), 0, 0);
+    a_case(c, 4, 0, "示例县", JIA, local_at("2025-06-14 10:00"), 0, 0);
+    a_case(c, 2, 1, "示例县", JIA, local_at("2025-06-01 00:10"), local_at("2025-06-01 00:20"), 0);
+    a_case(c, 7, 2, "示例县", YI, local_at("2025-05-20 09:00"), local_at("2025-05-20 09:30"), 0);
+    a_case(c, 9, 3, "示例县", "示例县/东镇", local_at("2025-06-13 09:00"), 0, 0);
+    a_case(c, 5, 1, "示例县", BING, local_at("2025-06-10 08:00"), local_at("2025-06-10 08:20"), local_at("2025-06-11 08:00"));
+    a_case(c, 9, 3, "示例县", NULL, local_at("2025-06-12 09:00"), 0, 0);
     /* no region and no county yet: in no row */
-    a_case(c, 8, 2, NULL, NULL, L("2025-06-11 09:00"), 0, L("2025-06-12 01:40"));
-    a_case(c, 6, 0, "示例县", BING, L("2025-04-01 10:00"), L("2025-04-01 10:05"), 0);
+    a_case(c, 8, 2, NULL, NULL, local_at("2025-06-11 09:00"), 0, local_at("2025-06-12 01:40"));
+    a_case(c, 6, 0, "示例县", BING, local_at("2025-04-01 10:00"), local_at("2025-04-01 10:05"), 0);
     /* closed without an acknowledgement first: closing sets acked_at */
-    a_case(c, 1, 1, "示例县", JIA, L("2025-06-12 23:30"), 0, L("2025-06-13 00:30"));
+    a_case(c, 1, 1, "示例县", JIA, local_at("2025-06-12 23:30"), 0, local_at("2025-06-13 00:30"));
 }
 
 #define HEADER                                                                                                   \
@@ -246,7 +209,7 @@ static void seed(struct ctx *c)
 #define ROW_NEW "county,示例县-新区,0,0,0,0,0,0,0,0,0,0,0,0,0,0,\n"
 
 /* Runs the export into a temporary file and returns its whole text. */
-static char *coverage(struct ctx *c, const struct gw_policy *pol, const char *from, const char *to, long *rows)
+static char *coverage(struct test_store *c, const struct gw_policy *pol, const char *from, const char *to, long *rows)
 {
     FILE *f = tmpfile();
     assert_non_null(f);
@@ -285,7 +248,7 @@ static void expect_lines(const char *got, const char *want)
 
 static void rows_for_every_region_in_tree_order(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed(c);
     long rows = -1;
     char *out = coverage(c, NULL, NULL, NULL, &rows);
@@ -301,7 +264,7 @@ static void rows_for_every_region_in_tree_order(void **state)
 
 static void the_window_bounds_only_the_median(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed(c);
     /* Opened 06-01 00:10 .. 06-12 23:30 local: cases 2 (10 min), 5 (20), 9 (60). */
     char *out = coverage(c, NULL, "2025-06-01", "2025-06-12", NULL);
@@ -327,7 +290,7 @@ static void the_window_bounds_only_the_median(void **state)
 /* Each policy changes only the due dates: the rows of 乙村 and 甲村 say how. */
 static void the_policy_sets_the_due_dates(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed(c);
     static const struct {
         struct gw_policy pol;
@@ -363,9 +326,9 @@ static void the_policy_sets_the_due_dates(void **state)
  * in no other column, and their parents are no longer parents away. */
 static void aged_out_children_leave_scope(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed(c);
-    int64_t jan = L("2025-01-01 09:00");
+    int64_t jan = local_at("2025-01-01 09:00");
     child(c, "30", 39, "丙39", "M", "2009-06-15", BING, "left_behind", "", jan); /* 16 today: out */
     /* 16 tomorrow: in, never visited (overdue_30) */
     child(c, "30", 40, "丙40", "F", "2009-06-16", BING, "left_behind", "", jan);
@@ -379,10 +342,10 @@ static void aged_out_children_leave_scope(void **state)
     snprintf(csv, sizeof csv,
              "phone,name,relation,child_code,away\n+8613900000007,g7,父亲,%s,1\n+8613900000008,g8,母亲,%s,1\n"
              "+8613900000008,g8,母亲,%s,1\n",
-             code(k[0], "30", 39), code(k[1], "30", 42), code(k[2], "30", 40));
+             seed_code(k[0], "30", 39), seed_code(k[1], "30", 42), seed_code(k[2], "30", 40));
     seed_roster(c->st, "guardians", csv, NOW);
-    checkin(c, "+8613900000007", "30", 39, L("2025-06-14 12:00"));
-    checkin(c, "+8613900000008", "30", 42, L("2025-06-14 12:00"));
+    checkin(c, "+8613900000007", "30", 39, local_at("2025-06-14 12:00"));
+    checkin(c, "+8613900000008", "30", 42, local_at("2025-06-14 12:00"));
     char *out = coverage(c, NULL, NULL, NULL, NULL);
     expect_lines(out, HEADER "county,示例县,40,3,5,3,30,27,4,6,4,1,2,1,1,2,20.0\n" ROW_EAST ROW_YI ROW_JIA
                              "town,示例县/西镇,4,3,1,0,3,3,2,3,1,0,1,0,0,0,12.5\n" ROW_DING
@@ -398,7 +361,7 @@ static void aged_out_children_leave_scope(void **state)
 
 static void an_empty_database_has_only_the_header(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     long rows = -1;
     char *out = coverage(c, NULL, NULL, NULL, &rows);
     assert_string_equal(out, HEADER);
@@ -408,7 +371,7 @@ static void an_empty_database_has_only_the_header(void **state)
 
 static void bad_dates_are_refused(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     char err[256];
     FILE *f = tmpfile();
     assert_int_equal(export_coverage(c->st, NULL, NOW, "2025-02-30", NULL, f, NULL, err, sizeof err), -1);
@@ -424,7 +387,7 @@ static void bad_dates_are_refused(void **state)
 
 static void the_cli_exports_coverage(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed(c);
     enum export_what w;
     assert_int_equal(export_what_parse("coverage", &w), 0);

@@ -31,87 +31,43 @@
 #include "../../core/util.h"
 #include "../../gateway/report_cmd.h"
 #include "../../handlers/report_period.h"
+#include "../common/localtime.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 
-struct ctx {
-    char path[SEED_PATH_MAX];
-    struct store *st;
-};
+static int setup(void **state) { return test_store_setup(state, "gw-report", 0); }
 
-static int setup(void **state)
-{
-    struct ctx *c = gw_calloc(1, sizeof *c);
-    c->st = seed_store_new("gw-report", c->path);
-    *state = c;
-    return 0;
-}
+static int teardown(void **state) { return test_store_teardown(state); }
 
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    seed_store_free(c->st, c->path);
-    free(c);
-    return 0;
-}
-
-/* Local (+08:00) time "YYYY-MM-DD HH:MM" as unix seconds. */
-static int64_t L(const char *t)
-{
-    char day[11];
-    int64_t d = 0;
-    int h = 0, m = 0;
-    gw_strlcpy(day, t, sizeof day);
-    assert_int_equal(cal_date_parse(day, &d), 0);
-    assert_int_equal(sscanf(t + 10, " %d:%d", &h, &m), 2);
-    return cal_local_at(d, h * 60 + m);
-}
-
-static int64_t D(const char *date)
-{
-    int64_t d = 0;
-    assert_int_equal(cal_date_parse(date, &d), 0);
-    return d;
-}
-
-/* The child code of number n of village prefix ("10", "20", "30"), with
- * its check digit, into out (8 bytes). */
-static const char *code(char *out, const char *prefix, int n)
-{
-    snprintf(out, 8, "%s%04d", prefix, n);
-    out[6] = cb_damm_digit(out, 6);
-    out[7] = '\0';
-    return out;
-}
-
-static void child(struct ctx *c, const char *prefix, int n, const char *birth, const char *village,
+static void child(struct test_store *c, const char *prefix, int n, const char *birth, const char *village,
                   const char *categories, const char *flags, int64_t at)
 {
     char k[8], csv[512];
     snprintf(csv, sizeof csv, "code,name,sex,birth_date,region,categories,flags\n%s,儿童%s%d,M,%s,%s,%s,%s\n",
-             code(k, prefix, n), prefix, n, birth, village, categories, flags);
+             seed_code(k, prefix, n), prefix, n, birth, village, categories, flags);
     seed_roster(c->st, "children", csv, at);
 }
 
-static void visit(struct ctx *c, const char *prefix, int n, const char *phone, const char *date, int result,
+static void visit(struct test_store *c, const char *prefix, int n, const char *phone, const char *date, int result,
                   const char *problems)
 {
     char k[8];
-    seed_visit(c->st, code(k, prefix, n), phone, date, result, problems, L("2025-01-01 00:00"));
+    seed_visit(c->st, seed_code(k, prefix, n), phone, date, result, problems, local_at("2025-01-01 00:00"));
 }
 
-static void checkin(struct ctx *c, const char *phone, const char *prefix, int n, int64_t at)
+static void checkin(struct test_store *c, const char *phone, const char *prefix, int n, int64_t at)
 {
     char k[8];
-    seed_checkin(c->st, phone, code(k, prefix, n), 1, at);
+    seed_checkin(c->st, phone, seed_code(k, prefix, n), 1, at);
 }
 
 /* A case opened at `opened` in region (the county 示例县 always),
  * acknowledged at acked (0: never) and closed with outcome at closed (0:
  * not closed) by the police responder; reporter (a phone, NULL: none) told
  * the outcome at told (0: never). */
-static void a_case(struct ctx *c, int category, int priority, const char *region, int64_t opened, int64_t acked,
+static void a_case(struct test_store *c, int category, int priority, const char *region, int64_t opened, int64_t acked,
                    int64_t closed, int outcome, const char *reporter, int64_t told)
 {
     static const char *const depts[] = {"police"};
@@ -144,9 +100,9 @@ static int on_change(void *arg, const struct store_child_change_rec *r)
     return 0;
 }
 
-static void seed(struct ctx *c)
+static void seed(struct test_store *c)
 {
-    int64_t r0 = L("2023-12-01 09:00");
+    int64_t r0 = local_at("2023-12-01 09:00");
     seed_roster(c->st, "regions", "path\n" JIA "\n" YI "\n" BING "\n", r0);
     seed_roster(c->st, "staff",
                 "phone,name,role,region,department\n"
@@ -156,24 +112,24 @@ static void seed(struct ctx *c)
                 r0);
     /* 丙村's director came after the period: 丙村 had none. */
     seed_roster(c->st, "staff", "phone,name,role,region,department\n+8613800000003,丙村主任,director," BING ",\n",
-                L("2024-06-01 09:00"));
+                local_at("2024-06-01 09:00"));
 
     /* 甲村: counted 1, 2, 3, 6 (4 children). */
     child(c, "10", 1, "2015-01-01", JIA, "left_behind", "psych", r0);
     child(c, "10", 2, "2015-01-01", JIA, "left_behind|single_parent", "", r0);
     child(c, "10", 3, "2012-01-01", JIA, "difficulty", "parent_disabled", r0);
     /* registered after the period: not counted, nor its visit */
-    child(c, "10", 4, "2015-01-01", JIA, "left_behind", "", L("2024-04-10 09:00"));
+    child(c, "10", 4, "2015-01-01", JIA, "left_behind", "", local_at("2024-04-10 09:00"));
     /* left-behind, 16 on 2024-02-01: aged out by the end, not counted */
     child(c, "10", 5, "2008-02-01", JIA, "left_behind", "", r0);
     /* registered during the period (February): every month from February */
-    child(c, "10", 6, "2015-01-01", JIA, "left_behind", "", L("2024-02-15 09:00"));
+    child(c, "10", 6, "2015-01-01", JIA, "left_behind", "", local_at("2024-02-15 09:00"));
     /* 10-3 became an orphan after the period (an import logs the change):
      * it counts as difficulty */
-    child(c, "10", 3, "2012-01-01", JIA, "orphan", "parent_disabled", L("2024-05-01 09:00"));
+    child(c, "10", 3, "2012-01-01", JIA, "orphan", "parent_disabled", local_at("2024-05-01 09:00"));
     char k3[8];
     int changes = 0;
-    assert_int_equal(store_child_changes_each(c->st, code(k3, "10", 3), on_change, &changes), 0);
+    assert_int_equal(store_child_changes_each(c->st, seed_code(k3, "10", 3), on_change, &changes), 0);
     assert_int_equal(changes, 1);
 
     /* 乙村: 31 left-behind children and one director: over the 30 rule. */
@@ -181,7 +137,7 @@ static void seed(struct ctx *c)
     gw_buf_puts(&csv, "code,name,sex,birth_date,region,categories,flags\n");
     for (int i = 1; i <= 31; i++) {
         char k[8];
-        gw_buf_printf(&csv, "%s,乙%d,F,2016-01-01," YI ",left_behind,\n", code(k, "20", i), i);
+        gw_buf_printf(&csv, "%s,乙%d,F,2016-01-01," YI ",left_behind,\n", seed_code(k, "20", i), i);
     }
     seed_roster(c->st, "children", gw_buf_cstr(&csv), r0);
     gw_buf_free(&csv);
@@ -220,26 +176,26 @@ static void seed(struct ctx *c)
      * g6 away for the aged-out 10-5. */
     char k[7][8];
     gw_buf_puts(&csv, "phone,name,relation,child_code,away\n");
-    gw_buf_printf(&csv, "+8613900000001,g1,父亲,%s,1\n", code(k[0], "10", 1));
-    gw_buf_printf(&csv, "+8613900000002,g2,母亲,%s,1\n", code(k[1], "10", 2));
-    gw_buf_printf(&csv, "+8613900000002,g2,母亲,%s,1\n", code(k[2], "10", 6));
-    gw_buf_printf(&csv, "+8613900000003,g3,祖母,%s,0\n", code(k[3], "10", 3));
-    gw_buf_printf(&csv, "+8613900000004,g4,父亲,%s,1\n", code(k[4], "20", 1));
-    gw_buf_printf(&csv, "+8613900000006,g6,父亲,%s,1\n", code(k[5], "10", 5));
+    gw_buf_printf(&csv, "+8613900000001,g1,父亲,%s,1\n", seed_code(k[0], "10", 1));
+    gw_buf_printf(&csv, "+8613900000002,g2,母亲,%s,1\n", seed_code(k[1], "10", 2));
+    gw_buf_printf(&csv, "+8613900000002,g2,母亲,%s,1\n", seed_code(k[2], "10", 6));
+    gw_buf_printf(&csv, "+8613900000003,g3,祖母,%s,0\n", seed_code(k[3], "10", 3));
+    gw_buf_printf(&csv, "+8613900000004,g4,父亲,%s,1\n", seed_code(k[4], "20", 1));
+    gw_buf_printf(&csv, "+8613900000006,g6,父亲,%s,1\n", seed_code(k[5], "10", 5));
     seed_roster(c->st, "guardians", gw_buf_cstr(&csv), r0);
     gw_buf_reset(&csv);
     gw_buf_puts(&csv, "phone,name,relation,child_code,away\n");
-    gw_buf_printf(&csv, "+8613900000005,g5,母亲,%s,1\n", code(k[6], "10", 1));
-    seed_roster(c->st, "guardians", gw_buf_cstr(&csv), L("2024-06-01 09:00"));
+    gw_buf_printf(&csv, "+8613900000005,g5,母亲,%s,1\n", seed_code(k[6], "10", 1));
+    seed_roster(c->st, "guardians", gw_buf_cstr(&csv), local_at("2024-06-01 09:00"));
     gw_buf_free(&csv);
-    checkin(c, "+8613900000001", "10", 1, L("2024-02-01 12:00"));  /* in: g1 checked in */
-    checkin(c, "+8613900000002", "10", 2, L("2023-12-20 12:00"));  /* before: g2 silent ... */
-    checkin(c, "+8613900000002", "10", 6, L("2024-04-05 12:00"));  /* ... after, still silent */
-    checkin(c, "+8613900000003", "10", 3, L("2024-03-01 12:00"));  /* in, a check-in, not a parent away */
-    checkin(c, "+8613900000004", "20", 1, L("2024-01-20 12:00"));  /* in */
-    checkin(c, "+8613900000004", "20", 1, L("2024-03-31 23:59"));  /* in: the last minute */
-    checkin(c, "+8613900000004", "20", 1, L("2024-04-01 00:00"));  /* out: the first minute after */
-    checkin(c, "+8613900000005", "10", 1, L("2024-06-02 12:00"));  /* g5: after */
+    checkin(c, "+8613900000001", "10", 1, local_at("2024-02-01 12:00"));  /* in: g1 checked in */
+    checkin(c, "+8613900000002", "10", 2, local_at("2023-12-20 12:00"));  /* before: g2 silent ... */
+    checkin(c, "+8613900000002", "10", 6, local_at("2024-04-05 12:00"));  /* ... after, still silent */
+    checkin(c, "+8613900000003", "10", 3, local_at("2024-03-01 12:00"));  /* in, a check-in, not a parent away */
+    checkin(c, "+8613900000004", "20", 1, local_at("2024-01-20 12:00"));  /* in */
+    checkin(c, "+8613900000004", "20", 1, local_at("2024-03-31 23:59"));  /* in: the last minute */
+    checkin(c, "+8613900000004", "20", 1, local_at("2024-04-01 00:00"));  /* out: the first minute after */
+    checkin(c, "+8613900000005", "10", 1, local_at("2024-06-02 12:00"));  /* g5: after */
 
     /* Cases (minutes to acknowledge / to close):
      * C1 甲村 cat 2 P1: ack 30, close 1440, outcome 1, reporter told.
@@ -251,16 +207,16 @@ static void seed(struct ctx *c)
      *    outcome 4, no reporter.
      * C8 丙村 cat 3 P2: ack 20, close 41760 (29 days: a leap year), outcome 1, reporter
      *    told after the end (not told then). */
-    a_case(c, 2, 1, JIA, L("2024-01-10 10:00"), L("2024-01-10 10:30"), L("2024-01-11 10:00"), 1, "+8613700000001",
-           L("2024-01-11 10:00"));
-    a_case(c, 2, 0, YI, L("2024-02-01 08:00"), L("2024-02-01 08:10"), L("2024-02-01 12:00"), 2, "+8613700000002", 0);
-    a_case(c, 7, 2, JIA, L("2024-03-30 09:00"), L("2024-03-30 10:00"), L("2024-04-02 09:00"), 3, NULL, 0);
-    a_case(c, 9, 3, "示例县/东镇", L("2024-03-15 12:00"), L("2024-04-01 08:00"), 0, 0, NULL, 0);
-    a_case(c, 4, 0, BING, L("2023-12-31 23:00"), L("2023-12-31 23:30"), 0, 0, NULL, 0);
-    a_case(c, 5, 1, BING, L("2024-04-01 00:00"), 0, 0, 0, NULL, 0);
-    a_case(c, 1, 1, NULL, L("2024-03-01 10:00"), 0, L("2024-03-01 11:00"), 4, NULL, 0);
-    a_case(c, 3, 2, BING, L("2024-02-10 10:00"), L("2024-02-10 10:20"), L("2024-03-10 10:00"), 1, "+8613700000003",
-           L("2024-04-10 10:00"));
+    a_case(c, 2, 1, JIA, local_at("2024-01-10 10:00"), local_at("2024-01-10 10:30"), local_at("2024-01-11 10:00"), 1, "+8613700000001",
+           local_at("2024-01-11 10:00"));
+    a_case(c, 2, 0, YI, local_at("2024-02-01 08:00"), local_at("2024-02-01 08:10"), local_at("2024-02-01 12:00"), 2, "+8613700000002", 0);
+    a_case(c, 7, 2, JIA, local_at("2024-03-30 09:00"), local_at("2024-03-30 10:00"), local_at("2024-04-02 09:00"), 3, NULL, 0);
+    a_case(c, 9, 3, "示例县/东镇", local_at("2024-03-15 12:00"), local_at("2024-04-01 08:00"), 0, 0, NULL, 0);
+    a_case(c, 4, 0, BING, local_at("2023-12-31 23:00"), local_at("2023-12-31 23:30"), 0, 0, NULL, 0);
+    a_case(c, 5, 1, BING, local_at("2024-04-01 00:00"), 0, 0, 0, NULL, 0);
+    a_case(c, 1, 1, NULL, local_at("2024-03-01 10:00"), 0, local_at("2024-03-01 11:00"), 4, NULL, 0);
+    a_case(c, 3, 2, BING, local_at("2024-02-10 10:00"), local_at("2024-02-10 10:20"), local_at("2024-03-10 10:00"), 1, "+8613700000003",
+           local_at("2024-04-10 10:00"));
 }
 
 /* The report written as CSV into a string (the caller frees it). */
@@ -303,7 +259,7 @@ static void assert_csv(const char *got, const char *want)
     assert_string_equal(got, want);
 }
 
-static void compute(struct ctx *c, const char *from, const char *to, const char *region, struct report *rep)
+static void compute(struct test_store *c, const char *from, const char *to, const char *region, struct report *rep)
 {
     struct report_period p;
     char err[160];
@@ -363,7 +319,7 @@ static void compute(struct ctx *c, const char *from, const char *to, const char 
 
 static void a_period_counts_only_its_records(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed(c);
     struct report rep;
     compute(c, "2024-01-01", "2024-03-31", NULL, &rep);
@@ -377,7 +333,7 @@ static void a_period_counts_only_its_records(void **state)
 /* Only the region asked for and what is under it; an unknown region is 1. */
 static void a_region_limits_the_rows(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed(c);
     struct report rep;
     compute(c, "2024-01-01", "2024-03-31", "示例县/西镇", &rep);
@@ -385,7 +341,7 @@ static void a_region_limits_the_rows(void **state)
     assert_csv(csv, REPORT_CSV_HEADER "\n" ROW_WEST ROW_BING);
     free(csv);
     report_free(&rep);
-    struct report_period p = {D("2024-01-01"), D("2024-03-31"), 1};
+    struct report_period p = {local_day("2024-01-01"), local_day("2024-03-31"), 1};
     assert_int_equal(report_compute(c->st, NULL, &p, "示例县/北镇", &rep), 1);
     assert_int_equal(rep.n, 0);
 }
@@ -396,7 +352,7 @@ static void a_region_limits_the_rows(void **state)
  * are checked. */
 static void a_later_period_sees_later_records(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed(c);
     struct report rep;
     compute(c, "2024-04-01", "2024-06-30", JIA, &rep);
@@ -443,13 +399,13 @@ static void the_period_rules(void **state)
     (void)state;
     struct report_period p;
     char err[160];
-    int64_t today = D("2025-06-15");
+    int64_t today = local_day("2025-06-15");
     assert_int_equal(report_period_resolve("2024", NULL, NULL, today, &p, err, sizeof err), 0);
-    assert_int_equal(p.from_day, D("2024-01-01"));
-    assert_int_equal(p.to_day, D("2024-12-31"));
+    assert_int_equal(p.from_day, local_day("2024-01-01"));
+    assert_int_equal(p.to_day, local_day("2024-12-31"));
     assert_int_equal(p.complete, 1);
     assert_int_equal(report_period_resolve("2025", NULL, NULL, today, &p, err, sizeof err), 0);
-    assert_int_equal(p.from_day, D("2025-01-01"));
+    assert_int_equal(p.from_day, local_day("2025-01-01"));
     assert_int_equal(p.to_day, today);
     assert_int_equal(p.complete, 0);
     assert_int_equal(report_period_resolve(NULL, "2025-06-01", "2025-07-31", today, &p, err, sizeof err), 0);
@@ -485,7 +441,7 @@ static void the_html_page_escapes_and_draws(void **state)
         {.level = 1, .path = "示例县", .children = 4, .visited_monthly = 2, .cases = 3, .case_category = {[1] = 3}},
         {.level = 3, .path = "示例县/<b>镇&\"村'", .children = 4, .visited_monthly = 1},
     };
-    struct report rep = {.period = {D("2025-01-01"), D("2025-06-15"), 0}, .months = 6, .rows = rows, .n = 2};
+    struct report rep = {.period = {local_day("2025-01-01"), local_day("2025-06-15"), 0}, .months = 6, .rows = rows, .n = 2};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -532,7 +488,7 @@ static int on_audit(void *arg, const struct store_audit_row *r)
  * (action report, the period and the region) before it is written. */
 static void the_command_audits_before_output(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed(c);
     static const struct report_args bad[] = {
         {.year = "2024", .format = "pdf"},

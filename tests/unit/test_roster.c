@@ -29,33 +29,13 @@
 #include "../../core/util.h"
 #include "../common/seed.h"
 #include "../common/streams.h"
+#include "../common/teststore.h"
 
 #define NOW 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 
-struct ctx {
-    char path[SEED_PATH_MAX]; /* the database file */
-    struct store *st; /* the store under test */
-    sqlite3 *db;      /* a second connection for checks */
-};
+static int setup(void **state) { return test_store_setup(state, "gw-roster", 1); }
 
-static int setup(void **state)
-{
-    struct ctx *c = gw_calloc(1, sizeof *c);
-    c->st = seed_store_new("gw-roster", c->path);
-    if (sqlite3_open(c->path, &c->db) != SQLITE_OK) return -1;
-    sqlite3_busy_timeout(c->db, 5000);
-    *state = c;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *c = *state;
-    sqlite3_close(c->db);
-    seed_store_free(c->st, c->path);
-    free(c);
-    return 0;
-}
+static int teardown(void **state) { return test_store_teardown(state); }
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -77,7 +57,7 @@ static const char *write_tmp(const char *text, size_t len)
 }
 
 /* Imports text as a file of the given kind; errors go to errs (may be NULL). */
-static int imp_n(struct ctx *c, enum roster_kind kind, const char *text, size_t len,
+static int imp_n(struct test_store *c, enum roster_kind kind, const char *text, size_t len,
                  struct roster_import_result *res, struct gw_buf *errs)
 {
     const char *p = write_tmp(text, len);
@@ -95,38 +75,14 @@ static int imp_n(struct ctx *c, enum roster_kind kind, const char *text, size_t 
     return rc;
 }
 
-static int imp(struct ctx *c, enum roster_kind kind, const char *text, struct roster_import_result *res,
+static int imp(struct test_store *c, enum roster_kind kind, const char *text, struct roster_import_result *res,
                struct gw_buf *errs)
 {
     return imp_n(c, kind, text, strlen(text), res, errs);
 }
 
-/* First column of the first row of sql, as an owned string ("NULL" for NULL). */
-static char *q1(struct ctx *c, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    assert_int_equal(sqlite3_prepare_v2(c->db, sql, -1, &s, NULL), SQLITE_OK);
-    char *out = NULL;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(s, 0);
-        out = gw_strdup(t ? (const char *)t : "NULL");
-    } else {
-        out = gw_strdup("<no row>");
-    }
-    sqlite3_finalize(s);
-    return out;
-}
-
-static void expect_q(struct ctx *c, const char *sql, const char *want)
-{
-    char *got = q1(c, sql);
-    if (strcmp(got, want) != 0) print_error("%s\n  got  %s\n  want %s\n", sql, got, want);
-    assert_string_equal(got, want);
-    free(got);
-}
-
 /* Every row of the roster tables, as text: equal snapshots = nothing changed. */
-static char *snapshot(struct ctx *c)
+static char *snapshot(struct test_store *c)
 {
     static const char *const tables[] = {"region", "staff", "child", "guardian", "guardian_child"};
     struct gw_buf b = {0};
@@ -168,7 +124,7 @@ static const char *GUARDIANS = "phone,name,relation,child_code,away\n"
                                "13900000002,奶奶,祖母,1000015,no\n"
                                "13900000003,刚叔,叔叔,2000012,0\n";
 
-static void seed(struct ctx *c)
+static void seed(struct test_store *c)
 {
     struct roster_import_result r;
     assert_int_equal(imp(c, ROSTER_REGIONS, REGIONS, &r, NULL), 0);
@@ -181,49 +137,49 @@ static void seed(struct ctx *c)
 
 static void imports_a_small_roster(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct roster_import_result r;
     assert_int_equal(imp(c, ROSTER_REGIONS, REGIONS, &r, NULL), 0);
     assert_int_equal(r.rows, 3);
     assert_int_equal(r.inserted, 6); /* 3 villages, 2 towns and the county they imply */
-    expect_q(c, "SELECT level || ' ' || name FROM region WHERE path = '示例县/东镇'", "2 东镇");
-    expect_q(c, "SELECT p.path FROM region r JOIN region p ON p.id = r.parent_id WHERE r.path = '示例县/西镇/丙村'",
+    test_expect_q(c, "SELECT level || ' ' || name FROM region WHERE path = '示例县/东镇'", "2 东镇");
+    test_expect_q(c, "SELECT p.path FROM region r JOIN region p ON p.id = r.parent_id WHERE r.path = '示例县/西镇/丙村'",
              "示例县/西镇");
 
     assert_int_equal(imp(c, ROSTER_STAFF, STAFF, &r, NULL), 0);
     assert_int_equal(r.rows, 5);
     assert_int_equal(r.inserted, 5);
-    expect_q(c, "SELECT role || ' ' || department FROM staff WHERE phone = '+8613800000201'", "responder police");
-    expect_q(c, "SELECT department FROM staff WHERE phone = '+8613800000202'", "civil_affairs");
-    expect_q(c, "SELECT department FROM staff WHERE phone = '+8613800000001'", "NULL");
-    expect_q(c, "SELECT r.path FROM staff s JOIN region r ON r.id = s.region_id WHERE s.phone = '+8613800000101'",
+    test_expect_q(c, "SELECT role || ' ' || department FROM staff WHERE phone = '+8613800000201'", "responder police");
+    test_expect_q(c, "SELECT department FROM staff WHERE phone = '+8613800000202'", "civil_affairs");
+    test_expect_q(c, "SELECT department FROM staff WHERE phone = '+8613800000001'", "NULL");
+    test_expect_q(c, "SELECT r.path FROM staff s JOIN region r ON r.id = s.region_id WHERE s.phone = '+8613800000101'",
              "示例县/东镇");
 
     assert_int_equal(imp(c, ROSTER_CHILDREN, CHILDREN, &r, NULL), 0);
     assert_int_equal(r.inserted, 3);
-    expect_q(c, "SELECT sex || ' ' || categories || ' ' || flags || ' ' || high_cadence FROM child "
+    test_expect_q(c, "SELECT sex || ' ' || categories || ' ' || flags || ' ' || high_cadence FROM child "
                 "WHERE code = '1000028'",
              "F left_behind|difficulty psych 1");
-    expect_q(c, "SELECT sex || ' ' || birth_date || ' [' || flags || '] ' || high_cadence FROM child "
+    test_expect_q(c, "SELECT sex || ' ' || birth_date || ' [' || flags || '] ' || high_cadence FROM child "
                 "WHERE code = '2000012'",
              "M 2012-12-31 [] 0");
 
     assert_int_equal(imp(c, ROSTER_GUARDIANS, GUARDIANS, &r, NULL), 0);
     assert_int_equal(r.rows, 4);
     assert_int_equal(r.inserted, 4);
-    expect_q(c, "SELECT count(*) FROM guardian", "3");
-    expect_q(c, "SELECT group_concat(c.code || ':' || gc.away, ' ') FROM guardian g "
+    test_expect_q(c, "SELECT count(*) FROM guardian", "3");
+    test_expect_q(c, "SELECT group_concat(c.code || ':' || gc.away, ' ') FROM guardian g "
                 "JOIN guardian_child gc ON gc.guardian_id = g.id JOIN child c ON c.id = gc.child_id "
                 "WHERE g.phone = '+8613900000001'",
              "1000015:1 1000028:1");
-    expect_q(c, "SELECT gc.relation || ' ' || gc.away FROM guardian g JOIN guardian_child gc "
+    test_expect_q(c, "SELECT gc.relation || ' ' || gc.away FROM guardian g JOIN guardian_child gc "
                 "ON gc.guardian_id = g.id WHERE g.phone = '+8613900000003'",
              "叔叔 0");
 }
 
 static void reimport_is_an_idempotent_upsert(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct roster_import_result r;
     seed(c);
     char *before = snapshot(c);
@@ -250,9 +206,9 @@ static void reimport_is_an_idempotent_upsert(void **state)
                      0);
     assert_int_equal(r.inserted, 1);
     assert_int_equal(r.updated, 1);
-    expect_q(c, "SELECT r.path FROM staff s JOIN region r ON r.id = s.region_id WHERE s.phone = '+8613800000001'",
+    test_expect_q(c, "SELECT r.path FROM staff s JOIN region r ON r.id = s.region_id WHERE s.phone = '+8613800000001'",
              "示例县/东镇/乙村");
-    expect_q(c, "SELECT count(*) FROM staff", "6");
+    test_expect_q(c, "SELECT count(*) FROM staff", "6");
 
     assert_int_equal(imp(c, ROSTER_CHILDREN,
                          "code,name,sex,birth_date,region,categories,flags\n"
@@ -260,7 +216,7 @@ static void reimport_is_an_idempotent_upsert(void **state)
                          &r, NULL),
                      0);
     assert_int_equal(r.updated, 1);
-    expect_q(c, "SELECT name FROM child WHERE code = '1000015'", "王小明");
+    test_expect_q(c, "SELECT name FROM child WHERE code = '1000015'", "王小明");
 
     assert_int_equal(imp(c, ROSTER_GUARDIANS,
                          "phone,name,relation,child_code,away\n"
@@ -270,15 +226,15 @@ static void reimport_is_an_idempotent_upsert(void **state)
                      0);
     assert_int_equal(r.updated, 1);
     assert_int_equal(r.inserted, 1);
-    expect_q(c, "SELECT gc.away FROM guardian g JOIN guardian_child gc ON gc.guardian_id = g.id "
+    test_expect_q(c, "SELECT gc.away FROM guardian g JOIN guardian_child gc ON gc.guardian_id = g.id "
                 "JOIN child k ON k.id = gc.child_id WHERE g.phone = '+8613900000001' AND k.code = '1000015'",
              "0");
-    expect_q(c, "SELECT count(*) FROM guardian_child", "5");
+    test_expect_q(c, "SELECT count(*) FROM guardian_child", "5");
 }
 
 static void xl_visit_keeps_the_high_cadence(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct roster_import_result r;
     seed(c);
     /* An XL visit raises the child, as the visit handler does. */
@@ -293,13 +249,13 @@ static void xl_visit_keeps_the_high_cadence(void **state)
                      0);
     assert_int_equal(r.unchanged, 1);
     assert_int_equal(r.updated, 1);
-    expect_q(c, "SELECT group_concat(code || ':' || high_cadence, ' ') FROM child ORDER BY code",
+    test_expect_q(c, "SELECT group_concat(code || ':' || high_cadence, ' ') FROM child ORDER BY code",
              "1000015:1 1000028:0 2000012:0");
 }
 
 static void bom_crlf_quotes_and_spaces_are_fine(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct roster_import_result r;
     assert_int_equal(imp(c, ROSTER_REGIONS, REGIONS, &r, NULL), 0);
     const char *text = "\xEF\xBB\xBF"
@@ -312,16 +268,16 @@ static void bom_crlf_quotes_and_spaces_are_fine(void **state)
     assert_int_equal(imp(c, ROSTER_STAFF, text, &r, NULL), 0);
     assert_int_equal(r.rows, 2);
     assert_int_equal(r.inserted, 2);
-    expect_q(c, "SELECT s.name || '|' || r.path FROM staff s JOIN region r ON r.id = s.region_id "
+    test_expect_q(c, "SELECT s.name || '|' || r.path FROM staff s JOIN region r ON r.id = s.region_id "
                 "WHERE s.phone = '+8613800000009'",
              "新 主任|示例县/东镇/乙村");
-    expect_q(c, "SELECT name || '|' || role || '|' || department FROM staff WHERE phone = '+8613800000208'",
+    test_expect_q(c, "SELECT name || '|' || role || '|' || department FROM staff WHERE phone = '+8613800000208'",
              "民警, 二|responder|police");
 }
 
 static void birth_date_today_is_accepted(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct roster_import_result r;
     assert_int_equal(imp(c, ROSTER_REGIONS, REGIONS, &r, NULL), 0);
     assert_int_equal(imp(c, ROSTER_CHILDREN,
@@ -329,7 +285,7 @@ static void birth_date_today_is_accepted(void **state)
                          "1000044,新生儿,F,2025-06-15,示例县/东镇/乙村,unsupported|orphan|orphan,child_disabled\n",
                          &r, NULL),
                      0);
-    expect_q(c, "SELECT categories || ' ' || high_cadence FROM child WHERE code = '1000044'", "orphan|unsupported 1");
+    test_expect_q(c, "SELECT categories || ' ' || high_cadence FROM child WHERE code = '1000044'", "orphan|unsupported 1");
 }
 
 /* Children's optional columns (tests/unit/test_child_record.c has the
@@ -337,7 +293,7 @@ static void birth_date_today_is_accepted(void **state)
  * is neither required nor optional is still refused. */
 static void children_take_optional_columns_and_single_parent(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct roster_import_result r;
     assert_int_equal(imp(c, ROSTER_REGIONS, REGIONS, &r, NULL), 0);
     assert_int_equal(imp(c, ROSTER_CHILDREN,
@@ -346,7 +302,7 @@ static void children_take_optional_columns_and_single_parent(void **state)
                          &r, NULL),
                      0);
     assert_int_equal(r.inserted, 1);
-    expect_q(c, "SELECT categories || ' ' || school || ' ' || carer_relation FROM child",
+    test_expect_q(c, "SELECT categories || ' ' || school || ' ' || carer_relation FROM child",
              "left_behind|single_parent 东关小学 祖母");
 
     struct gw_buf errs = {0};
@@ -370,11 +326,11 @@ static void children_take_optional_columns_and_single_parent(void **state)
 
 static void a_header_only_file_imports_nothing(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct roster_import_result r;
     assert_int_equal(imp(c, ROSTER_REGIONS, "path\n", &r, NULL), 0);
     assert_int_equal(r.rows, 0);
-    expect_q(c, "SELECT count(*) FROM region", "0");
+    test_expect_q(c, "SELECT count(*) FROM region", "0");
 }
 
 /* ---- bad files -------------------------------------------------------------- */
@@ -494,7 +450,7 @@ static const struct bad_case bad_cases[] = {
 
 static void every_bad_file_changes_nothing_and_names_the_line(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed(c);
     char *before = snapshot(c);
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
@@ -519,7 +475,7 @@ static void every_bad_file_changes_nothing_and_names_the_line(void **state)
 
 static void multiple_bad_rows_are_all_counted(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed(c);
     struct gw_buf errs = {0};
     struct roster_import_result r;
@@ -539,7 +495,7 @@ static void multiple_bad_rows_are_all_counted(void **state)
 
 static void an_oversized_row_stops_the_import(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct gw_buf big = {0}, errs = {0};
     gw_buf_puts(&big, "path\n\"");
     for (int i = 0; i < 2000; i++) gw_buf_puts(&big, "示例县/");
@@ -547,7 +503,7 @@ static void an_oversized_row_stops_the_import(void **state)
     struct roster_import_result r;
     assert_int_equal(imp_n(c, ROSTER_REGIONS, big.p, big.len, &r, &errs), 1);
     assert_non_null(strstr(gw_buf_cstr(&errs), "2: row longer than 8192 bytes"));
-    expect_q(c, "SELECT count(*) FROM region", "0");
+    test_expect_q(c, "SELECT count(*) FROM region", "0");
     gw_buf_free(&big);
     gw_buf_free(&errs);
 }
@@ -555,7 +511,7 @@ static void an_oversized_row_stops_the_import(void **state)
 /* ---- export ------------------------------------------------------------------ */
 
 /* A visit of child code by staff phone with its note, recorded at `at`. */
-static void visit(struct ctx *c, const char *code, const char *phone, const char *date, int result,
+static void visit(struct test_store *c, const char *code, const char *phone, const char *date, int result,
                   const char *problems, const char *note, int64_t at)
 {
     struct db_visit v = {.child_id = seed_child_id(c->st, code),
@@ -569,7 +525,7 @@ static void visit(struct ctx *c, const char *code, const char *phone, const char
 
 /* A check-in of guardian phone for child code with its return date and
  * note (both may be NULL), recorded at `at`. */
-static void checkin(struct ctx *c, const char *phone, const char *code, int status, const char *return_date,
+static void checkin(struct test_store *c, const char *phone, const char *code, int status, const char *return_date,
                     const char *note, int64_t at)
 {
     struct db_checkin k = {.guardian_id = seed_guardian_id(c->st, phone),
@@ -580,7 +536,7 @@ static void checkin(struct ctx *c, const char *phone, const char *code, int stat
     assert_int_equal(db_checkin_insert(c->st, &k, at, NULL), 0);
 }
 
-static void seed_activity(struct ctx *c)
+static void seed_activity(struct test_store *c)
 {
     seed(c);
     visit(c, "1000015", "+8613800000001", "2024-05-01", 1, "", "all well", 1714527000);
@@ -621,7 +577,7 @@ static void seed_activity(struct ctx *c)
     seed_case_close(c->st, id, civil_staff, 3, "nothing found", 1714816800);
 }
 
-static char *export(struct ctx *c, enum export_what what, const char *from, const char *to, long *rows)
+static char *export(struct test_store *c, enum export_what what, const char *from, const char *to, long *rows)
 {
     char *p = NULL;
     size_t n = 0;
@@ -660,7 +616,7 @@ static char *export(struct ctx *c, enum export_what what, const char *from, cons
 
 static void exports_visits_with_date_filters(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed_activity(c);
     long rows = -1;
     char *out = export(c, EXPORT_VISITS, NULL, NULL, &rows);
@@ -681,7 +637,7 @@ static void exports_visits_with_date_filters(void **state)
 
 static void exports_checkins_by_local_day(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed_activity(c);
     long rows = -1;
     char *out = export(c, EXPORT_CHECKINS, NULL, NULL, &rows);
@@ -698,7 +654,7 @@ static void exports_checkins_by_local_day(void **state)
 
 static void exports_cases_without_the_reporter(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     seed_activity(c);
     long rows = -1;
     char *out = export(c, EXPORT_CASES, NULL, NULL, &rows);
@@ -718,7 +674,7 @@ static void exports_cases_without_the_reporter(void **state)
 
 static void export_refuses_bad_dates(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     char err[256];
     long rows;
     FILE *f = fopen("/dev/null", "w");
@@ -735,7 +691,7 @@ static void export_refuses_bad_dates(void **state)
 
 static void import_cmd_prints_path_line_reason(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct streams s;
     char path[64], want[320];
     seed(c);
@@ -787,7 +743,7 @@ static void import_cmd_prints_path_line_reason(void **state)
 
 static void export_cmd_checks_its_arguments(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     struct streams s;
     seed_activity(c);
     streams_open(&s);
@@ -831,7 +787,7 @@ static void export_cmd_checks_its_arguments(void **state)
 
 static void demo_roster_imports_cleanly(void **state)
 {
-    struct ctx *c = *state;
+    struct test_store *c = *state;
     static const char *const kinds[] = {"regions", "staff", "children", "guardians"};
     for (int i = 0; i < 4; i++) {
         char path[64];
@@ -852,34 +808,34 @@ static void demo_roster_imports_cleanly(void **state)
         if (k == ROSTER_CHILDREN) assert_int_equal(r.inserted, 200);
         gw_buf_free(&errs);
     }
-    expect_q(c, "SELECT count(*) FROM child", "200");
-    expect_q(c, "SELECT count(*) FROM region WHERE level = 2", "3");
-    expect_q(c, "SELECT count(*) >= 10 FROM region WHERE level = 3", "1");
+    test_expect_q(c, "SELECT count(*) FROM child", "200");
+    test_expect_q(c, "SELECT count(*) FROM region WHERE level = 2", "3");
+    test_expect_q(c, "SELECT count(*) >= 10 FROM region WHERE level = 3", "1");
     /* a director in every village */
-    expect_q(c, "SELECT count(*) FROM region r WHERE level = 3 AND NOT EXISTS "
+    test_expect_q(c, "SELECT count(*) FROM region r WHERE level = 3 AND NOT EXISTS "
                 "(SELECT 1 FROM staff s WHERE s.region_id = r.id AND s.role = 'director')",
              "0");
     /* a supervisor in every town */
-    expect_q(c, "SELECT count(*) FROM region r WHERE level = 2 AND NOT EXISTS "
+    test_expect_q(c, "SELECT count(*) FROM region r WHERE level = 2 AND NOT EXISTS "
                 "(SELECT 1 FROM staff s WHERE s.region_id = r.id AND s.role = 'supervisor')",
              "0");
-    expect_q(c, "SELECT group_concat(department || ':' || n, ' ') FROM (SELECT department, count(*) AS n FROM staff "
+    test_expect_q(c, "SELECT group_concat(department || ':' || n, ' ') FROM (SELECT department, count(*) AS n FROM staff "
                 "WHERE role = 'responder' GROUP BY department ORDER BY department)",
              "civil_affairs:2 education:2 health:1 police:2");
-    expect_q(c, "SELECT count(*) FROM staff WHERE role = 'admin'", "1");
+    test_expect_q(c, "SELECT count(*) FROM staff WHERE role = 'admin'", "1");
     /* the county office: an officer and an auditor, who sign in to the dashboard */
-    expect_q(c, "SELECT group_concat(role, ' ') FROM (SELECT role FROM staff WHERE role IN ('county','auditor') "
+    test_expect_q(c, "SELECT group_concat(role, ' ') FROM (SELECT role FROM staff WHERE role IN ('county','auditor') "
                 "ORDER BY role)",
              "auditor county");
-    expect_q(c, "SELECT max(n) > 30 FROM (SELECT count(*) AS n FROM child GROUP BY region_id)", "1");
+    test_expect_q(c, "SELECT max(n) > 30 FROM (SELECT count(*) AS n FROM child GROUP BY region_id)", "1");
     /* every child has a guardian; some guardians have two children */
-    expect_q(c, "SELECT count(*) FROM child c WHERE NOT EXISTS "
+    test_expect_q(c, "SELECT count(*) FROM child c WHERE NOT EXISTS "
                 "(SELECT 1 FROM guardian_child gc WHERE gc.child_id = c.id)",
              "0");
-    expect_q(c, "SELECT count(*) > 10 FROM (SELECT guardian_id FROM guardian_child GROUP BY guardian_id "
+    test_expect_q(c, "SELECT count(*) > 10 FROM (SELECT guardian_id FROM guardian_child GROUP BY guardian_id "
                 "HAVING count(*) = 2)",
              "1");
-    expect_q(c, "SELECT sum(away) > count(*) / 2 FROM guardian_child", "1");
+    test_expect_q(c, "SELECT sum(away) > count(*) / 2 FROM guardian_child", "1");
 }
 
 int main(void)
