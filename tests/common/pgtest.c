@@ -127,6 +127,36 @@ int pgtest_new_database(char *url_out, size_t len, char *err, size_t errlen)
     return ok ? 0 : -1;
 }
 
+int pgtest_sqlite_compat(const char *url, char *err, size_t errlen)
+{
+    static const char sql[] =
+        "CREATE SCHEMA " PGTEST_COMPAT_SCHEMA ";"
+        "SET search_path = " PGTEST_COMPAT_SCHEMA ";"
+        "CREATE FUNCTION group_concat_step(acc text, v anyelement, sep text) RETURNS text LANGUAGE sql IMMUTABLE"
+        " AS $$ SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v::text ELSE acc || sep || v::text END $$;"
+        "CREATE FUNCTION group_concat_step(acc text, v anyelement) RETURNS text LANGUAGE sql IMMUTABLE"
+        " AS $$ SELECT " PGTEST_COMPAT_SCHEMA ".group_concat_step(acc, v, ',') $$;"
+        "CREATE AGGREGATE group_concat(anyelement, text) (SFUNC = group_concat_step, STYPE = text);"
+        "CREATE AGGREGATE group_concat(anyelement) (SFUNC = group_concat_step, STYPE = text);"
+        "CREATE FUNCTION ifnull(a anyelement, b anyelement) RETURNS anyelement LANGUAGE sql IMMUTABLE"
+        " AS $$ SELECT coalesce(a, b) $$;"
+        "CREATE FUNCTION instr(s text, t text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT strpos(s, t) $$;";
+    const char *const keys[] = {"dbname", "connect_timeout", NULL};
+    const char *const values[] = {url, "10", NULL};
+    PGconn *c = PQconnectdbParams(keys, values, 1);
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+        seterr(err, errlen, "cannot connect to %s: %s", url, c ? PQerrorMessage(c) : "out of memory");
+        PQfinish(c);
+        return -1;
+    }
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) seterr(err, errlen, "SQLite compatibility functions: %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
 void pgtest_drop_database(const char *url)
 {
     char name[256], err[512];

@@ -18,6 +18,17 @@ const char *pgtest_base_url(void);
  * longer than len). */
 int pgtest_new_database(char *url_out, size_t len, char *err, size_t errlen);
 
+/* The schema holding the SQLite compatibility functions: only connections
+ * that put it on their search_path see them (the gateway's never do). */
+#define PGTEST_COMPAT_SCHEMA "sqlite_compat"
+
+/* Creates, in the database url, test-only functions with the names and
+ * results of SQLite functions the tests' assertion SQL uses: group_concat(x)
+ * and group_concat(x, sep) (aggregates; NULLs skipped, separator ','),
+ * ifnull(a, b) and instr(s, t), in schema PGTEST_COMPAT_SCHEMA, never in the
+ * product's schema. Returns 0, or -1 with the reason in err. */
+int pgtest_sqlite_compat(const char *url, char *err, size_t errlen);
+
 /* Drops the database named by url (a URL pgtest_new_database wrote): ends
  * every other connection to it first. Failures are printed to stderr. */
 void pgtest_drop_database(const char *url);

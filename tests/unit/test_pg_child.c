@@ -535,6 +535,7 @@ static void same_as_sqlite(void **state)
 
 int main(void)
 {
+    seed_force_sqlite(1); /* seed_store_new is the SQLite side of the comparison */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_as_sqlite),
     };

@@ -518,6 +518,7 @@ static void several_processes(void **state)
 
 int main(void)
 {
+    seed_force_sqlite(1); /* seed_store_new is the SQLite side of the comparison */
     setenv("TZ", "Asia/Shanghai", 1);
     tzset();
     const struct CMUnitTest tests[] = {

@@ -682,6 +682,7 @@ static void a_retry_is_stored_once(void **state)
 
 int main(void)
 {
+    seed_force_sqlite(1); /* seed_store_new is the SQLite side of the comparison */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_answers_as_sqlite),
         cmocka_unit_test(due_reads_never_share_a_row),

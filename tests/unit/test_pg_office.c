@@ -744,6 +744,7 @@ static void two_writers_chain_one_after_the_other(void **state)
 
 int main(void)
 {
+    seed_force_sqlite(1); /* seed_store_new is the SQLite side of the comparison */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(without_a_server),
         cmocka_unit_test(same_answers_as_sqlite),

@@ -689,6 +689,7 @@ static void two_connections(void **state)
 
 int main(void)
 {
+    seed_force_sqlite(1); /* seed_store_new is the SQLite side of the comparison */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_answers_as_sqlite),
         cmocka_unit_test(roster_import_as_on_sqlite),
