@@ -13,8 +13,9 @@
 DEBS = gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev \
        libevent-dev libjansson-dev libpq-dev libssl-dev libinih-dev libcmocka-dev libcsv-dev sqlite3 tzdata \
        ca-certificates curl openssl clang-format cppcheck
-# For the tests only: the browser the dashboard's tests drive.
-TEST_DEBS = chromium fonts-wqy-microhei
+# For the tests only: the browser the dashboard's tests drive, and the
+# PostgreSQL server make test STORE=postgres starts.
+TEST_DEBS = chromium fonts-wqy-microhei postgresql-15
 PKGS = libmicrohttpd sqlite3 libcurl libevent libevent_pthreads jansson libcrypto inih libpq
 
 CC ?= cc

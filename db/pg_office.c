@@ -44,7 +44,7 @@ static const char *val(const PGresult *r, int row, int col)
     "    (C.flood_of IS NOT NULL AND NOT EXISTS (SELECT 1 FROM case_event A WHERE A.case_id = C.id "                   \
     "      AND A.kind = 'alerted')) AS held, "                                                                         \
     "    coalesce(R.path, '') AS path, "                                                                               \
-    "    coalesce((SELECT string_agg(D.department, ',' ORDER BY D.seq) FROM case_dept D "                             \
+    "    coalesce((SELECT string_agg(D.department, ',' ORDER BY D.seq) FROM case_dept D "                              \
     "      WHERE D.case_id = C.id), '') AS depts, "                                                                    \
     "    C.description, C.child_id, C.reporter_id "                                                                    \
     "  FROM cases C LEFT JOIN region R ON R.id = C.region_id "                                                         \

@@ -47,11 +47,11 @@
 #include "../core/log.h"
 #include "../core/store.h"
 #include "../core/util.h"
-#include "store_open.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
 #include "curlloop.h"
 #include "sender.h"
+#include "store_open.h"
 
 #define TICK_MS         1000      /* how often due rows are looked for without a wake-up */
 #define MAX_IN_FLIGHT   4         /* recordings on the wire at once */

@@ -44,10 +44,10 @@
 #include "../core/log.h"
 #include "../core/store.h"
 #include "../core/util.h"
-#include "store_open.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
 #include "curlloop.h"
+#include "store_open.h"
 
 #define RESPONSE_CAP (64 * 1024) /* bytes of a provider answer we read at most */
 #define TICK_MS      250         /* how often due rows and retries are looked for when idle */
