@@ -11,11 +11,12 @@
 #                   (make BUILD=build-o3 OPT=-O3 all test-bins: another optimisation level)
 
 DEBS = gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev \
-       libevent-dev libjansson-dev libssl-dev libinih-dev libcmocka-dev libcsv-dev sqlite3 tzdata \
+       libevent-dev libjansson-dev libpq-dev libssl-dev libinih-dev libcmocka-dev libcsv-dev sqlite3 tzdata \
        ca-certificates curl openssl clang-format cppcheck
-# For the tests only: the browser the dashboard's tests drive.
-TEST_DEBS = chromium fonts-wqy-microhei
-PKGS = libmicrohttpd sqlite3 libcurl libevent libevent_pthreads jansson libcrypto inih
+# For the tests only: the browser the dashboard's tests drive, and the
+# PostgreSQL server make test STORE=postgres starts.
+TEST_DEBS = chromium fonts-wqy-microhei postgresql-15
+PKGS = libmicrohttpd sqlite3 libcurl libevent libevent_pthreads jansson libcrypto inih libpq
 
 CC ?= cc
 OPT ?= -O2
@@ -167,9 +168,19 @@ run: build-deps
 	@$(MAKE) --no-print-directory demo
 	bin/gateway serve -c examples/gateway.ini
 
+# make test STORE=postgres: the same tests with a throwaway PostgreSQL 15 server
+# (tests/pg/server.sh) named by GATEWAY_TEST_PG, stopped afterwards whatever the outcome.
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(E2E_BIN)
+ifeq ($(STORE),postgres)
+	@dir=$$(mktemp -d) || exit 1; \
+	trap 'tests/pg/server.sh stop "$$dir"' EXIT; trap 'exit 130' INT TERM HUP; \
+	url=$$(tests/pg/server.sh start "$$dir") || exit 1; \
+	echo "PostgreSQL test server: $$url"; \
+	GATEWAY_TEST_PG=$$url GATEWAY_BIN=$(CURDIR)/$(GATEWAY) tests/run.sh $(UNIT_BIN) $(E2E_BIN) tests/browser/run.sh
+else
 	@GATEWAY_BIN=$(CURDIR)/$(GATEWAY) tests/run.sh $(UNIT_BIN) $(E2E_BIN) tests/browser/run.sh
+endif
 
 test-bins: $(UNIT_BIN) $(E2E_BIN)
 

@@ -208,6 +208,9 @@ struct gw_broadcast_cfg {
     int tps; /* >= 1, default 1 */
 };
 
+/* [store] backend. */
+enum { GW_STORE_SQLITE = 0, GW_STORE_POSTGRES = 1 };
+
 struct gw_config {
     char *path; /* the file it was loaded from */
     /* [server] */
@@ -224,8 +227,10 @@ struct gw_config {
                                    sent) to its last body byte; a slower one is closed; >= 1 */
     /* [store] */
     char *store_path;
-    int sync_full; /* 1: synchronous=FULL, 0: NORMAL */
-    int batch_max; /* most messages one store transaction takes */
+    int sync_full;     /* 1: synchronous=FULL, 0: NORMAL */
+    int store_backend; /* GW_STORE_SQLITE (store_path) or GW_STORE_POSTGRES (store_url) */
+    char *store_url;   /* [store] url: a libpq connection string; NULL unless postgres */
+    int batch_max;     /* most messages one store transaction takes */
     /* [policy] */
     struct gw_policy policy;
     struct gw_sender_cfg sender;

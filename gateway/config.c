@@ -177,6 +177,25 @@ static int store_key(struct loader *l, const char *name, const char *value)
         return 1;
     }
     if (!strcmp(name, "batch_max")) return parse_int(l, name, value, 1, 10000, &c->batch_max);
+    if (!strcmp(name, "backend")) {
+        if (!strcmp(value, "sqlite"))
+            c->store_backend = GW_STORE_SQLITE;
+        else if (!strcmp(value, "postgres"))
+            c->store_backend = GW_STORE_POSTGRES;
+        else
+            return fail(l, "backend = %s: expected sqlite or postgres", value);
+        return 1;
+    }
+    if (!strcmp(name, "url")) {
+        char *url = resolve(l, name, value);
+        if (!url) return 0;
+        if (!*url) {
+            free(url);
+            return fail(l, "url: must not be empty");
+        }
+        set_str(&c->store_url, url);
+        return 1;
+    }
     return fail(l, "unknown key '%s' in [store]", name);
 }
 
@@ -929,6 +948,8 @@ static int finish(struct loader *l)
 {
     struct gw_config *c = l->cfg;
     int ndefault = 0;
+    if (c->store_backend == GW_STORE_POSTGRES && !c->store_url)
+        return fail(l, "[store] backend = postgres needs url = postgresql://...");
     for (size_t i = 0; i < c->nchannels; i++) {
         struct gw_channel *ch = &c->channels[i];
         l->line = l->chan_line[i];
@@ -1049,6 +1070,7 @@ void gw_config_free(struct gw_config *c)
     free(c->public_url);
     free(c->log_level);
     free(c->store_path);
+    free(c->store_url);
     free(c->policy.timezone);
     free(c->policy.default_region);
     free(c->policy.country_code);

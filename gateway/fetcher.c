@@ -47,11 +47,11 @@
 #include "../core/log.h"
 #include "../core/store.h"
 #include "../core/util.h"
-#include "../db/sqlite.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
 #include "curlloop.h"
 #include "sender.h"
+#include "store_open.h"
 
 #define TICK_MS         1000      /* how often due rows are looked for without a wake-up */
 #define MAX_IN_FLIGHT   4         /* recordings on the wire at once */
@@ -846,7 +846,7 @@ int fetcher_start(const struct gw_config *cfg, struct metrics *m, struct fetcher
     else
         f->seed = (unsigned)gw_clock_now() ^ (unsigned)(uintptr_t)f;
     pthread_mutex_init(&f->lock, NULL);
-    if (sqlite_store_open(cfg->store_path, cfg->sync_full, &f->st, err, errlen) != 0) goto fail;
+    if (gw_store_open(cfg, &f->st, err, errlen) != 0) goto fail;
     int64_t recovered = 0;
     if (store_media_recover(f->st, &recovered) != 0) {
         gw_err(err, errlen, "fetcher: %s", store_errmsg(f->st));

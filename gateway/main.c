@@ -33,6 +33,7 @@
 #include "roster.h"
 #include "scheduler.h"
 #include "sender.h"
+#include "store_open.h"
 #include "token_cmd.h"
 #include "writer.h"
 
@@ -141,7 +142,7 @@ static struct store *open_store(const struct gw_config *cfg)
 {
     struct store *st;
     char err[320];
-    if (sqlite_store_open(cfg->store_path, cfg->sync_full, &st, err, sizeof err) != 0) {
+    if (gw_store_open(cfg, &st, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
         return NULL;
     }
@@ -151,7 +152,7 @@ static struct store *open_store(const struct gw_config *cfg)
         store_close(st);
         return NULL;
     }
-    if (from != to) gw_info("store %s: schema version %d -> %d", cfg->store_path, from, to);
+    if (from != to) gw_info("store %s: schema version %d -> %d", gw_store_name(cfg), from, to);
     return st;
 }
 
@@ -174,7 +175,7 @@ static int cmd_serve(struct gw_config *cfg)
         store_close(st);
         return 1;
     }
-    if (sqlite_checkpoint_in_background(st, err, sizeof err) != 0) {
+    if (gw_store_is_sqlite(cfg) && sqlite_checkpoint_in_background(st, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
         store_close(st);
         return 1;
@@ -214,7 +215,7 @@ static int cmd_serve(struct gw_config *cfg)
     struct scheduler *sched = NULL;
     if (scheduler_start(cfg, w, &sched) != 0) gw_error("timed jobs could not start: reminders and re-alerts are off");
     gw_info("listening on %s:%d (store %s, synchronous=%s, %d threads)", cfg->listen_host, http_port(http),
-            cfg->store_path, cfg->sync_full ? "full" : "normal", cfg->threads);
+            gw_store_name(cfg), cfg->sync_full ? "full" : "normal", cfg->threads);
 
     int sig = 0;
     while (sigwait(&set, &sig) != 0) continue;
@@ -240,7 +241,7 @@ static int cmd_migrate(struct gw_config *cfg)
 {
     struct store *st;
     char err[320];
-    if (sqlite_store_open(cfg->store_path, cfg->sync_full, &st, err, sizeof err) != 0) {
+    if (gw_store_open(cfg, &st, err, sizeof err) != 0) {
         fprintf(stderr, "gateway: %s\n", err);
         return 1;
     }
@@ -249,9 +250,9 @@ static int cmd_migrate(struct gw_config *cfg)
     if (rc != 0)
         fprintf(stderr, "gateway: %s\n", err);
     else if (from == to)
-        printf("%s: schema is up to date (version %d)\n", cfg->store_path, to);
+        printf("%s: schema is up to date (version %d)\n", gw_store_name(cfg), to);
     else
-        printf("%s: schema version %d -> %d\n", cfg->store_path, from, to);
+        printf("%s: schema version %d -> %d\n", gw_store_name(cfg), from, to);
     store_close(st);
     return rc ? 1 : 0;
 }

@@ -44,10 +44,10 @@
 #include "../core/log.h"
 #include "../core/store.h"
 #include "../core/util.h"
-#include "../db/sqlite.h"
 #include "../handlers/templates.h"
 #include "../providers/provider.h"
 #include "curlloop.h"
+#include "store_open.h"
 
 #define RESPONSE_CAP (64 * 1024) /* bytes of a provider answer we read at most */
 #define TICK_MS      250         /* how often due rows and retries are looked for when idle */
@@ -573,7 +573,7 @@ int sender_start(const struct gw_config *cfg, struct metrics *m, struct sender *
     s->metrics = m;
     s->seed = (unsigned)gw_clock_now() ^ (unsigned)(uintptr_t)s;
     pthread_mutex_init(&s->lock, NULL);
-    if (sqlite_store_open(cfg->store_path, cfg->sync_full, &s->st, err, errlen) != 0) goto fail;
+    if (gw_store_open(cfg, &s->st, err, errlen) != 0) goto fail;
     int64_t recovered = 0;
     if (store_outbox_recover(s->st, &recovered) != 0) {
         gw_err(err, errlen, "sender: %s", store_errmsg(s->st));

@@ -17,6 +17,7 @@
 #include "../core/log.h"
 #include "../core/util.h"
 #include "../db/sqlite.h"
+#include "store_open.h"
 
 #define WRITER_MAX_QUEUE    100000
 #define WRITER_IDLE_SECONDS 5  /* housekeeping after this long without work */
@@ -218,7 +219,7 @@ static void *run(void *arg)
         /* After the batch is on its way: requests never wait for the jobs.
          * (The scheduler's own job may already be done; jobs is a copy.) */
         if (jobs) run_jobs(w);
-        sqlite_wal_trim(w->st);
+        if (gw_store_is_sqlite(w->cfg)) sqlite_wal_trim(w->st);
     }
     free(batch);
     return NULL;
@@ -239,7 +240,7 @@ int writer_start(const struct gw_config *cfg, struct store *st, struct metrics *
     pthread_cond_init(&w->sync_wake, NULL);
     pthread_mutex_init(&w->health_lock, NULL);
     char err[200] = "cannot start the syncer thread";
-    if (cfg->sync_full) {
+    if (cfg->sync_full && gw_store_is_sqlite(cfg)) {
         if (sqlite_defer_sync(st, err, sizeof err) != 0 || pthread_create(&w->sync_thread, NULL, sync_run, w) != 0)
             goto fail;
         w->deferred = 1;

@@ -16,6 +16,7 @@
 #include "../../gateway/config_load.h"
 #include "../../gateway/pipeline.h"
 #include "../../gateway/routes.h"
+#include "teststore.h"
 
 /* Writes gw.ini into c->dir and loads it: 0, or -1 with the reason on stderr. */
 static int write_config(struct apiclient *c, const char *ini)
@@ -24,8 +25,9 @@ static int write_config(struct apiclient *c, const char *ini)
     snprintf(path, sizeof path, "%s/gw.ini", c->dir);
     FILE *f = fopen(path, "w");
     if (!f) return -1;
-    fprintf(f, "[server]\npublic_url = " PUBLIC_URL "\n[store]\npath = %s\n%s", c->dbpath,
-            ini ? ini : APICLIENT_POLICY APICLIENT_CHANNEL);
+    fprintf(f, "[server]\npublic_url = " PUBLIC_URL "\n");
+    seed_store_ini(f, c->dbpath);
+    fputs(ini ? ini : APICLIENT_POLICY APICLIENT_CHANNEL, f);
     fclose(f);
     char err[256];
     if (gw_config_load(path, &c->cfg, err, sizeof err) != 0) {
@@ -41,7 +43,9 @@ int apiclient_open(struct apiclient *c, const char *prefix, const char *ini)
     setenv("TZ", "Asia/Shanghai", 1);
     snprintf(c->dir, sizeof c->dir, "/tmp/%s-XXXXXX", prefix);
     if (!mkdtemp(c->dir)) return -1;
-    snprintf(c->dbpath, sizeof c->dbpath, "%s/gw.db", c->dir);
+    char file[SEED_PATH_MAX];
+    snprintf(file, sizeof file, "%s/gw.db", c->dir);
+    seed_store_where(c->dbpath, file);
     if (write_config(c, ini) != 0) return -1;
     c->st = seed_open(c->dbpath);
     char err[256] = "";
@@ -55,6 +59,7 @@ int apiclient_open(struct apiclient *c, const char *prefix, const char *ini)
 int apiclient_close(struct apiclient *c)
 {
     if (c->st) store_close(c->st);
+    seed_store_drop(c->dbpath);
     gw_config_free(c->cfg);
     c->st = NULL;
     c->cfg = NULL;
@@ -65,7 +70,10 @@ int apiclient_close(struct apiclient *c)
 
 void apiclient_fresh_store(struct apiclient *c)
 {
+    char file[SEED_PATH_MAX];
     seed_store_free(c->st, c->dbpath);
+    snprintf(file, sizeof file, "%s/gw.db", c->dir);
+    seed_store_where(c->dbpath, file);
     c->st = seed_open(c->dbpath);
     char err[256] = "";
     if (store_migrate(c->st, NULL, NULL, err, sizeof err) != 0) fail_msg("apiclient: migrate: %s", err);
@@ -186,7 +194,7 @@ int api_get(struct apiclient *c, const char *token, const char *target, json_t *
 
 void api_code_sent(struct apiclient *c, const char *phone, char code[7])
 {
-    char *body = db_text(c->dbpath,
+    char *body = tdb_text(c->dbpath,
                          "SELECT body FROM outbox WHERE recipient = '+86%s' AND template = 'login_code' "
                          "ORDER BY id DESC LIMIT 1",
                          phone);

@@ -1,6 +1,6 @@
 /* tests/common/apiclient.h - an in-process office-API client for unit
  * tests: a temporary directory with a config written from the test's INI
- * fragment, a migrated SQLite store, and requests sent through
+ * fragment, a migrated store (SQLite, or PostgreSQL under GATEWAY_TEST_PG), and requests sent through
  * routes_handle whose jobs a stand-in writer runs at once, on this thread,
  * through pipeline_batch at a clock the test sets. Answers come back as
  * the HTTP server would send them.
@@ -32,14 +32,14 @@ struct pipeline_job;
  * each job at the real clock (gw_clock_now). */
 struct apiclient {
     char dir[64];                     /* the temporary directory */
-    char dbpath[SEED_PATH_MAX];       /* dir/gw.db */
+    char dbpath[SEED_PATH_MAX];       /* dir/gw.db, or a PostgreSQL database URL */
     struct gw_config *cfg;
     struct store *st;
     int64_t now;
 };
 
 /* Makes the directory "/tmp/<prefix>-XXXXXX", writes gw.ini there
- * ([server] public_url PUBLIC_URL, [store] path dbpath, then ini, which
+ * ([server] public_url PUBLIC_URL, [store] for dbpath, then ini, which
  * NULL makes APICLIENT_POLICY APICLIENT_CHANNEL), loads it, and opens a
  * migrated store at dbpath. Sets TZ to Asia/Shanghai. Returns 0, or -1
  * (with the reason on stderr) when any step fails. */

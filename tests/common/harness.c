@@ -3,10 +3,12 @@
 
 #include "../../providers/form.h"
 #include "../../providers/twilio.h"
+#include "pgtest.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <signal.h>
@@ -78,6 +80,38 @@ int gwp_run(const char *const *args, char **out, char **err)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static int force_sqlite;
+
+void gwp_force_sqlite(int on) { force_sqlite = on; }
+
+int db_is_pg(const char *db)
+{
+    return !strncmp(db, "postgresql://", 13) || !strncmp(db, "postgres://", 11);
+}
+
+/* Points g->db at the store the config names: a new PostgreSQL database
+ * (with the test-only SQLite compatibility functions) when the test server
+ * is set and SQLite is not forced, else the file in g->dir. Writes the
+ * config's [store] section to f. Returns 0 or -1. */
+static int init_store(struct gw_proc *g, FILE *f)
+{
+    if (pgtest_base_url() && !force_sqlite) {
+        char err[512];
+        if (pgtest_new_database(g->db, sizeof g->db, err, sizeof err) != 0 ||
+            pgtest_sqlite_compat(g->db, err, sizeof err) != 0) {
+            fprintf(stderr, "harness: %s\n", err);
+            return -1;
+        }
+        /* synchronous is SQLite's: PostgreSQL always commits durably.
+         * Recordings stay in the test's folder, as beside a SQLite file. */
+        fprintf(f, "[store]\nbackend = postgres\nurl = %s\n[policy]\nmedia_dir = %s/media\n", g->db, g->dir);
+        return 0;
+    }
+    snprintf(g->db, sizeof g->db, "%s/gateway.db", g->dir);
+    fprintf(f, "[store]\npath = %s\nsynchronous = full\n", g->db);
+    return 0;
+}
+
 int gwp_init(struct gw_proc *g, const char *extra_ini, int roster)
 {
     return gwp_init_send(g, extra_ini, roster, NULL, NULL);
@@ -93,19 +127,21 @@ int gwp_init_send(struct gw_proc *g, const char *extra_ini, int roster, const ch
     snprintf(g->dir, sizeof g->dir, "/tmp/gw-e2e-XXXXXX");
     if (!mkdtemp(g->dir)) return -1;
     snprintf(g->cfg, sizeof g->cfg, "%s/gateway.ini", g->dir);
-    snprintf(g->db, sizeof g->db, "%s/gateway.db", g->dir);
     snprintf(g->log, sizeof g->log, "%s/gateway.log", g->dir);
     FILE *f = fopen(g->cfg, "w");
     if (!f) return -1;
+    if (init_store(g, f) != 0) {
+        fclose(f);
+        return -1;
+    }
     fprintf(f,
             "[server]\nlisten = 127.0.0.1:0\npublic_url = " PUBLIC_URL "\nmax_body = 4096\nthreads = 2\n"
             "log_level = info\n"
-            "[store]\npath = %s\nsynchronous = full\n"
             "[policy]\ntimezone = Asia/Shanghai\ndefault_region = 示例县\ncountry_code = 86\n"
             "[channel generic]\nprovider = generic\nsecret = " GENERIC_SECRET "\ndefault = yes\n%s%s%s"
             "[channel twilio]\nprovider = twilio\naccount_sid = AC00000000000000000000000000000001\n"
             "auth_token = " TWILIO_TOKEN "\nnumber = +12025550100\n%s%s%s%s\n",
-            g->db, generic_url ? "url = " : "", generic_url ? generic_url : "", generic_url ? "\n" : "",
+            generic_url ? "url = " : "", generic_url ? generic_url : "", generic_url ? "\n" : "",
             twilio_url ? "url = " : "", twilio_url ? twilio_url : "", twilio_url ? "\n" : "",
             extra_ini ? extra_ini : "");
     fclose(f);
@@ -206,6 +242,8 @@ void gwp_cleanup(struct gw_proc *g)
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", g->dir);
         if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g->dir);
     }
+    if (db_is_pg(g->db) && !getenv("KEEP_TEST_DIRS")) pgtest_drop_database(g->db);
+    g->db[0] = '\0';
 }
 
 /* ---- HTTP ---------------------------------------------------------------- */
@@ -357,9 +395,48 @@ int post_twilio(int port, const char *path, const char *body, struct http_resp *
 
 /* ---- database -------------------------------------------------------------- */
 
-static sqlite3_stmt *query(const char *db, sqlite3 **h, const char *fmt, va_list ap)
+/* Connects to the PostgreSQL database url for the assertions: the process's
+ * time zone (TZ) as the gateway's sessions have it, and the test-only
+ * compatibility functions on the search path. NULL (reason on stderr) on failure. */
+static PGconn *pg_connect(const char *url, int read_only)
 {
-    char *sql = sqlite3_vmprintf(fmt, ap);
+    PGconn *c = PQconnectdb(url);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "connect %s: %s", url, PQerrorMessage(c));
+        PQfinish(c);
+        return NULL;
+    }
+    PGresult *r = PQexec(c, read_only ? "SET search_path = public, " PGTEST_COMPAT_SCHEMA
+                                        "; SET default_transaction_read_only = on"
+                                      : "SET search_path = public, " PGTEST_COMPAT_SCHEMA);
+    PQclear(r);
+    const char *tz = getenv("TZ");
+    if (tz && *tz) {
+        const char *v[1] = {tz[0] == ':' ? tz + 1 : tz};
+        PQclear(PQexecParams(c, "SELECT set_config('TimeZone', $1, false)", 1, NULL, v, NULL, NULL, 0));
+    }
+    return c;
+}
+
+/* Runs the query sql on PostgreSQL and returns the first column of its first
+ * row (owned; NULL when no row, a NULL value or an error). */
+static char *pg_first_value(const char *url, const char *sql)
+{
+    PGconn *c = pg_connect(url, 1);
+    if (!c) return NULL;
+    char *v = NULL;
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fprintf(stderr, "query failed: %s: %s", sql, PQerrorMessage(c));
+    else if (PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0))
+        v = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+static sqlite3_stmt *query(const char *db, sqlite3 **h, const char *sql)
+{
     sqlite3_stmt *s = NULL;
     if (sqlite3_open_v2(db, h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(*h, sql, -1, &s, NULL) != SQLITE_OK) {
@@ -367,35 +444,126 @@ static sqlite3_stmt *query(const char *db, sqlite3 **h, const char *fmt, va_list
         s = NULL;
     }
     sqlite3_busy_timeout(*h, 5000);
-    sqlite3_free(sql);
     return s;
 }
 
 int64_t db_int(const char *db, const char *fmt, ...)
 {
-    sqlite3 *h = NULL;
     va_list ap;
     va_start(ap, fmt);
-    sqlite3_stmt *s = query(db, &h, fmt, ap);
+    char *sql = sqlite3_vmprintf(fmt, ap);
     va_end(ap);
     int64_t v = -1;
+    if (db_is_pg(db)) {
+        char *text = pg_first_value(db, sql);
+        if (text) v = !strcmp(text, "t") ? 1 : !strcmp(text, "f") ? 0 : strtoll(text, NULL, 10);
+        free(text);
+        sqlite3_free(sql);
+        return v;
+    }
+    sqlite3 *h = NULL;
+    sqlite3_stmt *s = query(db, &h, sql);
     if (s && sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
     sqlite3_close(h);
+    sqlite3_free(sql);
     return v;
 }
 
 char *db_text(const char *db, const char *fmt, ...)
 {
-    sqlite3 *h = NULL;
     va_list ap;
     va_start(ap, fmt);
-    sqlite3_stmt *s = query(db, &h, fmt, ap);
+    char *sql = sqlite3_vmprintf(fmt, ap);
     va_end(ap);
     char *v = NULL;
+    if (db_is_pg(db)) {
+        v = pg_first_value(db, sql);
+        sqlite3_free(sql);
+        return v;
+    }
+    sqlite3 *h = NULL;
+    sqlite3_stmt *s = query(db, &h, sql);
     if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
         v = strdup((const char *)sqlite3_column_text(s, 0));
     sqlite3_finalize(s);
     sqlite3_close(h);
+    sqlite3_free(sql);
     return v;
+}
+
+int db_exec(const char *db, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *sql = sqlite3_vmprintf(fmt, ap);
+    va_end(ap);
+    int rc = -1;
+    if (db_is_pg(db)) {
+        PGconn *c = pg_connect(db, 0);
+        if (c) {
+            PGresult *r = PQexec(c, sql);
+            ExecStatusType st = PQresultStatus(r);
+            rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+            if (rc != 0) fprintf(stderr, "exec failed: %s: %s", sql, PQerrorMessage(c));
+            PQclear(r);
+            PQfinish(c);
+        }
+    } else {
+        sqlite3 *h = NULL;
+        char *msg = NULL;
+        if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+            sqlite3_busy_timeout(h, 10000);
+            rc = sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK ? 0 : -1;
+        }
+        if (rc != 0) fprintf(stderr, "exec failed: %s: %s\n", sql, msg ? msg : h ? sqlite3_errmsg(h) : "open");
+        sqlite3_free(msg);
+        sqlite3_close(h);
+    }
+    sqlite3_free(sql);
+    return rc;
+}
+
+struct db_lock {
+    sqlite3 *sqlite; /* exactly one of the two is set */
+    PGconn *pg;
+};
+
+struct db_lock *db_lock(const char *db)
+{
+    struct db_lock *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    int ok = 0;
+    if (db_is_pg(db)) {
+        l->pg = pg_connect(db, 0);
+        if (l->pg) {
+            PGresult *r = PQexec(l->pg, "BEGIN; LOCK TABLE inbox IN EXCLUSIVE MODE");
+            ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+            if (!ok) fprintf(stderr, "lock: %s", PQerrorMessage(l->pg));
+            PQclear(r);
+        }
+    } else if (sqlite3_open(db, &l->sqlite) == SQLITE_OK) {
+        sqlite3_busy_timeout(l->sqlite, 5000);
+        ok = sqlite3_exec(l->sqlite, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+        if (!ok) fprintf(stderr, "lock: %s\n", sqlite3_errmsg(l->sqlite));
+    }
+    if (!ok) {
+        db_unlock(l);
+        return NULL;
+    }
+    return l;
+}
+
+void db_unlock(struct db_lock *l)
+{
+    if (!l) return;
+    if (l->pg) {
+        PQclear(PQexec(l->pg, "ROLLBACK"));
+        PQfinish(l->pg);
+    }
+    if (l->sqlite) {
+        sqlite3_exec(l->sqlite, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(l->sqlite);
+    }
+    free(l);
 }

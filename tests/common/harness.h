@@ -1,6 +1,8 @@
 /* tests/common/harness.h - end-to-end test harness: runs the real
  * bin/gateway on a free port with a temporary database, talks HTTP to it
- * with libcurl, and reads the SQLite file it writes. */
+ * with libcurl, and reads the database it writes: a SQLite file, or, when
+ * GATEWAY_TEST_PG names a PostgreSQL test server (make test STORE=postgres),
+ * a fresh PostgreSQL database per gwp_init. */
 #ifndef HARNESS_H
 #define HARNESS_H
 
@@ -19,15 +21,16 @@ struct gw_proc {
     int port;          /* bound port */
     char dir[256];     /* temporary folder holding the config, database and log */
     char cfg[300];     /* config path */
-    char db[300];      /* database path */
+    char db[300];      /* where the data is: the SQLite file's path or the postgresql:// URL */
     char log[300];     /* the process's stderr */
     long clock_offset; /* seconds the process's clock is shifted (GATEWAY_CLOCK_OFFSET) */
 };
 
 /* Creates a temporary folder with a config (listen port 0, both demo
- * channels, max_body 4096, synchronous full, extra_ini appended) and, when
- * roster is non-zero, imports examples/roster/ into a migrated database.
- * Returns 0 or -1. */
+ * channels, max_body 4096, extra_ini appended; the store a SQLite file with
+ * synchronous full, or a new PostgreSQL database when GATEWAY_TEST_PG is set
+ * and gwp_force_sqlite is off) and, when roster is non-zero, imports
+ * examples/roster/ into a migrated database. Returns 0 or -1. */
 int gwp_init(struct gw_proc *g, const char *extra_ini, int roster);
 /* The same, with the generic and Twilio channels sending to the given
  * send-API base URLs (a stand-in server); NULL leaves a channel without. */
@@ -39,8 +42,13 @@ int gwp_start(struct gw_proc *g);
 /* Sends sig, waits for the exit; returns the exit status (128+signal for a
  * signal death), -1 on error. */
 int gwp_stop(struct gw_proc *g, int sig);
-/* Stops it if running and removes the temporary folder. */
+/* Stops it if running, removes the temporary folder and drops its
+ * PostgreSQL database (if any). */
 void gwp_cleanup(struct gw_proc *g);
+/* With on non-zero, the following gwp_init calls use a SQLite file even when
+ * GATEWAY_TEST_PG is set: for tests of SQLite-only behaviour (its files,
+ * WAL, locks). */
+void gwp_force_sqlite(int on);
 
 /* Runs the gateway binary with args (NULL-terminated, without the binary)
  * capturing stdout into out (owned, may be NULL) and returns its exit status. */
@@ -75,10 +83,25 @@ void hmac_sha256_hex(const char *key, const char *data, size_t len, char *out);
 /* Form-urlencodes s into out (owned). */
 char *form_escape(const char *s);
 
-/* Runs a query returning one integer on the database (read-only). -1 on error. */
+/* Non-zero when db (a gw_proc's db) is a PostgreSQL URL rather than a file. */
+int db_is_pg(const char *db);
+/* Runs a query returning one integer on the database (read-only; sql is a
+ * sqlite3_mprintf format, so %q/%Q quote for both stores). On PostgreSQL a
+ * boolean reads as 1/0, and the test-only SQLite compatibility functions
+ * (group_concat...) are on the search path. -1 on error. */
 int64_t db_int(const char *db, const char *sql, ...);
 /* Runs a query returning one text value; owned result or NULL. */
 char *db_text(const char *db, const char *sql, ...);
+/* Runs statements that write (a test tampering with or seeding the data);
+ * the same format. Returns 0, or -1 with the error printed to stderr. */
+int db_exec(const char *db, const char *sql, ...);
+/* Makes the store busy from another connection until db_unlock: on SQLite
+ * a BEGIN IMMEDIATE transaction (no other writer), on PostgreSQL a
+ * transaction holding LOCK TABLE inbox IN EXCLUSIVE MODE (no message can be
+ * stored). Returns the lock, or NULL (reason on stderr). */
+struct db_lock *db_lock(const char *db);
+/* Rolls the lock's transaction back and closes its connection (NULL: no-op). */
+void db_unlock(struct db_lock *l);
 
 /* Reads a whole file; owned result or NULL. */
 char *read_file(const char *path, size_t *len);

@@ -1,6 +1,7 @@
 /* tests/common/seed.c - a test's world through the import and the store port. */
 #include "seed.h"
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +15,10 @@
 #include "../../core/damm.h"
 #include "../../core/store.h"
 #include "../../core/util.h"
+#include "../../db/pg.h"
 #include "../../db/sqlite.h"
 #include "../../handlers/roster_import.h"
+#include "pgtest.h"
 
 struct reasons {
     struct gw_buf b;
@@ -95,8 +98,51 @@ struct store *seed_open(const char *path)
 {
     struct store *st = NULL;
     char err[256] = "";
-    if (sqlite_store_open(path, 0, &st, err, sizeof err) != 0) fail_msg("seed_open %s: %s", path, err);
+    if (seed_store_open(path, 0, &st, err, sizeof err) != 0) fail_msg("seed_open %s: %s", path, err);
     return st;
+}
+
+int seed_is_pg(const char *where) { return !strncmp(where, "postgresql://", 13) || !strncmp(where, "postgres://", 11); }
+
+int seed_store_open(const char *where, int sync_full, struct store **out, char *err, size_t errlen)
+{
+    if (seed_is_pg(where)) return pg_store_open(where, out, err, errlen);
+    return sqlite_store_open(where, sync_full, out, err, errlen);
+}
+
+static int force_sqlite;
+
+void seed_force_sqlite(int on) { force_sqlite = on; }
+
+/* Whether new stores go to PostgreSQL: when GATEWAY_TEST_PG is set, unless
+ * forced to SQLite (the test_pg_* programs, whose differential checks
+ * compare PostgreSQL with the SQLite store seed_store_new makes them, and
+ * tests of SQLite-only behaviour). */
+static int use_pg(void) { return pgtest_base_url() && !force_sqlite; }
+
+void seed_store_where(char *where, const char *sqlite_path)
+{
+    char err[256] = "";
+    if (!use_pg()) {
+        gw_strlcpy(where, sqlite_path, SEED_PATH_MAX);
+        return;
+    }
+    if (pgtest_new_database(where, SEED_PATH_MAX, err, sizeof err) != 0 ||
+        pgtest_sqlite_compat(where, err, sizeof err) != 0)
+        fail_msg("seed: %s", err);
+}
+
+void seed_store_drop(const char *where)
+{
+    if (seed_is_pg(where)) pgtest_drop_database(where);
+}
+
+void seed_store_ini(FILE *f, const char *where)
+{
+    if (seed_is_pg(where))
+        fprintf(f, "[store]\nbackend = postgres\nurl = %s\n", where);
+    else
+        fprintf(f, "[store]\npath = %s\n", where);
 }
 
 int64_t seed_case(struct store *st, const struct db_case_new *c, int64_t at, char *number)
@@ -153,10 +199,14 @@ int64_t seed_reporter(struct store *st, const char *phone, int64_t at)
 
 struct store *seed_store_new(const char *prefix, char *path)
 {
-    snprintf(path, SEED_PATH_MAX, "/tmp/%s-XXXXXX", prefix);
-    int fd = mkstemp(path);
-    if (fd < 0) fail_msg("seed_store_new: mkstemp %s", path);
-    close(fd);
+    char file[SEED_PATH_MAX] = "";
+    if (!use_pg()) {
+        snprintf(file, sizeof file, "/tmp/%s-XXXXXX", prefix);
+        int fd = mkstemp(file);
+        if (fd < 0) fail_msg("seed_store_new: mkstemp %s", file);
+        close(fd);
+    }
+    seed_store_where(path, file);
     struct store *st = seed_open(path);
     char err[256] = "";
     if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) fail_msg("seed_store_new: migrate: %s", err);
@@ -175,6 +225,10 @@ void seed_store_free(struct store *st, const char *path)
 {
     char side[SEED_PATH_MAX + 8];
     if (st) store_close(st);
+    if (seed_is_pg(path)) {
+        pgtest_drop_database(path);
+        return;
+    }
     unlink(path);
     snprintf(side, sizeof side, "%s-wal", path);
     unlink(side);

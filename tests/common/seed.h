@@ -9,7 +9,9 @@
 #ifndef TEST_SEED_H
 #define TEST_SEED_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct store;
 struct db_case_new;
@@ -36,10 +38,36 @@ int64_t seed_visit(struct store *st, const char *code, const char *phone, const 
  * recorded at `at`. Returns its id. */
 int64_t seed_checkin(struct store *st, const char *phone, const char *code, int status, int64_t at);
 
-/* Opens the database at path (a temporary file, or a running gateway's)
- * through the store port, for seeding beside the process that owns it.
- * Close it with store_close. */
+/* Opens the database at path (a temporary file, or a running gateway's; or
+ * a postgresql:// URL, see seed_is_pg) through the store port, for seeding
+ * beside the process that owns it. Close it with store_close. */
 struct store *seed_open(const char *path);
+
+/* Whether where (a store's "path" in these helpers) is a PostgreSQL URL
+ * rather than an SQLite file. */
+int seed_is_pg(const char *where);
+
+/* Opens the store at where (an SQLite file, opened with sync_full, or a
+ * PostgreSQL URL) without migrating. 0 and *out, or -1 with err. */
+int seed_store_open(const char *where, int sync_full, struct store **out, char *err, size_t errlen);
+
+/* Where a test's store lives: with GATEWAY_TEST_PG set, a new empty
+ * PostgreSQL database's URL; else sqlite_path. Written to where
+ * (SEED_PATH_MAX bytes). Fails the test when the database cannot be made. */
+void seed_store_where(char *where, const char *sqlite_path);
+
+/* With on non-zero, the following seed_store_where and seed_store_new
+ * calls make SQLite stores even when GATEWAY_TEST_PG is set: for tests of
+ * SQLite-only behaviour (its files, WAL, bytes PostgreSQL refuses). */
+void seed_force_sqlite(int on);
+
+/* Drops the PostgreSQL database at where (nothing for an SQLite file: the
+ * test removes its files). */
+void seed_store_drop(const char *where);
+
+/* Writes the [store] section of a config for where: "path = where", or
+ * "backend = postgres" and "url = where". */
+void seed_store_ini(FILE *f, const char *where);
 
 /* Opens case c as the domain does (db_case_open in a transaction of its
  * own) at `at`, which sets its number: the local day of `at` and the day's
@@ -65,12 +93,14 @@ int64_t seed_reporter(struct store *st, const char *phone, int64_t at);
 const char *seed_code(char *out, const char *prefix, int n);
 
 /* A new, migrated store in a new temporary file "/tmp/<prefix>-XXXXXX",
- * whose name goes into path (SEED_PATH_MAX bytes). Fails the test when it
- * cannot be made. */
-#define SEED_PATH_MAX 96
+ * whose name goes into path (SEED_PATH_MAX bytes); with GATEWAY_TEST_PG set,
+ * in a new PostgreSQL database whose URL goes into path instead (not in the
+ * test_pg_* programs: there it is their SQLite reference). Fails the test
+ * when it cannot be made. */
+#define SEED_PATH_MAX 128
 struct store *seed_store_new(const char *prefix, char *path);
 /* Closes st (NULL: nothing to close) and removes the file at path with its
- * WAL and shared-memory index. */
+ * WAL and shared-memory index (drops the database when path is a URL). */
 void seed_store_free(struct store *st, const char *path);
 
 #endif

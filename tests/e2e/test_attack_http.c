@@ -26,7 +26,6 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
-#include <sqlite3.h>
 
 #include "../common/harness.h"
 
@@ -540,10 +539,8 @@ static void waiting_for_the_store_is_not_a_timeout(void **state)
 {
     /* The store is busy for longer than request_timeout: a request that
      * arrived whole waits for it and is answered. */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(T.db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    struct db_lock *lock = db_lock(T.db);
+    assert_non_null(lock);
     int fd = tcp_open(NULL, T.port, 0);
     assert_true(fd >= 0);
     char req[1024];
@@ -551,8 +548,7 @@ static void waiting_for_the_store_is_not_a_timeout(void **state)
     assert_int_equal(send_all(fd, req, n), 0);
     pause_ms(3500); /* the store stays locked past the 2 s deadline */
     assert_false(peer_closed(fd));
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(db);
+    db_unlock(lock);
     char resp[2048];
     assert_true(read_until_close(fd, resp, sizeof resp, 5000) > 0);
     close(fd);

@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "../common/harness.h"
 
@@ -48,15 +47,7 @@ static char *run(int want, const char *const *args)
     return out ? out : calloc(1, 1);
 }
 
-static void tamper(const char *sql)
-{
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(G.db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
-    sqlite3_close(db);
-}
+static void tamper(const char *sql) { assert_int_equal(db_exec(G.db, "%s", sql), 0); }
 
 static void has(const char *out, const char *want)
 {

@@ -1,9 +1,10 @@
 /* tests/e2e/test_child_record.c - the fuller child record through the real
  * binary: a national ID number imported with [privacy] id_key never lies
- * in clear in the database file or its WAL (read byte by byte), `export
- * children` shows it masked and is audited, a bad or missing key is
- * refused, and a director updates a child's school and carer by SMS (GX)
- * while another village's director is refused.
+ * in clear in the database file or its WAL (read byte by byte; on
+ * PostgreSQL, in no table's rows), `export children` shows it masked and
+ * is audited, a bad or missing key is refused, and a director updates a
+ * child's school and carer by SMS (GX) while another village's director is
+ * refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +35,16 @@ static int setup(void **state)
     (void)state;
     setenv("GATEWAY_ID_KEY", KEY_HEX, 1);
     return gwp_init(&G, PRIVACY_INI, 1);
+}
+
+/* The same on SQLite even when GATEWAY_TEST_PG is set: for a test that
+ * reads SQLite's database file and WAL byte by byte. */
+static int setup_sqlite(void **state)
+{
+    gwp_force_sqlite(1);
+    int rc = setup(state);
+    gwp_force_sqlite(0);
+    return rc;
 }
 
 static int teardown(void **state)
@@ -68,6 +79,53 @@ static int has_bytes(const char *hay, size_t n, const char *needle)
     "1000015,李小明,M,2015-03-01,示例县/东溪镇/上湾村,left_behind|single_parent,," ID_NUMBER                           \
     ",东关小学,王芳,13900000009,祖母,yes,2024-09-01,示例县东溪镇上湾村8号,良好\n"
 
+/* How many of the PostgreSQL database's tables hold text in a row (any
+ * column, as the row's text) that contains needle. */
+static int64_t pg_tables_holding(const char *needle)
+{
+    return db_int(G.db,
+                  "SELECT count(*) FROM information_schema.tables t WHERE t.table_schema = 'public' AND "
+                  "t.table_type = 'BASE TABLE' AND strpos(query_to_xml(format('SELECT * FROM %%I', t.table_name), "
+                  "true, false, '')::text, %Q) > 0",
+                  needle);
+}
+
+/* The number is nowhere in clear where the store keeps its data, masked
+ * it is. SQLite: the database file and the WAL, byte by byte (whole: also
+ * the masked form and the lower-case x; else the WAL beside a running
+ * gateway). PostgreSQL: every table's rows. */
+static void assert_not_in_clear(int whole)
+{
+    if (db_is_pg(G.db)) {
+        assert_int_equal(pg_tables_holding(ID_NUMBER), 0);
+        assert_int_equal(pg_tables_holding("21010220150301100x"), 0);
+        assert_int_equal(pg_tables_holding("2101022015030110"), 0); /* not even its first 16 digits */
+        assert_true(pg_tables_holding(ID_MASKED) >= 1);
+        return;
+    }
+    char wal[320];
+    snprintf(wal, sizeof wal, "%s-wal", G.db);
+    size_t dn = 0, wn = 0;
+    char *wb = read_file(wal, &wn);
+    if (!whole) {
+        assert_false(has_bytes(wb, wn, ID_NUMBER));
+        free(wb);
+        return;
+    }
+    /* the import's process has closed the database (a checkpoint); read
+     * the file and whatever WAL is left, byte by byte */
+    char *db = read_file(G.db, &dn);
+    assert_non_null(db);
+    assert_false(has_bytes(db, dn, ID_NUMBER));
+    assert_false(has_bytes(db, dn, "21010220150301100x"));
+    assert_false(has_bytes(db, dn, "2101022015030110")); /* not even its first 16 digits */
+    assert_false(has_bytes(wb, wn, ID_NUMBER));
+    assert_false(has_bytes(wb, wn, "2101022015030110"));
+    assert_true(has_bytes(db, dn, ID_MASKED) || has_bytes(wb, wn, ID_MASKED)); /* the file is the one written */
+    free(db);
+    free(wb);
+}
+
 static void the_id_number_is_never_in_clear_on_disk(void **state)
 {
     (void)state;
@@ -80,22 +138,7 @@ static void the_id_number_is_never_in_clear_on_disk(void **state)
     free(out);
     free(err);
 
-    /* the import's process has closed the database (a checkpoint); read
-     * the file and whatever WAL is left, byte by byte */
-    char wal[320];
-    snprintf(wal, sizeof wal, "%s-wal", G.db);
-    size_t dn = 0, wn = 0;
-    char *db = read_file(G.db, &dn);
-    char *wb = read_file(wal, &wn);
-    assert_non_null(db);
-    assert_false(has_bytes(db, dn, ID_NUMBER));
-    assert_false(has_bytes(db, dn, "21010220150301100x"));
-    assert_false(has_bytes(db, dn, "2101022015030110")); /* not even its first 16 digits */
-    assert_false(has_bytes(wb, wn, ID_NUMBER));
-    assert_false(has_bytes(wb, wn, "2101022015030110"));
-    assert_true(has_bytes(db, dn, ID_MASKED) || has_bytes(wb, wn, ID_MASKED)); /* the file is the one written */
-    free(db);
-    free(wb);
+    assert_not_in_clear(1);
     assert_int_equal(db_int(G.db, "SELECT count(*) FROM child WHERE code = '1000015' AND id_number LIKE 'v1:%%'"), 1);
 
     /* a running gateway's WAL holds no number either */
@@ -103,9 +146,7 @@ static void the_id_number_is_never_in_clear_on_disk(void **state)
     assert_int_equal(gwp_run(imp, &out, &err), 0); /* unchanged: written again beside the server */
     free(out);
     free(err);
-    wb = read_file(wal, &wn);
-    assert_false(has_bytes(wb, wn, ID_NUMBER));
-    free(wb);
+    assert_not_in_clear(0);
     assert_int_equal(gwp_stop(&G, 15), 0);
 
     /* export children: masked, phones masked, audited */
@@ -219,6 +260,8 @@ static void a_director_updates_school_and_carer_by_sms(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(the_id_number_is_never_in_clear_on_disk, setup_sqlite, teardown),
+        /* the same on the store under test (PostgreSQL when GATEWAY_TEST_PG is set) */
         cmocka_unit_test_setup_teardown(the_id_number_is_never_in_clear_on_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(a_bad_or_missing_key_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(a_director_updates_school_and_carer_by_sms, setup, teardown),

@@ -1,8 +1,11 @@
 /* tests/e2e/test_limits.c - the gateway at its limits, through the real
- * binary and its SQLite file: case numbers past 9,999 a day, a message
- * whose handling fails, the WAL under 100,000 messages, /healthz with a
- * full disk, start-up on a store that cannot be written, and the modes of
- * the files that hold personal data.
+ * binary and its store: case numbers past 9,999 a day, a message whose
+ * handling fails, the WAL under 100,000 messages, /healthz with a full disk,
+ * start-up on a store that cannot be written, and the modes of the files
+ * that hold personal data. The last four are about SQLite's files and run on
+ * SQLite even when GATEWAY_TEST_PG is set (the first two then run on
+ * PostgreSQL). Raw SQL (db_exec) sets states no port operation or domain
+ * action reaches in reasonable time and injects faults.
  *
  * The disk tests mount a small tmpfs and so need root; run otherwise, they
  * say so and check what they can without it. */
@@ -29,24 +32,6 @@
 
 static struct gw_proc G;
 static char director[32], child[16];
-
-/* Runs one statement on the database beside the running gateway: only for
- * states no port operation or domain action can reach in reasonable time
- * (the day's case sequence near its rollover) and for fault injection. */
-static int db_exec(const char *db, const char *sql)
-{
-    sqlite3 *h = NULL;
-    int rc = sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(h, 10000);
-        char *msg = NULL;
-        rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
-        if (rc != SQLITE_OK) fprintf(stderr, "%s: %s\n", sql, msg ? msg : "");
-        sqlite3_free(msg);
-    }
-    sqlite3_close(h);
-    return rc == SQLITE_OK ? 0 : -1;
-}
 
 static int setup(void **state)
 {
@@ -107,7 +92,7 @@ static void case_numbers_grow_past_9999(void **state)
     char sql[200];
     /* Raw SQL: the 9,999th report of a day without sending 9,998 (no port operation sets the sequence). */
     snprintf(sql, sizeof sql, "UPDATE case_seq SET seq = 9998 WHERE day = '%s'", day);
-    assert_int_equal(db_exec(G.db, sql), 0);
+    assert_int_equal(db_exec(G.db, "%s", sql), 0);
     char *n9999 = report("lim-case-2", reporter, "BG 6 孩子掉河里了");
     char want[16];
     snprintf(want, sizeof want, "%s9999", day);
@@ -140,7 +125,7 @@ static void case_numbers_grow_past_9999(void **state)
     /* Past 99,999: six digits, taken by JA and CX as well. */
     /* Raw SQL: the 100,000th report of a day without sending 99,998 more (as above). */
     snprintf(sql, sizeof sql, "UPDATE case_seq SET seq = 99999 WHERE day = '%s'", day);
-    assert_int_equal(db_exec(G.db, sql), 0);
+    assert_int_equal(db_exec(G.db, "%s", sql), 0);
     char *n100000 = report("lim-case-5", reporter, "BG 4 孩子不见了");
     snprintf(want, sizeof want, "%s100000", day);
     assert_string_equal(n100000, want);
@@ -187,13 +172,22 @@ static long metric(const char *name)
     return v;
 }
 
+/* PostgreSQL's trigger `name` before an insert on `table` (when `when`)
+ * failing with "injected fault". */
+#define PG_FAULT(name, table, when)                                                                                   \
+    "CREATE OR REPLACE FUNCTION " name "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "             \
+    "'injected fault'; END $$; CREATE TRIGGER " name " BEFORE INSERT ON " table " FOR EACH ROW " when                 \
+    " EXECUTE FUNCTION " name "()"
+
 static void failed_handling_is_never_silent(void **state)
 {
     long errors = metric("gateway_handler_errors_total");
     assert_true(errors >= 0);
     /* A store fault that only coded reports meet (raw SQL: fault injection, no port operation fails on demand). */
-    assert_int_equal(db_exec(G.db, "CREATE TRIGGER inject_fault BEFORE INSERT ON cases WHEN NEW.classified = 1 "
-                                   "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"),
+    assert_int_equal(db_exec(G.db, "%s", db_is_pg(G.db) ? PG_FAULT("inject_fault", "cases", "WHEN (NEW.classified = 1)")
+                                                      : "CREATE TRIGGER inject_fault BEFORE INSERT ON cases WHEN "
+                                                        "NEW.classified = 1 BEGIN SELECT RAISE(ABORT, 'injected "
+                                                        "fault'); END"),
                      0);
     const char *reporter = "+8613911110002";
     struct http_resp r;
@@ -230,8 +224,9 @@ static void failed_handling_is_never_silent(void **state)
     free(log);
 
     /* A visit that cannot be filed: kept, answered, counted (raw SQL: fault injection, as above). */
-    assert_int_equal(db_exec(G.db, "CREATE TRIGGER inject_visit BEFORE INSERT ON visit "
-                                   "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"),
+    assert_int_equal(db_exec(G.db, "%s", db_is_pg(G.db) ? PG_FAULT("inject_visit", "visit", "")
+                                                      : "CREATE TRIGGER inject_visit BEFORE INSERT ON visit "
+                                                        "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"),
                      0);
     char text[64];
     snprintf(text, sizeof text, "ZF %s 1", child);
@@ -247,19 +242,36 @@ static void failed_handling_is_never_silent(void **state)
     assert_int_equal(db_int(G.db, "SELECT count(*) FROM cases c JOIN inbox i ON i.id = c.inbox_id "
                                   "WHERE i.provider_id = 'lim-fail-2'"), 0);
     assert_int_equal(metric("gateway_handler_errors_total"), errors + 2);
-    assert_int_equal(db_exec(G.db, "DROP TRIGGER inject_fault; DROP TRIGGER inject_visit"), 0);
+    const char *drop = db_is_pg(G.db) ? "DROP TRIGGER inject_fault ON cases; DROP TRIGGER inject_visit ON visit"
+                                      : "DROP TRIGGER inject_fault; DROP TRIGGER inject_visit";
+    assert_int_equal(db_exec(G.db, "%s", drop), 0);
 }
 
 static void personal_data_is_owner_only(void **state)
 {
+    /* SQLite's files: on PostgreSQL, a SQLite gateway of its own that has stored a message. */
+    struct gw_proc own, *g = &G;
+    if (db_is_pg(G.db)) {
+        gwp_force_sqlite(1);
+        int rc = gwp_init(&own, NULL, 1);
+        gwp_force_sqlite(0);
+        assert_int_equal(rc, 0);
+        assert_int_equal(gwp_start(&own), 0);
+        struct http_resp r;
+        assert_int_equal(post_generic(own.port, "lim-mode-1", "+8613911110004", "BG 9 有个孩子没人管", &r), 0);
+        assert_int_equal(r.status, 200);
+        http_resp_free(&r);
+        g = &own;
+    }
     static const char *const suffixes[] = {"", "-wal", "-shm"};
     for (int i = 0; i < 3; i++) {
         char p[400];
-        snprintf(p, sizeof p, "%s%s", G.db, suffixes[i]);
+        snprintf(p, sizeof p, "%s%s", g->db, suffixes[i]);
         struct stat sb;
         assert_int_equal(stat(p, &sb), 0);
         if (sb.st_mode & 077) fail_msg("%s has mode 0%o", p, (unsigned)(sb.st_mode & 0777));
     }
+    if (g == &own) gwp_cleanup(&own);
 }
 
 /* ---- the WAL under sustained load ------------------------------------------ */
@@ -354,8 +366,11 @@ static long file_size(const char *path)
 static void wal_stays_bounded(void **state)
 {
     struct gw_proc W;
-    /* Inbound only: nothing but the writer and the checkpointer use the file. */
-    assert_int_equal(gwp_init(&W, "[sender]\nenabled = no\n", 0), 0);
+    /* Inbound only: nothing but the writer and the checkpointer use the file (SQLite's WAL: SQLite always). */
+    gwp_force_sqlite(1);
+    int rc = gwp_init(&W, "[sender]\nenabled = no\n", 0);
+    gwp_force_sqlite(0);
+    assert_int_equal(rc, 0);
     assert_int_equal(gwp_start(&W), 0);
     const int total = 100000;
     assert_int_equal(flood_send(W.port, total, 32), 0);
@@ -431,7 +446,10 @@ static void healthz_tells_the_truth(void **state)
     char extra[256];
     snprintf(extra, sizeof extra, "[store]\npath = %s/gateway.db\n", disk);
     struct gw_proc D;
-    assert_int_equal(gwp_init(&D, extra, 1), 0);
+    gwp_force_sqlite(1); /* a file system's limits: SQLite's file always */
+    int rc = gwp_init(&D, extra, 1);
+    gwp_force_sqlite(0);
+    assert_int_equal(rc, 0);
     snprintf(D.db, sizeof D.db, "%s/gateway.db", disk);
     assert_int_equal(gwp_start(&D), 0);
     struct http_resp r;
@@ -503,10 +521,13 @@ static void startup_refuses_an_unwritable_store(void **state)
     char extra[256];
     snprintf(extra, sizeof extra, "[store]\npath = %s/gateway.db\n", disk);
     struct gw_proc D;
-    assert_int_equal(gwp_init(&D, extra, 1), 0);
+    gwp_force_sqlite(1); /* a file system's limits: SQLite's file always */
+    int rc = gwp_init(&D, extra, 1);
+    gwp_force_sqlite(0);
+    assert_int_equal(rc, 0);
     assert_int_equal(mount(NULL, disk, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0);
     char *err = NULL;
-    int rc = serve_refused(D.cfg, &err);
+    rc = serve_refused(D.cfg, &err);
     fprintf(stderr, "read-only store: exit %d: %s", rc, err ? err : "");
     assert_int_equal(rc, 1);
     assert_non_null(strstr(err, disk));

@@ -24,6 +24,7 @@
 #include "../common/apiclient.h"
 #include "../common/harness.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define V_SW "示例县/东溪镇/上湾村"
 #define V_SQ "示例县/东溪镇/石桥村"
@@ -328,7 +329,7 @@ static void detail_is_audited_and_masks_for_others(void **state)
     char county[AUTH_TOKEN_LEN], dir_t[AUTH_TOKEN_LEN];
     make_token("county3", "county", "示例县", NULL, county);
     make_token("director2", "director", V_SW, NULL, dir_t);
-    int64_t rows0 = db_int(api.dbpath, "SELECT count(*) FROM audit");
+    int64_t rows0 = tdb_int(api.dbpath, "SELECT count(*) FROM audit");
     char target[64];
     snprintf(target, sizeof target, "/api/v1/cases/%s", numbers[C_P2_SW]);
     json_t *b;
@@ -351,8 +352,8 @@ static void detail_is_audited_and_masks_for_others(void **state)
     assert_null(strstr(text, "/var/media"));
     free(text);
     json_decref(b);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM audit"), rows0 + 1);
-    assert_int_equal(db_int(api.dbpath,
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM audit"), rows0 + 1);
+    assert_int_equal(tdb_int(api.dbpath,
                             "SELECT count(*) FROM audit WHERE actor = 'token:county3' AND role = 'county' "
                             "AND client = '127.0.0.1' AND action = 'read case' AND records = 'case:%s'",
                             numbers[C_P2_SW]),
@@ -364,12 +365,12 @@ static void detail_is_audited_and_masks_for_others(void **state)
     assert_null(strstr(masked, "13900000001"));
     assert_non_null(strstr(masked, "****"));
     json_decref(b);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM audit"), rows0 + 2);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM audit"), rows0 + 2);
     /* A refused read leaves no row. */
     snprintf(target, sizeof target, "/api/v1/cases/%s", numbers[C_P0_NB]);
     assert_int_equal(get(dir_t, target, &b), 404);
     json_decref(b);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM audit"), rows0 + 2);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM audit"), rows0 + 2);
     struct audit_problem bad;
     long rows = 0;
     assert_int_equal(store_begin(api.st), 0);

@@ -26,6 +26,7 @@
 #include "../common/apiclient.h"
 #include "../common/harness.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define T0 1749960000LL /* 2025-06-15T12:00:00+08:00, a Sunday */
 
@@ -148,10 +149,10 @@ static int next_minute(void **state)
 /* The case's outbox rows of kind (recipient, template, priority, hold), in recipient order, into out. */
 static char *rows_of(int idx, const char *kind)
 {
-    return db_text(api.dbpath,
+    return tdb_text(api.dbpath,
                    "SELECT coalesce(group_concat(r, ';'), '') FROM (SELECT recipient || '/' || template || '/' || "
-                   "priority || '/' || (next_attempt_at > created_at) AS r FROM outbox WHERE case_id = %lld AND "
-                   "kind = '%s' ORDER BY recipient)",
+                   "priority || '/' || CAST(next_attempt_at > created_at AS INTEGER) AS r FROM outbox WHERE case_id = %lld AND "
+                   "kind = '%s' ORDER BY recipient) AS t",
                    (long long)case_ids[idx], kind);
 }
 
@@ -174,14 +175,14 @@ static void classify_alerts_as_the_sms_does(void **state)
     assert_true(json_integer_value(json_object_get(a.json, "queued")) >= 2);
     answer_free(&a);
     /* The police responder is alerted, the village told; nothing answers the classifier by SMS. */
-    assert_int_equal(db_int(api.dbpath,
+    assert_int_equal(tdb_int(api.dbpath,
                             "SELECT count(*) FROM outbox WHERE case_id = %lld AND recipient = '+86" POLICE
                             "' AND kind = 'alert' AND template = 'case_alert'",
                             (long long)case_ids[C_API]),
                      1);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM outbox WHERE recipient = '+86" TRIAGE "' AND kind = 'reply'"),
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM outbox WHERE recipient = '+86" TRIAGE "' AND kind = 'reply'"),
                      0);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM case_event WHERE case_id = %lld AND kind = 'classified'",
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM case_event WHERE case_id = %lld AND kind = 'classified'",
                             (long long)case_ids[C_API]),
                      1);
 
@@ -189,7 +190,7 @@ static void classify_alerts_as_the_sms_does(void **state)
     char text[64];
     snprintf(text, sizeof text, "FL %s 4", numbers[C_SMS]);
     sms(TRIAGE, text);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM outbox WHERE recipient = '+86" TRIAGE "' AND kind = 'reply'"),
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM outbox WHERE recipient = '+86" TRIAGE "' AND kind = 'reply'"),
                      1);
     char *api_alerts = rows_of(C_API, "alert"), *sms_alerts = rows_of(C_SMS, "alert");
     char *api_notices = rows_of(C_API, "notice"), *sms_notices = rows_of(C_SMS, "notice");
@@ -213,23 +214,23 @@ static void ack_note_close(void **state)
     assert_int_equal(case_post(&triage, C_API, "ack", "{}", err), 200);
     assert_int_equal(case_post(&police, C_API, "ack", NULL, err), 409);
     assert_string_equal(err, "the case is already acknowledged");
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'acknowledged'",
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'acknowledged'",
                             (long long)case_ids[C_API]),
                      1);
     assert_int_equal(case_post(&police, C_API, "note", "{\"text\":\"已到场\"}", err), 200);
-    assert_int_equal(db_int(api.dbpath,
+    assert_int_equal(tdb_int(api.dbpath,
                             "SELECT count(*) FROM case_event WHERE case_id = %lld AND kind = 'note' AND detail = "
                             "'已到场' AND staff_id = %lld",
                             (long long)case_ids[C_API], (long long)seed_staff_id(api.st, "+86" POLICE)),
                      1);
     assert_int_equal(case_post(&police, C_API, "close", "{\"outcome\":1,\"note\":\"已找到\"}", err), 200);
     /* The reporter is told the report was handled. */
-    assert_int_equal(db_int(api.dbpath,
+    assert_int_equal(tdb_int(api.dbpath,
                             "SELECT count(*) FROM outbox WHERE case_id = %lld AND recipient = '" REPORTER
                             "' AND template = 'case_closed_reporter' AND kind = 'notice'",
                             (long long)case_ids[C_API]),
                      1);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'closed' AND outcome = 1",
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'closed' AND outcome = 1",
                             (long long)case_ids[C_API]),
                      1);
     assert_int_equal(case_post(&police, C_API, "close", "{\"outcome\":2}", err), 409);
@@ -249,7 +250,7 @@ static void a_token_may_not_act(void **state)
     assert_int_equal(a.status, 403);
     assert_string_equal(a.error, "sign in as a person to act on a case");
     answer_free(&a);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'open'",
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'open'",
                             (long long)case_ids[C_SMS]),
                      1);
 }
@@ -260,7 +261,7 @@ static void outside_scope_is_not_found(void **state)
     assert_int_equal(case_post(&police, C_NB, "ack", NULL, err), 404);
     assert_string_equal(err, "not found");
     assert_int_equal(case_post(&police, C_NB, "note", "{\"text\":\"x\"}", err), 404);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM case_event WHERE case_id = %lld AND kind = 'note'",
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM case_event WHERE case_id = %lld AND kind = 'note'",
                             (long long)case_ids[C_NB]),
                      0);
 }
@@ -287,7 +288,7 @@ static void bad_bodies(void **state)
     send_req("GET", path, NULL, &police, 1, NULL, &a);
     assert_int_equal(a.status, 405);
     answer_free(&a);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'open'",
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND status = 'open'",
                             (long long)case_ids[C_SMS]),
                      1);
 }
@@ -304,32 +305,32 @@ static void assign_alerts_the_departments_added(void **state)
     assert_int_equal(
         case_post(&triage, C_SMS, "assign", "{\"departments\":[\"police\",\"民政\",\"education\"]}", err), 200);
     long long id = (long long)case_ids[C_SMS];
-    assert_int_equal(db_int(api.dbpath,
+    assert_int_equal(tdb_int(api.dbpath,
                             "SELECT count(*) FROM outbox WHERE case_id = %lld AND recipient = '+86" TEACHER
                             "' AND kind = 'alert' AND template = 'case_alert'",
                             id),
                      1);
     /* Those already routed are not alerted again. */
-    assert_int_equal(db_int(api.dbpath,
+    assert_int_equal(tdb_int(api.dbpath,
                             "SELECT count(*) FROM outbox WHERE case_id = %lld AND recipient = '+86" POLICE
                             "' AND kind = 'alert'",
                             id),
                      1);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM case_dept WHERE case_id = %lld", id), 3);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM case_dept WHERE case_id = %lld", id), 3);
     assert_int_equal(
-        db_int(api.dbpath,
+        tdb_int(api.dbpath,
                "SELECT count(*) FROM case_event WHERE case_id = %lld AND kind = 'assigned' AND staff_id = %lld", id,
                (long long)seed_staff_id(api.st, "+86" TRIAGE)),
         1);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND category = 4 AND status = 'open'",
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM cases WHERE id = %lld AND category = 4 AND status = 'open'",
                             id),
                      1);
     /* The same departments again: nobody new to alert. */
     assert_int_equal(
         case_post(&triage, C_SMS, "assign", "{\"departments\":[\"police\",\"civil_affairs\",\"education\"]}", err),
         200);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM outbox WHERE case_id = %lld AND kind = 'alert'", id),
-                     db_int(api.dbpath, "SELECT count(*) FROM outbox WHERE case_id = %lld AND kind = 'alert' AND "
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM outbox WHERE case_id = %lld AND kind = 'alert'", id),
+                     tdb_int(api.dbpath, "SELECT count(*) FROM outbox WHERE case_id = %lld AND kind = 'alert' AND "
                                     "created_at < %lld",
                             id, (long long)api.now) +
                          1);
@@ -341,25 +342,25 @@ static void every_write_is_audited(void **state)
 {
     int64_t t = seed_staff_id(api.st, "+86" TRIAGE), p = seed_staff_id(api.st, "+86" POLICE);
     const char *n = numbers[C_API];
-    assert_int_equal(db_int(api.dbpath,
+    assert_int_equal(tdb_int(api.dbpath,
                             "SELECT count(*) FROM audit WHERE actor = 'staff:%lld' AND role = 'responder' AND "
                             "action = 'case classify' AND records = 'case:%s' AND client = '127.0.0.1'",
                             (long long)t, n),
                      1);
     assert_int_equal(
-        db_int(api.dbpath, "SELECT count(*) FROM audit WHERE actor = 'staff:%lld' AND action = 'case ack'", (long long)t), 1);
-    assert_int_equal(db_int(api.dbpath,
+        tdb_int(api.dbpath, "SELECT count(*) FROM audit WHERE actor = 'staff:%lld' AND action = 'case ack'", (long long)t), 1);
+    assert_int_equal(tdb_int(api.dbpath,
                             "SELECT count(*) FROM audit WHERE actor = 'staff:%lld' AND action IN ('case note', "
                             "'case close') AND records = 'case:%s'",
                             (long long)p, n),
                      2);
-    assert_int_equal(db_int(api.dbpath,
+    assert_int_equal(tdb_int(api.dbpath,
                             "SELECT count(*) FROM audit WHERE actor = 'staff:%lld' AND action = 'case assign' AND "
                             "records = 'case:%s'",
                             (long long)t, numbers[C_SMS]),
                      2);
     /* Refusals leave no audit row of a write. */
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM audit WHERE action LIKE 'case %%'"), 6);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM audit WHERE action LIKE 'case %%'"), 6);
     struct audit_problem bad;
     long rows = 0;
     assert_int_equal(audit_verify(api.st, &bad, &rows, NULL), 0);

@@ -6,8 +6,9 @@
  * that, and that the newest hash kept from an earlier verify tells. Also
  * the CLI: `export` leaves its row, `audit verify` and `audit list` print.
  *
- * Tampering is raw SQL through a second sqlite3 connection on purpose: it
- * stands for someone editing the database file behind the gateway's back.
+ * Tampering is raw SQL through a second connection on purpose (sqlite3, or
+ * libpq when the store is PostgreSQL): it stands for someone editing the
+ * database behind the gateway's back.
  * Every test gets a fresh migrated database (tests/common/seed.h); TZ is
  * Asia/Shanghai.
  */
@@ -21,7 +22,6 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "../../core/sha256.h"
 #include "../../core/store.h"
@@ -37,7 +37,7 @@
 
 static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
-static int setup(void **state) { return test_store_setup(state, "gw-audit", 1); }
+static int setup(void **state) { return test_store_setup(state, "gw-audit", 0); }
 
 static int teardown(void **state) { return test_store_teardown(state); }
 
@@ -61,8 +61,8 @@ static void three_rows(struct test_store *c)
 
 static void sql(struct test_store *c, const char *text)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(c->db, text, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", text, msg);
+    char err[512] = "";
+    if (test_sql_exec(c->path, text, err, sizeof err) != 0) fail_msg("%s: %s", text, err);
 }
 
 struct copy {

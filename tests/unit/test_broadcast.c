@@ -18,7 +18,6 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "../../core/store.h"
 #include "../../core/util.h"
@@ -86,14 +85,10 @@ static int64_t q(struct test_store *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(sql, sizeof sql, fmt, ap);
     va_end(ap);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return v;
+    char v[64];
+    test_sql_q1(c->path, sql, v, sizeof v);
+    if (!strncmp(v, "SQL ERROR", 9)) fail_msg("%s: %s", sql, v);
+    return v[0] ? strtoll(v, NULL, 10) : -1;
 }
 
 /* Creates a broadcast in a transaction of its own; returns bc_create's result. */

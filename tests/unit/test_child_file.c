@@ -32,6 +32,7 @@
 #include "../common/harness.h"
 #include "../common/localtime.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define JIA      "示例县/东镇/甲村"
 #define YI       "示例县/东镇/乙村"
@@ -43,7 +44,7 @@
 
 static struct apiclient api;
 
-/* Runs SQL (an sqlite3_mprintf format: %q quotes) on the database file beside the open store. */
+/* Runs SQL (an sqlite3_mprintf format: %q quotes) on the database beside the open store. */
 static void sql(const char *fmt, ...)
 {
     va_list ap;
@@ -51,12 +52,8 @@ static void sql(const char *fmt, ...)
     char *text = sqlite3_vmprintf(fmt, ap);
     va_end(ap);
     assert_non_null(text);
-    sqlite3 *db = NULL;
-    char *err = NULL;
-    assert_int_equal(sqlite3_open(api.dbpath, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 2000);
-    if (sqlite3_exec(db, text, NULL, NULL, &err) != SQLITE_OK) fail_msg("%s: %s", text, err);
-    sqlite3_close(db);
+    char err[512] = "";
+    if (test_sql_exec(api.dbpath, text, err, sizeof err) != 0) fail_msg("%s: %s", text, err);
     sqlite3_free(text);
 }
 

@@ -41,6 +41,7 @@
 #include "../../handlers/jobs_int.h"
 #include "../common/harness.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define DIR1 "+8613800000001" /* director, 上湾村 */
 #define DIR2 "+8613800000002" /* second director, 上湾村 (some tests) */
@@ -158,19 +159,21 @@ static void open_db(const char *start, const char *extra)
     assert_non_null(mkdtemp(dir));
     char ini[160];
     snprintf(ini, sizeof ini, "%s/gw.ini", dir);
-    snprintf(dbpath, sizeof dbpath, "%s/gw.db", dir);
+    char file[sizeof dbpath];
+    snprintf(file, sizeof file, "%s/gw.db", dir);
+    seed_store_where(dbpath, file);
     FILE *f = fopen(ini, "w");
     assert_non_null(f);
+    seed_store_ini(f, dbpath);
     fprintf(f,
-            "[store]\npath = %s\n"
             "[policy]\ntimezone = Asia/Shanghai\nwork_hours = 08:30-17:30\nwork_days = 1-5\ndigest_time = 08:00\n"
             "default_region = 示例县\n%s\n"
             "[channel gen]\nprovider = generic\nsecret = s\ndefault = yes\n",
-            dbpath, extra ? extra : "");
+            extra ? extra : "");
     fclose(f);
     char err[256];
     if (gw_config_load(ini, &cfg, err, sizeof err) != 0) fail_msg("config: %s", err);
-    assert_int_equal(sqlite_store_open(dbpath, 1, &st, err, sizeof err), 0);
+    assert_int_equal(seed_store_open(dbpath, 1, &st, err, sizeof err), 0);
     assert_int_equal(store_migrate(st, NULL, NULL, err, sizeof err), 0);
     int64_t old = at(-100, 9, 0);
     seed_roster(st, "regions", "path\n" VILLAGE "\n", old);
@@ -194,6 +197,7 @@ static void open_db(const char *start, const char *extra)
 static void close_db(void)
 {
     store_close(st);
+    seed_store_drop(dbpath);
     gw_config_free(cfg);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -270,14 +274,14 @@ static void day_ticks(int d)
 /* Rows written to phone on day d, of a template (NULL: any). */
 static int64_t rows_on(const char *phone, int d, const char *tmpl)
 {
-    return db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = %Q AND created_at >= %lld AND "
+    return tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = %Q AND created_at >= %lld AND "
                           "created_at < %lld AND (%Q IS NULL OR template = %Q)",
                   phone, (long long)at(d, 0, 0), (long long)at(d + 1, 0, 0), tmpl, tmpl);
 }
 
 static char *vars_of(const char *phone, const char *tmpl)
 {
-    return db_text(dbpath, "SELECT vars FROM outbox WHERE recipient = %Q AND template = %Q ORDER BY id DESC LIMIT 1",
+    return tdb_text(dbpath, "SELECT vars FROM outbox WHERE recipient = %Q AND template = %Q ORDER BY id DESC LIMIT 1",
                    phone, tmpl);
 }
 
@@ -299,18 +303,18 @@ static void an_ordinary_day_is_one_sms(void **state)
     assert_string_equal(v, "{\"count\":\"40\",\"late\":\"0\",\"list\":\"2000004、2000012、2000020\"}");
     free(v);
     /* It waits for working hours; every child is covered once. */
-    assert_int_equal(db_int(dbpath, "SELECT next_attempt_at FROM outbox WHERE template = 'visit_digest_more'"),
+    assert_int_equal(tdb_int(dbpath, "SELECT next_attempt_at FROM outbox WHERE template = 'visit_digest_more'"),
                      at(0, 8, 30));
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit\\_due:%%:2026-03-02:" DIR1
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit\\_due:%%:2026-03-02:" DIR1
                                     "' ESCAPE '\\' AND digest = 'visit_digest:" DIR1 ":2026-03-02'"),
                      NCHILD);
     /* The body fits one SMS. */
-    char *body = db_text(dbpath, "SELECT body FROM outbox WHERE template = 'visit_digest_more'");
+    char *body = tdb_text(dbpath, "SELECT body FROM outbox WHERE template = 'visit_digest_more'");
     assert_non_null(strstr(body, "CX 待访"));
     free(body);
     /* Nothing new until they are overdue: then one digest again, naming them overdue. */
     for (int d = 1; d < 7; d++) day_ticks(d);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" DIR1 "'"), 1);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" DIR1 "'"), 1);
     visited(5, 0, 9); /* ten visited on day 5 (2000004 ... 2000099) */
     day_ticks(7);
     assert_int_equal(rows_on(DIR1, 7, NULL), 1);
@@ -339,7 +343,7 @@ static void a_small_digest_lists_every_code(void **state)
     assert_non_null(v);
     assert_string_equal(v, "{\"count\":\"2\",\"late\":\"0\",\"list\":\"2000004、2000012\"}");
     free(v);
-    char *body = db_text(dbpath, "SELECT body FROM outbox WHERE template = 'visit_digest'");
+    char *body = tdb_text(dbpath, "SELECT body FROM outbox WHERE template = 'visit_digest'");
     assert_string_equal(body, "走访提醒：2名儿童应走访，其中逾期0名：2000004、2000012。走访后请发：ZF 编号 结果");
     free(body);
     close_db();
@@ -367,8 +371,8 @@ static void a_forty_day_catch_up_is_a_handful(void **state)
     assert_string_equal(v, "{\"count\":\"40\",\"days\":\"14\",\"list\":\"2000004、2000012、2000020等\"}");
     free(v);
     /* Each parent one reminder, the supervisor one digest. */
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE template = 'checkin_reminder'"), NCHILD);
-    assert_int_equal(db_int(dbpath, "SELECT count(DISTINCT recipient) FROM outbox WHERE template = "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE template = 'checkin_reminder'"), NCHILD);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(DISTINCT recipient) FROM outbox WHERE template = "
                                     "'checkin_reminder'"),
                      NCHILD);
     assert_int_equal(rows_on(SUP, 41, NULL), 1);
@@ -390,7 +394,7 @@ static void the_cap_folds_into_the_next_digest(void **state)
     run_at(at(41, 9, 0)); /* Tuesday */
     assert_int_equal(rows_on(DIR1, 41, NULL), 1);
     assert_int_equal(rows_on(DIR1, 41, "visit_digest_more"), 1);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'checkin\\_silent:%%' ESCAPE "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'checkin\\_silent:%%' ESCAPE "
                                     "'\\'"),
                      0);
     day_ticks(41);
@@ -399,7 +403,7 @@ static void the_cap_folds_into_the_next_digest(void **state)
     day_ticks(42);
     assert_int_equal(rows_on(DIR1, 42, NULL), 1);
     assert_int_equal(rows_on(DIR1, 42, "checkin_silent_digest"), 1);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'checkin\\_silent:%%' ESCAPE "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'checkin\\_silent:%%' ESCAPE "
                                     "'\\' AND digest = 'silent_digest:" DIR1 ":2026-04-15'"),
                      NCHILD);
 
@@ -409,9 +413,9 @@ static void the_cap_folds_into_the_next_digest(void **state)
     run_at(at(42, 8, 5));
     assert_int_equal(rows_on(CIVIL, 42, "triage_digest"), 1);
     run_at(at(42, 9, 0)); /* past both P1 deadlines of both */
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" CIVIL "' AND kind = 'alert'"),
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" CIVIL "' AND kind = 'alert'"),
                      2);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" CIVIL "' AND template = "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" CIVIL "' AND template = "
                                     "'triage_alert' AND dedupe_key = 'realert:2604150001:2:" CIVIL "'"),
                      1);
     close_db();
@@ -461,7 +465,7 @@ static void directors_are_tracked_apart(void **state)
     char *v = vars_of(DIR2, "visit_digest_more");
     assert_string_equal(v, "{\"count\":\"40\",\"late\":\"0\",\"list\":\"2000004、2000012、2000020\"}");
     free(v);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE recipient = '" DIR2 "'"), NCHILD);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM digest_item WHERE recipient = '" DIR2 "'"), NCHILD);
     day_ticks(2);
     assert_int_equal(rows_on(DIR1, 2, NULL) + rows_on(DIR2, 2, NULL), 0);
     close_db();
@@ -484,7 +488,7 @@ static void aged_out_children_are_not_reminded(void **state)
     free(v);
     /* The parents never checked in: reminders to the 31 only, the notice names the 31. */
     day_ticks(15);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE template = 'checkin_reminder'"), 31);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE template = 'checkin_reminder'"), 31);
     v = vars_of(DIR1, "checkin_silent_digest");
     assert_string_equal(v, "{\"count\":\"31\",\"days\":\"14\",\"list\":\"2000004、2000103、2000116等\"}");
     free(v);

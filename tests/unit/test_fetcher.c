@@ -38,6 +38,7 @@
 #include "../common/harness.h"
 #include "../common/mediasrv.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define CASE_NO "2603040001"
 #define R1 "+8613800002001" /* responder alerted, alert sent */
@@ -64,16 +65,12 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* Runs what an operator types into sqlite3 on the database (no port
- * operation does it: see core/store_media.h). */
+/* Runs what an operator types into sqlite3 (or psql) on the database (no
+ * port operation does it: see core/store_media.h). */
 static void operator_sql(const char *db, const char *sql)
 {
-    sqlite3 *h = NULL;
-    char *err = NULL;
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    sqlite3_busy_timeout(h, 5000);
-    if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK) fail_msg("%s: %s", sql, err);
-    sqlite3_close(h);
+    char err[512] = "";
+    if (test_sql_exec(db, sql, err, sizeof err) != 0) fail_msg("%s: %s", sql, err);
 }
 
 /* Queues an outbox row about case_id as the domain would (store_outbox_insert)
@@ -109,11 +106,15 @@ static int setup(void **state)
     struct env *e = calloc(1, sizeof *e);
     snprintf(e->dir, sizeof e->dir, "/tmp/gw-fetch-XXXXXX");
     if (!mkdtemp(e->dir)) return -1;
-    snprintf(e->db, sizeof e->db, "%s/gw.db", e->dir);
+    char file[sizeof e->db], store[sizeof e->db + 48];
+    snprintf(file, sizeof file, "%s/gw.db", e->dir);
+    seed_store_where(e->db, file);
+    snprintf(store, sizeof store, seed_is_pg(e->db) ? "[store]\nbackend = postgres\nurl = %s\n" : "[store]\npath = %s\n",
+             e->db);
     snprintf(e->media, sizeof e->media, "%s/media", e->dir);
     char ini[3072], path[128];
     snprintf(ini, sizeof ini,
-             "[store]\npath = %s\n[policy]\nmedia_dir = %s\n"
+             "%s[policy]\nmedia_dir = %s\n"
              "[sender]\nbackoff = 1\nbackoff_max = 1\ntimeout = 2\nmax_attempts = 3\n"
              "[channel tw]\nprovider = twilio\naccount_sid = " SID "\nauth_token = " TOKEN "\n"
              "number = +12025550100\nurl = %s\nmedia_hosts = 127.0.0.1 localhost\nmedia_allow_local_for_tests = yes\n"
@@ -121,14 +122,14 @@ static int setup(void **state)
              "media_hosts = 127.0.0.1\nmedia_allow_local_for_tests = yes\n"
              "[channel strict]\nprovider = africastalking\nusername = sandbox\napi_key = k\ntoken = t\nurl = %s\n"
              "media_hosts = localhost, 127.0.0.1\n",
-             e->db, e->media, base, base, base);
+             store, e->media, base, base, base);
     snprintf(path, sizeof path, "%s/gateway.ini", e->dir);
     FILE *fp = fopen(path, "w");
     fputs(ini, fp);
     fclose(fp);
     char err[256] = "";
     if (gw_config_load(path, &e->cfg, err, sizeof err) != 0) fail_msg("%s", err);
-    if (sqlite_store_open(e->db, 1, &e->st, err, sizeof err) != 0 ||
+    if (seed_store_open(e->db, 1, &e->st, err, sizeof err) != 0 ||
         store_migrate(e->st, NULL, NULL, err, sizeof err) != 0)
         fail_msg("%s", err);
     int64_t now = gw_clock_now();
@@ -151,6 +152,7 @@ static int teardown(void **state)
 {
     struct env *e = *state;
     store_close(e->st);
+    seed_store_drop(e->db);
     gw_config_free(e->cfg);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
@@ -176,7 +178,7 @@ static int64_t add_media(struct env *e, const char *channel, int64_t case_id, co
 static char *wait_final(struct env *e, int64_t id, int timeout_ms)
 {
     for (int waited = 0;; waited += 20) {
-        char *s = db_text(e->db, "SELECT status FROM media WHERE id = %lld", (long long)id);
+        char *s = tdb_text(e->db, "SELECT status FROM media WHERE id = %lld", (long long)id);
         if (s && (!strcmp(s, "fetched") || !strcmp(s, "failed"))) return s;
         if (waited >= timeout_ms) return s;
         free(s);
@@ -463,21 +465,21 @@ static void fetches_hashes_links_and_tells_the_responders(void **state)
     char want_sha[65], path[300];
     sha256_hex(body, n, want_sha);
     snprintf(path, sizeof path, "%s/" CASE_NO "-%lld.mp3", e->media, (long long)id);
-    char *got_path = db_text(e->db, "SELECT path FROM media WHERE id = %lld", (long long)id);
+    char *got_path = tdb_text(e->db, "SELECT path FROM media WHERE id = %lld", (long long)id);
     assert_string_equal(got_path, path);
     free(got_path);
-    char *sha = db_text(e->db, "SELECT sha256 FROM media WHERE id = %lld", (long long)id);
+    char *sha = tdb_text(e->db, "SELECT sha256 FROM media WHERE id = %lld", (long long)id);
     assert_string_equal(sha, want_sha);
     free(sha);
-    assert_int_equal(db_int(e->db, "SELECT bytes FROM media WHERE id = %lld", (long long)id), (int64_t)n);
-    assert_int_equal(db_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 1);
-    assert_int_equal(db_int(e->db, "SELECT last_error IS NULL FROM media WHERE id = %lld", (long long)id), 1);
-    assert_int_equal(db_int(e->db, "SELECT case_id FROM media WHERE id = %lld", (long long)id), e->case_id);
-    assert_int_equal(db_int(e->db, "SELECT duration FROM media WHERE id = %lld", (long long)id), 42);
-    char *url_kept = db_text(e->db, "SELECT url FROM media WHERE id = %lld", (long long)id);
+    assert_int_equal(tdb_int(e->db, "SELECT bytes FROM media WHERE id = %lld", (long long)id), (int64_t)n);
+    assert_int_equal(tdb_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 1);
+    assert_int_equal(tdb_int(e->db, "SELECT last_error IS NULL FROM media WHERE id = %lld", (long long)id), 1);
+    assert_int_equal(tdb_int(e->db, "SELECT case_id FROM media WHERE id = %lld", (long long)id), e->case_id);
+    assert_int_equal(tdb_int(e->db, "SELECT duration FROM media WHERE id = %lld", (long long)id), 42);
+    char *url_kept = tdb_text(e->db, "SELECT url FROM media WHERE id = %lld", (long long)id);
     assert_string_equal(url_kept, url);
     free(url_kept);
-    char *ct = db_text(e->db, "SELECT content_type FROM media WHERE id = %lld", (long long)id);
+    char *ct = tdb_text(e->db, "SELECT content_type FROM media WHERE id = %lld", (long long)id);
     assert_string_equal(ct, "audio/mpeg");
     free(ct);
 
@@ -500,10 +502,10 @@ static void fetches_hashes_links_and_tells_the_responders(void **state)
     assert_null(mediasrv_last_auth(M, "/rec/ok-1")); /* no provider hook: a plain GET */
 
     /* One notice per responder alerted (R1 twice counts once), held like the alert. */
-    assert_int_equal(db_int(e->db, "SELECT count(*) FROM outbox WHERE template = 'case_recording'"), 2);
+    assert_int_equal(tdb_int(e->db, "SELECT count(*) FROM outbox WHERE template = 'case_recording'"), 2);
     static const char *const who[] = {R1, R2};
     for (int i = 0; i < 2; i++) {
-        char *body_text = db_text(e->db,
+        char *body_text = tdb_text(e->db,
                                   "SELECT body FROM outbox WHERE template = 'case_recording' AND recipient = '%s' "
                                   "AND kind = 'notice' AND case_id = %lld AND status = 'queued' AND "
                                   "dedupe_key = 'recording:%lld:%s' AND vars = '{\"case\":\"" CASE_NO "\"}'",
@@ -512,10 +514,10 @@ static void fetches_hashes_links_and_tells_the_responders(void **state)
         assert_string_equal(body_text, "案件" CASE_NO "有一段语音描述，请在系统中收听。");
         free(body_text);
     }
-    assert_int_equal(db_int(e->db, "SELECT next_attempt_at FROM outbox WHERE template = 'case_recording' AND "
+    assert_int_equal(tdb_int(e->db, "SELECT next_attempt_at FROM outbox WHERE template = 'case_recording' AND "
                                    "recipient = '" R2 "'"),
                      e->hold);
-    assert_int_equal(db_int(e->db, "SELECT next_attempt_at FROM outbox WHERE template = 'case_recording' AND "
+    assert_int_equal(tdb_int(e->db, "SELECT next_attempt_at FROM outbox WHERE template = 'case_recording' AND "
                                    "recipient = '" R1 "'"),
                      0);
     free(body);
@@ -537,7 +539,7 @@ static void retries_after_503_then_fetches(void **state)
     char *st = NULL;
     for (int i = 0; i < 200; i++) {
         free(st);
-        st = db_text(e->db, "SELECT status || ' ' || coalesce(last_error, '') FROM media WHERE id = %lld",
+        st = tdb_text(e->db, "SELECT status || ' ' || coalesce(last_error, '') FROM media WHERE id = %lld",
                      (long long)id);
         if (st && !strcmp(st, "queued HTTP 503")) break;
         sleep_ms(10);
@@ -549,15 +551,15 @@ static void retries_after_503_then_fetches(void **state)
     assert_string_equal(status, "fetched");
     free(status);
     assert_int_equal(mediasrv_hits(M, "/rec/flaky.wav"), 2);
-    assert_int_equal(db_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 2);
+    assert_int_equal(tdb_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 2);
     char path[300];
     snprintf(path, sizeof path, "%s/" CASE_NO "-%lld.wav", e->media, (long long)id);
-    char *got = db_text(e->db, "SELECT path FROM media WHERE id = %lld AND last_error IS NULL", (long long)id);
+    char *got = tdb_text(e->db, "SELECT path FROM media WHERE id = %lld AND last_error IS NULL", (long long)id);
     assert_string_equal(got, path);
     free(got);
     char want[65];
     sha256_hex(body, n, want);
-    char *sha = db_text(e->db, "SELECT sha256 FROM media WHERE id = %lld", (long long)id);
+    char *sha = tdb_text(e->db, "SELECT sha256 FROM media WHERE id = %lld", (long long)id);
     assert_string_equal(sha, want);
     free(sha);
     free(body);
@@ -608,7 +610,7 @@ static void final_failures_are_not_retried(void **state)
     sleep_ms(2500); /* longer than any backoff: nothing may come again */
     fetcher_stop(f);
     for (size_t i = 0; i < N; i++) {
-        char *got = db_text(e->db,
+        char *got = tdb_text(e->db,
                             "SELECT status || '|' || attempts || '|' || coalesce(last_error, '') || '|' || "
                             "coalesce(path, '') FROM media WHERE id = %lld",
                             (long long)ids[i]);
@@ -623,7 +625,7 @@ static void final_failures_are_not_retried(void **state)
     /* 404s are not counted by path (no route): count every GET instead. */
     assert_int_equal(mediasrv_hits(M, "*") - before, 5);
     assert_int_equal(count_tmp_files(e->media), 0);
-    assert_int_equal(db_int(e->db, "SELECT count(*) FROM outbox WHERE template = 'case_recording'"), 0);
+    assert_int_equal(tdb_int(e->db, "SELECT count(*) FROM outbox WHERE template = 'case_recording'"), 0);
     DIR *d = opendir(e->media);
     assert_non_null(d);
     struct dirent *de;
@@ -648,7 +650,7 @@ static void fresh_404_is_retried(void **state)
     fetcher_stop(f);
     assert_string_equal(st, "fetched");
     free(st);
-    assert_int_equal(db_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 2);
+    assert_int_equal(tdb_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 2);
 }
 
 static void gives_up_after_max_attempts(void **state)
@@ -665,7 +667,7 @@ static void gives_up_after_max_attempts(void **state)
     fetcher_stop(f);
     assert_string_equal(status, "failed");
     free(status);
-    char *err = db_text(e->db, "SELECT last_error FROM media WHERE id = %lld", (long long)id);
+    char *err = tdb_text(e->db, "SELECT last_error FROM media WHERE id = %lld", (long long)id);
     assert_string_equal(err, "gave up after 3 attempts: HTTP 503");
     free(err);
     assert_int_equal(mediasrv_hits(M, "/rec/down.mp3"), 3);
@@ -710,10 +712,10 @@ static void restart_after_a_crash_while_fetching(void **state)
     fetcher_stop(f);
     assert_string_equal(status, "fetched");
     free(status);
-    assert_int_equal(db_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 2);
+    assert_int_equal(tdb_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 2);
     char want[65];
     sha256_hex(body, n, want);
-    char *sha = db_text(e->db, "SELECT sha256 FROM media WHERE id = %lld", (long long)id);
+    char *sha = tdb_text(e->db, "SELECT sha256 FROM media WHERE id = %lld", (long long)id);
     assert_string_equal(sha, want);
     free(sha);
     free(body);
@@ -733,13 +735,13 @@ static void stop_while_on_the_wire_then_restart(void **state)
     int64_t id = add_media(e, "at", e->case_id, url);
     struct fetcher *f = start(e);
     assert_int_equal(mediasrv_wait(M, "/rec/slow.mp3", 1, 5000), 1);
-    assert_int_equal(db_int(e->db, "SELECT status = 'fetching' AND attempts = 1 FROM media WHERE id = %lld",
+    assert_int_equal(tdb_int(e->db, "SELECT status = 'fetching' AND attempts = 1 FROM media WHERE id = %lld",
                             (long long)id),
                      1);
     double t0 = gw_clock_mono();
     fetcher_stop(f);
     assert_true(gw_clock_mono() - t0 < 2.0); /* does not wait for the total timeout */
-    assert_int_equal(db_int(e->db, "SELECT status = 'queued' AND attempts = 0 AND path IS NULL FROM media "
+    assert_int_equal(tdb_int(e->db, "SELECT status = 'queued' AND attempts = 0 AND path IS NULL FROM media "
                                    "WHERE id = %lld",
                             (long long)id),
                      1);
@@ -750,7 +752,7 @@ static void stop_while_on_the_wire_then_restart(void **state)
     fetcher_stop(f);
     assert_string_equal(status, "fetched");
     free(status);
-    assert_int_equal(db_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 1);
+    assert_int_equal(tdb_int(e->db, "SELECT attempts FROM media WHERE id = %lld", (long long)id), 1);
     free(body);
 }
 
@@ -790,11 +792,11 @@ static void twilio_recordings_use_the_hook(void **state)
     assert_null(mediasrv_last_auth(M, "/rec/other.wav"));
     char path[300];
     snprintf(path, sizeof path, "%s/media-%lld.wav", e->media, (long long)id2);
-    char *got = db_text(e->db, "SELECT path FROM media WHERE id = %lld", (long long)id2);
+    char *got = tdb_text(e->db, "SELECT path FROM media WHERE id = %lld", (long long)id2);
     assert_string_equal(got, path);
     free(got);
     /* Only the recording with a case tells anyone. */
-    assert_int_equal(db_int(e->db, "SELECT count(*) FROM outbox WHERE template = 'case_recording'"), 2);
+    assert_int_equal(tdb_int(e->db, "SELECT count(*) FROM outbox WHERE template = 'case_recording'"), 2);
     free(body);
 }
 
@@ -828,7 +830,7 @@ static void listed_host_on_a_loopback_address_is_refused_at_connect(void **state
     for (size_t i = 0; i < N; i++) free(wait_final(e, ids[i], 10000));
     fetcher_stop(f);
     for (size_t i = 0; i < N; i++) {
-        char *got = db_text(e->db,
+        char *got = tdb_text(e->db,
                             "SELECT status || '|' || attempts || '|' || coalesce(path, '') || '|' || "
                             "coalesce(last_error, '') FROM media WHERE id = %lld",
                             (long long)ids[i]);
@@ -840,7 +842,7 @@ static void listed_host_on_a_loopback_address_is_refused_at_connect(void **state
     }
     assert_int_equal(mediasrv_hits(M, "*"), before);
     assert_int_equal(mediasrv_hits(M, "/rec/inside.mp3"), 0);
-    assert_int_equal(db_int(e->db, "SELECT count(*) FROM outbox WHERE template = 'case_recording'"), 0);
+    assert_int_equal(tdb_int(e->db, "SELECT count(*) FROM outbox WHERE template = 'case_recording'"), 0);
     assert_int_equal(count_tmp_files(e->media), 0);
 }
 

@@ -42,6 +42,7 @@
 #include "../../handlers/routing.h"
 #include "../../handlers/templates.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define NOW 1710468000LL /* 2024-03-15 10:00:00 +08:00 */
 
@@ -158,12 +159,13 @@ static void seed_cases(struct store *st)
 
 /* G4, a guardian with no child linked: the import always links the
  * guardian it adds to a child, and nothing in the product unlinks one. */
-static void seed_guardian_without_child(sqlite3 *db)
+static void seed_guardian_without_child(const char *where)
 {
+    char err[512] = "";
     /* raw SQL: no import or store operation makes a guardian with no child */
-    if (sqlite3_exec(db, "INSERT INTO guardian(phone, name, created_at) VALUES ('" G4 "', '赵姨', 0)", NULL, NULL,
-                     NULL) != SQLITE_OK)
-        fail_msg("guardian %s: %s", G4, sqlite3_errmsg(db));
+    if (test_sql_exec(where, "INSERT INTO guardian(phone, name, created_at) VALUES ('" G4 "', '赵姨', 0)", err,
+                      sizeof err) != 0)
+        fail_msg("guardian %s: %s", G4, err);
 }
 
 /* ---- the table ----------------------------------------------------------------- */
@@ -188,14 +190,14 @@ struct row {
 #define CASE_SHAPE(n) "SELECT category || '/P' || priority || '/' || classified || '/' || status FROM cases WHERE number = '" n "'"
 #define CASE_DEPTS(n)                                                                                       \
     "SELECT group_concat(department, ',') FROM (SELECT department FROM case_dept JOIN cases ON cases.id = "  \
-    "case_id WHERE number = '" n "' ORDER BY case_dept.rowid)"
+    "case_id WHERE number = '" n "' ORDER BY case_dept.rowid) AS t"
 #define CASE_COUNTY(n) "SELECT coalesce(r.path, '-') FROM cases LEFT JOIN region r ON r.id = county_id WHERE number = '" n "'"
 #define CASE_CHILD(n) "SELECT coalesce(c.code, '-') FROM cases LEFT JOIN child c ON c.id = child_id WHERE number = '" n "'"
 #define CASE_DEPTS_LAST                                                                                     \
     "SELECT group_concat(department, ',') FROM (SELECT department FROM case_dept WHERE case_id = "         \
-    "(SELECT max(id) FROM cases) ORDER BY rowid)"
+    "(SELECT max(id) FROM cases) ORDER BY rowid) AS t"
 #define LAST_EVENT "SELECT kind || '/' || coalesce(detail, '') FROM case_event ORDER BY id DESC LIMIT 1"
-#define CASE_STATUS(n) "SELECT status || '/' || coalesce(outcome, '-') FROM cases WHERE number = '" n "'"
+#define CASE_STATUS(n) "SELECT status || '/' || coalesce(CAST(outcome AS TEXT), '-') FROM cases WHERE number = '" n "'"
 
 #define R(f, t, i, r, tm, h, ...) \
     {.from = f, .text = t, .intent = i, .result = r, .tmpl = tm, .has = h, __VA_ARGS__}
@@ -322,7 +324,7 @@ static const struct row rows[] = {
     R(EDU, "CX @CASE", "status", "refused", "status_denied", NULL),
     R(U1, "QR @CASE", "ack", "refused", "case_not_responder", NULL),
     R(POL, "JA @CASE 2", "close", "ok", "close_ok", NULL, .tmpl2 = "case_closed_reporter", .events = 2,
-     .sql = "SELECT status || '/' || outcome || '/' || (acked_at IS NOT NULL) || s.phone FROM cases "
+     .sql = "SELECT status || '/' || outcome || '/' || CAST(acked_at IS NOT NULL AS INTEGER) || s.phone FROM cases "
             "JOIN staff s ON s.id = acked_by WHERE number = '@CASE'", .want = "closed/2/1" POL),
     R(U1, "CX @CASE", "status", "ok", "status_closed", "处理完毕", .events = 1),
     R(U1, "BG 2 有人打孩子", "report", "ok", "report_ok", NULL, .alerts = 2, .cases = 1, .events = 2, .sql = CASE_DEPTS("@CASE"), .want = "police,civil_affairs"),
@@ -505,19 +507,17 @@ static const char *const long_ok[] = {NULL};
 struct world {
     char path[SEED_PATH_MAX];
     struct store *st;
-    sqlite3 *probe;          /* a second connection, for checking effects */
     struct gw_policy pol;
     int nmsg;                /* provider ids */
     char last_case[96];      /* "@CASE": a reply variable's value (struct h_var.value) */
 };
 
-static int exec_sql(sqlite3 *db, const char *sql)
+static int exec_sql(const char *where, const char *sql)
 {
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) fprintf(stderr, "sql: %s\n", msg ? msg : "?");
-    sqlite3_free(msg);
-    return rc == SQLITE_OK ? 0 : -1;
+    char err[512] = "";
+    int rc = test_sql_exec(where, sql, err, sizeof err);
+    if (rc != 0) fprintf(stderr, "sql: %s\n", err);
+    return rc;
 }
 
 /* A fresh migrated database, empty, with the policy of the tests. */
@@ -528,8 +528,6 @@ static struct world *world_new(void)
     struct world *w = calloc(1, sizeof *w);
     assert_non_null(w);
     w->st = seed_store_new("gw_handlers", w->path);
-    assert_int_equal(sqlite3_open(w->path, &w->probe), SQLITE_OK);
-    sqlite3_busy_timeout(w->probe, 5000);
     w->pol.timezone = "Asia/Shanghai";
     w->pol.visit_days = 30;
     w->pol.visit_days_high = 14;
@@ -553,14 +551,13 @@ static void world_seed(struct world *w)
     seed_roster(w->st, "staff", staff_csv, ROSTER_AT);
     seed_roster(w->st, "children", children_csv, ROSTER_AT);
     seed_roster(w->st, "guardians", guardians_csv, ROSTER_AT);
-    seed_guardian_without_child(w->probe);
+    seed_guardian_without_child(w->path);
     seed_cases(w->st);
 }
 
 static void world_free(struct world *w)
 {
     if (!w) return;
-    sqlite3_close(w->probe);
     seed_store_free(w->st, w->path);
     free(w);
 }
@@ -568,17 +565,16 @@ static void world_free(struct world *w)
 /* One value from the probe connection as text ("" for no row, "NULL" for NULL). */
 static void probe(struct world *w, const char *sql, char *out, size_t outlen)
 {
-    sqlite3_stmt *s = NULL;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(w->probe, sql, -1, &s, NULL) != SQLITE_OK) {
-        snprintf(out, outlen, "SQL ERROR: %s", sqlite3_errmsg(w->probe));
+    const char *rowid = seed_is_pg(w->path) ? strstr(sql, "rowid") : NULL;
+    if (!rowid) {
+        test_sql_q1(w->path, sql, out, outlen);
         return;
     }
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(s, 0);
-        snprintf(out, outlen, "%s", t ? (const char *)t : "NULL");
-    }
-    sqlite3_finalize(s);
+    /* case_dept's insertion order: SQLite's rowid is PostgreSQL's seq column */
+    char *pg = gw_strdup(sql);
+    memcpy(pg + (rowid - sql), "seq  ", 5);
+    test_sql_q1(w->path, pg, out, outlen);
+    free(pg);
 }
 
 static long count_rows(struct world *w, const char *table)
@@ -842,7 +838,7 @@ static void test_case_without_county(void **state)
     w->pol.default_region = "不存在县";
     assert_int_equal(run_msg(w, "+8613711111111", "BG 9 有情况", &res, err, sizeof err), 0);
     assert_string_equal(res.replies[0].tmpl, "report_ok");
-    probe(w, "SELECT coalesce(county_id, 'NULL') FROM cases ORDER BY id DESC LIMIT 1", v, sizeof v);
+    probe(w, "SELECT coalesce(CAST(county_id AS TEXT), 'NULL') FROM cases ORDER BY id DESC LIMIT 1", v, sizeof v);
     assert_string_equal(v, "NULL");
     /* Such a case is for an admin to take on. */
     char text[128];
@@ -856,7 +852,7 @@ static void test_case_without_county(void **state)
     assert_string_equal(v, "邻县");
     w->pol.default_region = NULL;
     assert_int_equal(run_msg(w, "+8613711111113", "求助 有情况", &res, err, sizeof err), 0);
-    probe(w, "SELECT coalesce(county_id, 'NULL') FROM cases ORDER BY id DESC LIMIT 1", v, sizeof v);
+    probe(w, "SELECT coalesce(CAST(county_id AS TEXT), 'NULL') FROM cases ORDER BY id DESC LIMIT 1", v, sizeof v);
     assert_string_equal(v, "NULL");
     w->pol.default_region = "示例县";
 }
@@ -883,7 +879,7 @@ static void test_store_failure(void **state)
     (void)state;
     struct world *w = world_new();
     world_seed(w);
-    assert_int_equal(exec_sql(w->probe, "DROP TABLE visit"), 0); /* a broken store: no operation breaks one */
+    assert_int_equal(exec_sql(w->path, "DROP TABLE visit"), 0); /* a broken store: no operation breaks one */
     struct h_result res;
     char err[256] = "";
     assert_int_equal(run_msg(w, D1, "ZF 1000015 1", &res, err, sizeof err), -1);
@@ -1075,10 +1071,10 @@ static int pipe_msg(struct world *w, const struct gw_config *cfg, const char *fr
 /* The outbox rows of the latest message: "recipient kind priority next_attempt_at;..." */
 #define LAST_OUTBOX                                                                                              \
     "SELECT coalesce(group_concat(x, ';'), '') FROM (SELECT recipient || ' ' || kind || ' ' || priority || ' ' "  \
-    "|| next_attempt_at AS x FROM outbox WHERE inbox_id = (SELECT max(id) FROM inbox) ORDER BY id)"
+    "|| next_attempt_at AS x FROM outbox WHERE inbox_id = (SELECT max(id) FROM inbox) ORDER BY id) AS t"
 #define LAST_CASE_EVENTS                                                                                         \
     "SELECT group_concat(x, ';') FROM (SELECT kind || ':' || coalesce(detail, '') AS x FROM case_event "          \
-    "WHERE case_id = (SELECT max(id) FROM cases) ORDER BY id)"
+    "WHERE case_id = (SELECT max(id) FROM cases) ORDER BY id) AS t"
 #define LAST_CASE_NUMBER "SELECT number FROM cases ORDER BY id DESC LIMIT 1"
 
 static void test_p0_alerts_routed_responders_once(void **state)
@@ -1106,7 +1102,7 @@ static void test_p0_alerts_routed_responders_once(void **state)
     assert_non_null(strstr(v, no));
     assert_non_null(strstr(v, "P0"));
     assert_null(strstr(v, "类别"));
-    probe(w, "SELECT group_concat(dedupe_key, ';') FROM (SELECT dedupe_key FROM outbox ORDER BY id)", v, sizeof v);
+    probe(w, "SELECT group_concat(dedupe_key, ';') FROM (SELECT dedupe_key FROM outbox ORDER BY id) AS t", v, sizeof v);
     snprintf(want, sizeof want, "alert:%s:" POL ":0;alert:%s:" CIV ":0;village:%s:" D1, no, no, no);
     assert_string_equal(v, want);
     probe(w, LAST_CASE_EVENTS, v, sizeof v);
@@ -1424,7 +1420,7 @@ static void test_flood_from_one_number(void **state)
     probe(w, LAST_OUTBOX, v, sizeof v);
     assert_string_equal(v, U4 " reply 1 0;" POL " alert 0 0;" CIV " alert 0 0");
     probe(w, "SELECT group_concat(template, ',') FROM (SELECT template FROM outbox WHERE inbox_id = "
-             "(SELECT max(id) FROM inbox) ORDER BY id)", v, sizeof v);
+             "(SELECT max(id) FROM inbox) ORDER BY id) AS t", v, sizeof v);
     assert_string_equal(v, "report_flood,case_flood_alert,case_flood_alert");
     probe(w, "SELECT body FROM outbox WHERE template = 'case_flood_alert' AND recipient = '" POL "'", v, sizeof v);
     char want[256];
@@ -1494,7 +1490,7 @@ static void test_flood_from_one_number(void **state)
     /* Quiet for a window: alerted one by one again. */
     assert_int_equal(pipe_msg(w, cfg, U4, "BG 4 孩子不见了", NOW + 3 + 1300), 0);
     probe(w, "SELECT group_concat(template, ',') FROM (SELECT template FROM outbox WHERE inbox_id = "
-             "(SELECT max(id) FROM inbox) ORDER BY id)", v, sizeof v);
+             "(SELECT max(id) FROM inbox) ORDER BY id) AS t", v, sizeof v);
     assert_string_equal(v, "report_ok_p0,case_alert,case_alert");
     gw_config_free(cfg);
 }

@@ -48,6 +48,7 @@
 #include "../../handlers/jobs_int.h"
 #include "../common/harness.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 /* ---- the roster --------------------------------------------------------------- */
 
@@ -168,25 +169,27 @@ static int setup(void **state)
     if (!mkdtemp(dir)) return -1;
     char ini[160];
     snprintf(ini, sizeof ini, "%s/gw.ini", dir);
-    snprintf(dbpath, sizeof dbpath, "%s/gw.db", dir);
+    char file[sizeof dbpath];
+    snprintf(file, sizeof file, "%s/gw.db", dir);
+    seed_store_where(dbpath, file);
     FILE *f = fopen(ini, "w");
     if (!f) return -1;
+    seed_store_ini(f, dbpath);
     fprintf(f,
-            "[store]\npath = %s\n"
             "[policy]\ntimezone = Asia/Shanghai\nvisit_days = 30\nvisit_days_high = 14\ncheckin_days = 7\n"
             "checkin_escalate_days = 14\ndaily_cap = 1\nack_minutes_p0 = 15\nack_minutes_p1 = 30\nfirst_visit_days = 5\n"
             "overdue_days = 7\nwork_hours = 08:30-17:30\nwork_days = 1-5\ndigest_time = 08:00\n"
             "default_region = 示例县\n"
             "[county 示例县]\nduty_contact = %s\ncity_contact = %s\n"
             "[channel gen]\nprovider = generic\nsecret = s\ndefault = yes\n",
-            dbpath, DUTY, CITY);
+            DUTY, CITY);
     fclose(f);
     char err[256];
     if (gw_config_load(ini, &cfg, err, sizeof err) != 0) {
         fprintf(stderr, "config: %s\n", err);
         return -1;
     }
-    if (sqlite_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
+    if (seed_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
     if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) return -1;
     seed();
     return 0;
@@ -196,6 +199,7 @@ static int teardown(void **state)
 {
     (void)state;
     store_close(st);
+    seed_store_drop(dbpath);
     gw_config_free(cfg);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -354,7 +358,7 @@ static void run_event(const struct ev *e, int64_t t)
     case EV_RESTART:
         store_close(st);
         st = NULL;
-        assert_int_equal(sqlite_store_open(dbpath, 1, &st, err, sizeof err), 0);
+        assert_int_equal(seed_store_open(dbpath, 1, &st, err, sizeof err), 0);
         break;
     }
 }
@@ -365,50 +369,50 @@ static void check_at(int64_t t)
     char since[11];
     if (t == at(2, 10, 16)) {
         assert_int_equal(
-            db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:2603040001:1:%%'"), 3);
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key = "
+            tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:2603040001:1:%%'"), 3);
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key = "
                                         "'realert:2603040001:1:" DUTY "' AND template = 'case_alert' "
                                         "AND kind = 'alert'"),
                          1);
     }
     if (t == at(2, 10, 31))
         assert_int_equal(
-            db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key = 'realert:2603040001:2:" CITY "'"), 1);
+            tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key = 'realert:2603040001:2:" CITY "'"), 1);
     if (t == at(10, 0, 30)) /* digests are built from the digest time on */
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit_due:" C ":%%'"), 0);
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit_due:" C ":%%'"), 0);
     if (t == at(10, 8, 10)) {
         /* C's first visit: registered Thursday 5 March, due Thursday 12 March:
          * in each of its directors' digest, with E in D1's. */
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key IN "
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM digest_item WHERE key IN "
                                         "('visit_due:" C ":2026-03-12:" D2 "', 'visit_due:" C ":2026-03-12:" D2B "')"),
                          2);
-        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'visit_digest:" D2 ":2026-03-12'");
+        char *v = tdb_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'visit_digest:" D2 ":2026-03-12'");
         assert_non_null(v);
         assert_string_equal(v, "{\"count\":\"1\",\"late\":\"0\",\"list\":\"" C "\"}");
         free(v);
         /* Digests wait for working hours: 08:30 the same day. */
-        assert_int_equal(db_int(dbpath, "SELECT next_attempt_at FROM outbox WHERE dedupe_key = "
+        assert_int_equal(tdb_int(dbpath, "SELECT next_attempt_at FROM outbox WHERE dedupe_key = "
                                         "'visit_digest:" D2 ":2026-03-12'"),
                          at(10, 8, 30));
     }
     if (t == at(0, 8, 10)) {
         /* D's first visit fell due 5 working days after Saturday 22 November. */
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key = "
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM digest_item WHERE key = "
                                         "'visit_overdue:" D ":2025-11-28:" D3 "' AND digest = 'visit_digest:" D3
                                         ":2026-03-02'"),
                          1);
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit_due:" D ":%%'"), 0);
-        char *w = db_text(dbpath, "SELECT body FROM outbox WHERE dedupe_key = 'visit_digest:" D3 ":2026-03-02'");
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit_due:" D ":%%'"), 0);
+        char *w = tdb_text(dbpath, "SELECT body FROM outbox WHERE dedupe_key = 'visit_digest:" D3 ":2026-03-02'");
         assert_non_null(w);
         assert_string_equal(w, "走访提醒：1名儿童应走访，其中逾期1名：" D "。走访后请发：ZF 编号 结果");
         free(w);
-        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'digest:" S2 ":2026-03-02'");
+        char *v = tdb_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'digest:" S2 ":2026-03-02'");
         assert_non_null(v);
         assert_string_equal(v, "{\"count\":\"1\",\"days\":\"7\",\"list\":\"" D "\"}");
         free(v);
     }
     if (t == at(35, 8, 10)) {
-        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'digest:" S1 ":2026-04-06'");
+        char *v = tdb_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'digest:" S1 ":2026-04-06'");
         assert_non_null(v);
         assert_string_equal(v, "{\"count\":\"2\",\"days\":\"7\",\"list\":\"" C "、" B "\"}"); /* most overdue first */
         free(v);
@@ -417,8 +421,8 @@ static void check_at(int64_t t)
         /* After the stop: G1, silent since day 35, gets one reminder, not one
          * per missed day; no digest before the digest time. */
         day_iso(35, since);
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld", (long long)t), 1);
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND recipient = '" G1
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld", (long long)t), 1);
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND recipient = '" G1
                                         "' AND template = 'checkin_reminder' AND dedupe_key LIKE 'checkin_remind:%%:%q'",
                                 (long long)t, since),
                          1);
@@ -435,38 +439,38 @@ static void check_at(int64_t t)
             {D2B, "{\"count\":\"1\",\"late\":\"0\",\"list\":\"" F "\"}"},
             {D3, "{\"count\":\"1\",\"late\":\"1\",\"list\":\"" D "\"}"},
         };
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND template LIKE "
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND template LIKE "
                                         "'visit\\_digest%%' ESCAPE '\\'", (long long)t),
                          4);
         for (size_t i = 0; i < sizeof digests / sizeof digests[0]; i++) {
-            char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE created_at = %lld AND recipient = %Q AND "
+            char *v = tdb_text(dbpath, "SELECT vars FROM outbox WHERE created_at = %lld AND recipient = %Q AND "
                                       "template = 'visit_digest'", (long long)t, digests[i].to);
             assert_non_null(v);
             assert_string_equal(v, digests[i].vars);
             free(v);
         }
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND template = "
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE created_at = %lld AND template = "
                                         "'checkin_silent_digest'", (long long)t),
                          0);
     }
     if (t == at(51, 8, 10)) {
         /* D3 gets the held notice (G5 silent since day 30); D1 has A due: its notice waits again. */
-        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'silent_digest:" D3 ":2026-04-22'");
+        char *v = tdb_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'silent_digest:" D3 ":2026-04-22'");
         assert_non_null(v);
         assert_string_equal(v, "{\"count\":\"1\",\"days\":\"14\",\"list\":\"" D "\"}");
         free(v);
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" D1 "' AND created_at = %lld",
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" D1 "' AND created_at = %lld",
                                 (long long)t),
                          1);
     }
     if (t == at(52, 8, 10)) {
         /* Two working days late, the notice comes, covering G5's children in 上湾村 once. */
-        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'silent_digest:" D1 ":2026-04-23'");
+        char *v = tdb_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'silent_digest:" D1 ":2026-04-23'");
         assert_non_null(v);
         assert_string_equal(v, "{\"count\":\"2\",\"days\":\"14\",\"list\":\"" A "、" B "\"}");
         free(v);
         day_iso(30, since);
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'checkin\\_silent:%%:%q:" D1
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'checkin\\_silent:%%:%q:" D1
                                         "' ESCAPE '\\' AND digest = 'silent_digest:" D1 ":2026-04-23'",
                                 since),
                          1);
@@ -474,38 +478,38 @@ static void check_at(int64_t t)
     if (t == at(35, 8, 10) || t == at(36, 8, 10)) {
         /* D3: D due on Monday 35 and G4's notice the same day: the notice on 36. */
         int d = t == at(35, 8, 10) ? 35 : 36;
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" D3 "' AND created_at = %lld",
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" D3 "' AND created_at = %lld",
                                 (long long)t),
                          1);
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" D3 "' AND created_at = %lld "
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE recipient = '" D3 "' AND created_at = %lld "
                                         "AND template = %Q",
                                 (long long)t, d == 35 ? "visit_digest" : "checkin_silent_digest"),
                          1);
     }
     if (t == at(50, 8, 10)) {
-        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'digest:" S0 ":2026-04-21'");
+        char *v = tdb_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'digest:" S0 ":2026-04-21'");
         assert_non_null(v);
         assert_string_equal(v, "{\"count\":\"3\",\"days\":\"7\",\"list\":\"" C "、" D "、" E "\"}");
         free(v);
     }
     if (t == at(7, 8, 10)) {
-        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'triage:" CIVIL ":2026-03-09'");
+        char *v = tdb_text(dbpath, "SELECT vars FROM outbox WHERE dedupe_key = 'triage:" CIVIL ":2026-03-09'");
         assert_non_null(v);
         assert_string_equal(v, "{\"count\":\"2\"}");
         free(v);
     }
     if (t == at(14, 8, 10)) {
         /* G5's two villages (and G4's): one digest each, naming that village's children once. */
-        char *v = db_text(dbpath, "SELECT vars FROM outbox WHERE template = 'checkin_silent_digest' "
+        char *v = tdb_text(dbpath, "SELECT vars FROM outbox WHERE template = 'checkin_silent_digest' "
                                   "AND recipient = '" D1 "'");
         assert_non_null(v);
         assert_string_equal(v, "{\"count\":\"2\",\"days\":\"14\",\"list\":\"" A "、" B "\"}");
         free(v);
-        v = db_text(dbpath, "SELECT vars FROM outbox WHERE template = 'checkin_silent_digest' AND recipient = '" D3 "'");
+        v = tdb_text(dbpath, "SELECT vars FROM outbox WHERE template = 'checkin_silent_digest' AND recipient = '" D3 "'");
         assert_non_null(v);
         assert_string_equal(v, "{\"count\":\"1\",\"days\":\"14\",\"list\":\"" D "\"}");
         free(v);
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'checkin\\_silent:%%:" D3
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'checkin\\_silent:%%:" D3
                                         "' ESCAPE '\\'"),
                          2); /* G4 and G5 */
     }
@@ -559,24 +563,22 @@ static const struct expect expected[] = {
 
 static void check_outbox(void)
 {
-    sqlite3 *h = NULL;
-    sqlite3_stmt *s = NULL;
-    assert_int_equal(sqlite3_open_v2(dbpath, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_prepare_v2(h,
-                           "SELECT CASE WHEN dedupe_key LIKE 'realert:%' THEN 'realert' WHEN template = "
-                           "'visit_digest_more' THEN 'visit_digest' ELSE template END AS w, "
-                           "recipient, count(*) FROM outbox WHERE dedupe_key LIKE 'realert:%' OR template IN "
-                           "('visit_digest', 'visit_digest_more', 'supervisor_digest', 'checkin_reminder', "
-                           "'checkin_silent_digest', 'triage_digest') GROUP BY 1, 2 ORDER BY 1, 2",
-                           -1, &s, NULL),
-        SQLITE_OK);
+    char *rows = test_sql_rows(dbpath, "SELECT CASE WHEN dedupe_key LIKE 'realert:%' THEN 'realert' WHEN template = "
+                                       "'visit_digest_more' THEN 'visit_digest' ELSE template END AS w, "
+                                       "recipient, count(*) FROM outbox WHERE dedupe_key LIKE 'realert:%' OR template IN "
+                                       "('visit_digest', 'visit_digest_more', 'supervisor_digest', 'checkin_reminder', "
+                                       "'checkin_silent_digest', 'triage_digest') GROUP BY 1, 2 ORDER BY 1, 2");
     size_t n = sizeof expected / sizeof expected[0], seen = 0;
     int bad = 0;
     long total = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *w = (const char *)sqlite3_column_text(s, 0), *to = (const char *)sqlite3_column_text(s, 1);
-        int cnt = sqlite3_column_int(s, 2);
+    for (char *line = strtok(rows, "\n"); line; line = strtok(NULL, "\n")) {
+        char *w = line, *to = strchr(w, '|');
+        assert_non_null(to);
+        *to++ = '\0';
+        char *c = strchr(to, '|');
+        assert_non_null(c);
+        *c++ = '\0';
+        int cnt = atoi(c);
         total += cnt;
         const struct expect *x = NULL;
         for (size_t i = 0; i < n && !x; i++)
@@ -592,8 +594,7 @@ static void check_outbox(void)
             }
         }
     }
-    sqlite3_finalize(s);
-    sqlite3_close(h);
+    free(rows);
     if (seen != n) {
         fprintf(stderr, "%zu of %zu expected (template, recipient) pairs have no rows\n", n - seen, n);
         bad = 1;
@@ -637,41 +638,41 @@ static void sixty_days(void **state)
         int events;
     } realerted[] = {{"2603040001", 2}, {"2603040002", 1}, {"2603050001", 0}, {"2603220001", 2}, {"2603080001", 2}};
     for (size_t i = 0; i < sizeof realerted / sizeof realerted[0]; i++)
-        assert_int_equal(db_int(dbpath, "SELECT count(*) FROM case_event E JOIN cases C ON C.id = E.case_id "
+        assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM case_event E JOIN cases C ON C.id = E.case_id "
                                         "WHERE C.number = '%q' AND E.kind = 'realerted'", realerted[i].number),
                          realerted[i].events);
     /* The case past both deadlines at once got the second level only. */
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:2603220001:1:%%'"), 0);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:2603220001:1:%%'"), 0);
     /* The unclassified case: alerted to triage at once, re-alerted as a triage alert. */
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key = 'alert:2603080001:" CIVIL ":0' "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key = 'alert:2603080001:" CIVIL ":0' "
                                     "AND template = 'triage_alert' AND kind = 'alert' AND created_at = %lld",
                             (long long)at(6, 10, 0)),
                      1);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:2603080001:2:%%' AND "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:2603080001:2:%%' AND "
                                     "template = 'triage_alert'"),
                      3);
     /* Reminders are reminders (the sender suppresses them for opted-out
      * numbers); notices and digests are notices. */
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE template IN ('visit_digest', "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE template IN ('visit_digest', "
                                     "'visit_digest_more', 'checkin_reminder') AND kind <> 'reminder'"),
                      0);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE template IN ('supervisor_digest', "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE template IN ('supervisor_digest', "
                                     "'triage_digest', 'checkin_silent_digest') AND kind <> 'notice'"),
                      0);
     /* No message names a child: only codes. */
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE body LIKE '%%小%%' AND (template IN "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE body LIKE '%%小%%' AND (template IN "
                                     "('visit_digest', 'visit_digest_more', 'supervisor_digest', 'checkin_reminder', "
                                     "'checkin_silent_digest', 'triage_digest') OR dedupe_key LIKE 'realert:%%')"),
                      0);
     /* The cap: no recipient got two reminders or notices of the jobs on
      * one local day; alerts are not counted (D1..D3 never get any). */
-    assert_int_equal(db_int(dbpath, "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM outbox WHERE kind IN "
+    assert_int_equal(tdb_int(dbpath, "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM outbox WHERE kind IN "
                                     "('reminder', 'notice') AND inbox_id IS NULL AND case_id IS NULL GROUP BY "
-                                    "recipient, date(created_at, 'unixepoch', '+8 hours'))"),
+                                    "recipient, (created_at + 8 * 3600) / 86400) AS t"),
                      1);
     /* Each child a digest covered is one item per reminder and period:
      * as many visit items as (child, due date, kind, director) periods. */
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit%%'"),
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM digest_item WHERE key LIKE 'visit%%'"),
                      9 + 1 + 7 + 7 + 3);
 }
 

@@ -2,6 +2,7 @@
  * an older gateway: the office roles (migration 14) rebuild the staff table
  * that visits, cases and sessions refer to, so an old database is built
  * here up to version 13 with rows that refer to its staff, then migrated.
+ * SQLite only, also under GATEWAY_TEST_PG: the old databases are SQLite files.
  */
 #include <setjmp.h>
 #include <stdarg.h>

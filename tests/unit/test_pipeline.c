@@ -17,6 +17,7 @@
 #include "../../gateway/config_load.h"
 #include "../../gateway/pipeline.h"
 #include "../common/harness.h"
+#include "../common/teststore.h"
 
 #define NOW 1790000000LL
 
@@ -31,20 +32,23 @@ static int setup(void **state)
     if (!mkdtemp(dir)) return -1;
     char ini[160];
     snprintf(ini, sizeof ini, "%s/gw.ini", dir);
-    snprintf(dbpath, sizeof dbpath, "%s/gw.db", dir);
+    char file[sizeof dbpath];
+    snprintf(file, sizeof file, "%s/gw.db", dir);
+    seed_store_where(dbpath, file);
     FILE *f = fopen(ini, "w");
-    fprintf(f, "[store]\npath = %s\n[channel vonage]\nprovider = vonage\napi_key = k\napi_secret = s\nnumber = 1\n",
-            dbpath);
+    seed_store_ini(f, dbpath);
+    fprintf(f, "[channel vonage]\nprovider = vonage\napi_key = k\napi_secret = s\nnumber = 1\n");
     fclose(f);
     char err[256];
     if (gw_config_load(ini, &cfg, err, sizeof err) != 0) return -1;
-    if (sqlite_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
+    if (seed_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
     return store_migrate(st, NULL, NULL, err, sizeof err);
 }
 
 static int teardown(void **state)
 {
     store_close(st);
+    seed_store_drop(dbpath);
     gw_config_free(cfg);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -74,11 +78,11 @@ static void parts_wait_then_join(void **state)
 {
     assert_int_equal(submit_part("a3", "7", 3, 3, "三", NOW), 0);
     assert_int_equal(submit_part("a1", "7", 3, 1, "一", NOW + 1), 0);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM inbox"), 0);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM inbox"), 0);
     assert_int_equal(submit_part("a1", "7", 3, 1, "一", NOW + 2), 0); /* a retry */
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM sms_part WHERE ref = '7'"), 2);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM sms_part WHERE ref = '7'"), 2);
     assert_int_equal(submit_part("a2", "7", 3, 2, "二", NOW + 3), 0);
-    char *t = db_text(dbpath, "SELECT raw_text FROM inbox WHERE provider_id = 'concat:a3'");
+    char *t = tdb_text(dbpath, "SELECT raw_text FROM inbox WHERE provider_id = 'concat:a3'");
     assert_non_null(t);
     assert_string_equal(t, "一二三");
     free(t);
@@ -90,14 +94,14 @@ static void stale_group_is_stored_with_a_gap(void **state)
     assert_int_equal(submit_part("b3", "8", 3, 3, "平安", NOW + 5), 0);
     /* Not yet stale: nothing happens. */
     assert_int_equal(pipeline_flush_parts(st, cfg, NOW + 60), 0);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM inbox WHERE provider_id = 'concat:b1'"), 0);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM inbox WHERE provider_id = 'concat:b1'"), 0);
     assert_int_equal(pipeline_flush_parts(st, cfg, NOW + PIPELINE_PART_WAIT + 1), 0);
-    char *t = db_text(dbpath, "SELECT raw_text FROM inbox WHERE provider_id = 'concat:b1'");
+    char *t = tdb_text(dbpath, "SELECT raw_text FROM inbox WHERE provider_id = 'concat:b1'");
     assert_non_null(t);
     assert_string_equal(t, "QD […]平安");
     free(t);
     /* Once stored, the group is done: a late part starts nothing new by itself. */
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM sms_part WHERE ref = '8' AND inbox_id IS NULL"), 0);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM sms_part WHERE ref = '8' AND inbox_id IS NULL"), 0);
 }
 
 int main(void)

@@ -21,6 +21,7 @@
 #include "../../handlers/audit.h"
 #include "../common/harness.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define VILLAGE    "示例县/东镇/甲村"
 #define DIRECTOR   "+8613800000001"
@@ -54,7 +55,7 @@ static int64_t q(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(sql, sizeof sql, fmt, ap);
     va_end(ap);
-    return db_int(path, "%s", sql);
+    return tdb_int(path, "%s", sql);
 }
 
 /* One text value (owned, "" for NULL) the SQL answers. */
@@ -66,7 +67,7 @@ static char *t(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(sql, sizeof sql, fmt, ap);
     va_end(ap);
-    char *v = db_text(path, "%s", sql);
+    char *v = tdb_text(path, "%s", sql);
     return v ? v : gw_strdup("");
 }
 
@@ -183,10 +184,10 @@ static char *snapshot(void)
 {
     struct gw_buf b = {0};
     const char *const sql[] = {
-        "SELECT group_concat(coalesce(reporter_id, '-') || ':' || coalesce(reporter_purged_at, '-'), ',') FROM cases",
+        "SELECT group_concat(coalesce(CAST(reporter_id AS TEXT), '-') || ':' || coalesce(CAST(reporter_purged_at AS TEXT), '-'), ',') FROM cases",
         "SELECT group_concat(phone, ',') FROM reporter",
-        "SELECT group_concat(sender || ':' || raw_text || ':' || coalesce(purged_at, '-'), ',') FROM inbox",
-        "SELECT group_concat(recipient || ':' || body || ':' || vars || ':' || coalesce(purged_at, '-'), ',') "
+        "SELECT group_concat(sender || ':' || raw_text || ':' || coalesce(CAST(purged_at AS TEXT), '-'), ',') FROM inbox",
+        "SELECT group_concat(recipient || ':' || body || ':' || vars || ':' || coalesce(CAST(purged_at AS TEXT), '-'), ',') "
         "FROM outbox",
     };
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
@@ -252,7 +253,7 @@ static void purge_removes_contacts_and_texts_only(void **state)
     assert_string_equal(v, "+86137****0001||{}");
     free(v);
     /* The queued SMS, old as it is, is still to be sent as it was. */
-    v = t("SELECT recipient || '|' || body || '|' || status || '|' || coalesce(purged_at, '-') FROM outbox WHERE "
+    v = t("SELECT recipient || '|' || body || '|' || status || '|' || coalesce(CAST(purged_at AS TEXT), '-') FROM outbox WHERE "
           "id = %lld",
           (long long)out_queued);
     assert_string_equal(v, GUARDIAN "|请回复平安|queued|-");

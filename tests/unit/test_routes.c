@@ -29,6 +29,7 @@
 #include "../../providers/twilio.h"
 #include "../common/harness.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define AT_TOKEN "demo-at-token"
 #define TW_FORM  "application/x-www-form-urlencoded"
@@ -148,31 +149,34 @@ static int setup(void **state)
     if (!mkdtemp(dir)) return -1;
     char ini[160];
     snprintf(ini, sizeof ini, "%s/gw.ini", dir);
-    snprintf(dbpath, sizeof dbpath, "%s/gw.db", dir);
+    char file[sizeof dbpath];
+    snprintf(file, sizeof file, "%s/gw.db", dir);
+    seed_store_where(dbpath, file);
     FILE *f = fopen(ini, "w");
     if (!f) return -1;
+    seed_store_ini(f, dbpath);
     fprintf(f,
-            "[server]\npublic_url = " PUBLIC_URL "\n[store]\npath = %s\n"
+            "[server]\npublic_url = " PUBLIC_URL "\n"
             "[policy]\ntimezone = Asia/Shanghai\ndefault_region = 示例县\ncountry_code = 86\n"
             "[channel generic]\nprovider = generic\nsecret = " GENERIC_SECRET "\ndefault = yes\nurl = " NOWHERE_URL
             "\n[channel twilio]\nprovider = twilio\naccount_sid = AC00000000000000000000000000000001\n"
             "auth_token = " TWILIO_TOKEN "\nnumber = +12025550100\nurl = " NOWHERE_URL "\n"
             "[channel at]\nprovider = africastalking\nusername = sandbox\napi_key = k\ntoken = " AT_TOKEN
-            "\nurl = " NOWHERE_URL "\n",
-            dbpath);
+            "\nurl = " NOWHERE_URL "\n");
     fclose(f);
     char err[256];
     if (gw_config_load(ini, &cfg, err, sizeof err) != 0) {
         fprintf(stderr, "config: %s\n", err);
         return -1;
     }
-    if (sqlite_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
+    if (seed_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
     return store_migrate(st, NULL, NULL, err, sizeof err);
 }
 
 static int teardown(void **state)
 {
     store_close(st);
+    seed_store_drop(dbpath);
     gw_config_free(cfg);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -202,14 +206,14 @@ static void twilio_inbound_signed_is_stored(void **state)
     assert_string_equal(resp.channel, "twilio");
     assert_non_null(strstr(gw_buf_cstr(&resp.body), "<Response"));
     http_response_clear(&resp);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM inbox WHERE channel = 'twilio' AND raw_text = 'hello' "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM inbox WHERE channel = 'twilio' AND raw_text = 'hello' "
                                     "AND sender = '+8613800000001'"),
                      1);
     /* The retry is acknowledged and stored once. */
     assert_true(route(&w, &t, &resp));
     assert_int_equal(resp.status, 200);
     http_response_clear(&resp);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM inbox WHERE channel = 'twilio'"), 1);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM inbox WHERE channel = 'twilio'"), 1);
 }
 
 static void twilio_bad_signature_is_403(void **state)
@@ -405,7 +409,7 @@ static void ussd_step_answers_a_screen(void **state)
     if (strncmp(screen, "CON ", 4) != 0 && strncmp(screen, "END ", 4) != 0) fail_msg("USSD answer: %s", screen);
     http_response_clear(&resp);
     assert_int_equal(
-        db_int(dbpath, "SELECT count(*) FROM ussd_session WHERE channel = 'at' AND session_id = 'ATUid_routes_1'"), 1);
+        tdb_int(dbpath, "SELECT count(*) FROM ussd_session WHERE channel = 'at' AND session_id = 'ATUid_routes_1'"), 1);
     make_req(&t, "POST", "/hooks/at/ussd?token=wrong", body, "Content-Type", TW_FORM, NULL);
     assert_false(route(&w, &t, &resp));
     assert_int_equal(resp.status, 403);
@@ -471,7 +475,7 @@ static void real_writer_stores_and_answers(void **state)
 {
     struct store *wst;
     char err[256];
-    assert_int_equal(sqlite_store_open(dbpath, 1, &wst, err, sizeof err), 0);
+    assert_int_equal(seed_store_open(dbpath, 1, &wst, err, sizeof err), 0);
     struct metrics *m = metrics_new(cfg);
     struct writer *wr;
     assert_int_equal(writer_start(cfg, wst, m, NULL, NULL, &wr), 0);
@@ -498,7 +502,7 @@ static void real_writer_stores_and_answers(void **state)
     routes_call_clear(&call);
     writer_stop(wr);
     metrics_free(m);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM inbox WHERE raw_text = 'second'"), 1);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM inbox WHERE raw_text = 'second'"), 1);
 }
 
 /* ---- the office API ------------------------------------------------------------------- */
@@ -583,7 +587,7 @@ static void api_me_answers_who_the_token_is(void **state)
     assert_true(json_is_null(json_object_get(j, "department")));
     json_decref(j);
     http_response_clear(&resp);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM api_token WHERE name = 'county-office' "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM api_token WHERE name = 'county-office' "
                                     "AND last_used_at IS NOT NULL"),
                      1);
     /* Only GET. */

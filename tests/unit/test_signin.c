@@ -22,6 +22,7 @@
 #include "../common/apiclient.h"
 #include "../common/harness.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define T0 1749960000LL /* 2025-06-15T12:00:00+08:00 */
 
@@ -100,20 +101,20 @@ static int at_next_hour(void **state)
 
 static void code_goes_to_staff_only(void **state)
 {
-    int64_t before = db_int(api.dbpath, "SELECT count(*) FROM outbox");
+    int64_t before = tdb_int(api.dbpath, "SELECT count(*) FROM outbox");
     assert_int_equal(ask_code(DIRECTOR, NULL), 202);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM outbox WHERE recipient = '+86" DIRECTOR "' AND "
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM outbox WHERE recipient = '+86" DIRECTOR "' AND "
                                     "template = 'login_code' AND kind = 'alert' AND priority = 0"),
                      1);
     char code[7];
     api_code_sent(&api, DIRECTOR, code);
     assert_int_equal(strlen(code), 6);
     /* No hint of the code in what the store keeps of it. */
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM login_code WHERE instr(hash, '%s') > 0", code), 0);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM login_code WHERE instr(hash, '%s') > 0", code), 0);
     /* A stranger is answered alike, and nothing is sent. */
     assert_int_equal(ask_code(STRANGER, NULL), 202);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM outbox"), before + 1);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM login_code WHERE phone = '+86" STRANGER "' AND hash = ''"),
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM outbox"), before + 1);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM login_code WHERE phone = '+86" STRANGER "' AND hash = ''"),
                      1);
     /* A body without a phone is a bad request. */
     struct answer a;
@@ -142,9 +143,9 @@ static void code_signs_in_once(void **state)
     assert_non_null(strstr(a.cookie, "; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200; Secure"));
     char cookie[SESSION_SECRET_LEN];
     snprintf(cookie, sizeof cookie, "%.*s", SESSION_SECRET_LEN - 1, a.cookie + sizeof SESSION_COOKIE);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM session WHERE hash = '%s' OR csrf_hash = '%s'", cookie, csrf),
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM session WHERE hash = '%s' OR csrf_hash = '%s'", cookie, csrf),
                      0);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM audit WHERE action = 'sign in'"), 1);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM audit WHERE action = 'sign in'"), 1);
     answer_free(&a);
     /* Used up. */
     verify(COUNTY_SUP, code, &a);
@@ -314,30 +315,30 @@ static void timed_jobs_forget_spent_sign_ins(void **state)
     /* What the tests before left is days old by now: all of it goes. */
     api.now += 3 * 86400;
     assert_int_equal(pipeline_run_jobs(api.st, api.cfg, api.now, &written), 0);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM login_code"), 0);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM session"), 0);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM login_code"), 0);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM session"), 0);
     api_sign_in(&api, ADMIN, &old);
     send_req("POST", "/api/v1/logout", NULL, NULL, old.cookie, old.csrf, NULL, &a);
     assert_int_equal(a.status, 200);
     answer_free(&a);
-    int64_t codes = db_int(api.dbpath, "SELECT count(*) FROM login_code");
+    int64_t codes = tdb_int(api.dbpath, "SELECT count(*) FROM login_code");
     assert_int_equal(codes, 1);
     /* Within the day: nothing goes. */
     assert_int_equal(pipeline_run_jobs(api.st, api.cfg, api.now + SESSION_KEEP - 60, &written), 0);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM login_code"), codes);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM session"), 1);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM login_code"), codes);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM session"), 1);
     api.now += SESSION_KEEP + 60;
     api_sign_in(&api, DIRECTOR, &live);
     assert_int_equal(pipeline_run_jobs(api.st, api.cfg, api.now, &written), 0);
     /* The director's fresh code and live session stay; everything older went. */
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM login_code"), 1);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM login_code WHERE phone = '+86" DIRECTOR "'"), 1);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM session WHERE ended_at IS NULL"), 1);
-    assert_int_equal(db_int(api.dbpath, "SELECT count(*) FROM session"), 1);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM login_code"), 1);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM login_code WHERE phone = '+86" DIRECTOR "'"), 1);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM session WHERE ended_at IS NULL"), 1);
+    assert_int_equal(tdb_int(api.dbpath, "SELECT count(*) FROM session"), 1);
     assert_int_equal(me(live.cookie, &a), 200);
     answer_free(&a);
     /* The audit trail keeps the sign-ins and the sign-out. */
-    assert_true(db_int(api.dbpath, "SELECT count(*) FROM audit WHERE action = 'sign out'") >= 1);
+    assert_true(tdb_int(api.dbpath, "SELECT count(*) FROM audit WHERE action = 'sign out'") >= 1);
 }
 
 int main(void)

@@ -30,6 +30,7 @@
 #include "../../handlers/jobs_int.h"
 #include "../common/harness.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define DIR1 "+8613800000001"   /* director, 上湾村 */
 #define POLICE "+8613800002001" /* 示例县 responders */
@@ -69,26 +70,28 @@ static int setup(void **state)
     if (!mkdtemp(dir)) return -1;
     char ini[160];
     snprintf(ini, sizeof ini, "%s/gw.ini", dir);
-    snprintf(dbpath, sizeof dbpath, "%s/gw.db", dir);
+    char file[sizeof dbpath];
+    snprintf(file, sizeof file, "%s/gw.db", dir);
+    seed_store_where(dbpath, file);
     FILE *f = fopen(ini, "w");
     if (!f) return -1;
     /* Abduction goes to the police only here, drowning also to education:
      * so an inferred P0 shows whom the widened acknowledgement adds. */
+    seed_store_ini(f, dbpath);
     fprintf(f,
-            "[store]\npath = %s\n"
             "[policy]\ntimezone = Asia/Shanghai\nack_minutes_p0 = 15\nack_minutes_p1 = 30\nwork_hours = 08:30-17:30\n"
             "work_days = 1-5\ndefault_region = 示例县\n"
             "[routing 示例县]\ncategory_4 = P0 公安\ncategory_6 = P0 公安 民政 教育\n"
             "[county 示例县]\nduty_contact = %s\ncity_contact = %s\n"
             "[channel gen]\nprovider = generic\nsecret = s\ndefault = yes\n",
-            dbpath, DUTY, CITY);
+            DUTY, CITY);
     fclose(f);
     char err[256];
     if (gw_config_load(ini, &cfg, err, sizeof err) != 0) {
         fprintf(stderr, "config: %s\n", err);
         return -1;
     }
-    if (sqlite_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
+    if (seed_store_open(dbpath, 1, &st, err, sizeof err) != 0) return -1;
     if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) return -1;
     /* The roster as a county imports it, long before the clock's day. */
     int64_t old = t0 - 100 * 86400;
@@ -110,6 +113,7 @@ static int teardown(void **state)
 {
     (void)state;
     store_close(st);
+    seed_store_drop(dbpath);
     gw_config_free(cfg);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -134,7 +138,7 @@ static const char *sms(const char *from, const char *text, int64_t t)
     struct pipeline_job *jobs[] = {&job};
     if (pipeline_batch(st, cfg, jobs, 1, t) != 0 || !job.ok) fail_msg("message '%s' from %s not stored", text, from);
     pipeline_job_clear(&job);
-    char *v = db_text(dbpath, "SELECT template FROM outbox WHERE recipient = %Q AND kind = 'reply' ORDER BY id DESC "
+    char *v = tdb_text(dbpath, "SELECT template FROM outbox WHERE recipient = %Q AND kind = 'reply' ORDER BY id DESC "
                               "LIMIT 1", from);
     snprintf(tmpl, sizeof tmpl, "%s", v ? v : "");
     free(v);
@@ -143,18 +147,18 @@ static const char *sms(const char *from, const char *text, int64_t t)
 
 static void jobs_at(int64_t t) { assert_int_equal(pipeline_run_jobs(st, cfg, t, NULL), 0); }
 
-static char *last_case(void) { return db_text(dbpath, "SELECT number FROM cases ORDER BY id DESC LIMIT 1"); }
+static char *last_case(void) { return tdb_text(dbpath, "SELECT number FROM cases ORDER BY id DESC LIMIT 1"); }
 
 static int64_t alerts(const char *number, const char *to, const char *key_like)
 {
-    return db_int(dbpath, "SELECT count(*) FROM outbox O JOIN cases C ON C.id = O.case_id WHERE C.number = %Q AND "
+    return tdb_int(dbpath, "SELECT count(*) FROM outbox O JOIN cases C ON C.id = O.case_id WHERE C.number = %Q AND "
                           "O.recipient = %Q AND O.kind = 'alert' AND O.dedupe_key LIKE %Q",
                   number, to, key_like);
 }
 
 static char *last_reply_body(const char *to)
 {
-    return db_text(dbpath, "SELECT body FROM outbox WHERE recipient = %Q AND kind = 'reply' ORDER BY id DESC LIMIT 1",
+    return tdb_text(dbpath, "SELECT body FROM outbox WHERE recipient = %Q AND kind = 'reply' ORDER BY id DESC LIMIT 1",
                    to);
 }
 
@@ -166,30 +170,30 @@ static void unclassified_alerts_triage_then_fl_routes_it(void **state)
     /* Free text with no danger words from a stranger: unclassified. */
     assert_string_equal(sms(PUB, "请问村里留守儿童的补助找谁申请", t0), "unknown_case_opened");
     char *n = last_case();
-    assert_int_equal(db_int(dbpath, "SELECT classified + inferred FROM cases WHERE number = %Q", n), 0);
+    assert_int_equal(tdb_int(dbpath, "SELECT classified + inferred FROM cases WHERE number = %Q", n), 0);
     /* At once, to civil affairs of the county only: no category, no description. */
     char like[64];
     snprintf(like, sizeof like, "alert:%s:%%:0", n);
     assert_int_equal(alerts(n, CIVIL, like), 1);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE kind = 'alert'"), 1);
-    char *body = db_text(dbpath, "SELECT body FROM outbox WHERE kind = 'alert' AND recipient = '" CIVIL "'");
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE kind = 'alert'"), 1);
+    char *body = tdb_text(dbpath, "SELECT body FROM outbox WHERE kind = 'alert' AND recipient = '" CIVIL "'");
     char want[160];
     snprintf(want, sizeof want, "待分类案件%s，地点示例县。请尽快核实，分类请回复：FL %s 类别", n, n);
     assert_string_equal(body, want);
     free(body);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM case_event E JOIN cases C ON C.id = E.case_id WHERE "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM case_event E JOIN cases C ON C.id = E.case_id WHERE "
                                     "C.number = %Q AND E.kind = 'alerted' AND E.detail = 'triage count=1'", n),
                      1);
 
     /* P1's deadlines: 30 minutes, then 60. */
     jobs_at(t0 + 29 * 60);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:%%'"), 0);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'realert:%%'"), 0);
     jobs_at(t0 + 31 * 60);
     snprintf(like, sizeof like, "realert:%s:1:%%", n);
     assert_int_equal(alerts(n, CIVIL, like), 1);
     assert_int_equal(alerts(n, DUTY, like), 1);
     assert_int_equal(alerts(n, POLICE, like), 0);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE %Q AND template <> "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE %Q AND template <> "
                                     "'triage_alert'", like),
                      0);
     jobs_at(t0 + 61 * 60);
@@ -206,7 +210,7 @@ static void unclassified_alerts_triage_then_fl_routes_it(void **state)
     snprintf(fl, sizeof fl, "FL %s 0", n);
     assert_string_equal(sms(CIVIL, fl, t0 + 62 * 60), "classify_category_bad");
     assert_string_equal(sms(CIVIL, "FL", t0 + 62 * 60), "case_missing");
-    assert_int_equal(db_int(dbpath, "SELECT classified FROM cases WHERE number = %Q", n), 0);
+    assert_int_equal(tdb_int(dbpath, "SELECT classified FROM cases WHERE number = %Q", n), 0);
 
     /* Classified as 4 (missing; P0, the police only here): routed and
      * alerted as if coded; the reply names the number and the digit only. */
@@ -217,19 +221,19 @@ static void unclassified_alerts_triage_then_fl_routes_it(void **state)
     snprintf(want, sizeof want, "已将案件%s分类为类别4，并通知相关部门。", n);
     assert_string_equal(body, want);
     free(body);
-    assert_int_equal(db_int(dbpath, "SELECT (category = 4 AND classified = 1 AND priority = 0 AND status = 'open') FROM "
+    assert_int_equal(tdb_int(dbpath, "SELECT (category = 4 AND classified = 1 AND priority = 0 AND status = 'open') FROM "
                                     "cases WHERE number = %Q", n),
                      1);
-    char *depts = db_text(dbpath, "SELECT group_concat(department) FROM case_dept D JOIN cases C ON C.id = D.case_id "
+    char *depts = tdb_text(dbpath, "SELECT group_concat(department) FROM case_dept D JOIN cases C ON C.id = D.case_id "
                                   "WHERE C.number = %Q", n);
     assert_string_equal(depts, "police");
     free(depts);
     snprintf(like, sizeof like, "alert:%s:%%:1", n);
     assert_int_equal(alerts(n, POLICE, like), 1);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE %Q AND template = 'case_alert' "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE %Q AND template = 'case_alert' "
                                     "AND body LIKE '%%P0%%类别4%%'", like),
                      1);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM case_event E JOIN cases C ON C.id = E.case_id WHERE "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM case_event E JOIN cases C ON C.id = E.case_id WHERE "
                                     "C.number = %Q AND E.kind = 'classified' AND E.detail = 'cat=4 P0 from=9 "
                                     "unclassified'", n),
                      1);
@@ -237,7 +241,7 @@ static void unclassified_alerts_triage_then_fl_routes_it(void **state)
     /* Fresh deadlines from the classification, P0's 15 minutes. */
     jobs_at(t1 + 10 * 60);
     snprintf(like, sizeof like, "realert:%s#1:%%", n);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE %Q", like), 0);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox WHERE dedupe_key LIKE %Q", like), 0);
     jobs_at(t1 + 16 * 60);
     snprintf(like, sizeof like, "realert:%s#1:1:%%", n);
     assert_int_equal(alerts(n, POLICE, like), 1);
@@ -246,22 +250,22 @@ static void unclassified_alerts_triage_then_fl_routes_it(void **state)
 
     /* The police officer's one pending alert: QR without a number acknowledges it. */
     assert_string_equal(sms(POLICE, "QR", t1 + 20 * 60), "ack_ok");
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM cases WHERE number = %Q AND status = 'acknowledged'", n), 1);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM cases WHERE number = %Q AND status = 'acknowledged'", n), 1);
 
     /* Re-classified (a correction): open again, routed anew, told again. */
     snprintf(fl, sizeof fl, "FL %s 2", n);
     assert_string_equal(sms(ADMIN, fl, t1 + 30 * 60), "classify_ok");
-    assert_int_equal(db_int(dbpath, "SELECT (category = 2 AND priority = 1 AND status = 'open' AND acked_at IS NULL) "
+    assert_int_equal(tdb_int(dbpath, "SELECT (category = 2 AND priority = 1 AND status = 'open' AND acked_at IS NULL) "
                                     "FROM cases WHERE number = %Q", n),
                      1);
     snprintf(like, sizeof like, "alert:%s:%%:2", n);
     assert_int_equal(alerts(n, POLICE, like), 1);
     assert_int_equal(alerts(n, CIVIL, like), 1);
     /* The same category again changes nothing. */
-    int64_t before = db_int(dbpath, "SELECT count(*) FROM outbox");
+    int64_t before = tdb_int(dbpath, "SELECT count(*) FROM outbox");
     assert_string_equal(sms(CIVIL, fl, t1 + 31 * 60), "classify_ok");
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox"), before + 1);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM case_event E JOIN cases C ON C.id = E.case_id WHERE "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox"), before + 1);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM case_event E JOIN cases C ON C.id = E.case_id WHERE "
                                     "C.number = %Q AND E.kind = 'classified'", n),
                      2);
     /* A closed case is not classified. */
@@ -280,7 +284,7 @@ static void p3_waits_and_nobody_means_the_duty_contact(void **state)
     (void)state;
     assert_string_equal(sms(PUB, "BG 9 想咨询帮扶政策", t0 + 3 * 3600), "report_ok");
     char *n = last_case();
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM outbox O JOIN cases C ON C.id = O.case_id WHERE C.number = "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM outbox O JOIN cases C ON C.id = O.case_id WHERE C.number = "
                                     "%Q AND O.kind = 'alert'", n),
                      0);
     free(n);
@@ -318,12 +322,12 @@ static void qr_without_a_number_lists_several(void **state)
     for (const unsigned char *p = (const unsigned char *)body; *p; p++) units += (*p & 0xC0) != 0x80;
     assert_true(units <= 70);
     free(body);
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM cases WHERE status = 'acknowledged' AND opened_at >= %lld",
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM cases WHERE status = 'acknowledged' AND opened_at >= %lld",
                             (long long)t),
                      0);
     /* Acknowledged one by one down to one: then QR takes it. */
-    char *nums = db_text(dbpath, "SELECT group_concat(number, ' ') FROM (SELECT number FROM cases WHERE opened_at >= "
-                                 "%lld ORDER BY id)",
+    char *nums = tdb_text(dbpath, "SELECT group_concat(number, ' ') FROM (SELECT number FROM cases WHERE opened_at >= "
+                                 "%lld ORDER BY id) AS t",
                          (long long)t);
     char qr[32];
     for (int i = 0; i < 4; i++) {
@@ -331,7 +335,7 @@ static void qr_without_a_number_lists_several(void **state)
         assert_string_equal(sms(POLICE, qr, t + 20 + i), "ack_ok");
     }
     assert_string_equal(sms(CIVIL, "QR", t + 30), "ack_ok"); /* civil affairs was alerted of the same five */
-    char *last = db_text(dbpath, "SELECT status FROM cases WHERE number = '%.10s'", nums + 4 * 11);
+    char *last = tdb_text(dbpath, "SELECT status FROM cases WHERE number = '%.10s'", nums + 4 * 11);
     assert_string_equal(last, "acknowledged");
     assert_string_equal(sms(POLICE, "QR", t + 31), "case_missing"); /* nothing pending any more */
     free(last);
@@ -354,8 +358,8 @@ static void inferred_p0_widens_who_may_acknowledge(void **state)
     /* The same words without a digit: inferred P0. */
     assert_string_equal(sms("+8613700000202", "BG 孩子被人用车带走了", t + 3), "report_ok_p0");
     char *inf = last_case();
-    assert_int_equal(db_int(dbpath, "SELECT inferred * 10 + priority FROM cases WHERE number = %Q", inf), 10);
-    char *depts = db_text(dbpath, "SELECT group_concat(department) FROM case_dept D JOIN cases C ON C.id = D.case_id "
+    assert_int_equal(tdb_int(dbpath, "SELECT inferred * 10 + priority FROM cases WHERE number = %Q", inf), 10);
+    char *depts = tdb_text(dbpath, "SELECT group_concat(department) FROM case_dept D JOIN cases C ON C.id = D.case_id "
                                   "WHERE C.number = %Q", inf);
     assert_string_equal(depts, "police");
     free(depts);
@@ -374,10 +378,10 @@ static void inferred_p0_widens_who_may_acknowledge(void **state)
     char fl[32];
     snprintf(fl, sizeof fl, "FL %s 4", inf2);
     assert_string_equal(sms(CIVIL, fl, t + 9), "classify_ok");
-    assert_int_equal(db_int(dbpath, "SELECT inferred FROM cases WHERE number = %Q", inf2), 0);
+    assert_int_equal(tdb_int(dbpath, "SELECT inferred FROM cases WHERE number = %Q", inf2), 0);
     snprintf(qr, sizeof qr, "QR %s", inf2);
     assert_string_equal(sms(EDU, qr, t + 10), "case_not_allowed");
-    assert_int_equal(db_int(dbpath, "SELECT count(*) FROM case_event E JOIN cases C ON C.id = E.case_id WHERE "
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM case_event E JOIN cases C ON C.id = E.case_id WHERE "
                                     "C.number = %Q AND E.kind = 'classified' AND E.detail = 'cat=4 P0 from=4 inferred'",
                             inf2),
                      1);

@@ -35,6 +35,7 @@
 #include "../../handlers/templates.h"
 #include "../../handlers/ussd.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define NOW 1710468000LL /* 2024-03-15 10:00:00 +08:00 */
 
@@ -105,13 +106,12 @@ static const char guardians[] = "phone,name,relation,child_code,away\n"
  * guardian it adds to a child, and nothing in the product unlinks one. */
 static int guardian_without_child(const char *path)
 {
-    sqlite3 *db;
-    if (sqlite3_open(path, &db) != SQLITE_OK) return -1;
+    char err[512] = "";
     /* raw SQL: no import or store operation makes a guardian with no child */
-    int rc = sqlite3_exec(db, "INSERT INTO guardian(phone, name, created_at) VALUES ('" G4 "', '赵姨', 0)", NULL, NULL,
-                          NULL);
-    sqlite3_close(db);
-    return rc == SQLITE_OK ? 0 : -1;
+    int rc = test_sql_exec(path, "INSERT INTO guardian(phone, name, created_at) VALUES ('" G4 "', '赵姨', 0)", err,
+                           sizeof err);
+    if (rc != 0) fprintf(stderr, "guardian %s: %s\n", G4, err);
+    return rc;
 }
 
 /* Case 2403140001 of 张小明 (桃村), reported by U1 the day before, open,
@@ -146,7 +146,7 @@ static struct world W;
 static void open_store(void)
 {
     char err[256];
-    assert_int_equal(sqlite_store_open(W.path, 0, &W.st, err, sizeof err), 0);
+    assert_int_equal(seed_store_open(W.path, 0, &W.st, err, sizeof err), 0);
 }
 
 static int setup(void **state)
@@ -184,18 +184,11 @@ static int teardown(void **state)
 /* One value of a query on the database, as text ("" for NULL, "?" when no row). */
 static void probe(const char *sql, char *out, size_t outlen)
 {
-    sqlite3 *db;
-    sqlite3_stmt *s;
-    assert_int_equal(sqlite3_open_v2(W.path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) fail_msg("probe %s: %s", sql, sqlite3_errmsg(db));
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        const unsigned char *v = sqlite3_column_text(s, 0);
-        snprintf(out, outlen, "%s", v ? (const char *)v : "");
-    } else {
-        snprintf(out, outlen, "?");
-    }
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    char *v = NULL, err[512] = "";
+    int rc = test_sql_first(W.path, sql, &v, err, sizeof err);
+    if (rc < 0) fail_msg("probe %s: %s", sql, err);
+    snprintf(out, outlen, "%s", rc == 0 ? "?" : v ? v : "");
+    free(v);
 }
 
 static long long count(const char *sql)
@@ -319,7 +312,7 @@ static void run_table_at(const char *session, const char *phone, const struct ro
     "ORDER BY id DESC LIMIT 1"
 #define MENU_STATE "at=menu;child=;res=0;page=0;list=0;case=;p=0;reply="
 #define CASE_SHAPE                                                                                        \
-    CASE_COL("category || '/P' || priority || '/' || classified || '/' || coalesce(child_id, '-') || '/' || " \
+    CASE_COL("category || '/P' || priority || '/' || classified || '/' || coalesce(CAST(child_id AS TEXT), '-') || '/' || " \
              "coalesce(description, '-')")
 #define LAST_CHECKIN "SELECT " CODE_OF("child_id") " || '/' || status FROM checkin ORDER BY id DESC LIMIT 1"
 #define STATE "SELECT state FROM ussd_session WHERE session_id = @S"
@@ -362,7 +355,7 @@ static void test_report(void **state)
         {"1*0*1*x*10*3", 0, "案件号2403150001已登记。\n请输入儿童的7位编号，不知道请输0", 2, CASE_SHAPE, "3/P1/1/-/-"},
         {"1*0*1*x*10*3*123", 0, "儿童编号应为7位数字。\n案件号2403150001已登记", 0, NULL, NULL},
         {"1*0*1*x*10*3*123*1000016", 0, "编号1000016校验位不对，请核对。", 0, NULL, NULL},
-        {"1*0*1*x*10*3*123*1000016*", 0, "请输入儿童编号。", 0, CASE_COL("coalesce(child_id, '-')"), "-"},
+        {"1*0*1*x*10*3*123*1000016*", 0, "请输入儿童编号。", 0, CASE_COL("coalesce(CAST(child_id AS TEXT), '-')"), "-"},
         {"1*0*1*x*10*3*123*1000016**00", 0, "儿童编号应为7位数字", 0, NULL, NULL}, /* the case stands: no menu */
         /* the child of 杏村: the case moves to that village; its director is told */
         {"1*0*1*x*10*3*123*1000016**00*1000053", 0, "请简要说明情况", 1,
@@ -390,7 +383,7 @@ static void test_report(void **state)
     /* the case's history: opened, alerted, the USSD session, the child, the village, the description */
     char got[256];
     probe("SELECT group_concat(kind, ',') FROM (SELECT kind FROM case_event WHERE case_id = (SELECT id FROM cases "
-          "WHERE number = '2403150001') ORDER BY id)",
+          "WHERE number = '2403150001') ORDER BY id) AS t",
           got, sizeof got);
     assert_string_equal(got, "opened,alerted,ussd_session,child_named,village_told,description_added");
     probe("SELECT r.phone FROM cases c JOIN reporter r ON r.id = c.reporter_id WHERE c.number = '2403150001'", got,
@@ -746,7 +739,7 @@ static void test_expired(void **state)
     /* an expired report keeps its case; the new text starts over */
     static const struct row report[] = {
         {"1*8", 0, "案件号", ANY, CASE_COL("category"), "8"},
-        {"1*8*1000031", 0, "会话已超时", 0, CASE_COL("coalesce(child_id, '-')"), "-"},
+        {"1*8*1000031", 0, "会话已超时", 0, CASE_COL("coalesce(CAST(child_id AS TEXT), '-')"), "-"},
     };
     static const int64_t later[] = {0, 3600};
     RUN_AT("E2", U4, report, later);

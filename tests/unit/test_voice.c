@@ -45,6 +45,7 @@
 #include "../../providers/provider.h"
 #include "../common/fixture.h"
 #include "../common/seed.h"
+#include "../common/teststore.h"
 
 #define NOW          1710468000LL /* 2024-03-15 10:00:00 +08:00 */
 #define TWILIO_TOKEN "fake_auth_token_0123456789abcdef"
@@ -80,7 +81,6 @@ static const char children[] = "code,name,sex,birth_date,region,categories,flags
 struct world {
     char path[SEED_PATH_MAX];
     struct store *st;
-    sqlite3 *probe; /* a second connection, for checking effects */
     struct gw_policy pol;
 };
 
@@ -91,8 +91,6 @@ static struct world *world_new(const char *hotline)
     struct world *w = calloc(1, sizeof *w);
     assert_non_null(w);
     w->st = seed_store_new("gw_voice", w->path);
-    assert_int_equal(sqlite3_open(w->path, &w->probe), SQLITE_OK);
-    sqlite3_busy_timeout(w->probe, 5000);
     seed_roster(w->st, "regions", regions, NOW - 100 * 86400);
     seed_roster(w->st, "staff", staff, NOW - 100 * 86400);
     seed_roster(w->st, "children", children, NOW - 100 * 86400);
@@ -115,30 +113,19 @@ static void world_reopen(struct world *w)
     char err[256] = "";
     store_close(w->st);
     w->st = NULL;
-    assert_int_equal(sqlite_store_open(w->path, 0, &w->st, err, sizeof err), 0);
+    assert_int_equal(seed_store_open(w->path, 0, &w->st, err, sizeof err), 0);
 }
 
 static void world_free(struct world *w)
 {
     if (!w) return;
-    sqlite3_close(w->probe);
     seed_store_free(w->st, w->path);
     free(w);
 }
 
 static void probe(struct world *w, const char *sql, char *out, size_t outlen)
 {
-    sqlite3_stmt *s = NULL;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(w->probe, sql, -1, &s, NULL) != SQLITE_OK) {
-        snprintf(out, outlen, "SQL ERROR: %s", sqlite3_errmsg(w->probe));
-        return;
-    }
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(s, 0);
-        snprintf(out, outlen, "%s", t ? (const char *)t : "NULL");
-    }
-    sqlite3_finalize(s);
+    test_sql_q1(w->path, sql, out, outlen);
 }
 
 static long count_rows(struct world *w, const char *table)
@@ -318,8 +305,8 @@ static const struct flow flows[] = {
      NULL,
      0,
      "menu>report_cat>report_rec>done",
-     "SELECT c.category || ' P' || c.priority || ' ' || m.status || ' ' || m.duration || ' ' || (m.call_row_id = "
-     "k.id) || ' ' || k.duration || ' ' || k.final_status FROM cases c JOIN call k ON k.case_id = c.id JOIN media m "
+     "SELECT c.category || ' P' || c.priority || ' ' || m.status || ' ' || m.duration || ' ' || CAST(m.call_row_id = "
+     "k.id AS INTEGER) || ' ' || k.duration || ' ' || k.final_status FROM cases c JOIN call k ON k.case_id = c.id JOIN media m "
      "ON m.case_id = c.id",
      "2 P1 queued 12 1 95 completed",
      {
@@ -337,7 +324,7 @@ static const struct flow flows[] = {
      0,
      "menu>report_cat>report_rec",
      "SELECT c.category || ' P' || c.priority || ' ' || (SELECT count(*) FROM media) || ' ' || k.duration || ' ' || "
-     "k.final_status || ' ' || (k.ended_at IS NOT NULL) FROM cases c JOIN call k ON k.case_id = c.id",
+     "k.final_status || ' ' || CAST(k.ended_at IS NOT NULL AS INTEGER) FROM cases c JOIN call k ON k.case_id = c.id",
      "6 P0 0 30 completed 1",
      {
          START(0),
@@ -380,7 +367,7 @@ static const struct flow flows[] = {
      NULL,
      0,
      "menu>visit_child>visit_result>visit_problem>done",
-     "SELECT c.code || ' ' || v.result || ' ' || v.problems || ' ' || v.visit_date || ' ' || (v.inbox_id IS NULL) "
+     "SELECT c.code || ' ' || v.result || ' ' || v.problems || ' ' || v.visit_date || ' ' || CAST(v.inbox_id IS NULL AS INTEGER) "
      "FROM visit v JOIN child c ON c.id = v.child_id",
      "1000015 2 XL|SH 2024-03-15 1",
      {
@@ -600,7 +587,7 @@ static const struct flow flows[] = {
      NULL,
      0,
      "menu",
-     CALL_ROW("final_status || ' ' || coalesce(duration, '-')"),
+     CALL_ROW("final_status || ' ' || coalesce(CAST(duration AS TEXT), '-')"),
      "completed -",
      {
          START(0),

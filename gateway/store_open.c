@@ -1,0 +1,18 @@
+/* gateway/store_open.c - opens the configured store (store_open.h). */
+#include "store_open.h"
+
+#include "../db/pg.h"
+#include "../db/sqlite.h"
+
+int gw_store_open(const struct gw_config *cfg, struct store **out, char *err, size_t errlen)
+{
+    if (cfg->store_backend == GW_STORE_POSTGRES) return pg_store_open(cfg->store_url, out, err, errlen);
+    return sqlite_store_open(cfg->store_path, cfg->sync_full, out, err, errlen);
+}
+
+int gw_store_is_sqlite(const struct gw_config *cfg) { return cfg->store_backend != GW_STORE_POSTGRES; }
+
+const char *gw_store_name(const struct gw_config *cfg)
+{
+    return cfg->store_backend == GW_STORE_POSTGRES ? "PostgreSQL" : cfg->store_path;
+}

@@ -1,0 +1,36 @@
+/* tests/common/pgtest.h - throwaway PostgreSQL databases for the tests, on
+ * the server named by GATEWAY_TEST_PG (a base URL without a database, e.g.
+ * postgresql://postgres@127.0.0.1:PORT, as tests/pg/server.sh prints it;
+ * make test STORE=postgres starts one and sets it). */
+#ifndef TEST_PGTEST_H
+#define TEST_PGTEST_H
+
+#include <stddef.h>
+
+/* The base URL of the test server: getenv("GATEWAY_TEST_PG"), or NULL when
+ * it is unset or empty. */
+const char *pgtest_base_url(void);
+
+/* Creates a new, empty database gw_test_<pid>_<counter>_<random> on the test
+ * server (connecting to its postgres database) and writes the new database's
+ * URL (base URL + "/" + name) to url_out. Returns 0, or -1 with the reason
+ * in err (no server configured, connection or CREATE DATABASE failed, URL
+ * longer than len). */
+int pgtest_new_database(char *url_out, size_t len, char *err, size_t errlen);
+
+/* The schema holding the SQLite compatibility functions: only connections
+ * that put it on their search_path see them (the gateway's never do). */
+#define PGTEST_COMPAT_SCHEMA "sqlite_compat"
+
+/* Creates, in the database url, test-only functions with the names and
+ * results of SQLite functions the tests' assertion SQL uses: group_concat(x)
+ * and group_concat(x, sep) (aggregates; NULLs skipped, separator ','),
+ * ifnull(a, b) and instr(s, t), in schema PGTEST_COMPAT_SCHEMA, never in the
+ * product's schema. Returns 0, or -1 with the reason in err. */
+int pgtest_sqlite_compat(const char *url, char *err, size_t errlen);
+
+/* Drops the database named by url (a URL pgtest_new_database wrote): ends
+ * every other connection to it first. Failures are printed to stderr. */
+void pgtest_drop_database(const char *url);
+
+#endif
