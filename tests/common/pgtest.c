@@ -2,13 +2,19 @@
 #include "pgtest.h"
 
 #include <libpq-fe.h>
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../db/pg_int.h"
 
 #define PGTEST_ENV "GATEWAY_TEST_PG"
 
@@ -186,4 +192,37 @@ void pgtest_drop_database(const char *url)
         PQclear(r);
     }
     PQfinish(c);
+}
+
+/* ---- a test group's database ------------------------------------------------ */
+
+char pgtest_url[512];
+
+int pgtest_group_setup(void **state)
+{
+    (void)state;
+    pgtest_url[0] = '\0';
+    if (!pgtest_base_url()) return 0;
+    char err[256];
+    if (pgtest_new_database(pgtest_url, sizeof pgtest_url, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int pgtest_group_teardown(void **state)
+{
+    (void)state;
+    if (pgtest_url[0]) pgtest_drop_database(pgtest_url);
+    return 0;
+}
+
+struct store *pgtest_open(const char *url, int migrate)
+{
+    struct store *st = NULL;
+    char err[256];
+    if (pg_store_open_ops(&pg_store_ops, url, &st, err, sizeof err) != 0) fail_msg("open: %s", err);
+    if (migrate && store_migrate(st, NULL, NULL, err, sizeof err) != 0) fail_msg("migrate: %s", err);
+    return st;
 }

@@ -33,4 +33,18 @@ int pgtest_sqlite_compat(const char *url, char *err, size_t errlen);
  * every other connection to it first. Failures are printed to stderr. */
 void pgtest_drop_database(const char *url);
 
+struct store;
+
+/* The database a test group shares: pgtest_group_setup creates it (nothing
+ * without a server: pgtest_url stays ""), pgtest_group_teardown drops it.
+ * For cmocka_run_group_tests. */
+extern char pgtest_url[512];
+int pgtest_group_setup(void **state);
+int pgtest_group_teardown(void **state);
+
+/* Opens url with the PostgreSQL backend's table as it is (the backend's
+ * own tests use only the operations they test) and, when migrate is 1,
+ * brings its schema up to date; fails the test on an error. */
+struct store *pgtest_open(const char *url, int migrate);
+
 #endif

@@ -22,35 +22,11 @@
 #include "../../db/pg_schema.h"
 #include "../common/pgtest.h"
 
-static char url[512];
-
-static int setup(void **state)
-{
-    (void)state;
-    if (!pgtest_base_url()) return 0;
-    char err[256];
-    if (pgtest_new_database(url, sizeof url, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (url[0]) pgtest_drop_database(url);
-    return 0;
-}
-
 /* Opens the database with the backend's table (missing operations are
  * NULL; only the core's are used here). */
 static struct store *open_db(void)
 {
-    struct store *st = NULL;
-    char err[256];
-    if (pg_store_open_ops(&pg_store_ops, url, &st, err, sizeof err) != 0) fail_msg("open: %s", err);
-    return st;
+    return pgtest_open(pgtest_url, 0);
 }
 
 /* The integer the query answers. */
@@ -165,8 +141,8 @@ static void a_collating_database_is_refused(void **state)
     if (!pgtest_base_url()) skip();
     struct store *st = open_db();
     char sql[640], other[600], err[400] = "";
-    const char *slash = strrchr(url, '/');
-    snprintf(other, sizeof other, "%.*s/gw_test_collating_%d", (int)(slash - url), url, (int)getpid());
+    const char *slash = strrchr(pgtest_url, '/');
+    snprintf(other, sizeof other, "%.*s/gw_test_collating_%d", (int)(slash - pgtest_url), pgtest_url, (int)getpid());
     snprintf(sql, sizeof sql,
              "CREATE DATABASE gw_test_collating_%d TEMPLATE template0 LC_COLLATE 'en_US.UTF-8' LC_CTYPE "
              "'en_US.UTF-8' ENCODING 'UTF8'",
@@ -212,5 +188,5 @@ int main(void)
         cmocka_unit_test(a_collating_database_is_refused),
         cmocka_unit_test(a_bad_url_is_refused),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pgtest_group_setup, pgtest_group_teardown);
 }

@@ -34,36 +34,11 @@
 
 #define NOW 1700000000
 
-static char url[512];
-
-static int setup(void **state)
-{
-    (void)state;
-    if (!pgtest_base_url()) return 0;
-    char err[256];
-    if (pgtest_new_database(url, sizeof url, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (url[0]) pgtest_drop_database(url);
-    return 0;
-}
-
 /* Opens the test database with the backend's table (only the core's and
  * this file's operations are used) and migrates it. */
 static struct store *open_pg(void)
 {
-    struct store *st = NULL;
-    char err[256];
-    if (pg_store_open_ops(&pg_store_ops, url, &st, err, sizeof err) != 0) fail_msg("open: %s", err);
-    if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) fail_msg("migrate: %s", err);
-    return st;
+    return pgtest_open(pgtest_url, 1);
 }
 
 /* ---- reading rows back, whatever the backend ----------------------------- */
@@ -688,5 +663,5 @@ int main(void)
         cmocka_unit_test(due_reads_never_share_a_row),
         cmocka_unit_test(a_retry_is_stored_once),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pgtest_group_setup, pgtest_group_teardown);
 }

@@ -32,34 +32,10 @@
 #include "../common/pgtest.h"
 #include "../common/seed.h"
 
-static char url[512];
-
-static int setup(void **state)
-{
-    (void)state;
-    if (!pgtest_base_url()) return 0;
-    char err[256];
-    if (pgtest_new_database(url, sizeof url, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (url[0]) pgtest_drop_database(url);
-    return 0;
-}
-
 /* A new connection to the test database (migrated by the first test). */
 static struct store *open_pg(void)
 {
-    struct store *st = NULL;
-    char err[256];
-    if (pg_store_open_ops(&pg_store_ops, url, &st, err, sizeof err) != 0) fail_msg("open: %s", err);
-    return st;
+    return pgtest_open(pgtest_url, 0);
 }
 
 /* The rows the sequence reads, in SQL both backends run. */
@@ -751,5 +727,5 @@ int main(void)
         cmocka_unit_test(a_claimed_recording_is_passed_over),
         cmocka_unit_test(two_writers_chain_one_after_the_other),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, pgtest_group_setup, pgtest_group_teardown);
 }
