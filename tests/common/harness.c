@@ -23,6 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <stddef.h>
+#include <cmocka.h>
+
 const char *gwp_bin(void)
 {
     const char *b = getenv("GATEWAY_BIN");
@@ -427,7 +431,7 @@ static char *pg_first_value(const char *url, const char *sql)
     char *v = NULL;
     PGresult *r = PQexec(c, sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        fprintf(stderr, "query failed: %s: %s", sql, PQerrorMessage(c));
+        fail_msg("query failed: %s: %s", sql, PQerrorMessage(c)); /* an assertion must not pass on -1 */
     else if (PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0))
         v = strdup(PQgetvalue(r, 0, 0));
     PQclear(r);
@@ -438,11 +442,13 @@ static char *pg_first_value(const char *url, const char *sql)
 static sqlite3_stmt *query(const char *db, sqlite3 **h, const char *sql)
 {
     sqlite3_stmt *s = NULL;
-    if (sqlite3_open_v2(db, h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(*h, sql, -1, &s, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(db, h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         fprintf(stderr, "query failed: %s: %s\n", sql, *h ? sqlite3_errmsg(*h) : "open");
-        s = NULL;
+        return NULL;
     }
+    /* A query that does not compile is a broken assertion, not a value:
+     * it fails the test rather than answer -1 (which `<=` would pass). */
+    if (sqlite3_prepare_v2(*h, sql, -1, &s, NULL) != SQLITE_OK) fail_msg("query failed: %s: %s", sql, sqlite3_errmsg(*h));
     sqlite3_busy_timeout(*h, 5000);
     return s;
 }
