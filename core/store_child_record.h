@@ -17,6 +17,13 @@
 struct store;
 
 /* One child's record. */
+/* The fuller record's fields after the national ID, in their order: the
+ * optional columns of children.csv and source fields of the national feed
+ * name them alike. */
+#define STORE_CHILD_RECORD_FIELDS                                                                                      \
+    "hukou", "school", "carer_name", "carer_phone", "carer_relation", "care_agreement", "care_agreement_date",         \
+        "guardianship"
+
 struct store_child_record {
     int64_t id;
     const char *code; /* 7 digits */

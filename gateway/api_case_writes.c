@@ -193,15 +193,9 @@ static int write_case(const struct api_in *in, struct write_req *w, json_t *out,
     }
     int status = read_body(in, w, reason, reasonlen);
     if (status != 0) return status;
-    struct db_case_scope sc = api_case_scope(in->who);
     struct db_case_detail d;
-    int rc = db_case_get(in->st, &sc, in->id, (int64_t)in->cfg->policy.ack_minutes_p0 * 60,
-                         (int64_t)in->cfg->policy.ack_minutes_p1 * 60, &d);
-    if (rc < 0) return -1;
-    if (rc == 1) {
-        snprintf(reason, reasonlen, "not found");
-        return 404;
-    }
+    int rc = api_case_find(in, &d, reason, reasonlen);
+    if (rc) return rc;
     struct h_sender who;
     struct h_result res;
     memset(&res, 0, sizeof res);

@@ -19,6 +19,19 @@
 
 /* The store scope of the caller: nothing for a role or principal that has
  * no region (or responder without a department) where one is needed. */
+int api_case_find(const struct api_in *in, struct db_case_detail *d, char *reason, size_t reasonlen)
+{
+    struct db_case_scope sc = api_case_scope(in->who);
+    int rc = db_case_get(in->st, &sc, in->id, (int64_t)in->cfg->policy.ack_minutes_p0 * 60,
+                         (int64_t)in->cfg->policy.ack_minutes_p1 * 60, d);
+    if (rc < 0) return -1;
+    if (rc == 1) {
+        snprintf(reason, reasonlen, "not found");
+        return 404;
+    }
+    return 0;
+}
+
 struct db_case_scope api_case_scope(const struct auth_principal *who)
 {
     struct db_case_scope sc = {.kind = DB_SCOPE_NONE, .region_id = who->region_id};
@@ -285,15 +298,9 @@ static int detail_json(const struct api_in *in, const struct db_case_detail *d, 
 
 static int run_get(const struct api_in *in, json_t *out, char *reason, size_t reasonlen)
 {
-    struct db_case_scope sc = api_case_scope(in->who);
     struct db_case_detail d;
-    int rc = db_case_get(in->st, &sc, in->id, (int64_t)in->cfg->policy.ack_minutes_p0 * 60,
-                         (int64_t)in->cfg->policy.ack_minutes_p1 * 60, &d);
-    if (rc < 0) return -1;
-    if (rc == 1) {
-        snprintf(reason, reasonlen, "not found");
-        return 404;
-    }
+    int rc = api_case_find(in, &d, reason, reasonlen);
+    if (rc) return rc;
     rc = detail_json(in, &d, out);
     char actor[AUTH_NAME_MAX + 8], records[40];
     snprintf(actor, sizeof actor, "%s:%s", in->who->kind == AUTH_SESSION ? "session" : "token", in->who->name);

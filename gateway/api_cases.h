@@ -20,6 +20,10 @@
 /* The case scope of the caller, as the store's case queries take it (the
  * rules above); the case writes use the same one. */
 struct db_case_scope api_case_scope(const struct auth_principal *who);
+/* The case the path names, as the caller may see it (with both
+ * acknowledgement windows): 0 with *d, 404 with the reason "not found"
+ * (outside the scope answers the same), or -1 on a store error. */
+int api_case_find(const struct api_in *in, struct db_case_detail *d, char *reason, size_t reasonlen);
 
 extern const struct api_endpoint api_cases_list;
 extern const struct api_endpoint api_case_get;

@@ -73,23 +73,8 @@ enum { G_PHONE = 0, G_NAME, G_RELATION, G_CHILD, G_AWAY };
 
 static const char *const cols_regions[] = {"path", NULL};
 static const char *const cols_staff[] = {"phone", "name", "role", "region", "department", NULL};
-static const char *const cols_children[] = {"code",
-                                            "name",
-                                            "sex",
-                                            "birth_date",
-                                            "region",
-                                            "categories",
-                                            "flags",
-                                            "id_number",
-                                            "hukou",
-                                            "school",
-                                            "carer_name",
-                                            "carer_phone",
-                                            "carer_relation",
-                                            "care_agreement",
-                                            "care_agreement_date",
-                                            "guardianship",
-                                            NULL};
+static const char *const cols_children[] = {
+    "code", "name", "sex", "birth_date", "region", "categories", "flags", "id_number", STORE_CHILD_RECORD_FIELDS, NULL};
 static const char *const cols_guardians[] = {"phone", "name", "relation", "child_code", "away", NULL};
 static const char *const *const kind_cols[] = {cols_regions, cols_staff, cols_children, cols_guardians};
 /* How many of each kind's columns are required (the rest are optional). */
