@@ -37,6 +37,8 @@ int store_release(struct store *st) { return st->ops->release(st); }
 
 int store_rollback_to(struct store *st) { return st->ops->rollback_to(st); }
 
+int store_lead(struct store *st) { return st->ops->lead(st); }
+
 int store_health_write(struct store *st, int64_t now) { return st->ops->health_write(st, now); }
 
 int store_check_writable(struct store *st, int64_t now, char *err, size_t errlen)

@@ -45,6 +45,13 @@ int store_savepoint(struct store *st);
 int store_release(struct store *st);
 int store_rollback_to(struct store *st);
 
+/* Whether the process that owns st runs the timed jobs: 1 yes, 0 another
+ * process sharing the store does, -1 on error. Called outside a
+ * transaction before each run. Only one process opens a SQLite file: 1.
+ * On PostgreSQL the first process to ask leads until it stops or dies
+ * (a session advisory lock); the others take over at their next run. */
+int store_lead(struct store *st);
+
 /* The health check's write, inside the caller's transaction: one row
  * rewritten, so that its commit proves the store can take a write now. */
 int store_health_write(struct store *st, int64_t now);

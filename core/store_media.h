@@ -3,8 +3,8 @@
  *
  * A row's status moves queued -> fetching -> fetched, or -> queued again
  * (a retry at next_attempt_at) or -> failed. "fetching" means a request may
- * be on the wire: at start-up store_media_recover puts such rows back in
- * the queue. The URL is never removed or changed, whatever happens: a
+ * be on the wire: store_media_recover puts such rows of a process that
+ * stopped back in the queue. The URL is never removed or changed, whatever happens: a
  * failed row can be fetched again by an operator with
  *
  *   UPDATE media SET status = 'queued', attempts = 0, next_attempt_at = 0,
@@ -29,7 +29,8 @@ int store_media_add(struct store *st, const char *channel, int64_t case_id, int6
                     long duration, int64_t now, int64_t *id);
 
 /* Puts rows left "fetching" by a process that stopped back in the queue,
- * due at once. *n (may be NULL) gets how many. */
+ * due at once. *n (may be NULL) gets how many. Which rows, and when it may
+ * be called, as store_outbox_recover. */
 int store_media_recover(struct store *st, int64_t *n);
 
 /* One recording to fetch. Strings owned; free with store_media_rows_free. */

@@ -30,6 +30,7 @@ struct store_ops {
     int (*savepoint)(struct store *st);
     int (*release)(struct store *st);
     int (*rollback_to)(struct store *st);
+    int (*lead)(struct store *st);
     int (*health_write)(struct store *st, int64_t now);
     int (*check_writable)(struct store *st, int64_t now, char *err, size_t errlen);
     int (*inbox_insert)(struct store *st, const struct gw_msg *m, const char *norm_text, int64_t now, int64_t *id);

@@ -3,8 +3,9 @@
  *
  * A row's status moves queued -> sending -> sent -> delivered | failed, or
  * queued -> suppressed (a reminder to an opted-out number). "sending" means
- * a request may be on the wire: at start-up store_outbox_recover puts such
- * rows back in the queue, so a send whose answer was lost is sent again.
+ * a request may be on the wire: store_outbox_recover puts such rows of a
+ * process that died back in the queue, so a send whose answer was lost is
+ * sent again.
  * A final state (delivered, failed, suppressed) is never changed.
  */
 #ifndef STORE_OUTBOX_H
@@ -30,7 +31,13 @@ struct store_send {
 };
 
 /* Puts rows left "sending" by a process that died back in the queue.
- * *n (may be NULL) gets how many. */
+ * *n (may be NULL) gets how many. On SQLite (one process per file) that is
+ * every such row, and it is called once, at start-up. On PostgreSQL it is
+ * the rows whose claiming connection is gone, whichever process claimed
+ * them; it may be called at any time (the sender calls it every few
+ * seconds), and does nothing for 30 seconds after its own
+ * connection was re-established (a failover, when the others are still
+ * reconnecting). */
 int store_outbox_recover(struct store *st, int64_t *n);
 
 /* Rows queued and due at now, most urgent first (priority, then age), at

@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The value of the macro x as a string literal: GW_STR(PG_LOCK_LEADER). */
+#define GW_STR_(x) #x
+#define GW_STR(x)  GW_STR_(x)
+
 /* Allocators: never return NULL; abort the process on exhaustion. */
 void *gw_malloc(size_t n);
 void *gw_calloc(size_t count, size_t size);

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/clock.h"
 #include "../core/log.h"
+#include "../core/random.h"
 #include "../core/util.h"
 #include "pg_int.h"
 #include "pg_schema.h"
@@ -90,9 +92,71 @@ static int session_settings(struct pg_store *pg)
     return ok ? 0 : -1;
 }
 
+/* ---- claimants ------------------------------------------------------------
+ *
+ * Several gateway processes may share one database. A row one of them has
+ * on the wire (an outbox send, a recording's fetch) is marked with the
+ * claimant number of the connection that claimed it, and that connection
+ * holds the session advisory lock (PG_LOCK_CLAIMANT, claimant) for as long
+ * as it lives. A claim whose lock nobody holds belongs to a process that
+ * died (the server drops a dead connection's locks), and any process may put
+ * the row back in the queue (pg_store_outbox_recover). */
+
+/* 1 when this connection now holds (PG_LOCK_CLAIMANT, n), 0 when another
+ * does, -1 on error. */
+static int lock_claimant(struct pg_store *pg, int64_t n)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%lld", (long long)n);
+    const char *v[1] = {num};
+    PGresult *r = PQexecParams(pg->conn, "SELECT pg_try_advisory_lock(" GW_STR(PG_LOCK_CLAIMANT) ", $1::int)", 1, NULL,
+                               v, NULL, NULL, 0);
+    int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? !strcmp(PQgetvalue(r, 0, 0), "t") : -1;
+    if (rc < 0) keep_error(pg, r);
+    PQclear(r);
+    return rc;
+}
+
+/* Takes this connection's claimant lock: the number it had (after a
+ * reconnect), else a new random one (1..2^31-1; another connection that
+ * drew the same holds it, so draw again). 0 or -1. */
+static int take_claimant(struct pg_store *pg)
+{
+    if (pg->claimant) {
+        int rc = lock_claimant(pg, pg->claimant);
+        if (rc != 0) return rc > 0 ? 0 : -1;
+        gw_warn("store: another connection holds this one's claimant number: drawing a new one");
+    }
+    for (int tries = 0; tries < 8; tries++) {
+        uint32_t n = 0;
+        if (gw_random_bytes(&n, sizeof n) != 0) break;
+        n &= 0x7fffffffu;
+        if (!n) continue;
+        int rc = lock_claimant(pg, n);
+        if (rc < 0) return -1;
+        if (rc > 0) {
+            pg->claimant = n;
+            return 0;
+        }
+    }
+    gw_strlcpy(pg->err, "could not take a claimant number", sizeof pg->err);
+    return -1;
+}
+
+static void maybe_reconnect(struct pg_store *pg);
+
+int pg_may_recover(struct store *st)
+{
+    struct pg_store *pg = pg_of(st);
+    if (pg->depth == 0) maybe_reconnect(pg); /* a reconnect now starts the grace */
+    return !pg->reconnected_at || gw_clock_mono() - pg->reconnected_at >= PG_RECOVER_GRACE;
+}
+
 /* After the connection was lost (a failover): one reset, outside a
  * transaction only (a transaction's work is gone with its connection, and
- * its caller must see the failure). Prepared statements are per connection. */
+ * its caller must see the failure). Prepared statements, the claimant lock
+ * and the timed jobs' lock are per connection: the first two are taken
+ * again, the leadership is asked for again at the next run. */
 static void maybe_reconnect(struct pg_store *pg)
 {
     if (PQstatus(pg->conn) == CONNECTION_OK) return;
@@ -100,7 +164,13 @@ static void maybe_reconnect(struct pg_store *pg)
     PQreset(pg->conn);
     for (int i = 0; i < pg->ncache; i++) pg->cache[i].prepared = 0;
     pg->depth = 0;
-    if (PQstatus(pg->conn) == CONNECTION_OK) session_settings(pg);
+    pg->leading = 0;
+    if (PQstatus(pg->conn) != CONNECTION_OK) return;
+    pg->reconnected_at = gw_clock_mono();
+    if (session_settings(pg) != 0 || take_claimant(pg) != 0)
+        gw_warn("store: the new PostgreSQL connection is not ready: %s", pg->err);
+    else
+        gw_info("store: reconnected to PostgreSQL");
 }
 
 /* Notices ("relation already exists, skipping") are not errors: dropped. */
@@ -118,7 +188,7 @@ int pg_store_open_ops(const struct store_ops *ops, const char *url, struct store
         goto fail;
     }
     PQsetNoticeProcessor(pg->conn, quiet, NULL);
-    if (session_settings(pg) != 0) {
+    if (session_settings(pg) != 0 || take_claimant(pg) != 0) {
         gw_err(err, errlen, "PostgreSQL: %s", pg->err);
         goto fail;
     }
@@ -310,7 +380,7 @@ int pg_store_migrate(struct store *st, int *from, int *to, char *err, size_t err
     if (byte_order(st, err, errlen) != 0) return -1;
     /* Several gateways may start at once: one migrates, under a lock the
      * others wait for; they then find the schema up to date. */
-    if (pg_store_begin(st) != 0 || pg_exec(st, "SELECT pg_advisory_xact_lock(7311001)") != 0 ||
+    if (pg_store_begin(st) != 0 || pg_exec(st, "SELECT pg_advisory_xact_lock(" GW_STR(PG_LOCK_MIGRATE) ")") != 0 ||
         pg_exec(st, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at BIGINT NOT "
                     "NULL DEFAULT (extract(epoch from now())::bigint))") != 0)
         goto fail;
@@ -340,6 +410,24 @@ fail:
     gw_err(err, errlen, "migrate: %s", pg_of(st)->err);
     pg_store_rollback(st);
     return -1;
+}
+
+/* ---- the timed jobs' leader ----------------------------------------------- */
+
+/* 1 when this connection holds the session lock PG_LOCK_LEADER (taken now
+ * if free; kept until the connection ends, so the first process to ask
+ * runs the timed jobs until it stops or dies), 0 when another holds it, -1
+ * on error. */
+int pg_store_lead(struct store *st)
+{
+    struct pg_store *pg = pg_of(st);
+    if (pg->depth == 0) maybe_reconnect(pg);
+    if (pg->leading && PQstatus(pg->conn) == CONNECTION_OK) return 1;
+    PGresult *r = pg_run(st, "SELECT pg_try_advisory_lock(" GW_STR(PG_LOCK_LEADER) ")", NULL);
+    if (!r) return -1;
+    pg->leading = !strcmp(PQgetvalue(r, 0, 0), "t");
+    PQclear(r);
+    return pg->leading;
 }
 
 /* ---- health -------------------------------------------------------------- */

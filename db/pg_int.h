@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "../core/store.h"
+#include "../core/util.h"
 #include "pg.h"
 
 #define PG_STMT_CACHE 384
@@ -31,9 +32,12 @@ struct pg_store {
         int prepared;    /* prepared on the current connection */
     } cache[PG_STMT_CACHE];
     int ncache;
-    int depth;     /* open transaction (1) and savepoints (more); 0 outside */
-    char err[256]; /* the last error, for store_errmsg */
-    char state[6]; /* the last error's SQLSTATE, "" when none */
+    int depth;             /* open transaction (1) and savepoints (more); 0 outside */
+    int64_t claimant;      /* this connection's claimant number (outbox/media claimed_by), see pg_core.c */
+    double reconnected_at; /* gw_clock_mono() of the last reconnect; 0 when never */
+    int leading;           /* holds the timed jobs' lock on the current connection */
+    char err[256];         /* the last error, for store_errmsg */
+    char state[6];         /* the last error's SQLSTATE, "" when none */
 };
 
 /* Parameters of one statement, as text. */
@@ -70,6 +74,28 @@ int64_t pg_int(const PGresult *r, int row, int col);
 int pg_null(const PGresult *r, int row, int col);
 void pg_text(const PGresult *r, int row, int col, char *out, size_t len);
 
+/* The advisory-lock keys (the classid of the two-key form for the
+ * claimants). One value per purpose across the whole schema. */
+#define PG_LOCK_MIGRATE  7311001 /* pg_advisory_xact_lock: one migration at a time */
+#define PG_LOCK_LEADER   7311002 /* session lock: the process that runs the timed jobs */
+#define PG_LOCK_CLAIMANT 7311003 /* (key, claimant) session lock: a claimant's connection is alive */
+
+/* Seconds a store waits, after its own connection was re-established, before
+ * it takes another claimant's missing lock as that claimant's death: after a
+ * failover every process reconnects and takes its lock again. */
+#define PG_RECOVER_GRACE 30
+
+/* A subquery: the claimant numbers whose connection is alive (holds its
+ * claimant lock) in this database. */
+#define PG_LIVE_CLAIMANTS                                                                                              \
+    "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid = " GW_STR(                            \
+        PG_LOCK_CLAIMANT) " AND objsubid = 2 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = " \
+                          "current_database())"
+
+/* 1 when claims of other connections may be judged now (see
+ * PG_RECOVER_GRACE), 0 while this connection is newly re-established. */
+int pg_may_recover(struct store *st);
+
 /* Opens the PostgreSQL store at url with ops as its table (pg_store_open,
  * in pg_ops.c, passes the backend's own once it is complete). */
 int pg_store_open_ops(const struct store_ops *ops, const char *url, struct store **out, char *err, size_t errlen);
@@ -94,6 +120,7 @@ int pg_store_rollback(struct store *st);
 int pg_store_savepoint(struct store *st);
 int pg_store_release(struct store *st);
 int pg_store_rollback_to(struct store *st);
+int pg_store_lead(struct store *st);
 int pg_store_health_write(struct store *st, int64_t now);
 int pg_store_check_writable(struct store *st, int64_t now, char *err, size_t errlen);
 int pg_store_inbox_insert(struct store *st, const struct gw_msg *m, const char *norm_text, int64_t now, int64_t *id);

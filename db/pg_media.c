@@ -65,9 +65,16 @@ int pg_store_media_add(struct store *st, const char *channel, int64_t case_id, i
     return found ? 1 : -1;
 }
 
+/* As pg_store_outbox_recover, for fetches. */
 int pg_store_media_recover(struct store *st, int64_t *n)
 {
-    PGresult *r = pg_run(st, "UPDATE media SET status = 'queued', next_attempt_at = 0 WHERE status = 'fetching'", NULL);
+    if (n) *n = 0;
+    if (!pg_may_recover(st)) return 0;
+    PGresult *r =
+        pg_run(st,
+               "UPDATE media SET status = 'queued', next_attempt_at = 0, claimed_by = NULL "
+               "WHERE status = 'fetching' AND (claimed_by IS NULL OR claimed_by NOT IN (" PG_LIVE_CLAIMANTS "))",
+               NULL);
     if (!r) return -1;
     if (n) *n = atoll(PQcmdTuples(r));
     PQclear(r);
@@ -110,9 +117,10 @@ int pg_store_media_claim(struct store *st, int64_t id, int64_t now)
     struct pg_args a = {0};
     pg_arg_int(&a, now);
     pg_arg_int(&a, id);
+    pg_arg_int(&a, pg_of(st)->claimant);
     return changed_one(st,
-                       "UPDATE media SET status = 'fetching', attempts = attempts + 1, updated_at = $1 "
-                       "WHERE id = (SELECT id FROM media WHERE id = $2 AND status = 'queued' "
+                       "UPDATE media SET status = 'fetching', attempts = attempts + 1, updated_at = $1, "
+                       "claimed_by = $3 WHERE id = (SELECT id FROM media WHERE id = $2 AND status = 'queued' "
                        "FOR UPDATE SKIP LOCKED)",
                        &a);
 }

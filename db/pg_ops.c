@@ -21,6 +21,7 @@ const struct store_ops pg_store_ops = {
     .savepoint = pg_store_savepoint,
     .release = pg_store_release,
     .rollback_to = pg_store_rollback_to,
+    .lead = pg_store_lead,
     .health_write = pg_store_health_write,
     .check_writable = pg_store_check_writable,
     .inbox_insert = pg_store_inbox_insert,

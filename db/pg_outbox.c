@@ -20,11 +20,19 @@ static char *col_dup(const PGresult *r, int row, int col)
     return PQgetisnull(r, row, col) ? NULL : gw_strdup(PQgetvalue(r, row, col));
 }
 
-/* Puts rows left "sending" by a process that died back in the queue; *n
- * (may be NULL) gets how many. 0 or -1. */
+/* Puts rows left "sending" by a connection that is gone (its claimant lock
+ * is free: its process died) back in the queue; *n (may be NULL) gets how
+ * many. Rows claimed before claims were marked (claimed_by NULL) count as
+ * gone. Nothing while this connection is newly re-established. 0 or -1. */
 int pg_store_outbox_recover(struct store *st, int64_t *n)
 {
-    PGresult *r = pg_run(st, "UPDATE outbox SET status = 'queued', next_attempt_at = 0 WHERE status = 'sending'", NULL);
+    if (n) *n = 0;
+    if (!pg_may_recover(st)) return 0;
+    PGresult *r =
+        pg_run(st,
+               "UPDATE outbox SET status = 'queued', next_attempt_at = 0, claimed_by = NULL "
+               "WHERE status = 'sending' AND (claimed_by IS NULL OR claimed_by NOT IN (" PG_LIVE_CLAIMANTS "))",
+               NULL);
     if (!r) return -1;
     if (n) *n = atoll(PQcmdTuples(r));
     PQclear(r);
@@ -156,17 +164,19 @@ int pg_store_outbox_next_due(struct store *st, int64_t *at)
     return rc;
 }
 
-/* Marks row id in flight on channel. 0, 1 when it is no longer queued (a
- * row another process claimed first: its claim is waited for), -1. */
+/* Marks row id in flight on channel, claimed by this connection. 0, 1 when
+ * it is no longer queued (a row another process claimed first: its claim is
+ * waited for), -1. */
 int pg_store_outbox_claim(struct store *st, int64_t id, const char *channel, int64_t now)
 {
     struct pg_args a = {0};
     pg_arg_text(&a, channel);
     pg_arg_int(&a, now);
     pg_arg_int(&a, id);
+    pg_arg_int(&a, pg_of(st)->claimant);
     PGresult *r = pg_run(st,
                          "UPDATE outbox SET status = 'sending', channel = $1, attempts = attempts + 1, "
-                         "updated_at = $2 WHERE id = $3 AND status = 'queued'",
+                         "updated_at = $2, claimed_by = $4 WHERE id = $3 AND status = 'queued'",
                          &a);
     if (!r) return -1;
     int changed = atoi(PQcmdTuples(r));

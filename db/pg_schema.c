@@ -408,6 +408,11 @@ static const char *const migrations[] = {
     "  source TEXT NOT NULL"              /* import|sms|api */
     ");"
     "CREATE INDEX child_change_child ON child_change(child_id, at);",
+    /* 16: who has a send or a fetch on the wire: the claimant number of the
+     * connection that claimed the row, alive while it holds its advisory
+     * lock (pg_core.c) */
+    "ALTER TABLE outbox ADD COLUMN claimed_by BIGINT;"
+    "ALTER TABLE media ADD COLUMN claimed_by BIGINT;",
 };
 /* clang-format on */
 

@@ -423,6 +423,10 @@ static const char *const migrations[] = {
     "ALTER TABLE cases ADD COLUMN reporter_purged_at INTEGER;"  /* retention: the reporter's contact removed */
     "ALTER TABLE inbox ADD COLUMN purged_at INTEGER;"           /* retention: the text and sender anonymised */
     "ALTER TABLE outbox ADD COLUMN purged_at INTEGER;",         /* retention: the body and recipient anonymised */
+    /* 16: who has a send or a fetch on the wire (several gateways on one
+     * PostgreSQL store; a SQLite file has one process and leaves it NULL) */
+    "ALTER TABLE outbox ADD COLUMN claimed_by INTEGER;"
+    "ALTER TABLE media ADD COLUMN claimed_by INTEGER;",
 };
 
 /* clang-format on */

@@ -272,6 +272,13 @@ int sqlite_store_rollback_to(struct store *st)
     return step_static(st, "RELEASE sp");
 }
 
+/* Only one process opens a SQLite file: it runs the timed jobs. */
+int sqlite_store_lead(struct store *st)
+{
+    (void)st;
+    return 1;
+}
+
 int sqlite_store_health_write(struct store *st, int64_t now)
 {
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO health(id, checked_at) VALUES (1, ?) "

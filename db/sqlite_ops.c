@@ -18,6 +18,7 @@ static const struct store_ops sqlite_store_ops = {
     .savepoint = sqlite_store_savepoint,
     .release = sqlite_store_release,
     .rollback_to = sqlite_store_rollback_to,
+    .lead = sqlite_store_lead,
     .health_write = sqlite_store_health_write,
     .check_writable = sqlite_store_check_writable,
     .inbox_insert = sqlite_store_inbox_insert,

@@ -91,6 +91,7 @@ int sqlite_store_rollback(struct store *st);
 int sqlite_store_savepoint(struct store *st);
 int sqlite_store_release(struct store *st);
 int sqlite_store_rollback_to(struct store *st);
+int sqlite_store_lead(struct store *st);
 int sqlite_store_health_write(struct store *st, int64_t now);
 int sqlite_store_check_writable(struct store *st, int64_t now, char *err, size_t errlen);
 int sqlite_store_inbox_insert(struct store *st, const struct gw_msg *m, const char *norm_text, int64_t now,

@@ -110,6 +110,7 @@ struct fetcher {
     int in_flight;         /* length of active */
     struct xfer *done;     /* finished, not yet recorded */
     unsigned seed;         /* jitter, this thread only */
+    double recovered_at;   /* last look for fetches a dead process left (shared store) */
     pthread_t thread;
     pthread_mutex_t lock;
     int stopping; /* under lock */
@@ -705,6 +706,14 @@ static void pump(struct fetcher *f)
     f->done = NULL;
     struct xfer *ready = NULL;
     int room = MAX_IN_FLIGHT - f->in_flight;
+    if (!stopping && gw_store_recover_due(f->cfg, &f->recovered_at)) {
+        int64_t back = 0;
+        if (store_media_recover(f->st, &back) != 0)
+            gw_error("fetcher: %s", store_errmsg(f->st));
+        else if (back)
+            gw_warn("fetcher: %lld recordings another gateway was fetching when it stopped: fetching them again",
+                    (long long)back);
+    }
     if (!finished && (stopping || room <= 0)) return;
 
     for (struct xfer *x = finished; x; x = x->next) settle(f, x);
@@ -847,6 +856,7 @@ int fetcher_start(const struct gw_config *cfg, struct metrics *m, struct fetcher
         f->seed = (unsigned)gw_clock_now() ^ (unsigned)(uintptr_t)f;
     pthread_mutex_init(&f->lock, NULL);
     if (gw_store_open(cfg, &f->st, err, errlen) != 0) goto fail;
+    f->recovered_at = gw_clock_mono();
     int64_t recovered = 0;
     if (store_media_recover(f->st, &recovered) != 0) {
         gw_err(err, errlen, "fetcher: %s", store_errmsg(f->st));

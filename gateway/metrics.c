@@ -28,6 +28,7 @@ struct metrics {
     struct histogram batch_size, commit_seconds;
     _Atomic unsigned long long *sends; /* nchan x 3 (ok, retry, failed) */
     _Atomic unsigned long long job_runs, job_failures, job_messages;
+    atomic_int job_leader; /* 1 while this process runs the timed jobs */
     _Atomic unsigned long long handler_errors;
 };
 
@@ -106,6 +107,12 @@ void metrics_jobs(struct metrics *m, int ok, size_t n)
     atomic_fetch_add_explicit(&m->job_messages, n, memory_order_relaxed);
 }
 
+void metrics_jobs_leader(struct metrics *m, int leads)
+{
+    if (!m) return;
+    atomic_store_explicit(&m->job_leader, leads, memory_order_relaxed);
+}
+
 static void render_hist(struct gw_buf *out, const char *name, const char *help, struct histogram *h,
                         const double *bounds, size_t n)
 {
@@ -161,8 +168,12 @@ void metrics_render(struct metrics *m, struct gw_buf *out)
                   "# HELP gateway_job_failures_total Runs of the timed jobs that failed.\n"
                   "# TYPE gateway_job_failures_total counter\ngateway_job_failures_total %llu\n"
                   "# HELP gateway_job_messages_total Messages the timed jobs queued.\n"
-                  "# TYPE gateway_job_messages_total counter\ngateway_job_messages_total %llu\n",
-                  atomic_load(&m->job_runs), atomic_load(&m->job_failures), atomic_load(&m->job_messages));
+                  "# TYPE gateway_job_messages_total counter\ngateway_job_messages_total %llu\n"
+                  "# HELP gateway_job_leader 1 while this process runs the timed jobs (one of the gateways "
+                  "sharing a database does).\n"
+                  "# TYPE gateway_job_leader gauge\ngateway_job_leader %d\n",
+                  atomic_load(&m->job_runs), atomic_load(&m->job_failures), atomic_load(&m->job_messages),
+                  atomic_load(&m->job_leader));
     gw_buf_printf(out,
                   "# HELP gateway_handler_errors_total Accepted messages and USSD or voice steps whose handling "
                   "failed (kept with their error, answered, logged).\n"

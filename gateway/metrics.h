@@ -25,6 +25,8 @@ void metrics_handler_errors(struct metrics *m, size_t n);
 void metrics_send(struct metrics *m, const char *channel, const char *result);
 /* A run of the timed jobs finished (ok = 0 when it failed) and queued n messages. */
 void metrics_jobs(struct metrics *m, int ok, size_t n);
+/* Whether this process runs the timed jobs now (store_lead). */
+void metrics_jobs_leader(struct metrics *m, int leads);
 /* Appends the exposition text. */
 void metrics_render(struct metrics *m, struct gw_buf *out);
 

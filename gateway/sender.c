@@ -100,6 +100,7 @@ struct sender {
     struct xfer *done;        /* finished, not yet recorded */
     unsigned seed;            /* jitter, this thread only */
     int64_t swept_at;         /* last clean-up of receipts that never matched */
+    double recovered_at;      /* last look for sends a dead process left on the wire (shared store) */
     pthread_t thread;
     pthread_mutex_t lock;
     int stopping; /* under lock */
@@ -499,6 +500,14 @@ static void pump(struct sender *s)
     s->done = NULL;
     struct xfer *ready = NULL;
     int room = s->cfg->sender.max_in_flight - s->in_flight;
+    if (!stopping && gw_store_recover_due(s->cfg, &s->recovered_at)) {
+        int64_t back = 0;
+        if (store_outbox_recover(s->st, &back) != 0)
+            gw_error("sender: %s", store_errmsg(s->st));
+        else if (back)
+            gw_warn("sender: %lld messages another gateway had in flight when it stopped: sending them again",
+                    (long long)back);
+    }
     if (!finished && (stopping || room <= 0)) return;
 
     if (store_begin(s->st) != 0) {
@@ -574,6 +583,7 @@ int sender_start(const struct gw_config *cfg, struct metrics *m, struct sender *
     s->seed = (unsigned)gw_clock_now() ^ (unsigned)(uintptr_t)s;
     pthread_mutex_init(&s->lock, NULL);
     if (gw_store_open(cfg, &s->st, err, errlen) != 0) goto fail;
+    s->recovered_at = gw_clock_mono();
     int64_t recovered = 0;
     if (store_outbox_recover(s->st, &recovered) != 0) {
         gw_err(err, errlen, "sender: %s", store_errmsg(s->st));

@@ -1,6 +1,7 @@
 /* gateway/store_open.c - opens the configured store (store_open.h). */
 #include "store_open.h"
 
+#include "../core/clock.h"
 #include "../db/pg.h"
 #include "../db/sqlite.h"
 
@@ -15,4 +16,13 @@ int gw_store_is_sqlite(const struct gw_config *cfg) { return cfg->store_backend 
 const char *gw_store_name(const struct gw_config *cfg)
 {
     return cfg->store_backend == GW_STORE_POSTGRES ? "PostgreSQL" : cfg->store_path;
+}
+
+int gw_store_recover_due(const struct gw_config *cfg, double *last)
+{
+    if (gw_store_is_sqlite(cfg)) return 0;
+    double now = gw_clock_mono();
+    if (*last && now - *last < GW_RECOVER_EVERY) return 0;
+    *last = now;
+    return 1;
 }

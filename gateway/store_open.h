@@ -15,6 +15,13 @@
 int gw_store_open(const struct gw_config *cfg, struct store **out, char *err, size_t errlen);
 /* 1 when cfg's store is SQLite. */
 int gw_store_is_sqlite(const struct gw_config *cfg);
+/* For a store several processes share (PostgreSQL): 1 once every
+ * GW_RECOVER_EVERY seconds (of the monotonic clock, *last its previous
+ * time, updated), when the sender or the fetcher puts back in the queue
+ * what a process that died had on the wire. 0 always on SQLite: one process
+ * per file, recovered at its start. */
+#define GW_RECOVER_EVERY 5
+int gw_store_recover_due(const struct gw_config *cfg, double *last);
 /* What to call the store in logs: its path, or "PostgreSQL" (the URL may hold a password). */
 const char *gw_store_name(const struct gw_config *cfg);
 

@@ -59,6 +59,7 @@ struct writer {
     pthread_mutex_t health_lock;
     char sick_reason[160]; /* under health_lock: "" while the last commit succeeded */
     double sick_since;     /* under health_lock: monotonic time of that failure */
+    int leading;           /* writer thread: runs the timed jobs (-1 before the first run) */
 };
 
 /* A commit failed (reason from the store) or succeeded (reason NULL). */
@@ -124,9 +125,32 @@ static void *sync_run(void *arg)
     return NULL;
 }
 
-/* Runs the timed jobs in their own transaction on the writer's connection. */
+/* Whether this process runs the timed jobs now: several gateways sharing
+ * a PostgreSQL store run them on one process only (store_lead). Logs each
+ * change. */
+static int leads(struct writer *w)
+{
+    int lead = store_lead(w->st);
+    if (lead < 0) {
+        gw_error("writer: cannot tell which gateway runs the timed jobs: %s", store_errmsg(w->st));
+        lead = 0;
+    }
+    if (lead != w->leading) {
+        if (lead)
+            gw_info("timed jobs: this gateway runs them");
+        else
+            gw_info("timed jobs: another gateway on this database runs them");
+        w->leading = lead;
+        metrics_jobs_leader(w->metrics, lead);
+    }
+    return lead;
+}
+
+/* Runs the timed jobs in their own transaction on the writer's connection,
+ * when this process leads. */
 static void run_jobs(struct writer *w)
 {
+    if (!leads(w)) return;
     size_t written = 0;
     int rc = pipeline_run_jobs(w->st, w->cfg, gw_clock_now(), &written);
     if (rc != 0) {
@@ -234,6 +258,7 @@ int writer_start(const struct gw_config *cfg, struct store *st, struct metrics *
     w->metrics = metrics;
     w->on_commit = on_commit;
     w->on_commit_arg = arg;
+    w->leading = -1;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->wake, NULL);
     pthread_mutex_init(&w->sync_lock, NULL);

@@ -85,8 +85,11 @@ int gwp_run(const char *const *args, char **out, char **err)
 }
 
 static int force_sqlite;
+static char given_url[300];
 
 void gwp_force_sqlite(int on) { force_sqlite = on; }
+
+void gwp_use_store(const char *url) { snprintf(given_url, sizeof given_url, "%s", url ? url : ""); }
 
 int db_is_pg(const char *db)
 {
@@ -99,6 +102,12 @@ int db_is_pg(const char *db)
  * config's [store] section to f. Returns 0 or -1. */
 static int init_store(struct gw_proc *g, FILE *f)
 {
+    if (given_url[0]) {
+        snprintf(g->db, sizeof g->db, "%s", given_url);
+        g->shared_db = 1;
+        fprintf(f, "[store]\nbackend = postgres\nurl = %s\n[policy]\nmedia_dir = %s/media\n", g->db, g->dir);
+        return 0;
+    }
     if (pgtest_base_url() && !force_sqlite) {
         char err[512];
         if (pgtest_new_database(g->db, sizeof g->db, err, sizeof err) != 0 ||
@@ -246,7 +255,7 @@ void gwp_cleanup(struct gw_proc *g)
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", g->dir);
         if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g->dir);
     }
-    if (db_is_pg(g->db) && !getenv("KEEP_TEST_DIRS")) pgtest_drop_database(g->db);
+    if (db_is_pg(g->db) && !g->shared_db && !getenv("KEEP_TEST_DIRS")) pgtest_drop_database(g->db);
     g->db[0] = '\0';
 }
 

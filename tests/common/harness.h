@@ -24,6 +24,7 @@ struct gw_proc {
     char db[300];      /* where the data is: the SQLite file's path or the postgresql:// URL */
     char log[300];     /* the process's stderr */
     long clock_offset; /* seconds the process's clock is shifted (GATEWAY_CLOCK_OFFSET) */
+    int shared_db;     /* 1: the store was given (gwp_use_store), not created here: never dropped */
 };
 
 /* Creates a temporary folder with a config (listen port 0, both demo
@@ -49,6 +50,12 @@ void gwp_cleanup(struct gw_proc *g);
  * GATEWAY_TEST_PG is set: for tests of SQLite-only behaviour (its files,
  * WAL, locks). */
 void gwp_force_sqlite(int on);
+/* With url non-NULL, the following gwp_init calls configure the PostgreSQL
+ * store at url (any libpq URL: another gateway's database, a multi-host URL
+ * for failover) instead of creating one; the roster is imported only when
+ * asked, and gwp_cleanup leaves the database alone. NULL goes back to the
+ * default. */
+void gwp_use_store(const char *url);
 
 /* Runs the gateway binary with args (NULL-terminated, without the binary)
  * capturing stdout into out (owned, may be NULL) and returns its exit status. */

@@ -443,6 +443,11 @@ static void media(struct store *st, struct gw_buf *log)
     int64_t rec = -1;
     {
         int r0 = store_media_claim(st, b, 620);
+        /* Recovery puts back the fetches of a process that died: on SQLite
+         * every fetch in flight, on PostgreSQL those whose claimant holds
+         * no lock. Here the claimant is made one that died. */
+        if (st->ops == &pg_store_ops)
+            assert_int_equal(pg_exec(st, "UPDATE media SET claimed_by = 0 WHERE status = 'fetching'"), 0);
         int r1 = store_media_recover(st, &rec);
         gw_buf_printf(log, "claim b %d recover %d", r0, r1);
     }
