@@ -193,9 +193,11 @@ lint: build-deps
 test-san:
 	@$(MAKE) --no-print-directory SAN=1 test
 
+# make bench STORE=postgres: the same bench on a throwaway PostgreSQL 15 (tests/pg/server.sh), stopped
+# afterwards whatever the outcome; STORE=both runs SQLite, then PostgreSQL, then prints them side by side.
 bench: build-deps all
 	@$(MAKE) --no-print-directory $(BUILD)/bench/bare $(BUILD)/bench/load
-	@tests/bench/run.sh $(CURDIR)/$(GATEWAY) $(CURDIR)/$(BUILD)/bench
+	@BENCH_STORE=$(or $(STORE),sqlite) tests/bench/run.sh $(CURDIR)/$(GATEWAY) $(CURDIR)/$(BUILD)/bench
 
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libgw.a $(CFLAGS_STAMP)
 	@mkdir -p $(dir $@).deps
