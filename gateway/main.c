@@ -1,6 +1,6 @@
 /* gateway/main.c - the gateway's command line: serve, migrate, import,
- * export, sms, templates, token, audit, report, purge, broadcast. One
- * binary, one subcommand per run. */
+ * export, sms, templates, token, audit, report, purge, broadcast,
+ * copy-store. One binary, one subcommand per run. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -22,6 +22,7 @@
 #include "audit_cmd.h"
 #include "broadcast_cmd.h"
 #include "config_load.h"
+#include "copy_cmd.h"
 #include "export_file_cmd.h"
 #include "export_national.h"
 #include "fetcher.h"
@@ -57,7 +58,9 @@ static void usage(FILE *out)
           "national])\n"
           "  gateway report    -c gateway.ini (--year YYYY | --from D --to D) [--region PATH] [--format csv|html]\n"
           "  gateway purge     -c gateway.ini [--dry-run]           apply the retention periods ([retention])\n"
-          "  gateway broadcast -c gateway.ini create|approve|cancel|list|show ...  a template to a group\n",
+          "  gateway broadcast -c gateway.ini create|approve|cancel|list|show ...  a template to a group\n"
+          "  gateway copy-store -c new.ini --from old.db              copy a SQLite store into an empty "
+          "PostgreSQL one\n",
           out);
 }
 
@@ -361,8 +364,8 @@ int main(int argc, char **argv)
         }
         gw_clock_set_offset(off);
     }
-    static const char *const known[] = {"serve", "migrate", "import", "export", "sms",       "templates",
-                                        "audit", "token",   "report", "purge",  "broadcast", NULL};
+    static const char *const known[] = {"serve", "migrate", "import", "export",    "sms",        "templates", "audit",
+                                        "token", "report",  "purge",  "broadcast", "copy-store", NULL};
     int ok = 0;
     for (int i = 0; known[i]; i++) ok |= !strcmp(cmd, known[i]);
     if (!ok) {
@@ -419,6 +422,9 @@ int main(int argc, char **argv)
         rc = a.npos != 0 ? 2 : !st ? 1 : purge_cmd(st, cfg, a.dry_run, gw_clock_now(), stdout, stderr);
         if (a.npos != 0) usage(stderr);
         store_close(st);
+    } else if (!strcmp(cmd, "copy-store")) {
+        rc = a.npos != 0 ? 2 : copy_store_cmd(cfg, a.from, stdout, stderr);
+        if (a.npos != 0) usage(stderr);
     } else if (!strcmp(cmd, "export") && a.npos == 2 && !strcmp(a.pos[0], "file")) {
         struct store *st = open_store(cfg);
         rc = st ? export_file_cmd(st, cfg, a.pos[1], a.format, gw_clock_now(), stdout, stderr) : 1;
