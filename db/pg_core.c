@@ -59,6 +59,9 @@ static void keep_error(struct pg_store *pg, const PGresult *res)
     gw_strlcpy(pg->err, msg && *msg ? msg : "PostgreSQL: unknown error", sizeof pg->err);
     size_t n = strlen(pg->err);
     while (n && (pg->err[n - 1] == '\n' || pg->err[n - 1] == ' ')) pg->err[--n] = '\0';
+    /* libpq puts one line per host tried: one line for the log and a 503's reason. */
+    for (char *c = pg->err; *c; c++)
+        if (*c == '\n') *c = ' ';
     gw_strlcpy(pg->state, state ? state : "", sizeof pg->state);
 }
 
@@ -160,12 +163,17 @@ int pg_may_recover(struct store *st)
 static void maybe_reconnect(struct pg_store *pg)
 {
     if (PQstatus(pg->conn) == CONNECTION_OK) return;
-    gw_warn("store: the PostgreSQL connection was lost: reconnecting");
+    if (!pg->down) gw_warn("store: the PostgreSQL connection was lost: reconnecting");
+    pg->down = 1; /* told once; each later try is quiet until one succeeds */
     PQreset(pg->conn);
     for (int i = 0; i < pg->ncache; i++) pg->cache[i].prepared = 0;
     pg->depth = 0;
     pg->leading = 0;
-    if (PQstatus(pg->conn) != CONNECTION_OK) return;
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        keep_error(pg, NULL);
+        return;
+    }
+    pg->down = 0;
     pg->reconnected_at = gw_clock_mono();
     if (session_settings(pg) != 0 || take_claimant(pg) != 0)
         gw_warn("store: the new PostgreSQL connection is not ready: %s", pg->err);

@@ -36,6 +36,7 @@ struct pg_store {
     int64_t claimant;      /* this connection's claimant number (outbox/media claimed_by), see pg_core.c */
     double reconnected_at; /* gw_clock_mono() of the last reconnect; 0 when never */
     int leading;           /* holds the timed jobs' lock on the current connection */
+    int down;              /* the connection was lost and no reconnect has succeeded yet */
     char err[256];         /* the last error, for store_errmsg */
     char state[6];         /* the last error's SQLSTATE, "" when none */
 };
