@@ -881,6 +881,7 @@ int fetcher_start(const struct gw_config *cfg, struct metrics *m, struct fetcher
         gw_err(err, errlen, "fetcher: cannot start its thread");
         goto fail;
     }
+    pthread_setname_np(f->thread, "gw-fetcher");
     *out = f;
     return 0;
 fail:

@@ -30,6 +30,7 @@ struct metrics {
     _Atomic unsigned long long job_runs, job_failures, job_messages;
     atomic_int job_leader; /* 1 while this process runs the timed jobs */
     _Atomic unsigned long long handler_errors;
+    _Atomic unsigned long long writer_cpu_ns, writer_busy_ns; /* the store writer thread's batches */
 };
 
 struct metrics *metrics_new(const struct gw_config *cfg)
@@ -82,6 +83,13 @@ void metrics_batch(struct metrics *m, size_t stored, size_t duplicates, size_t b
     atomic_fetch_add_explicit(ok ? &m->batches : &m->failed_batches, 1, memory_order_relaxed);
     observe(&m->batch_size, batch_bounds, NBATCH, (double)batch);
     observe(&m->commit_seconds, lat_bounds, NLAT, seconds);
+}
+
+void metrics_writer_time(struct metrics *m, double cpu_seconds, double busy_seconds)
+{
+    if (!m) return;
+    atomic_fetch_add_explicit(&m->writer_cpu_ns, (unsigned long long)(cpu_seconds * 1e9), memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->writer_busy_ns, (unsigned long long)(busy_seconds * 1e9), memory_order_relaxed);
 }
 
 void metrics_handler_errors(struct metrics *m, size_t n)
@@ -174,6 +182,13 @@ void metrics_render(struct metrics *m, struct gw_buf *out)
                   "# TYPE gateway_job_leader gauge\ngateway_job_leader %d\n",
                   atomic_load(&m->job_runs), atomic_load(&m->job_failures), atomic_load(&m->job_messages),
                   atomic_load(&m->job_leader));
+    gw_buf_printf(out,
+                  "# HELP gateway_writer_cpu_seconds_total CPU time the store writer thread spent on batches "
+                  "(statements, handlers, commits; not the fsync, which the syncer thread does).\n"
+                  "# TYPE gateway_writer_cpu_seconds_total counter\ngateway_writer_cpu_seconds_total %.6f\n"
+                  "# HELP gateway_writer_busy_seconds_total Wall time the store writer thread spent on batches.\n"
+                  "# TYPE gateway_writer_busy_seconds_total counter\ngateway_writer_busy_seconds_total %.6f\n",
+                  (double)atomic_load(&m->writer_cpu_ns) / 1e9, (double)atomic_load(&m->writer_busy_ns) / 1e9);
     gw_buf_printf(out,
                   "# HELP gateway_handler_errors_total Accepted messages and USSD or voice steps whose handling "
                   "failed (kept with their error, answered, logged).\n"

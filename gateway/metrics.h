@@ -25,6 +25,9 @@ void metrics_handler_errors(struct metrics *m, size_t n);
 void metrics_send(struct metrics *m, const char *channel, const char *result);
 /* A run of the timed jobs finished (ok = 0 when it failed) and queued n messages. */
 void metrics_jobs(struct metrics *m, int ok, size_t n);
+/* The store writer's thread spent cpu_seconds of CPU and busy_seconds of
+ * wall time on a batch (its statements, handlers and commit). */
+void metrics_writer_time(struct metrics *m, double cpu_seconds, double busy_seconds);
 /* Whether this process runs the timed jobs now (store_lead). */
 void metrics_jobs_leader(struct metrics *m, int leads);
 /* Appends the exposition text. */

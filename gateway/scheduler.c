@@ -68,6 +68,7 @@ int scheduler_start(const struct gw_config *cfg, struct writer *w, struct schedu
     event_add(s->tick, &every);
     event_add(s->first, &now);
     if (pthread_create(&s->thread, NULL, run, s) != 0) goto fail;
+    pthread_setname_np(s->thread, "gw-scheduler");
     gw_info("timed jobs: at start-up, then every %d s", cfg->job_interval);
     *out = s;
     return 0;

@@ -626,6 +626,7 @@ int sender_start(const struct gw_config *cfg, struct metrics *m, struct sender *
         gw_err(err, errlen, "sender: cannot start its thread");
         goto fail;
     }
+    pthread_setname_np(s->thread, "gw-sender");
     *out = s;
     return 0;
 fail:

@@ -146,6 +146,14 @@ static int leads(struct writer *w)
     return lead;
 }
 
+/* CPU seconds the calling thread has used. */
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Runs the timed jobs in their own transaction on the writer's connection,
  * when this process leads. */
 static void run_jobs(struct writer *w)
@@ -203,8 +211,9 @@ static void *run(void *arg)
         w->queued -= n;
         pthread_mutex_unlock(&w->lock);
 
-        double t0 = gw_clock_mono();
+        double t0 = gw_clock_mono(), cpu0 = thread_cpu();
         int rc = pipeline_batch(w->st, w->cfg, batch, n, gw_clock_now());
+        metrics_writer_time(w->metrics, thread_cpu() - cpu0, gw_clock_mono() - t0);
         int jobs = 0;
         for (size_t i = 0; i < n; i++) jobs |= batch[i]->kind == PIPELINE_JOB_TIMED;
         size_t stored = 0, dups = 0, failed = 0;
@@ -274,6 +283,8 @@ int writer_start(const struct gw_config *cfg, struct store *st, struct metrics *
         gw_strlcpy(err, "cannot start the writer thread", sizeof err);
         goto fail;
     }
+    pthread_setname_np(w->thread, "gw-writer");
+    if (w->deferred) pthread_setname_np(w->sync_thread, "gw-syncer");
     *out = w;
     return 0;
 fail:

@@ -143,6 +143,14 @@ keep_log() { # $1 = log, $2 = what failed
 
 val() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
+# The value of the metric $2 in the /metrics text $1 (0 when absent).
+metric() { echo "$1" | awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }'; }
+
+# CPU seconds (user + system) process $1 has used so far.
+proc_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
+}
+
 # One whole bench on the store $1: prints the store line, then the lines
 # the SQLite bench has always printed, and appends one row to $tmp/summary.
 # durable: how the store under test commits, as the output names it.
@@ -169,10 +177,32 @@ bench_store() {
     pids+=("$gpid")
     gport=$(wait_port "$dir/gw.log")
     before=$(count 'SELECT count(*) FROM inbox')
+    local m0 m1 cpu0 cpu1
+    m0=$(curl -s "http://127.0.0.1:$gport/metrics")
+    cpu0=$(proc_cpu "$gpid")
     gw_line=$("$bdir/load" "$gport" "$db" "$n" "$c" https://gw.example.com run1)
+    cpu1=$(proc_cpu "$gpid")
+    m1=$(curl -s "http://127.0.0.1:$gport/metrics")
     after=$(count 'SELECT count(*) FROM inbox')
     outbox=$(count 'SELECT count(*) FROM outbox')
-    batches=$(curl -s "http://127.0.0.1:$gport/metrics" | sed -n 's/^gateway_store_batch_size_count \(.*\)/\1/p')
+    batches=$(metric "$m1" gateway_store_batch_size_count)
+    # The writer thread's time per message and its share of the run, and
+    # the whole gateway process's CPU per request.
+    local msgs wsecs
+    msgs=$(awk -v a="$(metric "$m0" gateway_messages_stored_total)" -v b="$(metric "$m1" gateway_messages_stored_total)" \
+        -v c="$(metric "$m0" gateway_messages_duplicate_total)" -v d="$(metric "$m1" gateway_messages_duplicate_total)" \
+        'BEGIN { print (b - a) + (d - c) }')
+    wsecs=$(val "$gw_line" seconds)
+    writer_line=$(awk -v c0="$(metric "$m0" gateway_writer_cpu_seconds_total)" \
+        -v c1="$(metric "$m1" gateway_writer_cpu_seconds_total)" \
+        -v b0="$(metric "$m0" gateway_writer_busy_seconds_total)" \
+        -v b1="$(metric "$m1" gateway_writer_busy_seconds_total)" \
+        -v m="$msgs" -v s="$wsecs" -v p0="$cpu0" -v p1="$cpu1" -v r="$n" 'BEGIN {
+            if (m <= 0) m = 1
+            printf "writer: %.1f us CPU per message (%.1f us wall), %.0f%% of a core over the run; ", \
+                1e6 * (c1 - c0) / m, 1e6 * (b1 - b0) / m, 100 * (c1 - c0) / s
+            printf "gateway process: %.1f us CPU per request, %.0f%% of a core", 1e6 * (p1 - p0) / r, 100 * (p1 - p0) / s
+        }')
     kill "$gpid"; wait "$gpid" || true
 
     "$bdir/bare" >"$dir/bare.out" &
@@ -215,6 +245,7 @@ bench_store() {
         "$(( $(val "$bare_line" errors) + $(val "$bare_line" non2xx) ))"
     echo "ratio: gateway/bare = $ratio"
     echo "rows stored: inbox +$((after - before)), outbox $outbox, store transactions $batches ($durable; sender off)"
+    echo "$writer_line"
     echo "outbound: $sent of $queued queued replies delivered to a local stand-in send API in $secs s" \
          "= $orate messages/s (start-up included; failed $failed)"
     [ "$gerr" = 0 ] || keep_log "$dir/gw.log" "$gerr inbound requests failed"
