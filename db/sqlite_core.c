@@ -9,10 +9,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../core/log.h"
@@ -478,6 +480,7 @@ int sqlite_sync_wal(struct store *st)
  * to STORE_WAL_LIMIT. */
 
 #define CHECKPOINT_PAGES         1000       /* as SQLite's own wal_autocheckpoint default */
+#define CHECKPOINT_GAP_MS        250        /* at least this long between two background checkpoints */
 #define CHECKPOINT_RESTART_PAGES 8192       /* about 32 MiB of 4 KiB pages */
 #define STORE_WAL_LIMIT          "16777216" /* bytes the WAL file is cut back to after a restart */
 
@@ -486,9 +489,9 @@ struct checkpointer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    int pending;   /* under lock: the WAL passed CHECKPOINT_PAGES */
-    int stopping;  /* under lock */
-    int wal_pages; /* frames in the WAL after the writer's last commit; writer's thread only */
+    int pending;          /* under lock: the WAL passed CHECKPOINT_PAGES */
+    int stopping;         /* under lock */
+    atomic_int wal_pages; /* frames in the WAL after the writer's last commit (written by the writer) */
 };
 
 /* Runs on the writer's thread after each commit. */
@@ -518,6 +521,21 @@ static void *checkpoint_loop(void *arg)
         /* PASSIVE: copies what it can without blocking the writer. */
         int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) gw_error("store: checkpoint: %s", sqlite3_errmsg(c->db));
+        /* Under load the writer commits many times a second, rewriting the
+         * same pages (an index's last leaf, a counter's row): copying them
+         * after every commit would copy each many times. A pause lets the
+         * next checkpoint copy every page once, at its latest. Near the
+         * restart, no pause: what is left uncopied the writer would copy. */
+        if (atomic_load(&c->wal_pages) >= CHECKPOINT_RESTART_PAGES * 3 / 4) continue;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)CHECKPOINT_GAP_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_mutex_lock(&c->lock);
+        while (!c->stopping && pthread_cond_timedwait(&c->wake, &c->lock, &until) != ETIMEDOUT) {
+        }
+        pthread_mutex_unlock(&c->lock);
     }
     return NULL;
 }
@@ -571,6 +589,7 @@ int sqlite_checkpoint_in_background(struct store *st, char *err, size_t errlen)
         free(c);
         return -1;
     }
+    pthread_setname_np(c->thread, "gw-checkpoint");
     sq->ckpt = c;
     /* Replaces SQLite's automatic checkpoint on the writer's connection. */
     sqlite3_wal_hook(sq->db, on_wal, c);
