@@ -413,6 +413,11 @@ static const char *const migrations[] = {
      * lock (pg_core.c) */
     "ALTER TABLE outbox ADD COLUMN claimed_by BIGINT;"
     "ALTER TABLE media ADD COLUMN claimed_by BIGINT;",
+    /* 17: outbox indexes that hold only the rows with a value */
+    "DROP INDEX outbox_provider;"
+    "CREATE INDEX outbox_provider ON outbox(channel, provider_msg_id) WHERE provider_msg_id IS NOT NULL;"
+    "DROP INDEX outbox_broadcast;"
+    "CREATE INDEX outbox_broadcast ON outbox(broadcast_id) WHERE broadcast_id IS NOT NULL;",
 };
 /* clang-format on */
 
