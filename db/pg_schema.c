@@ -417,7 +417,14 @@ static const char *const migrations[] = {
     "DROP INDEX outbox_provider;"
     "CREATE INDEX outbox_provider ON outbox(channel, provider_msg_id) WHERE provider_msg_id IS NOT NULL;"
     "DROP INDEX outbox_broadcast;"
-    "CREATE INDEX outbox_broadcast ON outbox(broadcast_id) WHERE broadcast_id IS NOT NULL;",
+    "CREATE INDEX outbox_broadcast ON outbox(broadcast_id) WHERE broadcast_id IS NOT NULL;"
+    /* the queue as the sender reads it, channel by channel, most urgent
+     * first, oldest first: only queued rows, so a read stops after the
+     * rows it takes however many were sent before or wait for a busy
+     * channel; and the rows on the wire, by channel */
+    "DROP INDEX outbox_pending;"
+    "CREATE INDEX outbox_due ON outbox(channel, priority, id, next_attempt_at, kind) WHERE status = 'queued';"
+    "CREATE INDEX outbox_sending ON outbox(channel) WHERE status = 'sending';",
 };
 /* clang-format on */
 

@@ -427,13 +427,20 @@ static const char *const migrations[] = {
      * PostgreSQL store; a SQLite file has one process and leaves it NULL) */
     "ALTER TABLE outbox ADD COLUMN claimed_by INTEGER;"
     "ALTER TABLE media ADD COLUMN claimed_by INTEGER;",
-    /* 17: outbox indexes that hold only the rows with a value: a new row
+    /* 17: outbox indexes that hold only the rows that need them: a new row
      * has no provider id (it gets one when sent) and is seldom part of a
      * broadcast, so storing it touches two indexes fewer */
     "DROP INDEX outbox_provider;"
     "CREATE INDEX outbox_provider ON outbox(channel, provider_msg_id) WHERE provider_msg_id IS NOT NULL;"
     "DROP INDEX outbox_broadcast;"
-    "CREATE INDEX outbox_broadcast ON outbox(broadcast_id) WHERE broadcast_id IS NOT NULL;",
+    "CREATE INDEX outbox_broadcast ON outbox(broadcast_id) WHERE broadcast_id IS NOT NULL;"
+    /* the queue as the sender reads it, channel by channel, most urgent
+     * first, oldest first: only queued rows, so a read stops after the
+     * rows it takes however many were sent before or wait for a busy
+     * channel; and the rows on the wire, by channel */
+    "DROP INDEX outbox_pending;"
+    "CREATE INDEX outbox_due ON outbox(channel, priority, id, next_attempt_at, kind) WHERE status = 'queued';"
+    "CREATE INDEX outbox_sending ON outbox(channel) WHERE status = 'sending';",
 };
 
 /* clang-format on */

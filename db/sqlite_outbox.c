@@ -73,24 +73,54 @@ int sqlite_store_outbox_due(struct store *st, int64_t now, int limit, const int6
     return 0;
 }
 
-/* names[0..n) as one JSON array of strings into out (reset first). */
-static void json_names(struct gw_buf *out, const char *const *names, size_t n)
+/* 1 when name is one of names[0..n). */
+static int named(const char *name, const char *const *names, size_t n)
 {
-    gw_buf_reset(out);
-    gw_buf_putc(out, '[');
-    for (size_t i = 0; i < n; i++) {
-        gw_buf_puts(out, i ? ",\"" : "\"");
-        for (const unsigned char *c = (const unsigned char *)names[i]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                gw_buf_printf(out, "\\%c", *c);
-            else if (*c < 0x20)
-                gw_buf_printf(out, "\\u%04x", *c);
-            else
-                gw_buf_putc(out, (char)*c);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(name, names[i])) return 1;
+    return 0;
+}
+
+/* Appends to *rows (*n of *cap) the due rows of one channel (NULL: the
+ * rows without one), most urgent first, at most limit, leaving out the
+ * broadcast rows when no_bulk. Each read walks the queue index of that
+ * channel alone and stops at limit, however long another channel's
+ * backlog is. 0 or -1. */
+static int due_of_channel(struct store *st, const char *channel, int no_bulk, int64_t now, int limit,
+                          struct store_send **rows, size_t *n, size_t *cap)
+{
+    sqlite3_stmt *s =
+        !channel  ? store_stmt(st, "SELECT id, channel, recipient, template, vars, body, kind, priority, attempts, "
+                                    "created_at FROM outbox WHERE status = 'queued' AND channel IS NULL AND "
+                                    "next_attempt_at <= ?1 ORDER BY priority, id LIMIT ?2")
+        : no_bulk ? store_stmt(st, "SELECT id, channel, recipient, template, vars, body, kind, priority, attempts, "
+                                   "created_at FROM outbox WHERE status = 'queued' AND channel = ?3 AND "
+                                   "next_attempt_at <= ?1 AND kind <> 'broadcast' ORDER BY priority, id LIMIT ?2")
+                  : store_stmt(st, "SELECT id, channel, recipient, template, vars, body, kind, priority, attempts, "
+                                   "created_at FROM outbox WHERE status = 'queued' AND channel = ?3 AND "
+                                   "next_attempt_at <= ?1 ORDER BY priority, id LIMIT ?2");
+    if (!s) return -1;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int(s, 2, limit);
+    if (channel) sqlite3_bind_text(s, 3, channel, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 16;
+            *rows = gw_realloc(*rows, *cap * sizeof **rows);
         }
-        gw_buf_putc(out, '"');
+        send_from_row(s, &(*rows)[(*n)++]);
     }
-    gw_buf_putc(out, ']');
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Most urgent first (priority, then age): the order of the queue. */
+static int by_urgency(const void *a, const void *b)
+{
+    const struct store_send *x = a, *y = b;
+    if (x->priority != y->priority) return x->priority < y->priority ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 int sqlite_store_outbox_due_open(struct store *st, int64_t now, int limit, const char *const *busy, size_t nbusy,
@@ -98,41 +128,40 @@ int sqlite_store_outbox_due_open(struct store *st, int64_t now, int limit, const
 {
     *rows = NULL;
     *n = 0;
-    /* The busy channels travel as JSON arrays of names. */
-    struct gw_buf names = {0}, bulk_names = {0};
-    json_names(&names, busy, nbusy);
-    json_names(&bulk_names, bulk, nbulk);
-    sqlite3_stmt *s = store_stmt(st, "SELECT id, channel, recipient, template, vars, body, kind, priority, "
-                                     "attempts, created_at FROM outbox WHERE status = 'queued' AND "
-                                     "next_attempt_at <= ?1 AND (channel IS NULL OR (channel NOT IN "
-                                     "(SELECT value FROM json_each(?3)) AND (kind <> 'broadcast' OR channel NOT IN "
-                                     "(SELECT value FROM json_each(?4))))) ORDER BY priority, id LIMIT ?2");
-    if (!s) {
-        gw_buf_free(&names);
-        gw_buf_free(&bulk_names);
-        return -1;
-    }
-    sqlite3_bind_int64(s, 1, now);
-    sqlite3_bind_int(s, 2, limit);
-    sqlite3_bind_text(s, 3, gw_buf_cstr(&names), (int)names.len, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, gw_buf_cstr(&bulk_names), (int)bulk_names.len, SQLITE_TRANSIENT);
-    gw_buf_free(&names);
-    gw_buf_free(&bulk_names);
     size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            *rows = gw_realloc(*rows, cap * sizeof **rows);
-        }
-        send_from_row(s, &(*rows)[(*n)++]);
+    /* The channels queued rows name, one index seek each, then each open
+     * channel's first rows; the merge keeps the queue's order. */
+    int rc = due_of_channel(st, NULL, 0, now, limit, rows, n, &cap);
+    sqlite3_stmt *next = store_stmt(st, "SELECT min(channel) FROM outbox WHERE status = 'queued' AND channel > ?1");
+    char channel[128] = "";
+    while (rc == 0 && next) {
+        sqlite3_bind_text(next, 1, channel, -1, SQLITE_TRANSIENT);
+        int step = sqlite3_step(next);
+        const char *name = step == SQLITE_ROW ? store_col(next, 0) : NULL;
+        if (step != SQLITE_ROW) rc = -1;
+        if (!name) break;
+        gw_strlcpy(channel, name, sizeof channel);
+        sqlite3_reset(next);
+        if (strlen(name) >= sizeof channel) break; /* no configured channel has such a name */
+        if (!named(channel, busy, nbusy))
+            rc = due_of_channel(st, channel, named(channel, bulk, nbulk), now, limit, rows, n, &cap);
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
+    if (next) sqlite3_reset(next);
+    if (!next || rc != 0) {
         store_sends_free(*rows, *n);
         *rows = NULL;
         *n = 0;
         return -1;
+    }
+    if (*n > 1) qsort(*rows, *n, sizeof **rows, by_urgency);
+    while (*n > (size_t)limit) {
+        (*n)--;
+        free((*rows)[*n].channel);
+        free((*rows)[*n].recipient);
+        free((*rows)[*n].tmpl);
+        free((*rows)[*n].vars_json);
+        free((*rows)[*n].body);
+        free((*rows)[*n].kind);
     }
     return 0;
 }

@@ -855,7 +855,7 @@ int fetcher_start(const struct gw_config *cfg, struct metrics *m, struct fetcher
     else
         f->seed = (unsigned)gw_clock_now() ^ (unsigned)(uintptr_t)f;
     pthread_mutex_init(&f->lock, NULL);
-    if (gw_store_open(cfg, &f->st, err, errlen) != 0) goto fail;
+    if (gw_store_open_relaxed(cfg, &f->st, err, errlen) != 0) goto fail;
     f->recovered_at = gw_clock_mono();
     int64_t recovered = 0;
     if (store_media_recover(f->st, &recovered) != 0) {

@@ -582,7 +582,7 @@ int sender_start(const struct gw_config *cfg, struct metrics *m, struct sender *
     s->metrics = m;
     s->seed = (unsigned)gw_clock_now() ^ (unsigned)(uintptr_t)s;
     pthread_mutex_init(&s->lock, NULL);
-    if (gw_store_open(cfg, &s->st, err, errlen) != 0) goto fail;
+    if (gw_store_open_relaxed(cfg, &s->st, err, errlen) != 0) goto fail;
     s->recovered_at = gw_clock_mono();
     int64_t recovered = 0;
     if (store_outbox_recover(s->st, &recovered) != 0) {

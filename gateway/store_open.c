@@ -11,6 +11,12 @@ int gw_store_open(const struct gw_config *cfg, struct store **out, char *err, si
     return sqlite_store_open(cfg->store_path, cfg->sync_full, out, err, errlen);
 }
 
+int gw_store_open_relaxed(const struct gw_config *cfg, struct store **out, char *err, size_t errlen)
+{
+    if (cfg->store_backend == GW_STORE_POSTGRES) return pg_store_open(cfg->store_url, out, err, errlen);
+    return sqlite_store_open(cfg->store_path, 0, out, err, errlen);
+}
+
 int gw_store_is_sqlite(const struct gw_config *cfg) { return cfg->store_backend != GW_STORE_POSTGRES; }
 
 const char *gw_store_name(const struct gw_config *cfg)

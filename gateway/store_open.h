@@ -13,6 +13,13 @@
 
 /* Opens the store cfg names; 0 and *out, or -1 with err. Does not migrate. */
 int gw_store_open(const struct gw_config *cfg, struct store **out, char *err, size_t errlen);
+/* As gw_store_open, for a thread whose commits need not reach the disk
+ * before it goes on (the sender, the recordings' fetcher): on SQLite its
+ * commits are not fsynced (synchronous=NORMAL in WAL mode: they survive the
+ * process's death, and an OS crash can only make a message go twice, a
+ * claim or a result being lost, never lose one). Inbound messages are stored
+ * on the writer's connection, with every commit fsynced. */
+int gw_store_open_relaxed(const struct gw_config *cfg, struct store **out, char *err, size_t errlen);
 /* 1 when cfg's store is SQLite. */
 int gw_store_is_sqlite(const struct gw_config *cfg);
 /* For a store several processes share (PostgreSQL): 1 once every
