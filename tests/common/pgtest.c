@@ -226,3 +226,12 @@ struct store *pgtest_open(const char *url, int migrate)
     if (migrate && store_migrate(st, NULL, NULL, err, sizeof err) != 0) fail_msg("migrate: %s", err);
     return st;
 }
+
+int64_t pgtest_int(struct store *st, const char *sql)
+{
+    PGresult *r = pg_run(st, sql, NULL);
+    if (!r) fail_msg("%s: %s", sql, store_errmsg(st));
+    int64_t v = pg_int(r, 0, 0);
+    PQclear(r);
+    return v;
+}

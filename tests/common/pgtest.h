@@ -6,6 +6,7 @@
 #define TEST_PGTEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The base URL of the test server: getenv("GATEWAY_TEST_PG"), or NULL when
  * it is unset or empty. */
@@ -46,5 +47,10 @@ int pgtest_group_teardown(void **state);
  * own tests use only the operations they test) and, when migrate is 1,
  * brings its schema up to date; fails the test on an error. */
 struct store *pgtest_open(const char *url, int migrate);
+
+/* The integer the query sql (a static string: statements are cached by
+ * its address) answers on the PostgreSQL store st, first row and column;
+ * fails the test on an error. */
+int64_t pgtest_int(struct store *st, const char *sql);
 
 #endif

@@ -32,16 +32,6 @@
 
 #define NOW 1700000000
 
-/* The integer the query answers on st; fails the test on an error. */
-static int64_t one(struct store *st, const char *sql)
-{
-    PGresult *r = pg_run(st, sql, NULL);
-    if (!r) fail_msg("%s: %s", sql, store_errmsg(st));
-    int64_t v = pg_int(r, 0, 0);
-    PQclear(r);
-    return v;
-}
-
 /* A tenth of a second, between polls: a closed connection's locks go only
  * when its server process has ended, a moment after the close. */
 static void pause_a_moment(void)
@@ -138,7 +128,7 @@ static void a_live_claim_is_kept_a_dead_one_recovered(void **state)
     assert_int_equal(store_media_claim(a, media, NOW), 0);
     assert_int_equal(store_commit(a), 0);
     assert_int_equal(store_outbox_claim(b, first + 2, "generic", NOW), 0);
-    assert_int_equal(one(b, "SELECT count(DISTINCT claimed_by) FROM outbox WHERE status = 'sending'"), 2);
+    assert_int_equal(pgtest_int(b, "SELECT count(DISTINCT claimed_by) FROM outbox WHERE status = 'sending'"), 2);
 
     /* Both alive: nobody's claims go back, not even at another's start-up. */
     int64_t n = -1;
@@ -149,15 +139,15 @@ static void a_live_claim_is_kept_a_dead_one_recovered(void **state)
     struct store *c = pgtest_open(pgtest_url, 0);
     assert_int_equal(store_outbox_recover(c, &n), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(one(c, "SELECT count(*) FROM outbox WHERE status = 'sending'"), 3);
+    assert_int_equal(pgtest_int(c, "SELECT count(*) FROM outbox WHERE status = 'sending'"), 3);
 
     /* A dies: its two sends and its fetch go back, B's send stays. */
     store_close(a);
     assert_int_equal(recovered_soon(c, store_outbox_recover), 2);
     assert_int_equal(recovered_soon(c, store_media_recover), 1);
-    assert_int_equal(one(c, "SELECT count(*) FROM outbox WHERE status = 'queued' AND claimed_by IS NULL"), 2);
-    assert_int_equal(one(c, "SELECT count(*) FROM outbox WHERE status = 'sending'"), 1);
-    assert_int_equal(one(c, "SELECT count(*) FROM media WHERE status = 'queued'"), 1);
+    assert_int_equal(pgtest_int(c, "SELECT count(*) FROM outbox WHERE status = 'queued' AND claimed_by IS NULL"), 2);
+    assert_int_equal(pgtest_int(c, "SELECT count(*) FROM outbox WHERE status = 'sending'"), 1);
+    assert_int_equal(pgtest_int(c, "SELECT count(*) FROM media WHERE status = 'queued'"), 1);
     /* Once: a second look finds nothing more. */
     assert_int_equal(store_outbox_recover(b, &n), 0);
     assert_int_equal(n, 0);

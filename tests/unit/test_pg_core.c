@@ -29,16 +29,6 @@ static struct store *open_db(void)
     return pgtest_open(pgtest_url, 0);
 }
 
-/* The integer the query answers. */
-static int64_t one(struct store *st, const char *sql)
-{
-    PGresult *r = pg_run(st, sql, NULL);
-    if (!r) fail_msg("%s: %s", sql, store_errmsg(st));
-    int64_t v = pg_int(r, 0, 0);
-    PQclear(r);
-    return v;
-}
-
 static void without_a_server(void **state)
 {
     (void)state;
@@ -66,7 +56,7 @@ static void migrates_once_and_again(void **state)
     assert_int_equal(to, pg_schema_latest());
     assert_int_equal(store_schema_version(st), pg_schema_latest());
     /* Every table of the schema is there. */
-    assert_int_equal(one(st, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND "
+    assert_int_equal(pgtest_int(st, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND "
                              "table_name IN ('inbox','outbox','cases','child','staff','region','audit','broadcast')"),
                      8);
     /* A second gateway starting on the same database finds nothing to do. */
@@ -89,13 +79,13 @@ static void transactions_and_savepoints(void **state)
     assert_int_equal(store_begin(st), 0);
     assert_int_equal(store_health_write(st, 100), 0);
     assert_int_equal(store_commit(st), 0);
-    assert_int_equal(one(st, "SELECT checked_at FROM health WHERE id = 1"), 100);
+    assert_int_equal(pgtest_int(st, "SELECT checked_at FROM health WHERE id = 1"), 100);
 
     /* Rolled back. */
     assert_int_equal(store_begin(st), 0);
     assert_int_equal(store_health_write(st, 200), 0);
     assert_int_equal(store_rollback(st), 0);
-    assert_int_equal(one(st, "SELECT checked_at FROM health WHERE id = 1"), 100);
+    assert_int_equal(pgtest_int(st, "SELECT checked_at FROM health WHERE id = 1"), 100);
 
     /* A savepoint rolled back: its write goes, the transaction's stays;
      * a failed statement inside a savepoint does not spoil the rest. */
@@ -112,8 +102,8 @@ static void transactions_and_savepoints(void **state)
     assert_non_null(strstr(store_errmsg(st), "duplicate key"));
     assert_int_equal(store_rollback_to(st), 0);
     assert_int_equal(store_commit(st), 0);
-    assert_int_equal(one(st, "SELECT checked_at FROM health WHERE id = 1"), 300);
-    assert_int_equal(one(st, "SELECT count(*) FROM region"), 0);
+    assert_int_equal(pgtest_int(st, "SELECT checked_at FROM health WHERE id = 1"), 300);
+    assert_int_equal(pgtest_int(st, "SELECT count(*) FROM region"), 0);
 
     /* A transaction whose statement failed cannot commit: the commit
      * reports the failure and nothing of it is kept. */
@@ -121,11 +111,11 @@ static void transactions_and_savepoints(void **state)
     assert_int_equal(store_health_write(st, 500), 0);
     assert_int_equal(pg_run_done(st, "SELECT no_such_column FROM health", NULL), -1);
     assert_int_equal(store_commit(st), -1);
-    assert_int_equal(one(st, "SELECT checked_at FROM health WHERE id = 1"), 300);
+    assert_int_equal(pgtest_int(st, "SELECT checked_at FROM health WHERE id = 1"), 300);
 
     /* The test write serve makes before it starts. */
     assert_int_equal(store_check_writable(st, 600, err, sizeof err), 0);
-    assert_int_equal(one(st, "SELECT checked_at FROM health WHERE id = 1"), 600);
+    assert_int_equal(pgtest_int(st, "SELECT checked_at FROM health WHERE id = 1"), 600);
     /* Every connection commits synchronously. */
     PGresult *r = pg_run(st, "SHOW synchronous_commit", NULL);
     assert_non_null(r);

@@ -472,15 +472,6 @@ static void same_answers_as_sqlite(void **state)
 
 /* ---- several processes --------------------------------------------------- */
 
-static int64_t one(struct store *st, const char *sql)
-{
-    PGresult *r = pg_run(st, sql, NULL);
-    if (!r) fail_msg("%s: %s", sql, store_errmsg(st));
-    int64_t v = pg_int(r, 0, 0);
-    PQclear(r);
-    return v;
-}
-
 static void queue_rows(struct store *st, int n)
 {
     assert_int_equal(store_begin(st), 0);
@@ -525,7 +516,7 @@ static void due_reads_never_share_a_row(void **state)
     assert_int_equal(store_commit(b), 0);
     assert_int_equal(store_commit(a), 0);
     /* Claimed once each; the queue is empty. */
-    assert_int_equal(one(a, "SELECT count(*) FROM outbox WHERE status = 'sending' AND attempts = 1"), 10);
+    assert_int_equal(pgtest_int(a, "SELECT count(*) FROM outbox WHERE status = 'sending' AND attempts = 1"), 10);
     assert_int_equal(store_outbox_due_open(c, NOW, 100, NULL, 0, NULL, 0, &rc, &nc), 0);
     assert_int_equal(nc, 0);
     store_sends_free(ra, na);
@@ -577,7 +568,7 @@ static void *race(void *arg)
 static int waits_on_a_lock(struct store *watch)
 {
     for (int i = 0; i < 250; i++) {
-        if (one(watch, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") > 0) return 1;
+        if (pgtest_int(watch, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") > 0) return 1;
         usleep(20000);
     }
     return 0;
@@ -616,8 +607,8 @@ static void a_retry_is_stored_once(void **state)
     msg(&m, "sim", "dup2", "text", NOW);
     assert_int_equal(store_inbox_insert(b, &m, "text", NOW, &idb), 0);
     assert_int_equal(store_commit(b), 0);
-    assert_int_equal(one(a, "SELECT count(*) FROM inbox"), 2);
-    assert_int_equal(one(a, "SELECT count(*) FROM outbox WHERE dedupe_key = 'k1'"), 1);
+    assert_int_equal(pgtest_int(a, "SELECT count(*) FROM inbox"), 2);
+    assert_int_equal(pgtest_int(a, "SELECT count(*) FROM outbox WHERE dedupe_key = 'k1'"), 1);
 
     /* Not yet committed by A: B's insert waits for A's commit, then
      * answers the duplicate with A's row, and B's transaction goes on. */
@@ -636,8 +627,8 @@ static void a_retry_is_stored_once(void **state)
     assert_int_equal(rb.id, ida);
     assert_int_equal(rb.rc_after, 0);
     assert_int_equal(rb.commit, 0);
-    assert_int_equal(one(a, "SELECT count(*) FROM inbox WHERE provider_id = 'race'"), 1);
-    assert_int_equal(one(a, "SELECT count(*) FROM inbox WHERE provider_id = 'after-race'"), 1);
+    assert_int_equal(pgtest_int(a, "SELECT count(*) FROM inbox WHERE provider_id = 'race'"), 1);
+    assert_int_equal(pgtest_int(a, "SELECT count(*) FROM inbox WHERE provider_id = 'after-race'"), 1);
 
     /* A rolls back instead: B's copy is the one stored. */
     assert_int_equal(pg_exec(a, "DELETE FROM inbox WHERE provider_id IN ('race', 'after-race')"), 0);
@@ -653,7 +644,7 @@ static void a_retry_is_stored_once(void **state)
     assert_int_equal(rb.rc, 0);
     assert_true(rb.id != ida);
     assert_int_equal(rb.commit, 0);
-    assert_int_equal(one(a, "SELECT count(*) FROM inbox WHERE provider_id = 'race' AND raw_text = 'retry'"), 1);
+    assert_int_equal(pgtest_int(a, "SELECT count(*) FROM inbox WHERE provider_id = 'race' AND raw_text = 'retry'"), 1);
     store_close(watch);
     store_close(b);
     store_close(a);

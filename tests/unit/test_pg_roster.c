@@ -44,16 +44,6 @@ static void sql(struct store *st, const char *text)
     if (rc != 0) fail_msg("%s: %s", text, store_errmsg(st));
 }
 
-/* The integer a PostgreSQL query answers. */
-static int64_t one(struct store *st, const char *text)
-{
-    PGresult *r = pg_run(st, text, NULL);
-    if (!r) fail_msg("%s: %s", text, store_errmsg(st));
-    int64_t v = pg_int(r, 0, 0);
-    PQclear(r);
-    return v;
-}
-
 static const char *s_(const char *v) { return v ? v : "<null>"; }
 static long long n_(int64_t v) { return v == STORE_NULL ? -999 : (long long)v; }
 
@@ -570,7 +560,7 @@ static void wait_for_lock(void)
 {
     struct store *watch = open_pg();
     for (int i = 0; i < 200; i++) {
-        if (one(watch, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") > 0) {
+        if (pgtest_int(watch, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") > 0) {
             store_close(watch);
             return;
         }
@@ -613,7 +603,7 @@ static void two_connections(void **state)
     struct store *st = open_pg();
     char err[256];
     if (store_migrate(st, NULL, NULL, err, sizeof err) != 0) fail_msg("migrate: %s", err);
-    if (one(st, "SELECT count(*) FROM child") == 0) {
+    if (pgtest_int(st, "SELECT count(*) FROM child") == 0) {
         struct gw_buf o = {0};
         roster(st, &o);
         gw_buf_free(&o);
@@ -621,10 +611,10 @@ static void two_connections(void **state)
 
     /* A read transaction sees one moment; a region committed meanwhile
      * shows after it ends. */
-    int64_t before = one(st, "SELECT count(*) FROM region");
+    int64_t before = pgtest_int(st, "SELECT count(*) FROM region");
     assert_int_equal(store_read_begin(st), 1);
     assert_int_equal(store_read_begin(st), 0);
-    assert_int_equal(one(st, "SELECT count(*) FROM region"), before);
+    assert_int_equal(pgtest_int(st, "SELECT count(*) FROM region"), before);
     struct store *other = open_pg();
     int64_t id = 0;
     assert_int_equal(store_begin(other), 0);
@@ -643,14 +633,14 @@ static void two_connections(void **state)
     int first = -1;
     assert_int_equal(at_once(st, add_item, &first), 0);
     assert_int_equal(first, 0);
-    assert_int_equal(one(st, "SELECT count(*) FROM digest_item WHERE key = 'visit_due:1:2025-06-15:+86'"), 1);
+    assert_int_equal(pgtest_int(st, "SELECT count(*) FROM digest_item WHERE key = 'visit_due:1:2025-06-15:+86'"), 1);
 
     /* The same new guardian from two processes: the second finds the
      * first's row once it is committed, and links nothing twice. */
     assert_int_equal(at_once(st, add_guardian, &first), STORE_UNCHANGED);
     assert_int_equal(first, STORE_INSERTED);
-    assert_int_equal(one(st, "SELECT count(*) FROM guardian WHERE phone = '+8613900000077'"), 1);
-    assert_int_equal(one(st, "SELECT count(*) FROM guardian_child GC JOIN guardian G ON G.id = GC.guardian_id "
+    assert_int_equal(pgtest_int(st, "SELECT count(*) FROM guardian WHERE phone = '+8613900000077'"), 1);
+    assert_int_equal(pgtest_int(st, "SELECT count(*) FROM guardian_child GC JOIN guardian G ON G.id = GC.guardian_id "
                              "WHERE G.phone = '+8613900000077'"),
                      1);
 
