@@ -195,6 +195,10 @@ test-san:
 
 # make bench STORE=postgres: the same bench on a throwaway PostgreSQL 15 (tests/pg/server.sh), stopped
 # afterwards whatever the outcome; STORE=both runs SQLite, then PostgreSQL, then prints them side by side.
+# After inbound, the writer and outbound it prints inbound while a provider's send API refuses connections
+# (against the same run with it working), inbound on a store grown to BENCH_LARGE messages (SQLite; default
+# 1000000, 0 skips) against the empty store, and a soak: BENCH_SOAK seconds (default 600, 0 skips) at
+# BENCH_SOAK_RPS requests/s (default half the rate with the sender on) with the gateway's VmRSS every 10 s.
 bench: build-deps all
 	@$(MAKE) --no-print-directory $(BUILD)/bench/bare $(BUILD)/bench/load
 	@BENCH_STORE=$(or $(STORE),sqlite) tests/bench/run.sh $(CURDIR)/$(GATEWAY) $(CURDIR)/$(BUILD)/bench
