@@ -142,7 +142,7 @@ int sqlite_store_outbox_due_open(struct store *st, int64_t now, int limit, const
         if (!name) break;
         size_t len = strlen(name);
         gw_strlcpy(channel, name, sizeof channel);
-        sqlite3_reset(next); /* name is gone from here on */
+        sqlite3_reset(next);              /* name is gone from here on */
         if (len >= sizeof channel) break; /* no configured channel has such a name */
         if (!named(channel, busy, nbusy))
             rc = due_of_channel(st, channel, named(channel, bulk, nbulk), now, limit, rows, n, &cap);
