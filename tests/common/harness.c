@@ -383,6 +383,23 @@ int post_generic(int port, const char *id, const char *from, const char *text, s
     return rc;
 }
 
+int post_at_ussd(int port, const char *target, const char *session, const char *phone, const char *text,
+                 struct http_resp *out)
+{
+    char *s = form_escape(session), *p = form_escape(phone), *t = form_escape(text);
+    size_t len = strlen(s) + strlen(p) + strlen(t) + 128;
+    char *body = malloc(len);
+    snprintf(body, len, "sessionId=%s&serviceCode=%%2A384%%2A1234%%23&phoneNumber=%s&networkCode=46001&text=%s", s, p,
+             t);
+    free(s);
+    free(p);
+    free(t);
+    const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    int rc = http_req(port, "POST", target, h, body, strlen(body), out);
+    free(body);
+    return rc;
+}
+
 int post_generic_json(int port, const char *path, const char *json, struct http_resp *out)
 {
     char sig[65], hdr[90];

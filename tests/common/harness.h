@@ -79,6 +79,10 @@ void http_resp_free(struct http_resp *r);
 
 /* POSTs a generic-channel SMS as a form, signed with GENERIC_SECRET. */
 int post_generic(int port, const char *id, const char *from, const char *text, struct http_resp *out);
+/* POSTs one Africa's Talking USSD step (session, phone, the text typed so
+ * far, as AT sends it) to target (the hook with its ?token=). */
+int post_at_ussd(int port, const char *target, const char *session, const char *phone, const char *text,
+                 struct http_resp *out);
 /* POSTs a JSON body to path, signed for the generic channel with
  * GENERIC_SECRET (X-Signature). */
 int post_generic_json(int port, const char *path, const char *json, struct http_resp *out);

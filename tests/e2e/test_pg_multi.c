@@ -259,17 +259,8 @@ static void a_retry_to_either_is_stored_once_and_sent_once(void **state)
 /* One USSD step to the process on port; the answer's body (owned). */
 static char *ussd_step(int port, const char *session, const char *phone, const char *text)
 {
-    char *s = form_escape(session), *p = form_escape(phone), *t = form_escape(text);
-    struct gw_buf body = {0};
-    gw_buf_printf(&body, "sessionId=%s&serviceCode=%%2A384%%2A1234%%23&phoneNumber=%s&networkCode=46001&text=%s", s,
-                  p, t);
-    free(s);
-    free(p);
-    free(t);
-    const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
     struct http_resp r;
-    assert_int_equal(http_req(port, "POST", USSD_HOOK, h, body.p, body.len, &r), 0);
-    gw_buf_free(&body);
+    assert_int_equal(post_at_ussd(port, USSD_HOOK, session, phone, text, &r), 0);
     if (r.status != 200) fail_msg("USSD \"%s\": HTTP %ld %s", text, r.status, r.body);
     char *out = r.body;
     r.body = NULL;

@@ -61,17 +61,8 @@ static size_t chars(const char *s)
  * Returns the body (owned). */
 static char *post_step(const char *session, const char *phone, const char *text)
 {
-    char *s = form_escape(session), *p = form_escape(phone), *t = form_escape(text);
-    struct gw_buf body = {0};
-    gw_buf_printf(&body, "sessionId=%s&serviceCode=%%2A384%%2A1234%%23&phoneNumber=%s&networkCode=46001&text=%s", s,
-                  p, t);
-    free(s);
-    free(p);
-    free(t);
-    const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
     struct http_resp r;
-    assert_int_equal(http_req(G.port, "POST", HOOK, h, body.p, body.len, &r), 0);
-    gw_buf_free(&body);
+    assert_int_equal(post_at_ussd(G.port, HOOK, session, phone, text, &r), 0);
     if (r.status != 200) fail_msg("%s \"%s\": HTTP %ld %s", session, text, r.status, r.body);
     assert_non_null(strstr(r.ctype, "text/plain"));
     if (strncmp(r.body, "CON ", 4) && strncmp(r.body, "END ", 4)) fail_msg("%s: not CON/END: %s", session, r.body);
