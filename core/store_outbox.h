@@ -46,6 +46,8 @@ int store_outbox_recover(struct store *st, int64_t *n);
 int store_outbox_due(struct store *st, int64_t now, int limit, const int64_t *skip, size_t nskip,
                      struct store_send **rows, size_t *n);
 void store_sends_free(struct store_send *rows, size_t n);
+/* Frees the strings of one row (the array stays the caller's). */
+void store_send_clear(struct store_send *r);
 
 /* As store_outbox_due without skip, leaving out the rows whose channel is
  * one of busy[0..nbusy) (channels that can take no more sends now), and

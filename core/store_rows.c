@@ -14,16 +14,19 @@ int db_path_under(const char *path, const char *ancestor)
     return path[n] == '\0' || path[n] == '/';
 }
 
+void store_send_clear(struct store_send *r)
+{
+    free(r->channel);
+    free(r->recipient);
+    free(r->tmpl);
+    free(r->vars_json);
+    free(r->body);
+    free(r->kind);
+}
+
 void store_sends_free(struct store_send *rows, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(rows[i].channel);
-        free(rows[i].recipient);
-        free(rows[i].tmpl);
-        free(rows[i].vars_json);
-        free(rows[i].body);
-        free(rows[i].kind);
-    }
+    for (size_t i = 0; i < n; i++) store_send_clear(&rows[i]);
     free(rows);
 }
 

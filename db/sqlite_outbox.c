@@ -155,15 +155,7 @@ int sqlite_store_outbox_due_open(struct store *st, int64_t now, int limit, const
         return -1;
     }
     if (*n > 1) qsort(*rows, *n, sizeof **rows, by_urgency);
-    while (*n > (size_t)limit) {
-        (*n)--;
-        free((*rows)[*n].channel);
-        free((*rows)[*n].recipient);
-        free((*rows)[*n].tmpl);
-        free((*rows)[*n].vars_json);
-        free((*rows)[*n].body);
-        free((*rows)[*n].kind);
-    }
+    while (*n > (size_t)limit) store_send_clear(&(*rows)[--(*n)]);
     return 0;
 }
 

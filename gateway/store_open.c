@@ -5,16 +5,21 @@
 #include "../db/pg.h"
 #include "../db/sqlite.h"
 
-int gw_store_open(const struct gw_config *cfg, struct store **out, char *err, size_t errlen)
+/* Opens cfg's store; sync_full as [store] synchronous says, or 0. */
+static int open_store(const struct gw_config *cfg, int sync_full, struct store **out, char *err, size_t errlen)
 {
     if (cfg->store_backend == GW_STORE_POSTGRES) return pg_store_open(cfg->store_url, out, err, errlen);
-    return sqlite_store_open(cfg->store_path, cfg->sync_full, out, err, errlen);
+    return sqlite_store_open(cfg->store_path, sync_full, out, err, errlen);
+}
+
+int gw_store_open(const struct gw_config *cfg, struct store **out, char *err, size_t errlen)
+{
+    return open_store(cfg, cfg->sync_full, out, err, errlen);
 }
 
 int gw_store_open_relaxed(const struct gw_config *cfg, struct store **out, char *err, size_t errlen)
 {
-    if (cfg->store_backend == GW_STORE_POSTGRES) return pg_store_open(cfg->store_url, out, err, errlen);
-    return sqlite_store_open(cfg->store_path, 0, out, err, errlen);
+    return open_store(cfg, 0, out, err, errlen);
 }
 
 int gw_store_is_sqlite(const struct gw_config *cfg) { return cfg->store_backend != GW_STORE_POSTGRES; }

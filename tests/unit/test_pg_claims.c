@@ -190,11 +190,13 @@ static void no_judgement_right_after_a_reconnect(void **state)
     assert_int_equal(n, 0); /* A's row is not judged yet */
     /* The reconnected store holds its claimant number again. */
     assert_int_equal(pg_of(b)->claimant, claimant);
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %d AND objid = %lld "
-             "AND pid = pg_backend_pid()",
-             PG_LOCK_CLAIMANT, (long long)claimant);
-    PGresult *r = pg_run(b, sql, NULL);
+    struct pg_args key = {0};
+    pg_arg_int(&key, PG_LOCK_CLAIMANT);
+    pg_arg_int(&key, claimant);
+    PGresult *r = pg_run(b,
+                         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::oid "
+                         "AND objid = $2::oid AND pid = pg_backend_pid()",
+                         &key);
     assert_non_null(r);
     assert_int_equal(pg_int(r, 0, 0), 1);
     PQclear(r);
