@@ -132,8 +132,9 @@ static int leads(struct writer *w)
 {
     int lead = store_lead(w->st);
     if (lead < 0) {
+        /* Not run this time; who leads is asked again at the next run. */
         gw_error("writer: cannot tell which gateway runs the timed jobs: %s", store_errmsg(w->st));
-        lead = 0;
+        return 0;
     }
     if (lead != w->leading) {
         if (lead)
