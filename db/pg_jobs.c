@@ -86,9 +86,12 @@ int pg_db_jobs_unacked_cases(struct store *st, int64_t p0_since, int64_t p1_sinc
     /* A classification by triage starts the deadlines afresh: `since` is
      * its time, and only the re-alerts after it (by event id) count. The
      * re-alerts are counted in a second step (P), whose column the filter
-     * reads: PostgreSQL's WHERE cannot name a select-list column. */
+     * reads: PostgreSQL's WHERE cannot name a select-list column. A case
+     * opened after both deadlines cannot be due, so only older ones are
+     * read (as on SQLite). */
     static const char sql[] = "WITH O AS MATERIALIZED ("
-                              "  SELECT C.*, "
+                              "  SELECT C.id, C.number, C.category, C.priority, C.opened_at, "
+                              "    C.county_id, C.region_id, C.flood_of, "
                               "    coalesce((SELECT max(E.id) FROM case_event E WHERE E.case_id = C.id "
                               "      AND E.kind = 'classified'), 0) AS cls_id, "
                               "    coalesce((SELECT max(E.at) FROM case_event E WHERE E.case_id = C.id "
@@ -98,7 +101,8 @@ int pg_db_jobs_unacked_cases(struct store *st, int64_t p0_since, int64_t p1_sinc
                               "    (C.classified = 0 AND EXISTS (SELECT 1 FROM case_event E "
                               "      WHERE E.case_id = C.id AND E.kind = 'alerted' "
                               "      AND E.detail ILIKE 'triage%')) AS triage "
-                              "  FROM cases C WHERE C.status = 'open'), "
+                              "  FROM cases C WHERE C.status = 'open' "
+                              "    AND C.opened_at <= greatest($1::bigint, $2::bigint)), "
                               "P AS (SELECT O.*, (SELECT count(*) FROM case_event E WHERE E.case_id = O.id "
                               "  AND E.kind = 'realerted' AND E.id > O.cls_id) AS n FROM O) "
                               "SELECT P.id, P.number, P.category, P.priority, P.opened_at, "

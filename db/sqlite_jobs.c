@@ -75,9 +75,13 @@ int sqlite_db_jobs_unacked_cases(struct store *st, int64_t p0_since, int64_t p1_
                                  int (*fn)(void *arg, const struct db_job_case *c), void *arg)
 {
     /* A classification by triage starts the deadlines afresh: `since` is
-     * its time, and only the re-alerts after it (by event id) count. */
+     * its time, and only the re-alerts after it (by event id) count. A case
+     * opened after both deadlines cannot be due (`since` is never before
+     * it opened), so only older cases are read, and only the columns used:
+     * the run's memory follows the cases due, not every case open. */
     sqlite3_stmt *s = store_stmt(st, "WITH O AS MATERIALIZED ("
-                                     "  SELECT C.*, "
+                                     "  SELECT C.id, C.number, C.category, C.priority, C.opened_at, "
+                                     "    C.county_id, C.region_id, C.flood_of, "
                                      "    coalesce((SELECT max(E.id) FROM case_event E WHERE E.case_id = C.id "
                                      "      AND E.kind = 'classified'), 0) AS cls_id, "
                                      "    coalesce((SELECT max(E.at) FROM case_event E WHERE E.case_id = C.id "
@@ -87,7 +91,8 @@ int sqlite_db_jobs_unacked_cases(struct store *st, int64_t p0_since, int64_t p1_
                                      "    (C.classified = 0 AND EXISTS (SELECT 1 FROM case_event E "
                                      "      WHERE E.case_id = C.id AND E.kind = 'alerted' "
                                      "      AND E.detail LIKE 'triage%')) AS triage "
-                                     "  FROM cases C WHERE C.status = 'open') "
+                                     "  FROM cases C WHERE C.status = 'open' "
+                                     "    AND C.opened_at <= max(?1, ?2)) "
                                      "SELECT O.id, O.number, O.category, O.priority, O.opened_at, "
                                      "coalesce(O.county_id, 0), coalesce(K.path, ''), coalesce(R.path, ''), "
                                      "coalesce(R.level, 0), "
