@@ -37,6 +37,13 @@ int sqlite_sync_wal(struct store *st);
  * writer's store; store_close stops the thread. Returns 0 or -1 with err. */
 int sqlite_checkpoint_in_background(struct store *st, char *err, size_t errlen);
 
+/* Write transactions of one process's connections to one file take turns,
+ * first come first served (store_begin waits for its turn; commit and
+ * rollback pass it on), so a thread that writes nearly all the time cannot
+ * starve the others. The number of this process's connections to st's
+ * file waiting for their turn now, for tests and diagnostics. */
+int sqlite_write_waiting(struct store *st);
+
 /* Keeps the WAL bounded under sustained load: when it has grown past a
  * threshold since the last restart, copies what is left of it into the
  * database file and makes the next transaction write it from its start

@@ -23,6 +23,9 @@
 #include "store_int.h"
 
 static int unwritable(const char *path, char *why, size_t whylen);
+static struct write_gate *gate_get(const char *path);
+static void gate_put(struct write_gate *g);
+static void gate_leave(struct sqlite_store *sq);
 
 /* Personal data: only the gateway's own user may read the database, its
  * WAL and its index (SQLite gives those two the database file's mode). */
@@ -47,7 +50,8 @@ int sqlite_store_open_ops(const struct store_ops *ops, const char *path, int syn
     sq->path = gw_strdup(path);
     sq->wal_fd = -1;
     pthread_mutex_init(&sq->wal_lock, NULL);
-    int rc = sqlite3_open_v2(path, &sq->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(path, &sq->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             sqlite_walbuf_vfs());
     if (rc != SQLITE_OK) {
         if (unwritable(path, err, errlen) == 0)
             gw_err(err, errlen, "%s: %s", path, sq->db ? sqlite3_errmsg(sq->db) : sqlite3_errstr(rc));
@@ -67,6 +71,7 @@ int sqlite_store_open_ops(const struct store_ops *ops, const char *path, int syn
     }
     owner_only(path, "-wal");
     owner_only(path, "-shm");
+    sq->gate = gate_get(path);
     *out = st;
     return 0;
 fail:
@@ -83,6 +88,12 @@ void sqlite_store_close(struct store *st)
     if (sq->wal_fd >= 0) close(sq->wal_fd);
     pthread_mutex_destroy(&sq->wal_lock);
     for (int i = 0; i < sq->ncache; i++) sqlite3_finalize(sq->cache[i].st);
+    if (sq->gated) {
+        /* closed inside a transaction: SQLite rolls it back; the turn passes on */
+        sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
+        gate_leave(sq);
+    }
+    gate_put(sq->gate);
     if (sq->db) sqlite3_close(sq->db);
     free(sq->path);
     free(sq);
@@ -239,23 +250,119 @@ static void reset_all(struct store *st)
         if (sqlite3_stmt_busy(s)) sqlite3_reset(s);
 }
 
+/* Turns at writing. SQLite lets one connection write at a time and makes
+ * the others poll for the lock, sleeping between tries. A thread that
+ * writes nearly all the time (the writer under a flood) then takes the
+ * lock again before a sleeping one wakes, and the sender's results wait
+ * for seconds. Connections of one process to one file therefore queue for
+ * their write transactions here, first come first served; other processes
+ * still meet SQLite's own lock and busy timeout. */
+struct write_gate {
+    char *path; /* the database file, as opened */
+    pthread_mutex_t lock;
+    pthread_cond_t turn;
+    unsigned long next, serving; /* ticket numbers: taken, now writing */
+    int users;                   /* connections using this gate */
+    struct write_gate *link;
+};
+
+static pthread_mutex_t gates_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct write_gate *gates; /* under gates_lock */
+
+static struct write_gate *gate_get(const char *path)
+{
+    pthread_mutex_lock(&gates_lock);
+    struct write_gate *g = gates;
+    while (g && strcmp(g->path, path) != 0) g = g->link;
+    if (!g) {
+        g = gw_calloc(1, sizeof *g);
+        g->path = gw_strdup(path);
+        pthread_mutex_init(&g->lock, NULL);
+        pthread_cond_init(&g->turn, NULL);
+        g->link = gates;
+        gates = g;
+    }
+    g->users++;
+    pthread_mutex_unlock(&gates_lock);
+    return g;
+}
+
+static void gate_put(struct write_gate *g)
+{
+    if (!g) return;
+    pthread_mutex_lock(&gates_lock);
+    if (--g->users == 0) {
+        struct write_gate **pp = &gates;
+        while (*pp != g) pp = &(*pp)->link;
+        *pp = g->link;
+        pthread_mutex_destroy(&g->lock);
+        pthread_cond_destroy(&g->turn);
+        free(g->path);
+        free(g);
+    }
+    pthread_mutex_unlock(&gates_lock);
+}
+
+/* Waits for this connection's turn to write (none if it holds it already). */
+static void gate_enter(struct sqlite_store *sq)
+{
+    if (sq->gated || !sq->gate) return;
+    struct write_gate *g = sq->gate;
+    pthread_mutex_lock(&g->lock);
+    unsigned long ticket = g->next++;
+    while (g->serving != ticket) pthread_cond_wait(&g->turn, &g->lock);
+    pthread_mutex_unlock(&g->lock);
+    sq->gated = 1;
+}
+
+/* Gives the turn to the next connection waiting, once this one's
+ * transaction has ended. */
+static void gate_leave(struct sqlite_store *sq)
+{
+    if (!sq->gated || !sqlite3_get_autocommit(sq->db)) return;
+    struct write_gate *g = sq->gate;
+    pthread_mutex_lock(&g->lock);
+    g->serving++;
+    pthread_cond_broadcast(&g->turn);
+    pthread_mutex_unlock(&g->lock);
+    sq->gated = 0;
+}
+
+int sqlite_write_waiting(struct store *st)
+{
+    struct write_gate *g = sqlite_of(st)->gate;
+    if (!g) return 0;
+    pthread_mutex_lock(&g->lock);
+    unsigned long queued = g->next - g->serving; /* the one writing, if any, and those waiting */
+    int writing = g->next != g->serving;
+    pthread_mutex_unlock(&g->lock);
+    return (int)(queued - (unsigned long)writing);
+}
+
 int sqlite_store_begin(struct store *st)
 {
+    struct sqlite_store *sq = sqlite_of(st);
     reset_all(st);
-    return store_exec(st, "BEGIN IMMEDIATE");
+    gate_enter(sq);
+    int rc = store_exec(st, "BEGIN IMMEDIATE");
+    gate_leave(sq); /* only if BEGIN failed */
+    return rc;
 }
 
 int sqlite_store_commit(struct store *st)
 {
     reset_all(st);
-    return store_exec(st, "COMMIT");
+    int rc = store_exec(st, "COMMIT");
+    gate_leave(sqlite_of(st));
+    return rc;
 }
 
 int sqlite_store_rollback(struct store *st)
 {
     reset_all(st);
-    if (sqlite3_get_autocommit(store_db(st))) return 0;
-    return store_exec(st, "ROLLBACK");
+    int rc = sqlite3_get_autocommit(store_db(st)) ? 0 : store_exec(st, "ROLLBACK");
+    gate_leave(sqlite_of(st));
+    return rc;
 }
 
 /* Savepoint statements are prepared once: the pipeline runs them for every

@@ -26,6 +26,8 @@ struct sqlite_store {
     int wal_fd;                /* the -wal file for sqlite_sync_wal, -1 until first needed */
     pthread_mutex_t wal_lock;  /* guards wal_fd (sqlite_sync_wal runs on another thread) */
     int deferred;              /* sqlite_defer_sync was called */
+    struct write_gate *gate;   /* this file's turns at writing, shared by the process's connections */
+    int gated;                 /* this connection holds its turn (between begin and commit or rollback) */
 };
 
 /* Opens the SQLite store at path with ops as its table (sqlite_store_open,
@@ -33,6 +35,11 @@ struct sqlite_store {
  * (db/sqlite.h). */
 int sqlite_store_open_ops(const struct store_ops *ops, const char *path, int sync_full, struct store **out, char *err,
                           size_t errlen);
+
+/* The name of the VFS that writes a transaction's WAL frames with one
+ * system call (db/sqlite_walbuf.c), registered on first use; NULL (the
+ * default VFS) if it could not be. */
+const char *sqlite_walbuf_vfs(void);
 
 /* The SQLite handle behind st, which sqlite_store_open returned. */
 static inline struct sqlite_store *sqlite_of(struct store *st) { return (struct sqlite_store *)st; }
