@@ -1,9 +1,11 @@
 /* gateway/pipeline.c - dedupe, store, handle and queue replies for a batch
  * of inbound messages inside one store transaction.
  *
- * Each message's handling runs inside a savepoint, so a message whose
- * handling hits a store error costs only its own effects: its inbox row is
- * kept with result "error" and the rest of the batch commits. A store that
+ * A message whose handling hits a store error costs only its own effects:
+ * its inbox row is kept with result "error" and the rest of the batch
+ * commits. A batch first runs without a savepoint per message; when one
+ * fails, the transaction is undone and the batch runs again with each
+ * message's handling inside a savepoint (pipeline_batch). A store that
  * fails outside that (the savepoint itself, the commit) fails the whole
  * batch: nothing is acknowledged and the providers retry.
  */
@@ -121,17 +123,24 @@ static int answer_failed(struct store *st, const struct gw_config *cfg, const st
     return 0;
 }
 
+/* What process_whole returns when fast and the message's handling failed:
+ * its half-done effects cannot be undone alone, so the whole transaction
+ * must be, and the batch run again with a savepoint per message. */
+#define PROCESS_REDO (-3)
+
 /* Stores one message and runs its handlers. Returns 0 stored, 1 duplicate,
  * 2 stored but its handling failed (kept with the error, answered through
  * answer_failed), -1 when the message could not be stored (a failed
  * statement undoes itself; the batch goes on), -2 when the store failed in
- * a way that leaves the transaction unusable. */
+ * a way that leaves the transaction unusable. fast: no savepoint around
+ * the handlers (a failure returns PROCESS_REDO instead of 2). */
 static int process_whole(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now,
-                         int64_t *inbox_id);
+                         int64_t *inbox_id, int fast);
 
 /* A part of a concatenated SMS: kept until its group is whole, then the
  * whole message goes through like any other. Returns as process_one. */
-static int process_part(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now, int64_t *inbox_id)
+static int process_part(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now, int64_t *inbox_id,
+                        int fast)
 {
     *inbox_id = 0;
     int rc = store_part_insert(st, m, now);
@@ -140,25 +149,26 @@ static int process_part(struct store *st, const struct gw_config *cfg, struct gw
     rc = store_part_assemble(st, m->channel, m->from, m->concat_ref, m->concat_total, INT64_MIN, &whole);
     if (rc < 0) return -2;
     if (rc == 1) return 0; /* waiting for the other parts */
-    rc = process_whole(st, cfg, &whole, now, inbox_id);
+    rc = process_whole(st, cfg, &whole, now, inbox_id, fast);
     if (rc >= 0 && store_part_done(st, m->channel, m->from, m->concat_ref, *inbox_id) != 0) rc = -2;
     gw_msg_clear(&whole);
     return rc < 0 ? rc : rc == 2 ? 2 : 0;
 }
 
-static int process_one(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now, int64_t *inbox_id)
+static int process_one(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now, int64_t *inbox_id,
+                       int fast)
 {
     char e164[40];
     if (gw_phone_e164(m->from, cfg->policy.country_code, e164, sizeof e164) == 0) {
         free(m->from);
         m->from = gw_strdup(e164);
     }
-    if (m->concat_ref) return process_part(st, cfg, m, now, inbox_id);
-    return process_whole(st, cfg, m, now, inbox_id);
+    if (m->concat_ref) return process_part(st, cfg, m, now, inbox_id, fast);
+    return process_whole(st, cfg, m, now, inbox_id, fast);
 }
 
 static int process_whole(struct store *st, const struct gw_config *cfg, struct gw_msg *m, int64_t now,
-                         int64_t *inbox_id)
+                         int64_t *inbox_id, int fast)
 {
     if (!m->norm) m->norm = cb_normalize(m->text, strlen(m->text));
     int rc = store_inbox_insert(st, m, m->norm, now, inbox_id);
@@ -166,7 +176,7 @@ static int process_whole(struct store *st, const struct gw_config *cfg, struct g
         if (rc < 0) gw_error("inbox insert: %s", store_errmsg(st));
         return rc;
     }
-    if (store_savepoint(st) != 0) return -2;
+    if (!fast && store_savepoint(st) != 0) return -2;
 
     struct h_env env = {.st = st, .pol = &cfg->policy};
     struct h_msg hm = {
@@ -185,8 +195,13 @@ static int process_whole(struct store *st, const struct gw_config *cfg, struct g
     for (int i = 0; hrc == 0 && i < res.nreplies; i++)
         if (write_reply_row(st, cfg, m, *inbox_id, &res.replies[i], now, NULL) < 0) hrc = -1;
     const char *result = res.result ? res.result : "ok";
+    if (hrc != 0 && fast) {
+        gw_warn("handling inbox %lld failed: %s; its batch runs again, each message on its own", (long long)*inbox_id,
+                err[0] ? err : store_errmsg(st));
+        return PROCESS_REDO;
+    }
     if (hrc == 0) {
-        if (store_release(st) != 0) return -2;
+        if (!fast && store_release(st) != 0) return -2;
     } else {
         /* Keep the message; drop its half-done effects; never leave its
          * sender, or a child it reports, in silence. */
@@ -392,13 +407,13 @@ static int run_api(struct store *st, const struct gw_config *cfg, struct pipelin
     return store_release(st) == 0 ? 0 : -2;
 }
 
-/* Stores and handles a job's messages. Returns 0, or -2 when the
- * transaction is unusable. */
-static int run_sms(struct store *st, const struct gw_config *cfg, struct pipeline_job *job, int64_t now)
+/* Stores and handles a job's messages. Returns 0, -2 when the transaction
+ * is unusable, or PROCESS_REDO (fast only). */
+static int run_sms(struct store *st, const struct gw_config *cfg, struct pipeline_job *job, int64_t now, int fast)
 {
     for (size_t i = 0; i < job->msgs.n; i++) {
-        int rc = process_one(st, cfg, &job->msgs.v[i], now, &job->inbox_ids[i]);
-        if (rc == -2) return -2;
+        int rc = process_one(st, cfg, &job->msgs.v[i], now, &job->inbox_ids[i], fast);
+        if (rc == -2 || rc == PROCESS_REDO) return rc;
         if (rc < 0)
             job->ok = 0;
         else if (rc == 1)
@@ -411,11 +426,12 @@ static int run_sms(struct store *st, const struct gw_config *cfg, struct pipelin
 }
 
 /* Runs one job inside the batch's transaction, by its kind. Returns 0
- * (the job's results filled), or -2 when the transaction is unusable. */
-static int run_job(struct store *st, const struct gw_config *cfg, struct pipeline_job *job, int64_t now)
+ * (the job's results filled), -2 when the transaction is unusable, or
+ * PROCESS_REDO (fast only). */
+static int run_job(struct store *st, const struct gw_config *cfg, struct pipeline_job *job, int64_t now, int fast)
 {
     switch (job->kind) {
-    case PIPELINE_JOB_SMS: return run_sms(st, cfg, job, now);
+    case PIPELINE_JOB_SMS: return run_sms(st, cfg, job, now, fast);
     case PIPELINE_JOB_STATUS:
         for (size_t i = 0; i < job->statuses.n; i++)
             if (apply_receipt(st, cfg, job->channel, &job->statuses.v[i], now) != 0) return -2;
@@ -451,7 +467,33 @@ static void fail_all(struct pipeline_job **jobs, size_t n, const char *reason)
     }
 }
 
-int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipeline_job **jobs, size_t n, int64_t now)
+/* Clears what an earlier run of the job filled in, before it runs again. */
+static void job_reset(struct pipeline_job *job)
+{
+    size_t cnt = job->msgs.n;
+    free(job->inbox_ids);
+    free(job->duplicate);
+    job->inbox_ids = gw_calloc(cnt, sizeof *job->inbox_ids);
+    job->duplicate = gw_calloc(cnt, sizeof *job->duplicate);
+    job->ok = 1;
+    job->stored = 0;
+    job->handler_errors = 0;
+    job->reason[0] = '\0';
+    if (job->api) {
+        free(job->api->out);
+        job->api->out = NULL;
+        job->api->status = 0;
+        job->api->reason[0] = '\0';
+        memset(&job->api->who, 0, sizeof job->api->who);
+        memset(&job->api->extra, 0, sizeof job->api->extra);
+    }
+}
+
+/* One run of the batch in one transaction. fast: inbound messages are
+ * handled without a savepoint each. Returns 0 committed, -1 failed (every
+ * job marked), or PROCESS_REDO (fast only: rolled back, nothing marked). */
+static int batch_once(struct store *st, const struct gw_config *cfg, struct pipeline_job **jobs, size_t n, int64_t now,
+                      int fast)
 {
     char why[160];
     if (store_begin(st) != 0) {
@@ -460,17 +502,13 @@ int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipelin
         return -1;
     }
     for (size_t j = 0; j < n; j++) {
-        struct pipeline_job *job = jobs[j];
-        size_t cnt = job->msgs.n;
-        free(job->inbox_ids);
-        free(job->duplicate);
-        job->inbox_ids = gw_calloc(cnt, sizeof *job->inbox_ids);
-        job->duplicate = gw_calloc(cnt, sizeof *job->duplicate);
-        job->ok = 1;
-        job->stored = 0;
-        job->handler_errors = 0;
-        job->reason[0] = '\0';
-        if (run_job(st, cfg, job, now) != 0) goto abort;
+        job_reset(jobs[j]);
+        int rc = run_job(st, cfg, jobs[j], now, fast);
+        if (rc == PROCESS_REDO) {
+            if (store_rollback(st) != 0) goto abort;
+            return PROCESS_REDO;
+        }
+        if (rc != 0) goto abort;
     }
     if (store_commit(st) != 0) {
         gw_error("commit: %s", store_errmsg(st));
@@ -483,6 +521,19 @@ abort:
     store_rollback(st);
     fail_all(jobs, n, why);
     return -1;
+}
+
+/* A batch first runs without a savepoint per inbound message: a savepoint
+ * costs two statements and a copy of every page the message changes. A
+ * message whose handling fails is rare; then the transaction is undone and
+ * the batch runs again with a savepoint each, so that message alone keeps
+ * only its inbox row and its answer. Every effect lives in the store, so
+ * the second run is the whole truth (its log lines repeat the first's). */
+int pipeline_batch(struct store *st, const struct gw_config *cfg, struct pipeline_job **jobs, size_t n, int64_t now)
+{
+    int rc = batch_once(st, cfg, jobs, n, now, 1);
+    if (rc == PROCESS_REDO) rc = batch_once(st, cfg, jobs, n, now, 0);
+    return rc;
 }
 
 struct flush_ctx {
@@ -503,7 +554,7 @@ static void flush_group(void *arg, const char *channel, const char *sender, cons
     int64_t inbox_id = 0;
     gw_warn("concatenated SMS from a %d-part group incomplete after %d s: storing what came", total,
             PIPELINE_PART_WAIT);
-    if (process_whole(f->st, f->cfg, &whole, f->now, &inbox_id) < 0 ||
+    if (process_whole(f->st, f->cfg, &whole, f->now, &inbox_id, 0) < 0 ||
         store_part_done(f->st, channel, sender, ref, inbox_id) != 0)
         f->rc = -1;
     gw_msg_clear(&whole);

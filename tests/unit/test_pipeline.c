@@ -1,6 +1,7 @@
 /* tests/unit/test_pipeline.c - the pipeline on a real SQLite file without
  * HTTP: concatenated parts waiting, put together when whole, and stored
- * with a gap marker when the rest never comes. */
+ * with a gap marker when the rest never comes; a batch in which one
+ * message's handling fails keeps every other message's effects. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,11 +105,71 @@ static void stale_group_is_stored_with_a_gap(void **state)
     assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM sms_part WHERE ref = '8' AND inbox_id IS NULL"), 0);
 }
 
+
+/* Appends an SMS from `from` with provider id `id` to job. */
+static void add_sms(struct pipeline_job *job, const char *id, const char *from, const char *text)
+{
+    struct gw_msg *m = gw_msgv_push(&job->msgs);
+    m->channel = strdup("vonage");
+    m->provider_id = strdup(id);
+    m->from = strdup(from);
+    m->text = strdup(text);
+    m->received_at = NOW;
+}
+
+static void one_failure_costs_only_its_message(void **state)
+{
+    /* Fault injection (raw SQL): opening a case whose report says "FAULT"
+     * fails, its fallback's case too. */
+    if (seed_is_pg(dbpath))
+        tdb_exec(dbpath, "CREATE FUNCTION inject_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
+                         "'injected fault'; END $$; CREATE TRIGGER inject_fault BEFORE INSERT ON cases FOR EACH ROW "
+                         "WHEN (NEW.description LIKE '%%FAULT%%') EXECUTE FUNCTION inject_fault()");
+    else
+        tdb_exec(dbpath, "CREATE TRIGGER inject_fault BEFORE INSERT ON cases WHEN NEW.description LIKE '%%FAULT%%' "
+                         "BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
+    struct pipeline_job a = {0}, b = {0};
+    add_sms(&a, "f1", "+8613700000011", "BG 9 村里有个孩子没人管");
+    add_sms(&a, "f2", "+8613700000012", "BG 9 FAULT 孩子没人管");
+    add_sms(&a, "f3", "+8613700000013", "BG 9 邻居家孩子没人照顾");
+    add_sms(&b, "f4", "+8613700000014", "BG 9 孩子一个人在家");
+    struct pipeline_job *jobs[] = {&a, &b};
+    assert_int_equal(pipeline_batch(st, cfg, jobs, 2, NOW), 0);
+    /* Every message acknowledged and stored once, the failure counted... */
+    assert_true(a.ok && b.ok);
+    assert_int_equal(a.stored, 3);
+    assert_int_equal(b.stored, 1);
+    assert_int_equal(a.handler_errors, 1);
+    assert_int_equal(b.handler_errors, 0);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM inbox WHERE provider_id IN ('f1','f2','f3','f4')"), 4);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM inbox WHERE provider_id = 'f2' AND result = 'error'"), 1);
+    /* ... the others with their case, one each, and a reply each ... */
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM inbox i JOIN cases c ON c.inbox_id = i.id "
+                                     "WHERE i.provider_id IN ('f1','f3','f4') AND i.result <> 'error'"),
+                     3);
+    assert_int_equal(tdb_int(dbpath, "SELECT count(*) FROM cases c JOIN inbox i ON i.id = c.inbox_id "
+                                     "WHERE i.provider_id = 'f2'"),
+                     0);
+    for (int i = 1; i <= 4; i++)
+        assert_int_equal(tdb_int(dbpath,
+                                 "SELECT count(*) FROM outbox o JOIN inbox i ON i.id = o.inbox_id "
+                                 "WHERE i.provider_id = 'f%d' AND o.recipient = '+861370000001%d'",
+                                 i, i),
+                         1);
+    /* ... and the job's ids are the stored rows'. */
+    assert_int_equal(tdb_int(dbpath, "SELECT id FROM inbox WHERE provider_id = 'f4'"), b.inbox_ids[0]);
+    assert_int_equal(tdb_int(dbpath, "SELECT id FROM inbox WHERE provider_id = 'f2'"), a.inbox_ids[1]);
+    pipeline_job_clear(&a);
+    pipeline_job_clear(&b);
+    tdb_exec(dbpath, seed_is_pg(dbpath) ? "DROP TRIGGER inject_fault ON cases" : "DROP TRIGGER inject_fault");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parts_wait_then_join),
         cmocka_unit_test(stale_group_is_stored_with_a_gap),
+        cmocka_unit_test(one_failure_costs_only_its_message),
     };
     return cmocka_run_group_tests_name("pipeline", tests, setup, teardown);
 }
