@@ -249,6 +249,10 @@ static int registered = SQLITE_ERROR;
 
 static void wb_register(void)
 {
+    /* Before SQLite initialises (sqlite3_vfs_find does): without memory
+     * statistics, no allocation takes a process-wide mutex. Refused, and
+     * harmless, when the library was initialised already. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     real_vfs = sqlite3_vfs_find(NULL);
     if (!real_vfs || real_vfs->iVersion < 2) return;
     wb_vfs = (sqlite3_vfs){

@@ -1,7 +1,6 @@
 /* gateway/metrics.c - counters and histograms in the Prometheus text format. */
 #include "metrics.h"
 
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,11 +194,6 @@ void metrics_render(struct metrics *m, struct gw_buf *out)
                   "failed (kept with their error, answered, logged).\n"
                   "# TYPE gateway_handler_errors_total counter\ngateway_handler_errors_total %llu\n",
                   atomic_load(&m->handler_errors));
-    gw_buf_printf(out,
-                  "# HELP gateway_store_memory_bytes Memory SQLite holds in this process (page caches of every "
-                  "connection, statements, lookaside); 0 on PostgreSQL.\n"
-                  "# TYPE gateway_store_memory_bytes gauge\ngateway_store_memory_bytes %lld\n",
-                  (long long)sqlite3_memory_used());
     render_hist(out, "gateway_store_batch_size", "Requests per store transaction.", &m->batch_size, batch_bounds,
                 NBATCH);
     render_hist(out, "gateway_store_commit_seconds", "Store transaction time including fsync.", &m->commit_seconds,
