@@ -4,6 +4,11 @@
 # Usage: run.sh GATEWAY_BIN BENCH_BUILD_DIR
 #   (env: BENCH_N, BENCH_C, BENCH_STORE, BENCH_LARGE, BENCH_SOAK, BENCH_SOAK_RPS)
 #
+# "writer alone" (SQLite) hands the same mix of messages, parsed as the
+# HTTP threads parse them, straight to the pipeline (tests/bench/writer.c)
+# in batches of the run's mean size: the writer's CPU per message with
+# nothing else running.
+#
 # BENCH_STORE picks the store under test:
 #   sqlite    (default) a SQLite file, synchronous=full
 #   postgres  a throwaway PostgreSQL 15 (tests/pg/server.sh; fsync = on,
@@ -460,6 +465,17 @@ bench_store() {
         }')
     kill "$gpid"; wait "$gpid" || true
     snapshot "$dir"
+    # The writer's work alone (SQLite): the same mix straight into the
+    # pipeline in batches of the run's mean size, on a store of its own.
+    alone_line=""
+    if [ "$store" = sqlite ]; then
+        local abatch
+        abatch=$(awk -v m="$msgs" -v b="$batches" 'BEGIN { v = b > 0 ? m / b : 1; printf "%.0f", v < 1 ? 1 : v }')
+        mkdir -p "$dir/alone"
+        write_ini "$dir/alone/gateway.ini" "" "$(printf 'path = %s\nsynchronous = full\n' "$dir/alone/alone.db")"
+        import_roster "$dir/alone/gateway.ini" 2>/dev/null
+        alone_line=$("$bdir/writer" "$dir/alone/gateway.ini" "$n" "$abatch" 2>/dev/null) || alone_line=""
+    fi
 
     "$bdir/bare" >"$dir/bare.out" &
     local bpid=$!
@@ -502,6 +518,9 @@ bench_store() {
     echo "ratio: gateway/bare = $ratio"
     echo "rows stored: inbox +$((after - before)), outbox $outbox, store transactions $batches ($durable; sender off)"
     echo "$writer_line"
+    [ -z "$alone_line" ] || echo "writer alone: the same mix straight into the pipeline in batches of" \
+        "$(val "$alone_line" batch), no HTTP: $(val "$alone_line" cpu_us_per_msg) us CPU per message" \
+        "($(val "$alone_line" us_per_msg) us wall)"
     echo "outbound: $sent of $queued queued replies delivered to a local stand-in send API in $secs s" \
          "= $orate messages/s (start-up included; failed $failed)"
     [ "$gerr" = 0 ] || keep_log "$dir/gw.log" "$gerr inbound requests failed"
