@@ -171,11 +171,29 @@ static const char *const negations[] = {
 
 /* ---- the compact text -------------------------------------------------------- */
 
+#define TRI_BITS 4096 /* the scan's set of 3-byte sequences, hashed */
+
 struct scan {
-    char *s;             /* compact UTF-8: letters, CJK, '|' between clauses; NUL-terminated */
-    size_t n;            /* bytes in s */
-    unsigned char *soft; /* soft[i]: a space or a number stood right before byte i (n + 1 entries) */
+    char *s;                     /* compact UTF-8: letters, CJK, '|' between clauses; NUL-terminated */
+    size_t n;                    /* bytes in s */
+    unsigned char *soft;         /* soft[i]: a space or a number stood right before byte i (n + 1 entries) */
+    uint64_t tri[TRI_BITS / 64]; /* every 3 bytes in a row of s, hashed: a phrase whose first 3 bytes are
+                                    not there is not searched for (one CJK character is 3 bytes) */
 };
+
+static unsigned tri_hash(const char *p)
+{
+    uint32_t v = (uint32_t)(unsigned char)p[0] << 16 | (uint32_t)(unsigned char)p[1] << 8 | (unsigned char)p[2];
+    return (v * 2654435761u) >> 20 & (TRI_BITS - 1);
+}
+
+/* 0 when the text surely does not hold the len bytes at p; 1 when it may. */
+static int may_hold(const struct scan *sc, const char *p, size_t len)
+{
+    if (len < 3) return 1;
+    unsigned h = tri_hash(p);
+    return (sc->tri[h / 64] >> (h % 64)) & 1;
+}
 
 static int is_cjk(uint32_t cp)
 {
@@ -232,6 +250,11 @@ static void scan_init(struct scan *sc, const char *text, size_t len)
     }
     sc->soft[sc->n] = (unsigned char)soft;
     sc->s[sc->n] = '\0';
+    memset(sc->tri, 0, sizeof sc->tri);
+    for (size_t i = 0; i + 3 <= sc->n; i++) {
+        unsigned h = tri_hash(sc->s + i);
+        sc->tri[h / 64] |= UINT64_C(1) << (h % 64);
+    }
 }
 
 static void scan_free(struct scan *sc)
@@ -342,6 +365,7 @@ static int cancelled(const struct lexicon *lx, const struct scan *sc, const stru
         if (lx->v[i].category != 0) continue;
         const char *w = lx->v[i].phrase;
         size_t l = strlen(w);
+        if (!may_hold(sc, w, l)) continue;
         size_t from = h->start + 1 > l ? h->start + 1 - l : 0;
         while (from < h->end) {
             const char *at = memmem(sc->s + from, sc->n - from, w, l);
@@ -367,7 +391,7 @@ int lex_scan(const struct lexicon *lx, const char *text, size_t len, struct lex_
     size_t best_pos = 0;
     for (size_t i = 0; i < lx->n && sc.n > 0; i++) {
         const struct lex_entry *e = &lx->v[i];
-        if (e->category < 1) continue;
+        if (e->category < 1 || !may_hold(&sc, e->phrase, strcspn(e->phrase, "*"))) continue;
         struct part parts[LEX_PARTS];
         int np = split_phrase(e->phrase, parts);
         if (np == 0) continue;
