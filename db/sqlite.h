@@ -37,6 +37,14 @@ int sqlite_sync_wal(struct store *st);
  * writer's store; store_close stops the thread. Returns 0 or -1 with err. */
 int sqlite_checkpoint_in_background(struct store *st, char *err, size_t errlen);
 
+/* Remembers the roster look-ups of st's connection (staff, children,
+ * guardians and regions by phone, code, id or path; a county's responders)
+ * for the long-running writer. The memo is emptied when a roster row is
+ * written on this connection, when a transaction rolls back, at the start
+ * of a transaction when another connection or process (a roster import)
+ * committed a roster change since, and at least once a minute. Returns 0. */
+int sqlite_roster_memo(struct store *st);
+
 /* Write transactions of one process's connections to one file take turns,
  * first come first served (store_begin waits for its turn; commit and
  * rollback pass it on), so a thread that writes nearly all the time cannot

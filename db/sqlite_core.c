@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/clock.h"
 #include "../core/log.h"
 #include "../core/util.h"
 #include "schema.h"
@@ -26,6 +28,7 @@ static int unwritable(const char *path, char *why, size_t whylen);
 static struct write_gate *gate_get(const char *path);
 static void gate_put(struct write_gate *g);
 static void gate_leave(struct sqlite_store *sq);
+static void on_update(void *arg, int op, const char *dbname, const char *table, sqlite3_int64 rowid);
 
 /* Personal data: only the gateway's own user may read the database, its
  * WAL and its index (SQLite gives those two the database file's mode). */
@@ -72,6 +75,7 @@ int sqlite_store_open_ops(const struct store_ops *ops, const char *path, int syn
     owner_only(path, "-wal");
     owner_only(path, "-shm");
     sq->gate = gate_get(path);
+    sqlite3_update_hook(sq->db, on_update, sq);
     *out = st;
     return 0;
 fail:
@@ -94,6 +98,7 @@ void sqlite_store_close(struct store *st)
         gate_leave(sq);
     }
     gate_put(sq->gate);
+    memo_free(sq->memo);
     if (sq->db) sqlite3_close(sq->db);
     free(sq->path);
     free(sq);
@@ -339,6 +344,71 @@ int sqlite_write_waiting(struct store *st)
     return (int)(queued - (unsigned long)writing);
 }
 
+/* ---- the roster memo ------------------------------------------------------ */
+
+/* The tables whose rows the memo's look-ups read. */
+static int roster_table(const char *t)
+{
+    return !strcmp(t, "staff") || !strcmp(t, "child") || !strcmp(t, "guardian") || !strcmp(t, "guardian_child") ||
+           !strcmp(t, "region");
+}
+
+/* SQLite's update hook, on every connection: a roster row changed. */
+static void on_update(void *arg, int op, const char *dbname, const char *table, sqlite3_int64 rowid)
+{
+    struct sqlite_store *sq = arg;
+    if (!roster_table(table)) return;
+    sq->roster_written = 1;
+    memo_clear(sq->memo);
+}
+
+/* The database's roster mark: PRAGMA user_version, which every connection
+ * of this code moves on when it commits a roster change. -1 on error. */
+static int64_t roster_mark(struct store *st)
+{
+    sqlite3_stmt *s = store_stmt(st, "PRAGMA user_version");
+    if (!s) return -1;
+    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_reset(s);
+    return v;
+}
+
+/* Inside a transaction that changed the roster, before its commit: moves
+ * the mark on, so that other connections' memos are emptied. Returns the
+ * new mark, or -1. */
+static int64_t roster_mark_move(struct store *st)
+{
+    int64_t v = roster_mark(st);
+    if (v < 0) return -1;
+    v = v >= INT32_MAX ? 1 : v + 1;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %lld", (long long)v);
+    return store_exec(st, sql) == 0 ? v : -1;
+}
+
+/* At the start of a transaction: empties the memo when another connection
+ * or process committed a roster change, or when it is a minute old (a
+ * change by a tool that does not move the mark is seen within a minute). */
+static void memo_check(struct store *st)
+{
+    struct sqlite_store *sq = sqlite_of(st);
+    int64_t mark = roster_mark(st);
+    double now = gw_clock_mono();
+    if (mark < 0 || mark != sq->memo_mark || now - sq->memo_since >= 60) {
+        memo_clear(sq->memo);
+        sq->memo_mark = mark;
+        sq->memo_since = now;
+    }
+}
+
+int sqlite_roster_memo(struct store *st)
+{
+    struct sqlite_store *sq = sqlite_of(st);
+    if (!sq->memo) sq->memo = memo_new();
+    sq->memo_mark = -1;
+    return 0;
+}
+
 int sqlite_store_begin(struct store *st)
 {
     struct sqlite_store *sq = sqlite_of(st);
@@ -346,22 +416,34 @@ int sqlite_store_begin(struct store *st)
     gate_enter(sq);
     int rc = store_exec(st, "BEGIN IMMEDIATE");
     gate_leave(sq); /* only if BEGIN failed */
+    sq->roster_written = 0;
+    if (rc == 0 && sq->memo) memo_check(st);
     return rc;
 }
 
 int sqlite_store_commit(struct store *st)
 {
+    struct sqlite_store *sq = sqlite_of(st);
     reset_all(st);
+    int64_t mark = -1;
+    if (sq->roster_written && !sqlite3_get_autocommit(sq->db) && (mark = roster_mark_move(st)) < 0) return -1;
     int rc = store_exec(st, "COMMIT");
-    gate_leave(sqlite_of(st));
+    /* Its own move of the mark leaves this connection's memo as it is. */
+    if (rc == 0 && mark >= 0 && sq->memo_mark >= 0) sq->memo_mark = mark;
+    if (sqlite3_get_autocommit(sq->db)) sq->roster_written = 0;
+    gate_leave(sq);
     return rc;
 }
 
 int sqlite_store_rollback(struct store *st)
 {
+    struct sqlite_store *sq = sqlite_of(st);
     reset_all(st);
     int rc = sqlite3_get_autocommit(store_db(st)) ? 0 : store_exec(st, "ROLLBACK");
-    gate_leave(sqlite_of(st));
+    /* What the memo learnt inside the transaction may be undone. */
+    memo_clear(sq->memo);
+    sq->roster_written = 0;
+    gate_leave(sq);
     return rc;
 }
 
@@ -380,6 +462,7 @@ int sqlite_store_savepoint(struct store *st) { return step_static(st, "SAVEPOINT
 int sqlite_store_release(struct store *st) { return step_static(st, "RELEASE sp"); }
 int sqlite_store_rollback_to(struct store *st)
 {
+    memo_clear(sqlite_of(st)->memo);
     if (step_static(st, "ROLLBACK TO sp") != 0) return -1;
     return step_static(st, "RELEASE sp");
 }

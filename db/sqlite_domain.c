@@ -50,7 +50,7 @@ static void bind_id_or_null(sqlite3_stmt *s, int i, int64_t v)
 
 /* ---- regions ------------------------------------------------------------- */
 
-int sqlite_db_region_by_id(struct store *st, int64_t id, struct db_region *out)
+static int region_by_id_read(struct store *st, int64_t id, struct db_region *out)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT " REGION_COLS " FROM region R" COUNTY_JOIN " WHERE R.id = ?");
     if (!s) return -1;
@@ -61,7 +61,17 @@ int sqlite_db_region_by_id(struct store *st, int64_t id, struct db_region *out)
     return rc;
 }
 
-int sqlite_db_region_by_path(struct store *st, const char *path, struct db_region *out)
+int sqlite_db_region_by_id(struct store *st, int64_t id, struct db_region *out)
+{
+    struct memo *m = sqlite_of(st)->memo;
+    int rc;
+    if (memo_get(m, MEMO_REGION_ID, &id, sizeof id, &rc, out, sizeof *out)) return rc;
+    rc = region_by_id_read(st, id, out);
+    if (rc >= 0) memo_put(m, MEMO_REGION_ID, &id, sizeof id, rc, out, rc == 0 ? sizeof *out : 0);
+    return rc;
+}
+
+static int region_by_path_read(struct store *st, const char *path, struct db_region *out)
 {
     if (!path || !*path) return 1;
     sqlite3_stmt *s = store_stmt(st, "SELECT " REGION_COLS " FROM region R" COUNTY_JOIN " WHERE R.path = ?");
@@ -70,6 +80,17 @@ int sqlite_db_region_by_path(struct store *st, const char *path, struct db_regio
     int rc = step_one(s);
     if (rc == 0) read_region(s, 0, out);
     sqlite3_reset(s);
+    return rc;
+}
+
+int sqlite_db_region_by_path(struct store *st, const char *path, struct db_region *out)
+{
+    if (!path || !*path) return 1;
+    struct memo *m = sqlite_of(st)->memo;
+    int rc;
+    if (memo_get(m, MEMO_REGION_PATH, path, strlen(path), &rc, out, sizeof *out)) return rc;
+    rc = region_by_path_read(st, path, out);
+    if (rc >= 0) memo_put(m, MEMO_REGION_PATH, path, strlen(path), rc, out, rc == 0 ? sizeof *out : 0);
     return rc;
 }
 
@@ -98,7 +119,7 @@ int sqlite_db_region_under(struct store *st, int64_t a, int64_t b)
 
 /* ---- people ---------------------------------------------------------------- */
 
-int sqlite_db_staff_by_phone(struct store *st, const char *phone, struct db_staff *out)
+static int staff_by_phone_read(struct store *st, const char *phone, struct db_staff *out)
 {
     sqlite3_stmt *s =
         store_stmt(st, "SELECT S.id, S.role, coalesce(S.department, ''), " REGION_COLS
@@ -117,6 +138,17 @@ int sqlite_db_staff_by_phone(struct store *st, const char *phone, struct db_staf
     return rc;
 }
 
+int sqlite_db_staff_by_phone(struct store *st, const char *phone, struct db_staff *out)
+{
+    if (!phone) return staff_by_phone_read(st, phone, out);
+    struct memo *m = sqlite_of(st)->memo;
+    int rc;
+    if (memo_get(m, MEMO_STAFF, phone, strlen(phone), &rc, out, sizeof *out)) return rc;
+    rc = staff_by_phone_read(st, phone, out);
+    if (rc >= 0) memo_put(m, MEMO_STAFF, phone, strlen(phone), rc, out, rc == 0 ? sizeof *out : 0);
+    return rc;
+}
+
 /* Collects column 0 of every row as a phone: copies at most max, returns the count or -1. */
 static int phones(sqlite3_stmt *s, char (*out)[DB_PHONE_LEN], int max)
 {
@@ -129,8 +161,8 @@ static int phones(sqlite3_stmt *s, char (*out)[DB_PHONE_LEN], int max)
     return rc == SQLITE_DONE ? n : -1;
 }
 
-int sqlite_db_county_responders(struct store *st, int64_t county_id, const char *dept, char (*out)[DB_PHONE_LEN],
-                                int max)
+static int county_responders_read(struct store *st, int64_t county_id, const char *dept, char (*out)[DB_PHONE_LEN],
+                                  int max)
 {
     /* "Contains": the county's path is the staff region's path or lies
      * under it ('/' after it), as db_path_under decides. */
@@ -145,6 +177,22 @@ int sqlite_db_county_responders(struct store *st, int64_t county_id, const char 
     return phones(s, out, max);
 }
 
+int sqlite_db_county_responders(struct store *st, int64_t county_id, const char *dept, char (*out)[DB_PHONE_LEN],
+                                int max)
+{
+    if (!dept) return county_responders_read(st, county_id, dept, out, max);
+    /* key: the county, max and the department */
+    char key[64];
+    size_t klen = (size_t)snprintf(key, sizeof key, "%lld/%d/%s", (long long)county_id, max, dept);
+    struct memo *m = sqlite_of(st)->memo;
+    int rc;
+    if (klen < sizeof key && memo_get(m, MEMO_RESPONDERS, key, klen, &rc, out, (size_t)max * DB_PHONE_LEN)) return rc;
+    rc = county_responders_read(st, county_id, dept, out, max);
+    if (rc >= 0 && klen < sizeof key)
+        memo_put(m, MEMO_RESPONDERS, key, klen, rc, out, (size_t)(rc < max ? rc : max) * DB_PHONE_LEN);
+    return rc;
+}
+
 int sqlite_db_village_directors(struct store *st, int64_t region_id, char (*out)[DB_PHONE_LEN], int max)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT phone FROM staff WHERE role = 'director' AND region_id = ?"
@@ -154,7 +202,7 @@ int sqlite_db_village_directors(struct store *st, int64_t region_id, char (*out)
     return phones(s, out, max);
 }
 
-int sqlite_db_guardian_by_phone(struct store *st, const char *phone, int64_t *guardian_id)
+static int guardian_by_phone_read(struct store *st, const char *phone, int64_t *guardian_id)
 {
     sqlite3_stmt *s = store_stmt(st, "SELECT id FROM guardian WHERE phone = ?");
     if (!s) return -1;
@@ -162,6 +210,17 @@ int sqlite_db_guardian_by_phone(struct store *st, const char *phone, int64_t *gu
     int rc = step_one(s);
     if (rc == 0) *guardian_id = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
+    return rc;
+}
+
+int sqlite_db_guardian_by_phone(struct store *st, const char *phone, int64_t *guardian_id)
+{
+    if (!phone) return guardian_by_phone_read(st, phone, guardian_id);
+    struct memo *m = sqlite_of(st)->memo;
+    int rc;
+    if (memo_get(m, MEMO_GUARDIAN, phone, strlen(phone), &rc, guardian_id, sizeof *guardian_id)) return rc;
+    rc = guardian_by_phone_read(st, phone, guardian_id);
+    if (rc >= 0) memo_put(m, MEMO_GUARDIAN, phone, strlen(phone), rc, guardian_id, rc == 0 ? sizeof *guardian_id : 0);
     return rc;
 }
 
@@ -177,7 +236,7 @@ static void read_child(sqlite3_stmt *s, struct db_child *out)
     read_region(s, 4, &out->region);
 }
 
-int sqlite_db_child_by_code(struct store *st, const char *code, struct db_child *out)
+static int child_by_code_read(struct store *st, const char *code, struct db_child *out)
 {
     sqlite3_stmt *s =
         store_stmt(st, "SELECT " CHILD_COLS " FROM child CH JOIN region R ON R.id = CH.region_id" COUNTY_JOIN
@@ -187,6 +246,17 @@ int sqlite_db_child_by_code(struct store *st, const char *code, struct db_child 
     int rc = step_one(s);
     if (rc == 0) read_child(s, out);
     sqlite3_reset(s);
+    return rc;
+}
+
+int sqlite_db_child_by_code(struct store *st, const char *code, struct db_child *out)
+{
+    if (!code) return child_by_code_read(st, code, out);
+    struct memo *m = sqlite_of(st)->memo;
+    int rc;
+    if (memo_get(m, MEMO_CHILD, code, strlen(code), &rc, out, sizeof *out)) return rc;
+    rc = child_by_code_read(st, code, out);
+    if (rc >= 0) memo_put(m, MEMO_CHILD, code, strlen(code), rc, out, rc == 0 ? sizeof *out : 0);
     return rc;
 }
 

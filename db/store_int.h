@@ -28,7 +28,23 @@ struct sqlite_store {
     int deferred;              /* sqlite_defer_sync was called */
     struct write_gate *gate;   /* this file's turns at writing, shared by the process's connections */
     int gated;                 /* this connection holds its turn (between begin and commit or rollback) */
+    int roster_written;        /* a roster row changed in the open transaction (the update hook) */
+    struct memo *memo;         /* roster look-ups remembered (sqlite_roster_memo), or NULL */
+    int64_t memo_mark;         /* the database's roster mark (user_version) the memo was filled under */
+    double memo_since;         /* monotonic time the memo was last emptied */
 };
+
+/* Look-ups the memo keeps (the op of memo_get and memo_put). */
+enum { MEMO_STAFF = 1, MEMO_CHILD, MEMO_GUARDIAN, MEMO_REGION_ID, MEMO_REGION_PATH, MEMO_RESPONDERS };
+
+/* The memo (db/sqlite_memo.c). memo_get: 1 with *rc and the answer copied
+ * into out (at most outlen bytes) when op+key is held, else 0. memo_put
+ * keeps rc and vlen bytes of val for op+key. Both do nothing on NULL. */
+struct memo *memo_new(void);
+void memo_free(struct memo *m);
+void memo_clear(struct memo *m);
+int memo_get(struct memo *m, int op, const void *key, size_t klen, int *rc, void *out, size_t outlen);
+void memo_put(struct memo *m, int op, const void *key, size_t klen, int rc, const void *val, size_t vlen);
 
 /* Opens the SQLite store at path with ops as its table (sqlite_store_open,
  * in sqlite_ops.c, passes the backend's own): sqlite_store_open's contract

@@ -275,6 +275,8 @@ int writer_start(const struct gw_config *cfg, struct store *st, struct metrics *
     pthread_cond_init(&w->sync_wake, NULL);
     pthread_mutex_init(&w->health_lock, NULL);
     char err[200] = "cannot start the syncer thread";
+    /* The writer reads the roster for nearly every message. */
+    if (gw_store_is_sqlite(cfg)) sqlite_roster_memo(st);
     if (cfg->sync_full && gw_store_is_sqlite(cfg)) {
         if (sqlite_defer_sync(st, err, sizeof err) != 0 || pthread_create(&w->sync_thread, NULL, sync_run, w) != 0)
             goto fail;

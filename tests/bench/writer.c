@@ -2,7 +2,7 @@
  * messages (5 visits, 3 check-ins and 2 reports in every 10) handed to
  * pipeline_batch in batches, on the store of a gateway config, with the
  * writer's own settings (commits without fsync, the fsync left to the
- * caller; checkpoints on a thread of their own). No HTTP, no provider, so
+ * caller; checkpoints on a thread of their own; the roster memo). No HTTP, no provider, so
  * the figure is the writer's CPU per message and nothing else's.
  *
  * Usage: writer CONFIG N BATCH [RUNTAG]
@@ -100,7 +100,7 @@ int main(int argc, char **argv)
     struct store *st;
     if (gw_config_load(argv[1], &cfg, err, sizeof err) != 0 || gw_store_open(cfg, &st, err, sizeof err) != 0 ||
         store_migrate(st, NULL, NULL, err, sizeof err) != 0 || sqlite_defer_sync(st, err, sizeof err) != 0 ||
-        sqlite_checkpoint_in_background(st, err, sizeof err) != 0) {
+        sqlite_checkpoint_in_background(st, err, sizeof err) != 0 || sqlite_roster_memo(st) != 0) {
         fprintf(stderr, "writer: %s\n", err);
         return 1;
     }
