@@ -115,7 +115,8 @@ static int record(const struct h_env *env, const struct h_msg *m, const struct h
     h_iso_date(y, mo, d, v.visit_date, sizeof v.visit_date);
     if (db_visit_insert(env->st, &v, m->now, visit_id) != 0) return -1;
     *high = it->result == 2 && (it->problems & CB_P_XL);
-    if (*high && db_child_set_high_cadence(env->st, child->id) < 0) return -1;
+    /* Set once: a child already on the closer cadence is not written again. */
+    if (*high && !child->high_cadence && db_child_set_high_cadence(env->st, child->id) < 0) return -1;
     return 0;
 }
 
