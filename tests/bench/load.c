@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mix.h"
+
 #define GENERIC_SECRET "bench-generic-secret"
 #define TWILIO_TOKEN "fake_auth_token_0123456789abcdef"
 
@@ -45,12 +47,7 @@ static double rate;         /* requests per second; 0: as fast as the server ans
 static double run_t0;       /* monotonic start of the run */
 static atomic_int next_req, errors, non2xx;
 
-/* The roster the requests are built from, and what every request shares. */
-struct pair {
-    char a[32], b[16];
-};
-static struct pair *visits, *guardians;
-static int nvisits, nguardians;
+/* What every request shares (the roster the requests are built from is mix.h's). */
 static const char *public_url, *runtag;
 
 static double now(void)
@@ -146,42 +143,6 @@ static void add_generic(struct reqbuf *r, int json, const char *id, const char *
     add(r, "/hooks/generic/sms", json ? "application/json" : "application/x-www-form-urlencoded", hdr, body);
 }
 
-static int load_pairs(sqlite3 *db, const char *sql, struct pair **out)
-{
-    sqlite3_stmt *s;
-    int n = 0, cap = 256;
-    *out = malloc(sizeof **out * (size_t)cap);
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) return 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        if (n == cap) *out = realloc(*out, sizeof **out * (size_t)(cap *= 2));
-        snprintf((*out)[n].a, sizeof(*out)[n].a, "%s", sqlite3_column_text(s, 0));
-        snprintf((*out)[n].b, sizeof(*out)[n].b, "%s", sqlite3_column_text(s, 1));
-        n++;
-    }
-    sqlite3_finalize(s);
-    return n;
-}
-
-/* Reads the roster's director/child and guardian/child pairs from the
- * SQLite file dbpath into visits and guardians; exits when it holds none. */
-static void load_roster(const char *dbpath)
-{
-    sqlite3 *db;
-    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        fprintf(stderr, "load: cannot open %s\n", dbpath);
-        exit(1);
-    }
-    nvisits = load_pairs(db, "SELECT s.phone, c.code FROM staff s JOIN child c ON c.region_id = s.region_id "
-                             "WHERE s.role = 'director'", &visits);
-    nguardians = load_pairs(db, "SELECT g.phone, c.code FROM guardian g JOIN guardian_child gc ON gc.guardian_id = g.id "
-                                "JOIN child c ON c.id = gc.child_id", &guardians);
-    sqlite3_close(db);
-    if (nvisits == 0 || nguardians == 0) {
-        fprintf(stderr, "load: the database holds no roster\n");
-        exit(1);
-    }
-}
-
 /* FNV-1a of the run tag: mixed into Twilio's MessageSids, which have no
  * room for the tag, so each run's are new to the store. */
 static unsigned tag_hash(void)
@@ -196,24 +157,9 @@ static unsigned tag_hash(void)
  * id (RUNTAG-i, or a MessageSid from i and RUNTAG) is unique in the run. */
 static void build_one(int i, struct reqbuf *r)
 {
-    static const char *const reports[] = {"BG 2 孩子身上有伤", "BG 3 孩子一个人在家好几天", "BG 7 学校有人欺负他",
-                                          "BG 9 想了解帮扶政策", "村东头那家孩子没人管"};
-    static const char *const results[] = {"1", "2 XL", "1 一切正常", "3", "2 JK 生活", "4"};
     char id[64], text[160], from[32];
     snprintf(id, sizeof id, "%s-%d", runtag, i);
-    int kind = i % 10; /* 5 visits, 3 check-ins, 2 reports in every 10 */
-    if (kind < 5) {
-        struct pair *p = &visits[(i / 10 * 5 + kind) % nvisits];
-        snprintf(from, sizeof from, "%s", p->a);
-        snprintf(text, sizeof text, "ZF %s %s", p->b, results[i % 6]);
-    } else if (kind < 8) {
-        struct pair *p = &guardians[(i / 10 * 3 + kind) % nguardians];
-        snprintf(from, sizeof from, "%s", p->a);
-        snprintf(text, sizeof text, "QD %s %s", p->b, kind == 7 ? "1 视频了很开心" : "");
-    } else {
-        snprintf(from, sizeof from, "+86137%08d", i % 100000000);
-        snprintf(text, sizeof text, "%s", reports[i % 5]);
-    }
+    mix_message(i, from, text);
     int via = i % 7; /* 0-3 generic form, 4-5 generic JSON, 6 Twilio */
     if (via == 6) {
         char sid[48];
@@ -445,7 +391,7 @@ int main(int argc, char **argv)
         return 2;
     }
     lat = calloc((size_t)nreq, sizeof *lat);
-    load_roster(argv[2]);
+    load_roster("load", argv[2]);
     if (rate == 0) {
         reqs = calloc((size_t)nreq, sizeof *reqs);
         for (int i = 0; i < nreq; i++) build_one(i, &reqs[i]);

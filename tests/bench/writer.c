@@ -22,29 +22,7 @@
 #include "../../gateway/pipeline.h"
 #include "../../gateway/store_open.h"
 #include "../../handlers/codebook.h"
-
-struct pair {
-    char a[32], b[32];
-};
-
-static struct pair *visits, *guardians;
-static int nvisits, nguardians;
-
-static int load_pairs(sqlite3 *db, const char *sql, struct pair **out)
-{
-    sqlite3_stmt *s;
-    int n = 0, cap = 256;
-    *out = malloc(sizeof **out * (size_t)cap);
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) return 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        if (n == cap) *out = realloc(*out, sizeof **out * (size_t)(cap *= 2));
-        snprintf((*out)[n].a, sizeof(*out)[n].a, "%s", sqlite3_column_text(s, 0));
-        snprintf((*out)[n].b, sizeof(*out)[n].b, "%s", sqlite3_column_text(s, 1));
-        n++;
-    }
-    sqlite3_finalize(s);
-    return n;
-}
+#include "mix.h"
 
 static double thread_cpu(void)
 {
@@ -53,27 +31,12 @@ static double thread_cpu(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Message i of the mix, as load.c builds it, parsed as an HTTP thread does. */
+/* Message i of the mix, parsed as an HTTP thread does. */
 static void add_msg(struct pipeline_job *job, const char *tag, int i, int64_t now)
 {
-    static const char *const reports[] = {"BG 2 孩子身上有伤", "BG 3 孩子一个人在家好几天", "BG 7 学校有人欺负他",
-                                          "BG 9 想了解帮扶政策", "村东头那家孩子没人管"};
-    static const char *const results[] = {"1", "2 XL", "1 一切正常", "3", "2 JK 生活", "4"};
     char id[96], text[160], from[32];
     snprintf(id, sizeof id, "%s-%d", tag, i);
-    int kind = i % 10;
-    if (kind < 5) {
-        struct pair *p = &visits[(i / 10 * 5 + kind) % nvisits];
-        snprintf(from, sizeof from, "%s", p->a);
-        snprintf(text, sizeof text, "ZF %s %s", p->b, results[i % 6]);
-    } else if (kind < 8) {
-        struct pair *p = &guardians[(i / 10 * 3 + kind) % nguardians];
-        snprintf(from, sizeof from, "%s", p->a);
-        snprintf(text, sizeof text, "QD %s %s", p->b, kind == 7 ? "1 视频了很开心" : "");
-    } else {
-        snprintf(from, sizeof from, "+86137%08d", i % 100000000);
-        snprintf(text, sizeof text, "%s", reports[i % 5]);
-    }
+    mix_message(i, from, text);
     struct gw_msg *m = gw_msgv_push(&job->msgs);
     m->channel = strdup("generic");
     m->provider_id = strdup(id);
@@ -104,16 +67,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "writer: %s\n", err);
         return 1;
     }
-    sqlite3 *db;
-    if (sqlite3_open_v2(cfg->store_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) return 1;
-    nvisits = load_pairs(db, "SELECT s.phone, c.code FROM staff s JOIN child c ON c.region_id = s.region_id "
-                             "WHERE s.role = 'director'", &visits);
-    nguardians = load_pairs(db, "SELECT g.phone, c.code FROM guardian g JOIN guardian_child gc ON gc.guardian_id = g.id "
-                                "JOIN child c ON c.id = gc.child_id", &guardians);
-    sqlite3_close(db);
-    if (!nvisits || !nguardians || batch < 1) {
-        fprintf(stderr, "writer: the database holds no roster\n");
-        return 1;
+    load_roster("writer", cfg->store_path);
+    if (batch < 1) {
+        fprintf(stderr, "writer: BATCH must be at least 1\n");
+        return 2;
     }
     struct pipeline_job *jobs = calloc((size_t)batch, sizeof *jobs);
     struct pipeline_job **ptrs = calloc((size_t)batch, sizeof *ptrs);
