@@ -416,7 +416,9 @@ int sqlite_store_begin(struct store *st)
     gate_enter(sq);
     int rc = store_exec(st, "BEGIN IMMEDIATE");
     gate_leave(sq); /* only if BEGIN failed */
-    sq->roster_written = 0;
+    /* roster_written stays set by a roster write outside a transaction
+     * (autocommit): this transaction's commit moves the mark for it. */
+    sq->in_begin = rc == 0;
     if (rc == 0 && sq->memo) memo_check(st);
     return rc;
 }
@@ -430,7 +432,7 @@ int sqlite_store_commit(struct store *st)
     int rc = store_exec(st, "COMMIT");
     /* Its own move of the mark leaves this connection's memo as it is. */
     if (rc == 0 && mark >= 0 && sq->memo_mark >= 0) sq->memo_mark = mark;
-    if (sqlite3_get_autocommit(sq->db)) sq->roster_written = 0;
+    if (sqlite3_get_autocommit(sq->db)) sq->roster_written = sq->in_begin = 0;
     gate_leave(sq);
     return rc;
 }
@@ -442,7 +444,7 @@ int sqlite_store_rollback(struct store *st)
     int rc = sqlite3_get_autocommit(store_db(st)) ? 0 : store_exec(st, "ROLLBACK");
     /* What the memo learnt inside the transaction may be undone. */
     memo_clear(sq->memo);
-    sq->roster_written = 0;
+    sq->in_begin = 0; /* roster_written stays: a mark moved once too often costs only a look-up */
     gate_leave(sq);
     return rc;
 }
@@ -459,7 +461,16 @@ static int step_static(struct store *st, const char *sql)
 }
 
 int sqlite_store_savepoint(struct store *st) { return step_static(st, "SAVEPOINT sp"); }
-int sqlite_store_release(struct store *st) { return step_static(st, "RELEASE sp"); }
+int sqlite_store_release(struct store *st)
+{
+    struct sqlite_store *sq = sqlite_of(st);
+    /* A savepoint outside store_begin is its own transaction: its release
+     * commits, and moves the roster mark first if it changed the roster. */
+    if (!sq->in_begin && sq->roster_written && roster_mark_move(st) < 0) return -1;
+    if (step_static(st, "RELEASE sp") != 0) return -1;
+    if (!sq->in_begin && sqlite3_get_autocommit(sq->db)) sq->roster_written = 0;
+    return 0;
+}
 int sqlite_store_rollback_to(struct store *st)
 {
     memo_clear(sqlite_of(st)->memo);

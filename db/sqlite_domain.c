@@ -63,7 +63,7 @@ static int region_by_id_read(struct store *st, int64_t id, struct db_region *out
 
 int sqlite_db_region_by_id(struct store *st, int64_t id, struct db_region *out)
 {
-    struct memo *m = sqlite_of(st)->memo;
+    struct memo *m = memo_of(st);
     int rc;
     if (memo_get(m, MEMO_REGION_ID, &id, sizeof id, &rc, out, sizeof *out)) return rc;
     rc = region_by_id_read(st, id, out);
@@ -86,7 +86,7 @@ static int region_by_path_read(struct store *st, const char *path, struct db_reg
 int sqlite_db_region_by_path(struct store *st, const char *path, struct db_region *out)
 {
     if (!path || !*path) return 1;
-    struct memo *m = sqlite_of(st)->memo;
+    struct memo *m = memo_of(st);
     int rc;
     if (memo_get(m, MEMO_REGION_PATH, path, strlen(path), &rc, out, sizeof *out)) return rc;
     rc = region_by_path_read(st, path, out);
@@ -141,7 +141,7 @@ static int staff_by_phone_read(struct store *st, const char *phone, struct db_st
 int sqlite_db_staff_by_phone(struct store *st, const char *phone, struct db_staff *out)
 {
     if (!phone) return staff_by_phone_read(st, phone, out);
-    struct memo *m = sqlite_of(st)->memo;
+    struct memo *m = memo_of(st);
     int rc;
     if (memo_get(m, MEMO_STAFF, phone, strlen(phone), &rc, out, sizeof *out)) return rc;
     rc = staff_by_phone_read(st, phone, out);
@@ -184,7 +184,7 @@ int sqlite_db_county_responders(struct store *st, int64_t county_id, const char 
     /* key: the county, max and the department */
     char key[64];
     size_t klen = (size_t)snprintf(key, sizeof key, "%lld/%d/%s", (long long)county_id, max, dept);
-    struct memo *m = sqlite_of(st)->memo;
+    struct memo *m = memo_of(st);
     int rc;
     if (klen < sizeof key && memo_get(m, MEMO_RESPONDERS, key, klen, &rc, out, (size_t)max * DB_PHONE_LEN)) return rc;
     rc = county_responders_read(st, county_id, dept, out, max);
@@ -216,7 +216,7 @@ static int guardian_by_phone_read(struct store *st, const char *phone, int64_t *
 int sqlite_db_guardian_by_phone(struct store *st, const char *phone, int64_t *guardian_id)
 {
     if (!phone) return guardian_by_phone_read(st, phone, guardian_id);
-    struct memo *m = sqlite_of(st)->memo;
+    struct memo *m = memo_of(st);
     int rc;
     if (memo_get(m, MEMO_GUARDIAN, phone, strlen(phone), &rc, guardian_id, sizeof *guardian_id)) return rc;
     rc = guardian_by_phone_read(st, phone, guardian_id);
@@ -252,7 +252,7 @@ static int child_by_code_read(struct store *st, const char *code, struct db_chil
 int sqlite_db_child_by_code(struct store *st, const char *code, struct db_child *out)
 {
     if (!code) return child_by_code_read(st, code, out);
-    struct memo *m = sqlite_of(st)->memo;
+    struct memo *m = memo_of(st);
     int rc;
     if (memo_get(m, MEMO_CHILD, code, strlen(code), &rc, out, sizeof *out)) return rc;
     rc = child_by_code_read(st, code, out);
@@ -507,24 +507,26 @@ int sqlite_db_case_event(struct store *st, int64_t case_id, const char *kind, in
 int sqlite_db_reporter_flood(struct store *st, int64_t reporter_id, int64_t since, struct db_flood *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = store_stmt(st, "SELECT count(*) FROM cases WHERE reporter_id = ? AND opened_at > ?");
+    /* One pass over the reporter's recent cases: how many, and the newest
+     * that began a flood (its own flood_of); its number only when there is one. */
+    sqlite3_stmt *s = store_stmt(st, "SELECT count(*), coalesce(max(CASE WHEN flood_of = id THEN id END), 0) "
+                                     "FROM cases WHERE reporter_id = ? AND opened_at > ?");
     if (!s) return -1;
     sqlite3_bind_int64(s, 1, reporter_id);
     sqlite3_bind_int64(s, 2, since);
     int rc = step_one(s);
-    if (rc == 0) out->recent = sqlite3_column_int(s, 0);
+    if (rc == 0) {
+        out->recent = sqlite3_column_int(s, 0);
+        out->first_id = sqlite3_column_int64(s, 1);
+    }
     sqlite3_reset(s);
     if (rc != 0) return -1;
-    s = store_stmt(st, "SELECT id, number FROM cases WHERE reporter_id = ? AND opened_at > ? AND flood_of = id "
-                       "ORDER BY id DESC LIMIT 1");
+    if (!out->first_id) return 0;
+    s = store_stmt(st, "SELECT number FROM cases WHERE id = ?");
     if (!s) return -1;
-    sqlite3_bind_int64(s, 1, reporter_id);
-    sqlite3_bind_int64(s, 2, since);
+    sqlite3_bind_int64(s, 1, out->first_id);
     rc = step_one(s);
-    if (rc == 0) {
-        out->first_id = sqlite3_column_int64(s, 0);
-        store_col_text(s, 1, out->first_number, sizeof out->first_number);
-    }
+    if (rc == 0) store_col_text(s, 0, out->first_number, sizeof out->first_number);
     sqlite3_reset(s);
     return rc < 0 ? -1 : 0;
 }

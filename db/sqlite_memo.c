@@ -9,6 +9,7 @@
  * answers; the next one empties it. Emptying it costs nothing: it starts a
  * new generation, and an entry of an older one counts as an empty slot.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@
 struct memo_entry {
     unsigned char *key; /* op byte + key bytes, owned; NULL for a slot never used */
     size_t klen;
-    unsigned gen; /* the memo's generation when it was put: an older one is an empty slot */
+    uint64_t gen; /* the memo's generation when it was put: an older one is an empty slot */
     int rc;
     void *val; /* owned copy of the answer, or NULL */
     size_t vlen;
@@ -30,7 +31,7 @@ struct memo_entry {
 struct memo {
     struct memo_entry slot[MEMO_SLOTS];
     size_t n;     /* entries of this generation */
-    unsigned gen; /* emptying the memo starts a new generation (what an old entry holds is freed when its
+    uint64_t gen; /* emptying the memo starts a new generation (what an old entry holds is freed when its
                      slot is used again) */
 };
 

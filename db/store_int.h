@@ -28,11 +28,20 @@ struct sqlite_store {
     int deferred;              /* sqlite_defer_sync was called */
     struct write_gate *gate;   /* this file's turns at writing, shared by the process's connections */
     int gated;                 /* this connection holds its turn (between begin and commit or rollback) */
-    int roster_written;        /* a roster row changed in the open transaction (the update hook) */
+    int in_begin;              /* inside a transaction store_begin opened */
+    int roster_written;        /* a roster row changed since the mark last moved (the update hook) */
     struct memo *memo;         /* roster look-ups remembered (sqlite_roster_memo), or NULL */
     int64_t memo_mark;         /* the database's roster mark (user_version) the memo was filled under */
     double memo_since;         /* monotonic time the memo was last emptied */
 };
+
+/* The memo of st's look-ups: only inside a transaction store_begin opened
+ * (where it was checked against the roster mark); NULL otherwise. */
+static inline struct memo *memo_of(struct store *st)
+{
+    struct sqlite_store *sq = (struct sqlite_store *)st;
+    return sq->in_begin ? sq->memo : NULL;
+}
 
 /* Look-ups the memo keeps (the op of memo_get and memo_put). */
 enum { MEMO_STAFF = 1, MEMO_CHILD, MEMO_GUARDIAN, MEMO_REGION_ID, MEMO_REGION_PATH, MEMO_RESPONDERS };
