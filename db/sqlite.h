@@ -45,6 +45,11 @@ int sqlite_checkpoint_in_background(struct store *st, char *err, size_t errlen);
  * committed a roster change since, and at least once a minute. Returns 0. */
 int sqlite_roster_memo(struct store *st);
 
+/* Frees the page cache st's connection holds between transactions (a
+ * timed job's run reads far more pages than a batch of messages needs).
+ * For the writer's thread, outside a transaction. */
+void sqlite_release_memory(struct store *st);
+
 /* Write transactions of one process's connections to one file take turns,
  * first come first served (store_begin waits for its turn; commit and
  * rollback pass it on), so a thread that writes nearly all the time cannot

@@ -401,6 +401,8 @@ static void memo_check(struct store *st)
     }
 }
 
+void sqlite_release_memory(struct store *st) { sqlite3_db_release_memory(store_db(st)); }
+
 int sqlite_roster_memo(struct store *st)
 {
     struct sqlite_store *sq = sqlite_of(st);

@@ -3,6 +3,7 @@
  * copy-store. One binary, one subcommand per run. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -168,6 +169,10 @@ static int cmd_serve(struct gw_config *cfg)
     /* Block before any thread starts so only sigwait below sees them. */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A long-running process: a large block (a timed job's listing, a big
+     * request) is mapped and given back when freed, instead of raising the
+     * heap's threshold for good and staying resident. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
     struct store *st = open_store(cfg);
     if (!st) return 1;

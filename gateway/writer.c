@@ -8,6 +8,7 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,11 @@ static void run_jobs(struct writer *w)
         if ((!w->deferred || sqlite_sync_wal(w->st) == 0) && w->on_commit) w->on_commit(w->on_commit_arg);
     }
     metrics_jobs(w->metrics, rc == 0, written);
+    /* The run read far more than a batch does: drop those pages from the
+     * connection's cache, and give the heap's free memory back to the
+     * system, so that memory stays flat from one run to the next. */
+    if (gw_store_is_sqlite(w->cfg)) sqlite_release_memory(w->st);
+    malloc_trim(0);
 }
 
 static void *run(void *arg)
