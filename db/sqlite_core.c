@@ -61,7 +61,8 @@ int sqlite_store_open_ops(const struct store_ops *ops, const char *path, int syn
         goto fail;
     }
     owner_only(path, "");
-    sqlite3_busy_timeout(sq->db, 5000);
+    sq->busy_ms = 5000;
+    sqlite3_busy_timeout(sq->db, sq->busy_ms);
     sqlite3_extended_result_codes(sq->db, 1);
     /* Room for the small allocations of every statement the hot path keeps
      * prepared (SQLite's default is 100 slots): fewer calls to malloc. */
@@ -74,6 +75,10 @@ int sqlite_store_open_ops(const struct store_ops *ops, const char *path, int syn
     }
     owner_only(path, "-wal");
     owner_only(path, "-shm");
+    /* A read opens the WAL; linked, its frames are gathered (unlinked, the
+     * WAL is written as by the default VFS). */
+    sqlite3_exec(sq->db, "SELECT 1 FROM sqlite_master LIMIT 1", NULL, NULL, NULL);
+    if (sqlite_walbuf_link(sq->db) != 0) gw_warn("store: %s: its WAL is written frame by frame", path);
     sq->gate = gate_get(path);
     sqlite3_update_hook(sq->db, on_update, sq);
     *out = st;
@@ -225,7 +230,7 @@ int sqlite_store_migrate(struct store *st, int *from, int *to, char *err, size_t
         if (!s) goto fail_tx;
         sqlite3_bind_int(s, 1, v + 1);
         if (sqlite3_step(s) != SQLITE_DONE) goto fail_tx;
-        if (store_commit(st) != 0) goto fail_fk;
+        if (store_commit(st) != 0) goto fail_tx;
     }
     if (store_exec(st, "PRAGMA foreign_keys=ON") != 0) goto fail;
     if (to) *to = v;
@@ -262,12 +267,19 @@ static void reset_all(struct store *st)
  * for seconds. Connections of one process to one file therefore queue for
  * their write transactions here, first come first served; other processes
  * still meet SQLite's own lock and busy timeout. */
+struct gate_waiter {
+    pthread_cond_t go_cond;
+    int go; /* the turn was handed to this waiter */
+    struct gate_waiter *next;
+};
+
 struct write_gate {
     char *path; /* the database file, as opened */
     pthread_mutex_t lock;
-    pthread_cond_t turn;
-    unsigned long next, serving; /* ticket numbers: taken, now writing */
-    int users;                   /* connections using this gate */
+    int busy;                        /* a connection holds the turn */
+    struct gate_waiter *head, *tail; /* waiting, first come first */
+    int waiting;                     /* length of that queue */
+    int users;                       /* connections using this gate */
     struct write_gate *link;
 };
 
@@ -283,7 +295,6 @@ static struct write_gate *gate_get(const char *path)
         g = gw_calloc(1, sizeof *g);
         g->path = gw_strdup(path);
         pthread_mutex_init(&g->lock, NULL);
-        pthread_cond_init(&g->turn, NULL);
         g->link = gates;
         gates = g;
     }
@@ -301,36 +312,88 @@ static void gate_put(struct write_gate *g)
         while (*pp != g) pp = &(*pp)->link;
         *pp = g->link;
         pthread_mutex_destroy(&g->lock);
-        pthread_cond_destroy(&g->turn);
         free(g->path);
         free(g);
     }
     pthread_mutex_unlock(&gates_lock);
 }
 
-/* Waits for this connection's turn to write (none if it holds it already). */
-static void gate_enter(struct sqlite_store *sq)
+/* Waits for this connection's turn to write (none if it holds it already),
+ * at most its busy timeout. 0, or -1 when the wait timed out. */
+static int gate_enter(struct sqlite_store *sq)
 {
-    if (sq->gated || !sq->gate) return;
+    if (sq->gated || !sq->gate) return 0;
     struct write_gate *g = sq->gate;
     pthread_mutex_lock(&g->lock);
-    unsigned long ticket = g->next++;
-    while (g->serving != ticket) pthread_cond_wait(&g->turn, &g->lock);
+    if (!g->busy && !g->head) {
+        g->busy = 1;
+        pthread_mutex_unlock(&g->lock);
+        sq->gated = 1;
+        return 0;
+    }
+    struct gate_waiter me = {.go = 0};
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&me.go_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (g->tail)
+        g->tail->next = &me;
+    else
+        g->head = &me;
+    g->tail = &me;
+    g->waiting++;
+    /* As long as SQLite's busy timeout: then BEGIN fails, as SQLITE_BUSY would. */
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    long ns = until.tv_nsec + (long)(sq->busy_ms % 1000) * 1000000L;
+    until.tv_sec += sq->busy_ms / 1000 + ns / 1000000000L;
+    until.tv_nsec = ns % 1000000000L;
+    while (!me.go)
+        if (pthread_cond_timedwait(&me.go_cond, &g->lock, &until) == ETIMEDOUT && !me.go) break;
+    if (!me.go) {
+        /* Gave up: out of the queue, the turn stays with whoever has it. */
+        struct gate_waiter **pp = &g->head, *prev = NULL;
+        while (*pp != &me) {
+            prev = *pp;
+            pp = &(*pp)->next;
+        }
+        *pp = me.next;
+        if (g->tail == &me) g->tail = prev;
+        g->waiting--;
+    }
     pthread_mutex_unlock(&g->lock);
+    pthread_cond_destroy(&me.go_cond);
+    if (!me.go) return -1;
     sq->gated = 1;
+    return 0;
 }
 
-/* Gives the turn to the next connection waiting, once this one's
+/* Gives the turn to the first connection waiting, once this one's
  * transaction has ended. */
 static void gate_leave(struct sqlite_store *sq)
 {
     if (!sq->gated || !sqlite3_get_autocommit(sq->db)) return;
     struct write_gate *g = sq->gate;
     pthread_mutex_lock(&g->lock);
-    g->serving++;
-    pthread_cond_broadcast(&g->turn);
+    struct gate_waiter *w = g->head;
+    if (w) {
+        g->head = w->next;
+        if (!g->head) g->tail = NULL;
+        g->waiting--;
+        w->go = 1; /* busy stays set: the turn passes straight to w */
+        pthread_cond_signal(&w->go_cond);
+    } else {
+        g->busy = 0;
+    }
     pthread_mutex_unlock(&g->lock);
     sq->gated = 0;
+}
+
+void sqlite_busy_timeout(struct store *st, int ms)
+{
+    sqlite_of(st)->busy_ms = ms;
+    sqlite3_busy_timeout(store_db(st), ms);
 }
 
 int sqlite_write_waiting(struct store *st)
@@ -338,10 +401,9 @@ int sqlite_write_waiting(struct store *st)
     struct write_gate *g = sqlite_of(st)->gate;
     if (!g) return 0;
     pthread_mutex_lock(&g->lock);
-    unsigned long queued = g->next - g->serving; /* the one writing, if any, and those waiting */
-    int writing = g->next != g->serving;
+    int n = g->waiting;
     pthread_mutex_unlock(&g->lock);
-    return (int)(queued - (unsigned long)writing);
+    return n;
 }
 
 /* ---- the roster memo ------------------------------------------------------ */
@@ -415,7 +477,11 @@ int sqlite_store_begin(struct store *st)
 {
     struct sqlite_store *sq = sqlite_of(st);
     reset_all(st);
-    gate_enter(sq);
+    if (gate_enter(sq) != 0) {
+        gw_error("store: %s: no turn to write after %d ms (another thread's transaction is still open)", sq->path,
+                 sq->busy_ms);
+        return -1;
+    }
     int rc = store_exec(st, "BEGIN IMMEDIATE");
     gate_leave(sq); /* only if BEGIN failed */
     /* roster_written stays set by a roster write outside a transaction
@@ -432,8 +498,10 @@ int sqlite_store_commit(struct store *st)
     int64_t mark = -1;
     if (sq->roster_written && !sqlite3_get_autocommit(sq->db) && (mark = roster_mark_move(st)) < 0) return -1;
     int rc = store_exec(st, "COMMIT");
-    /* Its own move of the mark leaves this connection's memo as it is. */
+    /* Its own move of the mark leaves this connection's memo as it is; a
+     * commit that failed may have been rolled back by SQLite itself. */
     if (rc == 0 && mark >= 0 && sq->memo_mark >= 0) sq->memo_mark = mark;
+    if (rc != 0) memo_clear(sq->memo);
     if (sqlite3_get_autocommit(sq->db)) sq->roster_written = sq->in_begin = 0;
     gate_leave(sq);
     return rc;

@@ -5,17 +5,26 @@
  * with two calls: its 24-byte header, then the page. A batch of messages
  * dirties tens of pages, so a commit cost tens of pwrite calls, each
  * touching the kernel's page cache one or two pages at a time. This VFS
- * sits on the default one and, for WAL files only, gathers writes that
- * follow each other into one buffer, written when the transaction's commit
- * frame is complete, before SQLite publishes the commit in the WAL index
- * (which it does only after the frames are written). Everything else is
- * passed through unchanged.
+ * sits on the default one and, for a connection's WAL file once linked to
+ * its database file (sqlite_walbuf_link), gathers the frames a write
+ * transaction appends and writes them in one go.
  *
- * The buffer is written out before anything could see the file without
- * it: a read, a size query, a sync, a truncation, a file control, a close,
- * and a write elsewhere in the file. Frames still in the buffer when the
- * process dies belonged to a transaction that had not committed, which
- * SQLite treats exactly as frames never written.
+ * When the gathered bytes go to the file:
+ *   - once the commit frame's page is written (its header's "database size
+ *     after commit" field is set);
+ *   - at the latest, before SQLite publishes anything in the WAL index
+ *     (xShmBarrier on the database file) and before it lets the write lock
+ *     go (xShmLock unlocking, on the database file): whatever the
+ *     transaction wrote is in the file while it still holds the lock, as
+ *     with the default VFS, so no gathered byte can outlive it (a rolled
+ *     back transaction's frames land past the WAL's end, where the next
+ *     writer overwrites them);
+ *   - before any read, sync, size query, truncation, file control or close
+ *     of the WAL, and before a write elsewhere.
+ * A write below what the transaction already wrote (SQLite rewriting a
+ * frame, or its checksums) flushes and goes to the file at once. Frames
+ * still gathered when the process dies belonged to a transaction that had
+ * not committed, which SQLite treats exactly as frames never written.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -30,13 +39,15 @@
 #define FRAME_HDR_SIZE 24           /* each frame's header */
 
 struct wb_file {
-    sqlite3_file base;  /* pMethods = &wb_methods once open */
-    sqlite3_file *real; /* the default VFS's file, in the same allocation */
-    int wal;            /* a -wal file: writes gathered */
-    int commit_next;    /* the last write was a commit frame's header: its page ends the transaction */
-    unsigned char *buf; /* gathered bytes, to go at offset off */
-    size_t len, cap;    /* bytes in buf, bytes allocated */
-    sqlite3_int64 off;  /* file offset of buf[0] */
+    sqlite3_file base;    /* pMethods = &wb_methods once open */
+    sqlite3_file *real;   /* the default VFS's file, in the same allocation */
+    int wal;              /* a -wal file */
+    struct wb_file *peer; /* linked: a WAL file's database file and back; writes are gathered only when linked */
+    int commit_next;      /* the last write was a commit frame's header: its page ends the transaction */
+    unsigned char *buf;   /* gathered bytes, to go at offset off */
+    size_t len, cap;      /* bytes in buf, bytes allocated */
+    sqlite3_int64 off;    /* file offset of buf[0] */
+    sqlite3_int64 end;    /* past the last byte this write transaction wrote (0: none yet) */
 };
 
 static sqlite3_vfs *real_vfs; /* the default VFS at registration */
@@ -69,30 +80,37 @@ static int commit_header(const void *p, int amt, sqlite3_int64 ofst)
 static int wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 ofst)
 {
     struct wb_file *f = (struct wb_file *)file;
-    if (!f->wal) return f->real->pMethods->xWrite(f->real, p, amt, ofst);
+    if (!f->wal || !f->peer) return f->real->pMethods->xWrite(f->real, p, amt, ofst);
     int rc = SQLITE_OK;
     size_t n = (size_t)amt;
-    if (f->len && ofst >= f->off && ofst + amt <= f->off + (sqlite3_int64)f->len) {
-        memcpy(f->buf + (ofst - f->off), p, n); /* rewrites a frame still gathered */
-    } else {
-        if (f->len && (ofst != f->off + (sqlite3_int64)f->len || f->len + n > WALBUF_MAX)) rc = wb_flush(f);
-        if (rc != SQLITE_OK) return rc;
-        if (n > WALBUF_MAX) return f->real->pMethods->xWrite(f->real, p, amt, ofst);
-        if (f->len + n > f->cap) {
-            size_t cap = f->cap ? f->cap : 64 * 1024;
-            while (cap < f->len + n) cap *= 2;
-            unsigned char *nb = realloc(f->buf, cap);
-            if (!nb) {
-                rc = wb_flush(f);
-                return rc != SQLITE_OK ? rc : f->real->pMethods->xWrite(f->real, p, amt, ofst);
-            }
-            f->buf = nb;
-            f->cap = cap;
+    sqlite3_int64 end = f->end;
+    if (ofst + amt > f->end) f->end = ofst + amt;
+    if (ofst < end) {
+        /* A rewrite of what this transaction wrote: straight to the file. */
+        if (f->len && ofst >= f->off && ofst + amt <= f->off + (sqlite3_int64)f->len) {
+            memcpy(f->buf + (ofst - f->off), p, n);
+            return SQLITE_OK;
         }
-        if (!f->len) f->off = ofst;
-        memcpy(f->buf + f->len, p, n);
-        f->len += n;
+        rc = wb_flush(f);
+        return rc != SQLITE_OK ? rc : f->real->pMethods->xWrite(f->real, p, amt, ofst);
     }
+    if (f->len && (ofst != f->off + (sqlite3_int64)f->len || f->len + n > WALBUF_MAX)) rc = wb_flush(f);
+    if (rc != SQLITE_OK) return rc;
+    if (n > WALBUF_MAX) return f->real->pMethods->xWrite(f->real, p, amt, ofst);
+    if (f->len + n > f->cap) {
+        size_t cap = f->cap ? f->cap : 64 * 1024;
+        while (cap < f->len + n) cap *= 2;
+        unsigned char *nb = realloc(f->buf, cap);
+        if (!nb) {
+            rc = wb_flush(f);
+            return rc != SQLITE_OK ? rc : f->real->pMethods->xWrite(f->real, p, amt, ofst);
+        }
+        f->buf = nb;
+        f->cap = cap;
+    }
+    if (!f->len) f->off = ofst;
+    memcpy(f->buf + f->len, p, n);
+    f->len += n;
     if (commit_header(p, amt, ofst)) {
         f->commit_next = 1;
     } else if (f->commit_next) {
@@ -102,10 +120,27 @@ static int wb_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 of
     return rc;
 }
 
+/* On a database file: writes out what its WAL gathered (the transaction's
+ * frames must be in the file before SQLite publishes or unlocks). A new
+ * write transaction starts after an unlock. */
+static int peer_flush(sqlite3_file *file, int unlock)
+{
+    struct wb_file *db = (struct wb_file *)file;
+    if (db->wal || !db->peer) return SQLITE_OK;
+    int rc = wb_flush(db->peer);
+    if (unlock) {
+        db->peer->end = 0;
+        db->peer->commit_next = 0;
+    }
+    return rc;
+}
+
 static int wb_close(sqlite3_file *file)
 {
     struct wb_file *f = (struct wb_file *)file;
     int rc = wb_flush(f);
+    if (f->peer) f->peer->peer = NULL;
+    f->peer = NULL;
     int crc = f->real->pMethods->xClose(f->real);
     free(f->buf);
     f->buf = NULL;
@@ -157,9 +192,19 @@ static int wb_shm_map(sqlite3_file *file, int pg, int pgsz, int extend, void vol
 }
 static int wb_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
+    if (flags & SQLITE_SHM_UNLOCK) {
+        int rc = peer_flush(file, 1);
+        if (rc != SQLITE_OK) return rc;
+    }
     return REAL(file)->pMethods->xShmLock(REAL(file), offset, n, flags);
 }
-static void wb_shm_barrier(sqlite3_file *file) { REAL(file)->pMethods->xShmBarrier(REAL(file)); }
+static void wb_shm_barrier(sqlite3_file *file)
+{
+    /* Publication cannot fail here: a write that fails is caught at the
+     * commit frame (flushed when its page is written) or at the sync. */
+    peer_flush(file, 0);
+    REAL(file)->pMethods->xShmBarrier(REAL(file));
+}
 static int wb_shm_unmap(sqlite3_file *file, int del) { return REAL(file)->pMethods->xShmUnmap(REAL(file), del); }
 static int wb_fetch(sqlite3_file *file, sqlite3_int64 ofst, int amt, void **pp)
 {
@@ -275,6 +320,20 @@ static void wb_register(void)
         .xCurrentTimeInt64 = wb_current_time64,
     };
     registered = sqlite3_vfs_register(&wb_vfs, 0);
+}
+
+int sqlite_walbuf_link(sqlite3 *db)
+{
+    sqlite3_file *main_file = NULL, *wal_file = NULL;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &main_file) != SQLITE_OK ||
+        sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal_file) != SQLITE_OK || !main_file ||
+        !wal_file || main_file->pMethods != &wb_methods || wal_file->pMethods != &wb_methods)
+        return -1;
+    struct wb_file *m = (struct wb_file *)main_file, *w = (struct wb_file *)wal_file;
+    if (!w->wal || m->wal) return -1;
+    m->peer = w;
+    w->peer = m;
+    return 0;
 }
 
 const char *sqlite_walbuf_vfs(void)

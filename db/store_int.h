@@ -28,6 +28,7 @@ struct sqlite_store {
     int deferred;              /* sqlite_defer_sync was called */
     struct write_gate *gate;   /* this file's turns at writing, shared by the process's connections */
     int gated;                 /* this connection holds its turn (between begin and commit or rollback) */
+    int busy_ms;               /* how long a write waits for its turn, and for SQLite's lock */
     int in_begin;              /* inside a transaction store_begin opened */
     int roster_written;        /* a roster row changed since the mark last moved (the update hook) */
     struct memo *memo;         /* roster look-ups remembered (sqlite_roster_memo), or NULL */
@@ -65,6 +66,16 @@ int sqlite_store_open_ops(const struct store_ops *ops, const char *path, int syn
  * system call (db/sqlite_walbuf.c), registered on first use; NULL (the
  * default VFS) if it could not be. */
 const char *sqlite_walbuf_vfs(void);
+
+/* Links the WAL file of db (opened through that VFS, in WAL mode, its WAL
+ * open) to its database file: only then are its writes gathered. 0, or -1
+ * when db's files are not the VFS's or its WAL is not open (writes then
+ * go straight to the file). */
+int sqlite_walbuf_link(sqlite3 *db);
+
+/* Sets how long st's writes wait for their turn and for SQLite's lock
+ * (5000 ms after opening). */
+void sqlite_busy_timeout(struct store *st, int ms);
 
 /* The SQLite handle behind st, which sqlite_store_open returned. */
 static inline struct sqlite_store *sqlite_of(struct store *st) { return (struct sqlite_store *)st; }

@@ -7,7 +7,10 @@
  * by another connection; pages spilled and rewritten many times inside one
  * transaction (a five-page cache) read back right inside it and after it;
  * a process that dies in the middle of a large transaction leaves the
- * transactions it committed and nothing of that one. */
+ * transactions it committed and nothing of that one; a rolled-back
+ * transaction's spilled frames never land on another connection's later
+ * commit; a commit whose checksums SQLite wrote again is whole in the files
+ * when COMMIT returns. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -322,6 +325,79 @@ static void crash_mid_transaction(void **state)
     expect_intact(r);
 }
 
+/* A transaction that spills frames and then rolls back leaves nothing
+ * gathered: another connection's commit at the same place in the WAL is
+ * intact afterwards, whatever the first connection does next. */
+static void rolled_back_spill_leaves_nothing(void **state)
+{
+    struct wal_test *w = *state;
+    struct store *a = open_store(w, 0);
+    put_rows(a, 1, 1, 100, 0);
+    assert_int_equal(store_exec(a, "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
+    assert_int_equal(store_exec(a, "PRAGMA cache_size=50"), 0);
+    assert_int_equal(store_begin(a), 0);
+    put_rows(a, 1000, 1000, 400, 1); /* far more than 50 pages: frames spill into the WAL */
+    assert_int_equal(store_rollback(a), 0);
+
+    char err[256] = "";
+    struct store *b = NULL;
+    if (sqlite_store_open(w->path, 0, &b, err, sizeof err) != 0) fail_msg("open: %s", err);
+    assert_int_equal(store_begin(b), 0);
+    put_rows(b, 2, 20, 100, 0);
+    assert_int_equal(store_commit(b), 0);
+    store_close(b);
+
+    /* a's next use of the WAL (a read, a write) must not put old frames back */
+    assert_int_equal(store_exec(a, "PRAGMA cache_size=2000"), 0);
+    assert_int_equal(store_begin(a), 0);
+    put_rows(a, 22, 1, 100, 0);
+    assert_int_equal(store_commit(a), 0);
+    expect_rows(open_reader(w), 1, 22, 100, 0);
+    expect_intact(w->reader);
+}
+
+/* Copies path (and its -wal) to to, as a crash would leave them. */
+static void copy_files(const char *path, const char *to)
+{
+    static const char *const side[] = {"", "-wal"};
+    for (int i = 0; i < 2; i++) {
+        char a[160], b[160], cmd[400];
+        snprintf(a, sizeof a, "%s%s", path, side[i]);
+        snprintf(b, sizeof b, "%s%s", to, side[i]);
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", a, b);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
+/* A committed transaction whose frames SQLite rewrote after its commit
+ * frame (a page written twice after it spilled: the checksums are written
+ * again) is whole in the files once COMMIT returns: a copy of the files
+ * taken then (a crash) recovers every row. */
+static void commit_with_rewritten_checksums_is_whole(void **state)
+{
+    struct wal_test *w = *state;
+    struct store *a = open_store(w, 0);
+    assert_int_equal(store_exec(a, "PRAGMA cache_size=50"), 0);
+    assert_int_equal(store_begin(a), 0);
+    put_rows(a, 1, 1000, 400, 0);
+    put_rows(a, 1, 5, 400, 0); /* pages already spilled, written again */
+    assert_int_equal(store_commit(a), 0);
+    char copy[160];
+    snprintf(copy, sizeof copy, "%s/crash.sqlite", w->dir);
+    copy_files(w->path, copy);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(copy, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    expect_rows(db, 1, 1000, 400, 0);
+    expect_intact(db);
+    sqlite3_close(db);
+    static const char *const side[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char p[180];
+        snprintf(p, sizeof p, "%s%s", copy, side[i]);
+        unlink(p);
+    }
+}
+
 int main(void)
 {
     umask(077); /* the store's files private from the start, as the gateway makes them */
@@ -333,6 +409,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(commit_over_1mib, setup, teardown),
         cmocka_unit_test_setup_teardown(small_commits_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(spills_and_rewrites, setup, teardown),
+        cmocka_unit_test_setup_teardown(rolled_back_spill_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(commit_with_rewritten_checksums_is_whole, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -363,6 +363,28 @@ static void files_do_not_share_gate(void **state)
     assert_string_equal(got, "B");
 }
 
+/* A turn held past the busy timeout: begin gives up with an error, as
+ * SQLITE_BUSY would, and leaves the queue; the holder's commit then lets
+ * the next begin through. */
+static void turn_held_too_long_fails_begin(void **state)
+{
+    struct gate_dir *g = *state;
+    struct store *a = open_store(g, 0, 0), *b = open_store(g, 1, 0);
+    sqlite_busy_timeout(b, 50);
+    assert_int_equal(store_begin(a), 0);
+    assert_int_equal(insert(a, "A"), 0);
+    assert_int_equal(store_begin(b), -1);
+    assert_int_equal(sqlite_write_waiting(a), 0);
+    assert_true(sqlite3_get_autocommit(store_db(b)));
+    assert_int_equal(store_commit(a), 0);
+    assert_int_equal(store_begin(b), 0);
+    assert_int_equal(insert(b, "B"), 0);
+    assert_int_equal(store_commit(b), 0);
+    char got[256];
+    rows(g, 0, got, sizeof got);
+    assert_string_equal(got, "A,B");
+}
+
 int main(void)
 {
     umask(077); /* the store's files private from the start, as the gateway makes them */
@@ -374,6 +396,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_begin_passes_turn, setup, teardown),
         cmocka_unit_test_setup_teardown(close_in_transaction_passes_turn, setup, teardown),
         cmocka_unit_test_setup_teardown(files_do_not_share_gate, setup, teardown),
+        cmocka_unit_test_setup_teardown(turn_held_too_long_fails_begin, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
