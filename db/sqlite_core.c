@@ -278,7 +278,6 @@ struct write_gate {
     pthread_mutex_t lock;
     int busy;                        /* a connection holds the turn */
     struct gate_waiter *head, *tail; /* waiting, first come first */
-    int waiting;                     /* length of that queue */
     int users;                       /* connections using this gate */
     struct write_gate *link;
 };
@@ -342,7 +341,6 @@ static int gate_enter(struct sqlite_store *sq)
     else
         g->head = &me;
     g->tail = &me;
-    g->waiting++;
     /* As long as SQLite's busy timeout: then BEGIN fails, as SQLITE_BUSY would. */
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
@@ -360,7 +358,6 @@ static int gate_enter(struct sqlite_store *sq)
         }
         *pp = me.next;
         if (g->tail == &me) g->tail = prev;
-        g->waiting--;
     }
     pthread_mutex_unlock(&g->lock);
     pthread_cond_destroy(&me.go_cond);
@@ -380,7 +377,6 @@ static void gate_leave(struct sqlite_store *sq)
     if (w) {
         g->head = w->next;
         if (!g->head) g->tail = NULL;
-        g->waiting--;
         w->go = 1; /* busy stays set: the turn passes straight to w */
         pthread_cond_signal(&w->go_cond);
     } else {
@@ -400,8 +396,9 @@ int sqlite_write_waiting(struct store *st)
 {
     struct write_gate *g = sqlite_of(st)->gate;
     if (!g) return 0;
+    int n = 0;
     pthread_mutex_lock(&g->lock);
-    int n = g->waiting;
+    for (struct gate_waiter *w = g->head; w; w = w->next) n++;
     pthread_mutex_unlock(&g->lock);
     return n;
 }
