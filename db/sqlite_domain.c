@@ -67,7 +67,7 @@ int sqlite_db_region_by_id(struct store *st, int64_t id, struct db_region *out)
     int rc;
     if (memo_get(m, MEMO_REGION_ID, &id, sizeof id, &rc, out, sizeof *out)) return rc;
     rc = region_by_id_read(st, id, out);
-    if (rc >= 0) memo_put(m, MEMO_REGION_ID, &id, sizeof id, rc, out, rc == 0 ? sizeof *out : 0);
+    memo_put(m, MEMO_REGION_ID, &id, sizeof id, rc, out, rc == 0 ? sizeof *out : 0);
     return rc;
 }
 
@@ -90,7 +90,7 @@ int sqlite_db_region_by_path(struct store *st, const char *path, struct db_regio
     int rc;
     if (memo_get(m, MEMO_REGION_PATH, path, strlen(path), &rc, out, sizeof *out)) return rc;
     rc = region_by_path_read(st, path, out);
-    if (rc >= 0) memo_put(m, MEMO_REGION_PATH, path, strlen(path), rc, out, rc == 0 ? sizeof *out : 0);
+    memo_put(m, MEMO_REGION_PATH, path, strlen(path), rc, out, rc == 0 ? sizeof *out : 0);
     return rc;
 }
 
@@ -145,7 +145,7 @@ int sqlite_db_staff_by_phone(struct store *st, const char *phone, struct db_staf
     int rc;
     if (memo_get(m, MEMO_STAFF, phone, strlen(phone), &rc, out, sizeof *out)) return rc;
     rc = staff_by_phone_read(st, phone, out);
-    if (rc >= 0) memo_put(m, MEMO_STAFF, phone, strlen(phone), rc, out, rc == 0 ? sizeof *out : 0);
+    memo_put(m, MEMO_STAFF, phone, strlen(phone), rc, out, rc == 0 ? sizeof *out : 0);
     return rc;
 }
 
@@ -188,7 +188,7 @@ int sqlite_db_county_responders(struct store *st, int64_t county_id, const char 
     int rc;
     if (klen < sizeof key && memo_get(m, MEMO_RESPONDERS, key, klen, &rc, out, (size_t)max * DB_PHONE_LEN)) return rc;
     rc = county_responders_read(st, county_id, dept, out, max);
-    if (rc >= 0 && klen < sizeof key)
+    if (klen < sizeof key)
         memo_put(m, MEMO_RESPONDERS, key, klen, rc, out, (size_t)(rc < max ? rc : max) * DB_PHONE_LEN);
     return rc;
 }
@@ -220,7 +220,7 @@ int sqlite_db_guardian_by_phone(struct store *st, const char *phone, int64_t *gu
     int rc;
     if (memo_get(m, MEMO_GUARDIAN, phone, strlen(phone), &rc, guardian_id, sizeof *guardian_id)) return rc;
     rc = guardian_by_phone_read(st, phone, guardian_id);
-    if (rc >= 0) memo_put(m, MEMO_GUARDIAN, phone, strlen(phone), rc, guardian_id, rc == 0 ? sizeof *guardian_id : 0);
+    memo_put(m, MEMO_GUARDIAN, phone, strlen(phone), rc, guardian_id, rc == 0 ? sizeof *guardian_id : 0);
     return rc;
 }
 
@@ -256,7 +256,7 @@ int sqlite_db_child_by_code(struct store *st, const char *code, struct db_child 
     int rc;
     if (memo_get(m, MEMO_CHILD, code, strlen(code), &rc, out, sizeof *out)) return rc;
     rc = child_by_code_read(st, code, out);
-    if (rc >= 0) memo_put(m, MEMO_CHILD, code, strlen(code), rc, out, rc == 0 ? sizeof *out : 0);
+    memo_put(m, MEMO_CHILD, code, strlen(code), rc, out, rc == 0 ? sizeof *out : 0);
     return rc;
 }
 

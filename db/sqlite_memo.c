@@ -95,7 +95,7 @@ int memo_get(struct memo *m, int op, const void *key, size_t klen, int *rc, void
 
 void memo_put(struct memo *m, int op, const void *key, size_t klen, int rc, const void *val, size_t vlen)
 {
-    if (!m) return;
+    if (!m || rc < 0) return; /* an error is never remembered */
     if (m->n >= MEMO_MAX) memo_clear(m);
     struct memo_entry *e = memo_find(m, op, key, klen);
     if (e->gen == m->gen) return; /* held already */

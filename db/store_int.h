@@ -49,7 +49,8 @@ enum { MEMO_STAFF = 1, MEMO_CHILD, MEMO_GUARDIAN, MEMO_REGION_ID, MEMO_REGION_PA
 
 /* The memo (db/sqlite_memo.c). memo_get: 1 with *rc and the answer copied
  * into out (at most outlen bytes) when op+key is held, else 0. memo_put
- * keeps rc and vlen bytes of val for op+key. Both do nothing on NULL. */
+ * keeps rc and vlen bytes of val for op+key, unless rc < 0 (an error).
+ * Both do nothing on NULL. */
 struct memo *memo_new(void);
 void memo_free(struct memo *m);
 void memo_clear(struct memo *m);
