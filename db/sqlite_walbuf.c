@@ -253,8 +253,9 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int f
         f->base.pMethods = NULL;
         return rc;
     }
-    /* The default VFS gives every file version 3 methods; a file that has
-     * fewer is passed through as it is (never gathered). */
+    /* The default VFS gives every file version 3 methods (shared memory,
+     * mapping), which these methods forward; a file with fewer cannot be
+     * forwarded, so it is refused. */
     if (f->real->pMethods->iVersion < 3) {
         f->real->pMethods->xClose(f->real);
         f->base.pMethods = NULL;
