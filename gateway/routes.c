@@ -378,10 +378,7 @@ static int hook_input(const struct routes_ctx *ctx, const struct http_request *r
     return 0;
 }
 
-/* Completes parsed messages: the channel, received time, and (here, on one
- * of several HTTP threads, not on the one store writer) the normalised
- * text and the parsed code-book command. */
-static void normalise_msgs(const struct gw_channel *ch, struct gw_msgv *msgs, long long now)
+void routes_normalise_msgs(const struct gw_channel *ch, struct gw_msgv *msgs, long long now)
 {
     for (size_t i = 0; i < msgs->n; i++) {
         struct gw_msg *m = &msgs->v[i];
@@ -411,7 +408,7 @@ static void hook_sms(const struct routes_ctx *ctx, const struct http_request *re
 {
     long long now = 0;
     if (!hook_input(ctx, req, PIPELINE_JOB_SMS, "malformed request", call, resp, &now)) return;
-    normalise_msgs(call->ch, &call->job.msgs, now);
+    routes_normalise_msgs(call->ch, &call->job.msgs, now);
     if (call->parse_rc == PROV_IGNORED || call->job.msgs.n == 0)
         answer_now(ctx, call, resp);
     else

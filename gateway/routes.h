@@ -156,6 +156,12 @@ int routes_hook_input(const struct gw_channel *ch, enum pipeline_job_kind kind, 
  * server starts from 200 text/plain); the provider fills it. */
 void routes_render(const char *public_url, const struct routes_call *call, struct prov_response *out);
 
+/* Completes the messages a hook parsed: the channel ch's name, the
+ * received time (now when unset), and (here, on one of several HTTP
+ * threads, not on the one store writer) the normalised text and the parsed
+ * code-book command. */
+void routes_normalise_msgs(const struct gw_channel *ch, struct gw_msgv *msgs, long long now);
+
 /* Frees what routes_handle attached to call (its job). */
 void routes_call_clear(struct routes_call *call);
 

@@ -21,7 +21,7 @@
 #include "../../gateway/config_load.h"
 #include "../../gateway/pipeline.h"
 #include "../../gateway/store_open.h"
-#include "../../handlers/codebook.h"
+#include "../../gateway/routes.h"
 #include "mix.h"
 
 static double thread_cpu(void)
@@ -31,22 +31,17 @@ static double thread_cpu(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Message i of the mix, parsed as an HTTP thread does. */
-static void add_msg(struct pipeline_job *job, const char *tag, int i, int64_t now)
+/* Message i of the mix on channel ch, completed as an HTTP thread does. */
+static void add_msg(struct pipeline_job *job, const struct gw_channel *ch, const char *tag, int i, int64_t now)
 {
     char id[96], text[160], from[32];
     snprintf(id, sizeof id, "%s-%d", tag, i);
     mix_message(i, from, text);
     struct gw_msg *m = gw_msgv_push(&job->msgs);
-    m->channel = strdup("generic");
     m->provider_id = strdup(id);
     m->from = strdup(from);
     m->text = strdup(text);
-    m->received_at = now;
-    m->norm = cb_normalize(m->text, strlen(m->text));
-    m->cmd = malloc(sizeof *m->cmd);
-    m->cmd_free = cb_cmd_free;
-    cb_parse(m->text, strlen(m->text), m->received_at, m->cmd);
+    routes_normalise_msgs(ch, &job->msgs, now);
 }
 
 int main(int argc, char **argv)
@@ -68,6 +63,11 @@ int main(int argc, char **argv)
         return 1;
     }
     load_roster("writer", cfg->store_path);
+    const struct gw_channel *ch = gw_config_channel(cfg, "generic");
+    if (!ch) {
+        fprintf(stderr, "writer: the config has no [channel generic]\n");
+        return 2;
+    }
     if (batch < 1) {
         fprintf(stderr, "writer: BATCH must be at least 1\n");
         return 2;
@@ -81,7 +81,7 @@ int main(int argc, char **argv)
         int64_t now = gw_clock_now();
         for (int j = 0; j < k; j++) {
             memset(&jobs[j], 0, sizeof jobs[j]);
-            add_msg(&jobs[j], tag, done + j, now);
+            add_msg(&jobs[j], ch, tag, done + j, now);
             ptrs[j] = &jobs[j];
         }
         double c0 = thread_cpu(), w0 = gw_clock_mono();
