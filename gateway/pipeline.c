@@ -190,7 +190,7 @@ static int process_whole(struct store *st, const struct gw_config *cfg, struct g
     };
     struct h_result res;
     char err[160] = "";
-    memset(&res, 0, sizeof res);
+    h_result_init(&res);
     int hrc = handlers_run(&env, &hm, &res, err, sizeof err);
     for (int i = 0; hrc == 0 && i < res.nreplies; i++)
         if (write_reply_row(st, cfg, m, *inbox_id, &res.replies[i], now, NULL) < 0) hrc = -1;

@@ -34,8 +34,7 @@ static int bare_plea(const struct cb_cmd *cmd, const struct h_sender *who)
 
 int handlers_run(const struct h_env *env, const struct h_msg *m, struct h_result *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    out->intent = CB_UNKNOWN;
+    h_result_init(out);
     out->result = "unknown";
 
     struct cb_cmd own;

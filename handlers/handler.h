@@ -89,6 +89,11 @@ int handlers_failed(const struct h_env *env, const struct h_msg *m, enum cb_inte
 /* The last resort: only the "handling_failed" reply, touching no store. */
 int handlers_failed_reply(const struct h_msg *m, enum cb_intent intent, struct h_result *out);
 
+/* Empties *out: no intent, result, detail or replies. The reply slots are
+ * left as they are (h_reply_add clears each as it hands it out), so this
+ * is what a message's result is started with, not a 16 KiB memset. */
+void h_result_init(struct h_result *out);
+
 /* Helper for handlers: appends a reply; silently ignores beyond H_MAX_REPLIES.
  * Variables are added with h_var_set. Returns the reply or NULL when full. */
 struct h_reply *h_reply_add(struct h_result *out, const char *tmpl, const char *to, enum h_kind kind);

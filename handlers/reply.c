@@ -10,6 +10,14 @@
 #include "../core/util.h"
 #include "intents.h"
 
+void h_result_init(struct h_result *out)
+{
+    out->intent = CB_UNKNOWN;
+    out->result = NULL;
+    out->detail[0] = '\0';
+    out->nreplies = 0;
+}
+
 struct h_reply *h_reply_add(struct h_result *out, const char *tmpl, const char *to, enum h_kind kind)
 {
     if (out->nreplies >= H_MAX_REPLIES) return NULL;
