@@ -1,36 +1,48 @@
 /* providers/crypto.c - libcrypto wrappers for webhook signatures (see crypto.h). */
 #include "crypto.h"
 
+#include <pthread.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-/* HMAC() treats a NULL key as "reuse the previous key" on some versions;
- * always hand it a real pointer. */
+/* libcrypto refuses NULL buffers in places; always hand it a real pointer. */
 static const unsigned char empty[1];
 
-static int hmac(const EVP_MD *md, const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char *out,
-                unsigned int outlen)
+/* The HMAC implementation, fetched once: HMAC() fetches it again on every
+ * call, a lock and a search of the provider store per webhook. */
+static EVP_MAC *hmac_impl;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void) { hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL); }
+
+/* out = HMAC with the digest named digest (an OpenSSL name, "SHA256") of
+ * msg under key; outlen is the digest's length. 0, or -1 with out zeroed. */
+static int hmac(const char *digest, const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char *out,
+                size_t outlen)
 {
-    unsigned int len = 0;
-    if (keylen > (size_t)0x7fffffff) goto fail; /* HMAC() takes an int key length */
-    if (!HMAC(md, key ? key : empty, (int)keylen, msg ? msg : empty, msglen, out, &len) || len != outlen) goto fail;
-    return 0;
-fail:
-    memset(out, 0, outlen);
-    return -1;
+    pthread_once(&hmac_once, hmac_fetch);
+    EVP_MAC_CTX *ctx = hmac_impl ? EVP_MAC_CTX_new(hmac_impl) : NULL;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0),
+                           OSSL_PARAM_construct_end()};
+    size_t len = 0;
+    int ok = ctx && EVP_MAC_init(ctx, key ? key : empty, keylen, params) &&
+             EVP_MAC_update(ctx, msg ? msg : empty, msglen) && EVP_MAC_final(ctx, out, &len, outlen) && len == outlen;
+    EVP_MAC_CTX_free(ctx);
+    if (!ok) memset(out, 0, outlen);
+    return ok ? 0 : -1;
 }
 
 int pc_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[PC_SHA1_LEN])
 {
-    return hmac(EVP_sha1(), key, keylen, msg, msglen, out, PC_SHA1_LEN);
+    return hmac("SHA1", key, keylen, msg, msglen, out, PC_SHA1_LEN);
 }
 
 int pc_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[PC_SHA256_LEN])
 {
-    return hmac(EVP_sha256(), key, keylen, msg, msglen, out, PC_SHA256_LEN);
+    return hmac("SHA256", key, keylen, msg, msglen, out, PC_SHA256_LEN);
 }
 
 int pc_sha256(const void *msg, size_t msglen, unsigned char out[PC_SHA256_LEN])
@@ -90,12 +102,12 @@ int pc_md5(const void *msg, size_t msglen, unsigned char out[PC_MD5_LEN])
 
 int pc_hmac_md5(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[PC_MD5_LEN])
 {
-    return hmac(EVP_md5(), key, keylen, msg, msglen, out, PC_MD5_LEN);
+    return hmac("MD5", key, keylen, msg, msglen, out, PC_MD5_LEN);
 }
 
 int pc_hmac_sha512(const void *key, size_t keylen, const void *msg, size_t msglen, unsigned char out[PC_SHA512_LEN])
 {
-    return hmac(EVP_sha512(), key, keylen, msg, msglen, out, PC_SHA512_LEN);
+    return hmac("SHA512", key, keylen, msg, msglen, out, PC_SHA512_LEN);
 }
 
 int pc_sha1(const void *msg, size_t msglen, unsigned char out[PC_SHA1_LEN])
