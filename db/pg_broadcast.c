@@ -193,7 +193,7 @@ int pg_store_broadcast_queue(struct store *st, const struct store_broadcast_msg 
                          "INSERT INTO outbox(recipient, template, vars, body, kind, priority, dedupe_key, "
                          "broadcast_id, created_at, updated_at, next_attempt_at) "
                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 0) "
-                         "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                         "ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id",
                          &a);
     if (!r) return -1;
     int inserted = PQntuples(r) == 1;

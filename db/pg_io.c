@@ -98,7 +98,7 @@ int pg_store_outbox_insert(struct store *st, const struct store_outbox_row *r, i
                            "INSERT INTO outbox(channel, recipient, template, vars, body, kind, priority, inbox_id, "
                            "case_id, dedupe_key, created_at, updated_at, next_attempt_at) "
                            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) "
-                           "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                           "ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id",
                            &a);
     if (!res) return -1;
     int stored = PQntuples(res) == 1;

@@ -428,6 +428,13 @@ static const char *const migrations[] = {
     /* a case's reporter: cases_reporter_opened (reporter_id, opened_at)
      * serves every look-up by reporter, one index fewer per case */
     "DROP INDEX cases_reporter;",
+    /* 18: fewer index entries per outbox row: the unique index on dedupe
+     * keys holds only the rows that have one (reminders, re-alerts,
+     * broadcasts; a reply has none), and outbox_inbox goes (no query of the
+     * running gateway reads replies by their message) */
+    "ALTER TABLE outbox DROP CONSTRAINT outbox_dedupe_key_key;"
+    "CREATE UNIQUE INDEX outbox_dedupe ON outbox(dedupe_key) WHERE dedupe_key IS NOT NULL;"
+    "DROP INDEX outbox_inbox;",
 };
 /* clang-format on */
 

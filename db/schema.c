@@ -444,6 +444,48 @@ static const char *const migrations[] = {
     /* a case's reporter: cases_reporter_opened (reporter_id, opened_at)
      * serves every look-up by reporter, one index fewer per case */
     "DROP INDEX cases_reporter;",
+    /* 18: fewer index entries per outbox row. Reminders, re-alerts and
+     * broadcasts carry a dedupe key, replies do not; a UNIQUE column
+     * indexed every NULL too, so the unique index now holds only the rows
+     * with a key. SQLite cannot drop a column constraint's index, so the
+     * table is rebuilt (with foreign keys off and checked after, as for 14).
+     * outbox_inbox goes: no query of the running gateway reads replies by
+     * their message (`gateway sms` scans for the one it just stored). */
+    "CREATE TABLE outbox_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  channel TEXT,"
+    "  recipient TEXT NOT NULL,"
+    "  template TEXT NOT NULL,"
+    "  vars TEXT NOT NULL DEFAULT '{}',"
+    "  body TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  priority INTEGER NOT NULL DEFAULT 1,"
+    "  status TEXT NOT NULL DEFAULT 'queued',"
+    "  inbox_id INTEGER REFERENCES inbox(id),"
+    "  case_id INTEGER REFERENCES cases(id),"
+    "  dedupe_key TEXT,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+    "  provider_msg_id TEXT,"
+    "  last_error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  sent_at INTEGER,"
+    "  done_at INTEGER,"
+    "  broadcast_id INTEGER REFERENCES broadcast(id),"
+    "  purged_at INTEGER,"
+    "  claimed_by INTEGER"
+    ");"
+    "INSERT INTO outbox_new(id, channel, recipient, template, vars, body, kind, priority, status, inbox_id, case_id, dedupe_key, attempts, next_attempt_at, provider_msg_id, last_error, created_at, updated_at, sent_at, done_at, broadcast_id, purged_at, claimed_by) "
+    "  SELECT id, channel, recipient, template, vars, body, kind, priority, status, inbox_id, case_id, dedupe_key, attempts, next_attempt_at, provider_msg_id, last_error, created_at, updated_at, sent_at, done_at, broadcast_id, purged_at, claimed_by FROM outbox;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_new RENAME TO outbox;"
+    "CREATE UNIQUE INDEX outbox_dedupe ON outbox(dedupe_key) WHERE dedupe_key IS NOT NULL;"
+    "CREATE INDEX outbox_case ON outbox(case_id) WHERE case_id IS NOT NULL;"
+    "CREATE INDEX outbox_provider ON outbox(channel, provider_msg_id) WHERE provider_msg_id IS NOT NULL;"
+    "CREATE INDEX outbox_broadcast ON outbox(broadcast_id) WHERE broadcast_id IS NOT NULL;"
+    "CREATE INDEX outbox_due ON outbox(channel, priority, id, next_attempt_at, kind) WHERE status = 'queued';"
+    "CREATE INDEX outbox_sending ON outbox(channel) WHERE status = 'sending';",
 };
 
 /* clang-format on */

@@ -149,7 +149,7 @@ int sqlite_store_broadcast_queue(struct store *st, const struct store_broadcast_
     sqlite3_stmt *s = store_stmt(st, "INSERT INTO outbox(recipient, template, vars, body, kind, priority, dedupe_key, "
                                      "broadcast_id, created_at, updated_at, next_attempt_at) "
                                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 0) "
-                                     "ON CONFLICT(dedupe_key) DO NOTHING");
+                                     "ON CONFLICT(dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING");
     if (!s) return -1;
     store_bind_text(s, 1, m->recipient);
     store_bind_text(s, 2, m->tmpl);

@@ -660,7 +660,8 @@ int sqlite_store_outbox_insert(struct store *st, const struct store_outbox_row *
     sqlite3_stmt *s =
         store_stmt(st, "INSERT INTO outbox(channel, recipient, template, vars, body, kind, "
                        "priority, inbox_id, case_id, dedupe_key, created_at, updated_at, next_attempt_at) "
-                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(dedupe_key) DO NOTHING");
+                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                       "ON CONFLICT(dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING");
     if (!s) return -1;
     store_bind_text(s, 1, r->channel);
     store_bind_text(s, 2, r->recipient);

@@ -1,7 +1,9 @@
 /* tests/unit/test_migrate.c - the schema's migrations on a database made by
  * an older gateway: the office roles (migration 14) rebuild the staff table
  * that visits, cases and sessions refer to, so an old database is built
- * here up to version 13 with rows that refer to its staff, then migrated.
+ * here up to version 13 with rows that refer to its staff, then migrated;
+ * migration 18 rebuilds the outbox that send attempts refer to, so one is
+ * built up to version 17 with queued, sent and keyed rows.
  * SQLite only, also under GATEWAY_TEST_PG: the old databases are SQLite files.
  */
 #include <setjmp.h>
@@ -100,10 +102,113 @@ static void office_roles_keep_every_reference_to_staff(void **state)
     (void)state;
 }
 
+/* Every outbox row of the database at path, every column, as one text. */
+static char *outbox_rows(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT group_concat(quote(id) || ',' || quote(channel) || ',' || quote(recipient)"
+                                        " || ',' || quote(template) || ',' || quote(vars) || ',' || quote(body) || ','"
+                                        " || quote(kind) || ',' || quote(priority) || ',' || quote(status) || ','"
+                                        " || quote(inbox_id) || ',' || quote(case_id) || ',' || quote(dedupe_key) || ','"
+                                        " || quote(attempts) || ',' || quote(next_attempt_at) || ','"
+                                        " || quote(provider_msg_id) || ',' || quote(last_error) || ','"
+                                        " || quote(created_at) || ',' || quote(updated_at) || ',' || quote(sent_at)"
+                                        " || ',' || quote(done_at) || ',' || quote(broadcast_id) || ','"
+                                        " || quote(purged_at) || ',' || quote(claimed_by), ';') FROM "
+                                        "(SELECT * FROM outbox ORDER BY id)",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    char *all = strdup((const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return all;
+}
+
+static void outbox_rebuild_keeps_rows_and_keys(void **state)
+{
+    char dir[] = "/tmp/gw-migrate-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/gw.db", dir);
+    old_database(path, 17);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    const char *rows =
+        "INSERT INTO inbox(id, channel, provider_id, sender, raw_text, norm_text, received_at, stored_at)"
+        " VALUES (5, 'generic', 'p-5', '+8613800000001', 'XL C1 1', 'XL C1 1', 1700000000, 1700000000);"
+        "INSERT INTO broadcast(id, template, audience, status, created_by, created_at, recipients)"
+        " VALUES (3, 'notice', 'directors:示例县', 'approved', 7, 1700000000, 1);"
+        "INSERT INTO outbox(id, channel, recipient, template, vars, body, kind, priority, status, inbox_id,"
+        " dedupe_key, attempts, provider_msg_id, created_at, updated_at, sent_at, done_at)"
+        " VALUES (1, 'generic', '+8613800000001', 'visit_ok', '{\"code\":\"C1\"}', '已记录', 'reply', 1,"
+        " 'delivered', 5, NULL, 1, 'm-1', 1700000000, 1700000001, 1700000001, 1700000002);"
+        "INSERT INTO outbox(id, recipient, template, body, kind, status, dedupe_key, created_at, updated_at,"
+        " next_attempt_at) VALUES (2, '+8613800000001', 'visit_due', '请走访', 'reminder', 'queued',"
+        " 'visit_due:C1:2023-12:+8613800000001', 1700000000, 1700000000, 1700003600);"
+        "INSERT INTO outbox(id, recipient, template, body, kind, status, broadcast_id, claimed_by, dedupe_key,"
+        " created_at, updated_at) VALUES (3, '+8613800000001', 'broadcast', 'b', 'notice', 'sending', 3, 9,"
+        " 'broadcast:3:+8613800000001', 1700000000, 1700000000);"
+        "INSERT INTO send_attempt(outbox_id, attempt, at, channel, http_status, result, provider_msg_id)"
+        " VALUES (1, 1, 1700000001, 'generic', 200, 'ok', 'm-1');";
+    if (sqlite3_exec(db, rows, NULL, NULL, NULL) != SQLITE_OK) fail_msg("rows: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    char *before = outbox_rows(path);
+
+    struct store *st;
+    char err[256];
+    int from = 0, to = 0;
+    assert_int_equal(sqlite_store_open(path, 1, &st, err, sizeof err), 0);
+    if (store_migrate(st, &from, &to, err, sizeof err) != 0) fail_msg("migrate: %s", err);
+    assert_int_equal(from, 17);
+
+    /* Every row with every column, and every reference, as it was; the
+     * dedupe keys' index holds only the keyed rows, outbox_inbox is gone. */
+    char *after = outbox_rows(path);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM send_attempt s JOIN outbox o ON o.id = s.outbox_id"), 1);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'outbox' AND name LIKE "
+                                  "'sqlite_autoindex%%'"),
+                     0);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM sqlite_schema WHERE name IN ('outbox_inbox', 'outbox_new')"), 0);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN ('outbox_dedupe',"
+                                  " 'outbox_case', 'outbox_provider', 'outbox_broadcast', 'outbox_due', 'outbox_sending')"),
+                     6);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM pragma_index_list('outbox') WHERE name = 'outbox_dedupe' AND "
+                                  "\"unique\" AND partial"),
+                     1);
+
+    /* A key still stops a second row, and answers with the first; rows
+     * without a key never meet. */
+    int64_t id = 0;
+    struct store_outbox_row keyed = {.recipient = "+8613800000001", .tmpl = "visit_due", .body = "请走访",
+                                     .kind = "reminder", .dedupe_key = "visit_due:C1:2023-12:+8613800000001"};
+    struct store_outbox_row reply = {.recipient = "+8613800000001", .tmpl = "help", .body = "帮助", .kind = "reply",
+                                     .inbox_id = 5};
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_outbox_insert(st, &keyed, 1700000100, &id), 1);
+    assert_int_equal(id, 2);
+    assert_int_equal(store_outbox_insert(st, &reply, 1700000100, &id), 0);
+    assert_int_equal(store_outbox_insert(st, &reply, 1700000100, &id), 0);
+    assert_int_equal(store_commit(st), 0);
+    store_close(st);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM outbox WHERE dedupe_key IS NULL AND inbox_id = 5"), 3);
+    assert_int_equal(db_int(path, "SELECT count(*) FROM outbox"), 5);
+    seed_store_free(NULL, path);
+    rmdir(dir);
+    (void)state;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(office_roles_keep_every_reference_to_staff),
+        cmocka_unit_test(outbox_rebuild_keeps_rows_and_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
