@@ -748,13 +748,16 @@ int sqlite_sync_wal(struct store *st)
  * batches (sqlite_wal_trim), runs a RESTART checkpoint once the WAL holds
  * CHECKPOINT_RESTART_PAGES: the background thread has copied nearly all of
  * it already, so this costs the writer little, and the next transaction
- * writes from the WAL's start; journal_size_limit then cuts the file back
- * to STORE_WAL_LIMIT. */
+ * writes from the WAL's start. The file keeps its size: writing over
+ * blocks it has costs the file system far less than growing it (new
+ * blocks, and their metadata journalled by every fdatasync of the syncer).
+ * journal_size_limit cuts back only a WAL that grew past STORE_WAL_LIMIT
+ * (one large transaction, such as an import). */
 
 #define CHECKPOINT_PAGES         1000       /* as SQLite's own wal_autocheckpoint default */
 #define CHECKPOINT_GAP_MS        250        /* at least this long between two background checkpoints */
 #define CHECKPOINT_RESTART_PAGES 8192       /* about 32 MiB of 4 KiB pages */
-#define STORE_WAL_LIMIT          "16777216" /* bytes the WAL file is cut back to after a restart */
+#define STORE_WAL_LIMIT          "41943040" /* bytes a WAL file larger than this is cut back to after a restart */
 
 struct checkpointer {
     sqlite3 *db; /* own connection, used only by the thread */
