@@ -98,8 +98,8 @@ static void at(long offset)
 static long later_same_day(long offset, long most)
 {
     long into_day = ((long)time(NULL) + offset + 8 * 3600L) % DAY;
-    long left = DAY - 1 - into_day;
-    return left < most ? left : most;
+    long left = DAY - MIN - into_day; /* a minute spare for the restart itself */
+    return left < 0 ? 0 : left < most ? left : most;
 }
 
 static void sms(const char *from, const char *text)
