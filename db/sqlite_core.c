@@ -756,8 +756,8 @@ int sqlite_sync_wal(struct store *st)
 
 #define CHECKPOINT_PAGES         1000       /* as SQLite's own wal_autocheckpoint default */
 #define CHECKPOINT_GAP_MS        250        /* at least this long between two background checkpoints */
-#define CHECKPOINT_RESTART_PAGES 8192       /* about 32 MiB of 4 KiB pages */
-#define STORE_WAL_LIMIT          "41943040" /* bytes a WAL file larger than this is cut back to after a restart */
+#define CHECKPOINT_RESTART_PAGES 16384      /* about 64 MiB of 4 KiB pages */
+#define STORE_WAL_LIMIT          "83886080" /* bytes a WAL file larger than this is cut back to after a restart */
 
 struct checkpointer {
     sqlite3 *db; /* own connection, used only by the thread */
