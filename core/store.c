@@ -63,10 +63,12 @@ int store_outbox_insert(struct store *st, const struct store_outbox_row *r, int6
     return st->ops->outbox_insert(st, r, now, id);
 }
 
-int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
+int64_t store_outbox_last_id(struct store *st) { return st->ops->outbox_last_id(st); }
+
+int store_outbox_for_inbox(struct store *st, int64_t inbox_id, int64_t after_id,
                            int (*fn)(void *arg, const char *recipient, const char *body), void *arg)
 {
-    return st->ops->outbox_for_inbox(st, inbox_id, fn, arg);
+    return st->ops->outbox_for_inbox(st, inbox_id, after_id, fn, arg);
 }
 
 int db_region_by_id(struct store *st, int64_t id, struct db_region *out) { return st->ops->region_by_id(st, id, out); }

@@ -90,9 +90,14 @@ struct store_outbox_row {
 /* Returns 0 with *id, 1 when dedupe_key already exists (*id = that row), -1. */
 int store_outbox_insert(struct store *st, const struct store_outbox_row *r, int64_t now, int64_t *id);
 
-/* Calls fn for every outbox row caused by inbox row inbox_id, oldest first,
- * with the recipient and rendered body. Stops when fn returns non-zero. */
-int store_outbox_for_inbox(struct store *st, int64_t inbox_id,
+/* The newest outbox row's id, 0 when there is none, -1 on error. */
+int64_t store_outbox_last_id(struct store *st);
+/* Calls fn for every outbox row caused by inbox row inbox_id among those
+ * after after_id, oldest first, with the recipient and rendered body; stops
+ * when fn returns non-zero. No index leads from a message to its rows:
+ * after_id, the newest id before the message was handled, keeps the read to
+ * the rows written since (0 reads the whole table). 0 or -1. */
+int store_outbox_for_inbox(struct store *st, int64_t inbox_id, int64_t after_id,
                            int (*fn)(void *arg, const char *recipient, const char *body), void *arg);
 
 #include "store_audit.h"

@@ -37,7 +37,8 @@ struct store_ops {
     int (*inbox_set_result)(struct store *st, int64_t id, const char *intent, const char *result, const char *detail);
     int64_t (*inbox_count)(struct store *st);
     int (*outbox_insert)(struct store *st, const struct store_outbox_row *r, int64_t now, int64_t *id);
-    int (*outbox_for_inbox)(struct store *st, int64_t inbox_id,
+    int64_t (*outbox_last_id)(struct store *st);
+    int (*outbox_for_inbox)(struct store *st, int64_t inbox_id, int64_t after_id,
                             int (*fn)(void *arg, const char *recipient, const char *body), void *arg);
 
     /* store_domain.h */

@@ -115,14 +115,26 @@ int pg_store_outbox_insert(struct store *st, const struct store_outbox_row *r, i
     return found ? 1 : -1;
 }
 
+/* The newest outbox row's id, 0 when none, -1. */
+int64_t pg_store_outbox_last_id(struct store *st)
+{
+    PGresult *r = pg_run(st, "SELECT coalesce(max(id), 0) FROM outbox", NULL);
+    if (!r) return -1;
+    int64_t id = pg_int(r, 0, 0);
+    PQclear(r);
+    return id;
+}
+
 /* Calls fn with each (recipient, body) queued in answer to inbox row
- * inbox_id, in the order queued, until fn returns non-zero. 0 or -1. */
-int pg_store_outbox_for_inbox(struct store *st, int64_t inbox_id,
+ * inbox_id after row after_id, in the order queued, until fn returns
+ * non-zero. 0 or -1. */
+int pg_store_outbox_for_inbox(struct store *st, int64_t inbox_id, int64_t after_id,
                               int (*fn)(void *arg, const char *recipient, const char *body), void *arg)
 {
     struct pg_args a = {0};
+    pg_arg_int(&a, after_id);
     pg_arg_int(&a, inbox_id);
-    PGresult *r = pg_run(st, "SELECT recipient, body FROM outbox WHERE inbox_id = $1 ORDER BY id", &a);
+    PGresult *r = pg_run(st, "SELECT recipient, body FROM outbox WHERE id > $1 AND inbox_id = $2 ORDER BY id", &a);
     if (!r) return -1;
     for (int i = 0; i < PQntuples(r); i++)
         if (fn(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1))) break;

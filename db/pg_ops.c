@@ -28,6 +28,7 @@ const struct store_ops pg_store_ops = {
     .inbox_set_result = pg_store_inbox_set_result,
     .inbox_count = pg_store_inbox_count,
     .outbox_insert = pg_store_outbox_insert,
+    .outbox_last_id = pg_store_outbox_last_id,
     .outbox_for_inbox = pg_store_outbox_for_inbox,
     .region_by_id = pg_db_region_by_id,
     .region_by_path = pg_db_region_by_path,

@@ -450,7 +450,8 @@ static const char *const migrations[] = {
      * with a key. SQLite cannot drop a column constraint's index, so the
      * table is rebuilt (with foreign keys off and checked after, as for 14).
      * outbox_inbox goes: no query of the running gateway reads replies by
-     * their message (`gateway sms` scans for the one it just stored). */
+     * their message (`gateway sms` reads only the rows written since it
+     * handled its message). */
     "CREATE TABLE outbox_new ("
     "  id INTEGER PRIMARY KEY,"
     "  channel TEXT,"

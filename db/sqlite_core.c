@@ -689,12 +689,22 @@ int sqlite_store_outbox_insert(struct store *st, const struct store_outbox_row *
     return 1;
 }
 
-int sqlite_store_outbox_for_inbox(struct store *st, int64_t inbox_id,
+int64_t sqlite_store_outbox_last_id(struct store *st)
+{
+    sqlite3_stmt *s = store_stmt(st, "SELECT coalesce(max(id), 0) FROM outbox");
+    if (!s) return -1;
+    int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_reset(s);
+    return id;
+}
+
+int sqlite_store_outbox_for_inbox(struct store *st, int64_t inbox_id, int64_t after_id,
                                   int (*fn)(void *arg, const char *recipient, const char *body), void *arg)
 {
-    sqlite3_stmt *s = store_stmt(st, "SELECT recipient, body FROM outbox WHERE inbox_id = ? ORDER BY id");
+    sqlite3_stmt *s = store_stmt(st, "SELECT recipient, body FROM outbox WHERE id > ? AND inbox_id = ? ORDER BY id");
     if (!s) return -1;
-    sqlite3_bind_int64(s, 1, inbox_id);
+    sqlite3_bind_int64(s, 1, after_id);
+    sqlite3_bind_int64(s, 2, inbox_id);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (fn(arg, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1))) break;

@@ -25,6 +25,7 @@ static const struct store_ops sqlite_store_ops = {
     .inbox_set_result = sqlite_store_inbox_set_result,
     .inbox_count = sqlite_store_inbox_count,
     .outbox_insert = sqlite_store_outbox_insert,
+    .outbox_last_id = sqlite_store_outbox_last_id,
     .outbox_for_inbox = sqlite_store_outbox_for_inbox,
     .region_by_id = sqlite_db_region_by_id,
     .region_by_path = sqlite_db_region_by_path,

@@ -144,7 +144,8 @@ int sqlite_store_inbox_set_result(struct store *st, int64_t id, const char *inte
                                   const char *detail);
 int64_t sqlite_store_inbox_count(struct store *st);
 int sqlite_store_outbox_insert(struct store *st, const struct store_outbox_row *r, int64_t now, int64_t *id);
-int sqlite_store_outbox_for_inbox(struct store *st, int64_t inbox_id,
+int64_t sqlite_store_outbox_last_id(struct store *st);
+int sqlite_store_outbox_for_inbox(struct store *st, int64_t inbox_id, int64_t after_id,
                                   int (*fn)(void *arg, const char *recipient, const char *body), void *arg);
 int sqlite_db_region_by_id(struct store *st, int64_t id, struct db_region *out);
 int sqlite_db_region_by_path(struct store *st, const char *path, struct db_region *out);

@@ -308,13 +308,16 @@ static int cmd_sms(struct gw_config *cfg, struct args *a)
     m->text = gw_buf_steal(&text);
     m->received_at = gw_clock_now();
     struct pipeline_job *jobs[1] = {&job};
+    int64_t last = store_outbox_last_id(st);
     int rc = pipeline_batch(st, cfg, jobs, 1, gw_clock_now());
     if (rc != 0 || !job.ok) {
         fprintf(stderr, "gateway: the message was not stored: %s\n", store_errmsg(st));
         rc = 1;
     } else {
         struct print_ctx p = {.to = m->from};
-        store_outbox_for_inbox(st, job.inbox_ids[0], print_reply, &p);
+        /* A message stored before was answered then: its replies may be
+         * anywhere in the outbox (read whole). */
+        store_outbox_for_inbox(st, job.inbox_ids[0], job.duplicate[0] || last < 0 ? 0 : last, print_reply, &p);
         if (job.duplicate[0]) fprintf(stderr, "gateway: message %s was already stored\n", m->provider_id);
         rc = 0;
     }

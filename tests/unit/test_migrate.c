@@ -102,30 +102,41 @@ static void office_roles_keep_every_reference_to_staff(void **state)
     (void)state;
 }
 
-/* Every outbox row of the database at path, every column, as one text. */
-static char *outbox_rows(const char *path)
+/* The one text that sql (one row, one column) reads from the database at path. */
+static char *one_text(const char *path, const char *sql)
 {
     sqlite3 *db;
     sqlite3_stmt *s;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT group_concat(quote(id) || ',' || quote(channel) || ',' || quote(recipient)"
-                                        " || ',' || quote(template) || ',' || quote(vars) || ',' || quote(body) || ','"
-                                        " || quote(kind) || ',' || quote(priority) || ',' || quote(status) || ','"
-                                        " || quote(inbox_id) || ',' || quote(case_id) || ',' || quote(dedupe_key) || ','"
-                                        " || quote(attempts) || ',' || quote(next_attempt_at) || ','"
-                                        " || quote(provider_msg_id) || ',' || quote(last_error) || ','"
-                                        " || quote(created_at) || ',' || quote(updated_at) || ',' || quote(sent_at)"
-                                        " || ',' || quote(done_at) || ',' || quote(broadcast_id) || ','"
-                                        " || quote(purged_at) || ',' || quote(claimed_by), ';') FROM "
-                                        "(SELECT * FROM outbox ORDER BY id)",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) fail_msg("%s: %s", sql, sqlite3_errmsg(db));
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     char *all = strdup((const char *)sqlite3_column_text(s, 0));
     sqlite3_finalize(s);
     sqlite3_close(db);
     return all;
+}
+
+/* The outbox's columns (name, type, NOT NULL, default, key) and foreign
+ * keys, as one text. */
+static char *outbox_shape(const char *path)
+{
+    return one_text(path, "SELECT (SELECT group_concat(name || ' ' || type || ' ' || \"notnull\" || ' ' || "
+                          "coalesce(dflt_value, '-') || ' ' || pk, ', ') FROM pragma_table_xinfo('outbox')) || ' | ' || "
+                          "(SELECT group_concat(\"table\" || '.' || \"to\" || ' <- ' || \"from\", ', ') FROM "
+                          "pragma_foreign_key_list('outbox'))");
+}
+
+/* Every outbox row of the database at path, every column, as one text. */
+static char *outbox_rows(const char *path)
+{
+    return one_text(path, "SELECT group_concat(quote(id) || ',' || quote(channel) || ',' || quote(recipient) || ','"
+                          " || quote(template) || ',' || quote(vars) || ',' || quote(body) || ',' || quote(kind)"
+                          " || ',' || quote(priority) || ',' || quote(status) || ',' || quote(inbox_id) || ','"
+                          " || quote(case_id) || ',' || quote(dedupe_key) || ',' || quote(attempts) || ','"
+                          " || quote(next_attempt_at) || ',' || quote(provider_msg_id) || ',' || quote(last_error)"
+                          " || ',' || quote(created_at) || ',' || quote(updated_at) || ',' || quote(sent_at) || ','"
+                          " || quote(done_at) || ',' || quote(broadcast_id) || ',' || quote(purged_at) || ','"
+                          " || quote(claimed_by), ';') FROM (SELECT * FROM outbox ORDER BY id)");
 }
 
 static void outbox_rebuild_keeps_rows_and_keys(void **state)
@@ -155,7 +166,7 @@ static void outbox_rebuild_keeps_rows_and_keys(void **state)
         " VALUES (1, 1, 1700000001, 'generic', 200, 'ok', 'm-1');";
     if (sqlite3_exec(db, rows, NULL, NULL, NULL) != SQLITE_OK) fail_msg("rows: %s", sqlite3_errmsg(db));
     sqlite3_close(db);
-    char *before = outbox_rows(path);
+    char *before = outbox_rows(path), *shape = outbox_shape(path);
 
     struct store *st;
     char err[256];
@@ -166,10 +177,14 @@ static void outbox_rebuild_keeps_rows_and_keys(void **state)
 
     /* Every row with every column, and every reference, as it was; the
      * dedupe keys' index holds only the keyed rows, outbox_inbox is gone. */
-    char *after = outbox_rows(path);
+    char *after = outbox_rows(path), *shape_after = outbox_shape(path);
     assert_string_equal(after, before);
+    assert_string_equal(shape_after, shape);
+    assert_non_null(strstr(shape, "broadcast.id <- broadcast_id"));
     free(before);
     free(after);
+    free(shape);
+    free(shape_after);
     assert_int_equal(db_int(path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
     assert_int_equal(db_int(path, "SELECT count(*) FROM send_attempt s JOIN outbox o ON o.id = s.outbox_id"), 1);
     assert_int_equal(db_int(path, "SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'outbox' AND name LIKE "

@@ -240,10 +240,12 @@ static void scenario_queue(struct db *d, struct gw_buf *log, int64_t in1)
     note_query(d, log, "outbox 3 vars", "SELECT vars || ' ' || coalesce(dedupe_key, 'NULL') FROM outbox WHERE id = 3");
     note_query(d, log, "outbox 4 next", "SELECT next_attempt_at FROM outbox WHERE id = 4");
     struct walk w = {.log = log};
-    gw_buf_printf(log, "for_inbox rc=%d\n", store_outbox_for_inbox(st, in1, on_outbox, &w));
+    gw_buf_printf(log, "for_inbox rc=%d\n", store_outbox_for_inbox(st, in1, 0, on_outbox, &w));
+    gw_buf_printf(log, "for_inbox after 1 rc=%d\n", store_outbox_for_inbox(st, in1, 1, on_outbox, &w));
+    gw_buf_printf(log, "last id=%lld\n", (long long)store_outbox_last_id(st));
     w.stop_after = 1;
-    gw_buf_printf(log, "for_inbox first rc=%d\n", store_outbox_for_inbox(st, in1, on_outbox, &w));
-    gw_buf_printf(log, "for_inbox none rc=%d\n", store_outbox_for_inbox(st, 999, on_outbox, &w));
+    gw_buf_printf(log, "for_inbox first rc=%d\n", store_outbox_for_inbox(st, in1, 0, on_outbox, &w));
+    gw_buf_printf(log, "for_inbox none rc=%d\n", store_outbox_for_inbox(st, 999, 0, on_outbox, &w));
 }
 
 /* The due reads, assignment, claims. */
