@@ -725,6 +725,8 @@ int store_retention_purge(struct store *st, int64_t reporter_before, int64_t mes
     return st->ops->retention_purge(st, reporter_before, message_before, now, out);
 }
 
+int store_retention_scrub(struct store *st) { return st->ops->retention_scrub(st); }
+
 int store_child_upsert(struct store *st, const struct store_child_row *r, int64_t now)
 {
     return st->ops->child_upsert(st, r, now);

@@ -262,6 +262,7 @@ struct store_ops {
                            struct store_purge_counts *out);
     int (*retention_purge)(struct store *st, int64_t reporter_before, int64_t message_before, int64_t now,
                            struct store_purge_counts *out);
+    int (*retention_scrub)(struct store *st);
 
     /* store_child.h */
     int (*child_upsert)(struct store *st, const struct store_child_row *r, int64_t now);

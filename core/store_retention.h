@@ -41,4 +41,14 @@ int store_retention_count(struct store *st, int64_t reporter_before, int64_t mes
 int store_retention_purge(struct store *st, int64_t reporter_before, int64_t message_before, int64_t now,
                           struct store_purge_counts *out);
 
+/* After a purge has committed (outside a transaction): clears the older
+ * copies of what it removed that the store's own files still hold. SQLite
+ * zeroes what a transaction overwrites or frees (secure delete), but its
+ * WAL keeps the pages as they were until that part of the file is written
+ * again; they are copied into the database file and the WAL is cut to
+ * nothing. PostgreSQL keeps no such file of its own here: 0. Returns 0, 1
+ * when a transaction of another connection (a running gateway's) kept it
+ * from finishing within the busy timeout, -1 on error. */
+int store_retention_scrub(struct store *st);
+
 #endif

@@ -320,6 +320,7 @@ int pg_store_retention_count(struct store *st, int64_t reporter_before, int64_t 
                              struct store_purge_counts *out);
 int pg_store_retention_purge(struct store *st, int64_t reporter_before, int64_t message_before, int64_t now,
                              struct store_purge_counts *out);
+int pg_store_retention_scrub(struct store *st);
 int pg_store_child_upsert(struct store *st, const struct store_child_row *r, int64_t now);
 int pg_store_child_sealed_id(struct store *st, const char *code, char *out, size_t outlen);
 int pg_store_child_set(struct store *st, int64_t child_id, const char *field, const char *value, const char *source,

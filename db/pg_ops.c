@@ -166,6 +166,7 @@ const struct store_ops pg_store_ops = {
     .child_records_each = pg_store_child_records_each,
     .retention_count = pg_store_retention_count,
     .retention_purge = pg_store_retention_purge,
+    .retention_scrub = pg_store_retention_scrub,
     .child_upsert = pg_store_child_upsert,
     .child_sealed_id = pg_store_child_sealed_id,
     .child_set = pg_store_child_set,

@@ -163,6 +163,7 @@ static const struct store_ops sqlite_store_ops = {
     .child_records_each = sqlite_store_child_records_each,
     .retention_count = sqlite_store_retention_count,
     .retention_purge = sqlite_store_retention_purge,
+    .retention_scrub = sqlite_store_retention_scrub,
     .child_upsert = sqlite_store_child_upsert,
     .child_sealed_id = sqlite_store_child_sealed_id,
     .child_set = sqlite_store_child_set,

@@ -109,6 +109,9 @@ static const char *const reporter_steps[] = {
 int sqlite_store_retention_purge(struct store *st, int64_t reporter_before, int64_t message_before, int64_t now,
                                  struct store_purge_counts *out)
 {
+    /* What is overwritten or deleted is zeroed in its page, whatever the
+     * library's built-in default. */
+    if (store_exec(st, "PRAGMA secure_delete=ON") != 0) return -1;
     if (register_mask(st) != 0 || store_retention_count(st, reporter_before, message_before, out) != 0) return -1;
     size_t n = sizeof reporter_steps / sizeof reporter_steps[0];
     for (size_t i = 0; i < n; i++)
@@ -129,4 +132,10 @@ int sqlite_store_retention_purge(struct store *st, int64_t reporter_before, int6
                       "UPDATE outbox AS o SET body = '', vars = '{}', recipient = gw_mask_phone(recipient), "
                       "purged_at = ?3 WHERE " OUTBOX_DUE,
                       reporter_before, message_before, now, NULL);
+}
+
+int sqlite_store_retention_scrub(struct store *st)
+{
+    int rc = sqlite3_wal_checkpoint_v2(store_db(st), NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : rc == SQLITE_BUSY ? 1 : -1;
 }

@@ -65,5 +65,11 @@ int purge_cmd(struct store *st, const struct gw_config *cfg, int dry_run, int64_
     }
     report(out, "purge: removed", &r, &c);
     fprintf(out, "  %-34s %ld\n", "reporter rows deleted:", c.reporters);
+    int scrub = store_retention_scrub(st);
+    if (scrub == 1)
+        fprintf(err, "purge: the store's WAL still holds older copies of the removed texts (the gateway was writing); "
+                     "they go when it is written over, or run purge again when the gateway is quiet\n");
+    else if (scrub != 0)
+        fprintf(err, "purge: the store's WAL could not be cleared of older copies (%s)\n", store_errmsg(st));
     return 0;
 }

@@ -293,11 +293,61 @@ static void zero_days_keeps_forever(void **state)
     free(after);
 }
 
+/* 1 when the bytes of text are anywhere in the file at file (a missing
+ * file holds nothing). */
+static int file_holds(const char *file, const char *text)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f) return 0;
+    struct gw_buf b = {0};
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) gw_buf_append(&b, chunk, n);
+    fclose(f);
+    int found = b.len && memmem(b.p, b.len, text, strlen(text)) != NULL;
+    gw_buf_free(&b);
+    return found;
+}
+
+/* 1 when the store's database file or its WAL holds text. */
+static int store_files_hold(const char *text)
+{
+    char wal[SEED_PATH_MAX + 8];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return file_holds(path, text) || file_holds(wal, text);
+}
+
+static int world_sqlite(void **state)
+{
+    seed_force_sqlite(1);
+    int rc = world(state);
+    seed_force_sqlite(0);
+    return rc;
+}
+
+/* SQLite: what a purge removed is in neither of the store's files after
+ * it, not even as the page it was on before (in the WAL). */
+static void a_purged_text_is_in_no_file(void **state)
+{
+    static const char *const gone[] = {"孩子没人管", "13700000001", "您反映的情况已处置"};
+    for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+        if (!store_files_hold(gone[i])) fail_msg("before the purge, the files do not hold %s", gone[i]);
+    char *out;
+    assert_int_equal(purge(1095, 1095, 0, &out), 0);
+    free(out);
+    for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+        if (store_files_hold(gone[i])) fail_msg("after the purge, the files still hold %s", gone[i]);
+    /* What was kept is still there. */
+    assert_true(store_files_hold("请回复平安"));
+    assert_int_equal(q("SELECT count(*) FROM inbox WHERE raw_text = 'PA 1000015'"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(dry_run_lists_and_changes_nothing, world, unworld),
         cmocka_unit_test_setup_teardown(purge_removes_contacts_and_texts_only, world, unworld),
+        cmocka_unit_test_setup_teardown(a_purged_text_is_in_no_file, world_sqlite, unworld),
         cmocka_unit_test_setup_teardown(zero_days_keeps_forever, world, unworld),
     };
     setenv("TZ", "Asia/Shanghai", 1);
