@@ -297,15 +297,10 @@ static void zero_days_keeps_forever(void **state)
  * file holds nothing). */
 static int file_holds(const char *file, const char *text)
 {
-    FILE *f = fopen(file, "rb");
-    if (!f) return 0;
-    struct gw_buf b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) gw_buf_append(&b, chunk, n);
-    fclose(f);
-    int found = b.len && memmem(b.p, b.len, text, strlen(text)) != NULL;
-    gw_buf_free(&b);
+    size_t len = 0;
+    char *bytes = read_file(file, &len);
+    int found = bytes && len && memmem(bytes, len, text, strlen(text)) != NULL;
+    free(bytes);
     return found;
 }
 
