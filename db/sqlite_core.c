@@ -759,11 +759,11 @@ int sqlite_sync_wal(struct store *st)
  * CHECKPOINT_RESTART_PAGES: the background thread has copied nearly all of
  * it already, but the restart still syncs the WAL and the database file
  * (5-10 ms on a virtual disk), so the WAL is made large enough for few
- * restarts. The next transaction writes from the WAL's start. The file keeps its size: writing over
- * blocks it has costs the file system far less than growing it (new
- * blocks, and their metadata journalled by every fdatasync of the syncer).
- * journal_size_limit cuts back only a WAL that grew past STORE_WAL_LIMIT
- * (one large transaction, such as an import). */
+ * restarts. The next transaction writes from the WAL's start. The file
+ * keeps its size: writing over blocks it has costs the file system far
+ * less than growing it (new blocks, and their metadata journalled by every
+ * fdatasync of the syncer). journal_size_limit cuts back only a WAL that
+ * grew past STORE_WAL_LIMIT (one large transaction, such as an import). */
 
 #define CHECKPOINT_PAGES         1000       /* as SQLite's own wal_autocheckpoint default */
 #define CHECKPOINT_GAP_MS        250        /* at least this long between two background checkpoints */
