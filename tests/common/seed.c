@@ -235,3 +235,18 @@ void seed_store_free(struct store *st, const char *path)
     snprintf(side, sizeof side, "%s-shm", path);
     unlink(side);
 }
+
+void seed_check_outbox_keys(struct store *st, const char *key, int64_t keyed_id, int64_t inbox_id)
+{
+    int64_t id = 0;
+    struct store_outbox_row keyed = {.recipient = "+8613800000001", .tmpl = "visit_due", .body = "请走访",
+                                     .kind = "reminder", .dedupe_key = key};
+    struct store_outbox_row reply = {.recipient = "+8613800000001", .tmpl = "help", .body = "帮助", .kind = "reply",
+                                     .inbox_id = inbox_id};
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_outbox_insert(st, &keyed, 1700000100, &id), 1);
+    assert_int_equal(id, keyed_id);
+    assert_int_equal(store_outbox_insert(st, &reply, 1700000100, &id), 0);
+    assert_int_equal(store_outbox_insert(st, &reply, 1700000100, &id), 0);
+    assert_int_equal(store_commit(st), 0);
+}

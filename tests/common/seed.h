@@ -103,4 +103,10 @@ struct store *seed_store_new(const char *prefix, char *path);
  * WAL and shared-memory index (drops the database when path is a URL). */
 void seed_store_free(struct store *st, const char *path);
 
+/* Asserts what the outbox's dedupe keys do after a migration, in a
+ * transaction of its own: a row with key, held by row keyed_id already, is
+ * not written and answers with keyed_id; two rows without a key, answers
+ * to inbox row inbox_id, are both written. */
+void seed_check_outbox_keys(struct store *st, const char *key, int64_t keyed_id, int64_t inbox_id);
+
 #endif

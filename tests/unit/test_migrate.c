@@ -200,17 +200,7 @@ static void outbox_rebuild_keeps_rows_and_keys(void **state)
 
     /* A key still stops a second row, and answers with the first; rows
      * without a key never meet. */
-    int64_t id = 0;
-    struct store_outbox_row keyed = {.recipient = "+8613800000001", .tmpl = "visit_due", .body = "请走访",
-                                     .kind = "reminder", .dedupe_key = "visit_due:C1:2023-12:+8613800000001"};
-    struct store_outbox_row reply = {.recipient = "+8613800000001", .tmpl = "help", .body = "帮助", .kind = "reply",
-                                     .inbox_id = 5};
-    assert_int_equal(store_begin(st), 0);
-    assert_int_equal(store_outbox_insert(st, &keyed, 1700000100, &id), 1);
-    assert_int_equal(id, 2);
-    assert_int_equal(store_outbox_insert(st, &reply, 1700000100, &id), 0);
-    assert_int_equal(store_outbox_insert(st, &reply, 1700000100, &id), 0);
-    assert_int_equal(store_commit(st), 0);
+    seed_check_outbox_keys(st, "visit_due:C1:2023-12:+8613800000001", 2, 5);
     store_close(st);
     assert_int_equal(db_int(path, "SELECT count(*) FROM outbox WHERE dedupe_key IS NULL AND inbox_id = 5"), 3);
     assert_int_equal(db_int(path, "SELECT count(*) FROM outbox"), 5);
