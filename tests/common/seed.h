@@ -103,6 +103,30 @@ struct store *seed_store_new(const char *prefix, char *path);
  * WAL and shared-memory index (drops the database when path is a URL). */
 void seed_store_free(struct store *st, const char *path);
 
+/* Rows of an outbox as a version-17 gateway left it, in SQL both stores
+ * take (region 1 and staff 7 there already): a message (inbox 5), an
+ * approved broadcast (3), a delivered reply with a send attempt (1), a
+ * queued keyed reminder (2) and a claimed keyed broadcast row (3). The
+ * check after migrating: seed_check_outbox_keys(st, SEED_V17_KEY, 2, 5). */
+#define SEED_V17_KEY "visit_due:C1:2023-12:+8613800000001"
+#define SEED_V17_OUTBOX_ROWS                                                                                       \
+    "INSERT INTO inbox(id, channel, provider_id, sender, raw_text, norm_text, received_at, stored_at)"             \
+    " VALUES (5, 'generic', 'p-5', '+8613800000001', 'XL C1 1', 'XL C1 1', 1700000000, 1700000000);"             \
+    "INSERT INTO broadcast(id, template, audience, status, created_by, created_at, recipients)"                   \
+    " VALUES (3, 'notice', 'directors:示例县', 'approved', 7, 1700000000, 1);"                                     \
+    "INSERT INTO outbox(id, channel, recipient, template, vars, body, kind, priority, status, inbox_id,"          \
+    " dedupe_key, attempts, provider_msg_id, created_at, updated_at, sent_at, done_at)"                           \
+    " VALUES (1, 'generic', '+8613800000001', 'visit_ok', '{\"code\":\"C1\"}', '已记录', 'reply', 1,"             \
+    " 'delivered', 5, NULL, 1, 'm-1', 1700000000, 1700000001, 1700000001, 1700000002);"                           \
+    "INSERT INTO outbox(id, recipient, template, body, kind, status, dedupe_key, created_at, updated_at,"          \
+    " next_attempt_at) VALUES (2, '+8613800000001', 'visit_due', '请走访', 'reminder', 'queued', '" SEED_V17_KEY \
+    "', 1700000000, 1700000000, 1700003600);"                                                                      \
+    "INSERT INTO outbox(id, recipient, template, body, kind, status, broadcast_id, claimed_by, dedupe_key,"        \
+    " created_at, updated_at) VALUES (3, '+8613800000001', 'broadcast', 'b', 'notice', 'sending', 3, 9,"          \
+    " 'broadcast:3:+8613800000001', 1700000000, 1700000000);"                                                      \
+    "INSERT INTO send_attempt(outbox_id, attempt, at, channel, http_status, result, provider_msg_id)"             \
+    " VALUES (1, 1, 1700000001, 'generic', 200, 'ok', 'm-1');"
+
 /* Asserts what the outbox's dedupe keys do after a migration, in a
  * transaction of its own: a row with key, held by row keyed_id already, is
  * not written and answers with keyed_id; two rows without a key, answers

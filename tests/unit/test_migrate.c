@@ -147,23 +147,7 @@ static void outbox_rebuild_keeps_rows_and_keys(void **state)
     old_database(path, 17);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    const char *rows =
-        "INSERT INTO inbox(id, channel, provider_id, sender, raw_text, norm_text, received_at, stored_at)"
-        " VALUES (5, 'generic', 'p-5', '+8613800000001', 'XL C1 1', 'XL C1 1', 1700000000, 1700000000);"
-        "INSERT INTO broadcast(id, template, audience, status, created_by, created_at, recipients)"
-        " VALUES (3, 'notice', 'directors:示例县', 'approved', 7, 1700000000, 1);"
-        "INSERT INTO outbox(id, channel, recipient, template, vars, body, kind, priority, status, inbox_id,"
-        " dedupe_key, attempts, provider_msg_id, created_at, updated_at, sent_at, done_at)"
-        " VALUES (1, 'generic', '+8613800000001', 'visit_ok', '{\"code\":\"C1\"}', '已记录', 'reply', 1,"
-        " 'delivered', 5, NULL, 1, 'm-1', 1700000000, 1700000001, 1700000001, 1700000002);"
-        "INSERT INTO outbox(id, recipient, template, body, kind, status, dedupe_key, created_at, updated_at,"
-        " next_attempt_at) VALUES (2, '+8613800000001', 'visit_due', '请走访', 'reminder', 'queued',"
-        " 'visit_due:C1:2023-12:+8613800000001', 1700000000, 1700000000, 1700003600);"
-        "INSERT INTO outbox(id, recipient, template, body, kind, status, broadcast_id, claimed_by, dedupe_key,"
-        " created_at, updated_at) VALUES (3, '+8613800000001', 'broadcast', 'b', 'notice', 'sending', 3, 9,"
-        " 'broadcast:3:+8613800000001', 1700000000, 1700000000);"
-        "INSERT INTO send_attempt(outbox_id, attempt, at, channel, http_status, result, provider_msg_id)"
-        " VALUES (1, 1, 1700000001, 'generic', 200, 'ok', 'm-1');";
+    const char *rows = SEED_V17_OUTBOX_ROWS;
     if (sqlite3_exec(db, rows, NULL, NULL, NULL) != SQLITE_OK) fail_msg("rows: %s", sqlite3_errmsg(db));
     sqlite3_close(db);
     char *before = outbox_rows(path), *shape = outbox_shape(path);
@@ -200,7 +184,7 @@ static void outbox_rebuild_keeps_rows_and_keys(void **state)
 
     /* A key still stops a second row, and answers with the first; rows
      * without a key never meet. */
-    seed_check_outbox_keys(st, "visit_due:C1:2023-12:+8613800000001", 2, 5);
+    seed_check_outbox_keys(st, SEED_V17_KEY, 2, 5);
     store_close(st);
     assert_int_equal(db_int(path, "SELECT count(*) FROM outbox WHERE dedupe_key IS NULL AND inbox_id = 5"), 3);
     assert_int_equal(db_int(path, "SELECT count(*) FROM outbox"), 5);

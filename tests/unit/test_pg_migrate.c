@@ -67,22 +67,7 @@ static void version_17_keeps_rows_and_keys(void **state)
     run(conn, "INSERT INTO region(id, parent_id, name, path, level) VALUES (1, NULL, '示例县', '示例县', 1);"
               "INSERT INTO staff(id, phone, name, role, region_id, created_at)"
               " VALUES (7, '+8613800000001', '刘', 'director', 1, 1700000000);"
-              "INSERT INTO inbox(id, channel, provider_id, sender, raw_text, norm_text, received_at, stored_at)"
-              " VALUES (5, 'generic', 'p-5', '+8613800000001', 'XL C1 1', 'XL C1 1', 1700000000, 1700000000);"
-              "INSERT INTO broadcast(id, template, audience, status, created_by, created_at, recipients)"
-              " VALUES (3, 'notice', 'directors:示例县', 'approved', 7, 1700000000, 1);"
-              "INSERT INTO outbox(id, channel, recipient, template, vars, body, kind, priority, status, inbox_id,"
-              " dedupe_key, attempts, provider_msg_id, created_at, updated_at, sent_at, done_at) VALUES (1,"
-              " 'generic', '+8613800000001', 'visit_ok', '{\"code\":\"C1\"}', '已记录', 'reply', 1, 'delivered', 5,"
-              " NULL, 1, 'm-1', 1700000000, 1700000001, 1700000001, 1700000002);"
-              "INSERT INTO outbox(id, recipient, template, body, kind, status, dedupe_key, created_at, updated_at,"
-              " next_attempt_at) VALUES (2, '+8613800000001', 'visit_due', '请走访', 'reminder', 'queued',"
-              " 'visit_due:C1:2023-12:+8613800000001', 1700000000, 1700000000, 1700003600);"
-              "INSERT INTO outbox(id, recipient, template, body, kind, status, broadcast_id, claimed_by, dedupe_key,"
-              " created_at, updated_at) VALUES (3, '+8613800000001', 'broadcast', 'b', 'notice', 'sending', 3, 9,"
-              " 'broadcast:3:+8613800000001', 1700000000, 1700000000);"
-              "INSERT INTO send_attempt(outbox_id, attempt, at, channel, http_status, result, provider_msg_id)"
-              " VALUES (1, 1, 1700000001, 'generic', 200, 'ok', 'm-1');"
+              SEED_V17_OUTBOX_ROWS
               "SELECT setval(pg_get_serial_sequence('outbox', 'id'), 3)");
     char *before = text_of(conn, ROWS), *shape = text_of(conn, SHAPE);
 
@@ -108,7 +93,7 @@ static void version_17_keeps_rows_and_keys(void **state)
 
     /* A key still stops a second row and answers with the first; rows
      * without one never meet. */
-    seed_check_outbox_keys(st, "visit_due:C1:2023-12:+8613800000001", 2, 5);
+    seed_check_outbox_keys(st, SEED_V17_KEY, 2, 5);
     v = text_of(conn, "SELECT count(*)::text FROM outbox WHERE dedupe_key IS NULL AND inbox_id = 5");
     assert_string_equal(v, "3");
     free(v);
