@@ -127,6 +127,14 @@ static void rows(struct gate_dir *g, int file, char *out, size_t outlen)
     sqlite3_close(db);
 }
 
+/* Asserts that file's t holds the rows want names (as rows() writes them). */
+static void expect_rows(struct gate_dir *g, int file, const char *want)
+{
+    char got[256];
+    rows(g, file, got, sizeof got);
+    assert_string_equal(got, want);
+}
+
 /* The number of rows naming who that st sees (in its transaction, if any);
  * -1 on error. */
 static int count_who(struct store *st, const char *who)
@@ -217,9 +225,7 @@ static void fifo_handover(void **state)
     assert_int_equal(insert(a, "A2"), 0);
     assert_int_equal(store_commit(a), 0);
     writer_join(&w);
-    char got[256];
-    rows(g, 0, got, sizeof got);
-    assert_string_equal(got, "A1,B,A2");
+    expect_rows(g, 0, "A1,B,A2");
     assert_int_equal(b_seen, 1);
     assert_int_equal(sqlite_write_waiting(a), 0);
 }
@@ -241,9 +247,7 @@ static void three_waiters_in_order(void **state)
     assert_int_equal(insert(a, "A"), 0);
     assert_int_equal(store_commit(a), 0);
     for (int i = 0; i < 3; i++) writer_join(&w[i]);
-    char got[256];
-    rows(g, 0, got, sizeof got);
-    assert_string_equal(got, "A,B,C,D");
+    expect_rows(g, 0, "A,B,C,D");
     assert_int_equal(sqlite_write_waiting(a), 0);
 }
 
@@ -259,9 +263,7 @@ static void rollback_passes_turn(void **state)
     assert_true(wait_waiting(a, 1));
     assert_int_equal(store_rollback(a), 0);
     writer_join(&w);
-    char got[256];
-    rows(g, 0, got, sizeof got);
-    assert_string_equal(got, "B");
+    expect_rows(g, 0, "B");
     assert_int_equal(sqlite_write_waiting(a), 0);
 }
 
@@ -280,9 +282,7 @@ static void idle_rollback_keeps_turn(void **state)
     assert_int_equal(insert(a, "A"), 0);
     assert_int_equal(store_commit(a), 0);
     writer_join(&w);
-    char got[256];
-    rows(g, 0, got, sizeof got);
-    assert_string_equal(got, "A,C");
+    expect_rows(g, 0, "A,C");
 }
 
 /* A BEGIN that fails (another process's connection - here one without the
@@ -312,9 +312,7 @@ static void failed_begin_passes_turn(void **state)
     assert_int_equal(store_begin(a), 0);
     assert_int_equal(insert(a, "A"), 0);
     assert_int_equal(store_commit(a), 0);
-    char got[256];
-    rows(g, 0, got, sizeof got);
-    assert_string_equal(got, "B,A");
+    expect_rows(g, 0, "B,A");
 }
 
 /* store_close of a connection inside a transaction while B waits: B goes
@@ -331,9 +329,7 @@ static void close_in_transaction_passes_turn(void **state)
     store_close(a);
     g->st[0] = NULL;
     writer_join(&w);
-    char got[256];
-    rows(g, 0, got, sizeof got);
-    assert_string_equal(got, "B");
+    expect_rows(g, 0, "B");
     assert_int_equal(sqlite_write_waiting(b), 0);
 }
 
@@ -356,11 +352,8 @@ static void files_do_not_share_gate(void **state)
     assert_int_equal(waiting_a, 0);
     assert_int_equal(waiting_b, 0);
     assert_true(a_open);
-    char got[256];
-    rows(g, 0, got, sizeof got);
-    assert_string_equal(got, "A");
-    rows(g, 1, got, sizeof got);
-    assert_string_equal(got, "B");
+    expect_rows(g, 0, "A");
+    expect_rows(g, 1, "B");
 }
 
 /* A turn held past the busy timeout: begin gives up with an error, as
@@ -380,9 +373,7 @@ static void turn_held_too_long_fails_begin(void **state)
     assert_int_equal(store_begin(b), 0);
     assert_int_equal(insert(b, "B"), 0);
     assert_int_equal(store_commit(b), 0);
-    char got[256];
-    rows(g, 0, got, sizeof got);
-    assert_string_equal(got, "A,B");
+    expect_rows(g, 0, "A,B");
 }
 
 int main(void)
