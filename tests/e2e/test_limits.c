@@ -363,6 +363,28 @@ static long file_size(const char *path)
     return stat(path, &sb) == 0 ? (long)sb.st_size : 0;
 }
 
+/* Waits (at most 10 s) until the file at path has stopped changing for a
+ * second: the checkpoint thread has finished copying into it. A process
+ * killed in the middle of a checkpoint leaves a database file that is
+ * whole only together with its WAL. */
+static void wait_file_quiet(const char *path)
+{
+    struct stat was = {0}, now;
+    double quiet_since = 0;
+    for (int i = 0; i < 200; i++) {
+        if (stat(path, &now) != 0) return;
+        double t = (double)i * 0.05;
+        if (i == 0 || now.st_size != was.st_size || now.st_mtim.tv_sec != was.st_mtim.tv_sec ||
+            now.st_mtim.tv_nsec != was.st_mtim.tv_nsec)
+            quiet_since = t;
+        else if (t - quiet_since >= 1.0)
+            return;
+        was = now;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void wal_stays_bounded(void **state)
 {
     struct gw_proc W;
@@ -377,6 +399,7 @@ static void wal_stays_bounded(void **state)
     char wal[400];
     snprintf(wal, sizeof wal, "%s-wal", W.db);
     long wal_bytes = file_size(wal), db_bytes = file_size(W.db);
+    wait_file_quiet(W.db);
     /* SIGKILL: no checkpoint at a clean close hides what the running one did. */
     assert_int_equal(gwp_stop(&W, SIGKILL), 128 + SIGKILL);
     fprintf(stderr, "after %d messages: WAL %.1f MB, database file %.1f MB\n", total, wal_bytes / 1e6,
