@@ -54,7 +54,7 @@ GATEWAY = $(BUILD)/bin/gateway
 DEPFLAGS = -MMD -MP
 BIN_DEP = $(dir $(1)).deps/$(notdir $(1)).d
 DEP_FILES = $(LIB_OBJ:.o=.d) $(BUILD)/gateway/main.d $(TEST_COMMON:.o=.d) \
-            $(foreach b,$(UNIT_BIN) $(E2E_BIN) $(BUILD)/bench/bare $(BUILD)/bench/load $(BUILD)/bench/writer,$(call BIN_DEP,$(b)))
+            $(foreach b,$(UNIT_BIN) $(E2E_BIN) $(BUILD)/bench/bare $(BUILD)/bench/load $(BUILD)/bench/writer $(BUILD)/bench/floor,$(call BIN_DEP,$(b)))
 
 # Objects and binaries are rebuilt when the compiler or its flags change
 # (make OPT=-O3 after make): $(BUILD)/cflags holds the last ones.
@@ -200,7 +200,7 @@ test-san:
 # 1000000, 0 skips) against the empty store, and a soak: BENCH_SOAK seconds (default 600, 0 skips) at
 # BENCH_SOAK_RPS requests/s (default half the rate with the sender on) with the gateway's VmRSS every 10 s.
 bench: build-deps all
-	@$(MAKE) --no-print-directory $(BUILD)/bench/bare $(BUILD)/bench/load $(BUILD)/bench/writer
+	@$(MAKE) --no-print-directory $(BUILD)/bench/bare $(BUILD)/bench/load $(BUILD)/bench/writer $(BUILD)/bench/floor
 	@BENCH_STORE=$(or $(STORE),sqlite) tests/bench/run.sh $(CURDIR)/$(GATEWAY) $(CURDIR)/$(BUILD)/bench
 
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libgw.a $(CFLAGS_STAMP)

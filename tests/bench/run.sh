@@ -7,7 +7,9 @@
 # "writer alone" (SQLite) hands the same mix of messages, parsed as the
 # HTTP threads parse them, straight to the pipeline (tests/bench/writer.c)
 # in batches of the run's mean size: the writer's CPU per message with
-# nothing else running.
+# nothing else running. "store floor" then stores the rows that run
+# stored again, on their own (tests/bench/floor.c): what SQLite needs for
+# them, under which no writer of this design can go.
 #
 # BENCH_STORE picks the store under test:
 #   sqlite    (default) a SQLite file, synchronous=full
@@ -467,14 +469,21 @@ bench_store() {
     snapshot "$dir"
     # The writer's work alone (SQLite): the same mix straight into the
     # pipeline in batches of the run's mean size, on a store of its own.
-    alone_line=""
+    alone_line="" floor_line=""
     if [ "$store" = sqlite ]; then
         local abatch
         abatch=$(awk -v m="$msgs" -v b="$batches" 'BEGIN { v = b > 0 ? m / b : 1; printf "%.0f", v < 1 ? 1 : v }')
         mkdir -p "$dir/alone"
         write_ini "$dir/alone/gateway.ini" "" "$(printf 'path = %s\nsynchronous = full\n' "$dir/alone/alone.db")"
         import_roster "$dir/alone/gateway.ini" 2>/dev/null
+        sqlite3 "$dir/alone/alone.db" ".backup '$dir/alone/seed.db'"
+        write_ini "$dir/alone/floor.ini" "" "$(printf 'path = %s\nsynchronous = full\n' "$dir/alone/seed.db")"
         alone_line=$("$bdir/writer" "$dir/alone/gateway.ini" "$n" "$abatch" 2>/dev/null) || alone_line=""
+        # The store's floor: the rows the writer stored, stored again on
+        # their own (tests/bench/floor.c) on the store as it was before.
+        floor_line=""
+        [ -z "$alone_line" ] ||
+            floor_line=$("$bdir/floor" "$dir/alone/floor.ini" "$dir/alone/alone.db" "$abatch" 2>/dev/null) || floor_line=""
     fi
 
     "$bdir/bare" >"$dir/bare.out" &
@@ -521,6 +530,9 @@ bench_store() {
     [ -z "$alone_line" ] || echo "writer alone: the same mix straight into the pipeline in batches of" \
         "$(val "$alone_line" batch), no HTTP: $(val "$alone_line" cpu_us_per_msg) us CPU per message" \
         "($(val "$alone_line" us_per_msg) us wall)"
+    [ -z "$floor_line" ] || echo "store floor: the $(val "$floor_line" rows) rows the writer stored for them," \
+        "inserted again alone (no look-up, no handler, the inbox row with its result), same batches:" \
+        "$(val "$floor_line" cpu_us_per_msg) us CPU per message"
     echo "outbound: $sent of $queued queued replies delivered to a local stand-in send API in $secs s" \
          "= $orate messages/s (start-up included; failed $failed)"
     [ "$gerr" = 0 ] || keep_log "$dir/gw.log" "$gerr inbound requests failed"
