@@ -182,7 +182,12 @@ int main(int argc, char **argv)
             return 1;
         }
     printf("messages=%d batch=%d rows=%d cpu_us_per_msg=%.1f\n", inbox->nrows, batch, rows, cpu * 1e6 / inbox->nrows);
-    for (int i = 0; i < NPARTS; i++) sqlite3_finalize(ins[i]);
+    for (int i = 0; i < NPARTS; i++) {
+        sqlite3_finalize(ins[i]);
+        for (size_t v = 0; v < (size_t)parts[i].nrows * (size_t)parts[i].ncols; v++) sqlite3_value_free(parts[i].values[v]);
+        free(parts[i].values);
+        free(parts[i].msg);
+    }
     store_close(st);
     gw_config_free(cfg);
     return 0;
