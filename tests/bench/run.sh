@@ -481,9 +481,9 @@ bench_store() {
         alone_line=$("$bdir/writer" "$dir/alone/gateway.ini" "$n" "$abatch" 2>/dev/null) || alone_line=""
         # The store's floor: the rows the writer stored, stored again on
         # their own (tests/bench/floor.c) on the store as it was before.
-        floor_line=""
         [ -z "$alone_line" ] ||
-            floor_line=$("$bdir/floor" "$dir/alone/floor.ini" "$dir/alone/alone.db" "$abatch" 2>/dev/null) || floor_line=""
+            floor_line=$("$bdir/floor" "$dir/alone/floor.ini" "$dir/alone/alone.db" "$abatch" 2>"$dir/alone/floor.err") ||
+            floor_line="failed: $(grep -m1 'floor:' "$dir/alone/floor.err")"
     fi
 
     "$bdir/bare" >"$dir/bare.out" &
@@ -530,9 +530,13 @@ bench_store() {
     [ -z "$alone_line" ] || echo "writer alone: the same mix straight into the pipeline in batches of" \
         "$(val "$alone_line" batch), no HTTP: $(val "$alone_line" cpu_us_per_msg) us CPU per message" \
         "($(val "$alone_line" us_per_msg) us wall)"
-    [ -z "$floor_line" ] || echo "store floor: the $(val "$floor_line" rows) rows the writer stored for them," \
+    case "$floor_line" in
+    "") ;;
+    failed:*) echo "store floor: not measured (${floor_line#failed: })" ;;
+    *) echo "store floor: the $(val "$floor_line" rows) rows the writer stored for them," \
         "inserted again alone (no look-up, no handler, the inbox row with its result), same batches:" \
-        "$(val "$floor_line" cpu_us_per_msg) us CPU per message"
+        "$(val "$floor_line" cpu_us_per_msg) us CPU per message" ;;
+    esac
     echo "outbound: $sent of $queued queued replies delivered to a local stand-in send API in $secs s" \
          "= $orate messages/s (start-up included; failed $failed)"
     [ "$gerr" = 0 ] || keep_log "$dir/gw.log" "$gerr inbound requests failed"
