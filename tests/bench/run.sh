@@ -9,7 +9,7 @@
 # in batches of the run's mean size: the writer's CPU per message with
 # nothing else running. "store floor" then stores the rows that run
 # stored again, on their own (tests/bench/floor.c): what SQLite needs for
-# them, under which no writer of this design can go.
+# them with this schema, one statement per row.
 #
 # BENCH_STORE picks the store under test:
 #   sqlite    (default) a SQLite file, synchronous=full
@@ -483,7 +483,7 @@ bench_store() {
         # their own (tests/bench/floor.c) on the store as it was before.
         [ -z "$alone_line" ] ||
             floor_line=$("$bdir/floor" "$dir/alone/floor.ini" "$dir/alone/alone.db" "$abatch" 2>"$dir/alone/floor.err") ||
-            floor_line="failed: $(grep -m1 'floor:' "$dir/alone/floor.err")"
+            floor_line="failed: $(grep -m1 'floor:' "$dir/alone/floor.err" || echo "it ended without saying why")"
     fi
 
     "$bdir/bare" >"$dir/bare.out" &
@@ -534,7 +534,7 @@ bench_store() {
     "") ;;
     failed:*) echo "store floor: not measured (${floor_line#failed: })" ;;
     *) echo "store floor: the $(val "$floor_line" rows) rows the writer stored for them," \
-        "inserted again alone (no look-up, no handler, the inbox row with its result), same batches:" \
+        "inserted again alone (one INSERT each, no look-up, no handler, the inbox row with its result), same batches:" \
         "$(val "$floor_line" cpu_us_per_msg) us CPU per message" ;;
     esac
     echo "outbound: $sent of $queued queued replies delivered to a local stand-in send API in $secs s" \
