@@ -198,7 +198,7 @@ static int write_case(const struct api_in *in, struct write_req *w, json_t *out,
     if (rc) return rc;
     struct h_sender who;
     struct h_result res;
-    memset(&res, 0, sizeof res);
+    h_result_init(&res);
     char number[DB_CASE_NO_MAX + 1];
     gw_strlcpy(number, d.row.number, sizeof number);
     rc = session_sender(in, &who);

@@ -190,7 +190,6 @@ static int process_whole(struct store *st, const struct gw_config *cfg, struct g
     };
     struct h_result res;
     char err[160] = "";
-    h_result_init(&res);
     int hrc = handlers_run(&env, &hm, &res, err, sizeof err);
     for (int i = 0; hrc == 0 && i < res.nreplies; i++)
         if (write_reply_row(st, cfg, m, *inbox_id, &res.replies[i], now, NULL) < 0) hrc = -1;
@@ -276,7 +275,7 @@ static int process_session(struct store *st, const struct gw_config *cfg, const 
 {
     struct h_env env = {.st = st, .pol = &cfg->policy};
     struct h_result effects;
-    memset(&effects, 0, sizeof effects);
+    h_result_init(&effects);
     char err[200] = "", from[40];
     int rc;
     if (store_savepoint(st) != 0) return -2;

@@ -18,7 +18,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "../core/util.h"
 #include "intents.h"
@@ -26,7 +25,7 @@
 
 int handlers_failed(const struct h_env *env, const struct h_msg *m, enum cb_intent intent, struct h_result *out)
 {
-    memset(out, 0, sizeof *out);
+    h_result_init(out);
     out->intent = intent;
     int could_report = intent == CB_REPORT || intent == CB_UNKNOWN;
     if (could_report) {
@@ -58,7 +57,7 @@ int handlers_failed(const struct h_env *env, const struct h_msg *m, enum cb_inte
 
 int handlers_failed_reply(const struct h_msg *m, enum cb_intent intent, struct h_result *out)
 {
-    memset(out, 0, sizeof *out);
+    h_result_init(out);
     out->intent = intent;
     h_answer(out, m, "error", "handler_error", "handling_failed");
     return 0;

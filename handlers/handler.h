@@ -89,9 +89,10 @@ int handlers_failed(const struct h_env *env, const struct h_msg *m, enum cb_inte
 /* The last resort: only the "handling_failed" reply, touching no store. */
 int handlers_failed_reply(const struct h_msg *m, enum cb_intent intent, struct h_result *out);
 
-/* Empties *out: no intent, result, detail or replies. The reply slots are
- * left as they are (h_reply_add clears each as it hands it out), so this
- * is what a message's result is started with, not a 16 KiB memset. */
+/* Empties *out: no intent, result, detail or replies. Every result is
+ * started with it. The reply slots (16 KiB) are left as they are: only the
+ * first nreplies are ever read, and h_reply_add clears each as it hands it
+ * out. */
 void h_result_init(struct h_result *out);
 
 /* Helper for handlers: appends a reply; silently ignores beyond H_MAX_REPLIES.

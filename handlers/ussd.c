@@ -310,9 +310,10 @@ struct action {
  * filled on a store error. Free it with free(). */
 static struct action *action_begin(struct ctx *c, enum cb_intent intent, char *err, size_t errlen)
 {
-    struct action *a = gw_calloc(1, sizeof *a);
+    struct action *a = gw_malloc(sizeof *a);
     a->m =
         (struct h_msg){.inbox_id = 0, .channel = c->in->channel, .from = c->in->phone, .text = "", .now = c->in->now};
+    h_result_init(&a->res);
     a->res.intent = intent;
     a->res.result = "unknown";
     if (h_identify(c->env->st, c->in->phone, &a->who) == 0) return a;

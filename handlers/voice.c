@@ -409,8 +409,8 @@ struct action {
 static int action_begin(struct ctx *c, enum cb_intent intent, struct action *a)
 {
     const char *from = c->in->from ? c->in->from : "";
-    memset(a, 0, sizeof *a);
     a->m = (struct h_msg){.inbox_id = 0, .channel = c->in->channel, .from = from, .text = "", .now = c->in->now};
+    h_result_init(&a->res);
     a->res.intent = intent;
     a->res.result = "unknown";
     return h_identify(c->env->st, from, &a->who);
