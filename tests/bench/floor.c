@@ -7,9 +7,10 @@
  * reporters, cases with their departments and events, visits, check-ins,
  * the outbox) into memory, grouped by the message that caused it, then
  * inserts them into SEED one message after another, committing every BATCH
- * messages, on a connection opened as the writer's is (the gateway's own
- * opening of CONFIG's store: WAL written through its VFS, foreign keys on,
- * commits without fsync, checkpoints on a thread of their own). Each row is
+ * messages, on a connection opened as the writer's is (writer_store.h:
+ * the gateway's own opening of CONFIG's store, WAL written through its VFS,
+ * foreign keys on, commits without fsync, checkpoints on a thread of their
+ * own). Each row is
  * one prepared INSERT with its final values (the inbox row with its result:
  * no update), and a case takes its day's number as the writer does (an
  * upsert of case_seq, without RETURNING). No look-up, no handler, no reply
@@ -26,20 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "../../core/store.h"
-#include "../../db/sqlite.h"
 #include "../../db/store_int.h"
-#include "../../gateway/config_load.h"
-#include "../../gateway/store_open.h"
-
-static double thread_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "writer_store.h"
 
 /* One table's rows: its first column in `from` is the inbox id of the
  * message that caused the row, the others the values `into` takes. In the
@@ -144,15 +134,8 @@ int main(int argc, char **argv)
         return 2;
     }
     int batch = atoi(argv[3]);
-    char err[256];
     struct gw_config *cfg;
-    struct store *st;
-    if (gw_config_load(argv[1], &cfg, err, sizeof err) != 0 || gw_store_open(cfg, &st, err, sizeof err) != 0 ||
-        store_migrate(st, NULL, NULL, err, sizeof err) != 0 || sqlite_defer_sync(st, err, sizeof err) != 0 ||
-        sqlite_checkpoint_in_background(st, err, sizeof err) != 0) {
-        fprintf(stderr, "floor: %s\n", err);
-        return 1;
-    }
+    struct store *st = open_writer_store("floor", argv[1], &cfg);
     sqlite3 *db = store_db(st);
     char *attach = sqlite3_mprintf("ATTACH %Q AS d", argv[2]);
     if (!attach) die(db, "out of memory");

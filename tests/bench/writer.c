@@ -1,35 +1,22 @@
 /* tests/bench/writer.c - the store writer's work alone: the bench's mixed
  * messages (5 visits, 3 check-ins and 2 reports in every 10) handed to
- * pipeline_batch in batches, on the store of a gateway config, with the
- * writer's own settings (commits without fsync, the fsync left to the
- * caller; checkpoints on a thread of their own; the roster memo). No HTTP, no provider, so
- * the figure is the writer's CPU per message and nothing else's.
+ * pipeline_batch in batches, on the store of a gateway config opened with
+ * the writer's own settings (writer_store.h). No HTTP, no provider, so the
+ * figure is the writer's CPU per message and nothing else's.
  *
  * Usage: writer CONFIG N BATCH [RUNTAG]
  * Prints one line: messages=N batch=B seconds=S us_per_msg=U cpu_us_per_msg=C
  * (C: the calling thread's CPU, as gateway_writer_cpu_seconds_total counts it).
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../../core/clock.h"
-#include "../../core/store.h"
-#include "../../db/sqlite.h"
-#include "../../gateway/config_load.h"
 #include "../../gateway/pipeline.h"
-#include "../../gateway/store_open.h"
 #include "../../gateway/routes.h"
 #include "mix.h"
-
-static double thread_cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "writer_store.h"
 
 /* Message i of the mix on channel ch, completed as an HTTP thread does. */
 static void add_msg(struct pipeline_job *job, const struct gw_channel *ch, const char *tag, int i, int64_t now)
@@ -53,15 +40,8 @@ int main(int argc, char **argv)
     int n = atoi(argv[2]), batch = atoi(argv[3]);
     char tag[64];
     snprintf(tag, sizeof tag, "%s", argc > 4 ? argv[4] : "w");
-    char err[256];
     struct gw_config *cfg;
-    struct store *st;
-    if (gw_config_load(argv[1], &cfg, err, sizeof err) != 0 || gw_store_open(cfg, &st, err, sizeof err) != 0 ||
-        store_migrate(st, NULL, NULL, err, sizeof err) != 0 || sqlite_defer_sync(st, err, sizeof err) != 0 ||
-        sqlite_checkpoint_in_background(st, err, sizeof err) != 0 || sqlite_roster_memo(st) != 0) {
-        fprintf(stderr, "writer: %s\n", err);
-        return 1;
-    }
+    struct store *st = open_writer_store("writer", argv[1], &cfg);
     load_roster("writer", cfg->store_path);
     const struct gw_channel *ch = gw_config_channel(cfg, "generic");
     if (!ch) {
